@@ -1,0 +1,69 @@
+//! Discrete, time-stamped machine events (program start/end, tool change, alarms).
+
+use crate::{MachineId, TimeNs};
+use serde::{Deserialize, Serialize};
+
+/// What happened. Alarms are the kinds whose [`EventKind::is_alarm`] is true.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    ProgramStart,
+    ProgramEnd,
+    /// A program stop (M0) or optional stop (M1); the simulator continues after it.
+    ProgramStop,
+    ToolChange,
+    /// Spindle load rose above the machine's overload threshold.
+    SpindleOverload,
+    /// Spindle load fell back below the overload threshold.
+    SpindleOverloadCleared,
+    /// A tool's wear offset was changed (by G10 or by a live input).
+    ToolOffsetChange,
+    /// A block the simulator reads but does not model (see the message).
+    Warning,
+}
+
+impl EventKind {
+    pub fn is_alarm(self) -> bool {
+        matches!(self, EventKind::SpindleOverload)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ProgramStart => "program_start",
+            EventKind::ProgramEnd => "program_end",
+            EventKind::ProgramStop => "program_stop",
+            EventKind::ToolChange => "tool_change",
+            EventKind::SpindleOverload => "spindle_overload",
+            EventKind::SpindleOverloadCleared => "spindle_overload_cleared",
+            EventKind::ToolOffsetChange => "tool_offset_change",
+            EventKind::Warning => "warning",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            EventKind::ProgramStart,
+            EventKind::ProgramEnd,
+            EventKind::ProgramStop,
+            EventKind::ToolChange,
+            EventKind::SpindleOverload,
+            EventKind::SpindleOverloadCleared,
+            EventKind::ToolOffsetChange,
+            EventKind::Warning,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+/// One event of one machine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub machine: MachineId,
+    pub t_ns: TimeNs,
+    pub kind: EventKind,
+    /// Human-readable detail, e.g. "T2 loaded" or "load 134.2 % > 120 %".
+    pub message: String,
+    /// NC program line that caused the event, when there is one (1-based).
+    pub line: Option<u32>,
+}

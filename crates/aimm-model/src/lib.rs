@@ -1,0 +1,20 @@
+//! Shared domain types of aimm: machines, tools, materials, signal kinds, time-stamped samples and
+//! events. Every other aimm crate speaks these types; this crate depends on no other aimm crate.
+//!
+//! Conventions: units are in names (`feed_mm_per_min`, `power_kw`); time is UTC nanoseconds since
+//! the Unix epoch ([`TimeNs`]); signal kinds map 1:1 onto MTConnect DataItem types
+//! ([`SignalKind::mtconnect`]).
+
+mod event;
+mod machine;
+mod material;
+mod sample;
+mod signal;
+mod tool;
+
+pub use event::{Event, EventKind};
+pub use machine::{MachineId, MachineSpec, MachineState};
+pub use material::{Material, UnknownName};
+pub use sample::{Sample, SignalSeries, TimeNs, NS_PER_S};
+pub use signal::{MtConnectCategory, MtConnectMapping, SignalKind};
+pub use tool::{ToolKind, ToolSpec};

@@ -1,0 +1,1 @@
+//! aimm storage (to follow).
