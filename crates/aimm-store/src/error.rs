@@ -1,0 +1,96 @@
+//! The store's error type. Every variant names what failed and where: the database (path or
+//! `:memory:`), the operation, and the machine/signal, run, program or segment involved.
+
+use crate::segment_codec::CodecError;
+use crate::{ProgramId, RunId, SegmentId};
+use aimm_model::{MachineId, SignalKind};
+
+/// Result alias of the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error during `op`.
+    #[error("store {db}: {op}: {source}")]
+    Database {
+        db: String,
+        op: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer aimm whose schema this build does not know.
+    #[error(
+        "store {db}: schema version {found} is newer than this build supports ({supported}); \
+         upgrade aimm to open it"
+    )]
+    SchemaTooNew {
+        db: String,
+        found: i64,
+        supported: i64,
+    },
+    /// Input that cannot be stored (bad series, unknown machine for a tool, ...).
+    #[error("store {db}: {op}: {source}")]
+    InvalidInput {
+        db: String,
+        op: &'static str,
+        #[source]
+        source: CodecError,
+    },
+    /// A stored segment blob fails to decode or disagrees with its index row.
+    #[error("store {db}: segment {id}: {source}")]
+    CorruptSegment {
+        db: String,
+        id: SegmentId,
+        #[source]
+        source: CodecError,
+    },
+    /// A stored segment's blob no longer hashes to its recorded digest.
+    #[error("store {db}: segment {id} ({machine}/{signal}): stored SHA-256 {stored} but blob hashes to {actual}")]
+    DigestMismatch {
+        db: String,
+        id: SegmentId,
+        machine: MachineId,
+        signal: SignalKind,
+        stored: String,
+        actual: String,
+    },
+    /// A stored row holds a value this build cannot interpret.
+    #[error("store {db}: {table} row {key}: {problem}")]
+    CorruptRow {
+        db: String,
+        table: &'static str,
+        key: String,
+        problem: String,
+    },
+    #[error("store {db}: {op}: no run {id}")]
+    RunNotFound {
+        db: String,
+        op: &'static str,
+        id: RunId,
+    },
+    #[error("store {db}: finish_run: run {id} already finished at {t_end_ns} ns")]
+    RunAlreadyFinished {
+        db: String,
+        id: RunId,
+        t_end_ns: i64,
+    },
+    #[error("store {db}: {op}: no program {id}")]
+    ProgramNotFound {
+        db: String,
+        op: &'static str,
+        id: ProgramId,
+    },
+    #[error("store {db}: {op}: no segment {id}")]
+    SegmentNotFound {
+        db: String,
+        op: &'static str,
+        id: SegmentId,
+    },
+    #[error("store {db}: {op}: unknown machine '{machine}' (put_machine it first)")]
+    MachineNotFound {
+        db: String,
+        op: &'static str,
+        machine: String,
+    },
+}

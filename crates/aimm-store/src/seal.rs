@@ -1,0 +1,60 @@
+//! Sealing a batch of series: encode each into a segment blob and hash it, spread over a few
+//! threads (`std::thread::scope`) so that compression is not the bottleneck of an append. Backend
+//! independent: every [`crate::Store`] implementation seals through here before its insert.
+
+use crate::segment_codec::{encode_segment, validate_series, CodecError};
+use aimm_model::SignalSeries;
+use sha2::{Digest, Sha256};
+
+/// Threads used to seal one batch (the target machine has 2 cores; more only adds contention
+/// with the database writer).
+const SEAL_THREADS: usize = 2;
+
+/// One sealed segment, ready to insert: the blob and the SHA-256 of exactly its bytes.
+pub struct Sealed<'a> {
+    pub series: &'a SignalSeries,
+    pub blob: Vec<u8>,
+    pub sha256: [u8; 32],
+}
+
+/// Validates every series first (so a bad one rejects the batch before any work), then seals the
+/// non-empty ones in input order.
+pub fn seal_batch(series: &[SignalSeries]) -> Result<Vec<Sealed<'_>>, CodecError> {
+    series.iter().try_for_each(validate_series)?;
+    let todo: Vec<&SignalSeries> = series.iter().filter(|s| !s.is_empty()).collect();
+    let threads = SEAL_THREADS
+        .min(todo.len())
+        .min(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads <= 1 {
+        return todo.into_iter().map(seal_one).collect();
+    }
+    // Contiguous chunks keep the output in input order when joined in spawn order.
+    let chunk = todo.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = todo
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|s| seal_one(s))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(todo.len());
+        for worker in workers {
+            out.extend(worker.join().expect("segment sealing thread panicked")?);
+        }
+        Ok(out)
+    })
+}
+
+fn seal_one(series: &SignalSeries) -> Result<Sealed<'_>, CodecError> {
+    let blob = encode_segment(series)?;
+    let sha256 = Sha256::digest(&blob).into();
+    Ok(Sealed {
+        series,
+        blob,
+        sha256,
+    })
+}

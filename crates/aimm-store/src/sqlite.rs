@@ -1,0 +1,795 @@
+//! The SQLite backend of [`Store`]: one database file holding relational metadata and sealed
+//! segment blobs, opened in WAL mode with `synchronous=FULL` so that every committed write call
+//! survives a crash or power loss once it has returned. The schema is versioned in the
+//! `schema_version` table and migrated forward on open.
+
+use crate::error::{Result, StoreError};
+use crate::seal::seal_batch;
+use crate::segment_codec::{decode_segment, CodecError};
+use crate::store::{
+    EventRecord, NewRun, Program, ProgramId, ProgramRecord, RunId, RunRecord, SegmentId,
+    SegmentMeta, SignalSummary, Store,
+};
+use aimm_model::{
+    Event, EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, TimeNs, ToolSpec,
+};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Schema migrations; entry `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE machines (
+    id        TEXT PRIMARY KEY,
+    spec_json TEXT NOT NULL
+);
+CREATE TABLE tools (
+    machine   TEXT NOT NULL REFERENCES machines(id),
+    number    INTEGER NOT NULL,
+    spec_json TEXT NOT NULL,
+    PRIMARY KEY (machine, number)
+);
+CREATE TABLE programs (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL,
+    sha256  BLOB NOT NULL UNIQUE,
+    content TEXT NOT NULL
+);
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    machine     TEXT NOT NULL,
+    program_id  INTEGER REFERENCES programs(id),
+    material    TEXT NOT NULL,
+    seed        INTEGER NOT NULL, -- u64 stored by bit pattern as i64
+    t_start_ns  INTEGER NOT NULL,
+    t_end_ns    INTEGER,
+    params_json TEXT NOT NULL,
+    result_json TEXT
+);
+CREATE INDEX runs_by_machine ON runs (machine, id);
+CREATE TABLE events (
+    id      INTEGER PRIMARY KEY,
+    run     INTEGER REFERENCES runs(id),
+    machine TEXT NOT NULL,
+    t_ns    INTEGER NOT NULL,
+    kind    TEXT NOT NULL,
+    message TEXT NOT NULL,
+    line    INTEGER
+);
+CREATE INDEX events_by_time ON events (machine, t_ns);
+CREATE TABLE segments (
+    id         INTEGER PRIMARY KEY,
+    run        INTEGER REFERENCES runs(id),
+    machine    TEXT NOT NULL,
+    signal     TEXT NOT NULL,
+    t_first_ns INTEGER NOT NULL,
+    t_last_ns  INTEGER NOT NULL,
+    count      INTEGER NOT NULL,
+    bytes      INTEGER NOT NULL,
+    sha256     BLOB NOT NULL,
+    blob       BLOB NOT NULL -- last, so index-only reads never touch its overflow pages
+);
+CREATE INDEX segments_by_range ON segments (machine, signal, t_first_ns, t_last_ns);
+"#];
+
+/// Schema version this build creates and reads.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Columns of `segments` that make up a [`SegmentMeta`], in [`meta_from_row`] order.
+const META_COLUMNS: &str = "id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, sha256";
+
+/// A [`Store`] in one SQLite file (or in memory, for tests).
+pub struct SqliteStore {
+    conn: Connection,
+    /// Where the database lives, for error messages.
+    db: String,
+}
+
+/// An error inside a transaction or query, before it is given the database name and operation.
+enum OpError {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for OpError {
+    fn from(e: rusqlite::Error) -> Self {
+        OpError::Sql(e)
+    }
+}
+
+impl From<StoreError> for OpError {
+    fn from(e: StoreError) -> Self {
+        OpError::Store(e)
+    }
+}
+
+type OpResult<T> = std::result::Result<T, OpError>;
+
+/// Opens a connection with the durability settings every aimm SQLite database uses: WAL journal,
+/// `synchronous=FULL` (the WAL is fsynced at each commit, so a returned write survives power loss),
+/// foreign keys on, and a busy timeout so concurrent writers wait instead of failing.
+pub(crate) fn open_connection(path: Option<&Path>) -> Result<(Connection, String)> {
+    let db = path.map_or_else(|| ":memory:".to_string(), |p| p.display().to_string());
+    let err = |op| {
+        let db = db.clone();
+        move |source| StoreError::Database { db, op, source }
+    };
+    let conn = match path {
+        Some(p) => Connection::open(p),
+        None => Connection::open_in_memory(),
+    }
+    .map_err(err("open"))?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(err("set WAL journal mode"))?;
+    if path.is_some() && !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Database {
+            db,
+            op: "set WAL journal mode",
+            source: rusqlite::Error::InvalidParameterName(format!("journal_mode stayed {mode}")),
+        });
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(err("set pragmas"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(err("set busy timeout"))?;
+    Ok((conn, db))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`, creating or migrating its schema.
+    /// Fails with [`StoreError::SchemaTooNew`] on a file written by a newer aimm.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::init(open_connection(Some(path.as_ref()))?)
+    }
+
+    /// A fresh, private in-memory store (not durable; for tests).
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(open_connection(None)?)
+    }
+
+    /// Where this store lives (`:memory:` for in-memory stores).
+    pub fn location(&self) -> &str {
+        &self.db
+    }
+
+    /// The schema version recorded in the database.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.read("read schema version", |c| Ok(read_schema_version(c)?))
+    }
+
+    fn init((conn, db): (Connection, String)) -> Result<Self> {
+        let mut store = SqliteStore { conn, db };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let found = self.write("migrate schema", |tx| {
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);",
+            )?;
+            Ok(read_schema_version(tx)?)
+        })?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                db: self.db.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            self.write("migrate schema", |tx| {
+                tx.execute_batch(sql)?;
+                tx.execute("DELETE FROM schema_version", [])?;
+                tx.execute(
+                    "INSERT INTO schema_version (version) VALUES (?1)",
+                    [from as i64 + 1],
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction (taking the write lock up front, so it cannot fail
+    /// half-way on lock upgrade) and commits; the commit is durable when this returns.
+    fn write<T>(
+        &mut self,
+        op: &'static str,
+        f: impl FnOnce(&Transaction) -> OpResult<T>,
+    ) -> Result<T> {
+        let db = &self.db;
+        let wrap = |e| match e {
+            OpError::Sql(source) => StoreError::Database {
+                db: db.clone(),
+                op,
+                source,
+            },
+            OpError::Store(e) => e,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| wrap(e.into()))?;
+        let out = f(&tx).map_err(wrap)?;
+        tx.commit().map_err(|e| wrap(e.into()))?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, op: &'static str, f: impl FnOnce(&Connection) -> OpResult<T>) -> Result<T> {
+        f(&self.conn).map_err(|e| match e {
+            OpError::Sql(source) => StoreError::Database {
+                db: self.db.clone(),
+                op,
+                source,
+            },
+            OpError::Store(e) => e,
+        })
+    }
+
+    fn corrupt_row(
+        &self,
+        table: &'static str,
+        key: impl ToString,
+        problem: impl ToString,
+    ) -> OpError {
+        OpError::Store(StoreError::CorruptRow {
+            db: self.db.clone(),
+            table,
+            key: key.to_string(),
+            problem: problem.to_string(),
+        })
+    }
+
+    fn parse_json<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &'static str,
+        key: impl ToString,
+        json: &str,
+    ) -> OpResult<T> {
+        serde_json::from_str(json).map_err(|e| self.corrupt_row(table, key, e))
+    }
+
+    fn meta_from_row(&self, row: &Row) -> OpResult<SegmentMeta> {
+        let id = SegmentId(row.get(0)?);
+        let signal: String = row.get(3)?;
+        let digest: Vec<u8> = row.get(8)?;
+        Ok(SegmentMeta {
+            id,
+            run: row.get::<_, Option<i64>>(1)?.map(RunId),
+            machine: MachineId(row.get(2)?),
+            signal: SignalKind::from_name(&signal)
+                .map_err(|e| self.corrupt_row("segments", id, e))?,
+            t_first_ns: row.get(4)?,
+            t_last_ns: row.get(5)?,
+            count: row.get(6)?,
+            bytes: row.get(7)?,
+            sha256: digest.try_into().map_err(|d: Vec<u8>| {
+                self.corrupt_row("segments", id, format!("digest has {} bytes", d.len()))
+            })?,
+        })
+    }
+
+    fn run_from_row(&self, row: &Row) -> OpResult<RunRecord> {
+        let id = RunId(row.get(0)?);
+        let params: String = row.get(7)?;
+        let result: Option<String> = row.get(8)?;
+        Ok(RunRecord {
+            id,
+            machine: MachineId(row.get(1)?),
+            program_id: row.get::<_, Option<i64>>(2)?.map(ProgramId),
+            material: row.get(3)?,
+            seed: row.get::<_, i64>(4)? as u64,
+            t_start_ns: row.get(5)?,
+            t_end_ns: row.get(6)?,
+            params_json: self.parse_json("runs", id, &params)?,
+            result_json: result
+                .map(|r| self.parse_json("runs", id, &r))
+                .transpose()?,
+        })
+    }
+
+    fn segment_row(&self, op: &'static str, id: SegmentId) -> Result<(SegmentMeta, Vec<u8>)> {
+        self.read(op, |c| {
+            let sql = format!("SELECT {META_COLUMNS}, blob FROM segments WHERE id = ?1");
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query([id.0])?;
+            let row = rows.next()?.ok_or_else(|| StoreError::SegmentNotFound {
+                db: self.db.clone(),
+                op,
+                id,
+            })?;
+            Ok((self.meta_from_row(row)?, row.get(9)?))
+        })
+    }
+
+    /// Decodes a stored blob and checks it is the segment its index row describes.
+    fn decode_checked(&self, meta: &SegmentMeta, blob: &[u8]) -> Result<SignalSeries> {
+        let corrupt = |source| StoreError::CorruptSegment {
+            db: self.db.clone(),
+            id: meta.id,
+            source,
+        };
+        let series = decode_segment(blob).map_err(corrupt)?;
+        if series.machine != meta.machine
+            || series.signal != meta.signal
+            || series.len() as u64 != meta.count
+            || series.t_ns.first() != Some(&meta.t_first_ns)
+            || series.t_ns.last() != Some(&meta.t_last_ns)
+        {
+            return Err(corrupt(CodecError::BadField {
+                field: "header",
+                problem: format!(
+                    "blob holds {}/{} with {} samples, index row says {}/{} with {}",
+                    series.machine,
+                    series.signal,
+                    series.len(),
+                    meta.machine,
+                    meta.signal,
+                    meta.count
+                ),
+            }));
+        }
+        Ok(series)
+    }
+}
+
+fn read_schema_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT MAX(version) FROM schema_version", [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .map(|v| v.unwrap_or(0))
+}
+
+/// Fails with `missing()` unless the existence query `sql` finds a row for `key`.
+fn require(
+    conn: &Connection,
+    sql: &str,
+    key: impl rusqlite::ToSql,
+    missing: impl FnOnce() -> StoreError,
+) -> OpResult<()> {
+    if conn.prepare_cached(sql)?.exists([key])? {
+        Ok(())
+    } else {
+        Err(missing().into())
+    }
+}
+
+fn require_run(conn: &Connection, db: &str, op: &'static str, run: Option<RunId>) -> OpResult<()> {
+    match run {
+        None => Ok(()),
+        Some(id) => require(conn, "SELECT 1 FROM runs WHERE id = ?1", id.0, || {
+            StoreError::RunNotFound {
+                db: db.to_string(),
+                op,
+                id,
+            }
+        }),
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("aimm model types and JSON values always serialize")
+}
+
+impl Store for SqliteStore {
+    fn put_machine(&mut self, spec: &MachineSpec) -> Result<()> {
+        self.write("put_machine", |tx| {
+            tx.execute(
+                "INSERT INTO machines (id, spec_json) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET spec_json = excluded.spec_json",
+                params![spec.id.as_str(), to_json(spec)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn machines(&self) -> Result<Vec<MachineSpec>> {
+        self.read("machines", |c| {
+            let mut stmt = c.prepare_cached("SELECT id, spec_json FROM machines ORDER BY id")?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let id: String = row.get(0)?;
+                out.push(self.parse_json("machines", id, &row.get::<_, String>(1)?)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn put_tool(&mut self, machine: &MachineId, tool: &ToolSpec) -> Result<()> {
+        let db = self.db.clone();
+        self.write("put_tool", |tx| {
+            require(
+                tx,
+                "SELECT 1 FROM machines WHERE id = ?1",
+                machine.as_str(),
+                || StoreError::MachineNotFound {
+                    db,
+                    op: "put_tool",
+                    machine: machine.to_string(),
+                },
+            )?;
+            tx.execute(
+                "INSERT INTO tools (machine, number, spec_json) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (machine, number) DO UPDATE SET spec_json = excluded.spec_json",
+                params![machine.as_str(), tool.number, to_json(tool)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn tools(&self, machine: &MachineId) -> Result<Vec<ToolSpec>> {
+        self.read("tools", |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT number, spec_json FROM tools WHERE machine = ?1 ORDER BY number",
+            )?;
+            let mut rows = stmt.query([machine.as_str()])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let key = format!("{machine}/T{}", row.get::<_, i64>(0)?);
+                out.push(self.parse_json("tools", key, &row.get::<_, String>(1)?)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn put_program(&mut self, name: &str, content: &str) -> Result<ProgramRecord> {
+        let digest: [u8; 32] = Sha256::digest(content.as_bytes()).into();
+        self.write("put_program", |tx| {
+            tx.execute(
+                "INSERT INTO programs (name, sha256, content) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sha256) DO NOTHING",
+                params![name, &digest[..], content],
+            )?;
+            let (id, stored_name) = tx.query_row(
+                "SELECT id, name FROM programs WHERE sha256 = ?1",
+                [&digest[..]],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(ProgramRecord {
+                id: ProgramId(id),
+                name: stored_name,
+                sha256_hex: hex::encode(digest),
+                bytes: content.len() as u64,
+            })
+        })
+    }
+
+    fn program(&self, id: ProgramId) -> Result<Program> {
+        self.read("program", |c| {
+            c.query_row(
+                "SELECT name, sha256, content FROM programs WHERE id = ?1",
+                [id.0],
+                |r| {
+                    let content: String = r.get(2)?;
+                    Ok(Program {
+                        record: ProgramRecord {
+                            id,
+                            name: r.get(0)?,
+                            sha256_hex: hex::encode(r.get::<_, Vec<u8>>(1)?),
+                            bytes: content.len() as u64,
+                        },
+                        content,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| {
+                StoreError::ProgramNotFound {
+                    db: self.db.clone(),
+                    op: "program",
+                    id,
+                }
+                .into()
+            })
+        })
+    }
+
+    fn start_run(&mut self, run: &NewRun) -> Result<RunId> {
+        let db = self.db.clone();
+        self.write("start_run", |tx| {
+            if let Some(id) = run.program_id {
+                require(tx, "SELECT 1 FROM programs WHERE id = ?1", id.0, || {
+                    StoreError::ProgramNotFound {
+                        db,
+                        op: "start_run",
+                        id,
+                    }
+                })?;
+            }
+            tx.execute(
+                "INSERT INTO runs (machine, program_id, material, seed, t_start_ns, params_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    run.machine.as_str(),
+                    run.program_id.map(|p| p.0),
+                    run.material,
+                    run.seed as i64,
+                    run.t_start_ns,
+                    to_json(&run.params_json)
+                ],
+            )?;
+            Ok(RunId(tx.last_insert_rowid()))
+        })
+    }
+
+    fn finish_run(
+        &mut self,
+        run: RunId,
+        t_end_ns: TimeNs,
+        result_json: &serde_json::Value,
+    ) -> Result<()> {
+        let db = self.db.clone();
+        self.write("finish_run", |tx| {
+            let end: Option<Option<i64>> = tx
+                .query_row("SELECT t_end_ns FROM runs WHERE id = ?1", [run.0], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            match end {
+                None => Err(StoreError::RunNotFound {
+                    db,
+                    op: "finish_run",
+                    id: run,
+                }
+                .into()),
+                Some(Some(t_end_ns)) => Err(StoreError::RunAlreadyFinished {
+                    db,
+                    id: run,
+                    t_end_ns,
+                }
+                .into()),
+                Some(None) => {
+                    tx.execute(
+                        "UPDATE runs SET t_end_ns = ?2, result_json = ?3 WHERE id = ?1",
+                        params![run.0, t_end_ns, to_json(result_json)],
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    fn runs(&self, machine: Option<&MachineId>) -> Result<Vec<RunRecord>> {
+        self.read("runs", |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, machine, program_id, material, seed, t_start_ns, t_end_ns,
+                        params_json, result_json
+                 FROM runs WHERE ?1 IS NULL OR machine = ?1 ORDER BY id",
+            )?;
+            let mut rows = stmt.query([machine.map(MachineId::as_str)])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(self.run_from_row(row)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn append_events(&mut self, run: Option<RunId>, events: &[Event]) -> Result<()> {
+        let db = self.db.clone();
+        self.write("append_events", |tx| {
+            require_run(tx, &db, "append_events", run)?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO events (run, machine, t_ns, kind, message, line)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for e in events {
+                stmt.execute(params![
+                    run.map(|r| r.0),
+                    e.machine.as_str(),
+                    e.t_ns,
+                    e.kind.as_str(),
+                    e.message,
+                    e.line
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn events(
+        &self,
+        machine: &MachineId,
+        t0_ns: TimeNs,
+        t1_ns: TimeNs,
+    ) -> Result<Vec<EventRecord>> {
+        self.read("events", |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, run, t_ns, kind, message, line FROM events
+                 WHERE machine = ?1 AND t_ns >= ?2 AND t_ns < ?3 ORDER BY t_ns, id",
+            )?;
+            let mut rows = stmt.query(params![machine.as_str(), t0_ns, t1_ns])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let kind: String = row.get(3)?;
+                out.push(EventRecord {
+                    id,
+                    run: row.get::<_, Option<i64>>(1)?.map(RunId),
+                    event: Event {
+                        machine: machine.clone(),
+                        t_ns: row.get(2)?,
+                        kind: EventKind::from_name(&kind).ok_or_else(|| {
+                            self.corrupt_row("events", id, format!("unknown kind '{kind}'"))
+                        })?,
+                        message: row.get(4)?,
+                        line: row.get(5)?,
+                    },
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn append_segments(
+        &mut self,
+        run: Option<RunId>,
+        series: &[SignalSeries],
+    ) -> Result<Vec<SegmentMeta>> {
+        let sealed = seal_batch(series).map_err(|source| StoreError::InvalidInput {
+            db: self.db.clone(),
+            op: "append_segments",
+            source,
+        })?;
+        let db = self.db.clone();
+        self.write("append_segments", |tx| {
+            require_run(tx, &db, "append_segments", run)?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO segments
+                   (run, machine, signal, t_first_ns, t_last_ns, count, bytes, sha256, blob)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut out = Vec::with_capacity(sealed.len());
+            for s in &sealed {
+                // seal_batch only returns non-empty series.
+                let (t_first_ns, t_last_ns) = (s.series.t_ns[0], s.series.t_ns[s.series.len() - 1]);
+                stmt.execute(params![
+                    run.map(|r| r.0),
+                    s.series.machine.as_str(),
+                    s.series.signal.name(),
+                    t_first_ns,
+                    t_last_ns,
+                    s.series.len() as i64,
+                    s.blob.len() as i64,
+                    &s.sha256[..],
+                    &s.blob
+                ])?;
+                out.push(SegmentMeta {
+                    id: SegmentId(tx.last_insert_rowid()),
+                    run,
+                    machine: s.series.machine.clone(),
+                    signal: s.series.signal,
+                    t_first_ns,
+                    t_last_ns,
+                    count: s.series.len() as u64,
+                    bytes: s.blob.len() as u64,
+                    sha256: s.sha256,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn signals(&self, machine: Option<&MachineId>) -> Result<Vec<SignalSummary>> {
+        self.read("signals", |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT machine, signal, COUNT(*), SUM(count), MIN(t_first_ns), MAX(t_last_ns)
+                 FROM segments WHERE ?1 IS NULL OR machine = ?1
+                 GROUP BY machine, signal ORDER BY machine, signal",
+            )?;
+            let mut rows = stmt.query([machine.map(MachineId::as_str)])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let machine = MachineId(row.get(0)?);
+                let signal: String = row.get(1)?;
+                out.push(SignalSummary {
+                    signal: SignalKind::from_name(&signal).map_err(|e| {
+                        self.corrupt_row("segments", format!("{machine}/{signal}"), e)
+                    })?,
+                    machine,
+                    segments: row.get(2)?,
+                    samples: row.get(3)?,
+                    t_first_ns: row.get(4)?,
+                    t_last_ns: row.get(5)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn segments(
+        &self,
+        machine: &MachineId,
+        signal: SignalKind,
+        t0_ns: TimeNs,
+        t1_ns: TimeNs,
+    ) -> Result<Vec<SegmentMeta>> {
+        self.read("segments", |c| {
+            let sql = format!(
+                "SELECT {META_COLUMNS} FROM segments
+                 WHERE machine = ?1 AND signal = ?2 AND t_first_ns < ?4 AND t_last_ns >= ?3
+                 ORDER BY t_first_ns, id"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![machine.as_str(), signal.name(), t0_ns, t1_ns])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(self.meta_from_row(row)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn read_samples(
+        &self,
+        machine: &MachineId,
+        signal: SignalKind,
+        t0_ns: TimeNs,
+        t1_ns: TimeNs,
+    ) -> Result<SignalSeries> {
+        let rows: Vec<(SegmentMeta, Vec<u8>)> = self.read("read_samples", |c| {
+            let sql = format!(
+                "SELECT {META_COLUMNS}, blob FROM segments
+                 WHERE machine = ?1 AND signal = ?2 AND t_first_ns < ?4 AND t_last_ns >= ?3
+                 ORDER BY t_first_ns, id"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![machine.as_str(), signal.name(), t0_ns, t1_ns])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push((self.meta_from_row(row)?, row.get(9)?));
+            }
+            Ok(out)
+        })?;
+        let mut out = SignalSeries::new(machine.clone(), signal);
+        let mut in_order = true;
+        for (meta, blob) in &rows {
+            let seg = self.decode_checked(meta, blob)?;
+            // Each segment's timestamps are sorted, so the range is one contiguous slice.
+            let lo = seg.t_ns.partition_point(|&t| t < t0_ns);
+            let hi = seg.t_ns.partition_point(|&t| t < t1_ns);
+            if let (Some(&prev), Some(&next)) = (out.t_ns.last(), seg.t_ns[lo..hi].first()) {
+                in_order &= prev <= next;
+            }
+            out.t_ns.extend_from_slice(&seg.t_ns[lo..hi]);
+            out.values.extend_from_slice(&seg.values[lo..hi]);
+        }
+        if !in_order {
+            // Segments written by separate appends may overlap in time; merge them stably so
+            // equal timestamps keep segment order.
+            let mut pairs: Vec<(TimeNs, f64)> = out
+                .t_ns
+                .iter()
+                .copied()
+                .zip(out.values.iter().copied())
+                .collect();
+            pairs.sort_by_key(|&(t, _)| t);
+            (out.t_ns, out.values) = pairs.into_iter().unzip();
+        }
+        Ok(out)
+    }
+
+    fn segment_blob(&self, id: SegmentId) -> Result<Vec<u8>> {
+        Ok(self.segment_row("segment_blob", id)?.1)
+    }
+
+    fn verify_segment(&self, id: SegmentId) -> Result<SegmentMeta> {
+        let (meta, blob) = self.segment_row("verify_segment", id)?;
+        let actual: [u8; 32] = Sha256::digest(&blob).into();
+        if actual != meta.sha256 {
+            return Err(StoreError::DigestMismatch {
+                db: self.db.clone(),
+                id,
+                machine: meta.machine.clone(),
+                signal: meta.signal,
+                stored: meta.sha256_hex(),
+                actual: hex::encode(actual),
+            });
+        }
+        self.decode_checked(&meta, &blob)?;
+        Ok(meta)
+    }
+}

@@ -1,0 +1,220 @@
+//! The backend-neutral storage trait [`Store`] and the records it reads and writes. SQLite
+//! ([`crate::SqliteStore`]) implements it today; a PostgreSQL backend implements the same trait.
+//!
+//! Contract for every backend: each write call is one transaction and is durable when it returns
+//! (a crash or power loss afterwards cannot lose it); sealed segments are immutable once written.
+
+use crate::error::Result;
+use aimm_model::{Event, MachineId, MachineSpec, SignalKind, SignalSeries, TimeNs, ToolSpec};
+use serde::{Deserialize, Serialize};
+
+macro_rules! row_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+row_id!(
+    /// Identifier of a stored NC program version.
+    ProgramId
+);
+row_id!(
+    /// Identifier of a run (one execution of a program, or a recording session).
+    RunId
+);
+row_id!(
+    /// Identifier of a sealed sensor-data segment.
+    SegmentId
+);
+
+/// A stored NC program version, without its text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramRecord {
+    pub id: ProgramId,
+    /// Name under which this content was first stored.
+    pub name: String,
+    /// SHA-256 of the content (UTF-8 bytes), lowercase hex; content is deduplicated by it.
+    pub sha256_hex: String,
+    /// Content length in bytes.
+    pub bytes: u64,
+}
+
+/// A stored NC program with its text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub record: ProgramRecord,
+    pub content: String,
+}
+
+/// What a run starts with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewRun {
+    pub machine: MachineId,
+    pub program_id: Option<ProgramId>,
+    /// Workpiece material name, e.g. `steel-c45`.
+    pub material: String,
+    /// Simulator / randomisation seed (0 for real machines).
+    pub seed: u64,
+    pub t_start_ns: TimeNs,
+    /// Free-form run parameters (loop settings, overrides, ...).
+    pub params_json: serde_json::Value,
+}
+
+/// A stored run. `t_end_ns` and `result_json` stay `None` until [`Store::finish_run`]; a run whose
+/// writer crashed remains visible that way.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: RunId,
+    pub machine: MachineId,
+    pub program_id: Option<ProgramId>,
+    pub material: String,
+    pub seed: u64,
+    pub t_start_ns: TimeNs,
+    pub t_end_ns: Option<TimeNs>,
+    pub params_json: serde_json::Value,
+    pub result_json: Option<serde_json::Value>,
+}
+
+impl RunRecord {
+    pub fn is_finished(&self) -> bool {
+        self.t_end_ns.is_some()
+    }
+}
+
+/// A stored event with the run it belongs to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub id: i64,
+    pub run: Option<RunId>,
+    pub event: Event,
+}
+
+/// Index entry of one sealed segment: one signal of one machine over `[t_first_ns, t_last_ns]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentMeta {
+    pub id: SegmentId,
+    pub run: Option<RunId>,
+    pub machine: MachineId,
+    pub signal: SignalKind,
+    pub t_first_ns: TimeNs,
+    pub t_last_ns: TimeNs,
+    /// Number of samples.
+    pub count: u64,
+    /// Size of the stored blob in bytes.
+    pub bytes: u64,
+    /// SHA-256 of exactly the stored blob bytes (hex in JSON); this is the ledger's evidence digest.
+    #[serde(with = "digest_hex")]
+    pub sha256: [u8; 32],
+}
+
+impl SegmentMeta {
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+}
+
+/// What the store holds for one signal of one machine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalSummary {
+    pub machine: MachineId,
+    pub signal: SignalKind,
+    pub segments: u64,
+    pub samples: u64,
+    pub t_first_ns: TimeNs,
+    pub t_last_ns: TimeNs,
+}
+
+/// A SHA-256 digest as 64 lowercase hex characters in serialized form.
+mod digest_hex {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(digest: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(digest))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&text, &mut out)
+            .map_err(|e| D::Error::custom(format!("SHA-256 digest '{text}': {e}")))?;
+        Ok(out)
+    }
+}
+
+/// Storage of machines, tools, NC programs, runs, events and sealed sensor-data segments.
+///
+/// Writes take `&mut self`, reads `&self`. Every write is one transaction, durable when the call
+/// returns. Time ranges `[t0_ns, t1_ns)` include the start and exclude the end.
+pub trait Store: Send {
+    /// Inserts or replaces a machine's spec.
+    fn put_machine(&mut self, spec: &MachineSpec) -> Result<()>;
+    /// All machines, ordered by id.
+    fn machines(&self) -> Result<Vec<MachineSpec>>;
+    /// Inserts or replaces a tool (by number) of a known machine.
+    fn put_tool(&mut self, machine: &MachineId, tool: &ToolSpec) -> Result<()>;
+    /// A machine's tools, ordered by number.
+    fn tools(&self, machine: &MachineId) -> Result<Vec<ToolSpec>>;
+
+    /// Stores an NC program; identical content (by SHA-256) returns the existing record, under the
+    /// name it was first stored with.
+    fn put_program(&mut self, name: &str, content: &str) -> Result<ProgramRecord>;
+    fn program(&self, id: ProgramId) -> Result<Program>;
+
+    fn start_run(&mut self, run: &NewRun) -> Result<RunId>;
+    /// Records a run's end and result; a run can be finished only once.
+    fn finish_run(
+        &mut self,
+        run: RunId,
+        t_end_ns: TimeNs,
+        result_json: &serde_json::Value,
+    ) -> Result<()>;
+    /// Runs, of one machine or all, ordered by id (start order), finished or not.
+    fn runs(&self, machine: Option<&MachineId>) -> Result<Vec<RunRecord>>;
+
+    fn append_events(&mut self, run: Option<RunId>, events: &[Event]) -> Result<()>;
+    /// A machine's events in `[t0_ns, t1_ns)`, ordered by time then insertion.
+    fn events(&self, machine: &MachineId, t0_ns: TimeNs, t1_ns: TimeNs)
+        -> Result<Vec<EventRecord>>;
+
+    /// Seals each non-empty series into one immutable, compressed, hashed segment, all in one
+    /// transaction; returns their metadata (in input order, empty series skipped) after commit.
+    /// Invalid series (column lengths differ, timestamps decrease) reject the whole call.
+    fn append_segments(
+        &mut self,
+        run: Option<RunId>,
+        series: &[SignalSeries],
+    ) -> Result<Vec<SegmentMeta>>;
+    /// Per machine and signal: segment and sample counts and the time span covered.
+    fn signals(&self, machine: Option<&MachineId>) -> Result<Vec<SignalSummary>>;
+    /// Segments of one signal overlapping `[t0_ns, t1_ns)`, ordered by start time.
+    fn segments(
+        &self,
+        machine: &MachineId,
+        signal: SignalKind,
+        t0_ns: TimeNs,
+        t1_ns: TimeNs,
+    ) -> Result<Vec<SegmentMeta>>;
+    /// The samples of one signal in `[t0_ns, t1_ns)`, in time order, decoding only the segments
+    /// that overlap the range.
+    fn read_samples(
+        &self,
+        machine: &MachineId,
+        signal: SignalKind,
+        t0_ns: TimeNs,
+        t1_ns: TimeNs,
+    ) -> Result<SignalSeries>;
+    /// The exact stored bytes of a segment (decode with [`crate::decode_segment`]).
+    fn segment_blob(&self, id: SegmentId) -> Result<Vec<u8>>;
+    /// Recomputes a segment's SHA-256 and checks it against the stored digest and that the blob
+    /// decodes to what its index row says; returns the metadata when it does.
+    fn verify_segment(&self, id: SegmentId) -> Result<SegmentMeta>;
+}
