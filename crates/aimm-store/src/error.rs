@@ -19,6 +19,9 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The database refused WAL journaling (e.g. on a network file system).
+    #[error("store {db}: cannot use WAL journal mode (stays '{mode}'); put the database on a local disk")]
+    WalUnavailable { db: String, mode: String },
     /// The file was written by a newer aimm whose schema this build does not know.
     #[error(
         "store {db}: schema version {found} is newer than this build supports ({supported}); \

@@ -75,6 +75,11 @@ CREATE INDEX segments_by_range ON segments (machine, signal, t_first_ns, t_last_
 /// Schema version this build creates and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// Selects the segments of `(?1 machine, ?2 signal)` overlapping `[?3, ?4)`, by start time.
+const OVERLAPPING: &str = "FROM segments
+    WHERE machine = ?1 AND signal = ?2 AND t_first_ns < ?4 AND t_last_ns >= ?3
+    ORDER BY t_first_ns, id";
+
 /// Columns of `segments` that make up a [`SegmentMeta`], in [`meta_from_row`] order.
 const META_COLUMNS: &str = "id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, sha256";
 
@@ -123,11 +128,7 @@ pub(crate) fn open_connection(path: Option<&Path>) -> Result<(Connection, String
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
         .map_err(err("set WAL journal mode"))?;
     if path.is_some() && !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Database {
-            db,
-            op: "set WAL journal mode",
-            source: rusqlite::Error::InvalidParameterName(format!("journal_mode stayed {mode}")),
-        });
+        return Err(StoreError::WalUnavailable { db, mode });
     }
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
         .map_err(err("set pragmas"))?;
@@ -708,11 +709,7 @@ impl Store for SqliteStore {
         t1_ns: TimeNs,
     ) -> Result<Vec<SegmentMeta>> {
         self.read("segments", |c| {
-            let sql = format!(
-                "SELECT {META_COLUMNS} FROM segments
-                 WHERE machine = ?1 AND signal = ?2 AND t_first_ns < ?4 AND t_last_ns >= ?3
-                 ORDER BY t_first_ns, id"
-            );
+            let sql = format!("SELECT {META_COLUMNS} {OVERLAPPING}");
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt.query(params![machine.as_str(), signal.name(), t0_ns, t1_ns])?;
             let mut out = Vec::new();
@@ -731,11 +728,7 @@ impl Store for SqliteStore {
         t1_ns: TimeNs,
     ) -> Result<SignalSeries> {
         let rows: Vec<(SegmentMeta, Vec<u8>)> = self.read("read_samples", |c| {
-            let sql = format!(
-                "SELECT {META_COLUMNS}, blob FROM segments
-                 WHERE machine = ?1 AND signal = ?2 AND t_first_ns < ?4 AND t_last_ns >= ?3
-                 ORDER BY t_first_ns, id"
-            );
+            let sql = format!("SELECT {META_COLUMNS}, blob {OVERLAPPING}");
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt.query(params![machine.as_str(), signal.name(), t0_ns, t1_ns])?;
             let mut out = Vec::new();

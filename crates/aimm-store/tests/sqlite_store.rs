@@ -42,7 +42,8 @@ fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
 
 #[test]
 fn machines_and_tools_upsert() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+    // Through a trait object: `Store` is object-safe and `Send`, as other backends need.
+    let mut store: Box<dyn Store> = Box::new(SqliteStore::open_in_memory().unwrap());
     let mut spec = MachineSpec::vmc("mill-1");
     store.put_machine(&spec).unwrap();
     spec.spindle_rated_power_kw = 11.0;
