@@ -58,3 +58,57 @@ fn seal_one(series: &SignalSeries) -> Result<Sealed<'_>, CodecError> {
         sha256,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aimm_model::{MachineId, SignalKind};
+    use proptest::prelude::*;
+
+    fn series(i: usize, n: usize) -> SignalSeries {
+        let mut s = SignalSeries::new(MachineId::new(format!("m{i}")), SignalKind::ALL[i % 15]);
+        for k in 0..n {
+            s.push(k as i64 * 1_000, (i * k) as f64);
+        }
+        s
+    }
+
+    #[test]
+    fn parallel_sealing_keeps_input_order_and_skips_empty_series() {
+        let input: Vec<_> = (0..7)
+            .map(|i| series(i, if i == 3 { 0 } else { 50 + i }))
+            .collect();
+        let sealed = seal_batch(&input).unwrap();
+        let expected: Vec<_> = input.iter().filter(|s| !s.is_empty()).collect();
+        assert_eq!(sealed.len(), expected.len());
+        for (s, e) in sealed.iter().zip(expected) {
+            assert!(std::ptr::eq(s.series, e));
+            assert_eq!(s.blob, encode_segment(e).unwrap());
+            assert_eq!(s.sha256, <[u8; 32]>::from(Sha256::digest(&s.blob)));
+        }
+    }
+
+    #[test]
+    fn one_bad_series_rejects_the_batch() {
+        let mut bad = series(2, 10);
+        bad.t_ns.swap(3, 4);
+        let err = seal_batch(&[series(1, 10), bad]).err().unwrap().to_string();
+        assert!(err.contains("m2/spindle_speed_rpm"), "{err}");
+    }
+
+    proptest! {
+        #[test]
+        fn digest_changes_when_any_byte_changes(
+            n in 1usize..300,
+            at in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+        ) {
+            let s = series(0, n);
+            let sealed = seal_batch(std::slice::from_ref(&s)).unwrap().remove(0);
+            let mut blob = sealed.blob.clone();
+            let i = at.index(blob.len());
+            blob[i] ^= flip;
+            prop_assert_ne!(<[u8; 32]>::from(Sha256::digest(&blob)), sealed.sha256);
+        }
+    }
+}

@@ -399,24 +399,58 @@ fn three_segment_store() -> SqliteStore {
     store
 }
 
+/// Checks a range read of [`three_segment_store`] against the samples computed directly.
+fn check_range(store: &SqliteStore, t0: i64, t1: i64) -> Result<(), TestCaseError> {
+    let got = store
+        .read_samples(&mill(), SignalKind::SpindleLoadPct, t0, t1)
+        .unwrap();
+    let expected: Vec<i64> = (0..300)
+        .map(|i| i * 10)
+        .filter(|t| (t0..t1).contains(t))
+        .collect();
+    prop_assert_eq!(&got.t_ns, &expected, "[{}, {})", t0, t1);
+    prop_assert_eq!(
+        got.values,
+        expected.iter().map(|&t| t as f64).collect::<Vec<_>>()
+    );
+    // Exactly the overlapping segments are listed (and so decoded), in time order.
+    let segs = store
+        .segments(&mill(), SignalKind::SpindleLoadPct, t0, t1)
+        .unwrap();
+    let firsts: Vec<i64> = segs.iter().map(|m| m.t_first_ns).collect();
+    let expected_firsts: Vec<i64> = (0..3)
+        .map(|k| k * 1_000)
+        .filter(|first| *first < t1 && first + 990 >= t0)
+        .collect();
+    prop_assert_eq!(firsts, expected_firsts, "[{}, {})", t0, t1);
+    Ok(())
+}
+
+#[test]
+fn range_reads_are_exact_at_segment_boundaries() {
+    let store = three_segment_store();
+    for (t0, t1) in [
+        (990, 991),
+        (990, 1_000),
+        (991, 1_000),
+        (1_000, 1_001),
+        (-10, 0),
+        (-10, 1),
+        (2_990, 2_991),
+        (2_991, i64::MAX),
+        (500, 500),
+        (i64::MIN, i64::MAX),
+    ] {
+        check_range(&store, t0, t1).unwrap();
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn range_reads_return_exactly_the_samples_in_range(t0 in -50i64..3_100, len in 0i64..3_200) {
-        let store = three_segment_store();
-        let t1 = t0 + len;
-        let got = store.read_samples(&mill(), SignalKind::SpindleLoadPct, t0, t1).unwrap();
-        let expected: Vec<i64> = (0..300).map(|i| i * 10).filter(|t| (t0..t1).contains(t)).collect();
-        prop_assert_eq!(&got.t_ns, &expected);
-        prop_assert_eq!(got.values, expected.iter().map(|&t| t as f64).collect::<Vec<_>>());
-        // Only overlapping segments are listed (and hence decoded).
-        let segs = store.segments(&mill(), SignalKind::SpindleLoadPct, t0, t1).unwrap();
-        let expected_segs = (0..3)
-            .filter(|k| k * 1_000 < t1 && k * 1_000 + 990 >= t0)
-            .count();
-        prop_assert_eq!(segs.len(), expected_segs);
-        prop_assert!(segs.windows(2).all(|w| w[0].t_first_ns <= w[1].t_first_ns));
+        check_range(&three_segment_store(), t0, t0 + len)?;
     }
 }
 
