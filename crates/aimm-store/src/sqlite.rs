@@ -165,32 +165,35 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Brings the schema to [`SCHEMA_VERSION`] in one transaction, so concurrent openers of a new
+    /// file serialize on the write lock and a failed migration leaves the old version intact.
     fn migrate(&mut self) -> Result<()> {
-        let found = self.write("migrate schema", |tx| {
+        let db = self.db.clone();
+        self.write("migrate schema", |tx| {
             tx.execute_batch(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);",
             )?;
-            Ok(read_schema_version(tx)?)
-        })?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::SchemaTooNew {
-                db: self.db.clone(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            self.write("migrate schema", |tx| {
-                tx.execute_batch(sql)?;
+            let found = read_schema_version(tx)?;
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew {
+                    db,
+                    found,
+                    supported: SCHEMA_VERSION,
+                }
+                .into());
+            }
+            if found < SCHEMA_VERSION {
+                for sql in &MIGRATIONS[found as usize..] {
+                    tx.execute_batch(sql)?;
+                }
                 tx.execute("DELETE FROM schema_version", [])?;
                 tx.execute(
                     "INSERT INTO schema_version (version) VALUES (?1)",
-                    [from as i64 + 1],
+                    [SCHEMA_VERSION],
                 )?;
-                Ok(())
-            })?;
-        }
-        Ok(())
+            }
+            Ok(())
+        })
     }
 
     /// Runs `f` in one IMMEDIATE transaction (taking the write lock up front, so it cannot fail
