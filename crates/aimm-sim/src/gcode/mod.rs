@@ -1,5 +1,31 @@
-//! G-code reader: text → blocks ([`parse`]) → machine operations ([`Interpreter`]).
+//! G-code reader: text → blocks ([`parse`]) → machine operations ([`Interpreter`]), plus tool
+//! descriptions from CAM comments ([`tools_from_comments`]).
+//!
+//! The dialect is Fanuc-style as CAM post-processors emit it, with the LinuxCNC extensions
+//! (parameters, expressions, O-word subroutines and loops) that hand-written programs use.
 
+mod arc;
+mod cutter_comp;
+mod cycles;
+mod error;
+mod expr;
+mod flow;
+mod interp;
+mod lexer;
+mod modal;
+mod motion;
 mod ops;
+mod parse;
+mod program;
+mod segment;
+mod tool_comments;
+mod words;
 
+pub use arc::Plane;
+pub use error::{InterpError, ParseError};
+pub use expr::{BinOp, Expr, Func, ParamRef};
+pub use interp::{InterpConfig, Interpreter, Units};
 pub use ops::{Move, OffsetKind, Op, SpindleDir, Vec3};
+pub use parse::parse;
+pub use program::{Assignment, Block, Comment, OStatement, OWord, Program, Word};
+pub use tool_comments::tools_from_comments;

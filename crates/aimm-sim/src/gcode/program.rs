@@ -1,0 +1,84 @@
+//! A parsed G-code program: blocks of words with their source lines, and the comments (which CAM
+//! systems use to describe tools).
+
+use super::expr::{Expr, ParamRef};
+
+/// A program as read by [`super::parse`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub blocks: Vec<Block>,
+    /// Every comment, `( )` or `;`, in order.
+    pub comments: Vec<Comment>,
+}
+
+/// One line that holds words, parameter assignments or an O-word.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    /// 1-based source line.
+    pub line: u32,
+    /// Starts with `/` (skipped when the block-delete switch is on).
+    pub deletable: bool,
+    /// N sequence number.
+    pub number: Option<u32>,
+    /// Words in source order, N and O excluded.
+    pub words: Vec<Word>,
+    /// LinuxCNC `#n=value`, applied after the block's words are evaluated.
+    pub assignments: Vec<Assignment>,
+    /// LinuxCNC O-word control statement (`o100 sub`, `o100 call [..]`, ...).
+    pub o_word: Option<OWord>,
+}
+
+/// A letter and its value, e.g. `X-1.5`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Word {
+    /// Upper case.
+    pub letter: char,
+    pub value: Expr,
+    /// 1-based column of the letter.
+    pub column: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comment {
+    pub line: u32,
+    /// Text without the delimiters, trimmed.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    pub target: ParamRef,
+    pub value: Expr,
+    pub column: u32,
+}
+
+/// A LinuxCNC O-word statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OWord {
+    /// The O number (`o100` → 100).
+    pub number: u32,
+    pub statement: OStatement,
+    pub column: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OStatement {
+    Sub,
+    EndSub,
+    Return,
+    Call(Vec<Expr>),
+    While(Expr),
+    EndWhile,
+    If(Expr),
+    ElseIf(Expr),
+    Else,
+    EndIf,
+}
+
+impl Block {
+    /// The word with `letter`, if present (the parser rejects repeats other than G and M).
+    pub fn word(&self, letter: char) -> Option<&Word> {
+        self.words.iter().find(|w| w.letter == letter)
+    }
+}
