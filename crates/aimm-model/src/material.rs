@@ -18,7 +18,11 @@ pub enum Material {
 }
 
 impl Material {
-    pub const ALL: [Material; 3] = [Material::SteelC45, Material::Aluminium6061, Material::Ti6Al4V];
+    pub const ALL: [Material; 3] = [
+        Material::SteelC45,
+        Material::Aluminium6061,
+        Material::Ti6Al4V,
+    ];
 
     /// The CLI / file name, e.g. `steel-c45`.
     pub fn name(self) -> &'static str {
@@ -34,7 +38,9 @@ impl Material {
     pub fn from_name(name: &str) -> Result<Self, UnknownName> {
         let n = name.trim().to_ascii_lowercase();
         let found = match n.as_str() {
-            "steel-c45" | "c45" | "ck45" | "1045" | "aisi-1045" | "steel" => Some(Material::SteelC45),
+            "steel-c45" | "c45" | "ck45" | "1045" | "aisi-1045" | "steel" => {
+                Some(Material::SteelC45)
+            }
             "al-6061" | "6061" | "6061-t6" | "aluminium" | "aluminum" | "al" => {
                 Some(Material::Aluminium6061)
             }

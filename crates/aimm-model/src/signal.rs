@@ -79,6 +79,11 @@ impl SignalKind {
         SignalKind::MachineEnergyKwh,
     ];
 
+    /// Position in [`SignalKind::ALL`] (its declaration order), for per-signal arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Stable snake_case name used in the store, CSV headers and the CLI.
     pub fn name(self) -> &'static str {
         match self {
@@ -177,23 +182,36 @@ impl SignalKind {
                 1.0,
                 "Path",
             ),
-            SignalKind::PositionXMm => {
-                m(Sample, "POSITION", Some("ACTUAL"), Some("MILLIMETER"), 1.0, "X")
-            }
-            SignalKind::PositionYMm => {
-                m(Sample, "POSITION", Some("ACTUAL"), Some("MILLIMETER"), 1.0, "Y")
-            }
-            SignalKind::PositionZMm => {
-                m(Sample, "POSITION", Some("ACTUAL"), Some("MILLIMETER"), 1.0, "Z")
-            }
+            SignalKind::PositionXMm => m(
+                Sample,
+                "POSITION",
+                Some("ACTUAL"),
+                Some("MILLIMETER"),
+                1.0,
+                "X",
+            ),
+            SignalKind::PositionYMm => m(
+                Sample,
+                "POSITION",
+                Some("ACTUAL"),
+                Some("MILLIMETER"),
+                1.0,
+                "Y",
+            ),
+            SignalKind::PositionZMm => m(
+                Sample,
+                "POSITION",
+                Some("ACTUAL"),
+                Some("MILLIMETER"),
+                1.0,
+                "Z",
+            ),
             SignalKind::ToolNumber => m(Event, "TOOL_NUMBER", None, None, 1.0, "Path"),
             SignalKind::ToolRadiusWearOffsetMm => {
                 m(Event, "TOOL_OFFSET", Some("RADIAL"), None, 1.0, "Path")
             }
             SignalKind::MachineState => None,
-            SignalKind::MachinePowerKw => {
-                m(Sample, "WATTAGE", None, Some("WATT"), 1e3, "Electric")
-            }
+            SignalKind::MachinePowerKw => m(Sample, "WATTAGE", None, Some("WATT"), 1e3, "Electric"),
             SignalKind::MachineEnergyKwh => m(
                 Sample,
                 "ELECTRICAL_ENERGY",
@@ -229,11 +247,19 @@ mod tests {
         for s in SignalKind::ALL {
             assert_eq!(SignalKind::from_name(s.name()).unwrap(), s);
         }
+        for (i, s) in SignalKind::ALL.iter().enumerate() {
+            assert_eq!(s.index(), i);
+        }
         names.sort();
         names.dedup();
         assert_eq!(names.len(), SignalKind::ALL.len());
-        let err = SignalKind::from_name("spindle_lod").unwrap_err().to_string();
-        assert!(err.contains("spindle_lod") && err.contains("spindle_load_pct"), "{err}");
+        let err = SignalKind::from_name("spindle_lod")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("spindle_lod") && err.contains("spindle_load_pct"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,4 +1,110 @@
-//! Deterministic, seeded machining simulator of a 3-axis mill (module docs to follow).
+//! Deterministic, seeded machining simulator of a 3-axis vertical mill. It runs real G-code
+//! ([`gcode`]), cuts a 2.5D z-map stock ([`stock`]), and from the engagement computes cutting
+//! force and power ([`cutting`]), flank-wear growth ([`wear`]) and machine power by state
+//! ([`power`]); [`engine::Simulator`] ties them together tick by tick and records noisy sensor
+//! samples and events ([`recording`]); a run ends with a [`result::PartResult`].
+//!
+//! The simulator is a product feature, not a mock: tests, benchmarks, the demo and the
+//! conformance tests of the closed loops drive it. Everything below is in SI-derived units as
+//! named; "source" says where a value comes from, "assumed" marks a modelling choice.
+//!
+//! # Kinematics
+//! - One tick per fast sample (default 500 Hz, 2 ms). Within a tick the tool follows the
+//!   interpreted moves at the programmed feed × override (capped at the machine's maximum feed),
+//!   or at the rapid rate; arcs arrive as chords within 0.005 mm. Acceleration is not modelled
+//!   (assumed: at 2 ms resolution the feed-rate loop sees the commanded feed).
+//! - Cutter-radius (G41/G42) and tool-length (G43) compensation are applied by the interpreter,
+//!   as by a real control, from the tool table's geometry + wear registers.
+//!
+//! # Stock (z-map)
+//! A grid of square columns, cell edge = 1/40 of the smallest tool diameter clamped to
+//! 0.05–0.25 mm (at most 4 M cells); finishing allowances thinner than a cell are not resolved. Every half cell of feed travel the tool's lower envelope
+//! (flat: its tip plane; ball: a sphere) cuts the columns under its footprint. The section
+//! A = ΔV/Δs (mm²) over the last four cuts, and the deepest cut ap (mm), give the engagement;
+//! radial engagement ae = A / ap.
+//!
+//! # Cutting force: Kienzle
+//! Specific cutting force kc = kc1.1 · h_m^(−mc) · (1 + g·VB) in N/mm², with the mean chip
+//! thickness of peripheral milling h_m = 2·fz·(ae/D)/φ_s, φ_s = arccos(1 − 2·ae/D) (rad),
+//! fz = vf / (n·z) (mm); for plunging and drilling h_m = fz. Cutting power Pc = kc · MRR with
+//! MRR = A · vf (W = 1e-3 · N/mm² · mm³/s); mean tangential force F = Pc / vc,
+//! vc = π·D·n (m/min). Source of the form: O. Kienzle, "Die Bestimmung von Kräften und
+//! Leistungen an spanenden Werkzeugen und Werkzeugmaschinen", VDI-Z 94 (1952) 299–305; the
+//! chip-thickness formula as in Sandvik Coromant's milling formulas (Metal cutting technical
+//! guide). h_m is floored at 0.002 mm (assumed: below it ploughing, not the power law, rules).
+//!
+//! | material | kc1.1 N/mm² | mc | source |
+//! |---|---|---|---|
+//! | steel C45 (1.0503) | 2220 | 0.14 | Kienzle & Victor values for C45/Ck45 as tabulated in W. König, F. Klocke, *Fertigungsverfahren 1*, Springer |
+//! | Al 6061-T6 | 700 | 0.25 | Sandvik Coromant, workpiece-material table, ISO N wrought aluminium, aged (≈ kc1 700 N/mm², mc 0.25) |
+//! | Ti-6Al-4V | 1400 | 0.23 | Sandvik Coromant, workpiece-material table, ISO S titanium α+β alloys (≈ kc1 1400 N/mm², mc 0.23) |
+//!
+//! # Tool wear: Taylor life shaping a three-phase VB curve
+//! Extended Taylor equation v · T^n · (h_m/h_ref)^a = C gives the tool life T (min) to the wear
+//! criterion VB_c = 0.3 mm (uniform flank wear, ISO 8688-2:1989 end-of-life criterion) at the
+//! current cutting speed v (m/min) and chip thickness; h_ref = 0.05 mm, a = 0.3 (assumed,
+//! within the 0.2–0.5 feed exponents reported for extended Taylor fits). While cutting,
+//! dVB/dt = VB_c · K / T · s(VB/VB_c) with the shape s(x) = 1 + 2·e^(−x/0.05) + 4·x⁴ (fast
+//! break-in, steady wear, accelerating wear past the criterion; assumed, after the classic
+//! three-zone flank-wear curve) and K = ∫₀¹ dx/s(x), so VB reaches VB_c exactly at the Taylor
+//! life at constant conditions. Wear therefore grows monotonically with cutting time and faster
+//! at higher speed and chip load. F. W. Taylor, "On the art of cutting metals", Trans. ASME 28
+//! (1907); the stress/speed dependence in the spirit of E. Usui et al., "Analytical prediction
+//! of cutting tool wear", Wear 100 (1984).
+//!
+//! | material | C m/min | n | basis |
+//! |---|---|---|---|
+//! | steel C45 | 400 | 0.25 | carbide n = 0.2–0.5 (Kalpakjian & Schmid, *Manufacturing Engineering and Technology*, tool-life chapter); C set so 200 m/min gives 16 min |
+//! | Al 6061 | 2500 | 0.35 | C set so 400 m/min gives ≈ 190 min (carbide in aluminium wears slowly) |
+//! | Ti-6Al-4V | 110 | 0.20 | C set so 60 m/min gives ≈ 21 min (titanium's short carbide life) |
+//!
+//! Effects of wear: kc rises by g = 1.5 per mm of VB (+45 % at VB = 0.3 mm; assumed, within the
+//! 30–100 % end-of-life force rise reported in tool-condition-monitoring studies), and the
+//! effective tool radius shrinks by VB · tan α with clearance α = 10° (flank-wear geometry:
+//! radial wear ≈ VB·tan α; 0.053 mm at VB = 0.3 mm), so an uncompensated worn tool leaves walls
+//! proud by that much; a radius wear offset of the same size in the D register brings them back.
+//!
+//! # Spindle and machine power
+//! Spindle shaft power = no-load 0.12 kW per 1000 rev/min + Pc; electrical = shaft / 0.85
+//! (drive and motor efficiency). Spindle load % = shaft power / available power, the available
+//! power being the rated power above the base speed of 1500 rev/min and falling linearly below
+//! it (constant-torque range). Machine power by state: off 0; standby 0.6 kW (control, fans);
+//! idle 2.2 kW (drives enabled, hydraulics, lubrication, conveyor); spindle running adds the
+//! spindle's electrical power; cutting adds Pc/0.85; flood coolant 0.45 kW; axes up to 0.4 kW
+//! at rapid, proportional to speed. Magnitudes after T. Gutowski, J. Dahmus, A. Thiriez,
+//! "Electrical energy requirements for manufacturing processes", CIRP LCE 2006 (a large constant
+//! base load dominates machining-centre energy) and N. Diaz, E. Redelsheimer, D. Dornfeld,
+//! "Energy consumption characterization and reduction strategies for milling machine tool use",
+//! CIRP LCE 2011 (spindle no-load power roughly linear in speed).
+//!
+//! # Sensors and events
+//! Spindle load (%), spindle power (kW) and cutting force (N) at the fast rate; speed, feeds,
+//! override, positions, machine power, energy and state at the slow rate (default 50 Hz); tool
+//! number and radius wear offset on change. Gaussian noise from a ChaCha8 generator seeded by the
+//! run's seed, σ: load 0.3 % + 2 % of reading, spindle power 0.02 kW + 2 %, force 5 N + 3 %,
+//! speed 0.1 %, actual feed 0.2 %, positions 1 µm, machine power 0.02 kW + 1 % (assumed, typical
+//! of drive-internal measurements). Events: program start/end, program and optional stops, tool
+//! changes, offset changes, spindle overload above the machine's threshold (default 120 %, with
+//! 5 % hysteresis) and its clearing, and warnings for what is read but not modelled.
+//!
+//! # Reference feature
+//! The walls cut under G41/G42 (or, without compensation, every side-cutting move). The wall lies
+//! at the tool-centre path plus the tool's effective radius; the deviation is the compensation
+//! radius the control used (nominal radius without G41/G42) minus the effective radius, weighted
+//! by wall length, judged against ±0.02 mm by default.
 
+pub mod cutting;
+pub mod engine;
 pub mod gcode;
+pub mod materials;
+pub mod power;
+pub mod recording;
+pub mod result;
+pub mod setup;
+pub mod stock;
 pub mod tool_table;
+pub mod wear;
+
+pub use engine::{plan_stock, SimConfig, SimError, Simulator, DEFAULT_START_NS};
+pub use result::{FeatureResult, PartResult, ToolWear};
+pub use tool_table::ToolTable;

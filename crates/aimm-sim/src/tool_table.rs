@@ -56,6 +56,19 @@ impl ToolTable {
         self.tools.insert(tool.number, tool);
     }
 
+    /// Adds a copy of `template`, renumbered, for every number in `numbers` the table lacks, so a
+    /// program's T words find a tool even where no tool list describes it.
+    pub fn fill_missing(&mut self, template: &ToolSpec, numbers: std::ops::RangeInclusive<u32>) {
+        for n in numbers {
+            if !self.tools.contains_key(&n) {
+                self.insert(ToolSpec {
+                    number: n,
+                    ..template.clone()
+                });
+            }
+        }
+    }
+
     pub fn tool(&self, number: u32) -> Option<&ToolSpec> {
         self.tools.get(&number)
     }

@@ -1,0 +1,886 @@
+//! The simulation engine: executes interpreted G-code on the virtual mill tick by tick (one tick
+//! per fast sample), cutting the z-map stock, evaluating cutting force, power and wear, and
+//! recording noisy sensor samples and events. Live inputs (feed override, wear offsets, tool
+//! replacement) act from the next tick, as on a real control.
+
+use crate::cutting::{kienzle, CutConditions, CutLoad};
+use crate::gcode::{
+    InterpConfig, InterpError, Interpreter, Move, OffsetKind, Op, Program, SpindleDir, Vec3,
+};
+use crate::materials::MaterialConstants;
+use crate::power::PowerModel;
+use crate::recording::Recording;
+use crate::result::{FeatureResult, PartResult, ToolWear};
+use crate::stock::{Stock, StockSpec};
+use crate::tool_table::ToolTable;
+use crate::wear::WearModel;
+use aimm_model::{
+    Event, EventKind, MachineSpec, MachineState, Material, SignalKind, TimeNs, ToolKind, ToolSpec,
+    NS_PER_S,
+};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use std::collections::BTreeMap;
+
+/// Default run start: 2026-01-05T06:00:00Z (a Monday, first shift). A fixed default keeps runs
+/// bit-identical for the same seed; pass the real time for live use.
+pub const DEFAULT_START_NS: TimeNs = 1_767_592_800 * NS_PER_S;
+
+/// Everything a run needs besides the program and the tool table.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub machine: MachineSpec,
+    pub material: Material,
+    /// Seeds the sensor noise; same seed, same samples.
+    pub seed: u64,
+    pub start_ns: TimeNs,
+    /// Rate of spindle load, spindle power and cutting force samples, Hz.
+    pub fast_rate_hz: f64,
+    /// Rate of the other continuous signals, Hz (a divisor of the fast rate is exact).
+    pub slow_rate_hz: f64,
+    /// Stock block; `None` = the feed moves' footprint below `stock_top_mm`, plus a tool radius.
+    pub stock: Option<StockSpec>,
+    /// Top of the stock when it is derived from the program, mm.
+    pub stock_top_mm: f64,
+    /// Z-map cell edge, mm; `None` = a fortieth of the smallest tool diameter, 0.05–0.25 mm.
+    /// Finishing allowances thinner than a cell are not resolved.
+    pub cell_mm: Option<f64>,
+    /// ± tolerance of the reference feature, mm.
+    pub tolerance_mm: f64,
+    /// Time an M6 tool change takes, s.
+    pub tool_change_s: f64,
+    pub power: PowerModel,
+    pub wear: WearModel,
+    pub interp: InterpConfig,
+}
+
+impl SimConfig {
+    pub fn new(machine: MachineSpec, material: Material, seed: u64) -> Self {
+        Self {
+            machine,
+            material,
+            seed,
+            start_ns: DEFAULT_START_NS,
+            fast_rate_hz: 500.0,
+            slow_rate_hz: 50.0,
+            stock: None,
+            stock_top_mm: 0.0,
+            cell_mm: None,
+            tolerance_mm: 0.02,
+            tool_change_s: 5.0,
+            power: PowerModel::default(),
+            wear: WearModel::default(),
+            interp: InterpConfig::default(),
+        }
+    }
+}
+
+/// Why a run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Program(#[from] InterpError),
+    #[error("{program}: line {line}: {message}")]
+    Machine {
+        program: String,
+        line: u32,
+        message: String,
+    },
+    #[error("invalid simulator setting: {0}")]
+    Config(String),
+}
+
+/// What the machine is doing between ticks.
+#[derive(Clone, Debug)]
+enum Activity {
+    /// Needs the next op.
+    Ready,
+    Moving {
+        mv: Move,
+        len_mm: f64,
+        done_mm: f64,
+        /// Mostly sideways (peripheral cut) rather than along the tool axis (plunge).
+        lateral: bool,
+    },
+    /// Dwell or tool change.
+    Waiting {
+        left_s: f64,
+    },
+    Finished,
+}
+
+/// Material removed over the last few cut steps: the engagement the force model sees.
+#[derive(Clone, Debug, Default)]
+struct EngagementWindow {
+    /// (volume mm³, path mm, depth mm) of the last [`WINDOW`] cuts.
+    cuts: [(f64, f64, f64); WINDOW],
+    next: usize,
+}
+
+/// Cut steps averaged: smooths the quantisation of the z-map cells.
+const WINDOW: usize = 4;
+
+impl EngagementWindow {
+    fn push(&mut self, volume_mm3: f64, path_mm: f64, depth_mm: f64) {
+        self.cuts[self.next] = (volume_mm3, path_mm, depth_mm);
+        self.next = (self.next + 1) % WINDOW;
+    }
+
+    /// (section mm², depth mm).
+    fn engagement(&self) -> (f64, f64) {
+        let (v, s, d) = self.cuts.iter().fold((0.0, 0.0, 0.0_f64), |(v, s, d), c| {
+            (v + c.0, s + c.1, d.max(c.2))
+        });
+        if v <= 1e-9 || s <= 0.0 {
+            (0.0, 0.0)
+        } else {
+            (v / s, d)
+        }
+    }
+}
+
+/// Running sums for the reference-feature result.
+#[derive(Clone, Debug, Default)]
+struct FeatureSums {
+    length_mm: f64,
+    error_length: f64,
+    max_abs_mm: f64,
+}
+
+impl FeatureSums {
+    fn add(&mut self, error_mm: f64, length_mm: f64) {
+        self.length_mm += length_mm;
+        self.error_length += error_mm * length_mm;
+        self.max_abs_mm = self.max_abs_mm.max(error_mm.abs());
+    }
+}
+
+/// Per-tool wear state.
+#[derive(Clone, Copy, Debug, Default)]
+struct ToolState {
+    vb_mm: f64,
+    cutting_time_s: f64,
+    /// Loaded into the spindle during this run.
+    loaded: bool,
+}
+
+/// Feed slower than this (mm/min) counts as stopped.
+const MIN_FEED: f64 = 1e-6;
+
+/// A simulated machine running one program.
+pub struct Simulator<'p> {
+    cfg: SimConfig,
+    program_name: String,
+    consts: MaterialConstants,
+    interp: Interpreter<'p>,
+    stock: Stock,
+    rng: ChaCha8Rng,
+    rec: Recording,
+    latest: [f64; SignalKind::ALL.len()],
+    t_ns: TimeNs,
+    tick: u64,
+    dt_s: f64,
+    dt_ns: TimeNs,
+    slow_every: u64,
+    cut_step_mm: f64,
+    activity: Activity,
+    line: u32,
+    pos: Vec3,
+    feed_override_pct: f64,
+    programmed_feed: f64,
+    spindle_rpm: f64,
+    spindle_dir: SpindleDir,
+    coolant: bool,
+    tool: Option<u32>,
+    tools: BTreeMap<u32, ToolState>,
+    window: EngagementWindow,
+    since_cut_mm: f64,
+    /// Tip of the current tool's last cut (reset at tool changes).
+    last_cut: Option<Vec3>,
+    lateral: bool,
+    energy_kwh: f64,
+    cutting_time_s: f64,
+    max_load_pct: f64,
+    overloads: u32,
+    in_overload: bool,
+    removed_mm3: f64,
+    comp_feature: FeatureSums,
+    side_feature: FeatureSums,
+    warnings: Vec<String>,
+    warned_spindle_off: bool,
+    samples: u64,
+    logged_tool: Option<(u32, f64)>,
+}
+
+impl<'p> Simulator<'p> {
+    /// Prepares a run of `program` with `tools`; the stock is planned from the program when the
+    /// configuration gives none.
+    pub fn new(program: &'p Program, tools: ToolTable, cfg: SimConfig) -> Result<Self, SimError> {
+        if !(cfg.fast_rate_hz > 0.0
+            && cfg.slow_rate_hz > 0.0
+            && cfg.slow_rate_hz <= cfg.fast_rate_hz)
+        {
+            return Err(SimError::Config(format!(
+                "sample rates must satisfy 0 < slow ({} Hz) <= fast ({} Hz)",
+                cfg.slow_rate_hz, cfg.fast_rate_hz
+            )));
+        }
+        let smallest_tool = tools
+            .tools()
+            .map(|t| t.diameter_mm)
+            .fold(f64::INFINITY, f64::min);
+        let cell_mm = cfg
+            .cell_mm
+            .unwrap_or_else(|| (smallest_tool / 40.0).clamp(0.05, 0.25));
+        let spec = match cfg.stock {
+            Some(s) => s,
+            None => plan_stock(program, &tools, &cfg)?,
+        };
+        let stock = Stock::new(spec, cell_mm);
+        let dt_ns = (NS_PER_S as f64 / cfg.fast_rate_hz).round() as TimeNs;
+        let rec = Recording::new(&cfg.machine.id);
+        Ok(Self {
+            program_name: program.name.clone(),
+            consts: MaterialConstants::of(cfg.material),
+            interp: Interpreter::new(program, tools, cfg.interp.clone()),
+            cut_step_mm: stock.cell_mm() / 2.0,
+            stock,
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed),
+            rec,
+            latest: [f64::NAN; SignalKind::ALL.len()],
+            t_ns: cfg.start_ns,
+            tick: 0,
+            dt_s: dt_ns as f64 / NS_PER_S as f64,
+            dt_ns,
+            slow_every: (cfg.fast_rate_hz / cfg.slow_rate_hz).round().max(1.0) as u64,
+            activity: Activity::Ready,
+            line: 0,
+            pos: cfg.interp.home_mm,
+            feed_override_pct: 100.0,
+            programmed_feed: 0.0,
+            spindle_rpm: 0.0,
+            spindle_dir: SpindleDir::Off,
+            coolant: false,
+            tool: None,
+            tools: BTreeMap::new(),
+            window: EngagementWindow::default(),
+            since_cut_mm: 0.0,
+            last_cut: None,
+            lateral: true,
+            energy_kwh: 0.0,
+            cutting_time_s: 0.0,
+            max_load_pct: 0.0,
+            overloads: 0,
+            in_overload: false,
+            removed_mm3: 0.0,
+            comp_feature: FeatureSums::default(),
+            side_feature: FeatureSums::default(),
+            warnings: Vec::new(),
+            warned_spindle_off: false,
+            samples: 0,
+            logged_tool: None,
+            cfg,
+        })
+    }
+
+    // ---- live inputs -------------------------------------------------------------------------
+
+    /// Sets the feed-rate override, % (the control clamps to 0–200 %; 0 holds the feed).
+    pub fn set_feed_override(&mut self, pct: f64) {
+        self.feed_override_pct = if pct.is_finite() {
+            pct.clamp(0.0, 200.0)
+        } else {
+            100.0
+        };
+    }
+
+    /// Writes the radius wear offset of register `register`, mm; it applies from the next
+    /// interpreted block (as on a control with block look-ahead).
+    pub fn set_radius_wear_offset(&mut self, register: u32, value_mm: f64) {
+        self.interp
+            .tool_table_mut()
+            .set(register, OffsetKind::RadiusWear, value_mm);
+        self.event(
+            EventKind::ToolOffsetChange,
+            format!("D{register} radius wear set to {value_mm:.4} mm"),
+        );
+    }
+
+    /// Replaces tool `number` with a new one of the same geometry (wear back to zero).
+    pub fn replace_tool(&mut self, number: u32) {
+        let loaded = self.tools.get(&number).is_some_and(|t| t.loaded);
+        self.tools.insert(
+            number,
+            ToolState {
+                loaded,
+                ..ToolState::default()
+            },
+        );
+        self.event(
+            EventKind::ToolChange,
+            format!("T{number} replaced by a new tool"),
+        );
+    }
+
+    // ---- state -------------------------------------------------------------------------------
+
+    pub fn time_ns(&self) -> TimeNs {
+        self.t_ns
+    }
+
+    /// Simulated seconds since the run started.
+    pub fn elapsed_s(&self) -> f64 {
+        (self.t_ns - self.cfg.start_ns) as f64 / NS_PER_S as f64
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.activity, Activity::Finished)
+    }
+
+    /// Source line of the block being executed.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    pub fn feed_override_pct(&self) -> f64 {
+        self.feed_override_pct
+    }
+
+    /// The last recorded (noisy) value of `signal`, NaN before its first sample.
+    pub fn latest(&self, signal: SignalKind) -> f64 {
+        self.latest[signal.index()]
+    }
+
+    /// True flank wear of tool `number`, mm (what a microscope would measure; not a sensor).
+    pub fn tool_wear_vb_mm(&self, number: u32) -> f64 {
+        self.tools.get(&number).map_or(0.0, |t| t.vb_mm)
+    }
+
+    /// Presets the wear of tool `number` (a tool that was used before this run), mm.
+    pub fn set_tool_wear_vb_mm(&mut self, number: u32, vb_mm: f64) {
+        self.tools.entry(number).or_default().vb_mm = vb_mm.max(0.0);
+    }
+
+    pub fn tool_table(&self) -> &ToolTable {
+        self.interp.tool_table()
+    }
+
+    pub fn stock(&self) -> &Stock {
+        &self.stock
+    }
+
+    /// Samples and events recorded since the last drain.
+    pub fn recording(&mut self) -> &mut Recording {
+        &mut self.rec
+    }
+
+    // ---- running -----------------------------------------------------------------------------
+
+    /// Runs to the end of the program and returns the part result.
+    pub fn run(&mut self) -> Result<PartResult, SimError> {
+        while self.step()? {}
+        Ok(self.result())
+    }
+
+    /// Advances one tick (one fast sample period). Returns false once the program has ended.
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        if self.is_finished() {
+            return Ok(false);
+        }
+        if self.tick == 0 {
+            self.event(
+                EventKind::ProgramStart,
+                format!("{} started", self.program_name),
+            );
+        }
+        let mut left_s = self.dt_s;
+        let mut feed_mm = 0.0;
+        let mut rapid_mm = 0.0;
+        while left_s > 1e-12 {
+            match &mut self.activity {
+                Activity::Finished => break,
+                Activity::Ready => match self.interp.next() {
+                    None => self.finish(),
+                    Some(op) => self.begin(op?)?,
+                },
+                Activity::Waiting { left_s: wait } => {
+                    let used = wait.min(left_s);
+                    *wait -= used;
+                    left_s -= used;
+                    if *wait <= 1e-12 {
+                        self.activity = Activity::Ready;
+                    }
+                }
+                Activity::Moving { .. } => {
+                    let (ds, rapid) = self.advance(&mut left_s);
+                    if ds == 0.0 {
+                        break; // feed hold: time passes, nothing moves
+                    }
+                    if rapid {
+                        rapid_mm += ds;
+                    } else {
+                        feed_mm += ds;
+                    }
+                }
+            }
+        }
+        self.t_ns += self.dt_ns;
+        self.tick += 1;
+        self.update(feed_mm, rapid_mm);
+        Ok(!self.is_finished())
+    }
+
+    /// Moves along the current move for up to `left_s`; returns (distance, rapid).
+    fn advance(&mut self, left_s: &mut f64) -> (f64, bool) {
+        let Activity::Moving {
+            mv,
+            len_mm,
+            done_mm,
+            lateral,
+        } = &mut self.activity
+        else {
+            return (0.0, false);
+        };
+        let speed = if mv.rapid {
+            self.cfg.machine.rapid_mm_per_min
+        } else {
+            (mv.feed_mm_per_min * self.feed_override_pct / 100.0)
+                .min(self.cfg.machine.max_feed_mm_per_min)
+        } / 60.0;
+        if speed <= MIN_FEED {
+            *left_s = 0.0;
+            return (0.0, mv.rapid);
+        }
+        let ds = (*len_mm - *done_mm).min(speed * *left_s);
+        *done_mm += ds;
+        *left_s -= ds / speed;
+        let f = *done_mm / *len_mm;
+        for a in 0..3 {
+            self.pos[a] = mv.from[a] + (mv.to[a] - mv.from[a]) * f;
+        }
+        let (rapid, comp, lateral, finished) = (
+            mv.rapid,
+            mv.comp_radius_mm,
+            *lateral,
+            *done_mm >= *len_mm - 1e-9,
+        );
+        if finished {
+            self.activity = Activity::Ready;
+        }
+        if rapid {
+            self.window = EngagementWindow::default();
+            self.since_cut_mm = 0.0;
+        } else {
+            self.since_cut_mm += ds;
+            if self.since_cut_mm >= self.cut_step_mm || finished {
+                self.cut();
+            }
+            if lateral && self.window.engagement().0 > 0.0 {
+                self.record_wall(comp, ds);
+            }
+        }
+        (ds, rapid)
+    }
+
+    /// Cuts the stock at the current position and updates the engagement window.
+    fn cut(&mut self) {
+        let Some(spec) = self.current_tool_spec() else {
+            self.since_cut_mm = 0.0;
+            return;
+        };
+        let radius = spec.radius_mm() - self.cfg.wear.radius_loss_mm(self.current_vb());
+        let removal = self.stock.cut(self.pos, radius, spec.kind, self.last_cut);
+        self.last_cut = Some(self.pos);
+        self.removed_mm3 += removal.volume_mm3;
+        self.window
+            .push(removal.volume_mm3, self.since_cut_mm, removal.depth_mm);
+        self.since_cut_mm = 0.0;
+    }
+
+    /// Adds `length_mm` of wall cut now to the reference-feature sums. The wall stands at the
+    /// tool-centre path plus the tool's effective radius; the control placed the centre for
+    /// `comp` (or the CAM system for the nominal radius), so the deviation is the difference.
+    fn record_wall(&mut self, comp: Option<f64>, length_mm: f64) {
+        let Some(spec) = self.current_tool_spec() else {
+            return;
+        };
+        let nominal = spec.radius_mm();
+        let effective = nominal - self.cfg.wear.radius_loss_mm(self.current_vb());
+        let error = comp.unwrap_or(nominal) - effective;
+        if comp.is_some() {
+            self.comp_feature.add(error, length_mm);
+        }
+        self.side_feature.add(error, length_mm);
+    }
+
+    fn begin(&mut self, op: Op) -> Result<(), SimError> {
+        self.line = op.line();
+        match op {
+            Op::Move(mv) => {
+                let d = [
+                    mv.to[0] - mv.from[0],
+                    mv.to[1] - mv.from[1],
+                    mv.to[2] - mv.from[2],
+                ];
+                let len_mm = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+                if len_mm > 1e-9 {
+                    let lateral = d[0].hypot(d[1]) >= d[2].abs();
+                    if !mv.rapid {
+                        self.programmed_feed = mv.feed_mm_per_min;
+                        self.lateral = lateral;
+                    }
+                    self.activity = Activity::Moving {
+                        mv,
+                        len_mm,
+                        done_mm: 0.0,
+                        lateral,
+                    };
+                } else {
+                    self.pos = mv.to;
+                }
+            }
+            Op::Dwell { seconds, .. } => {
+                self.activity = Activity::Waiting {
+                    left_s: seconds.max(0.0),
+                }
+            }
+            Op::Spindle { rpm, dir, line } => {
+                let max = self.cfg.machine.spindle_max_rpm;
+                if rpm > max {
+                    self.warn(
+                        line,
+                        format!("S{rpm} above the spindle's {max} rev/min: clamped"),
+                    );
+                }
+                self.spindle_rpm = rpm.clamp(0.0, max);
+                self.spindle_dir = dir;
+            }
+            Op::ToolChange { line, tool } => {
+                if self.interp.tool_table().tool(tool).is_none() {
+                    return Err(SimError::Machine {
+                        program: self.program_name.clone(),
+                        line,
+                        message: format!("T{tool} is not in the tool table"),
+                    });
+                }
+                self.tool = Some(tool);
+                self.last_cut = None;
+                self.tools.entry(tool).or_default().loaded = true;
+                self.spindle_dir = SpindleDir::Off;
+                self.activity = Activity::Waiting {
+                    left_s: self.cfg.tool_change_s,
+                };
+                self.event(EventKind::ToolChange, format!("T{tool} loaded"));
+            }
+            Op::Coolant { on, .. } => self.coolant = on,
+            Op::Stop { optional, .. } => {
+                let what = if optional {
+                    "optional stop (M1)"
+                } else {
+                    "program stop (M0)"
+                };
+                self.event(EventKind::ProgramStop, format!("{what}: continued"));
+            }
+            Op::ToolOffset {
+                register,
+                kind,
+                value_mm,
+                ..
+            } => self.event(
+                EventKind::ToolOffsetChange,
+                format!("G10 register {register} {kind:?} = {value_mm:.4} mm"),
+            ),
+            Op::Warning { line, message } => self.warn(line, message),
+            Op::End { .. } => self.finish(),
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        if !self.is_finished() {
+            self.activity = Activity::Finished;
+            self.event(
+                EventKind::ProgramEnd,
+                format!("{} ended", self.program_name),
+            );
+        }
+    }
+
+    fn warn(&mut self, line: u32, message: String) {
+        let text = format!("line {line}: {message}");
+        self.warnings.push(text.clone());
+        self.event(EventKind::Warning, text);
+    }
+
+    fn event(&mut self, kind: EventKind, message: String) {
+        self.rec.push_event(Event {
+            machine: self.cfg.machine.id.clone(),
+            t_ns: self.t_ns,
+            kind,
+            message,
+            line: (self.line > 0).then_some(self.line),
+        });
+    }
+
+    fn current_tool_spec(&self) -> Option<ToolSpec> {
+        self.tool
+            .and_then(|t| self.interp.tool_table().tool(t))
+            .cloned()
+    }
+
+    fn current_vb(&self) -> f64 {
+        self.tool
+            .and_then(|t| self.tools.get(&t))
+            .map_or(0.0, |s| s.vb_mm)
+    }
+
+    /// Evaluates the physics for the tick just run and records samples.
+    fn update(&mut self, feed_mm: f64, rapid_mm: f64) {
+        let dt = self.dt_s;
+        let feed_actual = feed_mm / dt * 60.0;
+        let spindle_on = self.spindle_dir != SpindleDir::Off && self.spindle_rpm > 0.0;
+        let rpm = if spindle_on { self.spindle_rpm } else { 0.0 };
+        let (section, depth) = if feed_mm > 0.0 {
+            self.window.engagement()
+        } else {
+            (0.0, 0.0)
+        };
+        let spec = self.current_tool_spec();
+        let load = match &spec {
+            Some(spec) if section > 0.0 => {
+                let physics_rpm = if spindle_on {
+                    rpm
+                } else {
+                    // Engraving files often never start the spindle (a router run by hand).
+                    if !self.warned_spindle_off {
+                        self.warned_spindle_off = true;
+                        let line = self.line;
+                        self.warn(line, "cutting with the spindle stopped (no S/M3): physics assumes half the maximum speed".into());
+                    }
+                    self.cfg.machine.spindle_max_rpm / 2.0
+                };
+                kienzle(
+                    &self.consts,
+                    &CutConditions {
+                        spindle_rpm: physics_rpm,
+                        feed_mm_per_min: feed_actual,
+                        tool_diameter_mm: spec.diameter_mm,
+                        flutes: spec.flutes,
+                        section_mm2: section,
+                        depth_mm: depth,
+                        plunge: !self.lateral || spec.kind == ToolKind::Drill,
+                        wear_factor: self.cfg.wear.force_factor(self.current_vb()),
+                    },
+                )
+            }
+            _ => CutLoad::default(),
+        };
+        let cutting = load.power_w > 0.0;
+        let state = if cutting {
+            MachineState::Cutting
+        } else if spindle_on {
+            MachineState::SpindleRunning
+        } else {
+            MachineState::Idle
+        };
+        let axis_fraction =
+            ((feed_mm + rapid_mm) / dt * 60.0 / self.cfg.machine.rapid_mm_per_min).min(1.0);
+        let draw = self.cfg.power.draw(
+            &self.cfg.machine,
+            state,
+            rpm,
+            load.power_w,
+            axis_fraction,
+            self.coolant,
+        );
+        if cutting {
+            if let Some(t) = self.tool {
+                let vb = self.current_vb();
+                let rate = self.cfg.wear.rate_mm_per_s(
+                    &self.consts,
+                    load.cutting_speed_m_per_min,
+                    load.chip_mm,
+                    vb,
+                );
+                let s = self.tools.entry(t).or_default();
+                s.vb_mm += rate * dt;
+                s.cutting_time_s += dt;
+            }
+            self.cutting_time_s += dt;
+        }
+        self.energy_kwh += draw.machine_kw * dt / 3600.0;
+        self.max_load_pct = self.max_load_pct.max(draw.spindle_load_pct);
+        self.track_overload(draw.spindle_load_pct);
+
+        // Sensors: fast signals every tick, slow ones every `slow_every` ticks, tool data on change.
+        let load_pct = draw.spindle_load_pct;
+        self.sense(SignalKind::SpindleLoadPct, load_pct, 0.3 + 0.02 * load_pct);
+        self.sense(
+            SignalKind::SpindlePowerKw,
+            draw.spindle_kw,
+            0.02 + 0.02 * draw.spindle_kw,
+        );
+        self.sense(
+            SignalKind::CuttingForceN,
+            load.force_n,
+            5.0 + 0.03 * load.force_n,
+        );
+        if (self.tick - 1) % self.slow_every == 0 {
+            self.sense(SignalKind::SpindleSpeedRpm, rpm, 0.001 * rpm);
+            self.sense(
+                SignalKind::FeedProgrammedMmPerMin,
+                self.programmed_feed,
+                0.0,
+            );
+            self.sense(
+                SignalKind::FeedActualMmPerMin,
+                feed_actual,
+                0.002 * feed_actual,
+            );
+            self.sense(SignalKind::FeedOverridePct, self.feed_override_pct, 0.0);
+            self.sense(SignalKind::PositionXMm, self.pos[0], 0.001);
+            self.sense(SignalKind::PositionYMm, self.pos[1], 0.001);
+            self.sense(SignalKind::PositionZMm, self.pos[2], 0.001);
+            self.sense(
+                SignalKind::MachinePowerKw,
+                draw.machine_kw,
+                0.02 + 0.01 * draw.machine_kw,
+            );
+            self.sense(SignalKind::MachineEnergyKwh, self.energy_kwh, 0.0);
+            self.sense(SignalKind::MachineState, state.code(), 0.0);
+        }
+        let tool_now = self
+            .tool
+            .map(|t| (t, self.interp.tool_table().register(t).radius_wear_mm));
+        if tool_now != self.logged_tool {
+            if let Some((t, wear)) = tool_now {
+                self.sense(SignalKind::ToolNumber, t as f64, 0.0);
+                self.sense(SignalKind::ToolRadiusWearOffsetMm, wear, 0.0);
+            }
+            self.logged_tool = tool_now;
+        }
+    }
+
+    fn track_overload(&mut self, load_pct: f64) {
+        let threshold = self.cfg.machine.overload_threshold_pct;
+        if !self.in_overload && load_pct > threshold {
+            self.in_overload = true;
+            self.overloads += 1;
+            self.event(
+                EventKind::SpindleOverload,
+                format!("spindle load {load_pct:.1} % above {threshold:.0} %"),
+            );
+        } else if self.in_overload && load_pct < threshold - 5.0 {
+            // 5 % hysteresis so noise around the threshold does not count as new events.
+            self.in_overload = false;
+            self.event(
+                EventKind::SpindleOverloadCleared,
+                format!("spindle load {load_pct:.1} % back below {threshold:.0} %"),
+            );
+        }
+    }
+
+    /// Records `truth` plus Gaussian noise of standard deviation `sigma`, never below zero for
+    /// magnitudes that cannot be negative.
+    fn sense(&mut self, signal: SignalKind, truth: f64, sigma: f64) {
+        let mut value = truth;
+        if sigma > 0.0 {
+            let z: f64 = StandardNormal.sample(&mut self.rng);
+            value += sigma * z;
+            // Noisy signals other than positions are magnitudes.
+            if !matches!(
+                signal,
+                SignalKind::PositionXMm | SignalKind::PositionYMm | SignalKind::PositionZMm
+            ) {
+                value = value.max(0.0);
+            }
+        }
+        self.latest[signal.index()] = value;
+        self.rec.push(signal, self.t_ns, value);
+        self.samples += 1;
+    }
+
+    /// The part result so far (complete once [`Simulator::is_finished`]).
+    pub fn result(&self) -> PartResult {
+        let feature = if self.comp_feature.length_mm > 0.0 {
+            &self.comp_feature
+        } else {
+            &self.side_feature
+        };
+        let reference_feature = (feature.length_mm > 0.0).then(|| {
+            let mean = feature.error_length / feature.length_mm;
+            FeatureResult {
+                length_mm: feature.length_mm,
+                mean_error_mm: mean,
+                max_abs_error_mm: feature.max_abs_mm,
+                tolerance_mm: self.cfg.tolerance_mm,
+                in_tolerance: feature.max_abs_mm <= self.cfg.tolerance_mm,
+            }
+        });
+        PartResult {
+            program: self.program_name.clone(),
+            machine: self.cfg.machine.id.to_string(),
+            material: self.cfg.material.to_string(),
+            seed: self.cfg.seed,
+            cycle_time_s: self.elapsed_s(),
+            cutting_time_s: self.cutting_time_s,
+            energy_kwh: self.energy_kwh,
+            max_spindle_load_pct: self.max_load_pct,
+            overload_events: self.overloads,
+            removed_cm3: self.removed_mm3 / 1000.0,
+            reference_feature,
+            tools: self
+                .tools
+                .iter()
+                .filter(|(_, s)| s.loaded)
+                .map(|(&tool, s)| ToolWear {
+                    tool,
+                    vb_mm: s.vb_mm,
+                    cutting_time_s: s.cutting_time_s,
+                })
+                .collect(),
+            warnings: self.warnings.clone(),
+            samples: self.samples,
+        }
+    }
+}
+
+/// Derives the stock block from the program: the footprint of the feed moves that reach below
+/// the stock top, widened by the largest tool radius.
+pub fn plan_stock(
+    program: &Program,
+    tools: &ToolTable,
+    cfg: &SimConfig,
+) -> Result<StockSpec, SimError> {
+    let top = cfg.stock_top_mm;
+    let margin = tools.tools().map(|t| t.radius_mm()).fold(1.0, f64::max);
+    let mut bounds: Option<[f64; 4]> = None;
+    for op in Interpreter::new(program, tools.clone(), cfg.interp.clone()) {
+        if let Op::Move(m) = op? {
+            if !m.rapid && m.from[2].min(m.to[2]) < top {
+                let b = bounds.get_or_insert([
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ]);
+                for p in [m.from, m.to] {
+                    b[0] = b[0].min(p[0]);
+                    b[1] = b[1].min(p[1]);
+                    b[2] = b[2].max(p[0]);
+                    b[3] = b[3].max(p[1]);
+                }
+            }
+        }
+    }
+    // Nothing reaches into the material: a token block, so the run still reports air cutting.
+    let [x0, y0, x1, y1] = bounds.unwrap_or([0.0, 0.0, 0.0, 0.0]);
+    Ok(StockSpec {
+        x_min_mm: x0 - margin,
+        y_min_mm: y0 - margin,
+        x_max_mm: x1 + margin,
+        y_max_mm: y1 + margin,
+        top_mm: top,
+    })
+}

@@ -1,0 +1,56 @@
+//! The per-part result of a simulated run.
+
+use serde::Serialize;
+
+/// Dimensional result of the reference feature: the side walls cut under cutter-radius
+/// compensation (G41/G42), or all side-cutting moves when the program uses none.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FeatureResult {
+    /// Wall length cut, mm.
+    pub length_mm: f64,
+    /// Length-weighted mean wall deviation from nominal, mm; positive = material left standing
+    /// (an outside contour oversize, a pocket undersize).
+    pub mean_error_mm: f64,
+    /// Largest absolute deviation, mm.
+    pub max_abs_error_mm: f64,
+    /// Tolerance the feature is judged against (±), mm.
+    pub tolerance_mm: f64,
+    pub in_tolerance: bool,
+}
+
+/// Wear of one tool at the end of the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ToolWear {
+    pub tool: u32,
+    /// Flank wear land, mm.
+    pub vb_mm: f64,
+    /// Cutting time accumulated on this tool in this run, s.
+    pub cutting_time_s: f64,
+}
+
+/// What one program run produced.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartResult {
+    pub program: String,
+    pub machine: String,
+    pub material: String,
+    pub seed: u64,
+    /// Program start to end, s.
+    pub cycle_time_s: f64,
+    /// Time with the tool in the material, s.
+    pub cutting_time_s: f64,
+    /// Machine electrical energy over the cycle, kWh.
+    pub energy_kwh: f64,
+    /// Highest true (noise-free) spindle load, %.
+    pub max_spindle_load_pct: f64,
+    /// Times the spindle load rose above the machine's overload threshold.
+    pub overload_events: u32,
+    /// Material removed, cm³.
+    pub removed_cm3: f64,
+    pub reference_feature: Option<FeatureResult>,
+    pub tools: Vec<ToolWear>,
+    /// Blocks read but not modelled.
+    pub warnings: Vec<String>,
+    /// Samples recorded.
+    pub samples: u64,
+}

@@ -1,0 +1,81 @@
+//! Wiring shared by the commands that run parts: reading a program file, choosing material and
+//! tool, building the simulator configuration, opening the store.
+
+use aimm_model::{Material, ToolKind, ToolSpec};
+use aimm_sim::gcode::{parse, Program};
+use aimm_sim::setup::{stock_from_comments, tool_table_for};
+use aimm_sim::{SimConfig, ToolTable};
+use aimm_store::SqliteStore;
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+
+/// Tool kinds as the CLI names them.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ToolKindArg {
+    Flat,
+    Ball,
+    Drill,
+}
+
+/// Parses `--tool DIAMETERxFLUTES`, e.g. `10x4` (a 10 mm, 4-flute tool).
+pub fn parse_tool(text: &str, kind: ToolKindArg) -> Result<ToolSpec> {
+    let (d, z) = text
+        .split_once(['x', 'X'])
+        .with_context(|| format!("--tool '{text}': expected DIAMETERxFLUTES in mm, e.g. 10x4"))?;
+    let diameter_mm: f64 = d
+        .trim()
+        .parse()
+        .with_context(|| format!("--tool '{text}': diameter '{d}' is not a number of mm"))?;
+    let flutes: u32 = z
+        .trim()
+        .parse()
+        .with_context(|| format!("--tool '{text}': flutes '{z}' is not a whole number"))?;
+    if !(0.1..=100.0).contains(&diameter_mm) || !(1..=20).contains(&flutes) {
+        bail!("--tool '{text}': diameter must be 0.1–100 mm and flutes 1–20");
+    }
+    let kind = match kind {
+        ToolKindArg::Flat => ToolKind::FlatEndMill,
+        ToolKindArg::Ball => ToolKind::BallEndMill,
+        ToolKindArg::Drill => ToolKind::Drill,
+    };
+    Ok(ToolSpec {
+        number: 0,
+        kind,
+        diameter_mm,
+        flutes,
+        length_mm: 75.0,
+        description: format!("{diameter_mm} mm {flutes}-flute {kind:?} (default tool)"),
+    })
+}
+
+/// Parses `--material`.
+pub fn parse_material(text: &str) -> Result<Material> {
+    Material::from_name(text).map_err(|e| anyhow::anyhow!("--material: {e}"))
+}
+
+/// Reads and parses a program file; errors name the file, line and column.
+pub fn read_program(path: &Path) -> Result<(Program, String)> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read program {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let name = path.display().to_string();
+    let program = parse(&name, &text)?;
+    Ok((program, text))
+}
+
+/// Everything a simulated part needs besides the config's machine, material and seed.
+pub fn setup(
+    program: &Program,
+    default_tool: &ToolSpec,
+    config: &mut SimConfig,
+) -> Result<ToolTable> {
+    if config.stock.is_none() {
+        config.stock = stock_from_comments(program).map_err(anyhow::Error::msg)?;
+    }
+    Ok(tool_table_for(program, default_tool))
+}
+
+/// Opens (creating if needed) the SQLite store at `path`.
+pub fn open_store(path: &Path) -> Result<SqliteStore> {
+    SqliteStore::open(path).with_context(|| format!("cannot open store {}", path.display()))
+}

@@ -1,0 +1,236 @@
+//! `aimm sim`: one program on the simulated mill.
+
+use crate::output::{print_json, table};
+use crate::part::{open_store, parse_material, parse_tool, read_program, setup, ToolKindArg};
+use aimm_connect::{record_run, RecordOptions};
+use aimm_model::{MachineSpec, NS_PER_S};
+use aimm_sim::gcode::OffsetKind;
+use aimm_sim::{PartResult, SimConfig, Simulator};
+use aimm_store::{NewRun, Store};
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+
+/// Run one NC program on the simulated 3-axis mill and print the part result: cycle time,
+/// energy, spindle load, overloads, dimensional error of the reference feature, tool wear.
+///
+/// The program is Fanuc-style G-code as CAM post-processors write it. Tools described in its
+/// comments (e.g. `(T1 D=10. CR=0. - FLAT END MILL)`) are used as described; any other T number
+/// gets the `--tool` default. A `(STOCK X0 Y0 X100 Y60 Z0)` comment sets the blank; without it
+/// the blank is the footprint of the cutting moves below Z0.
+///
+/// Examples:
+///   aimm sim examples/bracket_c45.nc
+///   aimm sim examples/cover_al6061.nc --material al-6061 --db aimm.db --json
+///   aimm sim part.nc --initial-wear 0.2 --radius-wear-offset -0.035
+#[derive(clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct SimArgs {
+    /// NC program file (.nc, .ngc, .tap …).
+    program: PathBuf,
+    /// Workpiece material: steel-c45, al-6061 or ti-6al-4v.
+    #[arg(long, default_value = "steel-c45")]
+    material: String,
+    /// Default tool for T numbers the program does not describe: DIAMETERxFLUTES, mm.
+    #[arg(long, default_value = "10x4")]
+    tool: String,
+    /// Geometry of the default tool.
+    #[arg(long, value_enum, default_value = "flat")]
+    tool_kind: ToolKindArg,
+    /// Seed of the sensor noise: the same seed gives bit-identical samples.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Store the run, its samples (sealed segments) and events in this SQLite database.
+    #[arg(long, env = "AIMM_DB")]
+    db: Option<PathBuf>,
+    /// Machine id to record under.
+    #[arg(long, default_value = "mill-1")]
+    machine: String,
+    /// Feed-rate override for the whole run, % (0–200).
+    #[arg(long, default_value_t = 100.0)]
+    feed_override: f64,
+    /// Flank wear VB the tools start with, mm (0 = new tools).
+    #[arg(long, default_value_t = 0.0)]
+    initial_wear: f64,
+    /// Radius wear offset written into every D register before the run, mm (negative = tool
+    /// smaller than nominal).
+    #[arg(long, allow_hyphen_values = true)]
+    radius_wear_offset: Option<f64>,
+    /// Rate of spindle load, power and force samples, Hz.
+    #[arg(long, default_value_t = 500.0)]
+    rate: f64,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: SimArgs) -> Result<()> {
+    let material = parse_material(&args.material)?;
+    let default_tool = parse_tool(&args.tool, args.tool_kind)?;
+    if !(0.0..=200.0).contains(&args.feed_override) {
+        anyhow::bail!("--feed-override {}: must be 0–200 %", args.feed_override);
+    }
+    if !(0.0..=1.0).contains(&args.initial_wear) {
+        anyhow::bail!("--initial-wear {}: must be 0–1 mm", args.initial_wear);
+    }
+    let (program, text) = read_program(&args.program)?;
+    let mut config = SimConfig::new(MachineSpec::vmc(&args.machine), material, args.seed);
+    config.fast_rate_hz = args.rate;
+    config.slow_rate_hz = config.slow_rate_hz.min(args.rate);
+    let mut tools = setup(&program, &default_tool, &mut config)?;
+    let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
+    if let Some(offset) = args.radius_wear_offset {
+        for &n in &numbers {
+            tools.set(n, OffsetKind::RadiusWear, offset);
+        }
+    }
+    let machine = config.machine.clone();
+    let mut sim = Simulator::new(&program, tools, config)?;
+    for &n in &numbers {
+        sim.set_tool_wear_vb_mm(n, args.initial_wear);
+    }
+    sim.set_feed_override(args.feed_override);
+
+    let lines = text.lines().count() as u64;
+    let bar = ProgressBar::new(lines).with_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] line {pos}/{len}")
+            .expect("valid template"),
+    );
+    bar.set_message(format!("simulating {}", args.program.display()));
+    let show = |sim: &Simulator<'_>| bar.set_position(sim.line() as u64);
+
+    let (result, stored) = match &args.db {
+        Some(path) => {
+            let mut store = open_store(path)?;
+            store.put_machine(&machine)?;
+            let record = store.put_program(&args.program.display().to_string(), &text)?;
+            let new_run = NewRun {
+                machine: machine.id.clone(),
+                program_id: Some(record.id),
+                material: material.to_string(),
+                seed: args.seed,
+                t_start_ns: sim.time_ns(),
+                params_json: serde_json::json!({
+                    "feed_override_pct": args.feed_override,
+                    "initial_wear_mm": args.initial_wear,
+                    "radius_wear_offset_mm": args.radius_wear_offset,
+                    "rate_hz": args.rate,
+                }),
+            };
+            let recorded = record_run(
+                &mut sim,
+                &mut store,
+                &new_run,
+                RecordOptions::default(),
+                show,
+            )?;
+            for used in &recorded.result.tools {
+                if let Some(tool) = sim.tool_table().tool(used.tool) {
+                    store.put_tool(&machine.id, tool)?;
+                }
+            }
+            (
+                recorded.result,
+                Some((recorded.run, recorded.segments.len())),
+            )
+        }
+        None => (run_unstored(&mut sim, show)?, None),
+    };
+    bar.finish_and_clear();
+    if args.json {
+        let mut value = serde_json::to_value(&result)?;
+        if let Some((run, segments)) = stored {
+            value["run"] = serde_json::json!(run.0);
+            value["segments"] = serde_json::json!(segments);
+        }
+        return print_json(&value);
+    }
+    print_result(&result);
+    if let (Some((run, segments)), Some(path)) = (stored, &args.db) {
+        println!(
+            "stored as run {run} in {} ({segments} segments)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Runs to the end, discarding samples as it goes (nothing is stored).
+fn run_unstored(sim: &mut Simulator<'_>, progress: impl Fn(&Simulator<'_>)) -> Result<PartResult> {
+    let mut report_at = sim.time_ns();
+    while sim.step()? {
+        if sim.time_ns() >= report_at {
+            progress(sim);
+            sim.recording().drain();
+            report_at += NS_PER_S;
+        }
+    }
+    Ok(sim.result())
+}
+
+/// Prints a part result as a two-column table.
+pub fn print_result(r: &PartResult) {
+    let mut t = table(&["part result", ""]);
+    t.add_row(vec!["program".into(), r.program.clone()]);
+    t.add_row(vec![
+        "machine / material".into(),
+        format!("{} / {}", r.machine, r.material),
+    ]);
+    t.add_row(vec![
+        "cycle time".into(),
+        format!("{:.1} s", r.cycle_time_s),
+    ]);
+    t.add_row(vec![
+        "cutting time".into(),
+        format!("{:.1} s", r.cutting_time_s),
+    ]);
+    t.add_row(vec!["energy".into(), format!("{:.4} kWh", r.energy_kwh)]);
+    t.add_row(vec![
+        "max spindle load".into(),
+        format!("{:.1} %", r.max_spindle_load_pct),
+    ]);
+    t.add_row(vec![
+        "overload events".into(),
+        r.overload_events.to_string(),
+    ]);
+    t.add_row(vec![
+        "material removed".into(),
+        format!("{:.2} cm³", r.removed_cm3),
+    ]);
+    let feature = match &r.reference_feature {
+        Some(f) => format!(
+            "{:+.4} mm mean, {:.4} mm max over {:.0} mm of wall: {} (±{} mm)",
+            f.mean_error_mm,
+            f.max_abs_error_mm,
+            f.length_mm,
+            if f.in_tolerance {
+                "in tolerance"
+            } else {
+                "OUT OF TOLERANCE"
+            },
+            f.tolerance_mm
+        ),
+        None => "none (no side-cutting moves)".into(),
+    };
+    t.add_row(vec!["reference feature".into(), feature]);
+    for w in &r.tools {
+        t.add_row(vec![
+            format!("T{} wear", w.tool),
+            format!(
+                "VB {:.4} mm after {:.1} s cutting",
+                w.vb_mm, w.cutting_time_s
+            ),
+        ]);
+    }
+    t.add_row(vec!["samples".into(), r.samples.to_string()]);
+    println!("{t}");
+    if !r.warnings.is_empty() {
+        println!(
+            "{} warning(s): not modelled, run continued:",
+            r.warnings.len()
+        );
+        for w in &r.warnings {
+            println!("  {w}");
+        }
+    }
+}

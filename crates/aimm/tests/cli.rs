@@ -1,0 +1,173 @@
+//! The `aimm` binary end to end, as a user runs it: the demo on an empty directory, a malformed
+//! program, and kill -9 of a simulation writing to the store.
+
+use aimm_model::MachineId;
+use aimm_store::{SegmentId, SqliteStore, Store};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn aimm() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_aimm"))
+}
+
+#[test]
+fn demo_runs_in_an_empty_directory_and_records_the_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = aimm()
+        .current_dir(dir.path())
+        .args(["demo", "--parts", "1", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let machines = json["machines"].as_array().unwrap();
+    assert_eq!(machines.len(), 3);
+    for m in machines {
+        let part = &m["parts"][0];
+        assert!(part["cycle_time_s"].as_f64().unwrap() > 10.0, "{m}");
+        assert!(part["removed_cm3"].as_f64().unwrap() > 1.0, "{m}");
+        assert!(m["segments"].as_u64().unwrap() > 0, "{m}");
+    }
+    // The default database is ./aimm.db and holds every machine's signals.
+    let store = SqliteStore::open(dir.path().join("aimm.db")).unwrap();
+    for id in ["mill-1", "mill-2", "mill-3"] {
+        let signals = store.signals(Some(&MachineId::new(id))).unwrap();
+        assert!(signals.len() >= 10, "{id}: {signals:?}");
+    }
+    // `data ls` and `data export` read it back.
+    let ls = aimm()
+        .current_dir(dir.path())
+        .args(["data", "ls", "--json"])
+        .output()
+        .unwrap();
+    assert!(ls.status.success());
+    let listed: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    assert!(listed.as_array().unwrap().len() >= 30);
+    let csv = aimm()
+        .current_dir(dir.path())
+        .args([
+            "data",
+            "export",
+            "--machine",
+            "mill-2",
+            "--signal",
+            "spindle_load_pct",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        csv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&csv.stderr)
+    );
+    let text = String::from_utf8(csv.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("machine,signal,unit,t_utc,t_ns,value"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() > 1000);
+    assert!(rows
+        .iter()
+        .all(|r| r.starts_with("mill-2,spindle_load_pct,%,")));
+}
+
+#[test]
+fn malformed_program_is_rejected_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.nc");
+    std::fs::write(&path, "G21 G90\nG1 X10 Y1.2.3 F100\nM30\n").unwrap();
+    let out = aimm().arg("sim").arg(&path).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.nc:2:"), "{err}");
+}
+
+#[test]
+fn bad_arguments_name_the_offending_value() {
+    let out = aimm()
+        .args([
+            "sim",
+            "../../examples/lug_ti64.nc",
+            "--material",
+            "unobtainium",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unobtainium") && err.contains("ti-6al-4v"),
+        "{err}"
+    );
+}
+
+/// A long program: back-and-forth passes over a big aluminium plate (about an hour of machining).
+fn long_program() -> String {
+    let mut text =
+        String::from("(STOCK X0 Y0 X500 Y500 Z0)\nG21 G90\nT1 M6\nS9000 M3\nG0 X0 Y0 Z5\n");
+    for layer in 1..=6 {
+        text += &format!("G1 X0 Y0 Z-{layer} F500\n");
+        for i in 0..60 {
+            let y = f64::from(i) * 8.0;
+            text += &format!("G1 X500 Y{y} F1500\nG1 Y{}\nG1 X0\n", y + 4.0);
+        }
+    }
+    text + "G0 Z5\nM30\n"
+}
+
+#[test]
+fn kill_9_while_simulating_loses_no_acknowledged_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("long.nc");
+    std::fs::write(&program, long_program()).unwrap();
+    let db = dir.path().join("crash.db");
+    let mut child = aimm()
+        .arg("sim")
+        .arg(&program)
+        .args(["--material", "al-6061", "--db"])
+        .arg(&db)
+        .env("AIMM_LOG", "aimm_connect=debug")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Each "segment sealed" line is written after its transaction committed.
+    let mut acknowledged: Vec<(i64, String)> = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if !line.contains("segment sealed") {
+            continue;
+        }
+        let field = |name: &str| {
+            let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
+            line[start..].split_whitespace().next().unwrap().to_string()
+        };
+        acknowledged.push((field("segment").parse().unwrap(), field("sha256")));
+        if acknowledged.len() == 200 {
+            child.kill().unwrap(); // SIGKILL on Unix
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the simulation must still have been running when killed"
+    );
+    assert_eq!(acknowledged.len(), 200, "the writer acknowledged segments");
+
+    let store = SqliteStore::open(&db).unwrap();
+    for (id, sha) in &acknowledged {
+        let meta = store
+            .verify_segment(SegmentId(*id))
+            .unwrap_or_else(|e| panic!("acknowledged segment {id} lost or corrupt: {e}"));
+        assert_eq!(&meta.sha256_hex(), sha, "segment {id}");
+    }
+    // The interrupted run is visible as unfinished.
+    let runs = store.runs(None).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert!(!runs[0].is_finished());
+}
