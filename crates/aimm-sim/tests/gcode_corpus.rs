@@ -52,11 +52,18 @@ fn run(name: &str) -> Run {
                     r.feed_max[i] = r.feed_max[i].max(m.to[i]);
                 }
             }
-            assert!(m.rapid || m.feed_mm_per_min > 0.0, "{name}:{}: feed move without feed", m.line);
+            assert!(
+                m.rapid || m.feed_mm_per_min > 0.0,
+                "{name}:{}: feed move without feed",
+                m.line
+            );
         }
         r.ops.push(op);
     }
-    assert!(matches!(r.ops.last(), Some(Op::End { .. })), "{name} does not end with End");
+    assert!(
+        matches!(r.ops.last(), Some(Op::End { .. })),
+        "{name} does not end with End"
+    );
     r
 }
 
@@ -79,7 +86,12 @@ fn every_program_runs_to_the_end() {
         let moves = r.ops.iter().filter(|o| matches!(o, Op::Move(_))).count();
         assert!(moves > 5, "{name}: only {moves} moves");
         for i in 0..3 {
-            assert!(r.min[i].is_finite() && r.max[i] < 2000.0 && r.min[i] > -2000.0, "{name}: extents {:?} {:?}", r.min, r.max);
+            assert!(
+                r.min[i].is_finite() && r.max[i] < 2000.0 && r.min[i] > -2000.0,
+                "{name}: extents {:?} {:?}",
+                r.min,
+                r.max
+            );
         }
     }
 }
@@ -88,13 +100,25 @@ fn every_program_runs_to_the_end() {
 fn inch_program_extents_are_in_mm() {
     // Flower mold: G20, cuts X 0.001..2.249 in, Y from 0.001 in.
     let r = run("camotics_flower_mold.nc");
-    assert!((r.feed_max[0] - 2.249 * 25.4).abs() < 1e-6, "{:?}", r.feed_max);
-    assert!((r.feed_min[0] - 0.001 * 25.4).abs() < 1e-6, "{:?}", r.feed_min);
+    assert!(
+        (r.feed_max[0] - 2.249 * 25.4).abs() < 1e-6,
+        "{:?}",
+        r.feed_max
+    );
+    assert!(
+        (r.feed_min[0] - 0.001 * 25.4).abs() < 1e-6,
+        "{:?}",
+        r.feed_min
+    );
     let r = run("egp_fusion_parallel.nc");
     // G28 G91 Z0 at the start takes the tool to the home height.
     assert!((r.max[2] - 100.0).abs() < 1e-9);
     // The ball end mill's deepest point, ZMIN=-0.54 in the header (within the tip offsets).
-    assert!(r.feed_min[2] > -0.55 * 25.4 && r.feed_min[2] < -0.3 * 25.4, "{:?}", r.feed_min);
+    assert!(
+        r.feed_min[2] > -0.55 * 25.4 && r.feed_min[2] < -0.3 * 25.4,
+        "{:?}",
+        r.feed_min
+    );
 }
 
 #[test]
@@ -106,7 +130,10 @@ fn program_end_and_positions() {
         _ => None,
     });
     assert_eq!(last, Some([0.0, 0.0, 5.0]));
-    assert!(r.ops.iter().any(|o| matches!(o, Op::ToolChange { tool: 1, .. })));
+    assert!(r
+        .ops
+        .iter()
+        .any(|o| matches!(o, Op::ToolChange { tool: 1, .. })));
     // jsdc has no M2/M30: the end of the text ends it.
     let r = run("cncjs_jscut_jsdc.gcode");
     assert!(matches!(r.ops.last(), Some(Op::End { .. })));

@@ -160,7 +160,11 @@ mod tests {
             let q = arc.plane.project(*p);
             assert!((dist(q, arc.center) - r).abs() < 1e-9);
             // Chord midpoint within tolerance of the circle.
-            let m = arc.plane.project([(p[0] + prev[0]) / 2.0, (p[1] + prev[1]) / 2.0, (p[2] + prev[2]) / 2.0]);
+            let m = arc.plane.project([
+                (p[0] + prev[0]) / 2.0,
+                (p[1] + prev[1]) / 2.0,
+                (p[2] + prev[2]) / 2.0,
+            ]);
             assert!(r - dist(m, arc.center) <= tol + 1e-12);
             prev = *p;
         }
@@ -169,7 +173,12 @@ mod tests {
 
     #[test]
     fn quarter_circle_ccw_in_xy() {
-        let arc = Arc { plane: Plane::Xy, center: [0.0, 0.0], ccw: true, full: false };
+        let arc = Arc {
+            plane: Plane::Xy,
+            center: [0.0, 0.0],
+            ccw: true,
+            full: false,
+        };
         let pts = on_circle(&arc, [10.0, 0.0, 0.0], [0.0, 10.0, -2.0], 0.005);
         // Counter-clockwise passes through the first quadrant.
         assert!(pts.iter().all(|p| p[0] >= -1e-9 && p[1] >= -1e-9));
@@ -181,14 +190,24 @@ mod tests {
 
     #[test]
     fn clockwise_takes_the_long_way_for_the_same_points() {
-        let arc = Arc { plane: Plane::Xy, center: [0.0, 0.0], ccw: false, full: false };
+        let arc = Arc {
+            plane: Plane::Xy,
+            center: [0.0, 0.0],
+            ccw: false,
+            full: false,
+        };
         let sweep = arc.sweep([10.0, 0.0, 0.0], [0.0, 10.0, 0.0]);
         assert!((sweep - 0.75 * TAU).abs() < 1e-12);
     }
 
     #[test]
     fn full_circle_returns_to_start() {
-        let arc = Arc { plane: Plane::Zx, center: [0.0, 0.0], ccw: true, full: true };
+        let arc = Arc {
+            plane: Plane::Zx,
+            center: [0.0, 0.0],
+            ccw: true,
+            full: true,
+        };
         let start = [5.0, 3.0, 0.0];
         let pts = on_circle(&arc, start, start, 0.001);
         assert!(pts.len() > 50);

@@ -98,7 +98,11 @@ fn offset(seg: &Segment, s: f64, r: f64) -> Result<Segment, String> {
         Some(a) => {
             let radius = len(sub(xy(seg.from), a.center));
             // Left of a counter-clockwise arc is towards its centre.
-            let new_radius = if a.ccw { radius - s * r } else { radius + s * r };
+            let new_radius = if a.ccw {
+                radius - s * r
+            } else {
+                radius + s * r
+            };
             if new_radius <= SAME_POINT_MM {
                 return Err(format!(
                     "cutter radius {r:.4} mm is too large for the {radius:.4} mm arc it compensates"
@@ -359,8 +363,15 @@ mod tests {
         c.start(true);
         let mut out = Vec::new();
         // The start-up move runs from where the tool is: here already on the offset line.
-        c.push(line([0.0, 0.0], [10.0, 0.0]), 1.0, [0.0, 1.0, 0.0], &mut out).unwrap();
-        c.push(line([10.0, 0.0], [10.0, 10.0]), 1.0, [0.0; 3], &mut out).unwrap();
+        c.push(
+            line([0.0, 0.0], [10.0, 0.0]),
+            1.0,
+            [0.0, 1.0, 0.0],
+            &mut out,
+        )
+        .unwrap();
+        c.push(line([10.0, 0.0], [10.0, 10.0]), 1.0, [0.0; 3], &mut out)
+            .unwrap();
         c.flush(&mut out);
         let s = segs(&out);
         assert_eq!(s.len(), 2);
@@ -375,9 +386,16 @@ mod tests {
         let mut c = CutterComp::default();
         c.start(false);
         let mut out = Vec::new();
-        c.push(line([0.0, 0.0], [10.0, 0.0]), 2.0, [0.0, -2.0, 0.0], &mut out).unwrap();
+        c.push(
+            line([0.0, 0.0], [10.0, 0.0]),
+            2.0,
+            [0.0, -2.0, 0.0],
+            &mut out,
+        )
+        .unwrap();
         c.hold(Op::Coolant { line: 1, on: true });
-        c.push(line([10.0, 0.0], [10.0, 10.0]), 2.0, [0.0; 3], &mut out).unwrap();
+        c.push(line([10.0, 0.0], [10.0, 10.0]), 2.0, [0.0; 3], &mut out)
+            .unwrap();
         let s = segs(&out);
         // Right of +X is y = -2; right of +Y is x = 12: an arc from (10,-2) to (12,0) round (10,0).
         assert!(len(sub(xy(s[0].to), [10.0, -2.0])) < 1e-9);

@@ -147,7 +147,10 @@ mod tests {
     fn peck_steps_by_q_and_retracts_to_r() {
         let s = expand(&cycle(CycleKind::Peck), [0.0, 0.0, 25.0], [0.0, 0.0]).unwrap();
         assert_eq!(feed_depths(&s), vec![-2.0, -6.0, -10.0]);
-        let retracts = s.iter().filter(|st| **st == Step::Rapid([0.0, 0.0, 2.0])).count();
+        let retracts = s
+            .iter()
+            .filter(|st| **st == Step::Rapid([0.0, 0.0, 2.0]))
+            .count();
         // Once on the way in, once after each of the two intermediate pecks.
         assert_eq!(retracts, 3);
         assert!(s.contains(&Step::Rapid([0.0, 0.0, -6.0 + PECK_CLEARANCE_MM])));

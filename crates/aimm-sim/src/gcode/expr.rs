@@ -141,7 +141,10 @@ impl Func {
             ("sqrt", Func::Sqrt),
             ("tan", Func::Tan),
         ];
-        NAMES.iter().find(|(n, _)| c.eat_keyword(n)).map(|&(_, f)| f)
+        NAMES
+            .iter()
+            .find(|(n, _)| c.eat_keyword(n))
+            .map(|&(_, f)| f)
     }
 
     fn apply(self, v: f64) -> Result<f64, String> {
@@ -240,7 +243,10 @@ impl BinOp {
                     ("or", BinOp::Or),
                     ("xor", BinOp::Xor),
                 ];
-                return WORDS.iter().find(|(w, _)| c.eat_keyword(w)).map(|&(_, o)| o);
+                return WORDS
+                    .iter()
+                    .find(|(w, _)| c.eat_keyword(w))
+                    .map(|&(_, o)| o);
             }
         };
         c.bump();
@@ -331,7 +337,10 @@ fn bracketed(c: &mut Cursor) -> Result<Expr, ScanError> {
     c.skip_spaces();
     if c.peek() != Some(b']') {
         let at = if c.at_end() { open } else { c.pos };
-        return Err((at, "unclosed '[' or unexpected character in expression".into()));
+        return Err((
+            at,
+            "unclosed '[' or unexpected character in expression".into(),
+        ));
     }
     c.bump();
     Ok(e)
@@ -376,7 +385,10 @@ mod tests {
         assert!((eval("sin[30]", &p) - 0.5).abs() < 1e-12);
         assert_eq!(eval("sqrt[[#1]*4]", &p), 4.0);
         assert!((eval("atan[1]/[1]", &p) - 45.0).abs() < 1e-12);
-        assert_eq!(eval("[fix[2.7] + fup[2.1] + round[2.5] + abs[-1]]", &p), 9.0);
+        assert_eq!(
+            eval("[fix[2.7] + fup[2.1] + round[2.5] + abs[-1]]", &p),
+            9.0
+        );
         assert_eq!(eval("#<Feed>", &p), 250.0);
         assert_eq!(eval("[#1 GT 3]", &p), 1.0);
         assert_eq!(eval("-#1", &p), -4.0);

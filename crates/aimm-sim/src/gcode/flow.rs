@@ -51,7 +51,8 @@ impl Flow {
         let mut open: Vec<(u32, usize, Vec<usize>)> = Vec::new();
         for (i, b) in program.blocks.iter().enumerate() {
             let Some(o) = &b.o_word else { continue };
-            let top_is = |open: &Vec<(u32, usize, Vec<usize>)>| open.last().is_some_and(|t| t.0 == o.number);
+            let top_is =
+                |open: &Vec<(u32, usize, Vec<usize>)>| open.last().is_some_and(|t| t.0 == o.number);
             match o.statement {
                 OStatement::Sub => {
                     f.subs.insert(o.number, i);
@@ -96,28 +97,39 @@ impl Flow {
     }
 
     /// Runs the O-word statement of block `i`.
-    pub fn o_word(&mut self, program: &Program, i: usize, o: &OWord, params: &mut Params) -> Result<(), Fault> {
-        let eval = |e: &super::expr::Expr, p: &Params| e.eval(p).map_err(|m| Fault::at(o.column, m));
+    pub fn o_word(
+        &mut self,
+        program: &Program,
+        i: usize,
+        o: &OWord,
+        params: &mut Params,
+    ) -> Result<(), Fault> {
+        let eval =
+            |e: &super::expr::Expr, p: &Params| e.eval(p).map_err(|m| Fault::at(o.column, m));
         match &o.statement {
             // A definition met in the normal flow is skipped.
             OStatement::Sub => self.next = self.partner_of(i, o, "sub has no matching endsub")? + 1,
             OStatement::EndSub | OStatement::Return => {
-                let frame = self
-                    .stack
-                    .pop()
-                    .ok_or_else(|| Fault::at(o.column, format!("o{} endsub/return outside a call", o.number)))?;
+                let frame = self.stack.pop().ok_or_else(|| {
+                    Fault::at(
+                        o.column,
+                        format!("o{} endsub/return outside a call", o.number),
+                    )
+                })?;
                 for (k, v) in frame.saved.into_iter().enumerate() {
                     params.set(k as u32 + 1, v);
                 }
                 self.next = frame.return_to;
             }
             OStatement::Call(args) => {
-                let &start = self
-                    .subs
-                    .get(&o.number)
-                    .ok_or_else(|| Fault::at(o.column, format!("o{} call: no such sub", o.number)))?;
+                let &start = self.subs.get(&o.number).ok_or_else(|| {
+                    Fault::at(o.column, format!("o{} call: no such sub", o.number))
+                })?;
                 if !self.partner.contains_key(&start) {
-                    return Err(Fault::at(o.column, format!("o{} sub has no matching endsub", o.number)));
+                    return Err(Fault::at(
+                        o.column,
+                        format!("o{} sub has no matching endsub", o.number),
+                    ));
                 }
                 if self.stack.len() >= MAX_DEPTH {
                     return Err(Fault::at(o.column, "subroutine calls nested too deep"));
@@ -125,12 +137,18 @@ impl Flow {
                 if args.len() > LOCALS as usize {
                     return Err(Fault::at(o.column, "more than 30 call arguments"));
                 }
-                let values = args.iter().map(|a| eval(a, params)).collect::<Result<Vec<_>, _>>()?;
+                let values = args
+                    .iter()
+                    .map(|a| eval(a, params))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let saved = (1..=LOCALS).map(|k| params.get(k)).collect();
                 for k in 1..=LOCALS {
                     params.set(k, values.get(k as usize - 1).copied().unwrap_or(0.0));
                 }
-                self.stack.push(Frame { return_to: self.next, saved });
+                self.stack.push(Frame {
+                    return_to: self.next,
+                    saved,
+                });
                 self.next = start + 1;
             }
             OStatement::While(cond) => {
@@ -152,7 +170,9 @@ impl Flow {
             // Reached by finishing the branch before: skip to after endif.
             OStatement::ElseIf(_) | OStatement::Else => {
                 let end = self.endif.get(&i).copied();
-                self.next = end.ok_or_else(|| Fault::at(o.column, format!("o{} has no endif", o.number)))? + 1;
+                self.next = end
+                    .ok_or_else(|| Fault::at(o.column, format!("o{} has no endif", o.number)))?
+                    + 1;
             }
             OStatement::EndIf => {}
         }
@@ -160,7 +180,13 @@ impl Flow {
     }
 
     /// After a false `if`/`elseif` at `i`: continue at the first later branch that applies.
-    fn take_branch(&mut self, program: &Program, mut i: usize, o: &OWord, params: &Params) -> Result<(), Fault> {
+    fn take_branch(
+        &mut self,
+        program: &Program,
+        mut i: usize,
+        o: &OWord,
+        params: &Params,
+    ) -> Result<(), Fault> {
         loop {
             let nb = *self
                 .next_branch

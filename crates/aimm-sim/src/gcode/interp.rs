@@ -190,7 +190,9 @@ impl<'p> Interpreter<'p> {
         let f = self.feed * self.scale();
         let f = if self.per_rev {
             if self.rpm <= 0.0 {
-                return Err(Fault::new("G95 feed per revolution with spindle speed zero"));
+                return Err(Fault::new(
+                    "G95 feed per revolution with spindle speed zero",
+                ));
             }
             f * self.rpm
         } else {
@@ -297,7 +299,10 @@ impl<'p> Interpreter<'p> {
         }
         if let Some(s) = w.get('S') {
             if s < 0.0 {
-                return Err(Fault::at(w.column('S').unwrap_or(0), "negative spindle speed"));
+                return Err(Fault::at(
+                    w.column('S').unwrap_or(0),
+                    "negative spindle speed",
+                ));
             }
             self.rpm = s;
         }
@@ -313,7 +318,11 @@ impl<'p> Interpreter<'p> {
             return self.g10(line, w);
         }
         if w.g(520).is_some() {
-            self.warn(line, "G52", "G52 local coordinate shift is not modelled; ignored".into());
+            self.warn(
+                line,
+                "G52",
+                "G52 local coordinate shift is not modelled; ignored".into(),
+            );
         }
         if w.g(920).is_some() {
             self.g92_set(w);
@@ -323,12 +332,21 @@ impl<'p> Interpreter<'p> {
         }
         let homing = w.g(280).is_some() || w.g(300).is_some();
         if w.g(300).is_some() {
-            self.warn(line, "G30", "G30 second reference point is modelled as G28 home".into());
+            self.warn(
+                line,
+                "G30",
+                "G30 second reference point is modelled as G28 home".into(),
+            );
         }
-        let axis_words_used = homing || w.g(40).is_some() || w.g(920).is_some() || w.g(520).is_some();
+        // These codes read X/Y/Z as their own arguments, not as a move.
+        let axis_words_used = homing || [40, 520, 680, 920].iter().any(|&g| w.g(g).is_some());
         for letter in ['A', 'B', 'C', 'U', 'V', 'W'] {
             if w.has(letter) {
-                self.warn(line, "extra axes", format!("{letter} axis words are not modelled (3-axis machine); ignored"));
+                self.warn(
+                    line,
+                    "extra axes",
+                    format!("{letter} axis words are not modelled (3-axis machine); ignored"),
+                );
             }
         }
         if homing {
@@ -338,7 +356,10 @@ impl<'p> Interpreter<'p> {
         }
         for stop in [0, 1] {
             if w.m(stop).is_some() {
-                self.push_op(Op::Stop { line, optional: stop == 1 });
+                self.push_op(Op::Stop {
+                    line,
+                    optional: stop == 1,
+                });
             }
         }
         if w.m(2).is_some() || w.m(30).is_some() {
@@ -356,7 +377,11 @@ impl<'p> Interpreter<'p> {
                     48 | 49 => "override enable/disable",
                     _ => "M code",
                 };
-                self.warn(line, &format!("M{m}"), format!("M{m} ({what}) is not modelled; ignored"));
+                self.warn(
+                    line,
+                    &format!("M{m}"),
+                    format!("M{m} ({what}) is not modelled; ignored"),
+                );
             }
         }
         if let Some(col) = w.m(6) {
@@ -366,19 +391,30 @@ impl<'p> Interpreter<'p> {
             self.spindle_tool = Some(tool);
             self.push_op(Op::ToolChange { line, tool });
         }
-        let dir = [(3, SpindleDir::Clockwise), (4, SpindleDir::CounterClockwise), (5, SpindleDir::Off)]
-            .into_iter()
-            .filter(|(m, _)| w.m(*m).is_some())
-            .map(|(_, d)| d)
-            .collect::<Vec<_>>();
+        let dir = [
+            (3, SpindleDir::Clockwise),
+            (4, SpindleDir::CounterClockwise),
+            (5, SpindleDir::Off),
+        ]
+        .into_iter()
+        .filter(|(m, _)| w.m(*m).is_some())
+        .map(|(_, d)| d)
+        .collect::<Vec<_>>();
         if dir.len() > 1 {
-            return Err(Fault::at(w.m(4).or(w.m(5)).unwrap_or(0), "M3, M4 and M5 conflict in one block"));
+            return Err(Fault::at(
+                w.m(4).or(w.m(5)).unwrap_or(0),
+                "M3, M4 and M5 conflict in one block",
+            ));
         }
         if let Some(d) = dir.first() {
             self.dir = *d;
         }
         if !dir.is_empty() || w.has('S') {
-            self.push_op(Op::Spindle { line, rpm: self.rpm, dir: self.dir });
+            self.push_op(Op::Spindle {
+                line,
+                rpm: self.rpm,
+                dir: self.dir,
+            });
         }
         if w.m(7).is_some() || w.m(8).is_some() {
             self.push_op(Op::Coolant { line, on: true });
@@ -394,7 +430,12 @@ impl<'p> Interpreter<'p> {
         let seconds = match (w.get('P'), w.get('X')) {
             (Some(p), None) => p / 1000.0,
             (None, Some(x)) => x,
-            _ => return Err(Fault::at(w.g(40).unwrap_or(0), "G4 needs exactly one of P (ms) or X (s)")),
+            _ => {
+                return Err(Fault::at(
+                    w.g(40).unwrap_or(0),
+                    "G4 needs exactly one of P (ms) or X (s)",
+                ))
+            }
         };
         if seconds < 0.0 {
             return Err(Fault::at(w.g(40).unwrap_or(0), "negative dwell time"));
@@ -427,7 +468,10 @@ impl<'p> Interpreter<'p> {
         for (g, left) in [(410, true), (420, false)] {
             if let Some(col) = w.g(g) {
                 if self.plane != Plane::Xy {
-                    return Err(Fault::at(col, "cutter compensation is supported only in G17"));
+                    return Err(Fault::at(
+                        col,
+                        "cutter compensation is supported only in G17",
+                    ));
                 }
                 self.comp.start(left);
             }
@@ -435,7 +479,10 @@ impl<'p> Interpreter<'p> {
         if w.g(430).is_some() {
             let h = w.index('H')?.or(self.spindle_tool).or(self.selected_tool);
             self.h_register = Some(h.ok_or_else(|| {
-                Fault::at(w.g(430).unwrap_or(0), "G43 without H and with no tool selected")
+                Fault::at(
+                    w.g(430).unwrap_or(0),
+                    "G43 without H and with no tool selected",
+                )
             })?);
         } else if let Some(col) = w.column('H') {
             if w.g(490).is_none() {
@@ -466,10 +513,18 @@ impl<'p> Interpreter<'p> {
             }
         }
         if w.g(160).is_some() {
-            self.warn(line, "G16", "G16 polar coordinates are not modelled; words read as Cartesian".into());
+            self.warn(
+                line,
+                "G16",
+                "G16 polar coordinates are not modelled; words read as Cartesian".into(),
+            );
         }
         if w.g(680).is_some() {
-            self.warn(line, "G68", "G68 coordinate rotation is not modelled; ignored".into());
+            self.warn(
+                line,
+                "G68",
+                "G68 coordinate rotation is not modelled; ignored".into(),
+            );
         }
         Ok(())
     }
@@ -477,15 +532,24 @@ impl<'p> Interpreter<'p> {
     /// G10: L2/L20 work offsets, L1/L10–L13 tool offset registers.
     fn g10(&mut self, line: u32, w: &Words) -> Result<(), Fault> {
         let col = w.g(100).unwrap_or(0);
-        let l = w.index('L')?.ok_or_else(|| Fault::at(col, "G10 needs an L word"))?;
-        let p = w.index('P')?.ok_or_else(|| Fault::at(col, "G10 needs a P word"))?;
+        let l = w
+            .index('L')?
+            .ok_or_else(|| Fault::at(col, "G10 needs an L word"))?;
+        let p = w
+            .index('P')?
+            .ok_or_else(|| Fault::at(col, "G10 needs a P word"))?;
         let scale = self.scale();
         match l {
             2 | 20 => {
                 let slot = match p {
                     0 => self.wcs,
                     1..=6 => p as usize - 1,
-                    _ => return Err(Fault::at(w.column('P').unwrap_or(col), "G10 L2/L20 P must be 0..6")),
+                    _ => {
+                        return Err(Fault::at(
+                            w.column('P').unwrap_or(col),
+                            "G10 L2/L20 P must be 0..6",
+                        ))
+                    }
                 };
                 for (i, letter) in ['X', 'Y', 'Z'].into_iter().enumerate() {
                     let Some(v) = w.get(letter) else { continue };
@@ -509,7 +573,9 @@ impl<'p> Interpreter<'p> {
                     12 => OffsetKind::RadiusGeometry,
                     _ => OffsetKind::RadiusWear,
                 };
-                let r = w.get('R').ok_or_else(|| Fault::at(col, "G10 tool offset needs an R value"))?;
+                let r = w
+                    .get('R')
+                    .ok_or_else(|| Fault::at(col, "G10 tool offset needs an R value"))?;
                 let mut value_mm = r * scale;
                 if !self.absolute {
                     let reg = self.tools.register(p);
@@ -521,10 +587,18 @@ impl<'p> Interpreter<'p> {
                     };
                 }
                 self.tools.set(p, kind, value_mm);
-                self.push_op(Op::ToolOffset { line, register: p, kind, value_mm });
+                self.push_op(Op::ToolOffset {
+                    line,
+                    register: p,
+                    kind,
+                    value_mm,
+                });
                 Ok(())
             }
-            _ => Err(Fault::at(w.column('L').unwrap_or(col), format!("G10 L{l} is not supported"))),
+            _ => Err(Fault::at(
+                w.column('L').unwrap_or(col),
+                format!("G10 L{l} is not supported"),
+            )),
         }
     }
 
@@ -547,7 +621,14 @@ impl<'p> Interpreter<'p> {
                 Out::Op(op) => self.out.push_back(op),
                 Out::ZMove(seg, r) => {
                     let to = [self.tool_pos[0], self.tool_pos[1], seg.to[2]];
-                    self.output_segment(super::segment::Segment { from: self.tool_pos, to, ..seg }, Some(r));
+                    self.output_segment(
+                        super::segment::Segment {
+                            from: self.tool_pos,
+                            to,
+                            ..seg
+                        },
+                        Some(r),
+                    );
                 }
             }
         }

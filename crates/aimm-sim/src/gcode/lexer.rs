@@ -93,7 +93,9 @@ impl<'a> Cursor<'a> {
             match self.peek() {
                 Some(b'0'..=b'9') => digits += 1,
                 Some(b'.') if !point => point = true,
-                Some(b'.') => return Err((self.pos, "malformed number: second decimal point".into())),
+                Some(b'.') => {
+                    return Err((self.pos, "malformed number: second decimal point".into()))
+                }
                 _ => break,
             }
             self.bump();
@@ -114,7 +116,13 @@ mod tests {
 
     #[test]
     fn numbers_in_cam_styles() {
-        for (text, want) in [("-0.", -0.0), (".5", 0.5), ("+1", 1.0), ("-.25", -0.25), ("12", 12.0)] {
+        for (text, want) in [
+            ("-0.", -0.0),
+            (".5", 0.5),
+            ("+1", 1.0),
+            ("-.25", -0.25),
+            ("12", 12.0),
+        ] {
             let mut c = Cursor::new(text);
             assert_eq!(c.number().unwrap(), want, "{text}");
             assert!(c.at_end());

@@ -11,6 +11,8 @@ mod error;
 mod expr;
 mod flow;
 mod interp;
+#[cfg(test)]
+mod interp_tests;
 mod lexer;
 mod modal;
 mod motion;

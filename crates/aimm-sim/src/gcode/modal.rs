@@ -36,7 +36,7 @@ pub(crate) fn group_of(g: GCode) -> Option<u8> {
 
 /// `G33.1` style text for messages.
 pub(crate) fn name(g: GCode) -> String {
-    if g % 10 == 0 {
+    if g.is_multiple_of(10) {
         format!("G{}", g / 10)
     } else {
         format!("G{}.{}", g / 10, g % 10)

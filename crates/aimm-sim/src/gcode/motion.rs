@@ -52,7 +52,11 @@ impl Interpreter<'_> {
         }
         if let (Some((m, col)), Some((c, _))) = (mode, cycle_code) {
             if c != 800 {
-                let msg = format!("{} and {} conflict in one block", modal::name(m), modal::name(c));
+                let msg = format!(
+                    "{} and {} conflict in one block",
+                    modal::name(m),
+                    modal::name(c)
+                );
                 return Err(Fault::at(col, msg));
             }
         }
@@ -63,7 +67,11 @@ impl Interpreter<'_> {
                 None if c == 800 => None,
                 None => {
                     let name = modal::name(c);
-                    self.warn(line, &name, format!("{name} is modelled as a G81 drilling cycle"));
+                    self.warn(
+                        line,
+                        &name,
+                        format!("{name} is modelled as a G81 drilling cycle"),
+                    );
                     Some(CycleKind::Drill)
                 }
             };
@@ -144,14 +152,24 @@ impl Interpreter<'_> {
         let same = (s[0] - e[0]).hypot(s[1] - e[1]) < SAME_POINT_MM;
         let center = if let Some(r) = w.get('R') {
             let col = w.column('R');
-            center_from_radius(s, e, r * scale, ccw, tol).map_err(|m| Fault { column: col, message: m })?
+            center_from_radius(s, e, r * scale, ccw, tol).map_err(|m| Fault {
+                column: col,
+                message: m,
+            })?
         } else if w.has(la) || w.has(lb) {
             let col = w.column(la).or(w.column(lb));
-            let (ia, ib) = (w.get(la).unwrap_or(0.0) * scale, w.get(lb).unwrap_or(0.0) * scale);
+            let (ia, ib) = (
+                w.get(la).unwrap_or(0.0) * scale,
+                w.get(lb).unwrap_or(0.0) * scale,
+            );
             let origin = self.tip(self.origin());
             let absolute = [ia + origin[a], ib + origin[b]];
             let incremental = [s[0] + ia, s[1] + ib];
-            let first = if self.arc_absolute { absolute } else { incremental };
+            let first = if self.arc_absolute {
+                absolute
+            } else {
+                incremental
+            };
             match check_radius(s, e, first, tol) {
                 Ok(()) => first,
                 // Some controls (and files written for them) take I/J/K as absolute centres.
@@ -163,12 +181,20 @@ impl Interpreter<'_> {
                     );
                     absolute
                 }
-                Err(m) => return Err(Fault { column: col, message: m }),
+                Err(m) => {
+                    return Err(Fault {
+                        column: col,
+                        message: m,
+                    })
+                }
             }
         } else {
             return Err(Fault {
                 column: g_col,
-                message: format!("G{} arc needs I/J/K centre words of its plane or R", if ccw { 3 } else { 2 }),
+                message: format!(
+                    "G{} arc needs I/J/K centre words of its plane or R",
+                    if ccw { 3 } else { 2 }
+                ),
             });
         };
         let arc = Arc {
@@ -197,9 +223,15 @@ impl Interpreter<'_> {
             "G33.1 rigid tapping is modelled as a feed move in and back out at pitch × spindle speed".into(),
         );
         let col = w.g(331);
-        let pitch = w.get('K').ok_or_else(|| Fault { column: col, message: "G33.1 needs K (pitch)".into() })?;
+        let pitch = w.get('K').ok_or_else(|| Fault {
+            column: col,
+            message: "G33.1 needs K (pitch)".into(),
+        })?;
         if self.rpm <= 0.0 {
-            return Err(Fault { column: col, message: "G33.1 tapping with spindle speed zero".into() });
+            return Err(Fault {
+                column: col,
+                message: "G33.1 tapping with spindle speed zero".into(),
+            });
         }
         let feed = pitch.abs() * self.scale() * self.rpm;
         let start = self.pos;
@@ -220,8 +252,14 @@ impl Interpreter<'_> {
     }
 
     fn cycle(&mut self, line: u32, w: &Words, kind: CycleKind) -> Result<(), Fault> {
-        let col = w.g.iter().find(|(g, _)| (730..=890).contains(g)).map(|&(_, c)| c);
-        let fault = |m: &str| Fault { column: col, message: m.to_string() };
+        let col =
+            w.g.iter()
+                .find(|(g, _)| (730..=890).contains(g))
+                .map(|&(_, c)| c);
+        let fault = |m: &str| Fault {
+            column: col,
+            message: m.to_string(),
+        };
         if self.plane != super::arc::Plane::Xy {
             return Err(fault("canned cycles are supported only in G17"));
         }
@@ -242,10 +280,18 @@ impl Interpreter<'_> {
         c.kind = kind;
         c.to_initial = self.to_initial;
         if let Some(r) = w.get('R') {
-            c.r_z = if self.absolute { r * scale + origin[2] } else { c.initial_z + r * scale };
+            c.r_z = if self.absolute {
+                r * scale + origin[2]
+            } else {
+                c.initial_z + r * scale
+            };
         }
         if let Some(z) = w.get('Z') {
-            c.bottom_z = if self.absolute { z * scale + origin[2] } else { c.r_z + z * scale };
+            c.bottom_z = if self.absolute {
+                z * scale + origin[2]
+            } else {
+                c.r_z + z * scale
+            };
         }
         if let Some(q) = w.get('Q') {
             c.peck = q.abs() * scale;
@@ -260,7 +306,11 @@ impl Interpreter<'_> {
         let mut hole = self.pos;
         for (i, letter) in ['X', 'Y'].into_iter().enumerate() {
             if let Some(v) = w.get(letter) {
-                hole[i] = if self.absolute { v * scale + origin[i] } else { hole[i] + v * scale };
+                hole[i] = if self.absolute {
+                    v * scale + origin[i]
+                } else {
+                    hole[i] + v * scale
+                };
             }
         }
         let steps = cycles::expand(&c, self.pos, [hole[0], hole[1]]).map_err(|m| fault(&m))?;
@@ -279,7 +329,11 @@ impl Interpreter<'_> {
         let via = self.target(w, false);
         self.line_to(line, via, true)?;
         let named: Vec<usize> = (0..3).filter(|&i| w.has(AXES[i])).collect();
-        let axes = if named.is_empty() { vec![0, 1, 2] } else { named };
+        let axes = if named.is_empty() {
+            vec![0, 1, 2]
+        } else {
+            named
+        };
         let dz = self.length_offset();
         let mut to = self.pos;
         for i in axes {
@@ -293,7 +347,9 @@ impl Interpreter<'_> {
         if self.comp.is_active() {
             let r = self.comp_radius()?;
             let mut outs = Vec::new();
-            self.comp.push(seg, r, self.tool_pos, &mut outs).map_err(Fault::new)?;
+            self.comp
+                .push(seg, r, self.tool_pos, &mut outs)
+                .map_err(Fault::new)?;
             self.output(outs);
         } else {
             self.output_segment(seg, None);
@@ -309,13 +365,20 @@ impl Interpreter<'_> {
             // The tool is not on the arc's start when length compensation changed since the last
             // move, or when leaving cutter compensation: go there first.
             points.push(seg.from);
-            arc.chords(seg.from, seg.to, self.config.chord_tolerance_mm, &mut points);
+            arc.chords(
+                seg.from,
+                seg.to,
+                self.config.chord_tolerance_mm,
+                &mut points,
+            );
         } else {
             points.push(seg.to);
         }
         for &p in &points {
             let from = self.tool_pos;
-            let d = ((p[0] - from[0]).powi(2) + (p[1] - from[1]).powi(2) + (p[2] - from[2]).powi(2)).sqrt();
+            let d =
+                ((p[0] - from[0]).powi(2) + (p[1] - from[1]).powi(2) + (p[2] - from[2]).powi(2))
+                    .sqrt();
             if d < 1e-9 {
                 continue;
             }

@@ -50,7 +50,10 @@ pub struct Move {
 pub enum Op {
     Move(Move),
     /// G4 dwell.
-    Dwell { line: u32, seconds: f64 },
+    Dwell {
+        line: u32,
+        seconds: f64,
+    },
     /// Spindle speed and/or direction changed (S, M3, M4, M5).
     Spindle {
         line: u32,
@@ -58,11 +61,20 @@ pub enum Op {
         dir: SpindleDir,
     },
     /// M6 with the tool number to load (the T word before or in the block).
-    ToolChange { line: u32, tool: u32 },
+    ToolChange {
+        line: u32,
+        tool: u32,
+    },
     /// M7/M8/M9: coolant on (mist or flood) or off.
-    Coolant { line: u32, on: bool },
+    Coolant {
+        line: u32,
+        on: bool,
+    },
     /// M0 (optional = false) or M1 (optional = true).
-    Stop { line: u32, optional: bool },
+    Stop {
+        line: u32,
+        optional: bool,
+    },
     /// G10 wrote a tool offset register (already applied to the interpreter's tool table).
     ToolOffset {
         line: u32,
@@ -71,9 +83,14 @@ pub enum Op {
         value_mm: f64,
     },
     /// A word or feature the simulator reads but does not model; the run continues.
-    Warning { line: u32, message: String },
+    Warning {
+        line: u32,
+        message: String,
+    },
     /// M2/M30, or the end of the text.
-    End { line: u32 },
+    End {
+        line: u32,
+    },
 }
 
 impl Op {

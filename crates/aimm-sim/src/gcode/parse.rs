@@ -28,14 +28,13 @@ pub fn parse(source_name: &str, text: &str) -> Result<Program, ParseError> {
             }
             continue;
         }
-        let block = parse_line(line, body, &mut program.comments).map_err(|(pos, message)| {
-            ParseError {
+        let block =
+            parse_line(line, body, &mut program.comments).map_err(|(pos, message)| ParseError {
                 source: source_name.to_string(),
                 line,
                 column: Cursor::new(body).column_of(pos),
                 message,
-            }
-        })?;
+            })?;
         if let Some(b) = block {
             program.blocks.push(b);
         }
@@ -167,7 +166,9 @@ fn check_group(groups: &mut Vec<(u8, f64)>, g: f64, at: usize) -> LineResult<()>
     if let Some((_, other)) = groups.iter().find(|(gr, _)| *gr == group) {
         return Err((
             at,
-            format!("G{g} and G{other} are in the same modal group; only one may appear in a block"),
+            format!(
+                "G{g} and G{other} are in the same modal group; only one may appear in a block"
+            ),
         ));
     }
     groups.push((group, g));
@@ -224,7 +225,9 @@ fn o_word(c: &mut Cursor, at: usize) -> LineResult<Option<OWord>> {
         OStatement::Else
     } else if c.eat_keyword("endif") {
         OStatement::EndIf
-    } else if c.peek().is_some_and(|b| b.is_ascii_alphabetic()) && c.peek_at(1).is_some_and(|b| b.is_ascii_alphabetic()) {
+    } else if c.peek().is_some_and(|b| b.is_ascii_alphabetic())
+        && c.peek_at(1).is_some_and(|b| b.is_ascii_alphabetic())
+    {
         return Err((c.pos, "unsupported O-word statement".into()));
     } else {
         return Ok(None);
@@ -272,7 +275,11 @@ mod tests {
             b.words.iter().map(num).collect::<Vec<_>>(),
             vec![0.5, -0.0, 1.0]
         );
-        let texts: Vec<_> = p.comments.iter().map(|c| (c.line, c.text.as_str())).collect();
+        let texts: Vec<_> = p
+            .comments
+            .iter()
+            .map(|c| (c.line, c.text.as_str()))
+            .collect();
         assert_eq!(texts, vec![(2, "PART"), (3, "spin"), (4, "10. END_MILL")]);
     }
 
@@ -307,7 +314,11 @@ mod tests {
 
     #[test]
     fn linuxcnc_words() {
-        let p = parse("t", "#100=10.0 (feed)\no100 call [1] [2+#1]\nG1 F#100 X[#1/2]\n").unwrap();
+        let p = parse(
+            "t",
+            "#100=10.0 (feed)\no100 call [1] [2+#1]\nG1 F#100 X[#1/2]\n",
+        )
+        .unwrap();
         assert_eq!(p.blocks[0].assignments.len(), 1);
         let o = p.blocks[1].o_word.as_ref().unwrap();
         assert_eq!(o.number, 100);

@@ -22,8 +22,12 @@ pub fn tools_from_comments(program: &Program) -> Vec<ToolSpec> {
     let inch = program_is_inch(program);
     let mut tools = BTreeMap::new();
     for c in &program.comments {
-        let Some(d) = describe(&c.text, inch) else { continue };
-        let Some(number) = d.number.or_else(|| t_word_from(program, c.line)) else { continue };
+        let Some(d) = describe(&c.text, inch) else {
+            continue;
+        };
+        let Some(number) = d.number.or_else(|| t_word_from(program, c.line)) else {
+            continue;
+        };
         tools.entry(number).or_insert(ToolSpec {
             number,
             kind: d.kind,
@@ -95,7 +99,9 @@ fn unit_after(s: &str) -> Option<f64> {
     let t = s.trim_start().to_ascii_lowercase();
     if t.starts_with("mm") {
         Some(1.0)
-    } else if t.starts_with('"') || t.starts_with("in") && !t[2..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+    } else if t.starts_with('"')
+        || t.starts_with("in") && !t[2..].starts_with(|c: char| c.is_ascii_alphabetic())
+    {
         Some(25.4)
     } else {
         None
@@ -108,9 +114,11 @@ fn describe(text: &str, inch: bool) -> Option<Description> {
     let (number, diameter_mm) = if let Some(t) = tool_table_row(&lower, unit) {
         t
     } else {
-        let toolish = ["mill", "drill", "tool", "cutter", "dia", "ball", "sphe", "freza", "fraise"]
-            .iter()
-            .any(|k| lower.contains(k))
+        let toolish = [
+            "mill", "drill", "tool", "cutter", "dia", "ball", "sphe", "freza", "fraise",
+        ]
+        .iter()
+        .any(|k| lower.contains(k))
             || lower.starts_with('t') && lower.contains("d=");
         if !toolish {
             return None;
@@ -153,8 +161,10 @@ fn tool_number(lower: &str) -> Option<u32> {
     let whole = |s: &str| -> Option<u32> {
         let (v, n) = number_at(s)?;
         let next = s[n..].chars().next();
-        (v.fract() == 0.0 && !s[..n].contains(['.', '/']) && !next.is_some_and(|c| c.is_ascii_alphanumeric()))
-            .then_some(v as u32)
+        (v.fract() == 0.0
+            && !s[..n].contains(['.', '/'])
+            && !next.is_some_and(|c| c.is_ascii_alphanumeric()))
+        .then_some(v as u32)
     };
     for token in lower.split_whitespace() {
         if let Some(n) = token.strip_prefix('t').and_then(whole) {
@@ -189,7 +199,10 @@ fn diameter(lower: &str, unit: f64) -> Option<f64> {
     }
     // A number with its unit: 6mm, 1/4 in, 0.5".
     for (i, c) in lower.char_indices() {
-        let starts = c.is_ascii_digit() && (i == 0 || !lower.as_bytes()[i - 1].is_ascii_alphanumeric() && lower.as_bytes()[i - 1] != b'.');
+        let starts = c.is_ascii_digit()
+            && (i == 0
+                || !lower.as_bytes()[i - 1].is_ascii_alphanumeric()
+                    && lower.as_bytes()[i - 1] != b'.');
         if starts {
             if let Some((v, n)) = number_at(&lower[i..]) {
                 if let Some(u) = unit_after(&lower[i + n..]) {
@@ -201,7 +214,10 @@ fn diameter(lower: &str, unit: f64) -> Option<f64> {
     // D5 as a token.
     lower
         .split_whitespace()
-        .find_map(|t| t.strip_prefix('d').and_then(|r| number_at(r).filter(|(_, n)| *n == r.len())))
+        .find_map(|t| {
+            t.strip_prefix('d')
+                .and_then(|r| number_at(r).filter(|(_, n)| *n == r.len()))
+        })
         .map(|(v, _)| v * unit)
 }
 
@@ -234,7 +250,9 @@ mod tests {
 
     #[test]
     fn fusion_header_in_inches() {
-        let t = tools("%\nO1001\n(T3 D=0.125 CR=0.0625 - ZMIN=-0.54 - BALL END MILL)\nN10 G90\nN15 G20\n");
+        let t = tools(
+            "%\nO1001\n(T3 D=0.125 CR=0.0625 - ZMIN=-0.54 - BALL END MILL)\nN10 G90\nN15 G20\n",
+        );
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].number, 3);
         assert!((t[0].diameter_mm - 3.175).abs() < 1e-9);
@@ -242,7 +260,10 @@ mod tests {
         assert_eq!(t[0].flutes, 4);
         assert_eq!(t[0].length_mm, 75.0);
         let t = tools("(T1  D=10. CR=0. TAPER=0DEG - ZMIN=-5. - FLAT END MILL)\nG21\n");
-        assert_eq!((t[0].number, t[0].diameter_mm, t[0].kind), (1, 10.0, ToolKind::FlatEndMill));
+        assert_eq!(
+            (t[0].number, t[0].diameter_mm, t[0].kind),
+            (1, 10.0, ToolKind::FlatEndMill)
+        );
     }
 
     #[test]
@@ -250,7 +271,10 @@ mod tests {
         let t = tools("(TOOL - 1 DIA. OFF. - 1 LEN. - 1 DIA. - 10.)\nG21\n");
         assert_eq!((t[0].number, t[0].diameter_mm), (1, 10.0));
         let t = tools("G21\nT2M6S1527F244.3( 10. END_MILL_SPHER DIA. 10. )\n");
-        assert_eq!((t[0].number, t[0].diameter_mm, t[0].kind), (2, 10.0, ToolKind::BallEndMill));
+        assert_eq!(
+            (t[0].number, t[0].diameter_mm, t[0].kind),
+            (2, 10.0, ToolKind::BallEndMill)
+        );
         let t = tools("(T1 2FL 6mm endmill)\nG20\n");
         assert_eq!((t[0].number, t[0].diameter_mm, t[0].flutes), (1, 6.0, 2));
         let t = tools("G21\n(Tool: 1/4 in Carbide End Mill)\nT4 M6\n");
@@ -260,12 +284,18 @@ mod tests {
         assert_eq!(t[0].kind, ToolKind::Drill);
         assert!((t[0].diameter_mm - 0.209 * 25.4).abs() < 1e-9);
         let t = tools("G21\n(DRILL 8 FLUTES=2 DIA 8)\nT7\n");
-        assert_eq!((t[0].number, t[0].kind, t[0].flutes), (7, ToolKind::Drill, 2));
+        assert_eq!(
+            (t[0].number, t[0].kind, t[0].flutes),
+            (7, ToolKind::Drill, 2)
+        );
     }
 
     #[test]
     fn unknown_comments_give_nothing() {
-        assert!(tools("(begin preamble)\n(machine units: in/min)\nT1 M6\n(UGT0201 094)\nT2 M6\n").is_empty());
+        assert!(
+            tools("(begin preamble)\n(machine units: in/min)\nT1 M6\n(UGT0201 094)\nT2 M6\n")
+                .is_empty()
+        );
         // A tool without a T number anywhere near.
         assert!(tools("(10mm end mill)\nG0 X0\nG0 X1\nG0 X2\nG0 X3\nT1 M6\n").is_empty());
     }

@@ -28,11 +28,15 @@ impl Words {
                 .eval(params)
                 .map_err(|e| Fault::at(word.column, e))?;
             if !v.is_finite() {
-                return Err(Fault::at(word.column, format!("{} value is not finite", word.letter)));
+                return Err(Fault::at(
+                    word.column,
+                    format!("{} value is not finite", word.letter),
+                ));
             }
             match word.letter {
                 'G' => {
-                    let g = g_code(v).ok_or_else(|| Fault::at(word.column, format!("G{v} is not a G code")))?;
+                    let g = g_code(v)
+                        .ok_or_else(|| Fault::at(word.column, format!("G{v} is not a G code")))?;
                     w.g.push((g, word.column));
                 }
                 'M' => {
@@ -75,7 +79,10 @@ impl Words {
             Some((v, _)) if v >= 0.0 && (v - v.round()).abs() < 1e-9 && v < 1e9 => {
                 Ok(Some(v.round() as u32))
             }
-            Some((v, col)) => Err(Fault::at(col, format!("{letter}{v} must be a whole number ≥ 0"))),
+            Some((v, col)) => Err(Fault::at(
+                col,
+                format!("{letter}{v} must be a whole number ≥ 0"),
+            )),
         }
     }
 
