@@ -167,3 +167,47 @@ fn tool_comments_of_the_corpus() {
     let numbers: Vec<u32> = t.iter().map(|t| t.number).collect();
     assert_eq!(numbers, vec![1, 2, 3, 4, 5, 6, 15]);
 }
+
+#[test]
+fn linuxcnc_mmount_runs_with_its_subroutines() {
+    let r = run("linuxcnc_mmount.ngc");
+    let tools: Vec<u32> = r
+        .ops
+        .iter()
+        .filter_map(|o| match o {
+            Op::ToolChange { tool, .. } => Some(*tool),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tools, vec![1, 4, 3, 2, 5, 6, 0]);
+    // G81 R0.025 Z-0.04 F#102: five spot holes fed to -0.04 in at #102 = 3 in/min.
+    let spots: Vec<&aimm_sim::gcode::Move> = r
+        .ops
+        .iter()
+        .filter_map(|o| match o {
+            Op::Move(m) if !m.rapid && (m.to[2] + 0.04 * 25.4).abs() < 1e-9 => Some(m),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spots.len(), 5);
+    assert!(spots
+        .iter()
+        .all(|m| (m.feed_mm_per_min - 3.0 * 25.4).abs() < 1e-9));
+    // o100 call [..] [0.25] [0.55] ...: helical hole milling down to -0.55 in under G41.
+    let deepest_comp = r
+        .ops
+        .iter()
+        .filter_map(|o| match o {
+            Op::Move(m) if m.comp_radius_mm.is_some() => Some(m.to[2]),
+            _ => None,
+        })
+        .fold(f64::INFINITY, f64::min);
+    assert!((deepest_comp + 0.6 * 25.4).abs() < 1e-9, "{deepest_comp}");
+    // Only G33.1 is read but not modelled.
+    let warnings = r
+        .ops
+        .iter()
+        .filter(|o| matches!(o, Op::Warning { .. }))
+        .count();
+    assert_eq!(warnings, 1);
+}

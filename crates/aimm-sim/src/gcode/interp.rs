@@ -60,8 +60,6 @@ impl Default for InterpConfig {
 /// The modal motion mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Motion {
-    /// After G80: axis words alone are an error.
-    None,
     Rapid,
     Linear,
     Cw,
@@ -84,6 +82,8 @@ pub struct Interpreter<'p> {
     warned: HashSet<String>,
     // Modal state.
     pub(crate) motion: Motion,
+    /// The G0–G3/G33.1 mode a canned cycle interrupted (G80 restores it).
+    pub(crate) motion_before_cycle: Motion,
     pub(crate) plane: Plane,
     pub(crate) inch: bool,
     pub(crate) absolute: bool,
@@ -127,6 +127,7 @@ impl<'p> Interpreter<'p> {
             params: Params::default(),
             warned: HashSet::new(),
             motion: Motion::Rapid,
+            motion_before_cycle: Motion::Rapid,
             plane: Plane::Xy,
             absolute: true,
             arc_absolute: false,

@@ -113,13 +113,15 @@ fn impossible_arcs_are_errors_with_place() {
 
 #[test]
 fn canned_cycles_drill_at_the_right_levels() {
-    let m = moves(&ops(
-        "G0 X0 Y0 Z10\nG81 X5 Y5 Z-3 R2 F100\nX8\nG80\nG0 Z20\n",
-    ));
+    let m = moves(&ops("G0 X0 Y0 Z10\nG81 X5 Y5 Z-3 R2 F100\nX8\nG80\nZ20\n"));
+    // G80 brings back G0: the last move is a rapid up, not another hole.
+    let last = m.last().unwrap();
+    assert!(last.rapid && close(last.to, [8.0, 5.0, 20.0]));
     let holes: Vec<Vec3> = m.iter().filter(|m| !m.rapid).map(|m| m.to).collect();
     assert_eq!(holes, vec![[5.0, 5.0, -3.0], [8.0, 5.0, -3.0]]);
     // G98 by default: back to the initial level 10 after each hole.
     assert!(close(m[m.len() - 2].to, [8.0, 5.0, 10.0]));
+    assert_eq!(m.len(), 10, "1 + 4 per hole + 1");
     let m = moves(&ops("G0 X0 Y0 Z10\nG99 G83 X1 Y1 Z-7 R1 Q3 F100\nG80\n"));
     let depths: Vec<f64> = m.iter().filter(|m| !m.rapid).map(|m| m.to[2]).collect();
     assert_eq!(depths, vec![-2.0, -5.0, -7.0]);

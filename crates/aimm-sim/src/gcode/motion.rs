@@ -79,12 +79,17 @@ impl Interpreter<'_> {
                 Some(k) => {
                     if !matches!(self.motion, Motion::Cycle(_)) {
                         self.cycle = None;
+                        self.motion_before_cycle = self.motion;
                     }
                     self.motion = Motion::Cycle(k);
                     new_cycle = true;
                 }
+                // Fanuc: cycles are their own modal group; G80 brings back the G0/G1 mode that
+                // was active before the cycle.
                 None => {
-                    self.motion = Motion::None;
+                    if matches!(self.motion, Motion::Cycle(_)) {
+                        self.motion = self.motion_before_cycle;
+                    }
                     self.cycle = None;
                 }
             }
@@ -107,11 +112,6 @@ impl Interpreter<'_> {
         }
         let arc_words = ['I', 'J', 'K', 'R'].iter().any(|l| w.has(*l));
         match self.motion {
-            Motion::None if w.any_axis() => Err(Fault::at(
-                AXES.iter().find_map(|l| w.column(*l)).unwrap_or(0),
-                "axis words with no motion mode (after G80)",
-            )),
-            Motion::None => Ok(()),
             Motion::Rapid | Motion::Linear if w.any_axis() => {
                 let to = self.target(w, machine);
                 self.line_to(line, to, self.motion == Motion::Rapid)
