@@ -67,6 +67,13 @@ impl Fault {
         }
     }
 
+    pub fn maybe(column: Option<u32>, message: impl Into<String>) -> Self {
+        Self {
+            column,
+            message: message.into(),
+        }
+    }
+
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             column: None,

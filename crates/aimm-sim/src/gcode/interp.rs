@@ -294,16 +294,13 @@ impl<'p> Interpreter<'p> {
         }
         if let Some(f) = w.get('F') {
             if f < 0.0 {
-                return Err(Fault::at(w.column('F').unwrap_or(0), "negative feed rate"));
+                return Err(Fault::maybe(w.column('F'), "negative feed rate"));
             }
             self.feed = f;
         }
         if let Some(s) = w.get('S') {
             if s < 0.0 {
-                return Err(Fault::at(
-                    w.column('S').unwrap_or(0),
-                    "negative spindle speed",
-                ));
+                return Err(Fault::maybe(w.column('S'), "negative spindle speed"));
             }
             self.rpm = s;
         }
@@ -402,8 +399,8 @@ impl<'p> Interpreter<'p> {
         .map(|(_, d)| d)
         .collect::<Vec<_>>();
         if dir.len() > 1 {
-            return Err(Fault::at(
-                w.m(4).or(w.m(5)).unwrap_or(0),
+            return Err(Fault::maybe(
+                w.m(4).or(w.m(5)),
                 "M3, M4 and M5 conflict in one block",
             ));
         }
@@ -432,14 +429,14 @@ impl<'p> Interpreter<'p> {
             (Some(p), None) => p / 1000.0,
             (None, Some(x)) => x,
             _ => {
-                return Err(Fault::at(
-                    w.g(40).unwrap_or(0),
+                return Err(Fault::maybe(
+                    w.g(40),
                     "G4 needs exactly one of P (ms) or X (s)",
                 ))
             }
         };
         if seconds < 0.0 {
-            return Err(Fault::at(w.g(40).unwrap_or(0), "negative dwell time"));
+            return Err(Fault::maybe(w.g(40), "negative dwell time"));
         }
         self.push_op(Op::Dwell { line, seconds });
         Ok(())
@@ -480,10 +477,7 @@ impl<'p> Interpreter<'p> {
         if w.g(430).is_some() {
             let h = w.index('H')?.or(self.spindle_tool).or(self.selected_tool);
             self.h_register = Some(h.ok_or_else(|| {
-                Fault::at(
-                    w.g(430).unwrap_or(0),
-                    "G43 without H and with no tool selected",
-                )
+                Fault::maybe(w.g(430), "G43 without H and with no tool selected")
             })?);
         } else if let Some(col) = w.column('H') {
             if w.g(490).is_none() {
@@ -636,7 +630,7 @@ impl<'p> Interpreter<'p> {
     }
 }
 
-/// Checks G codes that name a group the interpreter acts on.
+/// The canned cycle a G code selects (G73, G81–G83).
 pub(crate) fn is_cycle(g: GCode) -> Option<CycleKind> {
     match g {
         810 => Some(CycleKind::Drill),
