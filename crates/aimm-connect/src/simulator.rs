@@ -54,7 +54,7 @@ pub fn record_run(
     options: RecordOptions,
     mut progress: impl FnMut(&Simulator<'_>),
 ) -> Result<RecordedRun, ConnectError> {
-    if !(options.segment_window_s > 0.0) {
+    if options.segment_window_s.is_nan() || options.segment_window_s <= 0.0 {
         return Err(ConnectError::Options(format!(
             "segment window must be > 0 s, got {}",
             options.segment_window_s

@@ -17,6 +17,12 @@ impl MachineId {
     }
 }
 
+impl From<&str> for MachineId {
+    fn from(id: &str) -> Self {
+        Self::new(id)
+    }
+}
+
 impl std::fmt::Display for MachineId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

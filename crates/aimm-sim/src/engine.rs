@@ -726,7 +726,7 @@ impl<'p> Simulator<'p> {
             load.force_n,
             5.0 + 0.03 * load.force_n,
         );
-        if (self.tick - 1) % self.slow_every == 0 {
+        if (self.tick - 1).is_multiple_of(self.slow_every) {
             self.sense(SignalKind::SpindleSpeedRpm, rpm, 0.001 * rpm);
             self.sense(
                 SignalKind::FeedProgrammedMmPerMin,

@@ -112,6 +112,7 @@ mod tests {
         // The same cut at a speed below base speed is a larger share of the available power.
         let slow = p.draw(&spec, MachineState::Cutting, 750.0, 3000.0, 0.0, false);
         let fast = p.draw(&spec, MachineState::Cutting, 3000.0, 3000.0, 0.0, false);
-        assert!(slow.spindle_load_pct > 1.9 * fast.spindle_load_pct);
+        // 750 rev/min has half the available power of 3000 rev/min; no-load power differs slightly.
+        assert!(slow.spindle_load_pct > 1.7 * fast.spindle_load_pct);
     }
 }

@@ -78,7 +78,7 @@ fn bench_sim(args: BenchSimArgs) -> Result<()> {
         while sim.step()? {
             steps += 1;
             // Seal-sized windows: 10 s at 500 Hz.
-            if steps % 5000 == 0 {
+            if steps.is_multiple_of(5000) {
                 series.extend(sim.recording().drain().0);
             }
         }
