@@ -26,10 +26,11 @@ const BUILT_IN_PROGRAMS: [(&str, &str); 3] = [
     ("lug_ti64.nc", include_str!("../../../examples/lug_ti64.nc")),
 ];
 
-/// Run a small cell of simulated machines (by default three mills making steel, aluminium and
-/// titanium parts, see examples/demo-cell.toml) and record everything into the store: machines,
-/// tools, programs, runs, sensor data as sealed SHA-256-hashed segments, and events. Ends with a
-/// summary table per machine.
+/// The main job: a cell of simulated machines making parts, recorded into ./aimm.db.
+///
+/// By default three mills make steel, aluminium and titanium parts (examples/demo-cell.toml).
+/// Everything is recorded into the store: machines, tools, programs, runs, sensor data as sealed
+/// SHA-256-hashed segments, and events. Ends with a summary table per machine.
 ///
 /// Running it again continues the cell's timeline in the same database.
 ///

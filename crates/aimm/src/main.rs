@@ -27,9 +27,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one NC program on the simulated mill and print the part result.
     Sim(sim_cmd::SimArgs),
-    /// The main job: a cell of three simulated machines making parts, stored in ./aimm.db.
     Demo(demo_cmd::DemoArgs),
     /// See and export stored signals.
     #[command(subcommand)]

@@ -11,10 +11,10 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
-/// Run one NC program on the simulated 3-axis mill and print the part result: cycle time,
-/// energy, spindle load, overloads, dimensional error of the reference feature, tool wear.
+/// Run one NC program on the simulated mill and print the part result.
 ///
-/// The program is Fanuc-style G-code as CAM post-processors write it. Tools described in its
+/// The result: cycle time, energy, spindle load, overloads, dimensional error of the reference
+/// feature, tool wear. The program is Fanuc-style G-code as CAM post-processors write it. Tools described in its
 /// comments (e.g. `(T1 D=10. CR=0. - FLAT END MILL)`) are used as described; any other T number
 /// gets the `--tool` default. A `(STOCK X0 Y0 X100 Y60 Z0)` comment sets the blank; without it
 /// the blank is the footprint of the cutting moves below Z0.
