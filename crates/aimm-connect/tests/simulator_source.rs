@@ -4,21 +4,24 @@
 use aimm_connect::{record_run, RecordOptions};
 use aimm_model::{EventKind, MachineSpec, Material, ToolSpec};
 use aimm_sim::gcode::parse;
-use aimm_sim::setup::{stock_from_comments, tool_table_for};
+use aimm_sim::gcode::Program;
+use aimm_sim::setup::prepare;
 use aimm_sim::{SimConfig, Simulator};
 use aimm_store::{NewRun, SqliteStore, Store};
+use std::sync::OnceLock;
 
 const PROGRAM: &str = include_str!("../../../examples/lug_ti64.nc");
 
-/// Records the example lug with `seed` into a fresh in-memory store; returns the store and the
-/// segment digests in order.
-fn record(seed: u64) -> (SqliteStore, Vec<String>) {
-    let program = parse("lug_ti64.nc", PROGRAM).unwrap();
+fn program() -> &'static Program {
+    static PARSED: OnceLock<Program> = OnceLock::new();
+    PARSED.get_or_init(|| parse("lug_ti64.nc", PROGRAM).unwrap())
+}
+
+/// The lug on mill-3 with `seed`, an empty in-memory store, and the run to record it under.
+fn setup(seed: u64) -> (Simulator<'static>, SqliteStore, NewRun) {
     let mut config = SimConfig::new(MachineSpec::vmc("mill-3"), Material::Ti6Al4V, seed);
-    config.stock = stock_from_comments(&program).unwrap();
-    let tools = tool_table_for(&program, &ToolSpec::default_end_mill(0));
-    let mut sim = Simulator::new(&program, tools, config).unwrap();
-    let mut store = SqliteStore::open_in_memory().unwrap();
+    let tools = prepare(program(), &ToolSpec::default_end_mill(0), &mut config).unwrap();
+    let sim = Simulator::new(program(), tools, config).unwrap();
     let new_run = NewRun {
         machine: "mill-3".into(),
         program_id: None,
@@ -27,6 +30,13 @@ fn record(seed: u64) -> (SqliteStore, Vec<String>) {
         t_start_ns: sim.time_ns(),
         params_json: serde_json::json!({}),
     };
+    (sim, SqliteStore::open_in_memory().unwrap(), new_run)
+}
+
+/// Records the lug with `seed` into a fresh store; returns the store and the segment digests in
+/// order.
+fn record(seed: u64) -> (SqliteStore, Vec<String>) {
+    let (mut sim, mut store, new_run) = setup(seed);
     let recorded = record_run(
         &mut sim,
         &mut store,
@@ -70,19 +80,7 @@ fn same_seed_gives_the_same_segment_digests() {
 
 #[test]
 fn a_window_of_zero_is_refused() {
-    let program = parse("lug_ti64.nc", PROGRAM).unwrap();
-    let config = SimConfig::new(MachineSpec::vmc("m"), Material::Ti6Al4V, 1);
-    let tools = tool_table_for(&program, &ToolSpec::default_end_mill(0));
-    let mut sim = Simulator::new(&program, tools, config).unwrap();
-    let mut store = SqliteStore::open_in_memory().unwrap();
-    let new_run = NewRun {
-        machine: "m".into(),
-        program_id: None,
-        material: "ti-6al-4v".into(),
-        seed: 1,
-        t_start_ns: 0,
-        params_json: serde_json::json!({}),
-    };
+    let (mut sim, mut store, new_run) = setup(1);
     let options = RecordOptions {
         segment_window_s: 0.0,
     };

@@ -5,10 +5,24 @@
 use crate::gcode::{tools_from_comments, Expr, Program};
 use crate::stock::StockSpec;
 use crate::tool_table::ToolTable;
+use crate::SimConfig;
 use aimm_model::ToolSpec;
 
 /// Highest T number the default tool fills in for.
 const MAX_TOOL_NUMBER: u32 = 99;
+
+/// Sets a part up: returns the tool table for `program` and, unless `config` already has a
+/// stock, sets the one the program's `(STOCK …)` comment declares.
+pub fn prepare(
+    program: &Program,
+    default_tool: &ToolSpec,
+    config: &mut SimConfig,
+) -> Result<ToolTable, String> {
+    if config.stock.is_none() {
+        config.stock = stock_from_comments(program)?;
+    }
+    Ok(tool_table_for(program, default_tool))
+}
 
 /// The tool table for `program`: what its comments describe, `default_tool` for T1–T99 otherwise.
 pub fn tool_table_for(program: &Program, default_tool: &ToolSpec) -> ToolTable {

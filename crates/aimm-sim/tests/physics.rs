@@ -3,8 +3,8 @@
 //! and determinism of the sensor noise.
 
 use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec};
-use aimm_sim::gcode::{parse, OffsetKind, Program};
-use aimm_sim::setup::{stock_from_comments, tool_table_for};
+use aimm_sim::gcode::{parse, Program};
+use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
 
 /// A 60 mm straight slot `depth` deep at `feed` in a 100 × 40 steel block, 10 mm 4-flute tool.
@@ -15,21 +15,18 @@ fn slot(feed: f64, depth: f64, rpm: f64) -> String {
     )
 }
 
-fn config(program: &Program, material: Material, seed: u64) -> SimConfig {
+/// A simulator for `program` on a default machine, tools and stock from the program.
+fn simulator(program: &Program, material: Material, seed: u64) -> Simulator<'_> {
     let mut c = SimConfig::new(MachineSpec::vmc("test"), material, seed);
-    c.stock = stock_from_comments(program).unwrap();
-    c
-}
-
-fn tools(program: &Program) -> aimm_sim::ToolTable {
-    tool_table_for(program, &ToolSpec::default_end_mill(0))
+    let tools = prepare(program, &ToolSpec::default_end_mill(0), &mut c).unwrap();
+    Simulator::new(program, tools, c).unwrap()
 }
 
 /// Runs `text` and returns the result, the mean spindle power while cutting with the tool
 /// between X20 and X60 (steady state of the slot), and while the spindle turns in air.
 fn run(text: &str, material: Material, override_pct: f64) -> (PartResult, f64, f64) {
     let program = parse("test.nc", text).unwrap();
-    let mut sim = Simulator::new(&program, tools(&program), config(&program, material, 7)).unwrap();
+    let mut sim = simulator(&program, material, 7);
     sim.set_feed_override(override_pct);
     let (mut cut, mut air) = ((0.0, 0u32), (0.0, 0u32));
     while sim.step().unwrap() {
@@ -92,12 +89,7 @@ fn wear_curve(rpm: f64) -> Vec<f64> {
     }
     text += "G0 Z5\nM30\n";
     let program = parse("wear.nc", &text).unwrap();
-    let mut sim = Simulator::new(
-        &program,
-        tools(&program),
-        config(&program, Material::SteelC45, 1),
-    )
-    .unwrap();
+    let mut sim = simulator(&program, Material::SteelC45, 1);
     let mut curve = Vec::new();
     while sim.step().unwrap() {
         if sim.elapsed_s().fract() < 0.002 {
@@ -132,10 +124,8 @@ fn worn_tool_cuts_off_size_and_the_matching_offset_restores_it() {
     let text = std::fs::read_to_string("../../examples/bracket_c45.nc").unwrap();
     let program = parse("bracket.nc", &text).unwrap();
     let run_with = |vb: f64, offset: f64| {
-        let mut table = tools(&program);
-        table.set(1, OffsetKind::RadiusWear, offset);
-        let mut sim =
-            Simulator::new(&program, table, config(&program, Material::SteelC45, 3)).unwrap();
+        let mut sim = simulator(&program, Material::SteelC45, 3);
+        sim.set_radius_wear_offset(1, offset);
         sim.set_tool_wear_vb_mm(1, vb);
         let r = sim.run().unwrap();
         (r.reference_feature.unwrap(), sim.tool_wear_vb_mm(1))
@@ -160,12 +150,7 @@ fn worn_tool_cuts_off_size_and_the_matching_offset_restores_it() {
 fn samples(seed: u64) -> Vec<(SignalKind, Vec<i64>, Vec<u64>)> {
     let text = std::fs::read_to_string("../../examples/lug_ti64.nc").unwrap();
     let program = parse("lug.nc", &text).unwrap();
-    let mut sim = Simulator::new(
-        &program,
-        tools(&program),
-        config(&program, Material::Ti6Al4V, seed),
-    )
-    .unwrap();
+    let mut sim = simulator(&program, Material::Ti6Al4V, seed);
     let mut out: Vec<(SignalKind, Vec<i64>, Vec<u64>)> = Vec::new();
     let mut collect = |series: Vec<aimm_model::SignalSeries>| {
         for s in series {

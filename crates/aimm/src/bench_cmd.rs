@@ -3,7 +3,7 @@
 use crate::output::{print_json, table};
 use aimm_model::{MachineSpec, Material, SignalSeries, ToolSpec};
 use aimm_sim::gcode::{parse, Interpreter};
-use aimm_sim::setup::{stock_from_comments, tool_table_for};
+use aimm_sim::setup::prepare;
 use aimm_sim::{SimConfig, Simulator};
 use aimm_store::{RowPerSampleBaseline, SqliteStore, Store};
 use anyhow::Result;
@@ -51,8 +51,8 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
 fn bench_sim(args: BenchSimArgs) -> Result<()> {
     let program = parse("examples/bracket_c45.nc", BENCH_PROGRAM)?;
     let mut config = SimConfig::new(MachineSpec::vmc("bench"), Material::SteelC45, 1);
-    config.stock = stock_from_comments(&program).map_err(anyhow::Error::msg)?;
-    let tools = tool_table_for(&program, &ToolSpec::default_end_mill(0));
+    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
+        .map_err(anyhow::Error::msg)?;
 
     // Interpreter alone: the ceiling the physics adds to.
     let started = Instant::now();

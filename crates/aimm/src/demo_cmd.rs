@@ -1,10 +1,11 @@
 //! `aimm demo`: a cell of simulated machines making parts, recorded into the store.
 
 use crate::output::{print_json, table};
-use crate::part::{open_store, parse_material, setup};
+use crate::part::{open_store, parse_material};
 use aimm_connect::{record_run, RecordOptions};
 use aimm_model::{MachineSpec, ToolSpec, NS_PER_S};
 use aimm_sim::gcode::parse;
+use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator, DEFAULT_START_NS};
 use aimm_store::{NewRun, Store};
 use anyhow::{bail, Context, Result};
@@ -136,7 +137,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
             let part_seed = seed + 1000 * m_index as u64 + u64::from(part);
             let mut config = SimConfig::new(spec.clone(), material, part_seed);
             config.start_ns = start_ns;
-            let tools = setup(&program, &ToolSpec::default_end_mill(0), &mut config)?;
+            let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
+                .map_err(anyhow::Error::msg)?;
             let mut sim = Simulator::new(&program, tools, config)?;
             // The same tools go on cutting: wear carries over from the previous part.
             for &(tool, vb) in &wear {

@@ -3,8 +3,6 @@
 
 use aimm_model::{Material, ToolKind, ToolSpec};
 use aimm_sim::gcode::{parse, Program};
-use aimm_sim::setup::{stock_from_comments, tool_table_for};
-use aimm_sim::{SimConfig, ToolTable};
 use aimm_store::SqliteStore;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
@@ -61,18 +59,6 @@ pub fn read_program(path: &Path) -> Result<(Program, String)> {
     let name = path.display().to_string();
     let program = parse(&name, &text)?;
     Ok((program, text))
-}
-
-/// Everything a simulated part needs besides the config's machine, material and seed.
-pub fn setup(
-    program: &Program,
-    default_tool: &ToolSpec,
-    config: &mut SimConfig,
-) -> Result<ToolTable> {
-    if config.stock.is_none() {
-        config.stock = stock_from_comments(program).map_err(anyhow::Error::msg)?;
-    }
-    Ok(tool_table_for(program, default_tool))
 }
 
 /// Opens (creating if needed) the SQLite store at `path`.

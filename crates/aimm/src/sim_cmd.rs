@@ -1,10 +1,11 @@
 //! `aimm sim`: one program on the simulated mill.
 
 use crate::output::{print_json, table};
-use crate::part::{open_store, parse_material, parse_tool, read_program, setup, ToolKindArg};
+use crate::part::{open_store, parse_material, parse_tool, read_program, ToolKindArg};
 use aimm_connect::{record_run, RecordOptions};
 use aimm_model::{MachineSpec, NS_PER_S};
 use aimm_sim::gcode::OffsetKind;
+use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
 use aimm_store::{NewRun, Store};
 use anyhow::Result;
@@ -77,7 +78,7 @@ pub fn run(args: SimArgs) -> Result<()> {
     let mut config = SimConfig::new(MachineSpec::vmc(&args.machine), material, args.seed);
     config.fast_rate_hz = args.rate;
     config.slow_rate_hz = config.slow_rate_hz.min(args.rate);
-    let mut tools = setup(&program, &default_tool, &mut config)?;
+    let mut tools = prepare(&program, &default_tool, &mut config).map_err(anyhow::Error::msg)?;
     let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
     if let Some(offset) = args.radius_wear_offset {
         for &n in &numbers {
