@@ -1,0 +1,278 @@
+//! Evidence records: one versioned schema per kind, serialised as canonical JSON (RFC 8785) so
+//! the same record always has the same bytes and the same leaf hash. A record cites earlier
+//! records by leaf index and leaf hash; following citations is the lineage.
+
+use crate::merkle::{leaf_hash, Hash};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Version of the record schemas below; every record carries it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A reference to an earlier ledger entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Citation {
+    pub leaf_index: u64,
+    /// Leaf hash of the cited record, SHA-256(0x00 ‖ canonical bytes), hex.
+    #[serde(with = "hex_hash")]
+    pub leaf_hash: Hash,
+}
+
+/// A sealed sensor-data segment (written by the store for every segment it seals).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SensorSegment {
+    pub machine: String,
+    /// Signal name, e.g. `spindle_load_pct`.
+    pub signal: String,
+    pub t_first_ns: i64,
+    pub t_last_ns: i64,
+    pub count: u64,
+    /// SHA-256 of the stored segment bytes, hex.
+    #[serde(with = "hex_hash")]
+    pub sha256: Hash,
+}
+
+/// A version of an NC program.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NcProgram {
+    pub name: String,
+    pub version: u32,
+    /// SHA-256 of the program text (UTF-8), hex.
+    #[serde(with = "hex_hash")]
+    pub sha256: Hash,
+    /// The version this one was derived from (also cited), if any.
+    pub parent_version: Option<u32>,
+    pub what_changed: String,
+    pub why: String,
+}
+
+/// A trained model version.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelTraining {
+    pub model_kind: String,
+    pub version: u32,
+    /// SHA-256 digests (hex) of the data the model was trained on.
+    pub dataset_digests: Vec<String>,
+    pub features: Vec<String>,
+    pub hyper_parameters: Map<String, Value>,
+    /// Version of the code that trained it (e.g. crate version or git commit).
+    pub code_version: String,
+    pub seed: u64,
+    pub metrics: Map<String, Value>,
+    /// SHA-256 of the serialised model, hex.
+    #[serde(with = "hex_hash")]
+    pub artifact_sha256: Hash,
+}
+
+/// A change of a closed loop's control parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ControlParameterChange {
+    #[serde(rename = "loop")]
+    pub loop_name: String,
+    pub parameter: String,
+    pub old: Value,
+    pub new: Value,
+    /// Allowed range or set, as the loop states it.
+    pub bounds: Value,
+    /// Who or what changed it: a user name, or a decision (then also cited).
+    pub actor: String,
+}
+
+/// A command a closed loop sent to a machine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ControlAction {
+    #[serde(rename = "loop")]
+    pub loop_name: String,
+    pub machine: String,
+    /// The command, e.g. `{"feed_override_pct": 85}`.
+    pub command: Value,
+    /// The values it was decided from (the records they come from are cited).
+    pub inputs: Value,
+}
+
+/// The outcome of a validation test of a closed loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ValidationReport {
+    #[serde(rename = "loop")]
+    pub loop_name: String,
+    pub test: String,
+    pub passed: bool,
+    pub figures: Map<String, Value>,
+    pub summary: String,
+}
+
+/// What a record attests.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Evidence {
+    SensorSegment(SensorSegment),
+    NcProgram(NcProgram),
+    ModelTraining(ModelTraining),
+    ControlParameterChange(ControlParameterChange),
+    ControlAction(ControlAction),
+    ValidationReport(ValidationReport),
+}
+
+impl Evidence {
+    /// The record type name, as in the JSON `type` field.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Evidence::SensorSegment(_) => "sensor_segment",
+            Evidence::NcProgram(_) => "nc_program",
+            Evidence::ModelTraining(_) => "model_training",
+            Evidence::ControlParameterChange(_) => "control_parameter_change",
+            Evidence::ControlAction(_) => "control_action",
+            Evidence::ValidationReport(_) => "validation_report",
+        }
+    }
+}
+
+/// One ledger entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub schema: u32,
+    /// When the evidence was recorded, UTC ns.
+    pub t_ns: i64,
+    #[serde(flatten)]
+    pub evidence: Evidence,
+    /// Earlier records this one was derived from.
+    pub cites: Vec<Citation>,
+}
+
+/// Why a record could not be encoded or decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("record cannot be canonicalised (RFC 8785): {0}")]
+    Canonical(String),
+    #[error("record is not valid JSON of a known schema: {0}")]
+    Parse(#[from] serde_json::Error),
+    #[error("record schema {found} is not supported (this aimm reads {SCHEMA_VERSION})")]
+    Schema { found: u32 },
+    #[error("record bytes are not in canonical form (RFC 8785)")]
+    NotCanonical,
+    #[error("record cites leaf {cited}, which is not earlier than itself ({own})")]
+    CitesForward { own: u64, cited: u64 },
+}
+
+impl Record {
+    pub fn new(t_ns: i64, evidence: Evidence, cites: Vec<Citation>) -> Self {
+        Self {
+            schema: SCHEMA_VERSION,
+            t_ns,
+            evidence,
+            cites,
+        }
+    }
+
+    /// The canonical (RFC 8785) JSON bytes: the ledger leaf data. Fails on non-finite numbers,
+    /// which JSON cannot carry.
+    pub fn to_canonical_bytes(&self) -> Result<Vec<u8>, RecordError> {
+        serde_json_canonicalizer::to_vec(self).map_err(|e| RecordError::Canonical(e.to_string()))
+    }
+
+    /// The leaf hash of the canonical bytes.
+    pub fn leaf_hash(&self) -> Result<Hash, RecordError> {
+        Ok(leaf_hash(&self.to_canonical_bytes()?))
+    }
+
+    /// Parses leaf bytes, requiring the supported schema and canonical form (so the bytes a
+    /// verifier hashes are the only encoding of the record).
+    pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self, RecordError> {
+        let record: Record = serde_json::from_slice(bytes)?;
+        if record.schema != SCHEMA_VERSION {
+            return Err(RecordError::Schema {
+                found: record.schema,
+            });
+        }
+        if record.to_canonical_bytes()? != bytes {
+            return Err(RecordError::NotCanonical);
+        }
+        Ok(record)
+    }
+
+    /// A citation of this record as leaf `leaf_index`.
+    pub fn cite(&self, leaf_index: u64) -> Result<Citation, RecordError> {
+        Ok(Citation {
+            leaf_index,
+            leaf_hash: self.leaf_hash()?,
+        })
+    }
+}
+
+/// Serde for a [`Hash`] as 64 lowercase hex characters.
+pub mod hex_hash {
+    use super::Hash;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(hash: &Hash, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(hash))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
+        let text = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&text, &mut out)
+            .map_err(|e| D::Error::custom(format!("hash '{text}': {e}")))?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment() -> Record {
+        Record::new(
+            1_767_592_800_000_000_000,
+            Evidence::SensorSegment(SensorSegment {
+                machine: "mill-1".into(),
+                signal: "spindle_load_pct".into(),
+                t_first_ns: 1,
+                t_last_ns: 2,
+                count: 2,
+                sha256: [7; 32],
+            }),
+            vec![],
+        )
+    }
+
+    #[test]
+    fn canonical_bytes_round_trip_and_sort_keys() {
+        let r = segment();
+        let bytes = r.to_canonical_bytes().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.starts_with(r#"{"cites":[],"count":2,"machine":"mill-1""#),
+            "{text}"
+        );
+        assert!(text.contains(r#""type":"sensor_segment""#));
+        assert_eq!(Record::from_canonical_bytes(&bytes).unwrap(), r);
+        // The same record with whitespace is not the leaf encoding.
+        let spaced = serde_json::to_vec_pretty(&r).unwrap();
+        assert!(matches!(
+            Record::from_canonical_bytes(&spaced),
+            Err(RecordError::NotCanonical)
+        ));
+    }
+
+    #[test]
+    fn non_finite_numbers_are_refused() {
+        let r = Record::new(
+            0,
+            Evidence::ValidationReport(ValidationReport {
+                loop_name: "feed".into(),
+                test: "t".into(),
+                passed: true,
+                figures: [("x".to_string(), serde_json::json!(1.5))]
+                    .into_iter()
+                    .collect(),
+                summary: String::new(),
+            }),
+            vec![],
+        );
+        assert!(r.to_canonical_bytes().is_ok());
+        // serde_json turns NaN into null in a Value, so non-finite numbers cannot sneak in as
+        // numbers; a future schema field of type f64 would hit the canonicaliser's error.
+        assert_eq!(serde_json::json!(f64::NAN), Value::Null);
+    }
+}
