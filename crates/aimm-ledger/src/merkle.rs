@@ -87,7 +87,7 @@ impl MerkleTree {
         let index = self.levels[0].len() as u64 - 1;
         // Each completed pair makes a parent, up as far as pairs complete.
         let mut level = 0;
-        while self.levels[level].len() % 2 == 0 {
+        while self.levels[level].len().is_multiple_of(2) {
             let n = self.levels[level].len();
             let parent = node_hash(&self.levels[level][n - 2], &self.levels[level][n - 1]);
             if self.levels.len() == level + 1 {
