@@ -1,8 +1,10 @@
 //! The store's error type. Every variant names what failed and where: the database (path or
-//! `:memory:`), the operation, and the machine/signal, run, program or segment involved.
+//! `:memory:`), the operation, and the machine/signal, run, program, segment, ledger record or
+//! citation involved.
 
 use crate::segment_codec::CodecError;
 use crate::{ProgramId, RunId, SegmentId};
+use aimm_ledger::{ProofError, RecordError};
 use aimm_model::{MachineId, SignalKind};
 
 /// Result alias of the store.
@@ -96,4 +98,46 @@ pub enum StoreError {
         op: &'static str,
         machine: String,
     },
+    /// A record of an append batch cannot be canonicalised; nothing of the batch was written.
+    #[error("store {db}: {op}: record {position} of the batch: {source}")]
+    InvalidRecord {
+        db: String,
+        op: &'static str,
+        /// Position of the record in the batch.
+        position: usize,
+        #[source]
+        source: RecordError,
+    },
+    /// A record of an append batch cites a leaf it may not; nothing of the batch was written.
+    #[error(
+        "store {db}: {op}: record {position} of the batch (would be leaf {leaf_index}) cites \
+         leaf {cited_index} with hash {cited_hash}: {problem}"
+    )]
+    BadCitation {
+        db: String,
+        op: &'static str,
+        position: usize,
+        leaf_index: u64,
+        cited_index: u64,
+        cited_hash: String,
+        problem: String,
+    },
+    /// A ledger size, index or range beyond (or not forming) the stored log.
+    #[error("store {db}: {op}: {source}")]
+    LedgerRange {
+        db: String,
+        op: &'static str,
+        #[source]
+        source: ProofError,
+    },
+    /// A checkpoint for a size the ledger has not reached.
+    #[error("store {db}: put_checkpoint: size {size} exceeds the ledger's {ledger_size} leaves")]
+    CheckpointBeyondLedger {
+        db: String,
+        size: u64,
+        ledger_size: u64,
+    },
+    /// A different note is already stored for this checkpoint size.
+    #[error("store {db}: put_checkpoint: a different note is already stored for size {size}")]
+    CheckpointConflict { db: String, size: u64 },
 }

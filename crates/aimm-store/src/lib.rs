@@ -17,6 +17,6 @@ pub use error::{Result, StoreError};
 pub use segment_codec::{decode_segment, CodecError};
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 pub use store::{
-    EventRecord, NewRun, Program, ProgramId, ProgramRecord, RunId, RunRecord, SegmentId,
-    SegmentMeta, SignalSummary, Store,
+    Appended, EventRecord, LedgerEntry, NewRun, Program, ProgramId, ProgramRecord, RunId,
+    RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint,
 };

@@ -1,24 +1,30 @@
 //! The SQLite backend of [`Store`]: one database file holding relational metadata and sealed
 //! segment blobs, opened in WAL mode with `synchronous=FULL` so that every committed write call
 //! survives a crash or power loss once it has returned. The schema is versioned in the
-//! `schema_version` table and migrated forward on open.
+//! `schema_version` table and migrated forward on open. The ledger part lives in [`ledger`].
 
 use crate::error::{Result, StoreError};
 use crate::seal::seal_batch;
 use crate::segment_codec::{decode_segment, CodecError};
 use crate::store::{
-    EventRecord, NewRun, Program, ProgramId, ProgramRecord, RunId, RunRecord, SegmentId,
-    SegmentMeta, SignalSummary, Store,
+    Appended, EventRecord, LedgerEntry, NewRun, Program, ProgramId, ProgramRecord, RunId,
+    RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint,
 };
+use aimm_ledger::record::SensorSegment;
+use aimm_ledger::{Evidence, Hash, MerkleTree, Record};
 use aimm_model::{
     Event, EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, TimeNs, ToolSpec,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::path::Path;
 
+mod ledger;
+
 /// Schema migrations; entry `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE machines (
     id        TEXT PRIMARY KEY,
     spec_json TEXT NOT NULL
@@ -70,24 +76,53 @@ CREATE TABLE segments (
     blob       BLOB NOT NULL -- last, so index-only reads never touch its overflow pages
 );
 CREATE INDEX segments_by_range ON segments (machine, signal, t_first_ns, t_last_ns);
-"#];
+"#,
+    r#"
+CREATE TABLE ledger_leaves (
+    leaf_index  INTEGER PRIMARY KEY, -- 0, 1, 2, ... without gaps
+    leaf_hash   BLOB NOT NULL,       -- SHA-256(0x00 || record)
+    record_type TEXT NOT NULL,
+    t_ns        INTEGER NOT NULL,
+    record      BLOB NOT NULL        -- canonical JSON (RFC 8785): the leaf data
+);
+CREATE TABLE checkpoints (
+    tree_size INTEGER PRIMARY KEY,
+    note      TEXT NOT NULL,
+    t_ns      INTEGER NOT NULL
+);
+-- A table of its own, not a column of segments: a column after the blob would make every
+-- index-only read walk the blob's overflow pages.
+CREATE TABLE segment_ledger (
+    segment    INTEGER PRIMARY KEY REFERENCES segments(id),
+    leaf_index INTEGER NOT NULL UNIQUE REFERENCES ledger_leaves(leaf_index)
+);
+CREATE INDEX segments_by_digest ON segments (sha256);
+"#,
+];
 
 /// Schema version this build creates and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// Segments with their ledger leaf; [`META_COLUMNS`] select from this.
+const SEGMENTS: &str = "segments LEFT JOIN segment_ledger ON segment = id";
+
 /// Selects the segments of `(?1 machine, ?2 signal)` overlapping `[?3, ?4)`, by start time.
-const OVERLAPPING: &str = "FROM segments
-    WHERE machine = ?1 AND signal = ?2 AND t_first_ns < ?4 AND t_last_ns >= ?3
+const OVERLAPPING: &str =
+    "WHERE machine = ?1 AND signal = ?2 AND t_first_ns < ?4 AND t_last_ns >= ?3
     ORDER BY t_first_ns, id";
 
 /// Columns of `segments` that make up a [`SegmentMeta`], in [`meta_from_row`] order.
-const META_COLUMNS: &str = "id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, sha256";
+const META_COLUMNS: &str =
+    "id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, sha256, leaf_index";
 
 /// A [`Store`] in one SQLite file (or in memory, for tests).
 pub struct SqliteStore {
     conn: Connection,
     /// Where the database lives, for error messages.
     db: String,
+    /// The ledger's Merkle tree, loaded from the stored leaf hashes on first use and caught up
+    /// with leaves appended since (also by other connections); see [`ledger`].
+    tree: RefCell<MerkleTree>,
 }
 
 /// An error inside a transaction or query, before it is given the database name and operation.
@@ -160,7 +195,11 @@ impl SqliteStore {
     }
 
     fn init((conn, db): (Connection, String)) -> Result<Self> {
-        let mut store = SqliteStore { conn, db };
+        let mut store = SqliteStore {
+            conn,
+            db,
+            tree: RefCell::new(MerkleTree::new()),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -272,6 +311,7 @@ impl SqliteStore {
             sha256: digest.try_into().map_err(|d: Vec<u8>| {
                 self.corrupt_row("segments", id, format!("digest has {} bytes", d.len()))
             })?,
+            ledger_index: row.get::<_, Option<i64>>(9)?.map(|i| i as u64),
         })
     }
 
@@ -296,7 +336,7 @@ impl SqliteStore {
 
     fn segment_row(&self, op: &'static str, id: SegmentId) -> Result<(SegmentMeta, Vec<u8>)> {
         self.read(op, |c| {
-            let sql = format!("SELECT {META_COLUMNS}, blob FROM segments WHERE id = ?1");
+            let sql = format!("SELECT {META_COLUMNS}, blob FROM {SEGMENTS} WHERE id = ?1");
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt.query([id.0])?;
             let row = rows.next()?.ok_or_else(|| StoreError::SegmentNotFound {
@@ -304,7 +344,7 @@ impl SqliteStore {
                 op,
                 id,
             })?;
-            Ok((self.meta_from_row(row)?, row.get(9)?))
+            Ok((self.meta_from_row(row)?, row.get(10)?))
         })
     }
 
@@ -638,18 +678,43 @@ impl Store for SqliteStore {
             op: "append_segments",
             source,
         })?;
+        // seal_batch only returns non-empty series.
+        let span = |s: &SignalSeries| (s.t_ns[0], s.t_ns[s.len() - 1]);
+        let records: Vec<Record> = sealed
+            .iter()
+            .map(|s| {
+                let (t_first_ns, t_last_ns) = span(s.series);
+                Record::new(
+                    t_last_ns,
+                    Evidence::SensorSegment(SensorSegment {
+                        machine: s.series.machine.to_string(),
+                        signal: s.series.signal.name().to_string(),
+                        t_first_ns,
+                        t_last_ns,
+                        count: s.series.len() as u64,
+                        sha256: s.sha256,
+                    }),
+                    vec![],
+                )
+            })
+            .collect();
+        let leaves = self.prepare_leaves("append_segments", &records)?;
         let db = self.db.clone();
-        self.write("append_segments", |tx| {
+        let (first_leaf, metas) = self.write("append_segments", |tx| {
             require_run(tx, &db, "append_segments", run)?;
+            let first_leaf = ledger::stored_size(tx)?;
+            ledger::insert_leaves(tx, first_leaf, &leaves)?;
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO segments
                    (run, machine, signal, t_first_ns, t_last_ns, count, bytes, sha256, blob)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
+            let mut link = tx.prepare_cached(
+                "INSERT INTO segment_ledger (segment, leaf_index) VALUES (?1, ?2)",
+            )?;
             let mut out = Vec::with_capacity(sealed.len());
-            for s in &sealed {
-                // seal_batch only returns non-empty series.
-                let (t_first_ns, t_last_ns) = (s.series.t_ns[0], s.series.t_ns[s.series.len() - 1]);
+            for (s, leaf_index) in sealed.iter().zip(first_leaf..) {
+                let (t_first_ns, t_last_ns) = span(s.series);
                 stmt.execute(params![
                     run.map(|r| r.0),
                     s.series.machine.as_str(),
@@ -661,8 +726,10 @@ impl Store for SqliteStore {
                     &s.sha256[..],
                     &s.blob
                 ])?;
+                let id = SegmentId(tx.last_insert_rowid());
+                link.execute(params![id.0, leaf_index as i64])?;
                 out.push(SegmentMeta {
-                    id: SegmentId(tx.last_insert_rowid()),
+                    id,
                     run,
                     machine: s.series.machine.clone(),
                     signal: s.series.signal,
@@ -671,10 +738,13 @@ impl Store for SqliteStore {
                     count: s.series.len() as u64,
                     bytes: s.blob.len() as u64,
                     sha256: s.sha256,
+                    ledger_index: Some(leaf_index),
                 });
             }
-            Ok(out)
-        })
+            Ok((first_leaf, out))
+        })?;
+        self.tree_appended(first_leaf, &leaves);
+        Ok(metas)
     }
 
     fn signals(&self, machine: Option<&MachineId>) -> Result<Vec<SignalSummary>> {
@@ -712,7 +782,7 @@ impl Store for SqliteStore {
         t1_ns: TimeNs,
     ) -> Result<Vec<SegmentMeta>> {
         self.read("segments", |c| {
-            let sql = format!("SELECT {META_COLUMNS} {OVERLAPPING}");
+            let sql = format!("SELECT {META_COLUMNS} FROM {SEGMENTS} {OVERLAPPING}");
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt.query(params![machine.as_str(), signal.name(), t0_ns, t1_ns])?;
             let mut out = Vec::new();
@@ -731,12 +801,12 @@ impl Store for SqliteStore {
         t1_ns: TimeNs,
     ) -> Result<SignalSeries> {
         let rows: Vec<(SegmentMeta, Vec<u8>)> = self.read("read_samples", |c| {
-            let sql = format!("SELECT {META_COLUMNS}, blob {OVERLAPPING}");
+            let sql = format!("SELECT {META_COLUMNS}, blob FROM {SEGMENTS} {OVERLAPPING}");
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt.query(params![machine.as_str(), signal.name(), t0_ns, t1_ns])?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                out.push((self.meta_from_row(row)?, row.get(9)?));
+                out.push((self.meta_from_row(row)?, row.get(10)?));
             }
             Ok(out)
         })?;
@@ -787,5 +857,61 @@ impl Store for SqliteStore {
         }
         self.decode_checked(&meta, &blob)?;
         Ok(meta)
+    }
+
+    fn segment_by_digest(&self, sha256: &[u8; 32]) -> Result<Option<SegmentMeta>> {
+        self.read("segment_by_digest", |c| {
+            let sql = format!(
+                "SELECT {META_COLUMNS} FROM {SEGMENTS} WHERE sha256 = ?1 ORDER BY id LIMIT 1"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query([&sha256[..]])?;
+            rows.next()?.map(|row| self.meta_from_row(row)).transpose()
+        })
+    }
+
+    fn append_records(&mut self, records: &[Record]) -> Result<Vec<Appended>> {
+        self.append_ledger_records(records)
+    }
+
+    fn ledger_size(&self) -> Result<u64> {
+        self.read("ledger_size", |c| Ok(ledger::stored_size(c)?))
+    }
+
+    fn ledger_root(&self, size: u64) -> Result<Hash> {
+        self.with_tree("ledger_root", |t| t.root_at(size))
+    }
+
+    fn ledger_record(&self, index: u64) -> Result<LedgerEntry> {
+        self.ledger_entry(index)
+    }
+
+    fn for_each_ledger_entry(
+        &self,
+        from: u64,
+        to: u64,
+        f: &mut dyn FnMut(LedgerEntry) -> Result<()>,
+    ) -> Result<()> {
+        self.each_ledger_entry(from, to, f)
+    }
+
+    fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        self.with_tree("inclusion_proof", |t| t.inclusion_proof(index, size))
+    }
+
+    fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>> {
+        self.with_tree("consistency_proof", |t| t.consistency_proof(size1, size2))
+    }
+
+    fn put_checkpoint(&mut self, size: u64, note: &str) -> Result<()> {
+        self.store_checkpoint(size, note)
+    }
+
+    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>> {
+        self.stored_checkpoints("checkpoints", false)
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+        Ok(self.stored_checkpoints("latest_checkpoint", true)?.pop())
     }
 }

@@ -3,8 +3,12 @@
 //!
 //! Contract for every backend: each write call is one transaction and is durable when it returns
 //! (a crash or power loss afterwards cannot lose it); sealed segments are immutable once written.
+//! The store also holds the evidence ledger: an append-only RFC 6962 Merkle log whose leaves are
+//! the canonical bytes of [`Record`]s, plus the signed checkpoints published for it. Sealing a
+//! segment appends its `sensor_segment` record in the same transaction.
 
 use crate::error::Result;
+use aimm_ledger::{Hash, Record};
 use aimm_model::{Event, MachineId, MachineSpec, SignalKind, SignalSeries, TimeNs, ToolSpec};
 use serde::{Deserialize, Serialize};
 
@@ -114,6 +118,9 @@ pub struct SegmentMeta {
     /// SHA-256 of exactly the stored blob bytes (hex in JSON); this is the ledger's evidence digest.
     #[serde(with = "digest_hex")]
     pub sha256: [u8; 32],
+    /// Ledger leaf of the segment's `sensor_segment` record; `None` only for segments stored
+    /// before the store kept a ledger (schema version 1).
+    pub ledger_index: Option<u64>,
 }
 
 impl SegmentMeta {
@@ -131,6 +138,33 @@ pub struct SignalSummary {
     pub samples: u64,
     pub t_first_ns: TimeNs,
     pub t_last_ns: TimeNs,
+}
+
+/// Where [`Store::append_records`] put a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub leaf_index: u64,
+    pub leaf_hash: Hash,
+}
+
+/// One ledger leaf: the record, its exact stored (canonical) bytes, and their leaf hash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LedgerEntry {
+    pub leaf_index: u64,
+    pub leaf_hash: Hash,
+    pub bytes: Vec<u8>,
+    pub record: Record,
+}
+
+/// A checkpoint note (signed elsewhere) stored for one ledger size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCheckpoint {
+    /// Tree size the note commits to.
+    pub size: u64,
+    /// The signed note text, exactly as given.
+    pub note: String,
+    /// When it was stored, UTC ns.
+    pub t_ns: TimeNs,
 }
 
 /// A SHA-256 digest as 64 lowercase hex characters in serialized form.
@@ -217,4 +251,47 @@ pub trait Store: Send {
     /// Recomputes a segment's SHA-256 and checks it against the stored digest and that the blob
     /// decodes to what its index row says; returns the metadata when it does.
     fn verify_segment(&self, id: SegmentId) -> Result<SegmentMeta>;
+    /// The first-stored segment whose blob has SHA-256 `sha256` (identical data sealed twice has
+    /// the same digest and the same bytes), if any.
+    fn segment_by_digest(&self, sha256: &[u8; 32]) -> Result<Option<SegmentMeta>>;
+
+    /// Appends records to the ledger, in order, in one transaction; returns their leaf indices
+    /// (consecutive) and leaf hashes. The whole batch is refused, and nothing written, if a record
+    /// cannot be canonicalised or cites a leaf that is not earlier (in the log or in this batch)
+    /// or whose leaf hash differs from the cited one.
+    fn append_records(&mut self, records: &[Record]) -> Result<Vec<Appended>>;
+    /// Number of leaves in the ledger.
+    fn ledger_size(&self) -> Result<u64>;
+    /// Merkle tree hash of the first `size` leaves.
+    fn ledger_root(&self, size: u64) -> Result<Hash>;
+    /// Leaf `index`, with its bytes checked against its leaf hash.
+    fn ledger_record(&self, index: u64) -> Result<LedgerEntry>;
+    /// Calls `f` with each leaf in `[from, to)`, in order, one at a time (for exports too large
+    /// to hold); stops at the first error `f` returns.
+    fn for_each_ledger_entry(
+        &self,
+        from: u64,
+        to: u64,
+        f: &mut dyn FnMut(LedgerEntry) -> Result<()>,
+    ) -> Result<()>;
+    /// The leaves in `[from, to)`, in order.
+    fn ledger_entries(&self, from: u64, to: u64) -> Result<Vec<LedgerEntry>> {
+        let mut out = Vec::new();
+        self.for_each_ledger_entry(from, to, &mut |e| {
+            out.push(e);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+    /// RFC 6962 inclusion proof of leaf `index` in the tree of the first `size` leaves.
+    fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>>;
+    /// RFC 6962 consistency proof from the tree of `size1` leaves to that of `size2`.
+    fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>>;
+    /// Stores the signed note of the checkpoint at tree size `size` (≤ the ledger size). There is
+    /// one note per size: storing the same note again is a no-op, a different one is refused.
+    fn put_checkpoint(&mut self, size: u64, note: &str) -> Result<()>;
+    /// All stored checkpoints, ordered by size.
+    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>>;
+    /// The checkpoint of the largest size, if any.
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
 }
