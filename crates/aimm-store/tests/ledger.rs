@@ -259,7 +259,7 @@ fn sealed_segments_append_their_sensor_segment_records() {
         let listed = store
             .segments(&meta.machine, meta.signal, i64::MIN, i64::MAX)
             .unwrap();
-        assert_eq!(listed, [meta.clone()]);
+        assert_eq!(listed, std::slice::from_ref(meta));
     }
     assert_eq!(store.segment_by_digest(&[9; 32]).unwrap(), None);
     // The tree, already loaded, followed the segment appends.
@@ -525,7 +525,7 @@ fn acknowledged_records_survive_sigkill() {
         "size {size}, last acknowledged leaf {last_index}"
     );
     // Whole batches only: the writer appends 500 at a time.
-    assert_eq!(size % 500, 0, "size {size}");
+    assert!(size.is_multiple_of(500), "size {size}");
     let leaves = stored_leaf_hashes(&store);
     let root = MerkleTree::from_leaf_hashes(leaves.iter().copied()).root();
     assert_eq!(store.ledger_root(size).unwrap(), root);

@@ -420,3 +420,78 @@ impl SqliteStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+    use aimm_ledger::record::ValidationReport;
+    use aimm_ledger::Evidence;
+
+    fn report(k: usize) -> Record {
+        Record::new(
+            k as i64,
+            Evidence::ValidationReport(ValidationReport {
+                loop_name: "feed".into(),
+                test: format!("t{k}"),
+                passed: k.is_multiple_of(2),
+                figures: Default::default(),
+                summary: String::new(),
+            }),
+            vec![],
+        )
+    }
+
+    #[test]
+    fn parallel_preparation_keeps_batch_order() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let records: Vec<Record> = (0..PARALLEL_MIN_RECORDS * 2 + 3).map(report).collect();
+        let leaves = store.prepare_leaves("test", &records).unwrap();
+        assert_eq!(leaves.len(), records.len());
+        for (leaf, record) in leaves.iter().zip(&records) {
+            assert_eq!(leaf.bytes, record.to_canonical_bytes().unwrap());
+            assert_eq!(leaf.hash, record.leaf_hash().unwrap());
+            assert_eq!((leaf.kind, leaf.t_ns), ("validation_report", record.t_ns));
+        }
+    }
+
+    #[test]
+    fn a_gap_in_the_stored_leaves_is_reported_not_hashed_over() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        store
+            .append_records(&(0..5).map(report).collect::<Vec<_>>())
+            .unwrap();
+        store
+            .conn
+            .execute("DELETE FROM ledger_leaves WHERE leaf_index = 2", [])
+            .unwrap();
+        // As after reopening: the tree is rebuilt from the stored hashes.
+        *store.tree.get_mut() = MerkleTree::new();
+        let err = store.ledger_root(5).unwrap_err().to_string();
+        assert!(err.contains("ledger_leaves row 2: missing"), "{err}");
+        let err = store.ledger_entries(0, 5).unwrap_err().to_string();
+        assert!(err.contains("ledger_leaves row 2: missing"), "{err}");
+    }
+
+    #[test]
+    fn tampered_record_bytes_are_reported() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        store
+            .append_records(&(0..3).map(report).collect::<Vec<_>>())
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE ledger_leaves SET record = CAST(replace(record, 'true', 'false') AS BLOB)
+                 WHERE leaf_index = 0",
+                [],
+            )
+            .unwrap();
+        let err = store.ledger_record(0).unwrap_err().to_string();
+        assert!(
+            err.contains("ledger_leaves row 0: record bytes hash to"),
+            "{err}"
+        );
+        assert_eq!(store.ledger_record(1).unwrap().record, report(1));
+    }
+}
