@@ -39,6 +39,11 @@ pub fn leaf_hash(data: &[u8]) -> Hash {
 
 /// Interior node hash: SHA-256(0x01 ‖ left ‖ right).
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    node_hash_bytes(left, right)
+}
+
+/// [`node_hash`] over children of any length (RFC 6962's HashChildren, as its test vectors use).
+pub fn node_hash_bytes(left: &[u8], right: &[u8]) -> Hash {
     let mut h = Sha256::new();
     h.update([1u8]);
     h.update(left);
