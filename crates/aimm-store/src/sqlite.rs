@@ -111,7 +111,7 @@ const OVERLAPPING: &str =
     "WHERE machine = ?1 AND signal = ?2 AND t_first_ns < ?4 AND t_last_ns >= ?3
     ORDER BY t_first_ns, id";
 
-/// Columns of `segments` that make up a [`SegmentMeta`], in [`meta_from_row`] order.
+/// Columns of [`SEGMENTS`] that make up a [`SegmentMeta`], in [`meta_from_row`] order.
 const META_COLUMNS: &str =
     "id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, sha256, leaf_index";
 
