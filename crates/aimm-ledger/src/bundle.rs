@@ -3,7 +3,7 @@
 //! byte, or deleting, reordering or inserting a record, fails verification:
 //!
 //! * `checkpoint`: the latest signed checkpoint note ([`crate::checkpoint`]) of tree size N,
-//!   signed by the bundle's key only (no other signature lines).
+//!   with exactly one signature line, by the bundle's key (as are the history checkpoints).
 //! * `verifier.key`: the signer's verifier key text and `\n`.
 //! * `records`: exactly N lines; line i (0-based) is `<i> <canonical record JSON>\n`, the index
 //!   in decimal without leading zeros, one space, then the exact leaf bytes. Canonical JSON
@@ -275,14 +275,16 @@ fn check_key(dir: &Path, trusted: Option<&Verifier>) -> (Checked<String>, Option
     }
 }
 
-/// Opens a checkpoint note that must be signed by `key` and nobody else.
+/// Opens a checkpoint note that must carry exactly one signature line, by `key`: other or
+/// repeated lines would be bytes a verifier ignores, and a bundle has no such bytes.
 fn open_own_checkpoint(note_text: &str, key: &Verifier) -> Result<Checkpoint, String> {
-    let (checkpoint, opened) =
+    let (checkpoint, _) =
         open_checkpoint(note_text, std::slice::from_ref(key)).map_err(|e| e.to_string())?;
-    if opened.unverified_lines > 0 {
+    let (_, signatures) = note::split(note_text).map_err(|e| e.to_string())?;
+    let lines = signatures.lines().count();
+    if lines != 1 {
         return Err(format!(
-            "{} signature line(s) by keys other than {}+{:08x}",
-            opened.unverified_lines,
+            "{lines} signature lines; a bundle checkpoint has exactly one, by {}+{:08x}",
             key.name(),
             key.key_id()
         ));

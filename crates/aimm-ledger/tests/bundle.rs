@@ -269,6 +269,15 @@ fn a_checkpoint_signed_by_another_key_fails() {
         &verify_bundle(&dir, Some(&signer().verifier())),
         "trusted, swapped key",
     );
+    // A second signature line (a cosignature, or the same line twice) is not allowed either.
+    let dir = write(&tmp.path().join("cosigned"));
+    let note = std::fs::read_to_string(dir.join("checkpoint")).unwrap();
+    let own_line = note.rsplit_once("\n\n").unwrap().1.to_string();
+    let foreign_line = c.checkpoint_note.rsplit_once("\n\n").unwrap().1.to_string();
+    for extra in [own_line, foreign_line] {
+        std::fs::write(dir.join("checkpoint"), format!("{note}{extra}")).unwrap();
+        assert_fails(&verify_bundle(&dir, None), "two signature lines");
+    }
     // An intact bundle checked against a different trusted key fails too.
     let dir = write(&tmp.path().join("intact"));
     assert_fails(
