@@ -12,6 +12,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// A reference to an earlier ledger entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Citation {
+    #[serde(with = "int_string")]
     pub leaf_index: u64,
     /// Leaf hash of the cited record, SHA-256(0x00 ‖ canonical bytes), hex.
     #[serde(with = "hex_hash")]
@@ -24,7 +25,9 @@ pub struct SensorSegment {
     pub machine: String,
     /// Signal name, e.g. `spindle_load_pct`.
     pub signal: String,
+    #[serde(with = "int_string")]
     pub t_first_ns: i64,
+    #[serde(with = "int_string")]
     pub t_last_ns: i64,
     pub count: u64,
     /// SHA-256 of the stored segment bytes, hex.
@@ -57,6 +60,7 @@ pub struct ModelTraining {
     pub hyper_parameters: Map<String, Value>,
     /// Version of the code that trained it (e.g. crate version or git commit).
     pub code_version: String,
+    #[serde(with = "int_string")]
     pub seed: u64,
     pub metrics: Map<String, Value>,
     /// SHA-256 of the serialised model, hex.
@@ -132,6 +136,7 @@ impl Evidence {
 pub struct Record {
     pub schema: u32,
     /// When the evidence was recorded, UTC ns.
+    #[serde(with = "int_string")]
     pub t_ns: i64,
     #[serde(flatten)]
     pub evidence: Evidence,
@@ -199,6 +204,38 @@ impl Record {
     }
 }
 
+/// Serde for a 64-bit integer as a decimal JSON string. RFC 8785 writes numbers as IEEE-754
+/// doubles, which hold integers exactly only up to 2^53; UTC nanoseconds (~1.8e18) and u64 seeds
+/// are larger, so they travel as strings (as I-JSON, RFC 7493 §2.2, advises).
+pub mod int_string {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr + Display,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        let text = String::deserialize(d)?;
+        let value: T = text
+            .parse()
+            .map_err(|e| D::Error::custom(format!("integer '{text}': {e}")))?;
+        // One spelling per value ("007" or "+7" would hash differently from "7").
+        if value.to_string() != text {
+            return Err(D::Error::custom(format!(
+                "integer '{text}' is not in canonical form"
+            )));
+        }
+        Ok(value)
+    }
+}
+
 /// Serde for a [`Hash`] as 64 lowercase hex characters.
 pub mod hex_hash {
     use super::Hash;
@@ -253,6 +290,21 @@ mod tests {
             Record::from_canonical_bytes(&spaced),
             Err(RecordError::NotCanonical)
         ));
+    }
+
+    #[test]
+    fn nanosecond_times_survive_exactly() {
+        let mut r = segment();
+        r.t_ns = 1_767_592_800_000_000_003;
+        if let Evidence::SensorSegment(s) = &mut r.evidence {
+            s.t_last_ns = i64::MAX;
+        }
+        let bytes = r.to_canonical_bytes().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains(r#""t_ns":"1767592800000000003""#), "{text}");
+        assert_eq!(Record::from_canonical_bytes(&bytes).unwrap(), r);
+        let padded = text.replace(r#""t_ns":"1767"#, r#""t_ns":"01767"#);
+        assert!(Record::from_canonical_bytes(padded.as_bytes()).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod baseline;
 mod error;
+pub mod evidence;
 mod seal;
 pub mod segment_codec;
 mod sqlite;

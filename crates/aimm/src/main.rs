@@ -4,6 +4,8 @@
 mod bench_cmd;
 mod data_cmd;
 mod demo_cmd;
+mod keys_cmd;
+mod ledger_cmd;
 mod output;
 mod part;
 mod sim_cmd;
@@ -11,8 +13,8 @@ mod sim_cmd;
 use clap::{Parser, Subcommand};
 
 /// aimm makes a CNC cell provably intelligent: it simulates or connects machines, stores their
-/// time-stamped data in sealed, hashed segments, and (in later releases) closes optimisation
-/// loops on them with a tamper-evident evidence ledger.
+/// time-stamped data in sealed, hashed segments, closes optimisation loops on them, and records
+/// every decision in a tamper-evident ledger that a third party verifies offline.
 ///
 /// Start with `aimm demo`, then look at what it stored with `aimm data ls`.
 #[derive(Parser)]
@@ -32,6 +34,16 @@ enum Command {
     /// See and export stored signals.
     #[command(subcommand)]
     Data(data_cmd::DataCommand),
+    /// The evidence ledger: list, show, lineage, sign checkpoints.
+    #[command(subcommand)]
+    Ledger(ledger_cmd::LedgerCommand),
+    /// Export an evidence bundle (records, checkpoints, proofs, verifier key, sensor segments).
+    Export(ledger_cmd::ExportArgs),
+    /// Check an evidence bundle offline: tree, proofs, signatures, citations, segment digests.
+    Verify(ledger_cmd::VerifyArgs),
+    /// Signing keys for ledger checkpoints.
+    #[command(subcommand)]
+    Keys(keys_cmd::KeysCommand),
     /// Benchmarks that print a table of figures next to their baselines.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -49,6 +61,10 @@ fn main() -> std::process::ExitCode {
         Command::Sim(args) => sim_cmd::run(args),
         Command::Demo(args) => demo_cmd::run(args),
         Command::Data(cmd) => data_cmd::run(cmd),
+        Command::Ledger(cmd) => ledger_cmd::run(cmd),
+        Command::Export(args) => ledger_cmd::export(args),
+        Command::Verify(args) => ledger_cmd::verify(args),
+        Command::Keys(cmd) => keys_cmd::run(cmd),
         Command::Bench(cmd) => bench_cmd::run(cmd),
     };
     match outcome {

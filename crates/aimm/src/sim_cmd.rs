@@ -1,5 +1,6 @@
 //! `aimm sim`: one program on the simulated mill.
 
+use crate::keys_cmd::{load_or_create_signer, DEFAULT_KEY};
 use crate::output::{print_json, table};
 use crate::part::{open_store, parse_material, parse_tool, read_program, ToolKindArg};
 use aimm_connect::{record_run, RecordOptions};
@@ -7,6 +8,7 @@ use aimm_model::{MachineSpec, NS_PER_S};
 use aimm_sim::gcode::OffsetKind;
 use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
+use aimm_store::evidence::{checkpoint_now, record_program};
 use aimm_store::{NewRun, Store};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -44,6 +46,9 @@ pub struct SimArgs {
     /// Store the run, its samples (sealed segments) and events in this SQLite database.
     #[arg(long, env = "AIMM_DB")]
     db: Option<PathBuf>,
+    /// Signing key for the checkpoint closing a stored run (created if missing).
+    #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
+    key: PathBuf,
     /// Machine id to record under.
     #[arg(long, default_value = "mill-1")]
     machine: String,
@@ -102,9 +107,12 @@ pub fn run(args: SimArgs) -> Result<()> {
 
     let (result, stored) = match &args.db {
         Some(path) => {
+            let signer = load_or_create_signer(&args.key)?;
             let mut store = open_store(path)?;
             store.put_machine(&machine)?;
-            let record = store.put_program(&args.program.display().to_string(), &text)?;
+            let name = args.program.display().to_string();
+            let record = store.put_program(&name, &text)?;
+            record_program(&mut store, &name, &text, "run with aimm sim", sim.time_ns())?;
             let new_run = NewRun {
                 machine: machine.id.clone(),
                 program_id: Some(record.id),
@@ -130,6 +138,7 @@ pub fn run(args: SimArgs) -> Result<()> {
                     store.put_tool(&machine.id, tool)?;
                 }
             }
+            checkpoint_now(&mut store, &signer)?;
             (
                 recorded.result,
                 Some((recorded.run, recorded.segments.len())),

@@ -28,9 +28,12 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
     assert_eq!(machines.len(), 3);
     for m in machines {
         let part = &m["parts"][0];
-        assert!(part["cycle_time_s"].as_f64().unwrap() > 10.0, "{m}");
-        assert!(part["removed_cm3"].as_f64().unwrap() > 1.0, "{m}");
-        assert!(m["segments"].as_u64().unwrap() > 0, "{m}");
+        assert!(
+            part["result"]["cycle_time_s"].as_f64().unwrap() > 10.0,
+            "{m}"
+        );
+        assert!(part["result"]["removed_cm3"].as_f64().unwrap() > 1.0, "{m}");
+        assert!(part["segments"].as_u64().unwrap() > 0, "{m}");
     }
     // The default database is ./aimm.db and holds every machine's signals.
     let store = SqliteStore::open(dir.path().join("aimm.db")).unwrap();
@@ -125,6 +128,7 @@ fn kill_9_while_simulating_loses_no_acknowledged_segment() {
     std::fs::write(&program, long_program()).unwrap();
     let db = dir.path().join("crash.db");
     let mut child = aimm()
+        .current_dir(dir.path())
         .arg("sim")
         .arg(&program)
         .args(["--material", "al-6061", "--db"])

@@ -1,0 +1,174 @@
+//! Evidence built on the [`Store`]: NC program versions, signed checkpoints of the ledger, and
+//! export of an offline-verifiable bundle (the format is `aimm_ledger::bundle`'s).
+
+use crate::{Store, StoreError, StoredCheckpoint};
+use aimm_ledger::bundle::{write_bundle, BundleContents};
+use aimm_ledger::checkpoint::{sign_checkpoint, Checkpoint};
+use aimm_ledger::note::{Signer, Verifier};
+use aimm_ledger::record::{Evidence, NcProgram, Record};
+use aimm_ledger::{Citation, Hash};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Why evidence could not be written or exported.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing the checkpoint failed: {0}")]
+    Sign(String),
+    #[error("the ledger has no signed checkpoint yet: sign one with `aimm ledger checkpoint`")]
+    NoCheckpoint,
+    #[error("writing the bundle failed: {0}")]
+    Bundle(String),
+}
+
+/// Records `text` as a version of NC program `name` (at time `t_ns`) unless the latest recorded
+/// version of that name has the same content; returns the citation of the version in force.
+/// A new version cites its parent.
+pub fn record_program(
+    store: &mut dyn Store,
+    name: &str,
+    text: &str,
+    why: &str,
+    t_ns: i64,
+) -> Result<Citation, StoreError> {
+    let sha256: Hash = Sha256::digest(text.as_bytes()).into();
+    let mut latest: Option<(Citation, u32, Hash)> = None;
+    let size = store.ledger_size()?;
+    store.for_each_ledger_entry(0, size, &mut |e| {
+        if let Evidence::NcProgram(p) = &e.record.evidence {
+            if p.name == name {
+                let cite = Citation {
+                    leaf_index: e.leaf_index,
+                    leaf_hash: e.leaf_hash,
+                };
+                latest = Some((cite, p.version, p.sha256));
+            }
+        }
+        Ok(())
+    })?;
+    if let Some((cite, _, sha)) = &latest {
+        if *sha == sha256 {
+            return Ok(cite.clone());
+        }
+    }
+    let (version, parent_version, what_changed, cites) = match latest {
+        Some((cite, v, _)) => (
+            v + 1,
+            Some(v),
+            format!("content changed from v{v}"),
+            vec![cite],
+        ),
+        None => (1, None, "first version".to_string(), vec![]),
+    };
+    let record = Record::new(
+        t_ns,
+        Evidence::NcProgram(NcProgram {
+            name: name.into(),
+            version,
+            sha256,
+            parent_version,
+            what_changed,
+            why: why.into(),
+        }),
+        cites,
+    );
+    let appended = store.append_records(std::slice::from_ref(&record))?;
+    Ok(Citation {
+        leaf_index: appended[0].leaf_index,
+        leaf_hash: appended[0].leaf_hash,
+    })
+}
+
+/// Signs a checkpoint of the whole ledger as it is now (origin = the key's name) and stores it.
+/// Signing the same size twice returns the stored checkpoint.
+pub fn checkpoint_now(
+    store: &mut dyn Store,
+    signer: &Signer,
+) -> Result<StoredCheckpoint, EvidenceError> {
+    let size = store.ledger_size()?;
+    if let Some(latest) = store.latest_checkpoint()? {
+        if latest.size == size {
+            return Ok(latest);
+        }
+    }
+    let checkpoint = Checkpoint {
+        origin: signer.name().to_string(),
+        size,
+        root: store.ledger_root(size)?,
+        extensions: Vec::new(),
+    };
+    let note =
+        sign_checkpoint(&checkpoint, signer).map_err(|e| EvidenceError::Sign(e.to_string()))?;
+    store.put_checkpoint(size, &note)?;
+    store
+        .latest_checkpoint()?
+        .ok_or(EvidenceError::NoCheckpoint)
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportSummary {
+    /// Tree size of the bundle's checkpoint = records exported.
+    pub records: u64,
+    /// Earlier checkpoints included with consistency proofs.
+    pub checkpoints: usize,
+    pub segments: usize,
+}
+
+/// Writes the ledger up to its latest signed checkpoint into the bundle folder `dir`: records,
+/// the checkpoint, the earlier checkpoints with consistency proofs, `verifier`, and (with
+/// `segments`) the sensor-segment blobs the records name.
+pub fn export_bundle(
+    store: &dyn Store,
+    dir: &Path,
+    verifier: &Verifier,
+    segments: bool,
+) -> Result<ExportSummary, EvidenceError> {
+    let latest = store
+        .latest_checkpoint()?
+        .ok_or(EvidenceError::NoCheckpoint)?;
+    let size = latest.size;
+    let mut records = Vec::with_capacity(size as usize);
+    let mut digests = Vec::new();
+    store.for_each_ledger_entry(0, size, &mut |e| {
+        if let Evidence::SensorSegment(s) = &e.record.evidence {
+            digests.push(s.sha256);
+        }
+        records.push(e.bytes);
+        Ok(())
+    })?;
+    let history = store
+        .checkpoints()?
+        .into_iter()
+        .filter(|c| c.size < size && c.size > 0)
+        .map(|c| Ok((c.note, store.consistency_proof(c.size, size)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut blobs = Vec::new();
+    if segments {
+        for digest in digests {
+            if let Some(meta) = store.segment_by_digest(&digest)? {
+                blobs.push((digest, store.segment_blob(meta.id)?));
+            }
+        }
+    }
+    let summary = ExportSummary {
+        records: size,
+        checkpoints: history.len(),
+        segments: blobs.len(),
+    };
+    write_bundle(
+        dir,
+        &BundleContents {
+            checkpoint_note: latest.note,
+            verifier: verifier.clone(),
+            records,
+            history,
+            segments: blobs,
+        },
+    )
+    .map_err(|e| EvidenceError::Bundle(e.to_string()))?;
+    Ok(summary)
+}

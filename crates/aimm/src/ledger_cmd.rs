@@ -1,0 +1,352 @@
+//! `aimm ledger`, `aimm export` and `aimm verify`: look into the evidence ledger, sign
+//! checkpoints, export a bundle, and check one offline.
+
+use crate::keys_cmd::{load_or_create_signer, DEFAULT_KEY};
+use crate::output::{print_json, table, utc};
+use crate::part::open_store;
+use aimm_ledger::bundle::verify_bundle;
+use aimm_ledger::keys::read_verifier;
+use aimm_ledger::record::Evidence;
+use aimm_store::evidence::{checkpoint_now, export_bundle};
+use aimm_store::{LedgerEntry, Store};
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand)]
+pub enum LedgerCommand {
+    /// List ledger records: index, time, type and what each attests.
+    Ls(LsArgs),
+    /// One record in full, with its leaf hash and its inclusion proof against the latest
+    /// signed checkpoint.
+    Show(ShowArgs),
+    /// The records a record was derived from, recursively: e.g. a control action back to the
+    /// sensor segments and parameter versions it was decided from.
+    Lineage(ShowArgs),
+    /// Sign a checkpoint (C2SP tlog-checkpoint, ed25519 signed note) of the ledger as it is now.
+    Checkpoint(CheckpointArgs),
+}
+
+#[derive(clap::Args)]
+pub struct DbArgs {
+    /// SQLite database.
+    #[arg(long, env = "AIMM_DB", default_value = "aimm.db")]
+    pub db: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Only records of this type: sensor_segment, nc_program, model_training,
+    /// control_parameter_change, control_action, validation_report.
+    #[arg(long = "type")]
+    kind: Option<String>,
+    /// First leaf index to list.
+    #[arg(long, default_value_t = 0)]
+    from: u64,
+    /// Most records to list.
+    #[arg(long, default_value_t = 50)]
+    limit: u64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ShowArgs {
+    /// Leaf index of the record.
+    index: u64,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct CheckpointArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Signing key (created if missing).
+    #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
+    key: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `aimm export`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Folder to write the bundle into (must not exist or be empty).
+    #[arg(long)]
+    bundle: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Signing key whose verifier key goes into the bundle.
+    #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
+    key: PathBuf,
+    /// Leave the sensor-segment data out (records, proofs and checkpoints only).
+    #[arg(long)]
+    no_segments: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `aimm verify`.
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    /// Bundle folder written by `aimm export`.
+    bundle: PathBuf,
+    /// Trusted verifier key (file or text); without it the bundle's own key is used and only
+    /// its fingerprint is reported.
+    #[arg(long)]
+    key: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: LedgerCommand) -> Result<()> {
+    match cmd {
+        LedgerCommand::Ls(args) => ls(args),
+        LedgerCommand::Show(args) => show(args),
+        LedgerCommand::Lineage(args) => lineage(args),
+        LedgerCommand::Checkpoint(args) => checkpoint(args),
+    }
+}
+
+/// One line of text saying what a record attests.
+fn summary(e: &Evidence) -> String {
+    match e {
+        Evidence::SensorSegment(s) => format!(
+            "{} {} ×{} {} → {} sha256 {}…",
+            s.machine,
+            s.signal,
+            s.count,
+            utc(s.t_first_ns),
+            utc(s.t_last_ns),
+            &hex::encode(s.sha256)[..12]
+        ),
+        Evidence::NcProgram(p) => {
+            format!("{} v{}: {} ({})", p.name, p.version, p.what_changed, p.why)
+        }
+        Evidence::ModelTraining(m) => format!("{} v{} seed {}", m.model_kind, m.version, m.seed),
+        Evidence::ControlParameterChange(c) => {
+            format!(
+                "{} {}: {} → {} by {}",
+                c.loop_name, c.parameter, c.old, c.new, c.actor
+            )
+        }
+        Evidence::ControlAction(a) => format!("{} on {}: {}", a.loop_name, a.machine, a.command),
+        Evidence::ValidationReport(v) => format!(
+            "{} {}: {}",
+            v.loop_name,
+            v.test,
+            if v.passed { "PASS" } else { "FAIL" }
+        ),
+    }
+}
+
+fn entry_json(e: &LedgerEntry) -> serde_json::Value {
+    serde_json::json!({
+        "leaf_index": e.leaf_index,
+        "leaf_hash": hex::encode(e.leaf_hash),
+        "record": e.record,
+    })
+}
+
+fn ls(args: LsArgs) -> Result<()> {
+    let store = open_store(&args.db.db)?;
+    let size = store.ledger_size()?;
+    let mut shown = Vec::new();
+    let mut index = args.from;
+    // Page through so a type filter still finds `limit` matches in a big ledger.
+    while index < size && (shown.len() as u64) < args.limit {
+        let to = (index + 10_000).min(size);
+        for e in store.ledger_entries(index, to)? {
+            if (shown.len() as u64) < args.limit
+                && args
+                    .kind
+                    .as_deref()
+                    .is_none_or(|k| k == e.record.evidence.kind())
+            {
+                shown.push(e);
+            }
+        }
+        index = to;
+    }
+    if args.json {
+        return print_json(&shown.iter().map(entry_json).collect::<Vec<_>>());
+    }
+    let mut t = table(&["leaf", "time (UTC)", "type", "cites", "what"]);
+    for e in &shown {
+        t.add_row(vec![
+            e.leaf_index.to_string(),
+            utc(e.record.t_ns),
+            e.record.evidence.kind().to_string(),
+            e.record.cites.len().to_string(),
+            summary(&e.record.evidence),
+        ]);
+    }
+    println!("{t}");
+    println!("{} of {size} records shown", shown.len());
+    Ok(())
+}
+
+fn show(args: ShowArgs) -> Result<()> {
+    let store = open_store(&args.db.db)?;
+    let entry = store.ledger_record(args.index)?;
+    let latest = store.latest_checkpoint()?;
+    let proof = match &latest {
+        Some(c) if c.size > args.index => {
+            Some((c.size, store.inclusion_proof(args.index, c.size)?))
+        }
+        _ => None,
+    };
+    if args.json {
+        let mut v = entry_json(&entry);
+        if let Some((size, proof)) = &proof {
+            v["inclusion_proof"] = serde_json::json!({
+                "tree_size": size,
+                "hashes": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+            });
+        }
+        return print_json(&v);
+    }
+    println!(
+        "leaf {}  {}",
+        entry.leaf_index,
+        entry.record.evidence.kind()
+    );
+    println!("leaf hash {}", hex::encode(entry.leaf_hash));
+    println!("{}", serde_json::to_string_pretty(&entry.record)?);
+    match proof {
+        Some((size, proof)) => {
+            println!(
+                "inclusion proof in the signed checkpoint of size {size} ({} hashes):",
+                proof.len()
+            );
+            for h in proof {
+                println!("  {}", hex::encode(h));
+            }
+        }
+        None => println!("not yet covered by a signed checkpoint (run `aimm ledger checkpoint`)"),
+    }
+    Ok(())
+}
+
+fn lineage(args: ShowArgs) -> Result<()> {
+    let store = open_store(&args.db.db)?;
+    let mut lines: Vec<(usize, LedgerEntry, bool)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    // Depth-first over citations; a record reached twice is listed once, then referred to.
+    let mut stack = vec![(0usize, args.index)];
+    while let Some((depth, index)) = stack.pop() {
+        let entry = store.ledger_record(index)?;
+        let first = seen.insert(index);
+        if first {
+            for c in entry.record.cites.iter().rev() {
+                stack.push((depth + 1, c.leaf_index));
+            }
+        }
+        lines.push((depth, entry, !first));
+    }
+    if args.json {
+        let v: Vec<_> = lines
+            .iter()
+            .map(|(depth, e, repeat)| {
+                let mut j = entry_json(e);
+                j["depth"] = serde_json::json!(depth);
+                j["repeat"] = serde_json::json!(repeat);
+                j
+            })
+            .collect();
+        return print_json(&v);
+    }
+    for (depth, e, repeat) in &lines {
+        let indent = "  ".repeat(*depth);
+        let text = if *repeat {
+            "(listed above)".to_string()
+        } else {
+            summary(&e.record.evidence)
+        };
+        println!(
+            "{indent}[{}] {}: {text}",
+            e.leaf_index,
+            e.record.evidence.kind()
+        );
+    }
+    Ok(())
+}
+
+fn checkpoint(args: CheckpointArgs) -> Result<()> {
+    let mut store = open_store(&args.db.db)?;
+    let signer = load_or_create_signer(&args.key)?;
+    let stored = checkpoint_now(&mut store, &signer)?;
+    if args.json {
+        return print_json(&serde_json::json!({ "size": stored.size, "note": stored.note }));
+    }
+    print!("{}", stored.note);
+    Ok(())
+}
+
+pub fn export(args: ExportArgs) -> Result<()> {
+    let store = open_store(&args.db.db)?;
+    let signer = load_or_create_signer(&args.key)?;
+    let summary = export_bundle(&store, &args.bundle, &signer.verifier(), !args.no_segments)
+        .with_context(|| format!("cannot export a bundle to {}", args.bundle.display()))?;
+    if args.json {
+        return print_json(&summary);
+    }
+    println!(
+        "exported {} records, {} checkpoints and {} segments to {}; check it with `aimm verify {}`",
+        summary.records,
+        summary.checkpoints,
+        summary.segments,
+        args.bundle.display(),
+        args.bundle.display()
+    );
+    Ok(())
+}
+
+pub fn verify(args: VerifyArgs) -> Result<()> {
+    let trusted = args
+        .key
+        .as_deref()
+        .map(read_verifier)
+        .transpose()
+        .context("--key")?;
+    let report = verify_bundle(&args.bundle, trusted.as_ref());
+    if args.json {
+        print_json(&report)?;
+    } else {
+        let mut t = table(&["check", "result", "detail"]);
+        for c in &report.checks {
+            t.add_row(vec![
+                c.name.clone(),
+                if c.passed { "pass" } else { "FAIL" }.to_string(),
+                c.detail.clone(),
+            ]);
+        }
+        println!("{t}");
+    }
+    if let Some(first) = &report.first_failure {
+        bail!(
+            "bundle {} FAILED verification: {first}",
+            args.bundle.display()
+        );
+    }
+    if !args.json {
+        println!(
+            "bundle {} verified: {} records, {} segments, signed by {}",
+            args.bundle.display(),
+            report.records,
+            report.segments,
+            report.key
+        );
+    }
+    Ok(())
+}
