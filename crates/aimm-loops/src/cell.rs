@@ -12,7 +12,7 @@ use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec, NS_PER_S};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator, DEFAULT_START_NS};
-use aimm_store::evidence::{checkpoint_now, record_program};
+use aimm_store::evidence::{checkpoint_now, latest_record, record_program};
 use aimm_store::{NewRun, RunId, SegmentMeta, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -235,27 +235,42 @@ fn changeover_ns(cell: &CellFile) -> i64 {
     (cell.changeover_s * NS_PER_S as f64) as i64
 }
 
-/// Records the loop's parameters for `machine` as a change from nothing (the cell plan sets
-/// them); returns the citation the loop's decisions use.
+/// Records the loop's parameters for `machine` as set by the cell plan: unchanged parameters
+/// cite their earlier record, changed ones are recorded as old → new citing it. Returns the
+/// citation the loop's decisions use.
 fn record_parameters(
     store: &mut dyn Store,
     machine: &str,
     params: &RunToRunParams,
 ) -> Result<Citation, StoreError> {
+    let parameter = format!("{machine}/params");
+    let new = serde_json::to_value(params).expect("parameters serialise");
+    let previous = latest_record(store, |r| {
+        matches!(&r.evidence, Evidence::ControlParameterChange(c)
+            if c.loop_name == LOOP_NAME && c.parameter == parameter)
+    })?;
+    let (old, cites) = match previous {
+        Some((cite, record)) => match record.evidence {
+            Evidence::ControlParameterChange(c) if c.new == new => return Ok(cite),
+            Evidence::ControlParameterChange(c) => (c.new, vec![cite]),
+            _ => unreachable!("picked a control_parameter_change record"),
+        },
+        None => (serde_json::Value::Null, vec![]),
+    };
     let record = Record::new(
         now_ns(store)?,
         Evidence::ControlParameterChange(ControlParameterChange {
             loop_name: LOOP_NAME.into(),
-            parameter: format!("{machine}/params"),
-            old: serde_json::Value::Null,
-            new: serde_json::to_value(params).expect("parameters serialise"),
+            parameter,
+            old,
+            new,
             bounds: serde_json::json!({
                 "load_limit_pct": [0.0, 200.0],
                 "override_pct": [1.0, 200.0],
             }),
             actor: "cell plan".into(),
         }),
-        vec![],
+        cites,
     );
     let appended = store.append_records(std::slice::from_ref(&record))?;
     Ok(Citation {

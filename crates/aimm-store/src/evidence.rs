@@ -35,20 +35,14 @@ pub fn record_program(
     t_ns: i64,
 ) -> Result<Citation, StoreError> {
     let sha256: Hash = Sha256::digest(text.as_bytes()).into();
-    let mut latest: Option<(Citation, u32, Hash)> = None;
-    let size = store.ledger_size()?;
-    store.for_each_ledger_entry(0, size, &mut |e| {
-        if let Evidence::NcProgram(p) = &e.record.evidence {
-            if p.name == name {
-                let cite = Citation {
-                    leaf_index: e.leaf_index,
-                    leaf_hash: e.leaf_hash,
-                };
-                latest = Some((cite, p.version, p.sha256));
-            }
-        }
-        Ok(())
-    })?;
+    let latest = latest_record(
+        store,
+        |r| matches!(&r.evidence, Evidence::NcProgram(p) if p.name == name),
+    )?
+    .map(|(cite, record)| match record.evidence {
+        Evidence::NcProgram(p) => (cite, p.version, p.sha256),
+        _ => unreachable!("picked an nc_program record"),
+    });
     if let Some((cite, _, sha)) = &latest {
         if *sha == sha256 {
             return Ok(cite.clone());
@@ -80,6 +74,26 @@ pub fn record_program(
         leaf_index: appended[0].leaf_index,
         leaf_hash: appended[0].leaf_hash,
     })
+}
+
+/// The latest ledger record `pick` accepts, with its citation. Scans the ledger from the start
+/// (fine for a cell's ledger; an index by record type would serve a plant's).
+pub fn latest_record(
+    store: &dyn Store,
+    pick: impl Fn(&Record) -> bool,
+) -> Result<Option<(Citation, Record)>, StoreError> {
+    let mut latest = None;
+    store.for_each_ledger_entry(0, store.ledger_size()?, &mut |e| {
+        if pick(&e.record) {
+            let cite = Citation {
+                leaf_index: e.leaf_index,
+                leaf_hash: e.leaf_hash,
+            };
+            latest = Some((cite, e.record));
+        }
+        Ok(())
+    })?;
+    Ok(latest)
 }
 
 /// Signs a checkpoint of the whole ledger as it is now (origin = the key's name) and stores it.

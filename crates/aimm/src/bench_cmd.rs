@@ -258,7 +258,7 @@ fn bench_ledger(args: BenchLedgerArgs) -> Result<()> {
     bar.finish_and_clear();
     // Baseline: one durable transaction per record.
     let mut single = SqliteStore::open(dir.path().join("single.db"))?;
-    let k = 2_000u64.min(n);
+    let k = 500u64.min(n);
     let started = Instant::now();
     for i in 0..k {
         single.append_records(&[segment_record(i)])?;
