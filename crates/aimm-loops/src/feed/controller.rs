@@ -1,0 +1,512 @@
+//! The feed controller: one `step` per load sample turns the newest spindle load into a feed
+//! override (and, on overload, a hold), with the protections in front of the control law.
+//!
+//! Control law (see the module docs of [`super`] for the why): while cutting, the wanted override
+//! `u` integrates the load error normalised by the process gain,
+//! `u += dt / T_r · (setpoint − load_f) / ĝ`, which for the nearly static plant
+//! `cut ≈ g · u` (with a delay far below `T_r`) gives a first-order closed loop of time constant
+//! `T_r` whatever the material or engagement. The command is `u` rate-limited and clamped.
+
+use super::detect::{EngagementDetector, SuddenChange, SuddenChangeDetector};
+use super::estimator::{GainEstimator, LowPass, NoLoadTracker};
+use super::{FeedEvent, FeedEventKind, FeedMode, FeedOutput, FeedParams, FeedState, LoadSample};
+
+/// Ticks from a command to the sample that shows it: 2 of actuation delay + 1 of measurement.
+const DELAY_TICKS: usize = 3;
+/// Loads above this are sensor garbage, not a spindle, %.
+const ABSURD_LOAD_PCT: f64 = 1000.0;
+/// The re-entry approach ends once the load reaches this fraction of the setpoint.
+const APPROACH_DONE_FRACTION: f64 = 0.9;
+/// A gain estimate counts as good (kept for the next re-entry) while the load is within this
+/// fraction of the setpoint outside the approach: exits and entries bias it low.
+const GOOD_GAIN_BAND: f64 = 0.1;
+
+/// Re-entry after air: the command descends (rate-limited) to the feed-forward override; the
+/// integrator may only lower it until the load has arrived, so the lagging load does not make it
+/// wind back up toward the air-cut override.
+#[derive(Clone, Copy, Debug)]
+struct Approach {
+    /// When the command reached the wanted value, ns.
+    arrived_ns: Option<i64>,
+}
+
+/// Teach-in cut in progress.
+#[derive(Clone, Copy, Debug)]
+struct TeachCut {
+    start_ns: i64,
+    max_load: f64,
+}
+
+/// The real-time adaptive feed controller. Pure: time only from arguments, deterministic.
+#[derive(Clone, Debug)]
+pub struct FeedController {
+    params: FeedParams,
+    mode: FeedMode,
+    learned: Option<f64>,
+
+    /// Latest tick time seen (never decreases), ns.
+    now_ns: Option<i64>,
+    /// Time of the last accepted sample, ns.
+    sample_t_ns: Option<i64>,
+    /// Tick time of the last accepted sample (or of the first tick), ns.
+    valid_now_ns: i64,
+
+    /// Last output, %.
+    output: Option<f64>,
+    /// Wanted override before rate limiting, %.
+    wanted: f64,
+    /// Outputs of the previous ticks, newest first.
+    history: [f64; DELAY_TICKS],
+    /// Direction the rate limit held the last output back in (−1, 0, +1).
+    limited_dir: f64,
+    /// Tick time the rate limit last bound, ns.
+    limited_ns: Option<i64>,
+    approach: Option<Approach>,
+
+    load_filter: LowPass,
+    /// The delayed command through the load's filter: the regressor of the gain estimate.
+    command_filter: LowPass,
+    no_load: NoLoadTracker,
+    gain: GainEstimator,
+    /// Last gain estimate taken while the loop was settled.
+    good_gain: Option<f64>,
+    engagement: EngagementDetector,
+    sudden: SuddenChangeDetector,
+    sudden_reported: bool,
+
+    hold_since_ns: Option<i64>,
+    /// After a release the feed restarts: the air-level load is not taken as air until then, ns.
+    release_grace_until_ns: Option<i64>,
+    release_pending: bool,
+    stale: bool,
+    teach_cut: Option<TeachCut>,
+}
+
+impl FeedController {
+    pub fn new(params: FeedParams, mode: FeedMode) -> Result<Self, String> {
+        params.validate()?;
+        if let FeedMode::Control { setpoint_pct } = mode {
+            if !(setpoint_pct.is_finite() && setpoint_pct > 0.0) {
+                return Err(format!(
+                    "setpoint_pct {setpoint_pct} must be finite and > 0"
+                ));
+            }
+        }
+        let start = params.clamp_override(100.0);
+        Ok(Self {
+            params,
+            mode,
+            learned: None,
+            now_ns: None,
+            sample_t_ns: None,
+            valid_now_ns: 0,
+            output: None,
+            wanted: start,
+            history: [start; DELAY_TICKS],
+            limited_dir: 0.0,
+            limited_ns: None,
+            approach: None,
+            load_filter: LowPass::default(),
+            command_filter: LowPass::default(),
+            no_load: NoLoadTracker::default(),
+            gain: GainEstimator::default(),
+            good_gain: None,
+            engagement: EngagementDetector::default(),
+            sudden: SuddenChangeDetector::default(),
+            sudden_reported: false,
+            hold_since_ns: None,
+            release_grace_until_ns: None,
+            release_pending: false,
+            stale: false,
+            teach_cut: None,
+        })
+    }
+
+    /// Called once per tick: `sample` is the newest load sample, or `None` when none arrived.
+    pub fn step(&mut self, now_ns: i64, sample: Option<LoadSample>) -> FeedOutput {
+        let mut events = Vec::new();
+        let dt_now_s = match self.now_ns {
+            Some(prev) => now_ns.saturating_sub(prev).max(0) as f64 * 1e-9,
+            None => {
+                self.valid_now_ns = now_ns;
+                0.0
+            }
+        };
+        let now_ns = self.now_ns.map_or(now_ns, |prev| prev.max(now_ns));
+        self.now_ns = Some(now_ns);
+        if std::mem::take(&mut self.release_pending) {
+            push_event(
+                &mut events,
+                now_ns,
+                FeedEventKind::HoldReleased,
+                "operator resume",
+            );
+        }
+
+        match sample.filter(|s| self.is_valid(s)) {
+            Some(s) => {
+                if self.stale {
+                    self.restore(now_ns, &mut events);
+                }
+                self.valid_now_ns = now_ns;
+                self.observe(now_ns, s, &mut events);
+            }
+            None => {
+                let silent_ms = now_ns.saturating_sub(self.valid_now_ns) as f64 * 1e-6;
+                if !self.stale && silent_ms > self.params.stale_timeout_ms {
+                    self.stale = true;
+                    let detail = format!(
+                        "no valid load sample for {silent_ms:.1} ms; fallback {} %",
+                        self.params.fallback_override_pct
+                    );
+                    push_event(&mut events, now_ns, FeedEventKind::StaleFallback, &detail);
+                }
+            }
+        }
+        if let Some(since) = self.hold_since_ns {
+            let held_s = now_ns.saturating_sub(since) as f64 * 1e-9;
+            if self.params.hold_release_s > 0.0 && held_s >= self.params.hold_release_s {
+                self.release(now_ns);
+                let detail = format!("released after {held_s:.3} s");
+                push_event(&mut events, now_ns, FeedEventKind::HoldReleased, &detail);
+            }
+        }
+
+        let target = self.target(now_ns);
+        let override_pct = self.rate_limit(now_ns, target, dt_now_s);
+        FeedOutput {
+            override_pct,
+            hold: self.hold_since_ns.is_some(),
+            events,
+        }
+    }
+
+    /// Operator releases a hold; the control continues at the minimum override from the next tick.
+    pub fn resume(&mut self) {
+        if self.hold_since_ns.is_some() {
+            self.release(self.now_ns.unwrap_or(0));
+            self.release_pending = true;
+        }
+    }
+
+    /// New tool: forget the gain estimate, the no-load level and the teach-in progress of the old
+    /// one. A learned setpoint stays in force (it is a part-program property, not a tool one).
+    pub fn tool_changed(&mut self) {
+        self.gain.reset();
+        self.good_gain = None;
+        self.no_load.reset();
+        self.engagement.reset();
+        self.sudden.reset();
+        self.approach = None;
+        self.teach_cut = None;
+    }
+
+    /// Switches to control at `pct`; ignored unless finite and > 0.
+    pub fn set_setpoint(&mut self, pct: f64) {
+        if pct.is_finite() && pct > 0.0 {
+            if self.mode == FeedMode::Teach {
+                // Teaching held the override; control continues from where the command is.
+                self.wanted = self.output.unwrap_or(self.wanted);
+            }
+            self.mode = FeedMode::Control { setpoint_pct: pct };
+            self.teach_cut = None;
+        }
+    }
+
+    pub fn learned_setpoint(&self) -> Option<f64> {
+        self.learned
+    }
+
+    pub fn snapshot(&self) -> FeedState {
+        FeedState {
+            mode: self.mode,
+            setpoint_pct: self.setpoint(),
+            gain_pct_per_pct: self.gain.gain().or(self.good_gain),
+            no_load_pct: self.no_load.level(),
+            filtered_load_pct: self.load_filter.value(),
+            override_pct: self.output,
+            engaged: self.engagement.engaged(),
+            held: self.hold_since_ns.is_some(),
+            fallback: self.stale,
+        }
+    }
+
+    pub fn params(&self) -> &FeedParams {
+        &self.params
+    }
+
+    fn setpoint(&self) -> Option<f64> {
+        match self.mode {
+            FeedMode::Control { setpoint_pct } => Some(setpoint_pct),
+            FeedMode::Teach => None,
+        }
+    }
+
+    fn is_valid(&self, s: &LoadSample) -> bool {
+        (0.0..=ABSURD_LOAD_PCT).contains(&s.load_pct)
+            && self.sample_t_ns.is_none_or(|last| s.t_ns > last)
+    }
+
+    /// Learns from one valid sample and updates the wanted override.
+    fn observe(&mut self, now_ns: i64, s: LoadSample, events: &mut Vec<FeedEvent>) {
+        let p = self.params;
+        let dt_s = self.sample_t_ns.map_or(0.0, |last| {
+            (s.t_ns.saturating_sub(last) as f64 * 1e-9).min(p.stale_timeout_ms * 1e-3)
+        });
+        self.sample_t_ns = Some(s.t_ns);
+        let tau_s = p.filter_tau_ms * 1e-3;
+        let load = self.load_filter.update(s.load_pct, dt_s, tau_s);
+        let x = self
+            .command_filter
+            .update(self.history[DELAY_TICKS - 1], dt_s, tau_s);
+        let held = self.hold_since_ns.is_some();
+        let in_grace = self
+            .release_grace_until_ns
+            .is_some_and(|until| now_ns < until);
+
+        if !held && !in_grace {
+            self.no_load.update(load, dt_s, !self.engagement.engaged());
+        }
+        let no_load = self.no_load.level().unwrap_or(load);
+        let was_engaged = self.engagement.engaged();
+        let engaged = if held {
+            was_engaged
+        } else {
+            self.engagement
+                .update(s.load_pct, load, no_load, p.air_margin_pct)
+        };
+        if engaged && !was_engaged {
+            self.on_engagement(s.t_ns, load, no_load);
+        } else if was_engaged && !engaged {
+            self.on_air(now_ns, s.t_ns, no_load, x, events);
+        }
+        if engaged {
+            self.release_grace_until_ns = None;
+        }
+
+        if !held && load > p.alarm_load_pct {
+            self.hold_since_ns = Some(now_ns);
+            self.wanted = p.min_override_pct;
+            self.approach = None;
+            self.teach_cut = None;
+            let detail = format!("filtered load {load:.1} % > alarm {} %", p.alarm_load_pct);
+            push_event(events, now_ns, FeedEventKind::OverloadHold, &detail);
+            return;
+        }
+        if held || !engaged {
+            return;
+        }
+
+        let cut = load - no_load;
+        if !in_grace && cut > p.air_margin_pct {
+            self.gain.update(x, cut, p.forgetting);
+        }
+        self.check_sudden_change(now_ns, s, no_load, events);
+        if let Some(tc) = &mut self.teach_cut {
+            tc.max_load = tc.max_load.max(load);
+        }
+        if let FeedMode::Control { setpoint_pct } = self.mode {
+            self.integrate(now_ns, setpoint_pct, load, cut / x, dt_s);
+        }
+    }
+
+    /// The tool entered the material: aim straight at the feed-forward override.
+    fn on_engagement(&mut self, t_ns: i64, load: f64, no_load: f64) {
+        self.sudden.reset();
+        self.sudden_reported = false;
+        if let Some(g) = self.good_gain {
+            self.gain.seed(g);
+        }
+        match self.mode {
+            FeedMode::Control { setpoint_pct } => {
+                let ff = self
+                    .good_gain
+                    .map_or(100.0, |g| (setpoint_pct - no_load) / g);
+                self.wanted = self.params.clamp_override(ff);
+                self.approach = Some(Approach { arrived_ns: None });
+            }
+            FeedMode::Teach => {
+                if self.teach_cut.is_none() {
+                    self.teach_cut = Some(TeachCut {
+                        start_ns: t_ns,
+                        max_load: load,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The tool left the material: finish a teach-in cut if it was long enough.
+    fn on_air(
+        &mut self,
+        now_ns: i64,
+        t_ns: i64,
+        no_load: f64,
+        x: f64,
+        events: &mut Vec<FeedEvent>,
+    ) {
+        self.approach = None;
+        let Some(tc) = self.teach_cut.take() else {
+            return;
+        };
+        let cut_ms = t_ns.saturating_sub(tc.start_ns) as f64 * 1e-6;
+        if cut_ms < self.params.teach_min_cut_ms {
+            return;
+        }
+        self.learned = Some(tc.max_load);
+        self.mode = FeedMode::Control {
+            setpoint_pct: tc.max_load,
+        };
+        // The cut ran at the teach override, so that is where the next one should land.
+        self.good_gain = Some((tc.max_load - no_load).max(self.params.air_margin_pct) / x);
+        let detail = format!(
+            "setpoint {:.2} % = peak filtered load of a {cut_ms:.0} ms cut",
+            tc.max_load
+        );
+        push_event(events, now_ns, FeedEventKind::SetpointLearned, &detail);
+    }
+
+    fn check_sudden_change(
+        &mut self,
+        now_ns: i64,
+        s: LoadSample,
+        no_load: f64,
+        events: &mut Vec<FeedEvent>,
+    ) {
+        let p = self.params;
+        let window_ns = (p.breakage_window_ms * 1e6) as i64;
+        let at_air = s.load_pct <= no_load + p.air_margin_pct;
+        let change = self.sudden.update(
+            s.t_ns,
+            s.load_pct - no_load,
+            at_air,
+            window_ns,
+            p.breakage_drop_fraction,
+        );
+        let steady = self
+            .limited_ns
+            .is_none_or(|t| now_ns.saturating_sub(t) > window_ns);
+        let Some(change) = change.filter(|_| steady && !self.sudden_reported) else {
+            return;
+        };
+        self.sudden_reported = true;
+        let detail = match change {
+            SuddenChange::Drop { before, now } => format!(
+                "cutting load fell from {before:.1} % to {now:.1} % within {} ms",
+                p.breakage_window_ms
+            ),
+            SuddenChange::Spike { before, now } => format!(
+                "cutting load rose from {before:.1} % to {now:.1} % within {} ms",
+                p.breakage_window_ms
+            ),
+        };
+        push_event(events, now_ns, FeedEventKind::BreakageSuspected, &detail);
+    }
+
+    /// Gain-scheduled integral action with conditional anti-windup.
+    fn integrate(&mut self, now_ns: i64, setpoint: f64, load: f64, ratio: f64, dt_s: f64) {
+        // A lagging estimate (deeper cut, ramp-in) would over-gain the loop; the instantaneous
+        // ratio never lags, so the larger of the two is the safe normaliser.
+        let Some(g) = self.gain.gain().map(|g| g.max(ratio)).filter(|g| *g > 0.0) else {
+            return;
+        };
+        let error = setpoint - load;
+        let mut du = dt_s / (self.params.response_time_ms * 1e-3) * error / g;
+        if du * self.limited_dir > 0.0 {
+            // The command is still catching up in this direction: integrating would wind up.
+            du = 0.0;
+        }
+        if let Some(a) = &mut self.approach {
+            let arrived = self.output.is_some_and(|o| (o - self.wanted).abs() < 1e-9);
+            a.arrived_ns = if arrived {
+                a.arrived_ns.or(Some(now_ns))
+            } else {
+                None
+            };
+            let settled_ms = a
+                .arrived_ns
+                .map_or(0.0, |t| now_ns.saturating_sub(t) as f64 * 1e-6);
+            if load >= APPROACH_DONE_FRACTION * setpoint
+                || settled_ms >= self.params.response_time_ms
+            {
+                self.approach = None;
+            } else {
+                du = du.min(0.0);
+            }
+        }
+        if du.is_finite() {
+            self.wanted = self.params.clamp_override(self.wanted + du);
+        }
+        if self.approach.is_none() && error.abs() < GOOD_GAIN_BAND * setpoint {
+            self.good_gain = self.gain.gain();
+        }
+    }
+
+    /// Valid data after a fallback: restart the filter from the new data and continue from the
+    /// current command so the transfer is bumpless.
+    fn restore(&mut self, now_ns: i64, events: &mut Vec<FeedEvent>) {
+        self.stale = false;
+        self.load_filter.reset();
+        self.sudden.reset();
+        self.approach = None;
+        self.wanted = self.output.unwrap_or(self.wanted);
+        let silent_ms = now_ns.saturating_sub(self.valid_now_ns) as f64 * 1e-6;
+        let detail = format!("valid samples again after {silent_ms:.1} ms");
+        push_event(events, now_ns, FeedEventKind::DataRestored, &detail);
+    }
+
+    fn release(&mut self, now_ns: i64) {
+        self.hold_since_ns = None;
+        self.wanted = self.params.min_override_pct;
+        let grace_ns = (self.params.response_time_ms * 1e6) as i64;
+        self.release_grace_until_ns = Some(now_ns.saturating_add(grace_ns));
+    }
+
+    /// The override this tick aims at, before the rate limit.
+    fn target(&self, now_ns: i64) -> f64 {
+        let p = &self.params;
+        let in_grace = self
+            .release_grace_until_ns
+            .is_some_and(|until| now_ns < until);
+        if self.hold_since_ns.is_some() {
+            p.min_override_pct
+        } else if self.stale {
+            p.fallback_override_pct
+        } else if self.mode == FeedMode::Teach {
+            p.clamp_override(100.0)
+        } else if self.engagement.engaged() || in_grace {
+            self.wanted
+        } else {
+            p.max_override_pct
+        }
+    }
+
+    fn rate_limit(&mut self, now_ns: i64, target: f64, dt_s: f64) -> f64 {
+        let out = match self.output {
+            None => self.params.clamp_override(100.0),
+            Some(prev) => {
+                let max_step = self.params.rate_limit_pct_per_s * dt_s;
+                let step = (target - prev).clamp(-max_step, max_step);
+                self.limited_dir = if step != target - prev {
+                    self.limited_ns = Some(now_ns);
+                    (target - prev).signum()
+                } else {
+                    0.0
+                };
+                self.params.clamp_override(prev + step)
+            }
+        };
+        self.history.rotate_right(1);
+        self.history[0] = out;
+        self.output = Some(out);
+        out
+    }
+}
+
+fn push_event(events: &mut Vec<FeedEvent>, t_ns: i64, kind: FeedEventKind, detail: &str) {
+    events.push(FeedEvent {
+        t_ns,
+        kind,
+        detail: detail.to_owned(),
+    });
+}

@@ -1,0 +1,217 @@
+//! Cutting-state detectors of the feed controller: engagement (is the tool in the material?) and
+//! sudden-change suspicion (breakage: the cutting load vanishes; spike: it more than doubles).
+//!
+//! Engagement starts as soon as two consecutive raw samples, or the filtered load, rise above the
+//! air margin: reacting on raw samples gains a few milliseconds of descent toward the feed-forward
+//! override on re-entry, and requiring two of them keeps single noise outliers out. It ends when
+//! both raw and filtered load are back within the margin.
+//!
+//! Sudden changes compare the raw cutting load with its value one window earlier, and only when
+//! that earlier value was at the engagement's established level (a slow average, ±25 %): a tool
+//! entering or leaving the material ramps its load over tens of milliseconds, so within one window
+//! the old value is not at the established level at the end of the ramp, and the check stays
+//! quiet; a break or a hard spot changes the load within a sample or two from a steady level.
+
+/// Entry confirmations needed from raw samples above the margin.
+const RAW_ENTRY_SAMPLES: u32 = 2;
+
+/// Engagement with hysteresis on raw and filtered load relative to the no-load level.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct EngagementDetector {
+    engaged: bool,
+    raw_above: u32,
+}
+
+impl EngagementDetector {
+    /// Updates from one sample; returns the engagement state.
+    pub(crate) fn update(&mut self, raw: f64, filtered: f64, no_load: f64, margin: f64) -> bool {
+        let threshold = no_load + margin;
+        self.raw_above = if raw > threshold {
+            self.raw_above.saturating_add(1)
+        } else {
+            0
+        };
+        if self.engaged {
+            self.engaged = raw > threshold || filtered > threshold;
+        } else {
+            self.engaged = filtered > threshold || self.raw_above >= RAW_ENTRY_SAMPLES;
+        }
+        self.engaged
+    }
+
+    pub(crate) fn engaged(&self) -> bool {
+        self.engaged
+    }
+
+    pub(crate) fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
+/// What a sudden change looked like.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum SuddenChange {
+    /// Cutting load fell from `before` to `now` (at the air level).
+    Drop { before: f64, now: f64 },
+    /// Cutting load rose from `before` to `now` (> 2×).
+    Spike { before: f64, now: f64 },
+}
+
+/// Ring capacity of the cutting-load history: 256 samples cover a 0.5 s window at 500 Hz; longer
+/// windows use the oldest sample kept, which only makes the check stricter.
+const HISTORY: usize = 256;
+/// The established level is a slow average of this many windows.
+const LEVEL_WINDOWS: f64 = 5.0;
+/// The earlier value counts as established within this fraction of the level.
+const LEVEL_TOLERANCE: f64 = 0.25;
+
+/// Breakage / spike detection over one engagement. Fixed-size storage: no allocation per sample.
+#[derive(Clone, Debug)]
+pub(crate) struct SuddenChangeDetector {
+    history: [(i64, f64); HISTORY],
+    len: usize,
+    next: usize,
+    level: Option<f64>,
+    level_t_ns: i64,
+}
+
+impl Default for SuddenChangeDetector {
+    fn default() -> Self {
+        Self {
+            history: [(0, 0.0); HISTORY],
+            len: 0,
+            next: 0,
+            level: None,
+            level_t_ns: 0,
+        }
+    }
+}
+
+impl SuddenChangeDetector {
+    /// Feeds the raw cutting load at `t_ns` (engaged samples only). `at_air` says whether the raw
+    /// load is within the air margin. Returns a suspicion if one is seen; the caller gates it on a
+    /// steady command and reports once per engagement.
+    pub(crate) fn update(
+        &mut self,
+        t_ns: i64,
+        cut: f64,
+        at_air: bool,
+        window_ns: i64,
+        drop_fraction: f64,
+    ) -> Option<SuddenChange> {
+        let before = self.value_at(t_ns.saturating_sub(window_ns));
+        let level = self.level;
+        self.push(t_ns, cut, window_ns);
+        let (before, level) = (before?, level?);
+        if level <= 0.0 || (before - level).abs() > LEVEL_TOLERANCE * level {
+            return None;
+        }
+        if at_air && before - cut > drop_fraction * before {
+            Some(SuddenChange::Drop { before, now: cut })
+        } else if before > 0.0 && cut > 2.0 * before {
+            Some(SuddenChange::Spike { before, now: cut })
+        } else {
+            None
+        }
+    }
+
+    /// The newest stored value at or before `t_ns`, or the oldest one if the ring is full.
+    fn value_at(&self, t_ns: i64) -> Option<f64> {
+        let mut oldest = None;
+        for i in 1..=self.len {
+            let (t, v) = self.history[(self.next + HISTORY - i) % HISTORY];
+            if t <= t_ns {
+                return Some(v);
+            }
+            oldest = Some(v);
+        }
+        if self.len == HISTORY {
+            oldest
+        } else {
+            None
+        }
+    }
+
+    fn push(&mut self, t_ns: i64, cut: f64, window_ns: i64) {
+        self.level = Some(match self.level {
+            None => cut,
+            Some(l) => {
+                let dt = t_ns.saturating_sub(self.level_t_ns) as f64;
+                l + (1.0 - (-dt / (LEVEL_WINDOWS * window_ns as f64)).exp()) * (cut - l)
+            }
+        });
+        self.level_t_ns = t_ns;
+        self.history[self.next] = (t_ns, cut);
+        self.next = (self.next + 1) % HISTORY;
+        self.len = (self.len + 1).min(HISTORY);
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.len = 0;
+        self.next = 0;
+        self.level = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: i64 = 1_000_000;
+
+    fn run(det: &mut SuddenChangeDetector, cuts: &[f64], air: f64) -> Option<SuddenChange> {
+        let mut seen = None;
+        for (i, &c) in cuts.iter().enumerate() {
+            let t = i as i64 * 2 * MS;
+            if let Some(s) = det.update(t, c, c < air, 10 * MS, 0.6) {
+                seen.get_or_insert(s);
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn one_sample_drop_to_air_is_a_drop() {
+        let mut cuts = vec![50.0; 100];
+        cuts.extend([0.5; 10]);
+        let s = run(&mut SuddenChangeDetector::default(), &cuts, 3.0);
+        assert!(matches!(s, Some(SuddenChange::Drop { .. })), "{s:?}");
+    }
+
+    #[test]
+    fn exits_over_50_ms_and_entries_are_quiet() {
+        let mut cuts = vec![50.0; 100];
+        cuts.extend((1..=25).map(|i| 50.0 * (1.0 - i as f64 / 25.0)));
+        cuts.extend([0.0; 10]);
+        assert_eq!(run(&mut SuddenChangeDetector::default(), &cuts, 3.0), None);
+        let ramp: Vec<f64> = (1..=100)
+            .map(|i| 50.0 * (i as f64 / 30.0).min(1.0))
+            .collect();
+        assert_eq!(run(&mut SuddenChangeDetector::default(), &ramp, 3.0), None);
+    }
+
+    #[test]
+    fn doubling_within_a_window_is_a_spike() {
+        let mut cuts = vec![30.0; 100];
+        cuts.extend([70.0; 10]);
+        let s = run(&mut SuddenChangeDetector::default(), &cuts, 3.0);
+        assert!(matches!(s, Some(SuddenChange::Spike { .. })), "{s:?}");
+        let mut deeper = vec![30.0; 100];
+        deeper.extend([45.0; 10]);
+        assert_eq!(
+            run(&mut SuddenChangeDetector::default(), &deeper, 3.0),
+            None
+        );
+    }
+
+    #[test]
+    fn engagement_needs_two_raw_samples_or_the_filter() {
+        let mut e = EngagementDetector::default();
+        assert!(!e.update(9.0, 5.0, 5.0, 3.0));
+        assert!(!e.update(5.0, 5.5, 5.0, 3.0), "one outlier is not a cut");
+        assert!(!e.update(9.0, 6.0, 5.0, 3.0));
+        assert!(e.update(9.0, 6.5, 5.0, 3.0));
+        assert!(e.update(7.0, 8.5, 5.0, 3.0));
+        assert!(!e.update(7.0, 7.5, 5.0, 3.0));
+    }
+}

@@ -1,0 +1,42 @@
+//! Real-time adaptive feed control on spindle load (like Siemens ACM or Heidenhain AFC), the pure
+//! decision core: one [`FeedController::step`] per load sample (500 Hz) commands the feed-rate
+//! override so the spindle load stays at a setpoint, with feed hold on overload, breakage
+//! suspicion, a fallback on stale data and a teach-in mode. No I/O, no clock: a runner feeds it
+//! samples and applies its outputs.
+//!
+//! # Control law, and why
+//! The plant is nearly static: load = no-load + g · override, the cutting part growing with
+//! feed^(1−mc) (mc ≈ 0.14–0.25, so almost proportionally), answering within a few milliseconds;
+//! only g moves, by ×5 and more between aluminium and titanium, shallow and deep cuts. So:
+//! - **Estimate g online**: scalar recursive least squares with forgetting on
+//!   `load_f − no_load = g · u_f`, where `u_f` is the command delayed by the plant's dead time and
+//!   passed through the load's filter, updated only while cutting (`estimator`).
+//! - **Integral action scheduled on ĝ**: `u += dt / T_r · (setpoint − load_f) / ĝ` is the
+//!   internal-model controller of a static plant: the closed loop is first order with time
+//!   constant `T_r` (`response_time_ms`) in any material or engagement. No proportional term: it
+//!   would only pass measurement noise (σ ≈ 2 % of the reading) to the feed. ĝ is taken no lower
+//!   than the instantaneous load/command ratio, so an estimate lagging a deeper cut cannot
+//!   over-gain the loop.
+//! - **Anti-windup**: the wanted override is clamped to the bounds, and it does not integrate in
+//!   the direction the rate limit is still holding the command back in.
+//! - **Air cuts and re-entry**: within `air_margin_pct` of the learned no-load level the tool is in
+//!   air: command the maximum override, freeze estimation and integration. On re-entry (two raw
+//!   samples above the margin) the command heads, rate-limited, straight for the feed-forward
+//!   override `(setpoint − no_load) / ĝ` of the last settled cut (100 % when there is none), and
+//!   may only integrate downward until the load arrives: the load lags the entry ramp, and
+//!   integrating up on it would overshoot once the tool is fully in.
+//! - **Protection first**: overload → hold (a separate flag, not rate-limited); stale data →
+//!   fallback override; every change of the command is rate-limited and clamped.
+//!
+//! `detect` holds the engagement and breakage detectors, `params` the tuning, `messages` the
+//! inputs, outputs and state snapshot.
+
+mod controller;
+mod detect;
+mod estimator;
+mod messages;
+mod params;
+
+pub use controller::FeedController;
+pub use messages::{FeedEvent, FeedEventKind, FeedMode, FeedOutput, FeedState, LoadSample};
+pub use params::FeedParams;
