@@ -30,6 +30,14 @@ struct Approach {
     arrived_ns: Option<i64>,
 }
 
+/// A command on its way to the plant.
+#[derive(Clone, Copy, Debug)]
+struct Command {
+    pct: f64,
+    /// Direction the rate limit held it back in (−1, 0, +1).
+    limited_dir: f64,
+}
+
 /// Teach-in cut in progress.
 #[derive(Clone, Copy, Debug)]
 struct TeachCut {
@@ -56,11 +64,13 @@ pub struct FeedController {
     /// Wanted override before rate limiting, %.
     wanted: f64,
     /// Outputs of the previous ticks, newest first.
-    history: [f64; DELAY_TICKS],
+    history: [Command; DELAY_TICKS],
     /// Direction the rate limit held the last output back in (−1, 0, +1).
     limited_dir: f64,
-    /// Tick time the rate limit last bound, ns.
-    limited_ns: Option<i64>,
+    /// Tick times a command held back by the rate limit going down / up last reached the plant
+    /// (left the delay line), ns.
+    limited_down_ns: Option<i64>,
+    limited_up_ns: Option<i64>,
     approach: Option<Approach>,
 
     load_filter: LowPass,
@@ -102,9 +112,13 @@ impl FeedController {
             valid_now_ns: 0,
             output: None,
             wanted: start,
-            history: [start; DELAY_TICKS],
+            history: [Command {
+                pct: start,
+                limited_dir: 0.0,
+            }; DELAY_TICKS],
             limited_dir: 0.0,
-            limited_ns: None,
+            limited_down_ns: None,
+            limited_up_ns: None,
             approach: None,
             load_filter: LowPass::default(),
             command_filter: LowPass::default(),
@@ -258,7 +272,7 @@ impl FeedController {
         let load = self.load_filter.update(s.load_pct, dt_s, tau_s);
         let x = self
             .command_filter
-            .update(self.history[DELAY_TICKS - 1], dt_s, tau_s);
+            .update(self.history[DELAY_TICKS - 1].pct, dt_s, tau_s);
         let held = self.hold_since_ns.is_some();
         let in_grace = self
             .release_grace_until_ns
@@ -383,9 +397,14 @@ impl FeedController {
             window_ns,
             p.breakage_drop_fraction,
         );
-        let steady = self
-            .limited_ns
-            .is_none_or(|t| now_ns.saturating_sub(t) > window_ns);
+        // Steady as seen by the plant, in the direction that could explain the change: only a
+        // feed cut short can drop the load, only a feed raised fast can spike it. The controller's
+        // own (upward) reaction to a break must not mask it.
+        let limited_ns = match change {
+            Some(SuddenChange::Drop { .. }) => self.limited_down_ns,
+            _ => self.limited_up_ns,
+        };
+        let steady = limited_ns.is_none_or(|t| now_ns.saturating_sub(t) > window_ns);
         let Some(change) = change.filter(|_| steady && !self.sudden_reported) else {
             return;
         };
@@ -488,7 +507,6 @@ impl FeedController {
                 let max_step = self.params.rate_limit_pct_per_s * dt_s;
                 let step = (target - prev).clamp(-max_step, max_step);
                 self.limited_dir = if step != target - prev {
-                    self.limited_ns = Some(now_ns);
                     (target - prev).signum()
                 } else {
                     0.0
@@ -496,8 +514,17 @@ impl FeedController {
                 self.params.clamp_override(prev + step)
             }
         };
+        let effective = self.history[DELAY_TICKS - 1].limited_dir;
+        if effective < 0.0 {
+            self.limited_down_ns = Some(now_ns);
+        } else if effective > 0.0 {
+            self.limited_up_ns = Some(now_ns);
+        }
         self.history.rotate_right(1);
-        self.history[0] = out;
+        self.history[0] = Command {
+            pct: out,
+            limited_dir: self.limited_dir,
+        };
         self.output = Some(out);
         out
     }

@@ -6,11 +6,12 @@
 //! override on re-entry, and requiring two of them keeps single noise outliers out. It ends when
 //! both raw and filtered load are back within the margin.
 //!
-//! Sudden changes compare the raw cutting load with its value one window earlier, and only when
-//! that earlier value was at the engagement's established level (a slow average, ±25 %): a tool
-//! entering or leaving the material ramps its load over tens of milliseconds, so within one window
-//! the old value is not at the established level at the end of the ramp, and the check stays
-//! quiet; a break or a hard spot changes the load within a sample or two from a steady level.
+//! Sudden changes compare the raw cutting load with the samples of the last window that were at the
+//! engagement's established level (a slow average over five windows, ±25 %): a tool entering or
+//! leaving the material ramps its load over tens of milliseconds, so by the time the load has
+//! doubled or reached the air level no sample of the last window is at the lagging average, and
+//! the check stays quiet; a break or a hard spot changes the load within a few samples from a
+//! steady level.
 
 /// Entry confirmations needed from raw samples above the margin.
 const RAW_ENTRY_SAMPLES: u32 = 2;
@@ -58,31 +59,38 @@ pub(crate) enum SuddenChange {
 }
 
 /// Ring capacity of the cutting-load history: 256 samples cover a 0.5 s window at 500 Hz; longer
-/// windows use the oldest sample kept, which only makes the check stricter.
+/// windows see only the newest 256 samples, which only makes the check stricter.
 const HISTORY: usize = 256;
 /// The established level is a slow average of this many windows.
 const LEVEL_WINDOWS: f64 = 5.0;
-/// The earlier value counts as established within this fraction of the level.
+/// A sample counts as at the established level within this fraction of it.
 const LEVEL_TOLERANCE: f64 = 0.25;
+
+/// One remembered sample: time, cutting load, established level then.
+#[derive(Clone, Copy, Debug, Default)]
+struct Entry {
+    t_ns: i64,
+    cut: f64,
+    level: f64,
+}
 
 /// Breakage / spike detection over one engagement. Fixed-size storage: no allocation per sample.
 #[derive(Clone, Debug)]
 pub(crate) struct SuddenChangeDetector {
-    history: [(i64, f64); HISTORY],
+    history: [Entry; HISTORY],
     len: usize,
     next: usize,
-    level: Option<f64>,
-    level_t_ns: i64,
+    /// Time of the engagement's first sample: the level is established one averaging time later.
+    first_t_ns: i64,
 }
 
 impl Default for SuddenChangeDetector {
     fn default() -> Self {
         Self {
-            history: [(0, 0.0); HISTORY],
+            history: [Entry::default(); HISTORY],
             len: 0,
             next: 0,
-            level: None,
-            level_t_ns: 0,
+            first_t_ns: 0,
         }
     }
 }
@@ -99,49 +107,64 @@ impl SuddenChangeDetector {
         window_ns: i64,
         drop_fraction: f64,
     ) -> Option<SuddenChange> {
-        let before = self.value_at(t_ns.saturating_sub(window_ns));
-        let level = self.level;
+        if self.len == 0 {
+            self.first_t_ns = t_ns;
+        }
+        let established_ns = self
+            .first_t_ns
+            .saturating_add((LEVEL_WINDOWS * window_ns as f64) as i64);
+        let since_ns = t_ns.saturating_sub(window_ns);
+        let change = self.compare(since_ns, established_ns, cut, at_air, drop_fraction);
         self.push(t_ns, cut, window_ns);
-        let (before, level) = (before?, level?);
-        if level <= 0.0 || (before - level).abs() > LEVEL_TOLERANCE * level {
-            return None;
-        }
-        if at_air && before - cut > drop_fraction * before {
-            Some(SuddenChange::Drop { before, now: cut })
-        } else if before > 0.0 && cut > 2.0 * before {
-            Some(SuddenChange::Spike { before, now: cut })
-        } else {
-            None
-        }
+        change
     }
 
-    /// The newest stored value at or before `t_ns`, or the oldest one if the ring is full.
-    fn value_at(&self, t_ns: i64) -> Option<f64> {
-        let mut oldest = None;
+    /// Compares `cut` with every sample at its established level since `since_ns` (and the one
+    /// straddling it, as the change may begin between two samples). The level counts from
+    /// `established_ns` on.
+    fn compare(
+        &self,
+        since_ns: i64,
+        established_ns: i64,
+        cut: f64,
+        at_air: bool,
+        drop_fraction: f64,
+    ) -> Option<SuddenChange> {
         for i in 1..=self.len {
-            let (t, v) = self.history[(self.next + HISTORY - i) % HISTORY];
-            if t <= t_ns {
-                return Some(v);
+            let e = self.history[(self.next + HISTORY - i) % HISTORY];
+            let steady = e.t_ns >= established_ns
+                && e.level > 0.0
+                && (e.cut - e.level).abs() <= LEVEL_TOLERANCE * e.level;
+            if steady && at_air && e.cut - cut > drop_fraction * e.cut {
+                return Some(SuddenChange::Drop {
+                    before: e.cut,
+                    now: cut,
+                });
             }
-            oldest = Some(v);
+            if steady && cut > 2.0 * e.cut {
+                return Some(SuddenChange::Spike {
+                    before: e.cut,
+                    now: cut,
+                });
+            }
+            if e.t_ns < since_ns {
+                break;
+            }
         }
-        if self.len == HISTORY {
-            oldest
-        } else {
-            None
-        }
+        None
     }
 
     fn push(&mut self, t_ns: i64, cut: f64, window_ns: i64) {
-        self.level = Some(match self.level {
-            None => cut,
-            Some(l) => {
-                let dt = t_ns.saturating_sub(self.level_t_ns) as f64;
-                l + (1.0 - (-dt / (LEVEL_WINDOWS * window_ns as f64)).exp()) * (cut - l)
+        let level = match self.len {
+            0 => cut,
+            _ => {
+                let last = self.history[(self.next + HISTORY - 1) % HISTORY];
+                let dt = t_ns.saturating_sub(last.t_ns) as f64;
+                let alpha = 1.0 - (-dt / (LEVEL_WINDOWS * window_ns as f64)).exp();
+                last.level + alpha * (cut - last.level)
             }
-        });
-        self.level_t_ns = t_ns;
-        self.history[self.next] = (t_ns, cut);
+        };
+        self.history[self.next] = Entry { t_ns, cut, level };
         self.next = (self.next + 1) % HISTORY;
         self.len = (self.len + 1).min(HISTORY);
     }
@@ -149,7 +172,6 @@ impl SuddenChangeDetector {
     pub(crate) fn reset(&mut self) {
         self.len = 0;
         self.next = 0;
-        self.level = None;
     }
 }
 

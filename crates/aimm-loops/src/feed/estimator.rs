@@ -33,13 +33,19 @@ impl LowPass {
     }
 }
 
-/// Air-cut (spindle running, not cutting) load level: the first sample is the initial guess; below
-/// it the level follows quickly (a lower load than "no load" proves the guess too high), above it
-/// slowly and only while the caller says the tool is in air, so noise barely biases it.
+/// Air-cut (spindle running, not cutting) load level: the mean of the first samples in air is the
+/// initial guess; then below it the level follows quickly (a lower load than "no load" proves the
+/// guess too high), above it slowly and only while the caller says the tool is in air, so noise
+/// barely biases it.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct NoLoadTracker {
     level: Option<f64>,
+    /// Samples averaged into the initial guess so far.
+    count: u32,
 }
+
+/// Samples averaged into the initial guess (50 ms at 500 Hz).
+const INITIAL_SAMPLES: u32 = 25;
 
 /// Time constant of following a load below the level, s.
 const NO_LOAD_DOWN_TAU_S: f64 = 0.05;
@@ -51,12 +57,18 @@ impl NoLoadTracker {
     pub(crate) fn update(&mut self, filtered: f64, dt_s: f64, in_air: bool) {
         self.level = Some(match self.level {
             None => filtered,
+            Some(l) if in_air && self.count < INITIAL_SAMPLES => {
+                l + (filtered - l) / f64::from(self.count + 1)
+            }
             Some(l) if filtered < l => {
                 l + (1.0 - (-dt_s / NO_LOAD_DOWN_TAU_S).exp()) * (filtered - l)
             }
             Some(l) if in_air => l + (1.0 - (-dt_s / NO_LOAD_UP_TAU_S).exp()) * (filtered - l),
             Some(l) => l,
         });
+        if in_air {
+            self.count = self.count.saturating_add(1);
+        }
     }
 
     pub(crate) fn level(&self) -> Option<f64> {
@@ -64,7 +76,7 @@ impl NoLoadTracker {
     }
 
     pub(crate) fn reset(&mut self) {
-        self.level = None;
+        *self = Self::default();
     }
 }
 
