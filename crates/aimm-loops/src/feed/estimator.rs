@@ -3,8 +3,8 @@
 //! no-load level, and the process gain.
 //!
 //! The gain is scalar recursive least squares with exponential forgetting on
-//! `cut_load = g · override`: the cutting load grows with feed^(1−mc), nearly proportionally, so one
-//! number per operating point describes the plant, and forgetting (memory ≈ 1/(1−λ) samples)
+//! `cut_load = g · override`: the cutting load grows with feed^(1−mc), nearly proportionally, so
+//! one number per operating point describes the plant, and forgetting (memory ≈ 1/(1−λ) samples)
 //! lets it follow the engagement as the path changes depth or width.
 
 /// First-order low-pass `y += α (x − y)`, `α = 1 − e^(−dt/τ)`, exact for irregular sample spacing.

