@@ -4,4 +4,6 @@
 
 pub mod simulator;
 
-pub use simulator::{record_run, ConnectError, RecordOptions, RecordedRun};
+pub use simulator::{
+    record_run, run_unrecorded, ConnectError, RecordOptions, RecordedRun, RunObserver,
+};

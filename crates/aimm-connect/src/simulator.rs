@@ -44,15 +44,40 @@ pub enum ConnectError {
     Options(String),
 }
 
-/// Runs `sim` to the end, recording under a new run described by `new_run`. `progress` is called
-/// about every simulated second. On a program error the data recorded so far is stored and the
-/// run is left unfinished (visible as such), and the error names the run.
+/// What rides along on a recorded run: a closed loop reads the sensors and commands the machine
+/// after every tick, and records its evidence once the segments it cites are sealed.
+pub trait RunObserver {
+    /// After every simulator tick.
+    fn after_step(&mut self, _sim: &mut Simulator<'_>) {}
+    /// After each flush, with the segments just sealed (their ledger leaves are set).
+    fn after_flush(
+        &mut self,
+        _store: &mut dyn Store,
+        _run: RunId,
+        _sealed: &[SegmentMeta],
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// About every simulated second.
+    fn progress(&mut self, _sim: &Simulator<'_>) {}
+}
+
+/// A progress callback is the simplest observer.
+impl<F: FnMut(&Simulator<'_>)> RunObserver for F {
+    fn progress(&mut self, sim: &Simulator<'_>) {
+        self(sim)
+    }
+}
+
+/// Runs `sim` to the end, recording under a new run described by `new_run`, with `observer`
+/// riding along. On a program error the data recorded so far is stored and the run is left
+/// unfinished (visible as such), and the error names the run.
 pub fn record_run(
     sim: &mut Simulator<'_>,
     store: &mut dyn Store,
     new_run: &NewRun,
     options: RecordOptions,
-    mut progress: impl FnMut(&Simulator<'_>),
+    observer: &mut dyn RunObserver,
 ) -> Result<RecordedRun, ConnectError> {
     if options.segment_window_s.is_nan() || options.segment_window_s <= 0.0 {
         return Err(ConnectError::Options(format!(
@@ -69,16 +94,17 @@ pub fn record_run(
         let running = match sim.step() {
             Ok(running) => running,
             Err(source) => {
-                flush(sim, store, run, &mut segments)?;
+                flush(sim, store, run, &mut segments, observer)?;
                 return Err(ConnectError::Simulation { run, source });
             }
         };
+        observer.after_step(sim);
         if sim.time_ns() >= seal_at || !running {
-            flush(sim, store, run, &mut segments)?;
+            flush(sim, store, run, &mut segments, observer)?;
             seal_at += window_ns;
         }
         if sim.time_ns() >= report_at {
-            progress(sim);
+            observer.progress(sim);
             report_at += NS_PER_S;
         }
         if !running {
@@ -95,12 +121,32 @@ pub fn record_run(
     })
 }
 
-/// Seals what the simulator recorded since the last flush.
+/// Runs `sim` to the end with `observer` riding along, storing nothing (samples are dropped each
+/// simulated second): for comparisons and benchmarks.
+pub fn run_unrecorded(
+    sim: &mut Simulator<'_>,
+    observer: &mut dyn RunObserver,
+) -> Result<PartResult, SimError> {
+    let mut report_at = sim.time_ns() + NS_PER_S;
+    while sim.step()? {
+        observer.after_step(sim);
+        if sim.time_ns() >= report_at {
+            observer.progress(sim);
+            sim.recording().drain();
+            report_at += NS_PER_S;
+        }
+    }
+    observer.after_step(sim);
+    Ok(sim.result())
+}
+
+/// Seals what the simulator recorded since the last flush and tells the observer.
 fn flush(
     sim: &mut Simulator<'_>,
     store: &mut dyn Store,
     run: RunId,
     segments: &mut Vec<SegmentMeta>,
+    observer: &mut dyn RunObserver,
 ) -> Result<(), StoreError> {
     let (series, events) = sim.recording().drain();
     let sealed = store.append_segments(Some(run), &series)?;
@@ -108,6 +154,8 @@ fn flush(
         // The durability test reads these lines: each one is written only after the commit.
         tracing::debug!(segment = s.id.0, sha256 = %s.sha256_hex(), signal = %s.signal, "segment sealed");
     }
+    store.append_events(Some(run), &events)?;
+    observer.after_flush(store, run, &sealed)?;
     segments.extend(sealed);
-    store.append_events(Some(run), &events)
+    Ok(())
 }

@@ -42,7 +42,7 @@ fn record(seed: u64) -> (SqliteStore, Vec<String>) {
         &mut store,
         &new_run,
         RecordOptions::default(),
-        |_| {},
+        &mut |_: &Simulator<'_>| {},
     )
     .unwrap();
     let digests = recorded.segments.iter().map(|s| s.sha256_hex()).collect();
@@ -84,7 +84,14 @@ fn a_window_of_zero_is_refused() {
     let options = RecordOptions {
         segment_window_s: 0.0,
     };
-    let err = record_run(&mut sim, &mut store, &new_run, options, |_| {}).unwrap_err();
+    let err = record_run(
+        &mut sim,
+        &mut store,
+        &new_run,
+        options,
+        &mut |_: &Simulator<'_>| {},
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("segment window"), "{err}");
     assert!(store.runs(None).unwrap().is_empty(), "nothing started");
 }

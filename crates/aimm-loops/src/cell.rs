@@ -1,23 +1,21 @@
-//! A cell of simulated machines making parts, with the run-to-run feed loop acting between parts
-//! and everything recorded as evidence: NC program versions, the loop's parameters, the sensor
-//! segments of every run, each decision (citing the segments and parameters it came from) and a
-//! signed checkpoint after every run.
+//! A cell of simulated machines making parts with the adaptive feed loop on, and everything
+//! recorded as evidence: NC program versions, the loop's parameters and learned setpoints, the
+//! sensor segments and commanded override of every run, the loop's actions (citing the segments
+//! and parameters they came from) and a signed checkpoint after every run. Each machine's program
+//! is also simulated once at constant feed, unrecorded, to show what the loop gains.
 
-use crate::run_to_run::{decide, RunToRunParams};
-use aimm_connect::{record_run, ConnectError, RecordOptions};
+use crate::feed::FeedParams;
+use crate::feed_runner::{FeedLoop, FeedReport, FeedRunOptions, Setpoint};
+use crate::feed_validation::RunFigures;
+use aimm_connect::{record_run, run_unrecorded, ConnectError, RecordOptions};
 use aimm_ledger::note::Signer;
-use aimm_ledger::record::{ControlAction, ControlParameterChange, Evidence, Record};
-use aimm_ledger::Citation;
-use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec, NS_PER_S};
+use aimm_model::{MachineSpec, Material, ToolSpec, NS_PER_S};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator, DEFAULT_START_NS};
-use aimm_store::evidence::{checkpoint_now, latest_record, record_program};
-use aimm_store::{NewRun, RunId, SegmentMeta, Store, StoreError};
+use aimm_store::evidence::{checkpoint_now, record_program};
+use aimm_store::{NewRun, RunId, Store, StoreError};
 use serde::{Deserialize, Serialize};
-
-/// Name of the loop in evidence records.
-pub const LOOP_NAME: &str = "run_to_run_feed";
 
 /// A cell file (TOML), as written by people.
 #[derive(Clone, Debug, Deserialize)]
@@ -28,9 +26,9 @@ pub struct CellFile {
     /// Load/unload time between two parts on one machine, s.
     #[serde(default = "default_changeover")]
     pub changeover_s: f64,
-    /// Run-to-run feed loop settings (defaults when absent).
+    /// Adaptive feed loop settings (defaults when absent).
     #[serde(default)]
-    pub run_to_run: RunToRunParams,
+    pub feed: FeedParams,
     pub machine: Vec<CellMachine>,
 }
 
@@ -47,6 +45,9 @@ pub struct CellMachine {
     pub program: String,
     pub material: String,
     pub parts: u32,
+    /// Spindle-load setpoint of the feed loop, %; absent = taught in on the first part.
+    #[serde(default)]
+    pub setpoint_pct: Option<f64>,
 }
 
 /// Why a cell could not run.
@@ -77,9 +78,9 @@ impl CellFile {
         if cell.machine.is_empty() {
             return Err(plan_error("no [[machine]]".into()));
         }
-        cell.run_to_run
+        cell.feed
             .validate()
-            .map_err(|e| plan_error(format!("[run_to_run]: {e}")))?;
+            .map_err(|e| plan_error(format!("[feed]: {e}")))?;
         for m in &cell.machine {
             Material::from_name(&m.material)
                 .map_err(|e| plan_error(format!("machine '{}': {e}", m.id)))?;
@@ -92,12 +93,9 @@ impl CellFile {
 #[derive(Clone, Debug, Serialize)]
 pub struct PartOutcome {
     pub run: RunId,
-    /// Feed override the part was made at, %.
-    pub feed_override_pct: f64,
     pub result: PartResult,
+    pub feed_loop: FeedReport,
     pub segments: usize,
-    /// Ledger index of the decision taken after this part.
-    pub decision_leaf: u64,
 }
 
 /// One machine's parts.
@@ -106,6 +104,8 @@ pub struct MachineOutcome {
     pub machine: String,
     pub program: String,
     pub material: String,
+    /// The first part at constant programmed feed (simulated, not recorded).
+    pub constant_feed: RunFigures,
     pub parts: Vec<PartOutcome>,
 }
 
@@ -141,7 +141,7 @@ pub fn run_cell(
             "program of the cell plan",
             DEFAULT_START_NS,
         )?;
-        let params_cite = record_parameters(store, &m.id, &cell.run_to_run)?;
+        let part_key = format!("{name}@{}/{material}", &stored.sha256_hex[..8]);
         // Continue the machine's timeline after whatever it recorded before.
         let mut start_ns = store
             .runs(Some(&spec.id))?
@@ -149,16 +149,7 @@ pub fn run_cell(
             .filter_map(|r| r.t_end_ns)
             .max()
             .map_or(DEFAULT_START_NS, |end| end + changeover_ns(cell));
-        let mut wear: Vec<(u32, f64)> = Vec::new();
-        let mut feed_override = 100.0;
-        let mut outcome = MachineOutcome {
-            machine: m.id.clone(),
-            program: name.clone(),
-            material: material.to_string(),
-            parts: Vec::new(),
-        };
-        for part in 0..m.parts {
-            let seed = cell.seed + 1000 * m_index as u64 + u64::from(part);
+        let simulator = |seed: u64, start_ns: i64| -> Result<Simulator<'_>, CellError> {
             let mut config = SimConfig::new(spec.clone(), material, seed);
             config.start_ns = start_ns;
             let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config).map_err(
@@ -167,42 +158,75 @@ pub fn run_cell(
                     message,
                 },
             )?;
-            let mut sim = Simulator::new(&program, tools, config)?;
+            Ok(Simulator::new(&program, tools, config)?)
+        };
+        let first_seed = cell.seed + 1000 * m_index as u64;
+        let baseline = run_unrecorded(
+            &mut simulator(first_seed, start_ns)?,
+            &mut |_: &Simulator<'_>| {},
+        )?;
+        let mut wear: Vec<(u32, f64)> = Vec::new();
+        let mut outcome = MachineOutcome {
+            machine: m.id.clone(),
+            program: name.clone(),
+            material: material.to_string(),
+            constant_feed: RunFigures::from(&baseline),
+            parts: Vec::new(),
+        };
+        for part in 0..m.parts {
+            let seed = first_seed + u64::from(part);
+            let mut sim = simulator(seed, start_ns)?;
             // The same tools go on cutting: wear carries over from the previous part.
             for &(tool, vb) in &wear {
                 sim.set_tool_wear_vb_mm(tool, vb);
             }
-            sim.set_feed_override(feed_override);
+            let setpoint = match m.setpoint_pct {
+                Some(sp) => Setpoint::Fixed(sp),
+                None => Setpoint::Teach(FeedLoop::stored_setpoints(store, &part_key)?),
+            };
+            let mut feed_loop =
+                FeedLoop::new(FeedRunOptions::new(cell.feed, setpoint)).map_err(|message| {
+                    CellError::Plan {
+                        cell: m.id.clone(),
+                        message,
+                    }
+                })?;
+            feed_loop.record_parameters(store, start_ns, &m.id, &part_key, program_cite.clone())?;
             let new_run = NewRun {
                 machine: spec.id.clone(),
                 program_id: Some(stored.id),
                 material: material.to_string(),
                 seed,
                 t_start_ns: start_ns,
-                params_json: serde_json::json!({ "part": part + 1, "feed_override_pct": feed_override }),
+                params_json: serde_json::json!({ "part": part + 1, "feed_loop": "on" }),
             };
-            let recorded = record_run(&mut sim, store, &new_run, RecordOptions::default(), |_| {
-                progress(Progress {
-                    machine: &m.id,
-                    part: part + 1,
-                    parts: m.parts,
-                    part_done: false,
-                })
-            })?;
+            let recorded = {
+                let mut tick = || {
+                    progress(Progress {
+                        machine: &m.id,
+                        part: part + 1,
+                        parts: m.parts,
+                        part_done: false,
+                    })
+                };
+                let mut observer = Observed {
+                    feed_loop: &mut feed_loop,
+                    progress: &mut tick,
+                };
+                record_run(
+                    &mut sim,
+                    store,
+                    &new_run,
+                    RecordOptions::default(),
+                    &mut observer,
+                )?
+            };
+            let report = feed_loop.finish(store, sim.time_ns())?;
             for used in &recorded.result.tools {
                 if let Some(tool) = sim.tool_table().tool(used.tool) {
                     store.put_tool(&spec.id, tool)?;
                 }
             }
-            let (decision_leaf, next_override) = decide_next_part(
-                store,
-                &m.id,
-                &cell.run_to_run,
-                feed_override,
-                &recorded.segments,
-                &[params_cite.clone(), program_cite.clone()],
-                sim.time_ns(),
-            )?;
             checkpoint_now(store, signer)?;
             wear = recorded
                 .result
@@ -213,12 +237,10 @@ pub fn run_cell(
             start_ns = sim.time_ns() + changeover_ns(cell);
             outcome.parts.push(PartOutcome {
                 run: recorded.run,
-                feed_override_pct: feed_override,
                 segments: recorded.segments.len(),
                 result: recorded.result,
-                decision_leaf,
+                feed_loop: report,
             });
-            feed_override = next_override;
             progress(Progress {
                 machine: &m.id,
                 part: part + 1,
@@ -231,134 +253,31 @@ pub fn run_cell(
     Ok(outcomes)
 }
 
+/// The feed loop plus a progress display, as one observer of a run.
+struct Observed<'a> {
+    feed_loop: &'a mut FeedLoop,
+    progress: &'a mut dyn FnMut(),
+}
+
+impl aimm_connect::RunObserver for Observed<'_> {
+    fn after_step(&mut self, sim: &mut Simulator<'_>) {
+        self.feed_loop.after_step(sim);
+    }
+
+    fn after_flush(
+        &mut self,
+        store: &mut dyn Store,
+        run: RunId,
+        sealed: &[aimm_store::SegmentMeta],
+    ) -> Result<(), StoreError> {
+        self.feed_loop.after_flush(store, run, sealed)
+    }
+
+    fn progress(&mut self, _sim: &Simulator<'_>) {
+        (self.progress)();
+    }
+}
+
 fn changeover_ns(cell: &CellFile) -> i64 {
     (cell.changeover_s * NS_PER_S as f64) as i64
-}
-
-/// Records the loop's parameters for `machine` as set by the cell plan: unchanged parameters
-/// cite their earlier record, changed ones are recorded as old → new citing it. Returns the
-/// citation the loop's decisions use.
-fn record_parameters(
-    store: &mut dyn Store,
-    machine: &str,
-    params: &RunToRunParams,
-) -> Result<Citation, StoreError> {
-    let parameter = format!("{machine}/params");
-    let new = serde_json::to_value(params).expect("parameters serialise");
-    let previous = latest_record(store, |r| {
-        matches!(&r.evidence, Evidence::ControlParameterChange(c)
-            if c.loop_name == LOOP_NAME && c.parameter == parameter)
-    })?;
-    let (old, cites) = match previous {
-        Some((cite, record)) => match record.evidence {
-            Evidence::ControlParameterChange(c) if c.new == new => return Ok(cite),
-            Evidence::ControlParameterChange(c) => (c.new, vec![cite]),
-            _ => unreachable!("picked a control_parameter_change record"),
-        },
-        None => (serde_json::Value::Null, vec![]),
-    };
-    let record = Record::new(
-        now_ns(store)?,
-        Evidence::ControlParameterChange(ControlParameterChange {
-            loop_name: LOOP_NAME.into(),
-            parameter,
-            old,
-            new,
-            bounds: serde_json::json!({
-                "load_limit_pct": [0.0, 200.0],
-                "override_pct": [1.0, 200.0],
-            }),
-            actor: "cell plan".into(),
-        }),
-        cites,
-    );
-    let appended = store.append_records(std::slice::from_ref(&record))?;
-    Ok(Citation {
-        leaf_index: appended[0].leaf_index,
-        leaf_hash: appended[0].leaf_hash,
-    })
-}
-
-/// Time stamp for records that are not tied to a machine event: the ledger's last record time.
-fn now_ns(store: &dyn Store) -> Result<i64, StoreError> {
-    let size = store.ledger_size()?;
-    Ok(if size == 0 {
-        DEFAULT_START_NS
-    } else {
-        store.ledger_record(size - 1)?.record.t_ns
-    })
-}
-
-/// Peak spindle load of the run, as the loop sees it: the highest 0.1 s mean of the stored load
-/// samples (robust to single noisy samples).
-fn peak_load(
-    store: &dyn Store,
-    segments: &[SegmentMeta],
-) -> Result<(f64, Vec<Citation>), StoreError> {
-    const WINDOW: usize = 50;
-    let mut peak = f64::NAN;
-    let mut cites = Vec::new();
-    for s in segments
-        .iter()
-        .filter(|s| s.signal == SignalKind::SpindleLoadPct)
-    {
-        let series = store.read_samples(&s.machine, s.signal, s.t_first_ns, s.t_last_ns + 1)?;
-        let mut sum: f64 = series.values.iter().take(WINDOW).sum();
-        let mut best = if series.values.len() >= WINDOW {
-            sum / WINDOW as f64
-        } else {
-            f64::NAN
-        };
-        for i in WINDOW..series.values.len() {
-            sum += series.values[i] - series.values[i - WINDOW];
-            best = best.max(sum / WINDOW as f64);
-        }
-        peak = if peak.is_nan() { best } else { peak.max(best) };
-        if let Some(index) = s.ledger_index {
-            let entry = store.ledger_record(index)?;
-            cites.push(Citation {
-                leaf_index: index,
-                leaf_hash: entry.leaf_hash,
-            });
-        }
-    }
-    Ok((peak, cites))
-}
-
-/// Decides the next part's override from this run's load segments and records the decision as
-/// a `control_action` citing them, the parameters and the program. Returns its leaf index and
-/// the override it commands.
-fn decide_next_part(
-    store: &mut dyn Store,
-    machine: &str,
-    params: &RunToRunParams,
-    current_override_pct: f64,
-    segments: &[SegmentMeta],
-    also_cite: &[Citation],
-    t_ns: i64,
-) -> Result<(u64, f64), StoreError> {
-    let (peak, mut cites) = peak_load(store, segments)?;
-    let decision = decide(params, peak, current_override_pct);
-    cites.extend_from_slice(also_cite);
-    cites.sort_by_key(|c| c.leaf_index);
-    let record = Record::new(
-        t_ns,
-        Evidence::ControlAction(ControlAction {
-            loop_name: LOOP_NAME.into(),
-            machine: machine.into(),
-            command: serde_json::json!({
-                "feed_override_pct": decision.override_pct,
-                "applies_to": "next part",
-            }),
-            inputs: serde_json::json!({
-                "peak_spindle_load_pct": if peak.is_finite() { serde_json::json!(peak) } else { serde_json::Value::Null },
-                "load_limit_pct": params.load_limit_pct,
-                "current_override_pct": current_override_pct,
-                "wanted_override_pct": decision.wanted_pct,
-            }),
-        }),
-        cites,
-    );
-    let leaf = store.append_records(std::slice::from_ref(&record))?[0].leaf_index;
-    Ok((leaf, decision.override_pct))
 }

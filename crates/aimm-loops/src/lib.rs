@@ -1,6 +1,10 @@
 //! aimm closed loops. Each loop is a pure decision core (`observe → decide`, no I/O) plus a runner
-//! that feeds it data, applies its actions to a machine and records the evidence. Today: the
-//! run-to-run feed loop ([`run_to_run`]) driving a simulated cell ([`cell`]).
+//! that feeds it data, applies its actions to a machine through the safety [`guard`] and records
+//! the evidence. Today: real-time adaptive feed control ([`feed`] core, [`feed_runner`],
+//! [`feed_validation`]) and a simulated cell running it ([`cell`]).
 
 pub mod cell;
-pub mod run_to_run;
+pub mod feed;
+pub mod feed_runner;
+pub mod feed_validation;
+pub mod guard;

@@ -359,7 +359,8 @@ fn stale_data_falls_back_and_restores_bumplessly() {
         (0.05..0.053).contains(&silent_s),
         "fallback after {silent_s} s"
     );
-    let due = stale[0] + (100.0 - last).abs() / 1000.0 + 0.002;
+    let rate = FeedParams::default().rate_limit_pct_per_s;
+    let due = stale[0] + (100.0 - last).abs() / rate + 0.002;
     assert!(gap
         .iter()
         .filter(|t| t.t_s >= due)
@@ -369,38 +370,33 @@ fn stale_data_falls_back_and_restores_bumplessly() {
     let after = run(&mut ctl, &mut plant, 650, 400, |_| 1.0);
     assert_eq!(events(&after, FeedEventKind::DataRestored).len(), 1);
     assert_eq!(after[0].out.events[0].kind, FeedEventKind::DataRestored);
-    assert!((after[0].out.override_pct - 100.0).abs() <= 2.0 + 1e-9);
+    assert!((after[0].out.override_pct - 100.0).abs() <= rate * 0.002 + 1e-9);
     assert!(!ctl.snapshot().fallback);
     assert!(rms_error(&after[150..], sp) < 0.05 * sp);
 }
 
 #[test]
-fn teach_mode_learns_the_peak_of_the_first_long_cut_and_switches_to_control() {
+fn teach_mode_learns_the_peak_of_the_machining_step_at_constant_feed() {
     let mut ctl = FeedController::new(FeedParams::default(), FeedMode::Teach).unwrap();
     let mut plant = Plant::new(1.0, 15);
     let k = 1.0;
-    // A 100 ms cut (too short to teach), then the teach cut: 0.3–0.9 s with a deeper part.
+    // A 100 ms touch (too short to count), a light first cut, then a deeper cut: the reference is
+    // the deeper cut's peak, as AFC's teach-in takes the highest load of the tool's whole step.
     let profile = |t: f64| {
         if (0.1..0.2).contains(&t) {
-            1.0
-        } else if (0.3..0.9).contains(&t) {
-            if (0.5..0.7).contains(&t) {
-                1.2
-            } else {
-                1.0
-            }
+            1.5
+        } else if (0.3..0.7).contains(&t) {
+            0.6
+        } else if (0.8..1.1).contains(&t) {
+            1.2
         } else {
             0.0
         }
     };
     let ticks = run(&mut ctl, &mut plant, 0, 600, profile);
-    assert!(ticks[100..440].iter().all(|t| t.out.override_pct == 100.0));
-    let learned = events(&ticks, FeedEventKind::SetpointLearned);
-    assert_eq!(learned.len(), 1, "{learned:?}");
     assert!(
-        (0.9..0.95).contains(&learned[0]),
-        "learned at {} s",
-        learned[0]
+        ticks.iter().all(|t| t.out.override_pct == 100.0),
+        "teaching holds the programmed feed"
     );
     let truth = NO_LOAD + k * 1.2 * 100f64.powf(0.8);
     let sp = ctl.learned_setpoint().unwrap();
@@ -408,9 +404,10 @@ fn teach_mode_learns_the_peak_of_the_first_long_cut_and_switches_to_control() {
         (sp - truth).abs() < 0.03 * truth,
         "learned {sp} vs peak {truth}"
     );
-    assert_eq!(ctl.snapshot().mode, FeedMode::Control { setpoint_pct: sp });
+    assert_eq!(ctl.snapshot().mode, FeedMode::Teach, "no switch on its own");
+    // The runner hands the reference to control; a cut as deep as the peak is held at it.
+    ctl.set_setpoint(sp);
     assert_eq!(ctl.snapshot().setpoint_pct, Some(sp));
-    // The next cut, as deep as the peak, is held at the learned load.
     let next = run(&mut ctl, &mut plant, 600, 600, |t| {
         if t > 1.3 {
             1.2
@@ -427,6 +424,7 @@ fn first_output_is_100_percent_clamped_and_backwards_time_freezes_it() {
         min_override_pct: 110.0,
         max_override_pct: 140.0,
         fallback_override_pct: 120.0,
+        rate_limit_pct_per_s: 1000.0,
         ..FeedParams::default()
     };
     let mut ctl = FeedController::new(params, FeedMode::Control { setpoint_pct: 50.0 }).unwrap();

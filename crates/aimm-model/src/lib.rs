@@ -5,6 +5,7 @@
 //! the Unix epoch ([`TimeNs`]); signal kinds map 1:1 onto MTConnect DataItem types
 //! ([`SignalKind::mtconnect`]).
 
+mod actuator;
 mod event;
 mod machine;
 mod material;
@@ -12,6 +13,7 @@ mod sample;
 mod signal;
 mod tool;
 
+pub use actuator::{Actuator, ActuatorError};
 pub use event::{Event, EventKind};
 pub use machine::{MachineId, MachineSpec, MachineState};
 pub use material::{Material, UnknownName};

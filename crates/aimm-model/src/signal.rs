@@ -20,8 +20,11 @@ pub enum SignalKind {
     FeedProgrammedMmPerMin,
     /// Actual path feed rate (programmed × override, 0 when stopped), mm/min.
     FeedActualMmPerMin,
-    /// Feed-rate override, %.
+    /// Feed-rate override in force on the machine, %.
     FeedOverridePct,
+    /// Feed-rate override a closed loop commanded, % (aimm's own; the machine reports what it
+    /// applied as [`SignalKind::FeedOverridePct`]).
+    FeedOverrideCommandedPct,
     /// Actual tool-tip position in work coordinates, mm.
     PositionXMm,
     PositionYMm,
@@ -61,7 +64,7 @@ pub struct MtConnectMapping {
 }
 
 impl SignalKind {
-    pub const ALL: [SignalKind; 15] = [
+    pub const ALL: [SignalKind; 16] = [
         SignalKind::SpindleLoadPct,
         SignalKind::SpindlePowerKw,
         SignalKind::SpindleSpeedRpm,
@@ -69,6 +72,7 @@ impl SignalKind {
         SignalKind::FeedProgrammedMmPerMin,
         SignalKind::FeedActualMmPerMin,
         SignalKind::FeedOverridePct,
+        SignalKind::FeedOverrideCommandedPct,
         SignalKind::PositionXMm,
         SignalKind::PositionYMm,
         SignalKind::PositionZMm,
@@ -94,6 +98,7 @@ impl SignalKind {
             SignalKind::FeedProgrammedMmPerMin => "feed_programmed_mm_per_min",
             SignalKind::FeedActualMmPerMin => "feed_actual_mm_per_min",
             SignalKind::FeedOverridePct => "feed_override_pct",
+            SignalKind::FeedOverrideCommandedPct => "feed_override_commanded_pct",
             SignalKind::PositionXMm => "position_x_mm",
             SignalKind::PositionYMm => "position_y_mm",
             SignalKind::PositionZMm => "position_z_mm",
@@ -116,7 +121,9 @@ impl SignalKind {
     /// Unit symbol of the values.
     pub fn unit(self) -> &'static str {
         match self {
-            SignalKind::SpindleLoadPct | SignalKind::FeedOverridePct => "%",
+            SignalKind::SpindleLoadPct
+            | SignalKind::FeedOverridePct
+            | SignalKind::FeedOverrideCommandedPct => "%",
             SignalKind::SpindlePowerKw | SignalKind::MachinePowerKw => "kW",
             SignalKind::SpindleSpeedRpm => "rev/min",
             SignalKind::CuttingForceN => "N",
@@ -131,7 +138,8 @@ impl SignalKind {
     }
 
     /// The MTConnect 2.x DataItem this signal is published as, or `None` for aimm's own
-    /// [`SignalKind::MachineState`], which has no single MTConnect equivalent.
+    /// [`SignalKind::MachineState`] and [`SignalKind::FeedOverrideCommandedPct`], which have no
+    /// MTConnect equivalent.
     pub fn mtconnect(self) -> Option<MtConnectMapping> {
         use MtConnectCategory::{Event, Sample};
         let m = |category, data_item_type, sub_type, units, scale, component| {
@@ -210,7 +218,7 @@ impl SignalKind {
             SignalKind::ToolRadiusWearOffsetMm => {
                 m(Event, "TOOL_OFFSET", Some("RADIAL"), None, 1.0, "Path")
             }
-            SignalKind::MachineState => None,
+            SignalKind::MachineState | SignalKind::FeedOverrideCommandedPct => None,
             SignalKind::MachinePowerKw => m(Sample, "WATTAGE", None, Some("WATT"), 1e3, "Electric"),
             SignalKind::MachineEnergyKwh => m(
                 Sample,

@@ -15,8 +15,8 @@ use crate::stock::{Stock, StockSpec};
 use crate::tool_table::ToolTable;
 use crate::wear::WearModel;
 use aimm_model::{
-    Event, EventKind, MachineSpec, MachineState, Material, SignalKind, TimeNs, ToolKind, ToolSpec,
-    NS_PER_S,
+    ActuatorError, Event, EventKind, MachineSpec, MachineState, Material, SignalKind, TimeNs,
+    ToolKind, ToolSpec, NS_PER_S,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -161,6 +161,8 @@ impl FeatureSums {
 struct ToolState {
     vb_mm: f64,
     cutting_time_s: f64,
+    /// Broken off: the tool turns but cuts nothing.
+    broken: bool,
     /// Loaded into the spindle during this run.
     loaded: bool,
 }
@@ -188,6 +190,7 @@ pub struct Simulator<'p> {
     line: u32,
     pos: Vec3,
     feed_override_pct: f64,
+    feed_hold: bool,
     programmed_feed: f64,
     spindle_rpm: f64,
     spindle_dir: SpindleDir,
@@ -258,6 +261,7 @@ impl<'p> Simulator<'p> {
             line: 0,
             pos: cfg.interp.home_mm,
             feed_override_pct: 100.0,
+            feed_hold: false,
             programmed_feed: 0.0,
             spindle_rpm: 0.0,
             spindle_dir: SpindleDir::Off,
@@ -293,6 +297,22 @@ impl<'p> Simulator<'p> {
         } else {
             100.0
         };
+    }
+
+    /// Stops (true) or resumes (false) all axis motion; the spindle keeps turning.
+    pub fn set_feed_hold(&mut self, hold: bool) {
+        if hold != self.feed_hold {
+            self.feed_hold = hold;
+            let what = if hold { "feed hold" } else { "feed resumed" };
+            self.event(EventKind::ProgramStop, what.into());
+        }
+    }
+
+    /// Breaks the tool in the spindle: it goes on turning but cuts nothing until replaced.
+    pub fn break_tool(&mut self) {
+        if let Some(t) = self.tool {
+            self.tools.entry(t).or_default().broken = true;
+        }
     }
 
     /// Writes the radius wear offset of register `register`, mm; it applies from the next
@@ -442,7 +462,9 @@ impl<'p> Simulator<'p> {
         else {
             return (0.0, false);
         };
-        let speed = if mv.rapid {
+        let speed = if self.feed_hold {
+            0.0
+        } else if mv.rapid {
             self.cfg.machine.rapid_mm_per_min
         } else {
             (mv.feed_mm_per_min * self.feed_override_pct / 100.0)
@@ -489,6 +511,15 @@ impl<'p> Simulator<'p> {
             self.since_cut_mm = 0.0;
             return;
         };
+        if self
+            .tool
+            .and_then(|t| self.tools.get(&t))
+            .is_some_and(|s| s.broken)
+        {
+            self.window.push(0.0, self.since_cut_mm, 0.0);
+            self.since_cut_mm = 0.0;
+            return;
+        }
         let radius = spec.radius_mm() - self.cfg.wear.radius_loss_mm(self.current_vb());
         let removal = self.stock.cut(self.pos, radius, spec.kind, self.last_cut);
         self.last_cut = Some(self.pos);
@@ -842,6 +873,43 @@ impl<'p> Simulator<'p> {
                 .collect(),
             warnings: self.warnings.clone(),
             samples: self.samples,
+        }
+    }
+}
+
+impl aimm_model::Actuator for Simulator<'_> {
+    fn set_feed_override(&mut self, pct: f64) -> Result<(), ActuatorError> {
+        if !pct.is_finite() {
+            return Err(self.refuse("feed override", format!("{pct} is not a number")));
+        }
+        Simulator::set_feed_override(self, pct);
+        Ok(())
+    }
+
+    fn set_feed_hold(&mut self, hold: bool) -> Result<(), ActuatorError> {
+        Simulator::set_feed_hold(self, hold);
+        Ok(())
+    }
+
+    fn set_radius_wear_offset(
+        &mut self,
+        register: u32,
+        value_mm: f64,
+    ) -> Result<(), ActuatorError> {
+        if !value_mm.is_finite() {
+            return Err(self.refuse("radius wear offset", format!("{value_mm} is not a number")));
+        }
+        Simulator::set_radius_wear_offset(self, register, value_mm);
+        Ok(())
+    }
+}
+
+impl Simulator<'_> {
+    fn refuse(&self, command: &str, reason: String) -> ActuatorError {
+        ActuatorError {
+            machine: self.cfg.machine.id.to_string(),
+            command: command.into(),
+            reason,
         }
     }
 }

@@ -22,7 +22,8 @@ impl Recording {
         }
     }
 
-    pub(crate) fn push(&mut self, signal: SignalKind, t_ns: i64, value: f64) {
+    /// Adds a sample (the simulator's sensors, or a loop recording what it commanded).
+    pub fn push(&mut self, signal: SignalKind, t_ns: i64, value: f64) {
         self.series[signal.index()].push(t_ns, value);
     }
 

@@ -5,7 +5,7 @@ use crate::{Store, StoreError, StoredCheckpoint};
 use aimm_ledger::bundle::{write_bundle, BundleContents};
 use aimm_ledger::checkpoint::{sign_checkpoint, Checkpoint};
 use aimm_ledger::note::{Signer, Verifier};
-use aimm_ledger::record::{Evidence, NcProgram, Record};
+use aimm_ledger::record::{ControlParameterChange, Evidence, NcProgram, Record};
 use aimm_ledger::{Citation, Hash};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -69,7 +69,80 @@ pub fn record_program(
         }),
         cites,
     );
-    let appended = store.append_records(std::slice::from_ref(&record))?;
+    append_one(store, &record)
+}
+
+/// A control parameter as a loop sets it.
+#[derive(Clone, Debug)]
+pub struct ParameterValue<'a> {
+    pub loop_name: &'a str,
+    /// e.g. `mill-1/params` or `setpoint/bracket.nc@1a2b3c4d/T1/steel-c45`.
+    pub parameter: &'a str,
+    pub value: serde_json::Value,
+    pub bounds: serde_json::Value,
+    /// A user, "cell plan", "teach-in", …
+    pub actor: &'a str,
+    /// What the value was derived from (e.g. the sensor segments of a teach-in cut).
+    pub derived_from: Vec<Citation>,
+}
+
+/// Records a parameter's value: unchanged from its latest record → that record's citation;
+/// otherwise a `control_parameter_change` old → new citing the previous version and what the new
+/// value was derived from. Returns the citation of the version in force.
+pub fn record_parameter(
+    store: &mut dyn Store,
+    t_ns: i64,
+    p: ParameterValue<'_>,
+) -> Result<Citation, StoreError> {
+    let previous = latest_record(store, |r| {
+        matches!(&r.evidence, Evidence::ControlParameterChange(c)
+            if c.loop_name == p.loop_name && c.parameter == p.parameter)
+    })?;
+    let (old, mut cites) = match previous {
+        Some((cite, record)) => match record.evidence {
+            Evidence::ControlParameterChange(c) if c.new == p.value => return Ok(cite),
+            Evidence::ControlParameterChange(c) => (c.new, vec![cite]),
+            _ => unreachable!("picked a control_parameter_change record"),
+        },
+        None => (serde_json::Value::Null, vec![]),
+    };
+    cites.extend(p.derived_from);
+    cites.sort_by_key(|c| c.leaf_index);
+    cites.dedup_by_key(|c| c.leaf_index);
+    let record = Record::new(
+        t_ns,
+        Evidence::ControlParameterChange(ControlParameterChange {
+            loop_name: p.loop_name.into(),
+            parameter: p.parameter.into(),
+            old,
+            new: p.value,
+            bounds: p.bounds,
+            actor: p.actor.into(),
+        }),
+        cites,
+    );
+    append_one(store, &record)
+}
+
+/// The current value of a parameter, if one was ever recorded.
+pub fn parameter_value(
+    store: &dyn Store,
+    loop_name: &str,
+    parameter: &str,
+) -> Result<Option<(Citation, serde_json::Value)>, StoreError> {
+    Ok(latest_record(store, |r| {
+        matches!(&r.evidence, Evidence::ControlParameterChange(c)
+            if c.loop_name == loop_name && c.parameter == parameter)
+    })?
+    .and_then(|(cite, record)| match record.evidence {
+        Evidence::ControlParameterChange(c) => Some((cite, c.new)),
+        _ => None,
+    }))
+}
+
+/// Appends one record; returns its citation.
+pub fn append_one(store: &mut dyn Store, record: &Record) -> Result<Citation, StoreError> {
+    let appended = store.append_records(std::slice::from_ref(record))?;
     Ok(Citation {
         leaf_index: appended[0].leaf_index,
         leaf_hash: appended[0].leaf_hash,

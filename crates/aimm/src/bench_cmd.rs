@@ -6,6 +6,8 @@ use aimm_ledger::merkle::verify_inclusion;
 use aimm_ledger::note::Signer;
 use aimm_ledger::record::{Evidence, Record, SensorSegment};
 use aimm_ledger::MerkleTree;
+use aimm_loops::feed::{FeedController, FeedMode, FeedParams, LoadSample};
+use aimm_loops::feed_validation::{builtin_cases, run_case};
 use aimm_model::{MachineSpec, Material, SignalKind, SignalSeries, ToolSpec};
 use aimm_sim::gcode::{parse, Interpreter};
 use aimm_sim::setup::prepare;
@@ -31,6 +33,16 @@ pub enum BenchCommand {
     /// inclusion-proof verifications/s (vs recomputing the root), and `aimm verify` time on a
     /// large bundle (vs hashing its records file once).
     Ledger(BenchLedgerArgs),
+    /// Adaptive feed loop: decision latency per sample (p50/p99, vs a fixed-gain PI on the same
+    /// samples), and cycle-time reduction and overloads per validation part vs constant feed.
+    Feed(BenchFeedArgs),
+}
+
+#[derive(clap::Args)]
+pub struct BenchFeedArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -71,6 +83,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Sim(args) => bench_sim(args),
         BenchCommand::Ledger(args) => bench_ledger(args),
+        BenchCommand::Feed(args) => bench_feed(args),
     }
 }
 
@@ -340,6 +353,119 @@ fn bench_ledger(args: BenchLedgerArgs) -> Result<()> {
         return print_json(&serde_json::json!({ "records": n, "figures": figures }));
     }
     print_figures(&figures);
+    Ok(())
+}
+
+/// The load stream of a real part (the stepped block at constant feed): what the loop sees.
+fn recorded_load_stream() -> Result<Vec<(i64, f64)>> {
+    let program = parse(
+        "examples/steps_c45.nc",
+        include_str!("../../../examples/steps_c45.nc"),
+    )?;
+    let mut config = SimConfig::new(MachineSpec::vmc("bench"), Material::SteelC45, 1);
+    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
+        .map_err(anyhow::Error::msg)?;
+    let mut sim = Simulator::new(&program, tools, config)?;
+    let mut stream = Vec::new();
+    while sim.step()? {
+        stream.push((sim.time_ns(), sim.latest(SignalKind::SpindleLoadPct)));
+        if stream.len() % 5000 == 0 {
+            sim.recording().drain();
+        }
+    }
+    Ok(stream)
+}
+
+/// p50 and p99 of per-call times of `step` over `stream`, ns.
+fn latency(stream: &[(i64, f64)], mut step: impl FnMut(i64, f64) -> f64) -> (f64, f64) {
+    let mut times: Vec<u64> = Vec::with_capacity(stream.len());
+    let mut sink = 0.0;
+    for &(t, load) in stream {
+        let started = Instant::now();
+        sink += step(t, load);
+        times.push(started.elapsed().as_nanos() as u64);
+    }
+    std::hint::black_box(sink);
+    times.sort_unstable();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize] as f64;
+    (at(0.5), at(0.99))
+}
+
+fn bench_feed(args: BenchFeedArgs) -> Result<()> {
+    let stream = recorded_load_stream()?;
+    let params = FeedParams::default();
+    let mut controller = FeedController::new(params, FeedMode::Control { setpoint_pct: 90.0 })
+        .map_err(anyhow::Error::msg)?;
+    let (p50, p99) = latency(&stream, |t, load| {
+        controller
+            .step(
+                t,
+                Some(LoadSample {
+                    t_ns: t,
+                    load_pct: load,
+                }),
+            )
+            .override_pct
+    });
+    // Baseline: the textbook fixed-gain PI with clamping, no estimation or protection.
+    let (mut integral, dt) = (100.0_f64, 0.002);
+    let (base_p50, base_p99) = latency(&stream, |_, load| {
+        let error = 90.0 - load;
+        integral = (integral + 20.0 * error * dt).clamp(30.0, 150.0);
+        (integral + 0.5 * error).clamp(30.0, 150.0)
+    });
+    let mut figures = vec![
+        Figure {
+            what: "decision latency per sample, p50".into(),
+            value: p50 / 1000.0,
+            unit: "µs",
+            baseline: "fixed-gain PI, same samples".into(),
+            baseline_value: base_p50 / 1000.0,
+            target: "-".into(),
+        },
+        Figure {
+            what: "decision latency per sample, p99".into(),
+            value: p99 / 1000.0,
+            unit: "µs",
+            baseline: "fixed-gain PI, same samples".into(),
+            baseline_value: base_p99 / 1000.0,
+            target: "< 10 µs".into(),
+        },
+    ];
+    let bar = ProgressBar::new(builtin_cases().len() as u64);
+    for case in builtin_cases() {
+        bar.set_message(case.name.clone());
+        let o = run_case(&case, &params, 1)?;
+        figures.push(Figure {
+            what: format!(
+                "{} ({}): cycle time, {:+.1} %",
+                o.name, o.material, -o.cycle_time_reduction_pct
+            ),
+            value: o.adaptive.cycle_time_s,
+            unit: "s",
+            baseline: "constant feed".into(),
+            baseline_value: o.constant_feed.cycle_time_s,
+            target: "< constant feed".into(),
+        });
+        figures.push(Figure {
+            what: format!("{} ({}): overload events", o.name, o.material),
+            value: f64::from(o.adaptive.overload_events),
+            unit: "",
+            baseline: "constant feed".into(),
+            baseline_value: f64::from(o.constant_feed.overload_events),
+            target: "0".into(),
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if args.json {
+        return print_json(&serde_json::json!({ "samples": stream.len(), "figures": figures }));
+    }
+    print_figures(&figures);
+    println!(
+        "latency over {} load samples of examples/steps_c45.nc (one core, release build)",
+        stream.len()
+    );
     Ok(())
 }
 

@@ -28,11 +28,13 @@ const BUILT_IN_PROGRAMS: [(&str, &str); 3] = [
 /// The main job: a cell of simulated machines making parts, recorded into ./aimm.db.
 ///
 /// By default three mills make steel, aluminium and titanium parts (examples/demo-cell.toml).
-/// Everything is recorded: machines, tools, programs, runs, sensor data as sealed
-/// SHA-256-hashed segments, and events; and in the evidence ledger the program versions, the
-/// run-to-run feed loop's parameters and each of its decisions (citing the sensor segments it
-/// was decided from), with a signed checkpoint after every part. It ends with a summary table
-/// and an evidence bundle that `aimm verify` checks offline.
+/// Every part is made with the real-time adaptive feed loop on (setpoints taught in on the first
+/// part). Everything is recorded: machines, tools, programs, runs, sensor data and the commanded
+/// override as sealed SHA-256-hashed segments, and events; and in the evidence ledger the
+/// program versions, the loop's parameters and learned setpoints, and its actions (citing the
+/// sensor segments they were decided from), with a signed checkpoint after every part. It ends
+/// with a summary table (gain against constant feed) and an evidence bundle that `aimm verify`
+/// checks offline.
 ///
 /// Running it again continues the cell's timeline in the same database.
 ///
@@ -181,50 +183,54 @@ fn print_summary(outcomes: &[MachineOutcome]) {
         "machine",
         "material",
         "parts",
-        "cycle s/part",
+        "cycle s/part: constant → loop",
+        "gain %",
+        "overloads: constant → loop",
+        "setpoint % (learned)",
+        "RMS error % of sp",
         "energy kWh",
-        "max load %",
-        "overloads",
-        "feed override % (per part)",
         "ref. feature error mm (last)",
         "tool VB mm (last)",
     ]);
     for o in outcomes {
         let n = o.parts.len().max(1) as f64;
-        let last = o.parts.last().map(|p| &p.result);
+        let cycle = o.parts.iter().map(|p| p.result.cycle_time_s).sum::<f64>() / n;
+        let last = o.parts.last();
         t.add_row(vec![
             o.machine.clone(),
             o.material.clone(),
             o.parts.len().to_string(),
+            format!("{:.1} → {:.1}", o.constant_feed.cycle_time_s, cycle),
             format!(
                 "{:.1}",
-                o.parts.iter().map(|p| p.result.cycle_time_s).sum::<f64>() / n
+                100.0 * (1.0 - cycle / o.constant_feed.cycle_time_s)
             ),
+            format!(
+                "{} → {}",
+                o.constant_feed.overload_events,
+                o.parts
+                    .iter()
+                    .map(|p| p.result.overload_events)
+                    .sum::<u32>()
+            ),
+            last.map_or("-".into(), |p| {
+                p.feed_loop
+                    .setpoints
+                    .iter()
+                    .map(|(tool, sp)| format!("T{tool} {sp:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+            last.map_or("-".into(), |p| format!("{:.1}", p.feed_loop.rms_error_pct)),
             format!(
                 "{:.3}",
                 o.parts.iter().map(|p| p.result.energy_kwh).sum::<f64>()
             ),
-            format!(
-                "{:.1}",
-                o.parts
-                    .iter()
-                    .map(|p| p.result.max_spindle_load_pct)
-                    .fold(0.0, f64::max)
-            ),
-            o.parts
-                .iter()
-                .map(|p| p.result.overload_events)
-                .sum::<u32>()
-                .to_string(),
-            o.parts
-                .iter()
-                .map(|p| format!("{:.0}", p.feed_override_pct))
-                .collect::<Vec<_>>()
-                .join(" → "),
-            last.and_then(|p| p.reference_feature.as_ref())
+            last.and_then(|p| p.result.reference_feature.as_ref())
                 .map_or("-".into(), |f| format!("{:+.4}", f.mean_error_mm)),
             last.map_or("-".into(), |p| {
-                p.tools
+                p.result
+                    .tools
                     .iter()
                     .map(|t| format!("T{} {:.3}", t.tool, t.vb_mm))
                     .collect::<Vec<_>>()

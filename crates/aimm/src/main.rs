@@ -6,6 +6,7 @@ mod data_cmd;
 mod demo_cmd;
 mod keys_cmd;
 mod ledger_cmd;
+mod loop_cmd;
 mod output;
 mod part;
 mod sim_cmd;
@@ -34,6 +35,9 @@ enum Command {
     /// See and export stored signals.
     #[command(subcommand)]
     Data(data_cmd::DataCommand),
+    /// Closed loops on the simulated mill, compared with the machine without them.
+    #[command(subcommand)]
+    Loop(loop_cmd::LoopCommand),
     /// The evidence ledger: list, show, lineage, sign checkpoints.
     #[command(subcommand)]
     Ledger(ledger_cmd::LedgerCommand),
@@ -61,6 +65,7 @@ fn main() -> std::process::ExitCode {
         Command::Sim(args) => sim_cmd::run(args),
         Command::Demo(args) => demo_cmd::run(args),
         Command::Data(cmd) => data_cmd::run(cmd),
+        Command::Loop(cmd) => loop_cmd::run(cmd),
         Command::Ledger(cmd) => ledger_cmd::run(cmd),
         Command::Export(args) => ledger_cmd::export(args),
         Command::Verify(args) => ledger_cmd::verify(args),

@@ -3,8 +3,8 @@
 use crate::keys_cmd::{load_or_create_signer, DEFAULT_KEY};
 use crate::output::{print_json, table};
 use crate::part::{open_store, parse_material, parse_tool, read_program, ToolKindArg};
-use aimm_connect::{record_run, RecordOptions};
-use aimm_model::{MachineSpec, NS_PER_S};
+use aimm_connect::{record_run, run_unrecorded, RecordOptions};
+use aimm_model::MachineSpec;
 use aimm_sim::gcode::OffsetKind;
 use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
@@ -103,7 +103,7 @@ pub fn run(args: SimArgs) -> Result<()> {
             .expect("valid template"),
     );
     bar.set_message(format!("simulating {}", args.program.display()));
-    let show = |sim: &Simulator<'_>| bar.set_position(sim.line() as u64);
+    let mut show = |sim: &Simulator<'_>| bar.set_position(sim.line() as u64);
 
     let (result, stored) = match &args.db {
         Some(path) => {
@@ -131,7 +131,7 @@ pub fn run(args: SimArgs) -> Result<()> {
                 &mut store,
                 &new_run,
                 RecordOptions::default(),
-                show,
+                &mut show,
             )?;
             for used in &recorded.result.tools {
                 if let Some(tool) = sim.tool_table().tool(used.tool) {
@@ -144,7 +144,7 @@ pub fn run(args: SimArgs) -> Result<()> {
                 Some((recorded.run, recorded.segments.len())),
             )
         }
-        None => (run_unstored(&mut sim, show)?, None),
+        None => (run_unrecorded(&mut sim, &mut show)?, None),
     };
     bar.finish_and_clear();
     if args.json {
@@ -163,19 +163,6 @@ pub fn run(args: SimArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Runs to the end, discarding samples as it goes (nothing is stored).
-fn run_unstored(sim: &mut Simulator<'_>, progress: impl Fn(&Simulator<'_>)) -> Result<PartResult> {
-    let mut report_at = sim.time_ns();
-    while sim.step()? {
-        if sim.time_ns() >= report_at {
-            progress(sim);
-            sim.recording().drain();
-            report_at += NS_PER_S;
-        }
-    }
-    Ok(sim.result())
 }
 
 /// Prints a part result as a two-column table.

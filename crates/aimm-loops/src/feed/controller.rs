@@ -292,7 +292,7 @@ impl FeedController {
         if engaged && !was_engaged {
             self.on_engagement(s.t_ns, load, no_load);
         } else if was_engaged && !engaged {
-            self.on_air(now_ns, s.t_ns, no_load, x, events);
+            self.on_air(s.t_ns, no_load, x);
         }
         if engaged {
             self.release_grace_until_ns = None;
@@ -350,15 +350,10 @@ impl FeedController {
         }
     }
 
-    /// The tool left the material: finish a teach-in cut if it was long enough.
-    fn on_air(
-        &mut self,
-        now_ns: i64,
-        t_ns: i64,
-        no_load: f64,
-        x: f64,
-        events: &mut Vec<FeedEvent>,
-    ) {
+    /// The tool left the material: a teach-in cut long enough to count raises the learned
+    /// reference to its peak (Heidenhain AFC: the reference is the highest load of the tool's
+    /// whole machining step, not of its first cut, which is often a light facing pass).
+    fn on_air(&mut self, t_ns: i64, no_load: f64, x: f64) {
         self.approach = None;
         let Some(tc) = self.teach_cut.take() else {
             return;
@@ -367,17 +362,10 @@ impl FeedController {
         if cut_ms < self.params.teach_min_cut_ms {
             return;
         }
-        self.learned = Some(tc.max_load);
-        self.mode = FeedMode::Control {
-            setpoint_pct: tc.max_load,
-        };
-        // The cut ran at the teach override, so that is where the next one should land.
-        self.good_gain = Some((tc.max_load - no_load).max(self.params.air_margin_pct) / x);
-        let detail = format!(
-            "setpoint {:.2} % = peak filtered load of a {cut_ms:.0} ms cut",
-            tc.max_load
-        );
-        push_event(events, now_ns, FeedEventKind::SetpointLearned, &detail);
+        let learned = self.learned.map_or(tc.max_load, |l| l.max(tc.max_load));
+        self.learned = Some(learned);
+        // The cut ran at the teach override, so that is where a cut at the reference lands.
+        self.good_gain = Some((learned - no_load).max(self.params.air_margin_pct) / x);
     }
 
     fn check_sudden_change(
@@ -396,6 +384,7 @@ impl FeedController {
             at_air,
             window_ns,
             p.breakage_drop_fraction,
+            p.breakage_min_change_pct,
         );
         // Steady as seen by the plant, in the direction that could explain the change: only a
         // feed cut short can drop the load, only a feed raised fast can spike it. The controller's

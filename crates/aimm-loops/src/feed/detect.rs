@@ -106,6 +106,7 @@ impl SuddenChangeDetector {
         at_air: bool,
         window_ns: i64,
         drop_fraction: f64,
+        min_change: f64,
     ) -> Option<SuddenChange> {
         if self.len == 0 {
             self.first_t_ns = t_ns;
@@ -114,7 +115,14 @@ impl SuddenChangeDetector {
             .first_t_ns
             .saturating_add((LEVEL_WINDOWS * window_ns as f64) as i64);
         let since_ns = t_ns.saturating_sub(window_ns);
-        let change = self.compare(since_ns, established_ns, cut, at_air, drop_fraction);
+        let change = self.compare(
+            since_ns,
+            established_ns,
+            cut,
+            at_air,
+            drop_fraction,
+            min_change,
+        );
         self.push(t_ns, cut, window_ns);
         change
     }
@@ -129,19 +137,20 @@ impl SuddenChangeDetector {
         cut: f64,
         at_air: bool,
         drop_fraction: f64,
+        min_change: f64,
     ) -> Option<SuddenChange> {
         for i in 1..=self.len {
             let e = self.history[(self.next + HISTORY - i) % HISTORY];
             let steady = e.t_ns >= established_ns
                 && e.level > 0.0
                 && (e.cut - e.level).abs() <= LEVEL_TOLERANCE * e.level;
-            if steady && at_air && e.cut - cut > drop_fraction * e.cut {
+            if steady && at_air && e.cut - cut > (drop_fraction * e.cut).max(min_change) {
                 return Some(SuddenChange::Drop {
                     before: e.cut,
                     now: cut,
                 });
             }
-            if steady && cut > 2.0 * e.cut {
+            if steady && cut - e.cut > e.cut.max(min_change) {
                 return Some(SuddenChange::Spike {
                     before: e.cut,
                     now: cut,
@@ -185,7 +194,7 @@ mod tests {
         let mut seen = None;
         for (i, &c) in cuts.iter().enumerate() {
             let t = i as i64 * 2 * MS;
-            if let Some(s) = det.update(t, c, c < air, 10 * MS, 0.6) {
+            if let Some(s) = det.update(t, c, c < air, 10 * MS, 0.6, 15.0) {
                 seen.get_or_insert(s);
             }
         }
@@ -210,6 +219,17 @@ mod tests {
             .map(|i| 50.0 * (i as f64 / 30.0).min(1.0))
             .collect();
         assert_eq!(run(&mut SuddenChangeDetector::default(), &ramp, 3.0), None);
+    }
+
+    #[test]
+    fn changes_of_a_few_points_at_light_load_are_not_alarms() {
+        // Entering a slot from a plunge at light load: 6 → 14 % within a sample.
+        let mut cuts = vec![6.0; 100];
+        cuts.extend([14.0; 10]);
+        assert_eq!(run(&mut SuddenChangeDetector::default(), &cuts, 1.0), None);
+        let mut light = vec![10.0; 100];
+        light.extend([0.2; 10]);
+        assert_eq!(run(&mut SuddenChangeDetector::default(), &light, 1.0), None);
     }
 
     #[test]

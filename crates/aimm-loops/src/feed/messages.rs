@@ -54,8 +54,6 @@ pub enum FeedEventKind {
     StaleFallback,
     /// Valid samples again after a fallback: control resumes.
     DataRestored,
-    /// Teach mode learned the setpoint and switched to control.
-    SetpointLearned,
 }
 
 /// The controller's state, for dashboards and the parameter-change evidence.

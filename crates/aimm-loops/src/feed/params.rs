@@ -34,6 +34,9 @@ pub struct FeedParams {
     pub breakage_drop_fraction: f64,
     /// Window of the breakage and spike checks, ms.
     pub breakage_window_ms: f64,
+    /// Smallest change of the load, in load-% points, that the breakage and spike checks act on:
+    /// at light cuts a doubling is a few points, within what entering a slot from a plunge does.
+    pub breakage_min_change_pct: f64,
     /// Shortest engaged interval that counts as the teach-in cut, ms.
     pub teach_min_cut_ms: f64,
 }
@@ -43,7 +46,7 @@ impl Default for FeedParams {
         Self {
             min_override_pct: 30.0,
             max_override_pct: 150.0,
-            rate_limit_pct_per_s: 1000.0,
+            rate_limit_pct_per_s: 5000.0,
             alarm_load_pct: 120.0,
             hold_release_s: 2.0,
             stale_timeout_ms: 50.0,
@@ -54,6 +57,7 @@ impl Default for FeedParams {
             air_margin_pct: 3.0,
             breakage_drop_fraction: 0.6,
             breakage_window_ms: 10.0,
+            breakage_min_change_pct: 15.0,
             teach_min_cut_ms: 300.0,
         }
     }
@@ -102,6 +106,7 @@ impl FeedParams {
             ));
         }
         positive("breakage_window_ms", p.breakage_window_ms)?;
+        positive("breakage_min_change_pct", p.breakage_min_change_pct)?;
         positive("teach_min_cut_ms", p.teach_min_cut_ms)?;
         Ok(())
     }
@@ -142,7 +147,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_fields_by_name() {
-        let cases: [(&str, Spoil); 15] = [
+        let cases: [(&str, Spoil); 16] = [
             ("min_override_pct", |p| p.min_override_pct = 0.0),
             ("max_override_pct", |p| p.max_override_pct = 20.0),
             ("max_override_pct", |p| p.max_override_pct = f64::NAN),
@@ -157,6 +162,9 @@ mod tests {
             ("air_margin_pct", |p| p.air_margin_pct = -3.0),
             ("breakage_drop_fraction", |p| p.breakage_drop_fraction = 1.0),
             ("breakage_window_ms", |p| p.breakage_window_ms = 0.0),
+            ("breakage_min_change_pct", |p| {
+                p.breakage_min_change_pct = -1.0
+            }),
             ("teach_min_cut_ms", |p| p.teach_min_cut_ms = -1.0),
         ];
         for (field, spoil) in cases {

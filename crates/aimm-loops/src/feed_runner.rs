@@ -1,0 +1,629 @@
+//! The feed loop's runner: closes the loop on a simulated machine at the load sample rate,
+//! through the safety guard and after an actuation delay (an interpolation cycle), records the
+//! commanded override as a signal like any sensor, and writes the loop's evidence: its
+//! parameters, setpoints learned by teach-in, protective events, and a session record, each
+//! citing the sensor segments it was decided from.
+
+use crate::feed::{FeedController, FeedEvent, FeedEventKind, FeedMode, FeedParams, LoadSample};
+use crate::guard::{Guard, SafeBounds};
+use aimm_connect::RunObserver;
+use aimm_ledger::record::{ControlAction, Evidence, Record};
+use aimm_ledger::Citation;
+use aimm_model::{Actuator, SignalKind, NS_PER_S};
+use aimm_sim::Simulator;
+use aimm_store::evidence::{append_one, parameter_value, record_parameter, ParameterValue};
+use aimm_store::{RunId, SegmentMeta, Store, StoreError};
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Name of the loop in evidence records.
+pub const LOOP_NAME: &str = "adaptive_feed";
+
+/// Time after an engagement starts before tracking counts as steady, ms.
+pub const SETTLE_MS: f64 = 100.0;
+
+/// Fewest steady control samples (1 s at 500 Hz) for a tracking error to be stated; with fewer
+/// the loop spent the run saturated or in air and there was nothing to track.
+pub const MIN_CONTROL_SAMPLES: u64 = 500;
+
+/// How long around a breakage suspicion the machine must have kept feeding for it to stand,
+/// ms. Covers the 20 ms period of the machine's feed signals.
+const BREAKAGE_CONFIRM_MS: f64 = 40.0;
+
+/// Where the loop's setpoint comes from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Setpoint {
+    /// The same setpoint for every tool, % spindle load.
+    Fixed(f64),
+    /// Per tool: the known setpoint, or else teach-in: the tool's whole machining step runs at
+    /// the programmed feed and its highest load becomes the setpoint for the next parts
+    /// (Heidenhain AFC's teach-in cut).
+    Teach(BTreeMap<u32, f64>),
+}
+
+/// How the loop runs.
+#[derive(Clone, Debug)]
+pub struct FeedRunOptions {
+    pub params: FeedParams,
+    pub setpoint: Setpoint,
+    /// Delay between a decision and its effect on the machine, ms.
+    pub actuation_delay_ms: f64,
+    /// Seconds after the run's start between which no load sample reaches the loop (a broken
+    /// sensor cable or network path), for fail-safe tests and validation.
+    pub load_dropout_s: Option<(f64, f64)>,
+    /// Breaks the tool this many seconds into the run (breakage detection tests).
+    pub break_tool_at_s: Option<f64>,
+}
+
+impl FeedRunOptions {
+    pub fn new(params: FeedParams, setpoint: Setpoint) -> Self {
+        Self {
+            params,
+            setpoint,
+            actuation_delay_ms: 4.0,
+            load_dropout_s: None,
+            break_tool_at_s: None,
+        }
+    }
+}
+
+/// What the loop did in a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FeedReport {
+    /// Setpoint per tool at the end, % load.
+    pub setpoints: BTreeMap<u32, f64>,
+    /// Setpoints learned by teach-in in this run, for the next parts.
+    pub learned: BTreeMap<u32, f64>,
+    /// Samples in steady closed-loop control: engaged for at least [`SETTLE_MS`] (entries are
+    /// transients, judged by their overshoot instead), not held, not in fallback, and the command
+    /// not saturated at a bound (where the setpoint is out of the loop's reach, e.g. a light
+    /// finishing pass already at the highest override).
+    pub control_samples: u64,
+    /// RMS of (measured load − setpoint) over those samples, % of setpoint; NaN (null in JSON)
+    /// with fewer than [`MIN_CONTROL_SAMPLES`].
+    pub rms_error_pct: f64,
+    /// Commanded override range, %.
+    pub min_override_pct: f64,
+    pub max_override_pct: f64,
+    pub events: Vec<FeedEvent>,
+}
+
+/// A protective event or a learned setpoint waiting for its segments to be sealed.
+#[derive(Clone, Debug)]
+enum Pending {
+    Event(FeedEvent),
+    Learned {
+        tool: u32,
+        setpoint: f64,
+        from_ns: i64,
+        t_ns: i64,
+    },
+}
+
+/// A sealed segment the loop may cite.
+#[derive(Clone, Debug)]
+struct SealedCite {
+    signal: SignalKind,
+    t_first_ns: i64,
+    t_last_ns: i64,
+    cite: Citation,
+}
+
+/// Where the loop's evidence goes.
+struct EvidenceContext {
+    machine: String,
+    /// `program@sha8/material`, the key of learned setpoints.
+    part_key: String,
+    params: Citation,
+    program: Citation,
+    pending: Vec<Pending>,
+    sealed: Vec<SealedCite>,
+}
+
+/// The feed loop riding along on a run.
+pub struct FeedLoop {
+    options: FeedRunOptions,
+    controller: FeedController,
+    guard: Guard,
+    queue: VecDeque<(i64, f64, bool)>,
+    delay_ns: i64,
+    start_ns: Option<i64>,
+    tool: Option<u32>,
+    tool_since_ns: i64,
+    /// Spindle speed the controller was started at, rev/min.
+    spindle_rpm: f64,
+    /// Highest teach-in reference of the current tool so far (over controller restarts).
+    teach_peak: Option<f64>,
+    /// When the current engagement began.
+    engaged_since_ns: Option<i64>,
+    /// Recent (time, feeding at the programmed feed, program block) readings of the machine.
+    feeding: VecDeque<(i64, bool, u32)>,
+    /// Breakage suspicions waiting for the feed readings around them.
+    suspicions: Vec<FeedEvent>,
+    setpoints: BTreeMap<u32, f64>,
+    report: FeedReport,
+    sum_sq: f64,
+    evidence: Option<EvidenceContext>,
+    broke: bool,
+}
+
+impl FeedLoop {
+    pub fn new(options: FeedRunOptions) -> Result<Self, String> {
+        options.params.validate()?;
+        let setpoints = match &options.setpoint {
+            Setpoint::Fixed(_) => BTreeMap::new(),
+            Setpoint::Teach(known) => known.clone(),
+        };
+        let bounds = SafeBounds {
+            min_override_pct: options.params.min_override_pct,
+            max_override_pct: options.params.max_override_pct,
+            max_override_rate_pct_per_s: options.params.rate_limit_pct_per_s,
+            ..SafeBounds::default()
+        };
+        Ok(Self {
+            controller: FeedController::new(options.params, FeedMode::Teach)?,
+            guard: Guard::new(bounds),
+            queue: VecDeque::new(),
+            delay_ns: (options.actuation_delay_ms * 1e6) as i64,
+            start_ns: None,
+            tool: None,
+            tool_since_ns: 0,
+            spindle_rpm: f64::NAN,
+            teach_peak: None,
+            engaged_since_ns: None,
+            feeding: VecDeque::new(),
+            suspicions: Vec::new(),
+            setpoints,
+            report: FeedReport {
+                min_override_pct: f64::INFINITY,
+                max_override_pct: f64::NEG_INFINITY,
+                ..FeedReport::default()
+            },
+            sum_sq: 0.0,
+            evidence: None,
+            broke: false,
+            options,
+        })
+    }
+
+    /// Records the loop's parameters (a new version only if they changed) and turns on evidence
+    /// for this run on `program` (its `nc_program` record): `part_key` names the program version
+    /// and material that setpoints are learned for. Returns the parameters' citation.
+    pub fn record_parameters(
+        &mut self,
+        store: &mut dyn Store,
+        t_ns: i64,
+        machine: &str,
+        part_key: &str,
+        program: Citation,
+    ) -> Result<Citation, StoreError> {
+        // Learned setpoints are parameters of their own (per program, tool and material).
+        let setpoint = match self.options.setpoint {
+            Setpoint::Fixed(sp) => serde_json::json!(sp),
+            Setpoint::Teach(_) => serde_json::json!("teach-in"),
+        };
+        let value = serde_json::json!({
+            "params": self.options.params,
+            "setpoint_pct": setpoint,
+            "actuation_delay_ms": self.options.actuation_delay_ms,
+        });
+        let params = record_parameter(
+            store,
+            t_ns,
+            ParameterValue {
+                loop_name: LOOP_NAME,
+                parameter: &format!("{machine}/params"),
+                value,
+                bounds: serde_json::to_value(self.guard.bounds()).expect("bounds serialise"),
+                actor: "operator",
+                derived_from: vec![],
+            },
+        )?;
+        self.evidence = Some(EvidenceContext {
+            machine: machine.into(),
+            part_key: part_key.into(),
+            params: params.clone(),
+            program,
+            pending: Vec::new(),
+            sealed: Vec::new(),
+        });
+        Ok(params)
+    }
+
+    /// The setpoints learned earlier for `part_key` (program version and material), per tool.
+    pub fn stored_setpoints(
+        store: &dyn Store,
+        part_key: &str,
+    ) -> Result<BTreeMap<u32, f64>, StoreError> {
+        let mut out = BTreeMap::new();
+        for tool in 0..=99u32 {
+            if let Some((_, v)) =
+                parameter_value(store, LOOP_NAME, &setpoint_parameter(part_key, tool))?
+            {
+                if let Some(sp) = v.as_f64() {
+                    out.insert(tool, sp);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The setpoints a teach-in run learned (ending the current tool's step), for the next parts.
+    pub fn report_after_teach(&mut self) -> BTreeMap<u32, f64> {
+        self.end_teach(i64::MAX);
+        self.report.learned.clone()
+    }
+
+    /// What the loop did so far.
+    pub fn report(&self) -> FeedReport {
+        let mut r = self.report.clone();
+        r.setpoints = self.setpoints.clone();
+        if let Setpoint::Fixed(sp) = self.options.setpoint {
+            if let Some(t) = self.tool {
+                r.setpoints.insert(t, sp);
+            }
+        }
+        r.rms_error_pct = if r.control_samples >= MIN_CONTROL_SAMPLES {
+            (self.sum_sq / r.control_samples as f64).sqrt()
+        } else {
+            f64::NAN
+        };
+        r
+    }
+
+    /// Closes the run's evidence: what is still pending (all segments are sealed now) and a
+    /// session record: the commanded-override stream it sent, decided from the load segments,
+    /// under these parameters, on this program version.
+    pub fn finish(&mut self, store: &mut dyn Store, t_ns: i64) -> Result<FeedReport, StoreError> {
+        self.end_teach(t_ns);
+        self.write_pending(store, i64::MAX)?;
+        let report = self.report();
+        if let Some(ev) = &self.evidence {
+            let mut cites: Vec<Citation> = ev.sealed.iter().map(|s| s.cite.clone()).collect();
+            cites.push(ev.params.clone());
+            cites.push(ev.program.clone());
+            cites.sort_by_key(|c| c.leaf_index);
+            let record = Record::new(
+                t_ns,
+                Evidence::ControlAction(ControlAction {
+                    loop_name: LOOP_NAME.into(),
+                    machine: ev.machine.clone(),
+                    command: serde_json::json!({
+                        "feed_override_pct": "stream",
+                        "signal": SignalKind::FeedOverrideCommandedPct.name(),
+                        "range_pct": [report.min_override_pct, report.max_override_pct],
+                    }),
+                    inputs: serde_json::json!({
+                        "signal": SignalKind::SpindleLoadPct.name(),
+                        "setpoints_pct": report.setpoints,
+                        "rms_error_pct_of_setpoint": nan_to_null(report.rms_error_pct),
+                        "control_samples": report.control_samples,
+                    }),
+                }),
+                cites,
+            );
+            append_one(store, &record)?;
+        }
+        Ok(report)
+    }
+
+    fn setpoint_for(&self, tool: u32) -> Option<f64> {
+        match self.options.setpoint {
+            Setpoint::Fixed(sp) => Some(sp),
+            Setpoint::Teach(_) => self.setpoints.get(&tool).copied(),
+        }
+    }
+
+    /// A fresh controller for the tool now in the spindle: its setpoint if known, else teach-in.
+    fn tool_changed(&mut self, tool: u32, now_ns: i64) {
+        self.end_teach(now_ns);
+        self.tool = Some(tool);
+        self.tool_since_ns = now_ns;
+        self.restart_controller();
+    }
+
+    /// The current tool's machining step is over: its teach-in reference, if any, is learned.
+    fn end_teach(&mut self, now_ns: i64) {
+        self.harvest_teach();
+        let (Some(tool), Some(setpoint)) = (self.tool, self.teach_peak.take()) else {
+            return;
+        };
+        self.report.learned.insert(tool, setpoint);
+        if let Some(ev) = &mut self.evidence {
+            ev.pending.push(Pending::Learned {
+                tool,
+                setpoint,
+                from_ns: self.tool_since_ns,
+                t_ns: now_ns,
+            });
+        }
+    }
+
+    fn harvest_teach(&mut self) {
+        if let Some(l) = self.controller.learned_setpoint() {
+            self.teach_peak = Some(self.teach_peak.map_or(l, |p| p.max(l)));
+        }
+    }
+
+    /// A fresh controller: its no-load level, gain estimate and teach state start over. Needed at
+    /// a tool change and at a spindle speed change, where the no-load load moves (friction grows
+    /// with speed) and the old air level would read as cutting or as air.
+    fn restart_controller(&mut self) {
+        let Some(tool) = self.tool else {
+            return;
+        };
+        let mode = match self.setpoint_for(tool) {
+            Some(setpoint_pct) => FeedMode::Control { setpoint_pct },
+            None => FeedMode::Teach,
+        };
+        self.controller = FeedController::new(self.options.params, mode)
+            .expect("parameters validated in FeedLoop::new");
+    }
+
+    fn on_event(&mut self, event: FeedEvent) {
+        if event.kind == FeedEventKind::BreakageSuspected {
+            self.suspicions.push(event);
+            return;
+        }
+        self.record_event(event);
+    }
+
+    fn record_event(&mut self, event: FeedEvent) {
+        if let Some(ev) = &mut self.evidence {
+            ev.pending.push(Pending::Event(event.clone()));
+        }
+        self.report.events.push(event);
+    }
+
+    /// Notes whether the machine is feeding at its programmed feed (not rapid, stopped or
+    /// dwelling) and in which program block, and settles the breakage suspicions whose
+    /// surroundings are now known. The load of a tool that retracts at rapid, stops at a block
+    /// end or turns from a side cut into a slow plunge vanishes as suddenly as that of a broken
+    /// one; only the broken one does so in the middle of a feed block.
+    fn confirm_breakage(&mut self, sim: &Simulator<'_>, now: i64) {
+        let actual = sim.latest(SignalKind::FeedActualMmPerMin);
+        let programmed =
+            sim.latest(SignalKind::FeedProgrammedMmPerMin) * sim.feed_override_pct() / 100.0;
+        let feeding = actual > 0.0 && (actual - programmed).abs() <= 0.1 * programmed;
+        let reading = (feeding, sim.line());
+        if self
+            .feeding
+            .back()
+            .is_none_or(|&(_, f, l)| (f, l) != reading)
+        {
+            self.feeding.push_back((now, reading.0, reading.1));
+        }
+        let window = (BREAKAGE_CONFIRM_MS * 1e6) as i64;
+        while self.feeding.len() > 2 && self.feeding[1].0 < now - 4 * window {
+            self.feeding.pop_front();
+        }
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.suspicions)
+            .into_iter()
+            .partition(|e| e.t_ns + window <= now);
+        self.suspicions = later;
+        for e in due {
+            // One feed block throughout [t − window, t + window]: the reading in force at the
+            // window's start and no change inside it.
+            let start = e.t_ns - window;
+            let in_force = self.feeding.iter().rev().find(|(t, ..)| *t <= start);
+            let changed = self
+                .feeding
+                .iter()
+                .any(|(t, ..)| *t > start && *t <= e.t_ns + window);
+            if in_force.is_some_and(|&(_, f, _)| f) && !changed {
+                self.record_event(e);
+            }
+        }
+    }
+
+    /// Writes the pending evidence whose time is covered by sealed load segments (all of it
+    /// when `sealed_to_ns` is `i64::MAX`).
+    fn write_pending(
+        &mut self,
+        store: &mut dyn Store,
+        sealed_to_ns: i64,
+    ) -> Result<(), StoreError> {
+        let Some(ev) = &mut self.evidence else {
+            return Ok(());
+        };
+        let (ready, later): (Vec<_>, Vec<_>) = ev.pending.drain(..).partition(|p| match p {
+            Pending::Event(e) => e.t_ns <= sealed_to_ns,
+            Pending::Learned { t_ns, .. } => *t_ns <= sealed_to_ns,
+        });
+        ev.pending = later;
+        let load_cites = |from: i64, to: i64| -> Vec<Citation> {
+            ev.sealed
+                .iter()
+                .filter(|s| {
+                    s.signal == SignalKind::SpindleLoadPct
+                        && s.t_last_ns >= from
+                        && s.t_first_ns <= to
+                })
+                .map(|s| s.cite.clone())
+                .collect()
+        };
+        for p in ready {
+            match p {
+                Pending::Learned {
+                    tool,
+                    setpoint,
+                    from_ns,
+                    t_ns,
+                } => {
+                    record_parameter(
+                        store,
+                        t_ns,
+                        ParameterValue {
+                            loop_name: LOOP_NAME,
+                            parameter: &setpoint_parameter(&ev.part_key, tool),
+                            value: serde_json::json!(setpoint),
+                            bounds: serde_json::json!([0.0, self.options.params.alarm_load_pct]),
+                            actor: "teach-in",
+                            derived_from: load_cites(from_ns, t_ns),
+                        },
+                    )?;
+                }
+                Pending::Event(e) => {
+                    let mut cites = load_cites(e.t_ns, e.t_ns);
+                    cites.push(ev.params.clone());
+                    cites.sort_by_key(|c| c.leaf_index);
+                    let command = match e.kind {
+                        FeedEventKind::OverloadHold => serde_json::json!({ "feed_hold": true }),
+                        FeedEventKind::HoldReleased => serde_json::json!({
+                            "feed_hold": false,
+                            "feed_override_pct": self.options.params.min_override_pct,
+                        }),
+                        FeedEventKind::StaleFallback => serde_json::json!({
+                            "feed_override_pct": self.options.params.fallback_override_pct,
+                        }),
+                        _ => serde_json::json!({ "alert": format!("{:?}", e.kind) }),
+                    };
+                    let record = Record::new(
+                        e.t_ns,
+                        Evidence::ControlAction(ControlAction {
+                            loop_name: LOOP_NAME.into(),
+                            machine: ev.machine.clone(),
+                            command,
+                            inputs: serde_json::json!({
+                                "event": format!("{:?}", e.kind),
+                                "detail": e.detail,
+                            }),
+                        }),
+                        cites,
+                    );
+                    append_one(store, &record)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The parameter name of a learned setpoint.
+fn setpoint_parameter(part_key: &str, tool: u32) -> String {
+    format!("setpoint/{part_key}/T{tool}")
+}
+
+fn nan_to_null(v: f64) -> serde_json::Value {
+    if v.is_finite() {
+        serde_json::json!(v)
+    } else {
+        serde_json::Value::Null
+    }
+}
+
+impl RunObserver for FeedLoop {
+    fn after_step(&mut self, sim: &mut Simulator<'_>) {
+        let now = sim.time_ns();
+        let start = *self.start_ns.get_or_insert(now);
+        let since_start_s = (now - start) as f64 / NS_PER_S as f64;
+        if let Some(at) = self.options.break_tool_at_s {
+            if !self.broke && since_start_s >= at {
+                sim.break_tool();
+                self.broke = true;
+            }
+        }
+        // Commands decided one actuation delay ago reach the machine now.
+        while self.queue.front().is_some_and(|&(t, _, _)| t <= now) {
+            let (_, pct, hold) = self.queue.pop_front().expect("checked front");
+            let machine: &mut dyn Actuator = sim;
+            // The simulator accepts every finite command; a refused one leaves the last in force.
+            let _ = self
+                .guard
+                .feed_hold(machine, now, hold, "spindle overload protection");
+            let _ = self.guard.feed_override(machine, now, pct);
+        }
+        let tool = sim.latest(SignalKind::ToolNumber);
+        if tool.is_finite() && Some(tool as u32) != self.tool {
+            self.tool_changed(tool as u32, now);
+        }
+        let rpm = sim.latest(SignalKind::SpindleSpeedRpm);
+        // (NaN at the start counts as a change.)
+        let same_speed = (rpm - self.spindle_rpm).abs() <= 0.02 * self.spindle_rpm.max(1.0);
+        if rpm.is_finite() && !same_speed {
+            self.spindle_rpm = rpm;
+            self.harvest_teach();
+            self.restart_controller();
+        }
+        let dropped = self
+            .options
+            .load_dropout_s
+            .is_some_and(|(from, to)| since_start_s >= from && since_start_s < to);
+        let load = sim.latest(SignalKind::SpindleLoadPct);
+        let sample = (!dropped).then_some(LoadSample {
+            t_ns: now,
+            load_pct: load,
+        });
+        let out = self.controller.step(now, sample);
+        for e in out.events {
+            self.on_event(e);
+        }
+        self.confirm_breakage(sim, now);
+        sim.recording()
+            .push(SignalKind::FeedOverrideCommandedPct, now, out.override_pct);
+        self.report.min_override_pct = self.report.min_override_pct.min(out.override_pct);
+        self.report.max_override_pct = self.report.max_override_pct.max(out.override_pct);
+        self.queue
+            .push_back((now + self.delay_ns, out.override_pct, out.hold));
+        let state = self.controller.snapshot();
+        self.engaged_since_ns = match (state.engaged, self.engaged_since_ns) {
+            (true, None) => Some(now),
+            (true, since) => since,
+            (false, _) => None,
+        };
+        let settled = self
+            .engaged_since_ns
+            .is_some_and(|since| (now - since) as f64 >= SETTLE_MS * 1e6);
+        let p = &self.options.params;
+        let saturated = out.override_pct <= p.min_override_pct + 0.5
+            || out.override_pct >= p.max_override_pct - 0.5;
+        if let (Some(sp), false, false, true) = (state.setpoint_pct, dropped, saturated, settled) {
+            if state.engaged
+                && !state.held
+                && !state.fallback
+                && matches!(state.mode, FeedMode::Control { .. })
+                && sp > 0.0
+            {
+                let err = 100.0 * (load - sp) / sp;
+                self.sum_sq += err * err;
+                self.report.control_samples += 1;
+            }
+        }
+    }
+
+    fn after_flush(
+        &mut self,
+        store: &mut dyn Store,
+        _run: RunId,
+        sealed: &[SegmentMeta],
+    ) -> Result<(), StoreError> {
+        let Some(ev) = &mut self.evidence else {
+            return Ok(());
+        };
+        let mut sealed_to = i64::MIN;
+        for s in sealed {
+            if !matches!(
+                s.signal,
+                SignalKind::SpindleLoadPct | SignalKind::FeedOverrideCommandedPct
+            ) {
+                continue;
+            }
+            if let Some(index) = s.ledger_index {
+                let leaf_hash = store.ledger_record(index)?.leaf_hash;
+                ev.sealed.push(SealedCite {
+                    signal: s.signal,
+                    t_first_ns: s.t_first_ns,
+                    t_last_ns: s.t_last_ns,
+                    cite: Citation {
+                        leaf_index: index,
+                        leaf_hash,
+                    },
+                });
+                if s.signal == SignalKind::SpindleLoadPct {
+                    sealed_to = sealed_to.max(s.t_last_ns);
+                }
+            }
+        }
+        self.write_pending(store, sealed_to)
+    }
+}
