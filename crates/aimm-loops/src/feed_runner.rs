@@ -381,10 +381,12 @@ impl FeedLoop {
     /// end or turns from a side cut into a slow plunge vanishes as suddenly as that of a broken
     /// one; only the broken one does so in the middle of a feed block.
     fn confirm_breakage(&mut self, sim: &Simulator<'_>, now: i64) {
+        // Moving, and no faster than the loop could have commanded: not a rapid, not stopped.
         let actual = sim.latest(SignalKind::FeedActualMmPerMin);
-        let programmed =
-            sim.latest(SignalKind::FeedProgrammedMmPerMin) * sim.feed_override_pct() / 100.0;
-        let feeding = actual > 0.0 && (actual - programmed).abs() <= 0.1 * programmed;
+        let fastest = sim.latest(SignalKind::FeedProgrammedMmPerMin)
+            * self.options.params.max_override_pct
+            / 100.0;
+        let feeding = actual > 0.0 && actual <= 1.1 * fastest;
         let reading = (feeding, sim.line());
         if self
             .feeding

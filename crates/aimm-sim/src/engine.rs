@@ -312,6 +312,8 @@ impl<'p> Simulator<'p> {
     pub fn break_tool(&mut self) {
         if let Some(t) = self.tool {
             self.tools.entry(t).or_default().broken = true;
+            // The engagement ends at once, not over the smoothing window of a tool leaving a cut.
+            self.window = EngagementWindow::default();
         }
     }
 

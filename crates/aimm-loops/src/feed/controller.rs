@@ -38,10 +38,17 @@ struct Command {
     limited_dir: f64,
 }
 
+/// Time constant of the load-meter average a teach-in reference is read from, s (an EMA of
+/// 50 ms responds like a 0.1 s box average): the sustained
+/// peak of the cut, as a machinist reads it off the load meter, not a 10 ms entry transient.
+const TEACH_METER_S: f64 = 0.05;
+
 /// Teach-in cut in progress.
 #[derive(Clone, Copy, Debug)]
 struct TeachCut {
     start_ns: i64,
+    /// Load-meter average of the raw load over the cut so far.
+    meter: LowPass,
     max_load: f64,
 }
 
@@ -290,7 +297,7 @@ impl FeedController {
                 .update(s.load_pct, load, no_load, p.air_margin_pct)
         };
         if engaged && !was_engaged {
-            self.on_engagement(s.t_ns, load, no_load);
+            self.on_engagement(s.t_ns, no_load);
         } else if was_engaged && !engaged {
             self.on_air(s.t_ns, no_load, x);
         }
@@ -317,7 +324,8 @@ impl FeedController {
         }
         self.check_sudden_change(now_ns, s, no_load, events);
         if let Some(tc) = &mut self.teach_cut {
-            tc.max_load = tc.max_load.max(load);
+            let meter = tc.meter.update(s.load_pct, dt_s, TEACH_METER_S);
+            tc.max_load = tc.max_load.max(meter);
         }
         if let FeedMode::Control { setpoint_pct } = self.mode {
             self.integrate(now_ns, setpoint_pct, load, cut / x, dt_s);
@@ -325,7 +333,7 @@ impl FeedController {
     }
 
     /// The tool entered the material: aim straight at the feed-forward override.
-    fn on_engagement(&mut self, t_ns: i64, load: f64, no_load: f64) {
+    fn on_engagement(&mut self, t_ns: i64, no_load: f64) {
         self.sudden.reset();
         self.sudden_reported = false;
         if let Some(g) = self.good_gain {
@@ -343,7 +351,8 @@ impl FeedController {
                 if self.teach_cut.is_none() {
                     self.teach_cut = Some(TeachCut {
                         start_ns: t_ns,
-                        max_load: load,
+                        meter: LowPass::default(),
+                        max_load: f64::NEG_INFINITY,
                     });
                 }
             }
