@@ -11,7 +11,7 @@ use aimm_model::{MachineSpec, Material, ToolSpec};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
-use aimm_store::evidence::append_one;
+use aimm_store::evidence::{append_one, record_program};
 use aimm_store::{Store, StoreError};
 use serde::Serialize;
 
@@ -210,9 +210,39 @@ pub fn run_case(case: &FeedCase, params: &FeedParams, seed: u64) -> Result<CaseO
     })
 }
 
-/// Records the outcomes as one `validation_report` citing `cites` (the loop's parameters and
-/// the programs' versions).
+/// Records a validation: the programs' versions, the loop's parameters as validated, and one
+/// `validation_report` with the outcomes citing them. Returns the report's citation.
 pub fn record_validation(
+    store: &mut dyn Store,
+    params: &FeedParams,
+    cases: &[FeedCase],
+    outcomes: &[CaseOutcome],
+    t_ns: i64,
+) -> Result<Citation, StoreError> {
+    let mut cites = Vec::new();
+    for case in cases {
+        cites.push(record_program(
+            store,
+            &case.program,
+            &case.text,
+            "feed loop validation",
+            t_ns,
+        )?);
+    }
+    let mut feed_loop = FeedLoop::new(FeedRunOptions::new(
+        *params,
+        Setpoint::Teach(Default::default()),
+    ))
+    .expect("validated parameters ran the cases");
+    let program = cites[0].clone();
+    cites.push(feed_loop.record_parameters(store, t_ns, "validation", "validation", program)?);
+    cites.sort_by_key(|c| c.leaf_index);
+    cites.dedup_by_key(|c| c.leaf_index);
+    append_report(store, t_ns, outcomes, cites)
+}
+
+/// Appends the `validation_report` record.
+fn append_report(
     store: &mut dyn Store,
     t_ns: i64,
     outcomes: &[CaseOutcome],

@@ -6,7 +6,9 @@ use crate::output::{print_json, table};
 use crate::part::open_store;
 use aimm_ledger::bundle::verify_bundle;
 use aimm_loops::cell::{run_cell, CellFile, MachineOutcome};
-use aimm_store::evidence::export_bundle;
+use aimm_loops::feed_validation::{builtin_cases, record_validation, run_case};
+use aimm_sim::DEFAULT_START_NS;
+use aimm_store::evidence::{checkpoint_now, export_bundle};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -91,6 +93,20 @@ pub fn run(args: DemoArgs) -> Result<()> {
             bar.tick();
         }
     })?;
+    bar.set_message("validating the feed loop");
+    let cases = builtin_cases();
+    let validation = cases
+        .iter()
+        .map(|case| run_case(case, &cell.feed, cell.seed))
+        .collect::<Result<Vec<_>, _>>()?;
+    let validation_leaf = record_validation(
+        &mut store,
+        &cell.feed,
+        &cases,
+        &validation,
+        DEFAULT_START_NS,
+    )?;
+    checkpoint_now(&mut store, &signer)?;
     bar.set_message("exporting the evidence bundle");
     replace_bundle_dir(&args.bundle)?;
     let exported = export_bundle(&store, &args.bundle, &signer.verifier(), true)?;
@@ -99,6 +115,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     if let Some(failure) = &report.first_failure {
         bail!("the bundle just exported does not verify: {failure}");
     }
+    let passed = validation.iter().filter(|o| o.passed).count();
     if args.json {
         return print_json(&serde_json::json!({
             "db": args.db,
@@ -106,9 +123,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
             "bundle_records": exported.records,
             "bundle_segments": exported.segments,
             "machines": outcomes,
+            "feed_loop_validation": { "passed": passed, "cases": validation, "report_leaf": validation_leaf.leaf_index },
         }));
     }
     print_summary(&outcomes);
+    println!(
+        "feed loop validation: {passed} of {} cases pass (faster than constant feed, no overload, tracking within bound); report is ledger leaf {}",
+        validation.len(),
+        validation_leaf.leaf_index
+    );
     println!(
         "recorded into {}; evidence bundle {} ({} records, {} segments) verified.",
         args.db.display(),

@@ -169,31 +169,7 @@ fn record(
     let mut store = open_store(db)?;
     let t0 = aimm_sim::DEFAULT_START_NS;
     if args.validate {
-        let mut cites = Vec::new();
-        for case in cases {
-            cites.push(record_program(
-                &mut store,
-                &case.program,
-                &case.text,
-                "feed loop validation",
-                t0,
-            )?);
-        }
-        let program = cites[0].clone();
-        let mut feed_loop = FeedLoop::new(FeedRunOptions::new(
-            *params,
-            Setpoint::Teach(Default::default()),
-        ))
-        .map_err(anyhow::Error::msg)?;
-        cites.push(feed_loop.record_parameters(
-            &mut store,
-            t0,
-            "validation",
-            "validation",
-            program,
-        )?);
-        cites.dedup_by_key(|c| c.leaf_index);
-        let report = record_validation(&mut store, t0, outcomes, cites)?;
+        let report = record_validation(&mut store, params, cases, outcomes, t0)?;
         let checkpoint = checkpoint_now(&mut store, &signer)?;
         return Ok(format!(
             "validation report recorded as ledger leaf {} (checkpoint size {})",

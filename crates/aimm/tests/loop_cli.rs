@@ -1,0 +1,103 @@
+//! `aimm loop feed` as a user runs it: one program compared with constant feed, a bad setpoint
+//! refused, and the validation recorded as a ledger report.
+
+use std::process::Command;
+
+fn aimm(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_aimm"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn feed_loop_removes_the_overload_of_the_stepped_part_and_is_faster() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
+    let out = aimm(
+        dir.path(),
+        &[
+            "loop",
+            "feed",
+            "--program",
+            program,
+            "--setpoint",
+            "80",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case = &v["cases"][0];
+    assert!(
+        case["constant_feed"]["overload_events"].as_u64().unwrap() > 0,
+        "{case}"
+    );
+    assert_eq!(case["adaptive"]["overload_events"], 0, "{case}");
+    assert!(
+        case["cycle_time_reduction_pct"].as_f64().unwrap() > 5.0,
+        "{case}"
+    );
+}
+
+#[test]
+fn a_setpoint_at_the_alarm_level_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
+    let out = aimm(
+        dir.path(),
+        &["loop", "feed", "--program", program, "--setpoint", "130"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--setpoint 130") && err.contains("alarm"),
+        "{err}"
+    );
+}
+
+#[test]
+fn validation_is_recorded_as_a_signed_ledger_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = aimm(
+        dir.path(),
+        &["loop", "feed", "--validate", "--db", "v.db", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["passed"] == true),
+        "{v}"
+    );
+    let listed = aimm(
+        dir.path(),
+        &[
+            "ledger",
+            "ls",
+            "--db",
+            "v.db",
+            "--type",
+            "validation_report",
+            "--json",
+        ],
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let report = &listed[0]["record"];
+    assert_eq!(report["passed"], true);
+    assert_eq!(report["figures"].as_object().unwrap().len(), 6);
+    // It cites the programs it ran and the loop parameters.
+    assert!(report["cites"].as_array().unwrap().len() >= 5, "{report}");
+}
