@@ -191,22 +191,7 @@ fn bench_sim(args: BenchSimArgs) -> Result<()> {
             "figures": figures,
         }));
     }
-    let mut t = table(&["figure", "value", "unit", "baseline (same run)", "target"]);
-    for f in &figures {
-        let base = if f.baseline_value.is_nan() {
-            f.baseline.clone()
-        } else {
-            format!("{}: {}", f.baseline, human(f.baseline_value))
-        };
-        t.add_row(vec![
-            f.what.clone(),
-            human(f.value),
-            f.unit.into(),
-            base,
-            f.target.clone(),
-        ]);
-    }
-    println!("{t}");
+    print_figures(&figures);
     println!(
         "{} parts of examples/bracket_c45.nc: {simulated_s:.0} simulated s, {samples} samples",
         args.parts
