@@ -11,7 +11,7 @@ use aimm_ledger::record::{ControlAction, Evidence, Record};
 use aimm_ledger::Citation;
 use aimm_model::{Actuator, SignalKind, NS_PER_S};
 use aimm_sim::Simulator;
-use aimm_store::evidence::{append_one, parameter_value, record_parameter, ParameterValue};
+use aimm_store::evidence::{append_one, parameters_with_prefix, record_parameter, ParameterValue};
 use aimm_store::{RunId, SegmentMeta, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -235,17 +235,14 @@ impl FeedLoop {
         store: &dyn Store,
         part_key: &str,
     ) -> Result<BTreeMap<u32, f64>, StoreError> {
-        let mut out = BTreeMap::new();
-        for tool in 0..=99u32 {
-            if let Some((_, v)) =
-                parameter_value(store, LOOP_NAME, &setpoint_parameter(part_key, tool))?
-            {
-                if let Some(sp) = v.as_f64() {
-                    out.insert(tool, sp);
-                }
-            }
-        }
-        Ok(out)
+        let prefix = setpoint_prefix(part_key);
+        Ok(parameters_with_prefix(store, LOOP_NAME, &prefix)?
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let tool = name.strip_prefix(&prefix)?.parse().ok()?;
+                Some((tool, value.as_f64()?))
+            })
+            .collect())
     }
 
     /// The setpoints a teach-in run learned (ending the current tool's step), for the next parts.
@@ -501,9 +498,13 @@ impl FeedLoop {
     }
 }
 
-/// The parameter name of a learned setpoint.
+/// The parameter name of a learned setpoint: this prefix and the tool number.
+fn setpoint_prefix(part_key: &str) -> String {
+    format!("setpoint/{part_key}/T")
+}
+
 fn setpoint_parameter(part_key: &str, tool: u32) -> String {
-    format!("setpoint/{part_key}/T{tool}")
+    format!("{}{tool}", setpoint_prefix(part_key))
 }
 
 fn nan_to_null(v: f64) -> serde_json::Value {

@@ -9,6 +9,7 @@ use aimm_ledger::record::{ControlParameterChange, Evidence, NcProgram, Record};
 use aimm_ledger::{Citation, Hash};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Why evidence could not be written or exported.
@@ -124,20 +125,23 @@ pub fn record_parameter(
     append_one(store, &record)
 }
 
-/// The current value of a parameter, if one was ever recorded.
-pub fn parameter_value(
+/// The current value of every parameter of `loop_name` whose name starts with `prefix`, by name,
+/// in one pass over the ledger.
+pub fn parameters_with_prefix(
     store: &dyn Store,
     loop_name: &str,
-    parameter: &str,
-) -> Result<Option<(Citation, serde_json::Value)>, StoreError> {
-    Ok(latest_record(store, |r| {
-        matches!(&r.evidence, Evidence::ControlParameterChange(c)
-            if c.loop_name == loop_name && c.parameter == parameter)
-    })?
-    .and_then(|(cite, record)| match record.evidence {
-        Evidence::ControlParameterChange(c) => Some((cite, c.new)),
-        _ => None,
-    }))
+    prefix: &str,
+) -> Result<BTreeMap<String, serde_json::Value>, StoreError> {
+    let mut out = BTreeMap::new();
+    store.for_each_ledger_entry(0, store.ledger_size()?, &mut |e| {
+        if let Evidence::ControlParameterChange(c) = e.record.evidence {
+            if c.loop_name == loop_name && c.parameter.starts_with(prefix) {
+                out.insert(c.parameter, c.new);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Appends one record; returns its citation.
