@@ -1,9 +1,14 @@
 //! aimm data sources. Each source turns a machine interface into time-stamped samples and events
-//! in the store. Today: the in-process simulator ([`simulator`]); MTConnect, MQTT and OPC UA
+//! in the store. Today: the in-process simulator ([`simulator`]) and recorded tool-wear CSV
+//! ([`wear_csv`]); MTConnect, MQTT and OPC UA
 //! follow behind the same store API.
 
 pub mod simulator;
+pub mod wear_csv;
 
 pub use simulator::{
     record_run, run_unrecorded, ConnectError, RecordOptions, RecordedRun, RunObserver,
+};
+pub use wear_csv::{
+    parse_wear_csv, read_wear_csv, WearCsvError, WearCsvOptions, WearDataset, WearRun, WearUnit,
 };

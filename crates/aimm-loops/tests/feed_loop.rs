@@ -226,6 +226,7 @@ fn teach_in_learns_what_a_hand_tuned_run_uses() {
     for tool in [1u32, 2] {
         let learned = report.learned[&tool];
         let hand = hand_tuned(&ticks, f64::from(tool));
+        eprintln!("T{tool}: taught {learned:.2} %, hand-tuned {hand:.2} %");
         assert!(
             (learned - hand).abs() <= 0.05 * hand,
             "T{tool}: taught {learned:.1} % vs hand-tuned {hand:.1} %"
