@@ -8,3 +8,4 @@ pub mod feed;
 pub mod feed_runner;
 pub mod feed_validation;
 pub mod guard;
+pub mod nc_offsets;
