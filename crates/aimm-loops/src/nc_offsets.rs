@@ -41,7 +41,11 @@ pub fn with_radius_wear_offsets(
     offsets: &BTreeMap<u32, f64>,
     dialect: &OffsetDialect,
 ) -> Result<String, NcEditError> {
-    let eol = if program.contains("\r\n") { "\r\n" } else { "\n" };
+    let eol = if program.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let mut block = vec![BLOCK_BEGIN.to_string()];
     for (&register, &value) in offsets {
         if !value.is_finite() {
@@ -76,7 +80,11 @@ pub fn with_radius_wear_offsets(
                 .iter()
                 .position(|l| {
                     let t = trimmed(l);
-                    !(t.is_empty() || t == "%" || t.starts_with('O') || t.starts_with('o') || t.starts_with('('))
+                    !(t.is_empty()
+                        || t == "%"
+                        || t.starts_with('O')
+                        || t.starts_with('o')
+                        || t.starts_with('('))
                 })
                 .unwrap_or(lines.len());
             (&lines[..at], &lines[at..])
@@ -111,16 +119,23 @@ mod tests {
 
     #[test]
     fn inserts_after_the_header_then_replaces_in_place() {
-        let first = with_radius_wear_offsets(PROGRAM, &offsets(-0.02), &OffsetDialect::FanucL13).unwrap();
+        let first =
+            with_radius_wear_offsets(PROGRAM, &offsets(-0.02), &OffsetDialect::FanucL13).unwrap();
         assert_eq!(
             first,
             "%\nO1001 (PART)\n(T1 D=10. - FLAT END MILL)\n(AIMM WEAR OFFSETS BEGIN)\nG90 G10 L13 P1 R-0.0200\n(AIMM WEAR OFFSETS END)\nG21 G90\nT1 M6\nM30\n%\n"
         );
-        let second = with_radius_wear_offsets(&first, &offsets(-0.035), &OffsetDialect::FanucL13).unwrap();
+        let second =
+            with_radius_wear_offsets(&first, &offsets(-0.035), &OffsetDialect::FanucL13).unwrap();
         assert_eq!(second.matches(BLOCK_BEGIN).count(), 1);
         assert!(second.contains("R-0.0350") && !second.contains("R-0.0200"));
         // Everything but aimm's block is untouched.
-        let strip = |s: &str| s.lines().filter(|l| !l.contains("AIMM") && !l.contains("G10")).collect::<Vec<_>>().join("\n");
+        let strip = |s: &str| {
+            s.lines()
+                .filter(|l| !l.contains("AIMM") && !l.contains("G10"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
         assert_eq!(strip(&second), strip(PROGRAM));
     }
 
@@ -131,7 +146,9 @@ mod tests {
         let out = with_radius_wear_offsets(
             &crlf,
             &offsets(-0.04),
-            &OffsetDialect::LinuxCncL1 { nominal_radius_mm: nominal },
+            &OffsetDialect::LinuxCncL1 {
+                nominal_radius_mm: nominal,
+            },
         )
         .unwrap();
         assert!(out.contains("G90 G10 L1 P1 R4.9600\r\n"), "{out}");
@@ -141,11 +158,17 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_write() {
         let bad = with_radius_wear_offsets(PROGRAM, &offsets(f64::NAN), &OffsetDialect::FanucL13);
-        assert!(matches!(bad, Err(NcEditError::NotFinite { register: 1, .. })));
+        assert!(matches!(
+            bad,
+            Err(NcEditError::NotFinite { register: 1, .. })
+        ));
         let open = format!("{BLOCK_BEGIN}\nG10 L13 P1 R0\n");
-        let err = with_radius_wear_offsets(&open, &offsets(0.0), &OffsetDialect::FanucL13).unwrap_err();
+        let err =
+            with_radius_wear_offsets(&open, &offsets(0.0), &OffsetDialect::FanucL13).unwrap_err();
         assert_eq!(err, NcEditError::UnclosedBlock { line: 1 });
-        let linux = OffsetDialect::LinuxCncL1 { nominal_radius_mm: BTreeMap::new() };
+        let linux = OffsetDialect::LinuxCncL1 {
+            nominal_radius_mm: BTreeMap::new(),
+        };
         assert_eq!(
             with_radius_wear_offsets(PROGRAM, &offsets(0.0), &linux).unwrap_err(),
             NcEditError::NoNominalRadius { tool: 1 }
