@@ -1,7 +1,6 @@
 //! aimm data sources. Each source turns a machine interface into time-stamped samples and events
 //! in the store. Today: the in-process simulator ([`simulator`]) and recorded tool-wear CSV
-//! ([`wear_csv`]); MTConnect, MQTT and OPC UA
-//! follow behind the same store API.
+//! ([`wear_csv`]); MTConnect, MQTT and OPC UA follow behind the same store API.
 
 pub mod simulator;
 pub mod wear_csv;

@@ -9,3 +9,4 @@ pub mod feed_runner;
 pub mod feed_validation;
 pub mod guard;
 pub mod nc_offsets;
+pub mod wear;

@@ -1,0 +1,88 @@
+//! Leave-one-run-out evaluation of the wear model next to the sensor-free baseline (the mean wear
+//! curve of the training runs against cutting time), per held-out run.
+
+use super::features::windows;
+use super::model::{WearModel, WearModelError, WearTrainConfig};
+use aimm_connect::WearRun;
+use serde::Serialize;
+
+/// Figures for one held-out run, in µm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FoldResult {
+    pub run: String,
+    pub windows: usize,
+    pub rmse_um: f64,
+    pub mae_um: f64,
+    /// Share of windows whose measured wear lies inside the interval.
+    pub coverage: f64,
+    pub interval_half_width_um: f64,
+    pub baseline_rmse_um: f64,
+    pub baseline_mae_um: f64,
+    pub model_digest: String,
+}
+
+/// Trains on all runs but one and scores the held-out one, for every run (needs ≥ 2 runs).
+pub fn leave_one_run_out(
+    runs: &[&WearRun],
+    signal_names: &[String],
+    config: &WearTrainConfig,
+) -> Result<Vec<FoldResult>, WearModelError> {
+    let mut out = Vec::new();
+    for (i, test) in runs.iter().enumerate() {
+        let train: Vec<&WearRun> = runs
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, r)| *r)
+            .collect();
+        let model = WearModel::train(&train, signal_names, config)?;
+        let estimates = model.predict(test)?;
+        let truth = windows(test, config.window);
+        let baseline = baseline_curve(&train, config);
+        let (mut se, mut ae, mut bse, mut bae, mut inside) = (0.0, 0.0, 0.0, 0.0, 0usize);
+        for (k, (e, w)) in estimates.iter().zip(&truth).enumerate() {
+            let err = (e.wear_mm - w.wear_mm) * 1000.0;
+            se += err * err;
+            ae += err.abs();
+            let b = baseline.get(k).or(baseline.last()).copied().unwrap_or(0.0);
+            let berr = (b - w.wear_mm) * 1000.0;
+            bse += berr * berr;
+            bae += berr.abs();
+            inside += usize::from(e.lo_mm <= w.wear_mm && w.wear_mm <= e.hi_mm);
+        }
+        let n = truth.len().max(1) as f64;
+        out.push(FoldResult {
+            run: test.run.clone(),
+            windows: truth.len(),
+            rmse_um: (se / n).sqrt(),
+            mae_um: ae / n,
+            coverage: inside as f64 / n,
+            interval_half_width_um: model.interval_half_width_mm * 1000.0,
+            baseline_rmse_um: (bse / n).sqrt(),
+            baseline_mae_um: bae / n,
+            model_digest: model.digest(),
+        });
+    }
+    Ok(out)
+}
+
+/// Mean measured wear of the training runs per window index (windows are fixed spans of cutting
+/// time), averaged over the runs that reach it; past the longest run the last value holds.
+fn baseline_curve(train: &[&WearRun], config: &WearTrainConfig) -> Vec<f64> {
+    let curves: Vec<Vec<f64>> = train
+        .iter()
+        .map(|r| {
+            windows(r, config.window)
+                .iter()
+                .map(|w| w.wear_mm)
+                .collect()
+        })
+        .collect();
+    let len = curves.iter().map(Vec::len).max().unwrap_or(0);
+    (0..len)
+        .map(|k| {
+            let vals: Vec<f64> = curves.iter().filter_map(|c| c.get(k).copied()).collect();
+            vals.iter().sum::<f64>() / vals.len() as f64
+        })
+        .collect()
+}

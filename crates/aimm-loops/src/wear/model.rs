@@ -1,0 +1,512 @@
+//! The wear estimator: a Taylor-style prior in cutting time, a ridge map from window features to
+//! the prior's residual, a monotone Kalman filter joining the two, and a conformal interval
+//! calibrated on held-out training runs. Training is closed-form and deterministic.
+
+use super::features::{feature_names, windows, Window, WindowSpec};
+use aimm_connect::WearRun;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Training settings. Defaults are fixed rules, not fitted to any data set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WearTrainConfig {
+    pub window: WindowSpec,
+    /// Ridge penalties tried by nested leave-one-run-out CV on the training runs.
+    pub ridge_lambdas: Vec<f64>,
+    /// Exponents n of the prior VB = v0 + k·tⁿ tried by least squares.
+    pub prior_exponents: Vec<f64>,
+    /// Nominal coverage of the interval (0.9 = 90 %).
+    pub coverage: f64,
+}
+
+impl Default for WearTrainConfig {
+    fn default() -> Self {
+        WearTrainConfig {
+            // ≥ 10 rows at the ≥ 1 Hz of summary data; short against tool lives of many minutes.
+            window: WindowSpec { window_s: 10.0 },
+            ridge_lambdas: vec![0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0],
+            prior_exponents: vec![0.5, 0.75, 1.0, 1.25, 1.5, 2.0],
+            coverage: 0.9,
+        }
+    }
+}
+
+/// Physics prior: VB(t) = v0 + k·tⁿ, k ≥ 0, so wear never decreases with cutting time (Taylor's
+/// tool-life law integrated at constant conditions; n > 1 for the accelerating last stage).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WearPrior {
+    pub v0_mm: f64,
+    pub k_mm: f64,
+    pub n: f64,
+}
+
+impl WearPrior {
+    pub fn wear_mm(&self, t_s: f64) -> f64 {
+        self.v0_mm + self.k_mm * t_s.max(0.0).powf(self.n)
+    }
+
+    fn fit(windows: &[&Window], exponents: &[f64]) -> WearPrior {
+        let mut best = (
+            f64::INFINITY,
+            WearPrior {
+                v0_mm: 0.0,
+                k_mm: 0.0,
+                n: 1.0,
+            },
+        );
+        for &n in exponents {
+            let xs: Vec<f64> = windows.iter().map(|w| w.t_s.powf(n)).collect();
+            let m = xs.len() as f64;
+            let (mx, my) = (
+                xs.iter().sum::<f64>() / m,
+                windows.iter().map(|w| w.wear_mm).sum::<f64>() / m,
+            );
+            let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+            let sxy: f64 = xs
+                .iter()
+                .zip(windows)
+                .map(|(x, w)| (x - mx) * (w.wear_mm - my))
+                .sum();
+            let k = if sxx > 0.0 { (sxy / sxx).max(0.0) } else { 0.0 };
+            let prior = WearPrior {
+                v0_mm: my - k * mx,
+                k_mm: k,
+                n,
+            };
+            let sse: f64 = windows
+                .iter()
+                .map(|w| (w.wear_mm - prior.wear_mm(w.t_s)).powi(2))
+                .sum();
+            if sse < best.0 {
+                best = (sse, prior);
+            }
+        }
+        best.1
+    }
+}
+
+/// A trained wear model: serialisable, identified by [`WearModel::digest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WearModel {
+    pub signal_names: Vec<String>,
+    pub feature_names: Vec<String>,
+    pub config: WearTrainConfig,
+    pub training_runs: Vec<String>,
+    pub prior: WearPrior,
+    pub feature_mean: Vec<f64>,
+    pub feature_scale: Vec<f64>,
+    /// Ridge coefficients on standardised features, mm per σ; plus the intercept, mm.
+    pub coef: Vec<f64>,
+    pub intercept_mm: f64,
+    pub ridge_lambda: f64,
+    /// Variance of one window's feature-based observation, mm² (from nested CV).
+    pub observation_var_mm2: f64,
+    /// Variance of the wear growth per window beyond the prior's, mm².
+    pub process_var_mm2: f64,
+    /// Half-width of the interval, mm: the conformal quantile of held-out errors.
+    pub interval_half_width_mm: f64,
+}
+
+/// Estimated wear at one window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WearEstimate {
+    pub t_s: f64,
+    pub wear_mm: f64,
+    pub lo_mm: f64,
+    pub hi_mm: f64,
+}
+
+/// Remaining cutting time until the wear criterion; `None` when the prior never reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RemainingLife {
+    pub seconds: Option<f64>,
+    /// From the interval's upper wear bound (shortest life).
+    pub lo_s: Option<f64>,
+    /// From the interval's lower wear bound (longest life).
+    pub hi_s: Option<f64>,
+}
+
+/// ISO 8688-2 default flank-wear criterion, mm.
+pub const DEFAULT_WEAR_CRITERION_MM: f64 = 0.3;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum WearModelError {
+    #[error("training needs at least one run with data; got none")]
+    NoTrainingData,
+    #[error("run {run:?} has {got} signals, the model expects {expected} ({names:?})")]
+    SignalMismatch {
+        run: String,
+        got: usize,
+        expected: usize,
+        names: Vec<String>,
+    },
+}
+
+/// Ridge fit on standardised features of `windows`, to residuals over `prior`.
+struct Ridge {
+    mean: Vec<f64>,
+    scale: Vec<f64>,
+    coef: Vec<f64>,
+    intercept: f64,
+}
+
+impl Ridge {
+    fn fit(windows: &[&Window], prior: &WearPrior, lambda: f64) -> Ridge {
+        let p = windows[0].features.len();
+        let m = windows.len() as f64;
+        let mut mean = vec![0.0; p];
+        for w in windows {
+            for (a, x) in mean.iter_mut().zip(&w.features) {
+                *a += x / m;
+            }
+        }
+        let mut scale = vec![0.0; p];
+        for w in windows {
+            for ((s, x), mu) in scale.iter_mut().zip(&w.features).zip(&mean) {
+                *s += (x - mu).powi(2) / m;
+            }
+        }
+        // Constant features get scale 1 and standardise to 0, so they drop out.
+        let scale: Vec<f64> = scale
+            .iter()
+            .map(|v| if *v > 0.0 { v.sqrt() } else { 1.0 })
+            .collect();
+        let z = |w: &Window| -> Vec<f64> {
+            w.features
+                .iter()
+                .zip(&mean)
+                .zip(&scale)
+                .map(|((x, mu), s)| (x - mu) / s)
+                .collect()
+        };
+        let r: Vec<f64> = windows
+            .iter()
+            .map(|w| w.wear_mm - prior.wear_mm(w.t_s))
+            .collect();
+        let intercept = r.iter().sum::<f64>() / m;
+        let mut a = vec![vec![0.0; p]; p];
+        let mut b = vec![0.0; p];
+        for (w, ri) in windows.iter().zip(&r) {
+            let zi = z(w);
+            for i in 0..p {
+                b[i] += zi[i] * (ri - intercept);
+                for j in 0..p {
+                    a[i][j] += zi[i] * zi[j];
+                }
+            }
+        }
+        // λ is per window, so the penalty keeps its weight whatever the training set's size.
+        for (i, row) in a.iter_mut().enumerate() {
+            row[i] += lambda * m;
+        }
+        Ridge {
+            coef: solve(a, b),
+            mean,
+            scale,
+            intercept,
+        }
+    }
+
+    fn residual(&self, features: &[f64]) -> f64 {
+        self.intercept
+            + features
+                .iter()
+                .zip(&self.mean)
+                .zip(&self.scale)
+                .zip(&self.coef)
+                .map(|(((x, mu), s), c)| (x - mu) / s * c)
+                .sum::<f64>()
+    }
+}
+
+/// Gaussian elimination with partial pivoting; `a` is symmetric positive definite (ridge), so
+/// pivots are never zero.
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+    let n = b.len();
+    for col in 0..n {
+        let piv = (col..n)
+            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
+            .unwrap_or(col);
+        a.swap(col, piv);
+        b.swap(col, piv);
+        let (top, rest) = a.split_at_mut(col + 1);
+        let pivot_row = &top[col];
+        for (r, row) in rest.iter_mut().enumerate() {
+            let f = row[col] / pivot_row[col];
+            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= f * p;
+            }
+            b[col + 1 + r] -= f * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for i in (0..n).rev() {
+        let s: f64 = (i + 1..n).map(|k| a[i][k] * x[k]).sum();
+        x[i] = (b[i] - s) / a[i][i];
+    }
+    x
+}
+
+/// The observation model: prior plus ridge residual, fitted on some runs' windows.
+struct Observer {
+    prior: WearPrior,
+    ridge: Ridge,
+}
+
+impl Observer {
+    fn fit(runs: &[&Vec<Window>], config: &WearTrainConfig, lambda: f64) -> Observer {
+        let all: Vec<&Window> = runs.iter().flat_map(|r| r.iter()).collect();
+        let prior = WearPrior::fit(&all, &config.prior_exponents);
+        Observer {
+            ridge: Ridge::fit(&all, &prior, lambda),
+            prior,
+        }
+    }
+
+    fn observe(&self, w: &Window) -> f64 {
+        self.prior.wear_mm(w.t_s) + self.ridge.residual(&w.features)
+    }
+}
+
+/// Monotone scalar Kalman filter: the state grows with the prior's increment between windows and
+/// is corrected by each feature-based observation; the estimate never decreases, as wear cannot.
+fn filter(
+    prior: &WearPrior,
+    obs: &[(f64, f64)],
+    observation_var: f64,
+    process_var: f64,
+) -> Vec<f64> {
+    let mut out = Vec::with_capacity(obs.len());
+    let (mut x, mut p) = (0.0, f64::INFINITY);
+    let mut prev_t = 0.0;
+    for &(t, z) in obs {
+        if p.is_finite() {
+            x += prior.wear_mm(t) - prior.wear_mm(prev_t);
+            p += process_var;
+        }
+        // The first window starts from its own observation (infinite prior variance).
+        let gain = if p.is_finite() {
+            p / (p + observation_var)
+        } else {
+            1.0
+        };
+        x += gain * (z - x);
+        p = if p.is_finite() {
+            (1.0 - gain) * p
+        } else {
+            observation_var
+        };
+        if let Some(&last) = out.last() {
+            x = f64::max(x, last);
+        }
+        out.push(x);
+        prev_t = t;
+    }
+    out
+}
+
+/// Conformal quantile: the ⌈(m+1)·c⌉-th smallest of m absolute errors (the largest when m is small).
+fn conformal_quantile(mut abs_errors: Vec<f64>, coverage: f64) -> f64 {
+    abs_errors.sort_by(f64::total_cmp);
+    let m = abs_errors.len();
+    let rank = (((m + 1) as f64) * coverage).ceil() as usize;
+    abs_errors[rank.clamp(1, m) - 1]
+}
+
+/// A fold model's prior and its (time, observation) pairs on the run it did not see.
+type HeldOut = (WearPrior, Vec<(f64, f64)>);
+
+fn mean_sq(v: impl Iterator<Item = f64>) -> f64 {
+    let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x * x, n + 1));
+    s / n.max(1) as f64
+}
+
+impl WearModel {
+    /// Trains on `runs` (signals named `signal_names`). λ is chosen by nested leave-one-run-out CV
+    /// on these runs only; the observation variance and the interval come from the same held-out
+    /// predictions. With a single run there is nothing to hold out and in-sample errors are used.
+    pub fn train(
+        runs: &[&WearRun],
+        signal_names: &[String],
+        config: &WearTrainConfig,
+    ) -> Result<WearModel, WearModelError> {
+        for r in runs {
+            check_signals(r, signal_names)?;
+        }
+        let per_run: Vec<Vec<Window>> = runs
+            .iter()
+            .map(|r| windows(r, config.window))
+            .filter(|w| !w.is_empty())
+            .collect();
+        if per_run.is_empty() {
+            return Err(WearModelError::NoTrainingData);
+        }
+        let all_refs: Vec<&Vec<Window>> = per_run.iter().collect();
+        // Held-out (observation, filter input) per run for one λ: fold models fitted without the run.
+        let held_out = |lambda: f64| -> Vec<HeldOut> {
+            (0..per_run.len())
+                .map(|i| {
+                    let others: Vec<&Vec<Window>> = if per_run.len() > 1 {
+                        all_refs
+                            .iter()
+                            .enumerate()
+                            .filter(|(j, _)| *j != i)
+                            .map(|(_, r)| *r)
+                            .collect()
+                    } else {
+                        all_refs.clone()
+                    };
+                    let obs = Observer::fit(&others, config, lambda);
+                    let zs = per_run[i].iter().map(|w| (w.t_s, obs.observe(w))).collect();
+                    (obs.prior, zs)
+                })
+                .collect()
+        };
+        let obs_mse = |folds: &[HeldOut]| {
+            mean_sq(
+                folds
+                    .iter()
+                    .zip(&per_run)
+                    .flat_map(|((_, zs), ws)| zs.iter().zip(ws).map(|((_, z), w)| z - w.wear_mm)),
+            )
+        };
+        let mut best: Option<(f64, f64, Vec<HeldOut>)> = None;
+        for &lambda in &config.ridge_lambdas {
+            let folds = held_out(lambda);
+            let mse = obs_mse(&folds);
+            if best.as_ref().is_none_or(|b| mse < b.1) {
+                best = Some((lambda, mse, folds));
+            }
+        }
+        let (lambda, observation_var, folds) = best.expect("the λ grid is not empty");
+        let observer = Observer::fit(&all_refs, config, lambda);
+        let process_var = mean_sq(per_run.iter().flat_map(|ws| {
+            ws.windows(2).map(|p| {
+                (p[1].wear_mm - p[0].wear_mm)
+                    - (observer.prior.wear_mm(p[1].t_s) - observer.prior.wear_mm(p[0].t_s))
+            })
+        }));
+        let abs_errors: Vec<f64> = folds
+            .iter()
+            .zip(&per_run)
+            .flat_map(|((prior, zs), ws)| {
+                filter(prior, zs, observation_var, process_var)
+                    .into_iter()
+                    .zip(ws)
+                    .map(|(x, w)| (x - w.wear_mm).abs())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Ok(WearModel {
+            signal_names: signal_names.to_vec(),
+            feature_names: feature_names(signal_names),
+            config: config.clone(),
+            training_runs: runs.iter().map(|r| r.run.clone()).collect(),
+            prior: observer.prior,
+            feature_mean: observer.ridge.mean,
+            feature_scale: observer.ridge.scale,
+            coef: observer.ridge.coef,
+            intercept_mm: observer.ridge.intercept,
+            ridge_lambda: lambda,
+            observation_var_mm2: observation_var,
+            process_var_mm2: process_var,
+            interval_half_width_mm: conformal_quantile(abs_errors, config.coverage),
+        })
+    }
+
+    /// Wear estimates for every window of a run, in order, each using only the windows up to it.
+    pub fn predict(&self, run: &WearRun) -> Result<Vec<WearEstimate>, WearModelError> {
+        check_signals(run, &self.signal_names)?;
+        let ridge = Ridge {
+            mean: self.feature_mean.clone(),
+            scale: self.feature_scale.clone(),
+            coef: self.coef.clone(),
+            intercept: self.intercept_mm,
+        };
+        let ws = windows(run, self.config.window);
+        let zs: Vec<(f64, f64)> = ws
+            .iter()
+            .map(|w| {
+                (
+                    w.t_s,
+                    self.prior.wear_mm(w.t_s) + ridge.residual(&w.features),
+                )
+            })
+            .collect();
+        let h = self.interval_half_width_mm;
+        Ok(filter(
+            &self.prior,
+            &zs,
+            self.observation_var_mm2,
+            self.process_var_mm2,
+        )
+        .into_iter()
+        .zip(&ws)
+        .map(|(x, w)| WearEstimate {
+            t_s: w.t_s,
+            wear_mm: x,
+            lo_mm: (x - h).max(0.0),
+            hi_mm: x + h,
+        })
+        .collect())
+    }
+
+    /// Cutting time left from `estimate` until wear reaches `criterion_mm`, growing at the prior's
+    /// rate from there (the planned conditions are the training conditions).
+    pub fn remaining_life(&self, estimate: &WearEstimate, criterion_mm: f64) -> RemainingLife {
+        let life = |wear_now: f64| self.time_to_reach(estimate.t_s, wear_now, criterion_mm);
+        RemainingLife {
+            seconds: life(estimate.wear_mm),
+            lo_s: life(estimate.hi_mm),
+            hi_s: life(estimate.lo_mm),
+        }
+    }
+
+    fn time_to_reach(&self, t_s: f64, wear_now: f64, criterion_mm: f64) -> Option<f64> {
+        let grown = |d: f64| wear_now + self.prior.wear_mm(t_s + d) - self.prior.wear_mm(t_s);
+        if grown(0.0) >= criterion_mm {
+            return Some(0.0);
+        }
+        if self.prior.k_mm <= 0.0 {
+            return None;
+        }
+        let mut hi = t_s.max(1.0);
+        while grown(hi) < criterion_mm {
+            hi *= 2.0;
+            if hi > 1e9 {
+                return None;
+            }
+        }
+        let mut lo = 0.0;
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if grown(mid) < criterion_mm {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Some(hi)
+    }
+
+    /// SHA-256 of the model's JSON, hex: the artifact's identity.
+    pub fn digest(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a wear model always serialises");
+        Sha256::digest(json)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+fn check_signals(run: &WearRun, names: &[String]) -> Result<(), WearModelError> {
+    if run.signals.len() != names.len() {
+        return Err(WearModelError::SignalMismatch {
+            run: run.run.clone(),
+            got: run.signals.len(),
+            expected: names.len(),
+            names: names.to_vec(),
+        });
+    }
+    Ok(())
+}
