@@ -5,7 +5,7 @@ use crate::{Store, StoreError, StoredCheckpoint};
 use aimm_ledger::bundle::{write_bundle, BundleContents};
 use aimm_ledger::checkpoint::{sign_checkpoint, Checkpoint};
 use aimm_ledger::note::{Signer, Verifier};
-use aimm_ledger::record::{ControlParameterChange, Evidence, NcProgram, Record};
+use aimm_ledger::record::{ControlParameterChange, Evidence, ModelTraining, NcProgram, Record};
 use aimm_ledger::{Citation, Hash};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -123,6 +123,35 @@ pub fn record_parameter(
         cites,
     );
     append_one(store, &record)
+}
+
+/// Records a trained model as the next version of its kind (version = 1 + the latest recorded
+/// one; the `version` given is ignored). Returns the citation and the version.
+pub fn record_model_training(
+    store: &mut dyn Store,
+    t_ns: i64,
+    mut training: ModelTraining,
+) -> Result<(Citation, u32), StoreError> {
+    let latest = latest_record(
+        store,
+        |r| matches!(&r.evidence, Evidence::ModelTraining(m) if m.model_kind == training.model_kind),
+    )?;
+    let (version, cites) = match latest {
+        Some((
+            cite,
+            Record {
+                evidence: Evidence::ModelTraining(m),
+                ..
+            },
+        )) => (m.version + 1, vec![cite]),
+        _ => (1, vec![]),
+    };
+    training.version = version;
+    let cite = append_one(
+        store,
+        &Record::new(t_ns, Evidence::ModelTraining(training), cites),
+    )?;
+    Ok((cite, version))
 }
 
 /// The current value of every parameter of `loop_name` whose name starts with `prefix`, by name,

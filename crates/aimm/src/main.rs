@@ -10,6 +10,7 @@ mod loop_cmd;
 mod output;
 mod part;
 mod sim_cmd;
+mod wear_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +39,9 @@ enum Command {
     /// Closed loops on the simulated mill, compared with the machine without them.
     #[command(subcommand)]
     Loop(loop_cmd::LoopCommand),
+    /// Tool-wear model: train on recorded data (as ledger evidence), evaluate, predict.
+    #[command(subcommand)]
+    Wear(wear_cmd::WearCommand),
     /// The evidence ledger: list, show, lineage, sign checkpoints.
     #[command(subcommand)]
     Ledger(ledger_cmd::LedgerCommand),
@@ -66,6 +70,7 @@ fn main() -> std::process::ExitCode {
         Command::Demo(args) => demo_cmd::run(args),
         Command::Data(cmd) => data_cmd::run(cmd),
         Command::Loop(cmd) => loop_cmd::run(cmd),
+        Command::Wear(cmd) => wear_cmd::run(cmd),
         Command::Ledger(cmd) => ledger_cmd::run(cmd),
         Command::Export(args) => ledger_cmd::export(args),
         Command::Verify(args) => ledger_cmd::verify(args),
