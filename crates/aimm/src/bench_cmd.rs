@@ -1,6 +1,7 @@
 //! `aimm bench`: figures next to their baselines, measured in the same run.
 
 use crate::output::{print_json, table};
+use aimm_connect::wear_csv::{read_wear_csv, WearCsvOptions, WearUnit};
 use aimm_ledger::bundle::verify_bundle;
 use aimm_ledger::merkle::verify_inclusion;
 use aimm_ledger::note::Signer;
@@ -8,6 +9,7 @@ use aimm_ledger::record::{Evidence, Record, SensorSegment};
 use aimm_ledger::MerkleTree;
 use aimm_loops::feed::{FeedController, FeedMode, FeedParams, LoadSample};
 use aimm_loops::feed_validation::{builtin_cases, run_case};
+use aimm_loops::wear::{leave_one_run_out, WearModel, WearTrainConfig};
 use aimm_model::{MachineSpec, Material, SignalKind, SignalSeries, ToolSpec};
 use aimm_sim::gcode::{parse, Interpreter};
 use aimm_sim::setup::prepare;
@@ -18,6 +20,7 @@ use anyhow::Result;
 use indicatif::ProgressBar;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// The realistic program the simulator benchmark runs: roughing, finishing under cutter
@@ -36,6 +39,19 @@ pub enum BenchCommand {
     /// Adaptive feed loop: decision latency per sample (p50/p99, vs a fixed-gain PI on the same
     /// samples), and cycle-time reduction and overloads per validation part vs constant feed.
     Feed(BenchFeedArgs),
+    /// Tool-wear model on real data: leave-one-run-out RMSE/MAE/coverage per fold next to the
+    /// sensor-free baseline, training time, and prediction latency per window.
+    Wear(BenchWearArgs),
+}
+
+#[derive(clap::Args)]
+pub struct BenchWearArgs {
+    /// Wear CSV (wear in mm).
+    #[arg(long, default_value = "testdata/wear/uniwear.csv")]
+    data: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -84,6 +100,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Sim(args) => bench_sim(args),
         BenchCommand::Ledger(args) => bench_ledger(args),
         BenchCommand::Feed(args) => bench_feed(args),
+        BenchCommand::Wear(args) => bench_wear(args),
     }
 }
 
@@ -451,6 +468,83 @@ fn bench_feed(args: BenchFeedArgs) -> Result<()> {
         "latency over {} load samples of examples/steps_c45.nc (one core, release build)",
         stream.len()
     );
+    Ok(())
+}
+
+fn bench_wear(args: BenchWearArgs) -> Result<()> {
+    let options = WearCsvOptions {
+        wear_unit: Some(WearUnit::Mm),
+        ..WearCsvOptions::default()
+    };
+    let data = read_wear_csv(&args.data, &options)?;
+    let config = WearTrainConfig::default();
+    let mut figures = Vec::new();
+    let mut folds_by_group = Vec::new();
+    for group in ["phm2010", "nuaa"] {
+        let runs = data.group(group);
+        if runs.len() < 2 {
+            continue;
+        }
+        let folds = leave_one_run_out(&runs, &data.signal_names, &config)?;
+        for f in &folds {
+            figures.push(Figure {
+                what: format!(
+                    "{group} {}: RMSE (MAE {:.1}, coverage {:.0} %)",
+                    f.run,
+                    f.mae_um,
+                    100.0 * f.coverage
+                ),
+                value: f.rmse_um,
+                unit: "µm",
+                baseline: "mean wear curve of the training runs".into(),
+                baseline_value: f.baseline_rmse_um,
+                target: if group == "phm2010" {
+                    "mean ≤ 10 µm, coverage ≥ 90 %".into()
+                } else {
+                    "-".into()
+                },
+            });
+        }
+        // Training on all runs of the group, and scoring one run window by window.
+        let started = Instant::now();
+        let model = WearModel::train(&runs, &data.signal_names, &config)?;
+        let train_s = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let estimates = model.predict(runs[0])?;
+        let per_window_us = started.elapsed().as_secs_f64() * 1e6 / estimates.len().max(1) as f64;
+        figures.push(Figure {
+            what: format!("{group}: training on {} runs", runs.len()),
+            value: train_s * 1000.0,
+            unit: "ms",
+            baseline: "-".into(),
+            baseline_value: f64::NAN,
+            target: "-".into(),
+        });
+        figures.push(Figure {
+            what: format!("{group}: prediction per 10 s window (features + filter)"),
+            value: per_window_us,
+            unit: "µs",
+            baseline: "-".into(),
+            baseline_value: f64::NAN,
+            target: "-".into(),
+        });
+        folds_by_group.push((group, folds));
+    }
+    if args.json {
+        return print_json(&serde_json::json!({ "figures": figures }));
+    }
+    print_figures(&figures);
+    for (group, folds) in &folds_by_group {
+        let mean = |f: &dyn Fn(&aimm_loops::wear::FoldResult) -> f64| {
+            folds.iter().map(f).sum::<f64>() / folds.len() as f64
+        };
+        println!(
+            "{group}: mean RMSE {:.1} µm vs baseline {:.1} µm, mean coverage {:.0} %",
+            mean(&|f| f.rmse_um),
+            mean(&|f| f.baseline_rmse_um),
+            100.0 * mean(&|f| f.coverage)
+        );
+    }
     Ok(())
 }
 
