@@ -10,3 +10,4 @@ pub mod feed_validation;
 pub mod guard;
 pub mod nc_offsets;
 pub mod wear;
+pub mod wear_loop;
