@@ -4,7 +4,7 @@
 //! remaining life will not cover it (rather than after the criterion is crossed).
 
 use crate::nc_offsets::{with_radius_wear_offsets, NcEditError, OffsetDialect};
-use crate::wear::{WearModel, WearModelError};
+use crate::wear::{WearModel, WearModelError, WearTrainConfig};
 use aimm_connect::wear_csv::WearRun;
 use aimm_connect::{run_unrecorded, RunObserver};
 use aimm_model::{MachineSpec, MachineState, Material, SignalKind, ToolSpec};
@@ -132,6 +132,8 @@ pub struct PartRecord {
     pub feature: Option<FeatureResult>,
     /// True wear at the end of the part, mm.
     pub true_vb_mm: f64,
+    /// The tool's cutting time at the end of the part, s.
+    pub tool_cutting_s: f64,
     /// The model's estimate at the end of the part, mm.
     pub estimated_vb_mm: Option<f64>,
 }
@@ -227,6 +229,7 @@ pub fn run_series(
             new_tool,
             feature: result.reference_feature.clone(),
             true_vb_mm: vb,
+            tool_cutting_s: cut_s,
             estimated_vb_mm: None,
         };
         new_tool = false;
@@ -259,6 +262,60 @@ pub fn run_series(
     }
     series.last_log = rows;
     Ok(series)
+}
+
+impl Series {
+    /// Parts whose reference feature is out of tolerance.
+    pub fn out_of_tolerance(&self) -> usize {
+        self.parts
+            .iter()
+            .filter(|p| p.feature.as_ref().is_some_and(|f| !f.in_tolerance))
+            .count()
+    }
+
+    /// Cutting time at which this (uncompensated) series' tool reached `criterion_mm`,
+    /// interpolated between parts.
+    pub fn life_s(&self, criterion_mm: f64) -> Option<f64> {
+        let mut prev = (0.0, 0.0);
+        for p in &self.parts {
+            if p.true_vb_mm >= criterion_mm {
+                let f = (criterion_mm - prev.1) / (p.true_vb_mm - prev.1);
+                return Some(prev.0 + f * (p.tool_cutting_s - prev.0));
+            }
+            prev = (p.tool_cutting_s, p.true_vb_mm);
+        }
+        None
+    }
+}
+
+/// A wear model trained, through the same pipeline as recorded data, on the simulated lives (to
+/// VB 1.1 × the criterion) of one tool per seed on `program`.
+pub fn train_on_simulated_lives(
+    program: (&str, &str),
+    material: Material,
+    seeds: &[u64],
+    params: &WearLoopParams,
+) -> Result<WearModel, WearLoopError> {
+    let lives = seeds
+        .iter()
+        .map(|&seed| {
+            tool_life_log(
+                program,
+                material,
+                seed,
+                1.1 * params.criterion_mm,
+                500,
+                params,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let runs: Vec<&WearRun> = lives.iter().collect();
+    let signals: Vec<String> = WEAR_SIGNALS.iter().map(|s| s.to_string()).collect();
+    Ok(WearModel::train(
+        &runs,
+        &signals,
+        &WearTrainConfig::default(),
+    )?)
 }
 
 /// A tool's whole life on `program`, uncompensated, until its true wear reaches `until_vb_mm`

@@ -9,6 +9,7 @@ use aimm_loops::feed_runner::{FeedLoop, FeedRunOptions, Setpoint};
 use aimm_loops::feed_validation::{
     builtin_cases, record_validation, run_case, CaseOutcome, FeedCase, RMS_BOUND_PCT,
 };
+use aimm_loops::wear_loop::{run_series, train_on_simulated_lives, PartRecord, WearLoopParams};
 use aimm_model::{MachineSpec, ToolSpec};
 use aimm_sim::setup::prepare;
 use aimm_sim::{SimConfig, Simulator};
@@ -32,6 +33,38 @@ pub enum LoopCommand {
     ///   aimm loop feed --validate --db aimm.db --json
     #[command(verbatim_doc_comment)]
     Feed(FeedArgs),
+    /// Tool-wear compensation on the simulated mill: one tool makes a long series of parts;
+    /// between parts the wear model (trained on simulated tool lives) estimates its wear from
+    /// spindle load and power, the radius wear offset is written into the NC program (G10 L13)
+    /// for the next part, and a tool change is planned before the wear criterion. The same
+    /// series without the loop is shown beside it.
+    ///
+    /// Example:
+    ///   aimm loop wear --parts 70
+    #[command(verbatim_doc_comment)]
+    Wear(WearLoopArgs),
+}
+
+#[derive(clap::Args)]
+pub struct WearLoopArgs {
+    /// NC program with a reference feature cut under cutter compensation.
+    #[arg(long, default_value = "examples/ring_c45.nc")]
+    program: PathBuf,
+    /// Workpiece material: steel-c45, al-6061 or ti-6al-4v.
+    #[arg(long, default_value = "steel-c45")]
+    material: String,
+    /// Parts in the series.
+    #[arg(long, default_value_t = 70)]
+    parts: u32,
+    /// Seed of the series' sensor noise.
+    #[arg(long, default_value_t = 13)]
+    seed: u64,
+    /// Seeds of the simulated tool lives the model is trained on.
+    #[arg(long, default_values_t = [11, 12])]
+    train_seeds: Vec<u64>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -83,6 +116,7 @@ pub struct FeedArgs {
 pub fn run(cmd: LoopCommand) -> Result<()> {
     match cmd {
         LoopCommand::Feed(args) => feed(args),
+        LoopCommand::Wear(args) => wear(args),
     }
 }
 
@@ -244,6 +278,92 @@ fn record(
         recorded.segments.len(),
         checkpoint.size
     ))
+}
+
+fn wear(args: WearLoopArgs) -> Result<()> {
+    let material = parse_material(&args.material)?;
+    let (_, text) = read_program(&args.program)?;
+    let name = args.program.display().to_string();
+    let params = WearLoopParams::default();
+    let model = train_on_simulated_lives((&name, &text), material, &args.train_seeds, &params)?;
+    let plain = run_series(
+        (&name, &text),
+        material,
+        args.seed,
+        args.parts,
+        None,
+        &params,
+    )?;
+    let looped = run_series(
+        (&name, &text),
+        material,
+        args.seed,
+        args.parts,
+        Some(&model),
+        &params,
+    )?;
+    let life_s = plain.life_s(params.criterion_mm);
+    let used: Vec<Option<f64>> = looped
+        .retired
+        .iter()
+        .map(|r| life_s.map(|l| r.cutting_s / l))
+        .collect();
+    if args.json {
+        return print_json(&serde_json::json!({
+            "model_sha256": model.digest(),
+            "without_loop": plain, "with_loop": looped,
+            "tool_life_s": life_s, "life_used": used,
+        }));
+    }
+    let mut t = table(&[
+        "part",
+        "error mm without loop",
+        "offset mm",
+        "error mm with loop",
+        "true VB mm",
+        "estimated VB mm",
+        "",
+    ]);
+    for (a, b) in plain.parts.iter().zip(&looped.parts) {
+        let err = |p: &PartRecord| {
+            p.feature.as_ref().map_or("-".into(), |f| {
+                format!(
+                    "{:+.4}{}",
+                    f.mean_error_mm,
+                    if f.in_tolerance { "" } else { " OUT" }
+                )
+            })
+        };
+        t.add_row(vec![
+            b.part.to_string(),
+            err(a),
+            format!("{:+.4}", b.offset_mm),
+            err(b),
+            format!("{:.3}", b.true_vb_mm),
+            b.estimated_vb_mm.map_or("-".into(), |v| format!("{v:.3}")),
+            if b.new_tool {
+                "new tool".into()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "out of tolerance: {} of {} parts without the loop, {} with it",
+        plain.out_of_tolerance(),
+        plain.parts.len(),
+        looped.out_of_tolerance()
+    );
+    for (r, u) in looped.retired.iter().zip(&used) {
+        println!(
+            "tool changed after {:.0} s of cutting at VB {:.3} mm: {} of its life used",
+            r.cutting_s,
+            r.true_vb_mm,
+            u.map_or("?".into(), |u| format!("{:.1} %", 100.0 * u))
+        );
+    }
+    Ok(())
 }
 
 fn print_outcomes(outcomes: &[CaseOutcome]) {

@@ -101,3 +101,44 @@ fn validation_is_recorded_as_a_signed_ledger_report() {
     // It cites the programs it ran and the loop parameters.
     assert!(report["cites"].as_array().unwrap().len() >= 5, "{report}");
 }
+
+#[test]
+fn wear_loop_keeps_the_series_in_tolerance_and_changes_the_tool_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/ring_c45.nc");
+    let out = aimm(
+        dir.path(),
+        &[
+            "loop",
+            "wear",
+            "--program",
+            program,
+            "--parts",
+            "70",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out_of_tolerance = |series: &serde_json::Value| {
+        series["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["feature"]["in_tolerance"] == false)
+            .count()
+    };
+    assert!(out_of_tolerance(&v["without_loop"]) > 0);
+    assert_eq!(out_of_tolerance(&v["with_loop"]), 0);
+    let retired = &v["with_loop"]["retired"][0];
+    assert!(retired["true_vb_mm"].as_f64().unwrap() < 0.3, "{retired}");
+    assert!(
+        v["life_used"][0].as_f64().unwrap() >= 0.85,
+        "{}",
+        v["life_used"]
+    );
+}
