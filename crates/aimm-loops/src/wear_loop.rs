@@ -251,8 +251,7 @@ pub fn run_series(
                     continue;
                 }
                 // The next part is cut, on average, half a part further into the wear curve.
-                let grown = model.prior.wear_mm(last.t_s + part_cut_s / 2.0)
-                    - model.prior.wear_mm(last.t_s);
+                let grown = model.growth_mm(last, part_cut_s / 2.0);
                 let radial = (last.wear_mm + grown) * params.clearance_deg.to_radians().tan();
                 offset_mm = (-radial).clamp(-params.max_offset_mm, params.max_offset_mm);
             }

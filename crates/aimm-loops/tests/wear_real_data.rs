@@ -39,15 +39,18 @@ fn phm2010_leave_one_cutter_out_against_the_baseline() {
     assert_eq!(runs.len(), 3);
     let folds = leave_one_run_out(&runs, &data.signal_names, &WearTrainConfig::default()).unwrap();
     report("phm2010", &folds);
-    // Issue 5 asks for beating the baseline on every fold; today only the mean does, and no fold
-    // is more than 10 % worse (c4, c6 fall back to the prior: nested CV rejects the features).
-    let mean = |f: fn(&FoldResult) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
-    assert!(mean(|f| f.rmse_um) < mean(|f| f.baseline_rmse_um));
+    // The model beats the sensor-free baseline on every held-out cutter, in RMSE and MAE
+    // (today: 10.1 / 18.9 / 17.2 µm RMSE against 19.7 / 22.5 / 33.5).
     for f in &folds {
-        assert!(f.rmse_um < 1.1 * f.baseline_rmse_um, "{}: {f:?}", f.run);
+        assert!(f.rmse_um < f.baseline_rmse_um, "{}: {f:?}", f.run);
+        assert!(f.mae_um < f.baseline_mae_um, "{}: {f:?}", f.run);
+    }
+    // Coverage of the nominal 90 % interval as reached: 100 / 91 / 87 %, mean 93 %.
+    for f in &folds {
+        assert!(f.coverage >= 0.85, "{}: coverage {}", f.run, f.coverage);
     }
     let coverage = folds.iter().map(|f| f.coverage).sum::<f64>() / folds.len() as f64;
-    assert!(coverage >= 0.8, "mean coverage {coverage}");
+    assert!(coverage >= 0.9, "mean coverage {coverage}");
 }
 
 #[test]
@@ -57,6 +60,10 @@ fn nuaa_leave_one_run_out_figures() {
     let folds = leave_one_run_out(&runs, &data.signal_names, &WearTrainConfig::default()).unwrap();
     report("nuaa", &folds);
     assert_eq!(folds.len(), runs.len());
+    // Six runs under different conditions: the model wins on the mean (today 49.6 against 50.7 µm
+    // RMSE), not on every run (W3, W4, W6 lose), and its interval under-covers W2 and W5.
+    let mean = |f: fn(&FoldResult) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
+    assert!(mean(|f| f.rmse_um) < mean(|f| f.baseline_rmse_um));
 }
 
 #[test]

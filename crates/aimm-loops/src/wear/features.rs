@@ -1,6 +1,7 @@
 //! Per-window features of one run's signals: the rows of a run are cut into fixed spans of cutting
 //! time, and each span gives time-domain statistics per signal plus the run's cumulative cutting
-//! time and signal energy up to its end. Windows need no wear label, so prediction uses the same
+//! time, signal energy and signal work up to its end (cutting time and signal work are the wear
+//! clocks of the prior). Windows need no wear label, so prediction uses the same
 //! code as training.
 
 use aimm_connect::WearRun;
@@ -13,6 +14,9 @@ pub struct Window {
     pub t_s: f64,
     /// Features, named by [`feature_names`].
     pub features: Vec<f64>,
+    /// The wear clocks at the window's last row: cutting time, s, then per signal the cumulative
+    /// signal work ∑ |v|·Δt since the tool was new (the `<signal>_cum_abs` features).
+    pub clocks: Vec<f64>,
     /// Mean measured wear over the window's rows, mm (the label; ignored when predicting).
     pub wear_mm: f64,
 }
@@ -24,11 +28,12 @@ pub struct WindowSpec {
 }
 
 /// Statistics per signal, in feature order.
-const STATS: [&str; 5] = ["mean", "rms", "std", "peak", "cum_energy"];
+const STATS: [&str; 6] = ["mean", "rms", "std", "peak", "cum_energy", "cum_abs"];
 
 /// Names of the features [`windows`] yields for these signals: `cut_time_s`, then per signal
-/// `<signal>_<stat>` for the window mean, RMS, standard deviation, peak |value| and the cumulative
-/// energy (∑ v²·Δt since the tool was new).
+/// `<signal>_<stat>` for the window mean, RMS, standard deviation, peak |value|, the cumulative
+/// energy (∑ v²·Δt since the tool was new) and the cumulative signal work (∑ |v|·Δt since the tool
+/// was new, a wear clock of the prior).
 pub fn feature_names(signals: &[String]) -> Vec<String> {
     let mut names = vec!["cut_time_s".to_string()];
     for s in signals {
@@ -43,6 +48,7 @@ pub fn windows(run: &WearRun, spec: WindowSpec) -> Vec<Window> {
     let n_sig = run.signals.len();
     let mut out = Vec::new();
     let mut energy = vec![0.0; n_sig];
+    let mut work = vec![0.0; n_sig];
     let mut start = 0;
     let mut prev_t = 0.0;
     while start < run.time_s.len() {
@@ -53,6 +59,7 @@ pub fn windows(run: &WearRun, spec: WindowSpec) -> Vec<Window> {
         }
         let n = (end - start) as f64;
         let mut features = vec![run.time_s[end - 1]];
+        let mut clocks = vec![run.time_s[end - 1]];
         for (j, signal) in run.signals.iter().enumerate() {
             let v = &signal[start..end];
             let mean = v.iter().sum::<f64>() / n;
@@ -63,16 +70,20 @@ pub fn windows(run: &WearRun, spec: WindowSpec) -> Vec<Window> {
             let mut t0 = prev_t;
             for (i, x) in v.iter().enumerate() {
                 let t = run.time_s[start + i];
-                energy[j] += x * x * (t - t0).max(0.0);
+                let dt = (t - t0).max(0.0);
+                energy[j] += x * x * dt;
+                work[j] += x.abs() * dt;
                 t0 = t;
             }
-            features.extend([mean, ms.sqrt(), var.sqrt(), peak, energy[j]]);
+            features.extend([mean, ms.sqrt(), var.sqrt(), peak, energy[j], work[j]]);
+            clocks.push(work[j]);
         }
         prev_t = run.time_s[end - 1];
         let wear_mm = run.wear_mm[start..end].iter().sum::<f64>() / n;
         out.push(Window {
             t_s: run.time_s[end - 1],
             features,
+            clocks,
             wear_mm,
         });
         start = end;
@@ -100,6 +111,9 @@ mod tests {
         assert_eq!(w[0].features[4], 3.0); // peak |value|
         assert_eq!(w[0].features[5], 1.0 + 9.0 + 4.0); // energy, Δt = 1 s each
         assert_eq!(w[1].features[5], 14.0 + 4.0 * 2.0 + 4.0); // Δt 2 s then 1 s
+        assert_eq!(w[0].features[6], 1.0 + 3.0 + 2.0); // work ∑ |v|·Δt
+        assert_eq!(w[1].features[6], 6.0 + 2.0 * 2.0 + 2.0);
+        assert_eq!(w[1].clocks, vec![6.0, 12.0]);
         assert!((w[0].wear_mm - 0.4 / 3.0).abs() < 1e-12);
         assert_eq!(feature_names(&["f".into()]).len(), w[0].features.len());
     }

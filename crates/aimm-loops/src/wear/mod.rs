@@ -5,14 +5,25 @@
 //!
 //! # Model
 //! 1. **Windows**: each run is cut into fixed spans of cutting time (10 s by default); a window
-//!    gives, per signal, mean, RMS, standard deviation and peak |value|, plus the cutting time and
-//!    the cumulative signal energy since the tool was new.
-//! 2. **Prior**: VB = v0 + k·tⁿ (k ≥ 0: wear never falls with cutting time), least squares on the
-//!    training windows, n from a fixed grid.
-//! 3. **Observation**: prior(t) + ridge regression of the prior's residual on standardised window
-//!    features.
-//! 4. **Filter**: a scalar Kalman filter advances the estimate by the prior's growth between
-//!    windows and corrects it with each observation; the estimate is held non-decreasing.
+//!    gives, per signal, mean, RMS, standard deviation and peak |value|, plus the cutting time, the
+//!    cumulative signal energy ∑ v²·Δt and the cumulative signal work ∑ |v|·Δt since the tool was
+//!    new.
+//! 2. **Prior**: wear is driven by the work the cut does, not by the clock alone. Usui's wear law
+//!    makes the flank-wear rate grow with contact stress × sliding speed, so the wear accumulated
+//!    since the tool was new follows the time integral of a load-like signal (force, vibration
+//!    amplitude) more closely than the cutting time when the conditions vary between tools. Each
+//!    signal's cumulative work E_j = ∑ |v_j|·Δt is therefore a *wear clock*, as is the cutting time
+//!    t. For every clock c a power law VB = a_c + k_c·c^{n_c} (k_c ≥ 0: wear never falls as the
+//!    clock runs) is fitted by least squares on the training windows, n_c from a fixed grid; the
+//!    prior is the **equal-weight mean** of these laws. The clocks are averaged, not selected or
+//!    weighted: nothing is tuned to a data set, so the rule carries to other machines' signals.
+//!    (|v|·Δt, not v²·Δt: on PHM2010 the squared signal made a worse clock.)
+//! 3. **Observation**: prior(clocks) + ridge regression of the prior's residual on standardised
+//!    window features.
+//! 4. **Filter**: a scalar Kalman filter advances the estimate by the prior's change between
+//!    consecutive windows' clocks and corrects it with each observation; the estimate is held
+//!    non-decreasing. Ahead of the last window (remaining life, growth over the next part) each
+//!    clock runs on at its growth per second of cutting over the last three windows.
 //! 5. **Interval**: ± the conformal quantile (at the nominal coverage, 90 %) of the filtered
 //!    errors on held-out training runs.
 //!
@@ -30,6 +41,6 @@ pub mod model;
 pub use eval::{leave_one_run_out, FoldResult};
 pub use features::{feature_names, windows, Window, WindowSpec};
 pub use model::{
-    RemainingLife, WearEstimate, WearModel, WearModelError, WearPrior, WearTrainConfig,
+    ClockLaw, RemainingLife, WearEstimate, WearModel, WearModelError, WearPrior, WearTrainConfig,
     DEFAULT_WEAR_CRITERION_MM,
 };

@@ -1,4 +1,5 @@
-//! The wear estimator: a Taylor-style prior in cutting time, a ridge map from window features to
+//! The wear estimator: a prior averaging power laws in several wear clocks (cutting time and each
+//! signal's cumulative work, see the module doc of [`super`]), a ridge map from window features to
 //! the prior's residual, a monotone Kalman filter joining the two, and a conformal interval
 //! calibrated on held-out training runs. Training is closed-form and deterministic.
 
@@ -13,7 +14,7 @@ pub struct WearTrainConfig {
     pub window: WindowSpec,
     /// Ridge penalties tried by nested leave-one-run-out CV on the training runs.
     pub ridge_lambdas: Vec<f64>,
-    /// Exponents n of the prior VB = v0 + k·tⁿ tried by least squares.
+    /// Exponents n of each clock's law VB = a + k·cⁿ tried by least squares.
     pub prior_exponents: Vec<f64>,
     /// Nominal coverage of the interval (0.9 = 90 %).
     pub coverage: f64,
@@ -31,57 +32,89 @@ impl Default for WearTrainConfig {
     }
 }
 
-/// Physics prior: VB(t) = v0 + k·tⁿ, k ≥ 0, so wear never decreases with cutting time (Taylor's
-/// tool-life law integrated at constant conditions; n > 1 for the accelerating last stage).
+/// One clock's power law: VB = a + k·cⁿ with k ≥ 0, so wear never decreases as the clock runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct WearPrior {
-    pub v0_mm: f64,
+pub struct ClockLaw {
+    pub a_mm: f64,
     pub k_mm: f64,
     pub n: f64,
 }
 
-impl WearPrior {
-    pub fn wear_mm(&self, t_s: f64) -> f64 {
-        self.v0_mm + self.k_mm * t_s.max(0.0).powf(self.n)
+impl ClockLaw {
+    pub fn wear_mm(&self, clock: f64) -> f64 {
+        self.a_mm + self.k_mm * clock.max(0.0).powf(self.n)
     }
 
-    fn fit(windows: &[&Window], exponents: &[f64]) -> WearPrior {
+    /// Least squares over `(clock, wear)` pairs, n from `exponents`.
+    fn fit(points: &[(f64, f64)], exponents: &[f64]) -> ClockLaw {
         let mut best = (
             f64::INFINITY,
-            WearPrior {
-                v0_mm: 0.0,
+            ClockLaw {
+                a_mm: 0.0,
                 k_mm: 0.0,
                 n: 1.0,
             },
         );
+        let m = points.len() as f64;
+        let my = points.iter().map(|p| p.1).sum::<f64>() / m;
         for &n in exponents {
-            let xs: Vec<f64> = windows.iter().map(|w| w.t_s.powf(n)).collect();
-            let m = xs.len() as f64;
-            let (mx, my) = (
-                xs.iter().sum::<f64>() / m,
-                windows.iter().map(|w| w.wear_mm).sum::<f64>() / m,
-            );
+            let xs: Vec<f64> = points.iter().map(|p| p.0.max(0.0).powf(n)).collect();
+            let mx = xs.iter().sum::<f64>() / m;
             let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
             let sxy: f64 = xs
                 .iter()
-                .zip(windows)
-                .map(|(x, w)| (x - mx) * (w.wear_mm - my))
+                .zip(points)
+                .map(|(x, p)| (x - mx) * (p.1 - my))
                 .sum();
             let k = if sxx > 0.0 { (sxy / sxx).max(0.0) } else { 0.0 };
-            let prior = WearPrior {
-                v0_mm: my - k * mx,
+            let law = ClockLaw {
+                a_mm: my - k * mx,
                 k_mm: k,
                 n,
             };
-            let sse: f64 = windows
+            let sse: f64 = points
                 .iter()
-                .map(|w| (w.wear_mm - prior.wear_mm(w.t_s)).powi(2))
+                .map(|p| (p.1 - law.wear_mm(p.0)).powi(2))
                 .sum();
             if sse < best.0 {
-                best = (sse, prior);
+                best = (sse, law);
             }
         }
         best.1
+    }
+}
+
+/// Physics prior: the equal-weight mean of one power law per wear clock (see the module doc of
+/// [`super`]). `laws[0]` is in cutting time, `laws[1 + j]` in signal j's cumulative work, in the
+/// order of [`Window::clocks`]. Every law has k ≥ 0 and every clock only runs forward, so the prior
+/// never decreases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WearPrior {
+    pub laws: Vec<ClockLaw>,
+}
+
+impl WearPrior {
+    /// Prior wear at these clock values (cutting time, then each signal's work).
+    pub fn wear_mm(&self, clocks: &[f64]) -> f64 {
+        self.laws
+            .iter()
+            .zip(clocks)
+            .map(|(law, c)| law.wear_mm(*c))
+            .sum::<f64>()
+            / self.laws.len().max(1) as f64
+    }
+
+    fn fit(windows: &[&Window], exponents: &[f64]) -> WearPrior {
+        let n_clocks = windows[0].clocks.len();
+        WearPrior {
+            laws: (0..n_clocks)
+                .map(|c| {
+                    let points: Vec<(f64, f64)> =
+                        windows.iter().map(|w| (w.clocks[c], w.wear_mm)).collect();
+                    ClockLaw::fit(&points, exponents)
+                })
+                .collect(),
+        }
     }
 }
 
@@ -108,12 +141,17 @@ pub struct WearModel {
 }
 
 /// Estimated wear at one window.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WearEstimate {
     pub t_s: f64,
     pub wear_mm: f64,
     pub lo_mm: f64,
     pub hi_mm: f64,
+    /// The wear clocks at the window's end ([`Window::clocks`]).
+    pub clocks: Vec<f64>,
+    /// Each clock's recent growth per second of cutting (over the last few windows; the cutting
+    /// time's is 1): how the clocks are extrapolated into the future.
+    pub clock_rates: Vec<f64>,
 }
 
 /// Remaining cutting time until the wear criterion; `None` when the prior never reaches it.
@@ -181,7 +219,7 @@ impl Ridge {
         };
         let r: Vec<f64> = windows
             .iter()
-            .map(|w| w.wear_mm - prior.wear_mm(w.t_s))
+            .map(|w| w.wear_mm - prior.wear_mm(&w.clocks))
             .collect();
         let intercept = r.iter().sum::<f64>() / m;
         let mut a = vec![vec![0.0; p]; p];
@@ -264,7 +302,7 @@ impl Observer {
     }
 
     fn observe(&self, w: &Window) -> f64 {
-        self.prior.wear_mm(w.t_s) + self.ridge.residual(&w.features)
+        self.prior.wear_mm(&w.clocks) + self.ridge.residual(&w.features)
     }
 }
 
@@ -272,16 +310,17 @@ impl Observer {
 /// is corrected by each feature-based observation; the estimate never decreases, as wear cannot.
 fn filter(
     prior: &WearPrior,
-    obs: &[(f64, f64)],
+    ws: &[Window],
+    obs: &[f64],
     observation_var: f64,
     process_var: f64,
 ) -> Vec<f64> {
     let mut out = Vec::with_capacity(obs.len());
     let (mut x, mut p) = (0.0, f64::INFINITY);
-    let mut prev_t = 0.0;
-    for &(t, z) in obs {
-        if p.is_finite() {
-            x += prior.wear_mm(t) - prior.wear_mm(prev_t);
+    let mut prev: Option<&Window> = None;
+    for (w, &z) in ws.iter().zip(obs) {
+        if let (true, Some(prev)) = (p.is_finite(), prev) {
+            x += prior.wear_mm(&w.clocks) - prior.wear_mm(&prev.clocks);
             p += process_var;
         }
         // The first window starts from its own observation (infinite prior variance).
@@ -300,7 +339,7 @@ fn filter(
             x = f64::max(x, last);
         }
         out.push(x);
-        prev_t = t;
+        prev = Some(w);
     }
     out
 }
@@ -314,7 +353,7 @@ fn conformal_quantile(mut abs_errors: Vec<f64>, coverage: f64) -> f64 {
 }
 
 /// A fold model's prior and its (time, observation) pairs on the run it did not see.
-type HeldOut = (WearPrior, Vec<(f64, f64)>);
+type HeldOut = (WearPrior, Vec<f64>);
 
 fn mean_sq(v: impl Iterator<Item = f64>) -> f64 {
     let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x * x, n + 1));
@@ -357,7 +396,7 @@ impl WearModel {
                         all_refs.clone()
                     };
                     let obs = Observer::fit(&others, config, lambda);
-                    let zs = per_run[i].iter().map(|w| (w.t_s, obs.observe(w))).collect();
+                    let zs = per_run[i].iter().map(|w| obs.observe(w)).collect();
                     (obs.prior, zs)
                 })
                 .collect()
@@ -367,7 +406,7 @@ impl WearModel {
                 folds
                     .iter()
                     .zip(&per_run)
-                    .flat_map(|((_, zs), ws)| zs.iter().zip(ws).map(|((_, z), w)| z - w.wear_mm)),
+                    .flat_map(|((_, zs), ws)| zs.iter().zip(ws).map(|(z, w)| z - w.wear_mm)),
             )
         };
         let mut best: Option<(f64, f64, Vec<HeldOut>)> = None;
@@ -383,14 +422,14 @@ impl WearModel {
         let process_var = mean_sq(per_run.iter().flat_map(|ws| {
             ws.windows(2).map(|p| {
                 (p[1].wear_mm - p[0].wear_mm)
-                    - (observer.prior.wear_mm(p[1].t_s) - observer.prior.wear_mm(p[0].t_s))
+                    - (observer.prior.wear_mm(&p[1].clocks) - observer.prior.wear_mm(&p[0].clocks))
             })
         }));
         let abs_errors: Vec<f64> = folds
             .iter()
             .zip(&per_run)
             .flat_map(|((prior, zs), ws)| {
-                filter(prior, zs, observation_var, process_var)
+                filter(prior, ws, zs, observation_var, process_var)
                     .into_iter()
                     .zip(ws)
                     .map(|(x, w)| (x - w.wear_mm).abs())
@@ -424,37 +463,48 @@ impl WearModel {
             intercept: self.intercept_mm,
         };
         let ws = windows(run, self.config.window);
-        let zs: Vec<(f64, f64)> = ws
+        let zs: Vec<f64> = ws
             .iter()
-            .map(|w| {
-                (
-                    w.t_s,
-                    self.prior.wear_mm(w.t_s) + ridge.residual(&w.features),
-                )
-            })
+            .map(|w| self.prior.wear_mm(&w.clocks) + ridge.residual(&w.features))
             .collect();
         let h = self.interval_half_width_mm;
         Ok(filter(
             &self.prior,
+            &ws,
             &zs,
             self.observation_var_mm2,
             self.process_var_mm2,
         )
         .into_iter()
-        .zip(&ws)
-        .map(|(x, w)| WearEstimate {
-            t_s: w.t_s,
+        .enumerate()
+        .map(|(i, x)| WearEstimate {
+            t_s: ws[i].t_s,
             wear_mm: x,
             lo_mm: (x - h).max(0.0),
             hi_mm: x + h,
+            clocks: ws[i].clocks.clone(),
+            clock_rates: clock_rates(&ws[..=i]),
         })
         .collect())
     }
 
+    /// The prior's wear growth over the next `dt_s` seconds of cutting from `estimate`, each clock
+    /// running on at its recent rate ([`WearEstimate::clock_rates`]).
+    pub fn growth_mm(&self, estimate: &WearEstimate, dt_s: f64) -> f64 {
+        let ahead: Vec<f64> = estimate
+            .clocks
+            .iter()
+            .zip(&estimate.clock_rates)
+            .map(|(c, r)| c + r * dt_s.max(0.0))
+            .collect();
+        self.prior.wear_mm(&ahead) - self.prior.wear_mm(&estimate.clocks)
+    }
+
     /// Cutting time left from `estimate` until wear reaches `criterion_mm`, growing at the prior's
-    /// rate from there (the planned conditions are the training conditions).
+    /// rate from there: each clock runs on at its recent rate (the conditions of the last windows
+    /// hold).
     pub fn remaining_life(&self, estimate: &WearEstimate, criterion_mm: f64) -> RemainingLife {
-        let life = |wear_now: f64| self.time_to_reach(estimate.t_s, wear_now, criterion_mm);
+        let life = |wear_now: f64| self.time_to_reach(estimate, wear_now, criterion_mm);
         RemainingLife {
             seconds: life(estimate.wear_mm),
             lo_s: life(estimate.hi_mm),
@@ -462,15 +512,26 @@ impl WearModel {
         }
     }
 
-    fn time_to_reach(&self, t_s: f64, wear_now: f64, criterion_mm: f64) -> Option<f64> {
-        let grown = |d: f64| wear_now + self.prior.wear_mm(t_s + d) - self.prior.wear_mm(t_s);
+    fn time_to_reach(
+        &self,
+        estimate: &WearEstimate,
+        wear_now: f64,
+        criterion_mm: f64,
+    ) -> Option<f64> {
+        let grown = |d: f64| wear_now + self.growth_mm(estimate, d);
         if grown(0.0) >= criterion_mm {
             return Some(0.0);
         }
-        if self.prior.k_mm <= 0.0 {
+        let grows = self
+            .prior
+            .laws
+            .iter()
+            .zip(&estimate.clock_rates)
+            .any(|(law, r)| law.k_mm > 0.0 && *r > 0.0);
+        if !grows {
             return None;
         }
-        let mut hi = t_s.max(1.0);
+        let mut hi = estimate.t_s.max(1.0);
         while grown(hi) < criterion_mm {
             hi *= 2.0;
             if hi > 1e9 {
@@ -497,6 +558,34 @@ impl WearModel {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+/// Windows over which a clock's recent rate is measured (the last window's span plus the two
+/// before it): long enough to smooth one window's noise, short enough to follow the conditions.
+const RATE_WINDOWS: usize = 3;
+
+/// Each clock's growth per second of cutting over the last [`RATE_WINDOWS`] windows of `ws`
+/// (from the tool's start when there are fewer).
+fn clock_rates(ws: &[Window]) -> Vec<f64> {
+    let last = &ws[ws.len() - 1];
+    let (t0, c0): (f64, Vec<f64>) = if ws.len() > RATE_WINDOWS {
+        let w = &ws[ws.len() - 1 - RATE_WINDOWS];
+        (w.t_s, w.clocks.clone())
+    } else {
+        (0.0, vec![0.0; last.clocks.len()])
+    };
+    let dt = last.t_s - t0;
+    last.clocks
+        .iter()
+        .zip(&c0)
+        .map(|(c, c0)| {
+            if dt > 0.0 {
+                ((c - c0) / dt).max(0.0)
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 fn check_signals(run: &WearRun, names: &[String]) -> Result<(), WearModelError> {
