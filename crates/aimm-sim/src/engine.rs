@@ -16,7 +16,7 @@ use crate::tool_table::ToolTable;
 use crate::wear::WearModel;
 use aimm_model::{
     ActuatorError, Event, EventKind, MachineSpec, MachineState, Material, SignalKind, TimeNs,
-    ToolKind, ToolSpec, NS_PER_S,
+    ToolKind, NS_PER_S,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -153,6 +153,20 @@ impl FeatureSums {
         self.length_mm += length_mm;
         self.error_length += error_mm * length_mm;
         self.max_abs_mm = self.max_abs_mm.max(error_mm.abs());
+    }
+}
+
+/// What the physics needs of the tool in the spindle.
+#[derive(Clone, Copy, Debug)]
+struct Cutter {
+    kind: ToolKind,
+    diameter_mm: f64,
+    flutes: u32,
+}
+
+impl Cutter {
+    fn radius_mm(&self) -> f64 {
+        self.diameter_mm / 2.0
     }
 }
 
@@ -509,7 +523,7 @@ impl<'p> Simulator<'p> {
 
     /// Cuts the stock at the current position and updates the engagement window.
     fn cut(&mut self) {
-        let Some(spec) = self.current_tool_spec() else {
+        let Some(spec) = self.cutter() else {
             self.since_cut_mm = 0.0;
             return;
         };
@@ -535,7 +549,7 @@ impl<'p> Simulator<'p> {
     /// tool-centre path plus the tool's effective radius; the control placed the centre for
     /// `comp` (or the CAM system for the nominal radius), so the deviation is the difference.
     fn record_wall(&mut self, comp: Option<f64>, length_mm: f64) {
-        let Some(spec) = self.current_tool_spec() else {
+        let Some(spec) = self.cutter() else {
             return;
         };
         let nominal = spec.radius_mm();
@@ -656,10 +670,16 @@ impl<'p> Simulator<'p> {
         });
     }
 
-    fn current_tool_spec(&self) -> Option<ToolSpec> {
+    /// The geometry of the tool in the spindle; a copy of the few numbers the physics reads, so
+    /// the per-tick path allocates nothing.
+    fn cutter(&self) -> Option<Cutter> {
         self.tool
             .and_then(|t| self.interp.tool_table().tool(t))
-            .cloned()
+            .map(|t| Cutter {
+                kind: t.kind,
+                diameter_mm: t.diameter_mm,
+                flutes: t.flutes,
+            })
     }
 
     fn current_vb(&self) -> f64 {
@@ -679,7 +699,7 @@ impl<'p> Simulator<'p> {
         } else {
             (0.0, 0.0)
         };
-        let spec = self.current_tool_spec();
+        let spec = self.cutter();
         let load = match &spec {
             Some(spec) if section > 0.0 => {
                 let physics_rpm = if spindle_on {
