@@ -141,13 +141,10 @@ pub fn run_cell(
             "program of the cell plan",
             DEFAULT_START_NS,
         )?;
-        let part_key = format!("{name}@{}/{material}", &stored.sha256_hex[..8]);
+        let part_key = FeedLoop::part_key(name, &stored.sha256_hex, material.name());
         // Continue the machine's timeline after whatever it recorded before.
         let mut start_ns = store
-            .runs(Some(&spec.id))?
-            .iter()
-            .filter_map(|r| r.t_end_ns)
-            .max()
+            .last_run_end_ns(&spec.id)?
             .map_or(DEFAULT_START_NS, |end| end + changeover_ns(cell));
         let simulator = |seed: u64, start_ns: i64| -> Result<Simulator<'_>, CellError> {
             let mut config = SimConfig::new(spec.clone(), material, seed);

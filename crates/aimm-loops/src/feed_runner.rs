@@ -230,6 +230,15 @@ impl FeedLoop {
         Ok(params)
     }
 
+    /// The key learned setpoints are stored under: program name and content version (first 8 hex
+    /// digits of its SHA-256), and material.
+    pub fn part_key(program: &str, sha256_hex: &str, material: &str) -> String {
+        format!(
+            "{program}@{}/{material}",
+            &sha256_hex[..8.min(sha256_hex.len())]
+        )
+    }
+
     /// The setpoints learned earlier for `part_key` (program version and material), per tool.
     pub fn stored_setpoints(
         store: &dyn Store,

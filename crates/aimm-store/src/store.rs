@@ -213,6 +213,14 @@ pub trait Store: Send {
     ) -> Result<()>;
     /// Runs, of one machine or all, ordered by id (start order), finished or not.
     fn runs(&self, machine: Option<&MachineId>) -> Result<Vec<RunRecord>>;
+    /// When the machine's last finished run ended, if it has one: where its timeline continues.
+    fn last_run_end_ns(&self, machine: &MachineId) -> Result<Option<TimeNs>> {
+        Ok(self
+            .runs(Some(machine))?
+            .iter()
+            .filter_map(|r| r.t_end_ns)
+            .max())
+    }
 
     fn append_events(&mut self, run: Option<RunId>, events: &[Event]) -> Result<()>;
     /// A machine's events in `[t0_ns, t1_ns)`, ordered by time then insertion.

@@ -1,7 +1,8 @@
 //! `aimm loop`: run a closed loop on the simulator and compare it with the machine without it.
 
-use crate::keys_cmd::{load_or_create_signer, DEFAULT_KEY};
+use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, table};
+use crate::part::RecordArgs;
 use crate::part::{open_store, parse_material, read_program};
 use aimm_connect::{record_run, RecordOptions};
 use aimm_loops::feed::FeedParams;
@@ -102,12 +103,8 @@ pub struct FeedArgs {
     /// Seed of the sensor noise.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Record the loop's run (and evidence) in this SQLite database.
-    #[arg(long, env = "AIMM_DB")]
-    db: Option<PathBuf>,
-    /// Signing key for the closing checkpoint (with --db; created if missing).
-    #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
-    key: PathBuf,
+    #[command(flatten)]
+    record: RecordArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -166,7 +163,7 @@ fn feed(args: FeedArgs) -> Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let recorded = match &args.db {
+    let recorded = match &args.record.db {
         Some(db) => Some(record(&args, db, &params, &cases, &outcomes)?),
         None => None,
     };
@@ -199,7 +196,7 @@ fn record(
     cases: &[FeedCase],
     outcomes: &[CaseOutcome],
 ) -> Result<String> {
-    let signer = load_or_create_signer(&args.key)?;
+    let signer = load_or_create_signer(&args.record.key)?;
     let mut store = open_store(db)?;
     let t0 = aimm_sim::DEFAULT_START_NS;
     if args.validate {
@@ -216,10 +213,7 @@ fn record(
     let machine = MachineSpec::vmc("mill-1");
     let mut config = SimConfig::new(machine.clone(), case.material, args.seed);
     let start = store
-        .runs(Some(&machine.id))?
-        .iter()
-        .filter_map(|r| r.t_end_ns)
-        .max()
+        .last_run_end_ns(&machine.id)?
         .map_or(config.start_ns, |end| end + 30 * aimm_model::NS_PER_S);
     config.start_ns = start;
     let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
@@ -234,12 +228,7 @@ fn record(
         "run with aimm loop feed",
         start,
     )?;
-    let part_key = format!(
-        "{}@{}/{}",
-        case.program,
-        &stored.sha256_hex[..8],
-        case.material
-    );
+    let part_key = FeedLoop::part_key(&case.program, &stored.sha256_hex, case.material.name());
     let setpoint = match &case.setpoint {
         Setpoint::Fixed(sp) => Setpoint::Fixed(*sp),
         Setpoint::Teach(_) => Setpoint::Teach(FeedLoop::stored_setpoints(&store, &part_key)?),

@@ -1,11 +1,24 @@
 //! Wiring shared by the commands that run parts: reading a program file, choosing material and
 //! tool, building the simulator configuration, opening the store.
 
+use crate::keys_cmd::DEFAULT_KEY;
 use aimm_model::{Material, ToolKind, ToolSpec};
 use aimm_sim::gcode::{parse, Program};
 use aimm_store::SqliteStore;
 use anyhow::{bail, Context, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where a command records what it did: an optional store, and the key that signs the
+/// checkpoint closing it.
+#[derive(clap::Args)]
+pub struct RecordArgs {
+    /// Record the run, its sensor segments and its ledger evidence in this SQLite database.
+    #[arg(long, env = "AIMM_DB")]
+    pub db: Option<PathBuf>,
+    /// Signing key for the checkpoint closing what was recorded (with --db; created if missing).
+    #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
+    pub key: PathBuf,
+}
 
 /// Tool kinds as the CLI names them.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

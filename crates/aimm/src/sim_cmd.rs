@@ -1,7 +1,8 @@
 //! `aimm sim`: one program on the simulated mill.
 
-use crate::keys_cmd::{load_or_create_signer, DEFAULT_KEY};
+use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, table};
+use crate::part::RecordArgs;
 use crate::part::{open_store, parse_material, parse_tool, read_program, ToolKindArg};
 use aimm_connect::{record_run, run_unrecorded, RecordOptions};
 use aimm_model::MachineSpec;
@@ -43,12 +44,8 @@ pub struct SimArgs {
     /// Seed of the sensor noise: the same seed gives bit-identical samples.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Store the run, its samples (sealed segments) and events in this SQLite database.
-    #[arg(long, env = "AIMM_DB")]
-    db: Option<PathBuf>,
-    /// Signing key for the checkpoint closing a stored run (created if missing).
-    #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
-    key: PathBuf,
+    #[command(flatten)]
+    record: RecordArgs,
     /// Machine id to record under.
     #[arg(long, default_value = "mill-1")]
     machine: String,
@@ -105,9 +102,9 @@ pub fn run(args: SimArgs) -> Result<()> {
     bar.set_message(format!("simulating {}", args.program.display()));
     let mut show = |sim: &Simulator<'_>| bar.set_position(sim.line() as u64);
 
-    let (result, stored) = match &args.db {
+    let (result, stored) = match &args.record.db {
         Some(path) => {
-            let signer = load_or_create_signer(&args.key)?;
+            let signer = load_or_create_signer(&args.record.key)?;
             let mut store = open_store(path)?;
             store.put_machine(&machine)?;
             let name = args.program.display().to_string();
@@ -156,7 +153,7 @@ pub fn run(args: SimArgs) -> Result<()> {
         return print_json(&value);
     }
     print_result(&result);
-    if let (Some((run, segments)), Some(path)) = (stored, &args.db) {
+    if let (Some((run, segments)), Some(path)) = (stored, &args.record.db) {
         println!(
             "stored as run {run} in {} ({segments} segments)",
             path.display()

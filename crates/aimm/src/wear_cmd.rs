@@ -1,9 +1,10 @@
 //! `aimm wear`: train, evaluate and apply the flank-wear model on recorded data (the long-format
 //! wear CSV, see `aimm_connect::wear_csv`); training is recorded as ledger evidence.
 
-use crate::keys_cmd::{load_or_create_signer, DEFAULT_KEY};
+use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, table};
 use crate::part::open_store;
+use crate::part::RecordArgs;
 use aimm_connect::wear_csv::{read_wear_csv, WearCsvOptions, WearDataset, WearRun, WearUnit};
 use aimm_ledger::record::ModelTraining;
 use aimm_loops::wear::{
@@ -65,12 +66,8 @@ pub struct TrainArgs {
     /// Where to write the model (JSON).
     #[arg(long, default_value = "wear-model.json")]
     out: PathBuf,
-    /// Record the training in this SQLite database's ledger.
-    #[arg(long, env = "AIMM_DB")]
-    db: Option<PathBuf>,
-    /// Signing key for the closing checkpoint (with --db; created if missing).
-    #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
-    key: PathBuf,
+    #[command(flatten)]
+    record: RecordArgs,
 }
 
 #[derive(clap::Args)]
@@ -149,8 +146,8 @@ fn train(args: TrainArgs) -> Result<()> {
         "baseline_mean_rmse_um": (!folds.is_empty()).then(|| mean(folds.iter().map(|f| f.baseline_rmse_um))),
     });
     let mut recorded = None;
-    if let Some(db) = &args.db {
-        let signer = load_or_create_signer(&args.key)?;
+    if let Some(db) = &args.record.db {
+        let signer = load_or_create_signer(&args.record.key)?;
         let mut store = open_store(db)?;
         let dataset: [u8; 32] = Sha256::digest(std::fs::read(&args.data.data)?).into();
         let mut artifact = [0u8; 32];
