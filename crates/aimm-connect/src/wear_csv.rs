@@ -156,6 +156,41 @@ pub fn read_wear_csv(path: &Path, options: &WearCsvOptions) -> Result<WearDatase
     parse_wear_csv(std::io::BufReader::new(file), &name, options)
 }
 
+/// Writes `runs` in the documented format (`experiment_tag`, `dataset_tag` when a run has a
+/// group, `timestamp`, `tool_wear_mm`, then `signal_names`), numbers in their shortest exact
+/// form, so [`parse_wear_csv`] reads back exactly the same values. A data set written this way
+/// has a stable SHA-256 by which training records name it.
+pub fn write_wear_csv(runs: &[&WearRun], signal_names: &[String]) -> String {
+    let grouped = runs.iter().any(|r| r.group.is_some());
+    let mut header = vec!["experiment_tag"];
+    if grouped {
+        header.push("dataset_tag");
+    }
+    header.extend(["timestamp", "tool_wear_mm"]);
+    header.extend(signal_names.iter().map(String::as_str));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let written = (|| -> Result<(), csv::Error> {
+        writer.write_record(&header)?;
+        for run in runs {
+            for i in 0..run.time_s.len() {
+                let mut row = vec![run.run.clone()];
+                if grouped {
+                    row.push(run.group.clone().unwrap_or_default());
+                }
+                row.push(run.time_s[i].to_string());
+                row.push(run.wear_mm[i].to_string());
+                row.extend(run.signals.iter().map(|s| s[i].to_string()));
+                writer.write_record(&row)?;
+            }
+        }
+        writer.flush()?;
+        Ok(())
+    })();
+    written.expect("writing CSV into memory cannot fail");
+    String::from_utf8(writer.into_inner().expect("flushed above"))
+        .expect("CSV of UTF-8 fields is UTF-8")
+}
+
 /// Parses wear CSV text from any reader; `source_name` names it in errors.
 pub fn parse_wear_csv(
     input: impl std::io::Read,
@@ -375,6 +410,23 @@ mod tests {
         assert_eq!(d.runs[0].signals[0], vec![1.0, 2.0]);
         assert_eq!(d.runs[1].group.as_deref(), Some("phm"));
         assert_eq!(d.group("phm").len(), 2);
+    }
+
+    #[test]
+    fn written_csv_reads_back_exactly() {
+        let run = |name: &str, t0: f64| WearRun {
+            run: name.into(),
+            group: None,
+            time_s: vec![t0, t0 + 1.0 / 3.0],
+            wear_mm: vec![0.1 + 0.2, 1e-7],
+            signals: vec![vec![std::f64::consts::PI, -2.5e12], vec![0.0, 42.0]],
+        };
+        let runs = [run("a", 1.0), run("b,with comma", 0.125)];
+        let names = vec!["load".to_string(), "power kw".to_string()];
+        let text = write_wear_csv(&runs.iter().collect::<Vec<_>>(), &names);
+        let back = parse_wear_csv(text.as_bytes(), "w.csv", &WearCsvOptions::default()).unwrap();
+        assert_eq!(back.signal_names, names);
+        assert_eq!(back.runs, runs.to_vec());
     }
 
     #[test]

@@ -146,6 +146,12 @@ impl Guard {
         Ok(value)
     }
 
+    /// A new tool went into `register`'s pocket: its wear offset starts again from zero, and the
+    /// step limit counts from there.
+    pub fn new_tool(&mut self, register: u32) {
+        self.offsets.remove(&register);
+    }
+
     /// Discrete commands sent since the last call.
     pub fn take_discrete(&mut self) -> Vec<CommandRecord> {
         std::mem::take(&mut self.discrete)

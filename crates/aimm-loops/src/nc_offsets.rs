@@ -3,6 +3,7 @@
 //! program version on the machine records exactly what was compensated. Re-editing replaces
 //! aimm's block; every other line stays byte for byte as it was.
 
+use aimm_model::{Actuator, ActuatorError};
 use std::collections::BTreeMap;
 
 /// First and last line of the block aimm manages.
@@ -105,6 +106,49 @@ pub fn with_radius_wear_offsets(
         out.push_str(l);
     }
     Ok(out)
+}
+
+/// The NC program as an [`Actuator`]: radius wear offsets a loop writes (through the
+/// [`crate::guard::Guard`], like any command) land in the program's offset block for the next
+/// part. A program cannot take live feed commands, so those are refused.
+#[derive(Clone, Debug, Default)]
+pub struct ProgramOffsets {
+    pub offsets: BTreeMap<u32, f64>,
+}
+
+impl ProgramOffsets {
+    /// `program` carrying the offsets written so far.
+    pub fn apply(&self, program: &str, dialect: &OffsetDialect) -> Result<String, NcEditError> {
+        with_radius_wear_offsets(program, &self.offsets, dialect)
+    }
+
+    fn refuse(command: &str) -> ActuatorError {
+        ActuatorError {
+            machine: "NC program".into(),
+            command: command.into(),
+            reason: "an NC program edit takes offsets only; live feed commands go to the machine"
+                .into(),
+        }
+    }
+}
+
+impl Actuator for ProgramOffsets {
+    fn set_feed_override(&mut self, _pct: f64) -> Result<(), ActuatorError> {
+        Err(Self::refuse("feed override"))
+    }
+
+    fn set_feed_hold(&mut self, _hold: bool) -> Result<(), ActuatorError> {
+        Err(Self::refuse("feed hold"))
+    }
+
+    fn set_radius_wear_offset(
+        &mut self,
+        register: u32,
+        value_mm: f64,
+    ) -> Result<(), ActuatorError> {
+        self.offsets.insert(register, value_mm);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,22 @@
 //! The tool-wear loop on a machine: between parts, the wear model estimates the tool's flank wear
 //! from its own spindle load and power, the radius wear offset that wear calls for is written into
-//! the NC program for the next part, and a tool change is planned before the next part when the
-//! remaining life will not cover it (rather than after the criterion is crossed).
+//! the NC program for the next part (through the safety guard, like any command), and a tool
+//! change is planned before the next part when the remaining life will not cover it (rather than
+//! after the criterion is crossed). With a [`WearRecorder`] every part, the model and each
+//! decision go into the store and its ledger.
 
-use crate::nc_offsets::{with_radius_wear_offsets, NcEditError, OffsetDialect};
-use crate::wear::{WearModel, WearModelError, WearTrainConfig};
+use crate::guard::{Guard, SafeBounds};
+use crate::nc_offsets::{NcEditError, OffsetDialect, ProgramOffsets};
+use crate::wear::{RemainingLife, WearEstimate, WearModel, WearModelError, WearTrainConfig};
+use crate::wear_evidence::{PartMade, WearRecorder};
 use aimm_connect::wear_csv::WearRun;
-use aimm_connect::{run_unrecorded, RunObserver};
-use aimm_model::{MachineSpec, MachineState, Material, SignalKind, ToolSpec};
+use aimm_connect::{run_unrecorded, ConnectError, RunObserver};
+use aimm_ledger::Citation;
+use aimm_model::{ActuatorError, MachineSpec, MachineState, Material, SignalKind, ToolSpec};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
 use aimm_sim::{FeatureResult, SimConfig, Simulator};
+use aimm_store::StoreError;
 use serde::Serialize;
 
 /// The signals the wear model reads, in the order of [`WearRun::signals`].
@@ -29,8 +35,8 @@ pub struct WearLoopParams {
     /// life wear accelerates faster than the estimate follows (≈ 20 µm behind at VB 0.3 on the
     /// simulator), and crossing the criterion is what planning is for.
     pub plan_margin: f64,
-    /// Largest radius wear offset the loop writes, mm.
-    pub max_offset_mm: f64,
+    /// Size and step limits of the offsets the loop writes (the guard's radius-offset bounds).
+    pub bounds: SafeBounds,
     pub dialect: OffsetDialect,
 }
 
@@ -41,7 +47,11 @@ impl Default for WearLoopParams {
             clearance_deg: 10.0,
             criterion_mm: 0.3,
             plan_margin: 0.1,
-            max_offset_mm: 0.1,
+            bounds: SafeBounds {
+                max_radius_offset_mm: 0.1,
+                max_radius_offset_step_mm: 0.02,
+                ..SafeBounds::default()
+            },
             dialect: OffsetDialect::FanucL13,
         }
     }
@@ -117,8 +127,41 @@ pub enum WearLoopError {
     Model(#[from] WearModelError),
     #[error(transparent)]
     Edit(#[from] NcEditError),
+    #[error(transparent)]
+    Actuator(#[from] ActuatorError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Record(#[from] ConnectError),
     #[error("{0}")]
     Setup(String),
+}
+
+/// What the loop decided after a part.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// The next part's program carries this radius wear offset (what the guard let through of
+    /// what the estimate asked for).
+    Offset { requested_mm: f64, offset_mm: f64 },
+    /// The tool will not last the next part: change it before.
+    ToolChange {
+        /// Short end of the remaining-life interval, s of cutting.
+        remaining_life_lo_s: f64,
+        /// Cutting time of one part, s.
+        part_cutting_s: f64,
+    },
+}
+
+/// The estimate a decision was taken on.
+#[derive(Clone, Debug, Serialize)]
+pub struct Prediction {
+    pub estimate: WearEstimate,
+    pub remaining_life: RemainingLife,
+    /// Wear expected by the middle of the next part, mm.
+    pub grown_mm: f64,
+    /// Wear at which changes are planned: the criterion less the plan margin, mm.
+    pub plan_at_mm: f64,
 }
 
 /// What happened to one part of a series.
@@ -136,6 +179,9 @@ pub struct PartRecord {
     pub tool_cutting_s: f64,
     /// The model's estimate at the end of the part, mm.
     pub estimated_vb_mm: Option<f64>,
+    /// The estimate's interval, mm.
+    pub estimated_interval_mm: Option<(f64, f64)>,
+    pub decision: Option<Decision>,
 }
 
 /// A tool taken out of the machine.
@@ -157,9 +203,27 @@ pub struct Series {
     pub last_log: Option<WearRun>,
 }
 
-/// Makes part `part` of the program `text` with the loop's tool at wear `vb_mm` after `cut_s`
-/// seconds of cutting, appending to its log `rows`. Returns the part, the tool's wear after it and
-/// the log.
+/// The tool in the machine between parts: its true wear (the simulator's state), cutting time
+/// and log so far.
+struct ToolState {
+    vb_mm: f64,
+    cut_s: f64,
+    rows: Option<WearRun>,
+}
+
+impl ToolState {
+    fn new() -> Self {
+        Self {
+            vb_mm: 0.0,
+            cut_s: 0.0,
+            rows: None,
+        }
+    }
+}
+
+/// Makes part `part` of the program `text` with the loop's tool in `tool` (updated to after the
+/// part), recorded when `recorder` is given.
+#[allow(clippy::too_many_arguments)]
 fn make_part(
     name: &str,
     text: &str,
@@ -167,25 +231,60 @@ fn make_part(
     seed: u64,
     part: u32,
     params: &WearLoopParams,
-    (vb_mm, cut_s, rows): (f64, f64, Option<WearRun>),
-) -> Result<(aimm_sim::PartResult, f64, CuttingLog), WearLoopError> {
+    tool: &mut ToolState,
+    recorder: Option<&mut WearRecorder<'_>>,
+) -> Result<(aimm_sim::PartResult, CuttingLog, Option<PartMade>), WearLoopError> {
     let program = parse(name, text)?;
-    let mut config = SimConfig::new(
-        MachineSpec::vmc("wear"),
-        material,
-        seed * 1000 + u64::from(part),
-    );
+    let machine = recorder
+        .as_ref()
+        .map_or_else(|| MachineSpec::vmc("wear"), |r| r.machine().clone());
+    let mut config = SimConfig::new(machine, material, seed * 1000 + u64::from(part));
+    if let Some(r) = &recorder {
+        config.start_ns = r.next_start_ns();
+    }
     let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
         .map_err(WearLoopError::Setup)?;
     let mut sim = Simulator::new(&program, tools, config)?;
-    sim.set_tool_wear_vb_mm(params.tool, vb_mm);
-    let mut log = CuttingLog::new(params.tool, &format!("{name}#{seed}"), cut_s, rows);
-    let result = run_unrecorded(&mut sim, &mut log)?;
-    Ok((result, sim.tool_wear_vb_mm(params.tool), log))
+    sim.set_tool_wear_vb_mm(params.tool, tool.vb_mm);
+    let run = format!("{name}#{seed}");
+    let mut log = CuttingLog::new(params.tool, &run, tool.cut_s, tool.rows.take());
+    let (result, made) = match recorder {
+        Some(r) => {
+            let made = r.record_part(&mut sim, (name, text), seed, part, &mut log)?;
+            (made.result.clone(), Some(made))
+        }
+        None => (run_unrecorded(&mut sim, &mut log)?, None),
+    };
+    tool.vb_mm = sim.tool_wear_vb_mm(params.tool);
+    tool.cut_s = log.cutting_s();
+    Ok((result, log, made))
+}
+
+/// The loop's decision after a part that took `part_cut_s` of cutting, from the tool's log.
+fn decide(
+    model: &WearModel,
+    log: &WearRun,
+    part_cut_s: f64,
+    params: &WearLoopParams,
+) -> Result<Option<Prediction>, WearLoopError> {
+    let Some(estimate) = model.predict(log)?.pop() else {
+        return Ok(None);
+    };
+    let plan_at_mm = params.criterion_mm * (1.0 - params.plan_margin);
+    let remaining_life = model.remaining_life(&estimate, plan_at_mm);
+    // The next part is cut, on average, half a part further into the wear curve.
+    let grown_mm = model.growth_mm(&estimate, part_cut_s / 2.0);
+    Ok(Some(Prediction {
+        estimate,
+        remaining_life,
+        grown_mm,
+        plan_at_mm,
+    }))
 }
 
 /// Makes `parts` parts of `program` (name, text) in `material` with one tool that wears from part
 /// to part. With `model`, the loop acts between parts; without it the program runs as written.
+/// With `recorder`, every part and (with a model) every decision is recorded.
 pub fn run_series(
     program: (&str, &str),
     material: Material,
@@ -193,6 +292,7 @@ pub fn run_series(
     parts: u32,
     model: Option<&WearModel>,
     params: &WearLoopParams,
+    mut recorder: Option<&mut WearRecorder<'_>>,
 ) -> Result<Series, WearLoopError> {
     let (name, text) = program;
     let mut series = Series {
@@ -200,66 +300,96 @@ pub fn run_series(
         retired: Vec::new(),
         last_log: None,
     };
-    let (mut vb, mut cut_s, mut rows) = (0.0, 0.0, None);
-    let mut offset_mm = 0.0;
+    let mut tool = ToolState::new();
+    let mut guard = Guard::new(params.bounds);
+    let mut nc = ProgramOffsets::default();
+    nc.offsets.insert(params.tool, 0.0);
     let mut new_tool = false;
     for part in 1..=parts {
         let edited = match model {
-            Some(_) => {
-                let offsets = [(params.tool, offset_mm)].into_iter().collect();
-                with_radius_wear_offsets(text, &offsets, &params.dialect)?
-            }
+            Some(_) => nc.apply(text, &params.dialect)?,
             None => text.to_string(),
         };
-        let (result, vb_after, log) = make_part(
+        let cut_before_s = tool.cut_s;
+        let (result, log, made) = make_part(
             name,
             &edited,
             material,
             seed,
             part,
             params,
-            (vb, cut_s, rows.take()),
+            &mut tool,
+            recorder.as_deref_mut(),
         )?;
-        vb = vb_after;
-        let part_cut_s = log.cutting_s() - cut_s;
-        cut_s = log.cutting_s();
+        let part_cut_s = tool.cut_s - cut_before_s;
         let mut record = PartRecord {
             part,
-            offset_mm,
+            offset_mm: nc.offsets.get(&params.tool).copied().unwrap_or(0.0),
             new_tool,
             feature: result.reference_feature.clone(),
-            true_vb_mm: vb,
-            tool_cutting_s: cut_s,
+            true_vb_mm: tool.vb_mm,
+            tool_cutting_s: tool.cut_s,
             estimated_vb_mm: None,
+            estimated_interval_mm: None,
+            decision: None,
         };
         new_tool = false;
-        if let Some(model) = model {
-            let estimates = model.predict(&log.rows)?;
-            if let Some(last) = estimates.last() {
-                record.estimated_vb_mm = Some(last.wear_mm);
-                let plan_at = params.criterion_mm * (1.0 - params.plan_margin);
-                let life = model.remaining_life(last, plan_at);
-                // Plan the change before a part the tool might not finish within its life: the
-                // short end of the remaining-life interval, so the criterion is not crossed.
-                if life.lo_s.is_some_and(|s| s < part_cut_s) {
+        tool.rows = Some(log.rows);
+        let prediction = match model {
+            Some(model) => decide(
+                model,
+                tool.rows.as_ref().expect("set above"),
+                part_cut_s,
+                params,
+            )?,
+            None => None,
+        };
+        if let Some(p) = prediction {
+            let e = &p.estimate;
+            record.estimated_vb_mm = Some(e.wear_mm);
+            record.estimated_interval_mm = Some((e.lo_mm, e.hi_mm));
+            let t_ns = made.as_ref().map_or(0, |m| m.t_end_ns);
+            // Plan the change before a part the tool might not finish within its life: the
+            // short end of the remaining-life interval, so the criterion is not crossed.
+            let decision = match p.remaining_life.lo_s {
+                Some(lo) if lo < part_cut_s => {
                     series.retired.push(ToolRetired {
-                        cutting_s: cut_s,
-                        true_vb_mm: vb,
+                        cutting_s: tool.cut_s,
+                        true_vb_mm: tool.vb_mm,
                     });
-                    (vb, cut_s, offset_mm, new_tool) = (0.0, 0.0, 0.0, true);
-                    series.parts.push(record);
-                    continue;
+                    tool = ToolState::new();
+                    new_tool = true;
+                    guard.new_tool(params.tool);
+                    guard.radius_wear_offset(&mut nc, t_ns, params.tool, 0.0, "new tool")?;
+                    Decision::ToolChange {
+                        remaining_life_lo_s: lo,
+                        part_cutting_s: part_cut_s,
+                    }
                 }
-                // The next part is cut, on average, half a part further into the wear curve.
-                let grown = model.growth_mm(last, part_cut_s / 2.0);
-                let radial = (last.wear_mm + grown) * params.clearance_deg.to_radians().tan();
-                offset_mm = (-radial).clamp(-params.max_offset_mm, params.max_offset_mm);
+                _ => {
+                    let radial = (e.wear_mm + p.grown_mm) * params.clearance_deg.to_radians().tan();
+                    let offset_mm = guard.radius_wear_offset(
+                        &mut nc,
+                        t_ns,
+                        params.tool,
+                        -radial,
+                        "predicted flank wear",
+                    )?;
+                    Decision::Offset {
+                        requested_mm: -radial,
+                        offset_mm,
+                    }
+                }
+            };
+            if let (Some(r), Some(made)) = (recorder.as_deref_mut(), &made) {
+                let next_text = nc.apply(text, &params.dialect)?;
+                r.record_decision(made, (name, &next_text), params.tool, &p, &decision, part)?;
             }
+            record.decision = Some(decision);
         }
-        rows = Some(log.rows);
         series.parts.push(record);
     }
-    series.last_log = rows;
+    series.last_log = tool.rows;
     Ok(series)
 }
 
@@ -270,6 +400,35 @@ impl Series {
             .iter()
             .filter(|p| p.feature.as_ref().is_some_and(|f| !f.in_tolerance))
             .count()
+    }
+
+    /// Largest |mean error| of the reference feature over the parts, mm.
+    pub fn max_abs_error_mm(&self) -> f64 {
+        self.parts
+            .iter()
+            .filter_map(|p| p.feature.as_ref())
+            .map(|f| f.mean_error_mm.abs())
+            .fold(0.0, f64::max)
+    }
+
+    /// RMSE of the estimate against the true wear over the parts (µm) and the share of parts
+    /// whose interval held the true wear; `None` without estimates.
+    pub fn estimate_accuracy(&self) -> Option<(f64, f64)> {
+        let pairs: Vec<(f64, (f64, f64), f64)> = self
+            .parts
+            .iter()
+            .filter_map(|p| Some((p.estimated_vb_mm?, p.estimated_interval_mm?, p.true_vb_mm)))
+            .collect();
+        if pairs.is_empty() {
+            return None;
+        }
+        let n = pairs.len() as f64;
+        let mse = pairs.iter().map(|(e, _, t)| (e - t).powi(2)).sum::<f64>() / n;
+        let covered = pairs
+            .iter()
+            .filter(|(_, (lo, hi), t)| lo <= t && t <= hi)
+            .count() as f64;
+        Some((1000.0 * mse.sqrt(), covered / n))
     }
 
     /// Cutting time at which this (uncompensated) series' tool reached `criterion_mm`,
@@ -287,64 +446,82 @@ impl Series {
     }
 }
 
-/// A wear model trained, through the same pipeline as recorded data, on the simulated lives (to
-/// VB 1.1 × the criterion) of one tool per seed on `program`.
+/// A wear model trained, through the same pipeline as recorded data, on simulated tool lives.
+pub struct SimulatedTraining {
+    pub model: WearModel,
+    /// The lives it was trained on (one per seed), as a wear CSV would hold them.
+    pub lives: Vec<WearRun>,
+    /// With a recorder: the `sensor_segment` records of the signals the model reads.
+    pub segments: Vec<Citation>,
+}
+
+/// Trains a wear model on the simulated lives (to VB 1.1 × the criterion) of one tool per seed
+/// on `program`; with `recorder`, the lives are recorded as runs of its machine.
 pub fn train_on_simulated_lives(
     program: (&str, &str),
     material: Material,
     seeds: &[u64],
     params: &WearLoopParams,
-) -> Result<WearModel, WearLoopError> {
-    let lives = seeds
-        .iter()
-        .map(|&seed| {
-            tool_life_log(
-                program,
-                material,
-                seed,
-                1.1 * params.criterion_mm,
-                500,
-                params,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    mut recorder: Option<&mut WearRecorder<'_>>,
+) -> Result<SimulatedTraining, WearLoopError> {
+    let mut lives = Vec::new();
+    let mut segments = Vec::new();
+    for &seed in seeds {
+        let (life, cites) = tool_life_log(
+            program,
+            material,
+            seed,
+            (1.1 * params.criterion_mm, 500),
+            params,
+            recorder.as_deref_mut(),
+        )?;
+        lives.push(life);
+        segments.extend(cites);
+    }
     let runs: Vec<&WearRun> = lives.iter().collect();
-    let signals: Vec<String> = WEAR_SIGNALS.iter().map(|s| s.to_string()).collect();
-    Ok(WearModel::train(
-        &runs,
-        &signals,
-        &WearTrainConfig::default(),
-    )?)
+    let model = WearModel::train(&runs, &signal_names(), &WearTrainConfig::default())?;
+    Ok(SimulatedTraining {
+        model,
+        lives,
+        segments,
+    })
 }
 
-/// A tool's whole life on `program`, uncompensated, until its true wear reaches `until_vb_mm`
-/// (at most `max_parts` parts): training data for the model.
+/// The names of [`WEAR_SIGNALS`] as a wear data set lists them.
+pub fn signal_names() -> Vec<String> {
+    WEAR_SIGNALS.iter().map(|s| s.to_string()).collect()
+}
+
+/// A tool's whole life on `program`, uncompensated, until its true wear reaches `until.0` mm (at
+/// most `until.1` parts): training data for the model, with the citations of the recorded
+/// segments of the signals it reads.
 pub fn tool_life_log(
     program: (&str, &str),
     material: Material,
     seed: u64,
-    until_vb_mm: f64,
-    max_parts: u32,
+    until: (f64, u32),
     params: &WearLoopParams,
-) -> Result<WearRun, WearLoopError> {
+    mut recorder: Option<&mut WearRecorder<'_>>,
+) -> Result<(WearRun, Vec<Citation>), WearLoopError> {
     let (name, text) = program;
-    let (mut vb, mut cut_s, mut rows) = (0.0, 0.0, None);
-    for part in 1..=max_parts {
-        let (_, vb_after, log) = make_part(
+    let mut tool = ToolState::new();
+    let mut cites = Vec::new();
+    for part in 1..=until.1 {
+        let (_, log, made) = make_part(
             name,
             text,
             material,
             seed,
             part,
             params,
-            (vb, cut_s, rows.take()),
+            &mut tool,
+            recorder.as_deref_mut(),
         )?;
-        vb = vb_after;
-        cut_s = log.cutting_s();
-        rows = Some(log.rows);
-        if vb >= until_vb_mm {
+        tool.rows = Some(log.rows);
+        cites.extend(made.into_iter().flat_map(|m| m.wear_segments));
+        if tool.vb_mm >= until.0 {
             break;
         }
     }
-    Ok(rows.expect("at least one part"))
+    Ok((tool.rows.expect("at least one part"), cites))
 }

@@ -14,11 +14,22 @@ const RING: (&str, &str) = (
 #[test]
 fn compensation_keeps_parts_in_tolerance_and_the_tool_is_changed_in_time() {
     let params = WearLoopParams::default();
-    let model = train_on_simulated_lives(RING, Material::SteelC45, &[11, 12], &params).unwrap();
+    let model = train_on_simulated_lives(RING, Material::SteelC45, &[11, 12], &params, None)
+        .unwrap()
+        .model;
 
     let parts = 70;
-    let plain = run_series(RING, Material::SteelC45, 13, parts, None, &params).unwrap();
-    let looped = run_series(RING, Material::SteelC45, 13, parts, Some(&model), &params).unwrap();
+    let plain = run_series(RING, Material::SteelC45, 13, parts, None, &params, None).unwrap();
+    let looped = run_series(
+        RING,
+        Material::SteelC45,
+        13,
+        parts,
+        Some(&model),
+        &params,
+        None,
+    )
+    .unwrap();
     eprintln!("retired {:?}", looped.retired);
     let out_plain = plain
         .parts

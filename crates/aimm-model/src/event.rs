@@ -18,6 +18,8 @@ pub enum EventKind {
     SpindleOverloadCleared,
     /// A tool's wear offset was changed (by G10 or by a live input).
     ToolOffsetChange,
+    /// A loop planned a tool change before the next operation (the tool would not last it).
+    ToolChangePlanned,
     /// A block the simulator reads but does not model (see the message).
     Warning,
 }
@@ -36,6 +38,7 @@ impl EventKind {
             EventKind::SpindleOverload => "spindle_overload",
             EventKind::SpindleOverloadCleared => "spindle_overload_cleared",
             EventKind::ToolOffsetChange => "tool_offset_change",
+            EventKind::ToolChangePlanned => "tool_change_planned",
             EventKind::Warning => "warning",
         }
     }
@@ -49,6 +52,7 @@ impl EventKind {
             EventKind::SpindleOverload,
             EventKind::SpindleOverloadCleared,
             EventKind::ToolOffsetChange,
+            EventKind::ToolChangePlanned,
             EventKind::Warning,
         ]
         .into_iter()

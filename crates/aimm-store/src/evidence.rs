@@ -35,6 +35,19 @@ pub fn record_program(
     why: &str,
     t_ns: i64,
 ) -> Result<Citation, StoreError> {
+    record_program_derived(store, name, text, why, t_ns, Vec::new())
+}
+
+/// [`record_program`] for a version that something earlier in the ledger caused (a loop's
+/// decision, the model it came from): a new version cites those too, besides its parent.
+pub fn record_program_derived(
+    store: &mut dyn Store,
+    name: &str,
+    text: &str,
+    why: &str,
+    t_ns: i64,
+    derived_from: Vec<Citation>,
+) -> Result<Citation, StoreError> {
     let sha256: Hash = Sha256::digest(text.as_bytes()).into();
     let latest = latest_record(
         store,
@@ -49,7 +62,7 @@ pub fn record_program(
             return Ok(cite.clone());
         }
     }
-    let (version, parent_version, what_changed, cites) = match latest {
+    let (version, parent_version, what_changed, mut cites) = match latest {
         Some((cite, v, _)) => (
             v + 1,
             Some(v),
@@ -58,6 +71,9 @@ pub fn record_program(
         ),
         None => (1, None, "first version".to_string(), vec![]),
     };
+    cites.extend(derived_from);
+    cites.sort_by_key(|c| c.leaf_index);
+    cites.dedup_by_key(|c| c.leaf_index);
     let record = Record::new(
         t_ns,
         Evidence::NcProgram(NcProgram {
@@ -126,17 +142,19 @@ pub fn record_parameter(
 }
 
 /// Records a trained model as the next version of its kind (version = 1 + the latest recorded
-/// one; the `version` given is ignored). Returns the citation and the version.
+/// one; the `version` given is ignored), citing the previous version and `derived_from` (e.g. the
+/// sensor segments of its training data). Returns the citation and the version.
 pub fn record_model_training(
     store: &mut dyn Store,
     t_ns: i64,
     mut training: ModelTraining,
+    derived_from: Vec<Citation>,
 ) -> Result<(Citation, u32), StoreError> {
     let latest = latest_record(
         store,
         |r| matches!(&r.evidence, Evidence::ModelTraining(m) if m.model_kind == training.model_kind),
     )?;
-    let (version, cites) = match latest {
+    let (version, mut cites) = match latest {
         Some((
             cite,
             Record {
@@ -146,6 +164,9 @@ pub fn record_model_training(
         )) => (m.version + 1, vec![cite]),
         _ => (1, vec![]),
     };
+    cites.extend(derived_from);
+    cites.sort_by_key(|c| c.leaf_index);
+    cites.dedup_by_key(|c| c.leaf_index);
     training.version = version;
     let cite = append_one(
         store,

@@ -1,22 +1,25 @@
 //! `aimm loop`: run a closed loop on the simulator and compare it with the machine without it.
 
 use crate::keys_cmd::load_or_create_signer;
-use crate::output::{print_json, table};
+use crate::output::{print_json, spinner, table};
 use crate::part::RecordArgs;
 use crate::part::{open_store, parse_material, read_program};
+use aimm_connect::wear_csv::write_wear_csv;
 use aimm_connect::{record_run, RecordOptions};
 use aimm_loops::feed::FeedParams;
 use aimm_loops::feed_runner::{FeedLoop, FeedRunOptions, Setpoint};
 use aimm_loops::feed_validation::{
     builtin_cases, record_validation, run_case, CaseOutcome, FeedCase, RMS_BOUND_PCT,
 };
-use aimm_loops::wear_loop::{run_series, train_on_simulated_lives, PartRecord, WearLoopParams};
+use aimm_loops::wear::MODEL_KIND;
+use aimm_loops::wear_loop::{signal_names, PartRecord, Series, WearLoopParams};
+use aimm_loops::wear_validation::{run_trial, TrialSpec};
 use aimm_model::{MachineSpec, ToolSpec};
 use aimm_sim::setup::prepare;
 use aimm_sim::{SimConfig, Simulator};
 use aimm_store::evidence::{checkpoint_now, record_program};
 use aimm_store::{NewRun, Store};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand)]
@@ -38,10 +41,18 @@ pub enum LoopCommand {
     /// between parts the wear model (trained on simulated tool lives) estimates its wear from
     /// spindle load and power, the radius wear offset is written into the NC program (G10 L13)
     /// for the next part, and a tool change is planned before the wear criterion. The same
-    /// series without the loop is shown beside it.
+    /// series without the loop is shown beside it, and the loop's validation verdict.
     ///
-    /// Example:
+    /// With --db everything is recorded: the training lives and the looped series as runs with
+    /// their sensor segments, and in the ledger the model (`model_training`, citing the training
+    /// segments), each decision (`control_action`), each compensated program (`nc_program`),
+    /// planned tool changes (also as events) and the `validation_report`. `aimm ledger lineage`
+    /// of an offset's program version walks back to the model and the sensor data.
+    ///
+    /// Examples:
     ///   aimm loop wear --parts 70
+    ///   aimm loop wear --db aimm.db --training-csv lives.csv
+    ///   aimm wear train --data lives.csv --wear-unit mm --out m.json   (same model digest)
     #[command(verbatim_doc_comment)]
     Wear(WearLoopArgs),
 }
@@ -63,6 +74,15 @@ pub struct WearLoopArgs {
     /// Seeds of the simulated tool lives the model is trained on.
     #[arg(long, default_values_t = [11, 12])]
     train_seeds: Vec<u64>,
+    /// Machine id the looped series is recorded on (with --db); the training lives are recorded
+    /// on `<machine>-lives`.
+    #[arg(long, default_value = "mill-4")]
+    machine: String,
+    /// Also write the training lives as a wear CSV (the format `aimm wear train` reads).
+    #[arg(long)]
+    training_csv: Option<PathBuf>,
+    #[command(flatten)]
+    record: RecordArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -272,38 +292,86 @@ fn record(
 fn wear(args: WearLoopArgs) -> Result<()> {
     let material = parse_material(&args.material)?;
     let (_, text) = read_program(&args.program)?;
-    let name = args.program.display().to_string();
-    let params = WearLoopParams::default();
-    let model = train_on_simulated_lives((&name, &text), material, &args.train_seeds, &params)?;
-    let plain = run_series(
-        (&name, &text),
+    let spec = TrialSpec {
+        program: (args.program.display().to_string(), text),
         material,
-        args.seed,
-        args.parts,
-        None,
-        &params,
+        parts: args.parts,
+        seed: args.seed,
+        train_seeds: args.train_seeds.clone(),
+        machine: args.machine.clone(),
+        params: WearLoopParams::default(),
+    };
+    let bar = spinner();
+    let mut recording = match &args.record.db {
+        Some(db) => Some((open_store(db)?, load_or_create_signer(&args.record.key)?)),
+        None => None,
+    };
+    let trial = run_trial(
+        &spec,
+        recording.as_mut().map(|(s, _)| s as &mut dyn Store),
+        |stage| bar.set_message(stage.to_string()),
     )?;
-    let looped = run_series(
-        (&name, &text),
-        material,
-        args.seed,
-        args.parts,
-        Some(&model),
-        &params,
-    )?;
-    let life_s = plain.life_s(params.criterion_mm);
-    let used: Vec<Option<f64>> = looped
-        .retired
-        .iter()
-        .map(|r| life_s.map(|l| r.cutting_s / l))
-        .collect();
+    let checkpoint = match &mut recording {
+        Some((store, signer)) => Some(checkpoint_now(store, signer)?),
+        None => None,
+    };
+    bar.finish_and_clear();
+    if let Some(path) = &args.training_csv {
+        let lives: Vec<_> = trial.training.lives.iter().collect();
+        std::fs::write(path, write_wear_csv(&lives, &signal_names()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if args.json {
         return print_json(&serde_json::json!({
-            "model_sha256": model.digest(),
-            "without_loop": plain, "with_loop": looped,
-            "tool_life_s": life_s, "life_used": used,
+            "model_sha256": trial.training.model.digest(),
+            "without_loop": trial.plain, "with_loop": trial.looped,
+            "validation": trial.validation,
+            "evidence": trial.evidence,
+            "checkpoint_size": checkpoint.map(|c| c.size),
         }));
     }
+    print_series(&trial.plain, &trial.looped);
+    let v = &trial.validation;
+    for c in &v.tool_changes {
+        println!(
+            "tool changed after {:.0} s of cutting at VB {:.3} mm: {} of its life used",
+            c.cutting_s,
+            c.true_vb_mm,
+            c.life_used
+                .map_or("?".into(), |u| format!("{:.1} %", 100.0 * u))
+        );
+    }
+    if let (Some(rmse), Some(cov)) = (v.estimate_rmse_um, v.interval_coverage) {
+        println!(
+            "wear estimate after each part: RMSE {rmse:.1} µm, interval held the true wear in {:.0} % of parts",
+            100.0 * cov
+        );
+    }
+    println!("validation: {}", v.summary());
+    if let (Some(e), Some(c), Some(db)) = (&trial.evidence, &checkpoint, &args.record.db) {
+        println!(
+            "recorded in {}: model {} v{} (leaf {}), last program version leaf {}, {} tool-change plan(s), validation report leaf {}; checkpoint size {}",
+            db.display(),
+            MODEL_KIND,
+            e.model.version,
+            e.model.cite.leaf_index,
+            e.last_program.as_ref().map_or("-".into(), |p| p.leaf_index.to_string()),
+            e.tool_change_plans.len(),
+            e.report.leaf_index,
+            c.size
+        );
+    }
+    if !v.passed {
+        bail!(
+            "the wear loop failed its validation: {}",
+            v.failures.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// The two series side by side, part by part.
+fn print_series(plain: &Series, looped: &Series) {
     let mut t = table(&[
         "part",
         "error mm without loop",
@@ -344,15 +412,6 @@ fn wear(args: WearLoopArgs) -> Result<()> {
         plain.parts.len(),
         looped.out_of_tolerance()
     );
-    for (r, u) in looped.retired.iter().zip(&used) {
-        println!(
-            "tool changed after {:.0} s of cutting at VB {:.3} mm: {} of its life used",
-            r.cutting_s,
-            r.true_vb_mm,
-            u.map_or("?".into(), |u| format!("{:.1} %", 100.0 * u))
-        );
-    }
-    Ok(())
 }
 
 fn print_outcomes(outcomes: &[CaseOutcome]) {

@@ -21,3 +21,10 @@ pub fn utc(t_ns: i64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(t_ns.max(0) as u64);
     humantime::format_rfc3339_nanos(t).to_string()
 }
+
+/// A spinner on stderr for work of unknown length; set its message per stage.
+pub fn spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    bar
+}

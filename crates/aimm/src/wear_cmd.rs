@@ -6,9 +6,9 @@ use crate::output::{print_json, table};
 use crate::part::open_store;
 use crate::part::RecordArgs;
 use aimm_connect::wear_csv::{read_wear_csv, WearCsvOptions, WearDataset, WearRun, WearUnit};
-use aimm_ledger::record::ModelTraining;
 use aimm_loops::wear::{
-    leave_one_run_out, FoldResult, WearModel, WearTrainConfig, DEFAULT_WEAR_CRITERION_MM,
+    leave_one_run_out, training_metrics, FoldResult, WearModel, WearTrainConfig,
+    DEFAULT_WEAR_CRITERION_MM, MODEL_KIND,
 };
 use aimm_store::evidence::{checkpoint_now, record_model_training};
 use anyhow::{bail, Context, Result};
@@ -16,7 +16,6 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Model kind in `model_training` records.
-const MODEL_KIND: &str = "flank_wear_prior_ridge_kalman";
 
 #[derive(clap::Subcommand)]
 pub enum WearCommand {
@@ -133,48 +132,17 @@ fn train(args: TrainArgs) -> Result<()> {
     std::fs::write(&args.out, &json)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     // Metrics on the training runs themselves, held out one at a time.
-    let folds = if runs.len() >= 2 {
-        leave_one_run_out(&runs, &data.signal_names, &config)?
-    } else {
-        Vec::new()
-    };
-    let metrics = serde_json::json!({
-        "training_runs": runs.iter().map(|r| r.run.clone()).collect::<Vec<_>>(),
-        "loro_mean_rmse_um": (!folds.is_empty()).then(|| mean(folds.iter().map(|f| f.rmse_um))),
-        "loro_mean_mae_um": (!folds.is_empty()).then(|| mean(folds.iter().map(|f| f.mae_um))),
-        "loro_mean_coverage": (!folds.is_empty()).then(|| mean(folds.iter().map(|f| f.coverage))),
-        "baseline_mean_rmse_um": (!folds.is_empty()).then(|| mean(folds.iter().map(|f| f.baseline_rmse_um))),
-    });
+    let metrics = training_metrics(&runs, &data.signal_names, &config)?;
     let mut recorded = None;
     if let Some(db) = &args.record.db {
         let signer = load_or_create_signer(&args.record.key)?;
         let mut store = open_store(db)?;
         let dataset: [u8; 32] = Sha256::digest(std::fs::read(&args.data.data)?).into();
-        let mut artifact = [0u8; 32];
-        hex::decode_to_slice(&digest, &mut artifact)?;
-        let training = ModelTraining {
-            model_kind: MODEL_KIND.into(),
-            version: 0,
-            dataset_digests: vec![hex::encode(dataset)],
-            features: model.feature_names.clone(),
-            hyper_parameters: serde_json::json!({
-                "config": config,
-                "chosen_ridge_lambda": model.ridge_lambda,
-                "prior": model.prior,
-            })
-            .as_object()
-            .cloned()
-            .expect("an object"),
-            code_version: format!("aimm {}", env!("CARGO_PKG_VERSION")),
-            // Closed-form fitting: no random step, so no seed to vary.
-            seed: 0,
-            metrics: metrics.as_object().cloned().expect("an object"),
-            artifact_sha256: artifact,
-        };
+        let training = model.training_record(vec![hex::encode(dataset)], metrics.clone());
         let now_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_nanos() as i64;
-        let (cite, version) = record_model_training(&mut store, now_ns, training)?;
+        let (cite, version) = record_model_training(&mut store, now_ns, training, Vec::new())?;
         checkpoint_now(&mut store, &signer)?;
         recorded = Some((cite.leaf_index, version));
     }
@@ -185,7 +153,11 @@ fn train(args: TrainArgs) -> Result<()> {
         }));
     }
     println!("model written to {} (sha256 {digest})", args.out.display());
-    println!("trained on {} run(s); metrics: {metrics}", runs.len());
+    println!(
+        "trained on {} run(s); metrics: {}",
+        runs.len(),
+        serde_json::Value::Object(metrics)
+    );
     if let Some((leaf, version)) = recorded {
         println!("recorded as {MODEL_KIND} v{version}, ledger leaf {leaf}");
     }

@@ -136,9 +136,7 @@ fn wear_loop_keeps_the_series_in_tolerance_and_changes_the_tool_in_time() {
     assert_eq!(out_of_tolerance(&v["with_loop"]), 0);
     let retired = &v["with_loop"]["retired"][0];
     assert!(retired["true_vb_mm"].as_f64().unwrap() < 0.3, "{retired}");
-    assert!(
-        v["life_used"][0].as_f64().unwrap() >= 0.85,
-        "{}",
-        v["life_used"]
-    );
+    let change = &v["validation"]["tool_changes"][0];
+    assert!(change["life_used"].as_f64().unwrap() >= 0.85, "{change}");
+    assert_eq!(v["validation"]["passed"], true, "{}", v["validation"]);
 }

@@ -86,3 +86,31 @@ fn baseline_curve(train: &[&WearRun], config: &WearTrainConfig) -> Vec<f64> {
         })
         .collect()
 }
+
+/// The metrics a `model_training` record carries for a model trained on `runs`: the training runs
+/// and, with two or more, their leave-one-run-out means next to the baseline's.
+pub fn training_metrics(
+    runs: &[&WearRun],
+    signal_names: &[String],
+    config: &WearTrainConfig,
+) -> Result<serde_json::Map<String, serde_json::Value>, WearModelError> {
+    let folds = if runs.len() >= 2 {
+        leave_one_run_out(runs, signal_names, config)?
+    } else {
+        Vec::new()
+    };
+    let mean = |f: fn(&FoldResult) -> f64| {
+        (!folds.is_empty()).then(|| folds.iter().map(f).sum::<f64>() / folds.len() as f64)
+    };
+    let metrics = serde_json::json!({
+        "training_runs": runs.iter().map(|r| r.run.clone()).collect::<Vec<_>>(),
+        "loro_mean_rmse_um": mean(|f| f.rmse_um),
+        "loro_mean_mae_um": mean(|f| f.mae_um),
+        "loro_mean_coverage": mean(|f| f.coverage),
+        "baseline_mean_rmse_um": mean(|f| f.baseline_rmse_um),
+    });
+    match metrics {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => unreachable!("built as an object"),
+    }
+}

@@ -37,10 +37,12 @@
 pub mod eval;
 pub mod features;
 pub mod model;
+mod training_record;
 
-pub use eval::{leave_one_run_out, FoldResult};
+pub use eval::{leave_one_run_out, training_metrics, FoldResult};
 pub use features::{feature_names, windows, Window, WindowSpec};
 pub use model::{
     ClockLaw, RemainingLife, WearEstimate, WearModel, WearModelError, WearPrior, WearTrainConfig,
     DEFAULT_WEAR_CRITERION_MM,
 };
+pub use training_record::MODEL_KIND;

@@ -550,13 +550,15 @@ impl WearModel {
         Some(hi)
     }
 
-    /// SHA-256 of the model's JSON, hex: the artifact's identity.
-    pub fn digest(&self) -> String {
+    /// SHA-256 of the model's JSON: the artifact's identity.
+    pub fn digest_bytes(&self) -> [u8; 32] {
         let json = serde_json::to_vec(self).expect("a wear model always serialises");
-        Sha256::digest(json)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        Sha256::digest(json).into()
+    }
+
+    /// [`WearModel::digest_bytes`] as 64 lowercase hex digits.
+    pub fn digest(&self) -> String {
+        hex::encode(self.digest_bytes())
     }
 }
 
