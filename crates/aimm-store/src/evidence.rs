@@ -143,7 +143,9 @@ pub fn record_parameter(
 
 /// Records a trained model as the next version of its kind (version = 1 + the latest recorded
 /// one; the `version` given is ignored), citing the previous version and `derived_from` (e.g. the
-/// sensor segments of its training data). Returns the citation and the version.
+/// sensor segments of its training data). The same artifact trained on the same data as the latest
+/// version is that version: its citation is returned and nothing is written. Returns the citation
+/// and the version.
 pub fn record_model_training(
     store: &mut dyn Store,
     t_ns: i64,
@@ -155,6 +157,17 @@ pub fn record_model_training(
         |r| matches!(&r.evidence, Evidence::ModelTraining(m) if m.model_kind == training.model_kind),
     )?;
     let (version, mut cites) = match latest {
+        Some((
+            cite,
+            Record {
+                evidence: Evidence::ModelTraining(m),
+                ..
+            },
+        )) if m.artifact_sha256 == training.artifact_sha256
+            && m.dataset_digests == training.dataset_digests =>
+        {
+            return Ok((cite, m.version));
+        }
         Some((
             cite,
             Record {

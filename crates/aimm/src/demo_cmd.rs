@@ -7,6 +7,9 @@ use crate::part::open_store;
 use aimm_ledger::bundle::verify_bundle;
 use aimm_loops::cell::{run_cell, CellFile, MachineOutcome};
 use aimm_loops::feed_validation::{builtin_cases, record_validation, run_case};
+use aimm_loops::wear_loop::WearLoopParams;
+use aimm_loops::wear_validation::{run_trial, Trial, TrialSpec};
+use aimm_model::Material;
 use aimm_sim::DEFAULT_START_NS;
 use aimm_store::evidence::{checkpoint_now, export_bundle};
 use anyhow::{bail, Context, Result};
@@ -26,6 +29,11 @@ const BUILT_IN_PROGRAMS: [(&str, &str); 3] = [
     ),
     ("lug_ti64.nc", include_str!("../../../examples/lug_ti64.nc")),
 ];
+/// The wear loop's part: a finished contour, cut by one tool over a long series.
+const WEAR_PROGRAM: (&str, &str) = (
+    "examples/ring_c45.nc",
+    include_str!("../../../examples/ring_c45.nc"),
+);
 
 /// The main job: a cell of simulated machines making parts, recorded into ./aimm.db.
 ///
@@ -34,9 +42,12 @@ const BUILT_IN_PROGRAMS: [(&str, &str); 3] = [
 /// part). Everything is recorded: machines, tools, programs, runs, sensor data and the commanded
 /// override as sealed SHA-256-hashed segments, and events; and in the evidence ledger the
 /// program versions, the loop's parameters and learned setpoints, and its actions (citing the
-/// sensor segments they were decided from), with a signed checkpoint after every part. It ends
-/// with a summary table (gain against constant feed) and an evidence bundle that `aimm verify`
-/// checks offline.
+/// sensor segments they were decided from), with a signed checkpoint after every part. The feed
+/// loop is then validated on the built-in cases. A fourth mill (mill-4) runs the tool-wear loop:
+/// a model trained on simulated tool lives (recorded on mill-4-lives) compensates a long series of
+/// parts through G10 wear offsets in the NC program and plans the tool change, every decision in
+/// the ledger (see `aimm loop wear`). It ends with a summary table (gain against constant feed)
+/// and an evidence bundle that `aimm verify` checks offline.
 ///
 /// Running it again continues the cell's timeline in the same database.
 ///
@@ -59,6 +70,10 @@ pub struct DemoArgs {
     /// Override the number of parts per machine.
     #[arg(long)]
     parts: Option<u32>,
+    /// Parts of the tool-wear loop's series on mill-4 (70 wears out one tool; 0 leaves the wear
+    /// loop out).
+    #[arg(long, default_value_t = 70)]
+    wear_parts: u32,
     /// Signing key for checkpoints (created if missing).
     #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
     key: PathBuf,
@@ -107,6 +122,26 @@ pub fn run(args: DemoArgs) -> Result<()> {
         DEFAULT_START_NS,
     )?;
     checkpoint_now(&mut store, &signer)?;
+    let wear = match args.wear_parts {
+        0 => None,
+        parts => {
+            let spec = TrialSpec {
+                program: (WEAR_PROGRAM.0.into(), WEAR_PROGRAM.1.into()),
+                material: Material::SteelC45,
+                parts,
+                seed: cell.seed,
+                train_seeds: vec![cell.seed + 1, cell.seed + 2],
+                machine: "mill-4".into(),
+                params: WearLoopParams::default(),
+            };
+            let trial = run_trial(&spec, Some(&mut store), |stage| {
+                bar.set_message(format!("wear loop: {stage}"));
+                bar.tick();
+            })?;
+            checkpoint_now(&mut store, &signer)?;
+            Some(trial)
+        }
+    };
     bar.set_message("exporting the evidence bundle");
     replace_bundle_dir(&args.bundle)?;
     let exported = export_bundle(&store, &args.bundle, &signer.verifier(), true)?;
@@ -124,6 +159,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             "bundle_segments": exported.segments,
             "machines": outcomes,
             "feed_loop_validation": { "passed": passed, "cases": validation, "report_leaf": validation_leaf.leaf_index },
+            "wear_loop": wear.as_ref().map(|w| serde_json::json!({ "validation": w.validation, "evidence": w.evidence })),
         }));
     }
     print_summary(&outcomes);
@@ -132,6 +168,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         validation.len(),
         validation_leaf.leaf_index
     );
+    if let Some(wear) = &wear {
+        print_wear(wear);
+    }
     println!(
         "recorded into {}; evidence bundle {} ({} records, {} segments) verified.",
         args.db.display(),
@@ -140,7 +179,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         exported.segments
     );
     println!(
-        "next: `aimm data ls`, `aimm ledger ls --type control_action`, `aimm verify {}`",
+        "next: `aimm data ls`, `aimm ledger ls --type nc_program`, `aimm ledger lineage <leaf>`, `aimm verify {}`",
         args.bundle.display()
     );
     Ok(())
@@ -262,4 +301,36 @@ fn print_summary(outcomes: &[MachineOutcome]) {
         ]);
     }
     println!("{t}");
+}
+
+fn print_wear(wear: &Trial) {
+    let w = &wear.validation;
+    let changes = w
+        .tool_changes
+        .iter()
+        .map(|c| {
+            format!(
+                "tool changed at VB {:.3} mm after {} of its life",
+                c.true_vb_mm,
+                c.life_used
+                    .map_or("?".into(), |u| format!("{:.1} %", 100.0 * u))
+            )
+        })
+        .collect::<Vec<_>>();
+    println!(
+        "wear loop on mill-4: {} parts, {} out of tolerance without the loop, {} with it; {}; {}{}",
+        w.parts,
+        w.out_of_tolerance_without_loop,
+        w.out_of_tolerance_with_loop,
+        if changes.is_empty() {
+            "no tool change".into()
+        } else {
+            changes.join(", ")
+        },
+        if w.passed { "passed" } else { "FAILED" },
+        wear.evidence.as_ref().map_or(String::new(), |e| format!(
+            "; report is ledger leaf {}",
+            e.report.leaf_index
+        ))
+    );
 }

@@ -26,6 +26,11 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let machines = json["machines"].as_array().unwrap();
     assert_eq!(machines.len(), 3);
+    // The tool-wear loop ran on mill-4 and passed its validation, on the record.
+    let wear = &json["wear_loop"];
+    assert_eq!(wear["validation"]["passed"], true, "{wear}");
+    assert_eq!(wear["validation"]["out_of_tolerance_with_loop"], 0, "{wear}");
+    assert!(wear["evidence"]["report"]["leaf_index"].is_string(), "{wear}");
     for m in machines {
         let part = &m["parts"][0];
         assert!(
@@ -37,7 +42,7 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
     }
     // The default database is ./aimm.db and holds every machine's signals.
     let store = SqliteStore::open(dir.path().join("aimm.db")).unwrap();
-    for id in ["mill-1", "mill-2", "mill-3"] {
+    for id in ["mill-1", "mill-2", "mill-3", "mill-4"] {
         let signals = store.signals(Some(&MachineId::new(id))).unwrap();
         assert!(signals.len() >= 10, "{id}: {signals:?}");
     }
