@@ -45,12 +45,10 @@ fn phm2010_leave_one_cutter_out_against_the_baseline() {
         assert!(f.rmse_um < f.baseline_rmse_um, "{}: {f:?}", f.run);
         assert!(f.mae_um < f.baseline_mae_um, "{}: {f:?}", f.run);
     }
-    // Coverage of the nominal 90 % interval as reached: 100 / 91 / 87 %, mean 93 %.
+    // The nominal 90 % interval holds on every held-out cutter (today 100 / 93 / 94 %).
     for f in &folds {
-        assert!(f.coverage >= 0.85, "{}: coverage {}", f.run, f.coverage);
+        assert!(f.coverage >= 0.9, "{}: coverage {}", f.run, f.coverage);
     }
-    let coverage = folds.iter().map(|f| f.coverage).sum::<f64>() / folds.len() as f64;
-    assert!(coverage >= 0.9, "mean coverage {coverage}");
 }
 
 #[test]
@@ -61,9 +59,11 @@ fn nuaa_leave_one_run_out_figures() {
     report("nuaa", &folds);
     assert_eq!(folds.len(), runs.len());
     // Six runs under different conditions: the model wins on the mean (today 49.6 against 50.7 µm
-    // RMSE), not on every run (W3, W4, W6 lose), and its interval under-covers W2 and W5.
+    // RMSE), not on every run (W3, W4, W6 lose); its interval, sized on the least typical
+    // training run, covers 94 % on the mean but only 76 % of W5, the least typical of all.
     let mean = |f: fn(&FoldResult) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
     assert!(mean(|f| f.rmse_um) < mean(|f| f.baseline_rmse_um));
+    assert!(mean(|f| f.coverage) >= 0.9, "mean coverage");
 }
 
 #[test]

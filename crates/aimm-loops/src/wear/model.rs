@@ -136,7 +136,8 @@ pub struct WearModel {
     pub observation_var_mm2: f64,
     /// Variance of the wear growth per window beyond the prior's, mm².
     pub process_var_mm2: f64,
-    /// Half-width of the interval, mm: the conformal quantile of held-out errors.
+    /// Half-width of the interval, mm: the largest over held-out training runs of their
+    /// conformal quantile of errors.
     pub interval_half_width_mm: f64,
 }
 
@@ -425,17 +426,18 @@ impl WearModel {
                     - (observer.prior.wear_mm(&p[1].clocks) - observer.prior.wear_mm(&p[0].clocks))
             })
         }));
-        let abs_errors: Vec<f64> = folds
+        let half_width = folds
             .iter()
             .zip(&per_run)
-            .flat_map(|((prior, zs), ws)| {
-                filter(prior, ws, zs, observation_var, process_var)
+            .map(|((prior, zs), ws)| {
+                let errors = filter(prior, ws, zs, observation_var, process_var)
                     .into_iter()
                     .zip(ws)
                     .map(|(x, w)| (x - w.wear_mm).abs())
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                conformal_quantile(errors, config.coverage)
             })
-            .collect();
+            .fold(0.0, f64::max);
         Ok(WearModel {
             signal_names: signal_names.to_vec(),
             feature_names: feature_names(signal_names),
@@ -449,7 +451,7 @@ impl WearModel {
             ridge_lambda: lambda,
             observation_var_mm2: observation_var,
             process_var_mm2: process_var,
-            interval_half_width_mm: conformal_quantile(abs_errors, config.coverage),
+            interval_half_width_mm: half_width,
         })
     }
 
