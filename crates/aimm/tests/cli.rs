@@ -29,8 +29,14 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
     // The tool-wear loop ran on mill-4 and passed its validation, on the record.
     let wear = &json["wear_loop"];
     assert_eq!(wear["validation"]["passed"], true, "{wear}");
-    assert_eq!(wear["validation"]["out_of_tolerance_with_loop"], 0, "{wear}");
-    assert!(wear["evidence"]["report"]["leaf_index"].is_string(), "{wear}");
+    assert_eq!(
+        wear["validation"]["out_of_tolerance_with_loop"], 0,
+        "{wear}"
+    );
+    assert!(
+        wear["evidence"]["report"]["leaf_index"].is_string(),
+        "{wear}"
+    );
     for m in machines {
         let part = &m["parts"][0];
         assert!(
