@@ -1,5 +1,5 @@
-//! The store's error type. Every variant names what failed and where: the database (path or
-//! `:memory:`), the operation, and the machine/signal, run, program, segment, ledger record or
+//! The store's error type. Every variant names what failed and where: the database (path,
+//! `:memory:`, or PostgreSQL URL without its password), the operation, and the machine/signal, run, program, segment, ledger record or
 //! citation involved.
 
 use crate::segment_codec::CodecError;
@@ -20,6 +20,14 @@ pub enum StoreError {
         op: &'static str,
         #[source]
         source: rusqlite::Error,
+    },
+    /// The PostgreSQL server reported an error during `op` (or could not be reached).
+    #[error("store {db}: {op}: {}", postgres_detail(source))]
+    Postgres {
+        db: String,
+        op: &'static str,
+        #[source]
+        source: postgres::Error,
     },
     /// The database refused WAL journaling (e.g. on a network file system).
     #[error("store {db}: cannot use WAL journal mode (stays '{mode}'); put the database on a local disk")]
@@ -140,4 +148,21 @@ pub enum StoreError {
     /// A different note is already stored for this checkpoint size.
     #[error("store {db}: put_checkpoint: a different note is already stored for size {size}")]
     CheckpointConflict { db: String, size: u64 },
+}
+
+/// A PostgreSQL error with the server's detail and hint, which its `Display` leaves out.
+fn postgres_detail(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                text += &format!(" ({detail})");
+            }
+            if let Some(hint) = db.hint() {
+                text += &format!("; hint: {hint}");
+            }
+            text
+        }
+        None => e.to_string(),
+    }
 }
