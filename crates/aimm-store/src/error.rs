@@ -21,13 +21,14 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    /// The PostgreSQL server reported an error during `op` (or could not be reached).
-    #[error("store {db}: {op}: {}", postgres_detail(source))]
+    /// The PostgreSQL server reported an error during `op` (or could not be reached). The message
+    /// carries the server's detail and hint, so `error` is not chained as a source (it would
+    /// repeat them).
+    #[error("store {db}: {op}: {}", postgres_detail(error))]
     Postgres {
         db: String,
         op: &'static str,
-        #[source]
-        source: postgres::Error,
+        error: postgres::Error,
     },
     /// The database refused WAL journaling (e.g. on a network file system).
     #[error("store {db}: cannot use WAL journal mode (stays '{mode}'); put the database on a local disk")]
@@ -163,6 +164,15 @@ fn postgres_detail(e: &postgres::Error) -> String {
             }
             text
         }
-        None => e.to_string(),
+        None => {
+            // Connection and protocol errors keep their cause (refused, timed out...) in `source`.
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                text += &format!(": {c}");
+                cause = c.source();
+            }
+            text
+        }
     }
 }

@@ -180,7 +180,7 @@ impl PgStore {
         let db = redact_url(url);
         let err = |op| {
             let db = db.clone();
-            move |source| StoreError::Postgres { db, op, source }
+            move |error| StoreError::Postgres { db, op, error }
         };
         let mut config: postgres::Config = url.parse().map_err(err("parse URL"))?;
         config.application_name("aimm");
@@ -235,10 +235,10 @@ impl PgStore {
         op: &'static str,
     ) -> impl Fn(crate::op_error::OpError<postgres::Error>) -> StoreError + '_ {
         move |e| {
-            e.finish(|source| StoreError::Postgres {
+            e.finish(|error| StoreError::Postgres {
                 db: self.db.clone(),
                 op,
-                source,
+                error,
             })
         }
     }
