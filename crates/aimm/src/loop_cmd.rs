@@ -308,7 +308,9 @@ fn wear(args: WearLoopArgs) -> Result<()> {
     };
     let trial = run_trial(
         &spec,
-        recording.as_mut().map(|(s, _)| s.as_mut() as &mut dyn aimm_store::Store),
+        recording
+            .as_mut()
+            .map(|(s, _)| s.as_mut() as &mut dyn aimm_store::Store),
         |stage| bar.set_message(stage.to_string()),
     )?;
     let checkpoint = match &mut recording {

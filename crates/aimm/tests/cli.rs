@@ -36,8 +36,14 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
     // The tool-wear loop ran on mill-4 and passed its validation, on the record.
     let wear = &json["wear_loop"];
     assert_eq!(wear["validation"]["passed"], true, "{wear}");
-    assert_eq!(wear["validation"]["out_of_tolerance_with_loop"], 0, "{wear}");
-    assert!(wear["evidence"]["report"]["leaf_index"].is_string(), "{wear}");
+    assert_eq!(
+        wear["validation"]["out_of_tolerance_with_loop"], 0,
+        "{wear}"
+    );
+    assert!(
+        wear["evidence"]["report"]["leaf_index"].is_string(),
+        "{wear}"
+    );
     for m in machines {
         let part = &m["parts"][0];
         assert!(
@@ -95,7 +101,11 @@ fn demo_records_into_postgres_without_showing_the_password() {
     let db = TestDb::new(Backend::Postgres);
     // The test server trusts loopback, so any password gets in: enough to see it hidden.
     let url = db.location.replacen("://aimm@", "://aimm:s3cret-pw@", 1);
-    assert_ne!(url, db.location, "expected a URL with user aimm: {}", db.location);
+    assert_ne!(
+        url, db.location,
+        "expected a URL with user aimm: {}",
+        db.location
+    );
     let run = |args: &[&str]| {
         let out = aimm().current_dir(dir.path()).args(args).output().unwrap();
         let (stdout, stderr) = (
@@ -121,13 +131,19 @@ fn demo_records_into_postgres_without_showing_the_password() {
     run(&["verify", "aimm-bundle"]);
     // A server that is not there is named, without the password.
     let err = aimm()
-        .args(["data", "ls", "--db", "postgres://aimm:s3cret-pw@127.0.0.1:1/none"])
+        .args([
+            "data",
+            "ls",
+            "--db",
+            "postgres://aimm:s3cret-pw@127.0.0.1:1/none",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&err.stderr);
     assert!(!err.status.success());
     assert!(
-        stderr.contains("postgres://aimm:***@127.0.0.1:1/none: connect:") && !stderr.contains("s3cret"),
+        stderr.contains("postgres://aimm:***@127.0.0.1:1/none: connect:")
+            && !stderr.contains("s3cret"),
         "{stderr}"
     );
 }

@@ -25,7 +25,10 @@ fn json(out: &Output) -> serde_json::Value {
 /// A demo of two parts per machine, without the wear loop, in a fresh folder.
 fn demo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let out = aimm(dir.path(), &["demo", "--parts", "2", "--wear-parts", "0", "--json"]);
+    let out = aimm(
+        dir.path(),
+        &["demo", "--parts", "2", "--wear-parts", "0", "--json"],
+    );
     let v = json(&out);
     assert!(v["bundle_records"].as_u64().unwrap() > 100, "{v}");
     dir
@@ -125,7 +128,16 @@ fn same_seed_same_ledger_root() {
     let c = tempfile::tempdir().unwrap();
     json(&aimm(
         c.path(),
-        &["demo", "--parts", "2", "--wear-parts", "0", "--seed", "7", "--json"],
+        &[
+            "demo",
+            "--parts",
+            "2",
+            "--wear-parts",
+            "0",
+            "--seed",
+            "7",
+            "--json",
+        ],
     ));
     assert_ne!(root(a.path()), root(c.path()));
 }
