@@ -21,7 +21,7 @@ use aimm_model::{
 };
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, NoTls, Row, Transaction};
+use postgres::{Client, GenericClient, NoTls, Row, Transaction};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 
@@ -341,8 +341,8 @@ impl PgStore {
     }
 }
 
-fn read_schema_version(tx: &mut Transaction) -> std::result::Result<i64, postgres::Error> {
-    tx.query_one("SELECT MAX(version) FROM schema_version", &[])?
+fn read_schema_version(c: &mut impl GenericClient) -> std::result::Result<i64, postgres::Error> {
+    c.query_one("SELECT MAX(version) FROM schema_version", &[])?
         .try_get::<_, Option<i64>>(0)
         .map(|v| v.unwrap_or(0))
 }
@@ -404,7 +404,7 @@ impl Store for PgStore {
     }
 
     fn schema_version(&self) -> Result<i64> {
-        self.write("read schema version", |tx| Ok(read_schema_version(tx)?))
+        self.read("read schema version", |c| Ok(read_schema_version(c)?))
     }
 
     fn put_machine(&mut self, spec: &MachineSpec) -> Result<()> {

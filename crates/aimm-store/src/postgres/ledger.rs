@@ -126,21 +126,17 @@ impl PgStore {
         let mut expected = from;
         while expected < to {
             let end = to.min(expected + ENTRY_CHUNK);
-            let rows = self.read(op, |c| {
-                Ok(c.query(
+            let rows: Vec<(u64, Vec<u8>, Vec<u8>)> = self.read(op, |c| {
+                c.query(
                     "SELECT leaf_index, leaf_hash, record FROM ledger_leaves
                      WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index",
                     &[&(expected as i64), &(end as i64)],
-                )?)
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get::<_, i64>(0)? as u64, r.try_get(1)?, r.try_get(2)?)))
+                .collect()
             })?;
-            for row in rows {
-                let (index, hash, bytes) = self.read(op, |_| {
-                    Ok((
-                        row.try_get::<_, i64>(0)? as u64,
-                        row.try_get(1)?,
-                        row.try_get(2)?,
-                    ))
-                })?;
+            for (index, hash, bytes) in rows {
                 f(ledger_log::checked_entry(
                     &self.db, expected, index, hash, bytes,
                 )?)?;
