@@ -1,9 +1,9 @@
 //! Integration tests of the evidence ledger in the store, each run on both backends (a SQLite
 //! file and a schema on a real PostgreSQL server, see `support`): leaf indices and roots against
 //! an independently built Merkle tree, proofs, citation checks, sensor-segment records, reopening,
-//! tampered and missing stored leaves, checkpoints, a failed commit, durability of acknowledged
-//! appends across a SIGKILLed writer process, and the same ledger root on both backends for the
-//! same input. Migration of a SQLite version 1 file is tested at the end.
+//! concurrent writers, tampered and missing stored leaves, checkpoints, a failed commit,
+//! durability of acknowledged appends across a SIGKILLed writer process, and the same ledger root
+//! on both backends for the same input. Migration of a SQLite version 1 file is tested at the end.
 
 mod support;
 
@@ -25,6 +25,7 @@ on_both_backends!(
     sealed_segments_append_their_sensor_segment_records,
     reopening_rebuilds_the_same_tree,
     a_second_connection_sees_appends_of_the_first,
+    concurrent_writers_get_distinct_leaves_and_one_tree,
     a_failed_commit_leaves_neither_database_nor_tree_ahead,
     a_gap_in_the_stored_leaves_is_reported_not_hashed_over,
     tampered_record_bytes_are_reported,
@@ -326,6 +327,60 @@ fn a_second_connection_sees_appends_of_the_first(backend: Backend) {
         MerkleTree::from_leaf_hashes((0..4).map(|k| action(k, vec![]).leaf_hash().unwrap()));
     assert_eq!(writer.ledger_root(4).unwrap(), expected.root());
     assert_eq!(other.ledger_root(4).unwrap(), expected.root());
+}
+
+fn concurrent_writers_get_distinct_leaves_and_one_tree(backend: Backend) {
+    let db = TestDb::new(backend);
+    db.open(); // create the schema before the writers race to
+    let writers: Vec<_> = (0..2i64)
+        .map(|w| {
+            let location = db.location.clone();
+            std::thread::spawn(move || {
+                let mut store = aimm_store::open(&location).unwrap();
+                let mut appended = Vec::new();
+                let mut sealed = Vec::new();
+                for b in 0..20i64 {
+                    let t0 = (w * 20 + b) * 1_000_000;
+                    sealed.extend(
+                        store
+                            .append_segments(None, &[series(SignalKind::SpindleLoadPct, t0, 10)])
+                            .unwrap(),
+                    );
+                    let batch: Vec<Record> = (0..50)
+                        .map(|k| action((w * 20 + b) as u64 * 50 + k, vec![]))
+                        .collect();
+                    appended.extend(store.append_records(&batch).unwrap());
+                }
+                (appended, sealed)
+            })
+        })
+        .collect();
+    let results: Vec<_> = writers.into_iter().map(|h| h.join().unwrap()).collect();
+    let store = db.open();
+    let size = store.ledger_size().unwrap();
+    assert_eq!(size, 2 * 20 * 51);
+    let leaves = stored_leaf_hashes(&*store);
+    let mut seen = std::collections::BTreeSet::new();
+    for (appended, sealed) in &results {
+        for a in appended {
+            assert!(
+                seen.insert(a.leaf_index),
+                "leaf {} given twice",
+                a.leaf_index
+            );
+            assert_eq!(leaves[a.leaf_index as usize], a.leaf_hash);
+        }
+        for meta in sealed {
+            let leaf = meta.ledger_index.unwrap();
+            assert!(seen.insert(leaf), "leaf {leaf} given twice");
+            match store.ledger_record(leaf).unwrap().record.evidence {
+                Evidence::SensorSegment(s) => assert_eq!(s.sha256, meta.sha256),
+                other => panic!("leaf {leaf} of segment {} is {other:?}", meta.id),
+            }
+        }
+    }
+    let root = MerkleTree::from_leaf_hashes(leaves).root();
+    assert_eq!(store.ledger_root(size).unwrap(), root);
 }
 
 fn a_failed_commit_leaves_neither_database_nor_tree_ahead(backend: Backend) {
