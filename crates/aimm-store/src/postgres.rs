@@ -21,9 +21,10 @@ use aimm_model::{
 };
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, GenericClient, NoTls, Row, Transaction};
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 mod ledger;
 
@@ -130,6 +131,9 @@ pub struct PgStore {
     db: String,
     /// The ledger's Merkle tree, as in the SQLite backend (see [`crate::ledger_log`]).
     tree: RefCell<MerkleTree>,
+    /// Statements of the append paths, prepared once per connection: preparing costs a round
+    /// trip, which would otherwise be paid on every append.
+    statements: RefCell<HashMap<&'static str, Statement>>,
 }
 
 /// Whether `location` names a PostgreSQL server (a `postgres://` or `postgresql://` URL).
@@ -193,6 +197,7 @@ impl PgStore {
             client: RefCell::new(client),
             db,
             tree: RefCell::new(MerkleTree::new()),
+            statements: RefCell::new(HashMap::new()),
         };
         store.migrate()?;
         Ok(store)
@@ -326,6 +331,70 @@ impl PgStore {
         })
     }
 
+    /// `sql` prepared on this connection (once; the statement survives transactions).
+    fn prepared(
+        &self,
+        c: &mut impl GenericClient,
+        sql: &'static str,
+    ) -> std::result::Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = c.prepare(sql)?;
+        self.statements.borrow_mut().insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    /// Fails with `missing()` unless the existence query `sql` finds a row for `key`.
+    fn require(
+        &self,
+        tx: &mut Transaction,
+        sql: &'static str,
+        key: &(dyn ToSql + Sync),
+        missing: impl FnOnce() -> StoreError,
+    ) -> OpResult<()> {
+        let statement = self.prepared(tx, sql)?;
+        match tx.query_opt(&statement, &[key])? {
+            Some(_) => Ok(()),
+            None => Err(missing().into()),
+        }
+    }
+
+    fn require_run(
+        &self,
+        tx: &mut Transaction,
+        op: &'static str,
+        run: Option<RunId>,
+    ) -> OpResult<()> {
+        match run {
+            None => Ok(()),
+            Some(id) => self.require(tx, "SELECT 1 FROM runs WHERE id = $1", &id.0, || {
+                StoreError::RunNotFound {
+                    db: self.db.clone(),
+                    op,
+                    id,
+                }
+            }),
+        }
+    }
+
+    /// Streams `rows` in with the binary `COPY` statement `copy`, inside the caller's transaction.
+    fn copy_rows<'r>(
+        &self,
+        tx: &mut Transaction,
+        copy: &'static str,
+        types: &[Type],
+        rows: impl IntoIterator<Item = Vec<&'r (dyn ToSql + Sync)>>,
+    ) -> std::result::Result<(), postgres::Error> {
+        let statement = self.prepared(tx, copy)?;
+        let mut writer = BinaryCopyInWriter::new(tx.copy_in(&statement)?, types);
+        for row in rows {
+            writer.write(&row)?;
+        }
+        writer.finish()?;
+        Ok(())
+    }
+
     fn segment_row(&self, op: &'static str, id: SegmentId) -> Result<(SegmentMeta, Vec<u8>)> {
         self.read(op, |c| {
             let sql = format!("SELECT {META_COLUMNS}, blob FROM segments WHERE id = $1");
@@ -345,53 +414,6 @@ fn read_schema_version(c: &mut impl GenericClient) -> std::result::Result<i64, p
     c.query_one("SELECT MAX(version) FROM schema_version", &[])?
         .try_get::<_, Option<i64>>(0)
         .map(|v| v.unwrap_or(0))
-}
-
-/// Fails with `missing()` unless the existence query `sql` finds a row for `key`.
-fn require(
-    tx: &mut Transaction,
-    sql: &str,
-    key: &(dyn ToSql + Sync),
-    missing: impl FnOnce() -> StoreError,
-) -> OpResult<()> {
-    match tx.query_opt(sql, &[key])? {
-        Some(_) => Ok(()),
-        None => Err(missing().into()),
-    }
-}
-
-fn require_run(
-    tx: &mut Transaction,
-    db: &str,
-    op: &'static str,
-    run: Option<RunId>,
-) -> OpResult<()> {
-    match run {
-        None => Ok(()),
-        Some(id) => require(tx, "SELECT 1 FROM runs WHERE id = $1", &id.0, || {
-            StoreError::RunNotFound {
-                db: db.to_string(),
-                op,
-                id,
-            }
-        }),
-    }
-}
-
-/// Streams `rows` into `table (columns)` with binary `COPY`, inside the caller's transaction.
-fn copy_rows<'r>(
-    tx: &mut Transaction,
-    table_columns: &str,
-    types: &[Type],
-    rows: impl IntoIterator<Item = Vec<&'r (dyn ToSql + Sync)>>,
-) -> std::result::Result<(), postgres::Error> {
-    let sink = tx.copy_in(&format!("COPY {table_columns} FROM STDIN (FORMAT binary)"))?;
-    let mut writer = BinaryCopyInWriter::new(sink, types);
-    for row in rows {
-        writer.write(&row)?;
-    }
-    writer.finish()?;
-    Ok(())
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {
@@ -433,7 +455,7 @@ impl Store for PgStore {
     fn put_tool(&mut self, machine: &MachineId, tool: &ToolSpec) -> Result<()> {
         let db = self.db.clone();
         self.write("put_tool", |tx| {
-            require(
+            self.require(
                 tx,
                 "SELECT 1 FROM machines WHERE id = $1",
                 &machine.as_str(),
@@ -517,7 +539,7 @@ impl Store for PgStore {
         let db = self.db.clone();
         self.write("start_run", |tx| {
             if let Some(id) = run.program_id {
-                require(tx, "SELECT 1 FROM programs WHERE id = $1", &id.0, || {
+                self.require(tx, "SELECT 1 FROM programs WHERE id = $1", &id.0, || {
                     StoreError::ProgramNotFound {
                         db,
                         op: "start_run",
@@ -592,10 +614,10 @@ impl Store for PgStore {
     }
 
     fn append_events(&mut self, run: Option<RunId>, events: &[Event]) -> Result<()> {
-        let db = self.db.clone();
         self.write("append_events", |tx| {
-            require_run(tx, &db, "append_events", run)?;
-            let stmt = tx.prepare(
+            self.require_run(tx, "append_events", run)?;
+            let stmt = self.prepared(
+                tx,
                 "INSERT INTO events (run, machine, t_ns, kind, message, line)
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )?;
@@ -666,18 +688,18 @@ impl Store for PgStore {
         })?;
         let records: Vec<Record> = sealed.iter().map(|s| s.ledger_record()).collect();
         let leaves = ledger_log::prepare_leaves(&self.db, "append_segments", &records)?;
-        let db = self.db.clone();
         let (first_leaf, metas) = self.write("append_segments", |tx| {
-            require_run(tx, &db, "append_segments", run)?;
-            let first_leaf = ledger::lock_and_size(tx)?;
-            ledger::copy_leaves(tx, first_leaf, &leaves)?;
+            self.require_run(tx, "append_segments", run)?;
+            let first_leaf = self.lock_and_size(tx)?;
+            self.copy_leaves(tx, first_leaf, &leaves)?;
             // COPY returns no ids: take them from the sequence first.
+            let next_ids = self.prepared(
+                tx,
+                "SELECT nextval(pg_get_serial_sequence('segments', 'id')) AS id
+                 FROM generate_series(1, $1::BIGINT) ORDER BY id",
+            )?;
             let ids: Vec<i64> = tx
-                .query(
-                    "SELECT nextval(pg_get_serial_sequence('segments', 'id')) AS id
-                     FROM generate_series(1, $1::BIGINT) ORDER BY id",
-                    &[&(sealed.len() as i64)],
-                )?
+                .query(&next_ids, &[&(sealed.len() as i64)])?
                 .iter()
                 .map(|r| r.try_get(0))
                 .collect::<std::result::Result<_, _>>()?;
@@ -713,10 +735,10 @@ impl Store for PgStore {
                     )
                 })
                 .collect();
-            copy_rows(
+            self.copy_rows(
                 tx,
-                "segments (id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, \
-                 sha256, blob, leaf_index)",
+                "COPY segments (id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, \
+                 sha256, blob, leaf_index) FROM STDIN (FORMAT binary)",
                 &[
                     Type::INT8,
                     Type::INT8,
@@ -840,7 +862,7 @@ impl Store for PgStore {
     }
 
     fn ledger_size(&self) -> Result<u64> {
-        self.read("ledger_size", |c| Ok(ledger::stored_size(c)?))
+        self.read("ledger_size", |c| Ok(self.stored_size(c)?))
     }
 
     fn ledger_root(&self, size: u64) -> Result<Hash> {

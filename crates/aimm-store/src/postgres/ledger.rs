@@ -3,7 +3,7 @@
 //! leaves lock `ledger_leaves` against each other (readers are not blocked), so the leaf index
 //! each assigns from the stored size is still free at commit.
 
-use super::{copy_rows, OpResult, PgStore};
+use super::{OpResult, PgStore};
 use crate::error::{Result, StoreError};
 use crate::ledger_log::{self, Leaf};
 use crate::store::{Appended, LedgerEntry, StoredCheckpoint};
@@ -15,46 +15,49 @@ use postgres::{GenericClient, Transaction};
 /// connection free (it may use the store) and memory stays bounded.
 const ENTRY_CHUNK: u64 = 1_000;
 
-/// Number of leaves stored (indices run from 0 without gaps).
-pub(super) fn stored_size(c: &mut impl GenericClient) -> Result<u64, postgres::Error> {
-    c.query_one(
-        "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM ledger_leaves",
-        &[],
-    )?
-    .try_get::<_, i64>(0)
-    .map(|n| n as u64)
-}
-
-/// Takes the ledger's append lock for the rest of the transaction and returns the stored size.
-pub(super) fn lock_and_size(tx: &mut Transaction) -> Result<u64, postgres::Error> {
-    tx.batch_execute("LOCK TABLE ledger_leaves IN SHARE ROW EXCLUSIVE MODE")?;
-    stored_size(tx)
-}
-
-/// Streams `leaves` in as leaves `first, first + 1, ...`; `first` must be the stored size.
-pub(super) fn copy_leaves(
-    tx: &mut Transaction,
-    first: u64,
-    leaves: &[Leaf],
-) -> Result<(), postgres::Error> {
-    let indices: Vec<i64> = (first..).take(leaves.len()).map(|i| i as i64).collect();
-    copy_rows(
-        tx,
-        "ledger_leaves (leaf_index, leaf_hash, record_type, t_ns, record)",
-        &[Type::INT8, Type::BYTEA, Type::TEXT, Type::INT8, Type::BYTEA],
-        leaves.iter().zip(&indices).map(|(leaf, index)| {
-            vec![
-                index as &(dyn ToSql + Sync),
-                &leaf.hash as _,
-                &leaf.kind as _,
-                &leaf.t_ns as _,
-                &leaf.bytes as _,
-            ]
-        }),
-    )
-}
-
 impl PgStore {
+    /// Number of leaves stored (indices run from 0 without gaps).
+    pub(super) fn stored_size(&self, c: &mut impl GenericClient) -> Result<u64, postgres::Error> {
+        let statement = self.prepared(
+            c,
+            "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM ledger_leaves",
+        )?;
+        c.query_one(&statement, &[])?
+            .try_get::<_, i64>(0)
+            .map(|n| n as u64)
+    }
+
+    /// Takes the ledger's append lock for the rest of the transaction; returns the stored size.
+    pub(super) fn lock_and_size(&self, tx: &mut Transaction) -> Result<u64, postgres::Error> {
+        tx.batch_execute("LOCK TABLE ledger_leaves IN SHARE ROW EXCLUSIVE MODE")?;
+        self.stored_size(tx)
+    }
+
+    /// Streams `leaves` in as leaves `first, first + 1, ...`; `first` must be the stored size.
+    pub(super) fn copy_leaves(
+        &self,
+        tx: &mut Transaction,
+        first: u64,
+        leaves: &[Leaf],
+    ) -> Result<(), postgres::Error> {
+        let indices: Vec<i64> = (first..).take(leaves.len()).map(|i| i as i64).collect();
+        self.copy_rows(
+            tx,
+            "COPY ledger_leaves (leaf_index, leaf_hash, record_type, t_ns, record)
+             FROM STDIN (FORMAT binary)",
+            &[Type::INT8, Type::BYTEA, Type::TEXT, Type::INT8, Type::BYTEA],
+            leaves.iter().zip(&indices).map(|(leaf, index)| {
+                vec![
+                    index as &(dyn ToSql + Sync),
+                    &leaf.hash as _,
+                    &leaf.kind as _,
+                    &leaf.t_ns as _,
+                    &leaf.bytes as _,
+                ]
+            }),
+        )
+    }
+
     /// Runs `f` on the tree after catching it up with the stored leaves.
     pub(super) fn with_tree<T>(
         &self,
@@ -63,7 +66,7 @@ impl PgStore {
     ) -> Result<T> {
         let mut tree = self.tree.borrow_mut();
         self.read(op, |c| {
-            let size = stored_size(c)?;
+            let size = self.stored_size(c)?;
             let rows = c.query(
                 "SELECT leaf_index, leaf_hash FROM ledger_leaves
                  WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index",
@@ -89,15 +92,18 @@ impl PgStore {
         let leaves = ledger_log::prepare_leaves(&self.db, OP, records)?;
         let db = self.db.clone();
         let first = self.write(OP, |tx| {
-            let first = lock_and_size(tx)?;
-            let stored = tx.prepare("SELECT leaf_hash FROM ledger_leaves WHERE leaf_index = $1")?;
+            let first = self.lock_and_size(tx)?;
+            let stored = self.prepared(
+                tx,
+                "SELECT leaf_hash FROM ledger_leaves WHERE leaf_index = $1",
+            )?;
             ledger_log::check_citations(&db, records, &leaves, first, |index| {
                 let row = tx
                     .query_opt(&stored, &[&(index as i64)])?
                     .ok_or_else(|| ledger_log::corrupt_leaf(&db, index, "missing"))?;
                 Ok(ledger_log::stored_hash(&db, index, row.try_get(0)?)?)
             })?;
-            copy_leaves(tx, first, &leaves)?;
+            self.copy_leaves(tx, first, &leaves)?;
             Ok(first)
         })?;
         ledger_log::tree_appended(self.tree.get_mut(), first, &leaves);
@@ -121,7 +127,7 @@ impl PgStore {
         to: u64,
         f: &mut dyn FnMut(LedgerEntry) -> Result<()>,
     ) -> Result<()> {
-        let size = self.read(op, |c| Ok(stored_size(c)?))?;
+        let size = self.read(op, |c| Ok(self.stored_size(c)?))?;
         ledger_log::check_range(&self.db, op, from, to, size)?;
         let mut expected = from;
         while expected < to {
@@ -161,7 +167,7 @@ impl PgStore {
                 )?
                 .map(|r| r.try_get(0))
                 .transpose()?;
-            let ledger_size = stored_size(tx)?;
+            let ledger_size = self.stored_size(tx)?;
             if ledger_log::checkpoint_to_insert(&db, size, ledger_size, stored.as_deref(), note)? {
                 tx.execute(
                     "INSERT INTO checkpoints (tree_size, note, t_ns) VALUES ($1, $2, $3)",
