@@ -1,6 +1,9 @@
 //! The adaptive feed loop closed on the simulator: the validation cases, the response to a real
 //! depth step, the fall-back when the load signal is lost, teach-in against a hand-tuned
-//! setpoint, a broken tool, and the evidence a recorded run leaves.
+//! setpoint, a broken tool, and the evidence a recorded run leaves (in SQLite and in PostgreSQL).
+
+#[path = "../../aimm-store/tests/support/mod.rs"]
+mod support;
 
 use aimm_connect::{record_run, run_unrecorded, RecordOptions, RunObserver};
 use aimm_ledger::record::Evidence;
@@ -11,8 +14,9 @@ use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec};
 use aimm_sim::gcode::{parse, Program};
 use aimm_sim::setup::prepare;
 use aimm_sim::{SimConfig, Simulator};
-use aimm_store::{NewRun, SqliteStore, Store};
+use aimm_store::NewRun;
 use std::sync::OnceLock;
+use support::{Backend, TestDb};
 
 /// One tick as the test sees it.
 #[derive(Clone, Copy, Debug)]
@@ -250,12 +254,14 @@ fn a_broken_tool_raises_a_breakage_suspicion() {
     assert_eq!(breaks.len(), 1, "{:?}", report.events);
 }
 
-#[test]
-fn a_recorded_run_leaves_its_evidence_chain() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+on_both_backends!(a_recorded_run_leaves_its_evidence_chain);
+
+fn a_recorded_run_leaves_its_evidence_chain(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     let mut sim = simulator("steps_c45.nc");
     let program_cite = aimm_store::evidence::record_program(
-        &mut store,
+        &mut *store,
         "steps_c45.nc",
         include_str!("../../../examples/steps_c45.nc"),
         "test",
@@ -268,7 +274,7 @@ fn a_recorded_run_leaves_its_evidence_chain() {
     let mut feed_loop = FeedLoop::new(options).unwrap();
     let params = feed_loop
         .record_parameters(
-            &mut store,
+            &mut *store,
             sim.time_ns(),
             "test",
             "steps@test/steel-c45",
@@ -285,13 +291,13 @@ fn a_recorded_run_leaves_its_evidence_chain() {
     };
     let recorded = record_run(
         &mut sim,
-        &mut store,
+        &mut *store,
         &new_run,
         RecordOptions::default(),
         &mut feed_loop,
     )
     .unwrap();
-    feed_loop.finish(&mut store, sim.time_ns()).unwrap();
+    feed_loop.finish(&mut *store, sim.time_ns()).unwrap();
 
     // The commanded override is stored like any sensor, window for window with the load.
     let count = |signal| {

@@ -1,7 +1,10 @@
 //! The wear loop's evidence, recorded into a real SQLite store: the model's training data and
 //! lineage, each offset as an `nc_program` version of the program the next part ran, the planned
 //! tool change as an event and a ledger record, the validation report, and an exported bundle that
-//! verifies offline. The same seeds give the same ledger root.
+//! verifies offline. The same seeds give the same ledger root, recorded into PostgreSQL.
+
+#[path = "../../aimm-store/tests/support/mod.rs"]
+mod support;
 
 use aimm_connect::wear_csv::{parse_wear_csv, write_wear_csv, WearCsvOptions};
 use aimm_ledger::bundle::verify_bundle;
@@ -13,9 +16,10 @@ use aimm_loops::wear_loop::{signal_names, Decision, WearLoopParams};
 use aimm_loops::wear_validation::{run_trial, Trial, TrialSpec};
 use aimm_model::{EventKind, MachineId, Material};
 use aimm_store::evidence::{checkpoint_now, export_bundle};
-use aimm_store::{SqliteStore, Store};
+use aimm_store::Store;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+use support::{Backend, TestDb};
 
 fn spec() -> TrialSpec {
     TrialSpec {
@@ -32,14 +36,14 @@ fn spec() -> TrialSpec {
     }
 }
 
-fn recorded_trial(dir: &std::path::Path) -> (SqliteStore, Trial) {
-    let mut store = SqliteStore::open(dir.join("aimm.db")).unwrap();
-    let trial = run_trial(&spec(), Some(&mut store), |_| {}).unwrap();
+fn recorded_trial(db: &TestDb) -> (Box<dyn Store>, Trial) {
+    let mut store = db.open();
+    let trial = run_trial(&spec(), Some(&mut *store), |_| {}).unwrap();
     (store, trial)
 }
 
 /// Every record `from` reaches through citations, by leaf index.
-fn lineage(store: &SqliteStore, from: &Citation) -> BTreeMap<u64, Evidence> {
+fn lineage(store: &dyn Store, from: &Citation) -> BTreeMap<u64, Evidence> {
     let mut seen = BTreeMap::new();
     let mut stack = vec![from.leaf_index];
     while let Some(i) = stack.pop() {
@@ -55,12 +59,15 @@ fn lineage(store: &SqliteStore, from: &Citation) -> BTreeMap<u64, Evidence> {
 
 #[test]
 fn an_offset_traces_to_its_model_training_data_and_sensor_segments_and_the_bundle_verifies() {
-    // A second trial on the same seeds, alongside (recording waits on fsync more than the CPU).
-    let again = tempfile::tempdir().unwrap();
-    let again_path = again.path().to_path_buf();
-    let second = std::thread::spawn(move || recorded_trial(&again_path).0);
+    // A second trial on the same seeds, into PostgreSQL, alongside (recording waits on fsync more
+    // than the CPU).
+    let second = std::thread::spawn(|| {
+        let db = TestDb::new(Backend::Postgres);
+        (recorded_trial(&db).0, db)
+    });
+    let db = TestDb::new(Backend::Sqlite);
     let dir = tempfile::tempdir().unwrap();
-    let (mut store, trial) = recorded_trial(dir.path());
+    let (mut store, trial) = recorded_trial(&db);
     assert!(trial.validation.passed, "{:?}", trial.validation);
     let evidence = trial.evidence.as_ref().expect("recorded");
 
@@ -101,7 +108,7 @@ fn an_offset_traces_to_its_model_training_data_and_sensor_segments_and_the_bundl
         .last_program
         .as_ref()
         .expect("the loop wrote programs");
-    let reached = lineage(&store, last_program);
+    let reached = lineage(&*store, last_program);
     assert!(matches!(
         reached[&last_program.leaf_index],
         Evidence::NcProgram(_)
@@ -192,9 +199,9 @@ fn an_offset_traces_to_its_model_training_data_and_sensor_segments_and_the_bundl
 
     // Exported and verified offline, with the segments.
     let signer = Signer::from_seed("plant-w", [9; 32]).unwrap();
-    checkpoint_now(&mut store, &signer).unwrap();
+    checkpoint_now(&mut *store, &signer).unwrap();
     let bundle = dir.path().join("bundle");
-    let exported = export_bundle(&store, &bundle, &signer.verifier(), true).unwrap();
+    let exported = export_bundle(&*store, &bundle, &signer.verifier(), true).unwrap();
     assert!(exported.segments > 0);
     let report = verify_bundle(&bundle, Some(&signer.verifier()));
     assert_eq!(report.first_failure, None);
@@ -203,8 +210,8 @@ fn an_offset_traces_to_its_model_training_data_and_sensor_segments_and_the_bundl
         assert!(records.contains(&format!("\"type\":\"{kind}\"")), "{kind}");
     }
 
-    // The same seeds give the same ledger.
-    let store2 = second.join().unwrap();
+    // The same seeds give the same ledger, on the other backend too.
+    let (store2, _pg) = second.join().unwrap();
     let size = store2.ledger_size().unwrap();
     assert_eq!(size, store.ledger_size().unwrap());
     assert_eq!(

@@ -1,5 +1,5 @@
-//! The store's error type. Every variant names what failed and where: the database (path or
-//! `:memory:`), the operation, and the machine/signal, run, program, segment, ledger record or
+//! The store's error type. Every variant names what failed and where: the database (path,
+//! `:memory:`, or PostgreSQL URL without its password), the operation, and the machine/signal, run, program, segment, ledger record or
 //! citation involved.
 
 use crate::segment_codec::CodecError;
@@ -20,6 +20,15 @@ pub enum StoreError {
         op: &'static str,
         #[source]
         source: rusqlite::Error,
+    },
+    /// The PostgreSQL server reported an error during `op` (or could not be reached). The message
+    /// carries the server's detail and hint, so `error` is not chained as a source (it would
+    /// repeat them).
+    #[error("store {db}: {op}: {}", postgres_detail(error))]
+    Postgres {
+        db: String,
+        op: &'static str,
+        error: postgres::Error,
     },
     /// The database refused WAL journaling (e.g. on a network file system).
     #[error("store {db}: cannot use WAL journal mode (stays '{mode}'); put the database on a local disk")]
@@ -140,4 +149,30 @@ pub enum StoreError {
     /// A different note is already stored for this checkpoint size.
     #[error("store {db}: put_checkpoint: a different note is already stored for size {size}")]
     CheckpointConflict { db: String, size: u64 },
+}
+
+/// A PostgreSQL error with the server's detail and hint, which its `Display` leaves out.
+fn postgres_detail(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                text += &format!(" ({detail})");
+            }
+            if let Some(hint) = db.hint() {
+                text += &format!("; hint: {hint}");
+            }
+            text
+        }
+        None => {
+            // Connection and protocol errors keep their cause (refused, timed out...) in `source`.
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                text += &format!(": {c}");
+                cause = c.source();
+            }
+            text
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! independent: every [`crate::Store`] implementation seals through here before its insert.
 
 use crate::segment_codec::{encode_segment, validate_series, CodecError};
-use aimm_model::SignalSeries;
+use aimm_ledger::record::SensorSegment;
+use aimm_ledger::{Evidence, Record};
+use aimm_model::{SignalSeries, TimeNs};
 use sha2::{Digest, Sha256};
 
 /// Threads used to seal one batch (the target machine has 2 cores; more only adds contention
@@ -15,6 +17,30 @@ pub struct Sealed<'a> {
     pub series: &'a SignalSeries,
     pub blob: Vec<u8>,
     pub sha256: [u8; 32],
+}
+
+impl Sealed<'_> {
+    /// First and last timestamp (sealed series are never empty).
+    pub fn span(&self) -> (TimeNs, TimeNs) {
+        (self.series.t_ns[0], self.series.t_ns[self.series.len() - 1])
+    }
+
+    /// The `sensor_segment` ledger record that sealing this segment appends.
+    pub fn ledger_record(&self) -> Record {
+        let (t_first_ns, t_last_ns) = self.span();
+        Record::new(
+            t_last_ns,
+            Evidence::SensorSegment(SensorSegment {
+                machine: self.series.machine.to_string(),
+                signal: self.series.signal.name().to_string(),
+                t_first_ns,
+                t_last_ns,
+                count: self.series.len() as u64,
+                sha256: self.sha256,
+            }),
+            vec![],
+        )
+    }
 }
 
 /// Validates every series first (so a bad one rejects the batch before any work), then seals the

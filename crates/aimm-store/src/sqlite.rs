@@ -4,14 +4,15 @@
 //! `schema_version` table and migrated forward on open. The ledger part lives in [`ledger`].
 
 use crate::error::{Result, StoreError};
+use crate::ledger_log;
+use crate::op_error::OpError;
 use crate::seal::seal_batch;
-use crate::segment_codec::{decode_segment, CodecError};
+use crate::segment_read::{samples_in_range, verify_blob};
 use crate::store::{
     Appended, EventRecord, LedgerEntry, NewRun, Program, ProgramId, ProgramRecord, RunId,
     RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint,
 };
-use aimm_ledger::record::SensorSegment;
-use aimm_ledger::{Evidence, Hash, MerkleTree, Record};
+use aimm_ledger::{Hash, MerkleTree, Record};
 use aimm_model::{
     Event, EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, TimeNs, ToolSpec,
 };
@@ -126,24 +127,7 @@ pub struct SqliteStore {
 }
 
 /// An error inside a transaction or query, before it is given the database name and operation.
-enum OpError {
-    Sql(rusqlite::Error),
-    Store(StoreError),
-}
-
-impl From<rusqlite::Error> for OpError {
-    fn from(e: rusqlite::Error) -> Self {
-        OpError::Sql(e)
-    }
-}
-
-impl From<StoreError> for OpError {
-    fn from(e: StoreError) -> Self {
-        OpError::Store(e)
-    }
-}
-
-type OpResult<T> = std::result::Result<T, OpError>;
+type OpResult<T> = crate::op_error::OpResult<T, rusqlite::Error>;
 
 /// Opens a connection with the durability settings every aimm SQLite database uses: WAL journal,
 /// `synchronous=FULL` (the WAL is fsynced at each commit, so a returned write survives power loss),
@@ -182,16 +166,6 @@ impl SqliteStore {
     /// A fresh, private in-memory store (not durable; for tests).
     pub fn open_in_memory() -> Result<Self> {
         Self::init(open_connection(None)?)
-    }
-
-    /// Where this store lives (`:memory:` for in-memory stores).
-    pub fn location(&self) -> &str {
-        &self.db
-    }
-
-    /// The schema version recorded in the database.
-    pub fn schema_version(&self) -> Result<i64> {
-        self.read("read schema version", |c| Ok(read_schema_version(c)?))
     }
 
     fn init((conn, db): (Connection, String)) -> Result<Self> {
@@ -243,13 +217,12 @@ impl SqliteStore {
         f: impl FnOnce(&Transaction) -> OpResult<T>,
     ) -> Result<T> {
         let db = &self.db;
-        let wrap = |e| match e {
-            OpError::Sql(source) => StoreError::Database {
+        let wrap = |e: OpError<rusqlite::Error>| {
+            e.finish(|source| StoreError::Database {
                 db: db.clone(),
                 op,
                 source,
-            },
-            OpError::Store(e) => e,
+            })
         };
         let tx = self
             .conn
@@ -261,13 +234,12 @@ impl SqliteStore {
     }
 
     fn read<T>(&self, op: &'static str, f: impl FnOnce(&Connection) -> OpResult<T>) -> Result<T> {
-        f(&self.conn).map_err(|e| match e {
-            OpError::Sql(source) => StoreError::Database {
+        f(&self.conn).map_err(|e| {
+            e.finish(|source| StoreError::Database {
                 db: self.db.clone(),
                 op,
                 source,
-            },
-            OpError::Store(e) => e,
+            })
         })
     }
 
@@ -276,7 +248,7 @@ impl SqliteStore {
         table: &'static str,
         key: impl ToString,
         problem: impl ToString,
-    ) -> OpError {
+    ) -> OpError<rusqlite::Error> {
         OpError::Store(StoreError::CorruptRow {
             db: self.db.clone(),
             table,
@@ -347,36 +319,6 @@ impl SqliteStore {
             Ok((self.meta_from_row(row)?, row.get(10)?))
         })
     }
-
-    /// Decodes a stored blob and checks it is the segment its index row describes.
-    fn decode_checked(&self, meta: &SegmentMeta, blob: &[u8]) -> Result<SignalSeries> {
-        let corrupt = |source| StoreError::CorruptSegment {
-            db: self.db.clone(),
-            id: meta.id,
-            source,
-        };
-        let series = decode_segment(blob).map_err(corrupt)?;
-        if series.machine != meta.machine
-            || series.signal != meta.signal
-            || series.len() as u64 != meta.count
-            || series.t_ns.first() != Some(&meta.t_first_ns)
-            || series.t_ns.last() != Some(&meta.t_last_ns)
-        {
-            return Err(corrupt(CodecError::BadField {
-                field: "header",
-                problem: format!(
-                    "blob holds {}/{} with {} samples, index row says {}/{} with {}",
-                    series.machine,
-                    series.signal,
-                    series.len(),
-                    meta.machine,
-                    meta.signal,
-                    meta.count
-                ),
-            }));
-        }
-        Ok(series)
-    }
 }
 
 fn read_schema_version(conn: &Connection) -> rusqlite::Result<i64> {
@@ -418,6 +360,14 @@ fn to_json(value: &impl serde::Serialize) -> String {
 }
 
 impl Store for SqliteStore {
+    fn location(&self) -> &str {
+        &self.db
+    }
+
+    fn schema_version(&self) -> Result<i64> {
+        self.read("read schema version", |c| Ok(read_schema_version(c)?))
+    }
+
     fn put_machine(&mut self, spec: &MachineSpec) -> Result<()> {
         self.write("put_machine", |tx| {
             tx.execute(
@@ -678,27 +628,8 @@ impl Store for SqliteStore {
             op: "append_segments",
             source,
         })?;
-        // seal_batch only returns non-empty series.
-        let span = |s: &SignalSeries| (s.t_ns[0], s.t_ns[s.len() - 1]);
-        let records: Vec<Record> = sealed
-            .iter()
-            .map(|s| {
-                let (t_first_ns, t_last_ns) = span(s.series);
-                Record::new(
-                    t_last_ns,
-                    Evidence::SensorSegment(SensorSegment {
-                        machine: s.series.machine.to_string(),
-                        signal: s.series.signal.name().to_string(),
-                        t_first_ns,
-                        t_last_ns,
-                        count: s.series.len() as u64,
-                        sha256: s.sha256,
-                    }),
-                    vec![],
-                )
-            })
-            .collect();
-        let leaves = self.prepare_leaves("append_segments", &records)?;
+        let records: Vec<Record> = sealed.iter().map(|s| s.ledger_record()).collect();
+        let leaves = ledger_log::prepare_leaves(&self.db, "append_segments", &records)?;
         let db = self.db.clone();
         let (first_leaf, metas) = self.write("append_segments", |tx| {
             require_run(tx, &db, "append_segments", run)?;
@@ -714,7 +645,7 @@ impl Store for SqliteStore {
             )?;
             let mut out = Vec::with_capacity(sealed.len());
             for (s, leaf_index) in sealed.iter().zip(first_leaf..) {
-                let (t_first_ns, t_last_ns) = span(s.series);
+                let (t_first_ns, t_last_ns) = s.span();
                 stmt.execute(params![
                     run.map(|r| r.0),
                     s.series.machine.as_str(),
@@ -743,7 +674,7 @@ impl Store for SqliteStore {
             }
             Ok((first_leaf, out))
         })?;
-        self.tree_appended(first_leaf, &leaves);
+        ledger_log::tree_appended(self.tree.get_mut(), first_leaf, &leaves);
         Ok(metas)
     }
 
@@ -810,32 +741,7 @@ impl Store for SqliteStore {
             }
             Ok(out)
         })?;
-        let mut out = SignalSeries::new(machine.clone(), signal);
-        let mut in_order = true;
-        for (meta, blob) in &rows {
-            let seg = self.decode_checked(meta, blob)?;
-            // Each segment's timestamps are sorted, so the range is one contiguous slice.
-            let lo = seg.t_ns.partition_point(|&t| t < t0_ns);
-            let hi = seg.t_ns.partition_point(|&t| t < t1_ns);
-            if let (Some(&prev), Some(&next)) = (out.t_ns.last(), seg.t_ns[lo..hi].first()) {
-                in_order &= prev <= next;
-            }
-            out.t_ns.extend_from_slice(&seg.t_ns[lo..hi]);
-            out.values.extend_from_slice(&seg.values[lo..hi]);
-        }
-        if !in_order {
-            // Segments written by separate appends may overlap in time; merge them stably so
-            // equal timestamps keep segment order.
-            let mut pairs: Vec<(TimeNs, f64)> = out
-                .t_ns
-                .iter()
-                .copied()
-                .zip(out.values.iter().copied())
-                .collect();
-            pairs.sort_by_key(|&(t, _)| t);
-            (out.t_ns, out.values) = pairs.into_iter().unzip();
-        }
-        Ok(out)
+        samples_in_range(&self.db, machine, signal, t0_ns, t1_ns, &rows)
     }
 
     fn segment_blob(&self, id: SegmentId) -> Result<Vec<u8>> {
@@ -844,19 +750,7 @@ impl Store for SqliteStore {
 
     fn verify_segment(&self, id: SegmentId) -> Result<SegmentMeta> {
         let (meta, blob) = self.segment_row("verify_segment", id)?;
-        let actual: [u8; 32] = Sha256::digest(&blob).into();
-        if actual != meta.sha256 {
-            return Err(StoreError::DigestMismatch {
-                db: self.db.clone(),
-                id,
-                machine: meta.machine.clone(),
-                signal: meta.signal,
-                stored: meta.sha256_hex(),
-                actual: hex::encode(actual),
-            });
-        }
-        self.decode_checked(&meta, &blob)?;
-        Ok(meta)
+        verify_blob(&self.db, meta, &blob)
     }
 
     fn segment_by_digest(&self, sha256: &[u8; 32]) -> Result<Option<SegmentMeta>> {

@@ -1,5 +1,6 @@
 //! The backend-neutral storage trait [`Store`] and the records it reads and writes. SQLite
-//! ([`crate::SqliteStore`]) implements it today; a PostgreSQL backend implements the same trait.
+//! ([`crate::SqliteStore`]) and PostgreSQL ([`crate::PgStore`]) implement it; [`crate::open`]
+//! opens either from one location string.
 //!
 //! Contract for every backend: each write call is one transaction and is durable when it returns
 //! (a crash or power loss afterwards cannot lose it); sealed segments are immutable once written.
@@ -189,6 +190,12 @@ mod digest_hex {
 /// Writes take `&mut self`, reads `&self`. Every write is one transaction, durable when the call
 /// returns. Time ranges `[t0_ns, t1_ns)` include the start and exclude the end.
 pub trait Store: Send {
+    /// Where this store lives, as errors name it: a file path, `:memory:`, or a PostgreSQL URL
+    /// with its password replaced by `***`.
+    fn location(&self) -> &str;
+    /// The schema version recorded in the database.
+    fn schema_version(&self) -> Result<i64>;
+
     /// Inserts or replaces a machine's spec.
     fn put_machine(&mut self, spec: &MachineSpec) -> Result<()>;
     /// All machines, ordered by id.

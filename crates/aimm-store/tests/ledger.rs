@@ -1,7 +1,11 @@
-//! Integration tests of the evidence ledger in the SQLite store: leaf indices and roots against
+//! Integration tests of the evidence ledger in the store, each run on both backends (a SQLite
+//! file and a schema on a real PostgreSQL server, see `support`): leaf indices and roots against
 //! an independently built Merkle tree, proofs, citation checks, sensor-segment records, reopening,
-//! migration of a version 1 file, checkpoints, a failed commit, and durability of acknowledged
-//! appends across a SIGKILLed writer process.
+//! concurrent writers, tampered and missing stored leaves, checkpoints, a failed commit,
+//! durability of acknowledged appends across a SIGKILLed writer process, and the same ledger root
+//! on both backends for the same input. Migration of a SQLite version 1 file is tested at the end.
+
+mod support;
 
 use aimm_ledger::merkle::{leaf_hash, verify_consistency, verify_inclusion};
 use aimm_ledger::record::{ControlAction, SensorSegment};
@@ -12,12 +16,22 @@ use aimm_store::{SqliteStore, Store, StoreError, SCHEMA_VERSION};
 use sha2::Digest as _;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use support::{Backend, TestDb};
 
-fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("aimm.db");
-    (dir, path)
-}
+on_both_backends!(
+    appends_get_consecutive_indices_and_the_root_of_an_independent_tree,
+    proofs_from_the_store_verify,
+    bad_citations_reject_the_whole_batch_and_write_nothing,
+    sealed_segments_append_their_sensor_segment_records,
+    reopening_rebuilds_the_same_tree,
+    a_second_connection_sees_appends_of_the_first,
+    concurrent_writers_get_distinct_leaves_and_one_tree,
+    a_failed_commit_leaves_neither_database_nor_tree_ahead,
+    a_gap_in_the_stored_leaves_is_reported_not_hashed_over,
+    tampered_record_bytes_are_reported,
+    checkpoints_are_kept_one_per_size_in_order,
+    acknowledged_records_survive_sigkill,
+);
 
 /// A control action record number `k`, citing `cites`.
 fn action(k: u64, cites: Vec<Citation>) -> Record {
@@ -59,9 +73,9 @@ fn series(signal: SignalKind, t0: i64, n: usize) -> SignalSeries {
     s
 }
 
-#[test]
-fn appends_get_consecutive_indices_and_the_root_of_an_independent_tree() {
-    let mut store: Box<dyn Store> = Box::new(SqliteStore::open_in_memory().unwrap());
+fn appends_get_consecutive_indices_and_the_root_of_an_independent_tree(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     assert_eq!(store.ledger_size().unwrap(), 0);
     assert_eq!(
         store.ledger_root(0).unwrap(),
@@ -133,9 +147,9 @@ fn appends_get_consecutive_indices_and_the_root_of_an_independent_tree() {
     assert!(store.ledger_root(size + 1).is_err());
 }
 
-#[test]
-fn proofs_from_the_store_verify() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+fn proofs_from_the_store_verify(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     let records: Vec<Record> = (0..37).map(|k| action(k, vec![])).collect();
     let leaves: Vec<Hash> = store
         .append_records(&records)
@@ -162,10 +176,9 @@ fn proofs_from_the_store_verify() {
     assert!(store.consistency_proof(3, 38).is_err());
 }
 
-#[test]
-fn bad_citations_reject_the_whole_batch_and_write_nothing() {
-    let (_dir, path) = temp_db();
-    let mut store = SqliteStore::open(&path).unwrap();
+fn bad_citations_reject_the_whole_batch_and_write_nothing(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     let base: Vec<Record> = (0..4).map(|k| action(k, vec![])).collect();
     store.append_records(&base).unwrap();
     let root = store.ledger_root(4).unwrap();
@@ -203,7 +216,7 @@ fn bad_citations_reject_the_whole_batch_and_write_nothing() {
             "{text}"
         );
         assert!(text.contains(problem), "{text}");
-        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains(store.location()), "{text}");
         assert!(text.contains("record 2 of the batch"), "{text}");
         assert!(text.contains(&hex::encode(bad.leaf_hash)), "{text}");
         assert_eq!(store.ledger_size().unwrap(), 4, "{text}");
@@ -216,13 +229,13 @@ fn bad_citations_reject_the_whole_batch_and_write_nothing() {
     assert_eq!(appended[1].leaf_index, 5);
     // Nothing from the refused batches reached the file.
     drop(store);
-    let reopened = SqliteStore::open(&path).unwrap();
+    let reopened = db.open();
     assert_eq!(reopened.ledger_size().unwrap(), 6);
 }
 
-#[test]
-fn sealed_segments_append_their_sensor_segment_records() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+fn sealed_segments_append_their_sensor_segment_records(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     store.append_records(&[action(0, vec![])]).unwrap();
     let input = [
         series(SignalKind::SpindleLoadPct, 5_000, 300),
@@ -263,7 +276,7 @@ fn sealed_segments_append_their_sensor_segment_records() {
     }
     assert_eq!(store.segment_by_digest(&[9; 32]).unwrap(), None);
     // The tree, already loaded, followed the segment appends.
-    let expected = MerkleTree::from_leaf_hashes(stored_leaf_hashes(&store));
+    let expected = MerkleTree::from_leaf_hashes(stored_leaf_hashes(&*store));
     assert_eq!(store.ledger_root(3).unwrap(), expected.root());
     // A refused segment batch appends no record either.
     let mut bad = series(SignalKind::SpindleSpeedRpm, 0, 10);
@@ -274,11 +287,10 @@ fn sealed_segments_append_their_sensor_segment_records() {
     assert_eq!(store.ledger_size().unwrap(), 3);
 }
 
-#[test]
-fn reopening_rebuilds_the_same_tree() {
-    let (_dir, path) = temp_db();
+fn reopening_rebuilds_the_same_tree(backend: Backend) {
+    let db = TestDb::new(backend);
     let (root, leaves) = {
-        let mut store = SqliteStore::open(&path).unwrap();
+        let mut store = db.open();
         let records: Vec<Record> = (0..300).map(|k| action(k, vec![])).collect();
         let leaves = store.append_records(&records).unwrap();
         store
@@ -286,22 +298,21 @@ fn reopening_rebuilds_the_same_tree() {
             .unwrap();
         (store.ledger_root(301).unwrap(), leaves)
     };
-    let store = SqliteStore::open(&path).unwrap();
+    let store = db.open();
     assert_eq!(store.ledger_size().unwrap(), 301);
     assert_eq!(store.ledger_root(301).unwrap(), root);
     let proof = store.inclusion_proof(123, 301).unwrap();
     verify_inclusion(&leaves[123].leaf_hash, 123, 301, &proof, &root).unwrap();
     assert_eq!(
-        MerkleTree::from_leaf_hashes(stored_leaf_hashes(&store)).root(),
+        MerkleTree::from_leaf_hashes(stored_leaf_hashes(&*store)).root(),
         root
     );
 }
 
-#[test]
-fn a_second_connection_sees_appends_of_the_first() {
-    let (_dir, path) = temp_db();
-    let mut writer = SqliteStore::open(&path).unwrap();
-    let mut other = SqliteStore::open(&path).unwrap();
+fn a_second_connection_sees_appends_of_the_first(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut writer = db.open();
+    let mut other = db.open();
     writer.append_records(&[action(0, vec![])]).unwrap();
     assert_eq!(
         other.ledger_root(1).unwrap(),
@@ -318,26 +329,91 @@ fn a_second_connection_sees_appends_of_the_first() {
     assert_eq!(other.ledger_root(4).unwrap(), expected.root());
 }
 
-#[test]
-fn a_failed_commit_leaves_neither_file_nor_tree_ahead() {
-    let (_dir, path) = temp_db();
-    let mut store = SqliteStore::open(&path).unwrap();
+fn concurrent_writers_get_distinct_leaves_and_one_tree(backend: Backend) {
+    let db = TestDb::new(backend);
+    db.open(); // create the schema before the writers race to
+    let writers: Vec<_> = (0..2i64)
+        .map(|w| {
+            let location = db.location.clone();
+            std::thread::spawn(move || {
+                let mut store = aimm_store::open(&location).unwrap();
+                let mut appended = Vec::new();
+                let mut sealed = Vec::new();
+                for b in 0..20i64 {
+                    let t0 = (w * 20 + b) * 1_000_000;
+                    sealed.extend(
+                        store
+                            .append_segments(None, &[series(SignalKind::SpindleLoadPct, t0, 10)])
+                            .unwrap(),
+                    );
+                    let batch: Vec<Record> = (0..50)
+                        .map(|k| action((w * 20 + b) as u64 * 50 + k, vec![]))
+                        .collect();
+                    appended.extend(store.append_records(&batch).unwrap());
+                }
+                (appended, sealed)
+            })
+        })
+        .collect();
+    let results: Vec<_> = writers.into_iter().map(|h| h.join().unwrap()).collect();
+    let store = db.open();
+    let size = store.ledger_size().unwrap();
+    assert_eq!(size, 2 * 20 * 51);
+    let leaves = stored_leaf_hashes(&*store);
+    let mut seen = std::collections::BTreeSet::new();
+    for (appended, sealed) in &results {
+        for a in appended {
+            assert!(
+                seen.insert(a.leaf_index),
+                "leaf {} given twice",
+                a.leaf_index
+            );
+            assert_eq!(leaves[a.leaf_index as usize], a.leaf_hash);
+        }
+        for meta in sealed {
+            let leaf = meta.ledger_index.unwrap();
+            assert!(seen.insert(leaf), "leaf {leaf} given twice");
+            match store.ledger_record(leaf).unwrap().record.evidence {
+                Evidence::SensorSegment(s) => assert_eq!(s.sha256, meta.sha256),
+                other => panic!("leaf {leaf} of segment {} is {other:?}", meta.id),
+            }
+        }
+    }
+    let root = MerkleTree::from_leaf_hashes(leaves).root();
+    assert_eq!(store.ledger_root(size).unwrap(), root);
+}
+
+fn a_failed_commit_leaves_neither_database_nor_tree_ahead(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     store.append_records(&[action(0, vec![])]).unwrap();
     store.ledger_root(1).unwrap(); // load the tree
                                    // A deferred foreign key violated by any new leaf makes COMMIT itself fail.
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    raw.execute_batch(
-        "CREATE TABLE parent (id INTEGER PRIMARY KEY);
-         CREATE TABLE guard (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);
-         CREATE TRIGGER fail_commit AFTER INSERT ON ledger_leaves
-         BEGIN INSERT INTO guard (p) VALUES (42); END;",
-    )
-    .unwrap();
+    let guard = "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+         CREATE TABLE guard (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);";
+    let (arm, disarm) = match backend {
+        Backend::Sqlite => (
+            "CREATE TRIGGER fail_commit AFTER INSERT ON ledger_leaves
+             BEGIN INSERT INTO guard (p) VALUES (42); END;",
+            "DROP TRIGGER fail_commit",
+        ),
+        Backend::Postgres => (
+            "CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN INSERT INTO guard (p) VALUES (42); RETURN NULL; END $$;
+             CREATE TRIGGER fail_commit AFTER INSERT ON ledger_leaves
+               FOR EACH ROW EXECUTE FUNCTION fail_commit();",
+            "DROP TRIGGER fail_commit ON ledger_leaves",
+        ),
+    };
+    db.exec(&format!("{guard}\n{arm}"));
     let err = store
         .append_records(&[action(1, vec![]), action(2, vec![])])
         .unwrap_err();
-    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
-    raw.execute_batch("DROP TRIGGER fail_commit").unwrap();
+    assert!(
+        err.to_string().to_lowercase().contains("foreign key"),
+        "{err}"
+    );
+    db.exec(disarm);
     assert_eq!(store.ledger_size().unwrap(), 1);
     let appended = store
         .append_records(&[action(3, vec![]), action(4, vec![])])
@@ -346,6 +422,158 @@ fn a_failed_commit_leaves_neither_file_nor_tree_ahead() {
     let expected =
         MerkleTree::from_leaf_hashes([0, 3, 4].map(|k| action(k, vec![]).leaf_hash().unwrap()));
     assert_eq!(store.ledger_root(3).unwrap(), expected.root());
+}
+
+fn a_gap_in_the_stored_leaves_is_reported_not_hashed_over(backend: Backend) {
+    let db = TestDb::new(backend);
+    db.open()
+        .append_records(&(0..5).map(|k| action(k, vec![])).collect::<Vec<_>>())
+        .unwrap();
+    db.exec("DELETE FROM ledger_leaves WHERE leaf_index = 2");
+    // Reopened, the tree is rebuilt from the stored hashes.
+    let store = db.open();
+    let err = store.ledger_root(5).unwrap_err().to_string();
+    assert!(err.contains("ledger_leaves row 2: missing"), "{err}");
+    let err = store.ledger_entries(0, 5).unwrap_err().to_string();
+    assert!(err.contains("ledger_leaves row 2: missing"), "{err}");
+}
+
+fn tampered_record_bytes_are_reported(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
+    let records: Vec<Record> = (0..3).map(|k| action(k, vec![])).collect();
+    store.append_records(&records).unwrap();
+    let bytes = store.ledger_record(0).unwrap().bytes;
+    let tampered = String::from_utf8(bytes)
+        .unwrap()
+        .replace("\"feed\"", "\"fake\"");
+    db.exec(&format!(
+        "UPDATE ledger_leaves SET record = {} WHERE leaf_index = 0",
+        db.blob_literal(tampered.as_bytes())
+    ));
+    let err = store.ledger_record(0).unwrap_err().to_string();
+    assert!(
+        err.contains("ledger_leaves row 0: record bytes hash to"),
+        "{err}"
+    );
+    assert_eq!(
+        store.ledger_record(1).unwrap().bytes,
+        records[1].to_canonical_bytes().unwrap()
+    );
+}
+
+fn checkpoints_are_kept_one_per_size_in_order(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
+    assert_eq!(store.latest_checkpoint().unwrap(), None);
+    store
+        .append_records(&(0..5).map(|k| action(k, vec![])).collect::<Vec<_>>())
+        .unwrap();
+    for size in [3u64, 5, 0] {
+        store
+            .put_checkpoint(size, &format!("aimm.example/log\n{size}\n"))
+            .unwrap();
+    }
+    // Storing the same note again is harmless; another note for a stored size is refused.
+    store.put_checkpoint(3, "aimm.example/log\n3\n").unwrap();
+    let err = store.put_checkpoint(3, "forged\n").unwrap_err();
+    assert!(
+        matches!(err, StoreError::CheckpointConflict { size: 3, .. }),
+        "{err}"
+    );
+    let err = store.put_checkpoint(6, "too far\n").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::CheckpointBeyondLedger {
+                size: 6,
+                ledger_size: 5,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains(store.location()), "{err}");
+    let stored = store.checkpoints().unwrap();
+    assert_eq!(stored.iter().map(|c| c.size).collect::<Vec<_>>(), [0, 3, 5]);
+    assert_eq!(stored[1].note, "aimm.example/log\n3\n");
+    assert!(stored.iter().all(|c| c.t_ns > 1_700_000_000_000_000_000));
+    assert_eq!(store.latest_checkpoint().unwrap().as_ref(), stored.last());
+}
+
+/// Environment switch that turns `ledger_child_writer` into the writer process.
+const CHILD_DB_ENV: &str = "AIMM_STORE_LEDGER_CHILD_DB";
+
+/// Not a test on its own: when the parent test re-executes this binary with `CHILD_DB_ENV` set,
+/// this appends batches of records in a loop (each citing the previous batch's last record) and
+/// prints `ACK <leaf index> <leaf hash>` for each batch's last record after the call returns.
+#[test]
+fn ledger_child_writer() {
+    let Ok(location) = std::env::var(CHILD_DB_ENV) else {
+        return;
+    };
+    let mut store = aimm_store::open(&location).unwrap();
+    let mut last: Option<Citation> = None;
+    for b in 0u64.. {
+        let batch: Vec<Record> = (0..500)
+            .map(|k| action(b * 500 + k, last.iter().cloned().collect()))
+            .collect();
+        let appended = store.append_records(&batch).unwrap();
+        let tail = appended.last().unwrap();
+        println!("ACK {} {}", tail.leaf_index, hex::encode(tail.leaf_hash));
+        last = Some(Citation {
+            leaf_index: tail.leaf_index,
+            leaf_hash: tail.leaf_hash,
+        });
+    }
+}
+
+fn acknowledged_records_survive_sigkill(backend: Backend) {
+    let db = TestDb::new(backend);
+    db.open(); // create the schema before the child races to
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "ledger_child_writer",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DB_ENV, &db.location)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acked: Vec<(u64, Hash)> = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while acked.len() < 30 {
+        let line = lines.next().expect("writer ended early").unwrap();
+        if let Some(rest) = line.strip_prefix("ACK ") {
+            let (index, hash) = rest.split_once(' ').unwrap();
+            let mut leaf = [0u8; 32];
+            hex::decode_to_slice(hash, &mut leaf).unwrap();
+            acked.push((index.parse().unwrap(), leaf));
+        }
+    }
+    child.kill().unwrap(); // SIGKILL, mid-append in all likelihood
+    child.wait().unwrap();
+
+    let store = db.open();
+    let size = store.ledger_size().unwrap();
+    let (last_index, _) = *acked.last().unwrap();
+    assert!(
+        size > last_index,
+        "size {size}, last acknowledged leaf {last_index}"
+    );
+    // Whole batches only: the writer appends 500 at a time.
+    assert!(size.is_multiple_of(500), "size {size}");
+    let leaves = stored_leaf_hashes(&*store);
+    let root = MerkleTree::from_leaf_hashes(leaves.iter().copied()).root();
+    assert_eq!(store.ledger_root(size).unwrap(), root);
+    for (index, hash) in &acked {
+        assert_eq!(&leaves[*index as usize], hash, "leaf {index}");
+        let proof = store.inclusion_proof(*index, size).unwrap();
+        verify_inclusion(hash, *index, size, &proof, &root).unwrap();
+    }
 }
 
 /// Schema version 1, as the first release created it.
@@ -381,12 +609,13 @@ CREATE INDEX segments_by_range ON segments (machine, signal, t_first_ns, t_last_
 
 #[test]
 fn a_version_1_file_migrates_and_keeps_its_segments() {
-    let (_dir, path) = temp_db();
+    let db = TestDb::new(Backend::Sqlite);
+    let path = &db.location;
     let old = series(SignalKind::SpindleLoadPct, 100, 64);
     let blob = encode_segment(&old).unwrap();
     let digest: [u8; 32] = sha2::Sha256::digest(&blob).into();
     {
-        let raw = rusqlite::Connection::open(&path).unwrap();
+        let raw = rusqlite::Connection::open(path).unwrap();
         raw.execute_batch(V1_SCHEMA).unwrap();
         raw.execute(
             "INSERT INTO segments (machine, signal, t_first_ns, t_last_ns, count, bytes, sha256, blob)
@@ -395,7 +624,7 @@ fn a_version_1_file_migrates_and_keeps_its_segments() {
         )
         .unwrap();
     }
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = SqliteStore::open(path).unwrap();
     assert_eq!(SCHEMA_VERSION, 2);
     assert_eq!(store.schema_version().unwrap(), 2);
     let meta = store.segment_by_digest(&digest).unwrap().unwrap();
@@ -414,124 +643,44 @@ fn a_version_1_file_migrates_and_keeps_its_segments() {
     assert_eq!(new[0].ledger_index, Some(0));
     store.append_records(&[action(0, vec![])]).unwrap();
     drop(store);
-    assert_eq!(SqliteStore::open(&path).unwrap().ledger_size().unwrap(), 2);
+    assert_eq!(SqliteStore::open(path).unwrap().ledger_size().unwrap(), 2);
 }
 
+/// The same seal and the same records give the same blobs, digests and ledger root on both
+/// backends.
 #[test]
-fn checkpoints_are_kept_one_per_size_in_order() {
-    let (_dir, path) = temp_db();
-    let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.latest_checkpoint().unwrap(), None);
-    store
-        .append_records(&(0..5).map(|k| action(k, vec![])).collect::<Vec<_>>())
-        .unwrap();
-    for size in [3u64, 5, 0] {
-        store
-            .put_checkpoint(size, &format!("aimm.example/log\n{size}\n"))
+fn both_backends_store_the_same_bytes_and_root() {
+    let stores: Vec<(TestDb, Box<dyn Store>)> = [Backend::Sqlite, Backend::Postgres]
+        .into_iter()
+        .map(|b| {
+            let db = TestDb::new(b);
+            let mut store = db.open();
+            store.append_records(&[action(0, vec![])]).unwrap();
+            store
+                .append_segments(
+                    None,
+                    &[
+                        series(SignalKind::SpindleLoadPct, 0, 700),
+                        series(SignalKind::SpindlePowerKw, 50, 300),
+                    ],
+                )
+                .unwrap();
+            (db, store)
+        })
+        .collect();
+    let (sqlite, pg) = (&stores[0].1, &stores[1].1);
+    assert_eq!(pg.ledger_size().unwrap(), 3);
+    assert_eq!(pg.ledger_root(3).unwrap(), sqlite.ledger_root(3).unwrap());
+    for signal in [SignalKind::SpindleLoadPct, SignalKind::SpindlePowerKw] {
+        let machine = MachineId::new("mill-1");
+        let a = sqlite
+            .segments(&machine, signal, i64::MIN, i64::MAX)
             .unwrap();
-    }
-    // Storing the same note again is harmless; another note for a stored size is refused.
-    store.put_checkpoint(3, "aimm.example/log\n3\n").unwrap();
-    let err = store.put_checkpoint(3, "forged\n").unwrap_err();
-    assert!(
-        matches!(err, StoreError::CheckpointConflict { size: 3, .. }),
-        "{err}"
-    );
-    let err = store.put_checkpoint(6, "too far\n").unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::CheckpointBeyondLedger {
-                size: 6,
-                ledger_size: 5,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains(&path.display().to_string()),
-        "{err}"
-    );
-    let stored = store.checkpoints().unwrap();
-    assert_eq!(stored.iter().map(|c| c.size).collect::<Vec<_>>(), [0, 3, 5]);
-    assert_eq!(stored[1].note, "aimm.example/log\n3\n");
-    assert!(stored.iter().all(|c| c.t_ns > 1_700_000_000_000_000_000));
-    assert_eq!(store.latest_checkpoint().unwrap().as_ref(), stored.last());
-}
-
-/// Environment switch that turns `ledger_child_writer` into the writer process.
-const CHILD_DB_ENV: &str = "AIMM_STORE_LEDGER_CHILD_DB";
-
-/// Not a test on its own: when the parent test re-executes this binary with `CHILD_DB_ENV` set,
-/// this appends batches of records in a loop (each citing the previous batch's last record) and
-/// prints `ACK <leaf index> <leaf hash>` for each batch's last record after the call returns.
-#[test]
-fn ledger_child_writer() {
-    let Some(path) = std::env::var_os(CHILD_DB_ENV) else {
-        return;
-    };
-    let mut store = SqliteStore::open(path).unwrap();
-    let mut last: Option<Citation> = None;
-    for b in 0u64.. {
-        let batch: Vec<Record> = (0..500)
-            .map(|k| action(b * 500 + k, last.iter().cloned().collect()))
-            .collect();
-        let appended = store.append_records(&batch).unwrap();
-        let tail = appended.last().unwrap();
-        println!("ACK {} {}", tail.leaf_index, hex::encode(tail.leaf_hash));
-        last = Some(Citation {
-            leaf_index: tail.leaf_index,
-            leaf_hash: tail.leaf_hash,
-        });
-    }
-}
-
-#[test]
-fn acknowledged_records_survive_sigkill() {
-    let (_dir, path) = temp_db();
-    SqliteStore::open(&path).unwrap(); // create the schema before the child races to
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "ledger_child_writer",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_DB_ENV, &path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut acked: Vec<(u64, Hash)> = Vec::new();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while acked.len() < 30 {
-        let line = lines.next().expect("writer ended early").unwrap();
-        if let Some(rest) = line.strip_prefix("ACK ") {
-            let (index, hash) = rest.split_once(' ').unwrap();
-            let mut leaf = [0u8; 32];
-            hex::decode_to_slice(hash, &mut leaf).unwrap();
-            acked.push((index.parse().unwrap(), leaf));
-        }
-    }
-    child.kill().unwrap(); // SIGKILL, mid-append in all likelihood
-    child.wait().unwrap();
-
-    let store = SqliteStore::open(&path).unwrap();
-    let size = store.ledger_size().unwrap();
-    let (last_index, _) = *acked.last().unwrap();
-    assert!(
-        size > last_index,
-        "size {size}, last acknowledged leaf {last_index}"
-    );
-    // Whole batches only: the writer appends 500 at a time.
-    assert!(size.is_multiple_of(500), "size {size}");
-    let leaves = stored_leaf_hashes(&store);
-    let root = MerkleTree::from_leaf_hashes(leaves.iter().copied()).root();
-    assert_eq!(store.ledger_root(size).unwrap(), root);
-    for (index, hash) in &acked {
-        assert_eq!(&leaves[*index as usize], hash, "leaf {index}");
-        let proof = store.inclusion_proof(*index, size).unwrap();
-        verify_inclusion(hash, *index, size, &proof, &root).unwrap();
+        let b = pg.segments(&machine, signal, i64::MIN, i64::MAX).unwrap();
+        assert_eq!(a[0].sha256, b[0].sha256);
+        assert_eq!(
+            sqlite.segment_blob(a[0].id).unwrap(),
+            pg.segment_blob(b[0].id).unwrap()
+        );
     }
 }

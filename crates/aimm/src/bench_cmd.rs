@@ -11,9 +11,9 @@ use aimm_loops::feed::{FeedController, FeedMode, FeedParams, LoadSample};
 use aimm_loops::feed_validation::{builtin_cases, run_case};
 use aimm_loops::wear::{leave_one_run_out, WearModel, WearTrainConfig};
 use aimm_model::{MachineSpec, Material, SignalKind, SignalSeries, ToolSpec};
-use aimm_sim::gcode::{parse, Interpreter};
+use aimm_sim::gcode::{parse, Interpreter, Program};
 use aimm_sim::setup::prepare;
-use aimm_sim::{SimConfig, Simulator, DEFAULT_START_NS};
+use aimm_sim::{SimConfig, Simulator, ToolTable, DEFAULT_START_NS};
 use aimm_store::evidence::{checkpoint_now, export_bundle};
 use aimm_store::{RowPerSampleBaseline, SqliteStore, Store};
 use anyhow::Result;
@@ -42,6 +42,14 @@ pub enum BenchCommand {
     /// Tool-wear model on real data: leave-one-run-out RMSE/MAE/coverage per fold next to the
     /// sensor-free baseline, training time, and prediction latency per window.
     Wear(BenchWearArgs),
+    /// Store backends: PostgreSQL segment ingest samples/s (binary COPY, durable) next to SQLite
+    /// ingesting the same simulated samples in the same run.
+    ///
+    /// Examples:
+    ///   aimm bench store --db-postgres postgres://aimm@127.0.0.1:55432/postgres
+    ///   AIMM_BENCH_POSTGRES_URL=postgres://… aimm bench store --parts 1 --json
+    #[command(verbatim_doc_comment)]
+    Store(crate::bench_store::BenchStoreArgs),
 }
 
 #[derive(clap::Args)]
@@ -86,13 +94,13 @@ pub struct BenchSimArgs {
 
 /// One line of a benchmark table.
 #[derive(Serialize)]
-struct Figure {
-    what: String,
-    value: f64,
-    unit: &'static str,
-    baseline: String,
-    baseline_value: f64,
-    target: String,
+pub(crate) struct Figure {
+    pub what: String,
+    pub value: f64,
+    pub unit: &'static str,
+    pub baseline: String,
+    pub baseline_value: f64,
+    pub target: String,
 }
 
 pub fn run(cmd: BenchCommand) -> Result<()> {
@@ -101,20 +109,76 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Ledger(args) => bench_ledger(args),
         BenchCommand::Feed(args) => bench_feed(args),
         BenchCommand::Wear(args) => bench_wear(args),
+        BenchCommand::Store(args) => crate::bench_store::run(args),
+    }
+}
+
+/// The benchmark part: examples/bracket_c45.nc in steel C45 on a VMC, ready to simulate.
+pub(crate) struct BenchPart {
+    program: Program,
+    tools: ToolTable,
+    config: SimConfig,
+}
+
+/// What simulating some benchmark parts recorded.
+pub(crate) struct SimulatedParts {
+    /// Every sample, in seal-sized windows (10 s at 500 Hz) per signal.
+    pub series: Vec<SignalSeries>,
+    pub simulated_s: f64,
+    pub samples: u64,
+}
+
+impl BenchPart {
+    pub(crate) fn new() -> Result<Self> {
+        let program = parse("examples/bracket_c45.nc", BENCH_PROGRAM)?;
+        let mut config = SimConfig::new(MachineSpec::vmc("bench"), Material::SteelC45, 1);
+        let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
+            .map_err(anyhow::Error::msg)?;
+        Ok(Self {
+            program,
+            tools,
+            config,
+        })
+    }
+
+    /// Simulates `parts` parts (seeds 0, 1, ...) at 500 Hz, keeping every sample.
+    pub(crate) fn simulate(&self, parts: u32) -> Result<SimulatedParts> {
+        let mut out = SimulatedParts {
+            series: Vec::new(),
+            simulated_s: 0.0,
+            samples: 0,
+        };
+        for part in 0..parts {
+            let mut c = self.config.clone();
+            c.seed = u64::from(part);
+            let mut sim = Simulator::new(&self.program, self.tools.clone(), c)?;
+            let mut steps = 0u64;
+            while sim.step()? {
+                steps += 1;
+                if steps.is_multiple_of(5000) {
+                    out.series.extend(sim.recording().drain().0);
+                }
+            }
+            out.series.extend(sim.recording().drain().0);
+            out.simulated_s += sim.elapsed_s();
+            out.samples += sim.result().samples;
+        }
+        Ok(out)
     }
 }
 
 fn bench_sim(args: BenchSimArgs) -> Result<()> {
-    let program = parse("examples/bracket_c45.nc", BENCH_PROGRAM)?;
-    let mut config = SimConfig::new(MachineSpec::vmc("bench"), Material::SteelC45, 1);
-    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
-        .map_err(anyhow::Error::msg)?;
+    let part = BenchPart::new()?;
 
     // Interpreter alone: the ceiling the physics adds to.
     let started = Instant::now();
     let mut ops = 0u64;
     for _ in 0..args.parts {
-        for op in Interpreter::new(&program, tools.clone(), config.interp.clone()) {
+        for op in Interpreter::new(
+            &part.program,
+            part.tools.clone(),
+            part.config.interp.clone(),
+        ) {
             op?;
             ops += 1;
         }
@@ -122,26 +186,12 @@ fn bench_sim(args: BenchSimArgs) -> Result<()> {
     let interp_ops_per_s = ops as f64 / started.elapsed().as_secs_f64();
 
     // Full simulation at 500 Hz, keeping every sample for the store figures.
-    let mut series: Vec<SignalSeries> = Vec::new();
-    let mut simulated_s = 0.0;
-    let mut samples = 0u64;
     let started = Instant::now();
-    for part in 0..args.parts {
-        let mut c = config.clone();
-        c.seed = u64::from(part);
-        let mut sim = Simulator::new(&program, tools.clone(), c)?;
-        let mut steps = 0u64;
-        while sim.step()? {
-            steps += 1;
-            // Seal-sized windows: 10 s at 500 Hz.
-            if steps.is_multiple_of(5000) {
-                series.extend(sim.recording().drain().0);
-            }
-        }
-        series.extend(sim.recording().drain().0);
-        simulated_s += sim.elapsed_s();
-        samples += sim.result().samples;
-    }
+    let SimulatedParts {
+        series,
+        simulated_s,
+        samples,
+    } = part.simulate(args.parts)?;
     let wall_s = started.elapsed().as_secs_f64();
     let speed = simulated_s / wall_s;
 
@@ -216,7 +266,7 @@ fn bench_sim(args: BenchSimArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_figures(figures: &[Figure]) {
+pub(crate) fn print_figures(figures: &[Figure]) {
     let mut t = table(&["figure", "value", "unit", "baseline (same run)", "target"]);
     for f in figures {
         let base = if f.baseline_value.is_nan() {

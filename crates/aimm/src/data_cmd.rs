@@ -3,7 +3,6 @@
 use crate::output::{print_json, table, utc};
 use crate::part::open_store;
 use aimm_model::{MachineId, SignalKind, TimeNs};
-use aimm_store::Store;
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 use std::io::Write;
@@ -24,9 +23,9 @@ pub enum DataCommand {
 
 #[derive(clap::Args)]
 pub struct LsArgs {
-    /// SQLite database.
+    /// Store: a SQLite file, or a PostgreSQL URL (postgres://user:password@host:5432/database).
     #[arg(long, env = "AIMM_DB", default_value = "aimm.db")]
-    db: PathBuf,
+    db: String,
     /// Only this machine.
     #[arg(long)]
     machine: Option<String>,
@@ -37,9 +36,9 @@ pub struct LsArgs {
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
-    /// SQLite database.
+    /// Store: a SQLite file, or a PostgreSQL URL (postgres://user:password@host:5432/database).
     #[arg(long, env = "AIMM_DB", default_value = "aimm.db")]
-    db: PathBuf,
+    db: String,
     /// Only this machine (default: all).
     #[arg(long)]
     machine: Option<String>,
@@ -89,7 +88,7 @@ fn ls(args: LsArgs) -> Result<()> {
     if signals.is_empty() {
         println!(
             "{} holds no signals yet (run `aimm demo` or `aimm sim … --db`)",
-            args.db.display()
+            store.location()
         );
         return Ok(());
     }
@@ -130,7 +129,7 @@ fn export(args: ExportArgs) -> Result<()> {
     if selected.is_empty() {
         anyhow::bail!(
             "nothing to export from {}: no stored signal matches machine {:?} and signals {:?}",
-            args.db.display(),
+            store.location(),
             args.machine,
             args.signal.iter().map(|s| s.name()).collect::<Vec<_>>()
         );

@@ -58,9 +58,10 @@ const WEAR_PROGRAM: (&str, &str) = (
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct DemoArgs {
-    /// SQLite database to record into (created if missing).
+    /// Store to record into: a SQLite file (created if missing), or a PostgreSQL URL
+    /// (postgres://user:password@host:5432/database).
     #[arg(long, env = "AIMM_DB", default_value = "aimm.db")]
-    db: PathBuf,
+    db: String,
     /// Cell definition (TOML); default: the built-in three-machine cell.
     #[arg(long)]
     cell: Option<PathBuf>,
@@ -100,7 +101,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} parts  {msg}")
             .expect("valid template"),
     );
-    let outcomes = run_cell(&cell, &programs, &mut store, &signer, |p| {
+    let outcomes = run_cell(&cell, &programs, &mut *store, &signer, |p| {
         bar.set_message(format!("{} part {}/{}", p.machine, p.part, p.parts));
         if p.part_done {
             bar.inc(1);
@@ -115,13 +116,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .map(|case| run_case(case, &cell.feed, cell.seed))
         .collect::<Result<Vec<_>, _>>()?;
     let validation_leaf = record_validation(
-        &mut store,
+        &mut *store,
         &cell.feed,
         &cases,
         &validation,
         DEFAULT_START_NS,
     )?;
-    checkpoint_now(&mut store, &signer)?;
+    checkpoint_now(&mut *store, &signer)?;
     let wear = match args.wear_parts {
         0 => None,
         parts => {
@@ -134,17 +135,17 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 machine: "mill-4".into(),
                 params: WearLoopParams::default(),
             };
-            let trial = run_trial(&spec, Some(&mut store), |stage| {
+            let trial = run_trial(&spec, Some(&mut *store), |stage| {
                 bar.set_message(format!("wear loop: {stage}"));
                 bar.tick();
             })?;
-            checkpoint_now(&mut store, &signer)?;
+            checkpoint_now(&mut *store, &signer)?;
             Some(trial)
         }
     };
     bar.set_message("exporting the evidence bundle");
     replace_bundle_dir(&args.bundle)?;
-    let exported = export_bundle(&store, &args.bundle, &signer.verifier(), true)?;
+    let exported = export_bundle(&*store, &args.bundle, &signer.verifier(), true)?;
     let report = verify_bundle(&args.bundle, Some(&signer.verifier()));
     bar.finish_and_clear();
     if let Some(failure) = &report.first_failure {
@@ -153,7 +154,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let passed = validation.iter().filter(|o| o.passed).count();
     if args.json {
         return print_json(&serde_json::json!({
-            "db": args.db,
+            "db": store.location(),
             "bundle": args.bundle,
             "bundle_records": exported.records,
             "bundle_segments": exported.segments,
@@ -173,7 +174,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     }
     println!(
         "recorded into {}; evidence bundle {} ({} records, {} segments) verified.",
-        args.db.display(),
+        store.location(),
         args.bundle.display(),
         exported.records,
         exported.segments

@@ -8,7 +8,7 @@ use aimm_ledger::bundle::verify_bundle;
 use aimm_ledger::keys::read_verifier;
 use aimm_ledger::record::Evidence;
 use aimm_store::evidence::{checkpoint_now, export_bundle};
-use aimm_store::{LedgerEntry, Store};
+use aimm_store::LedgerEntry;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -29,9 +29,9 @@ pub enum LedgerCommand {
 
 #[derive(clap::Args)]
 pub struct DbArgs {
-    /// SQLite database.
+    /// Store: a SQLite file, or a PostgreSQL URL (postgres://user:password@host:5432/database).
     #[arg(long, env = "AIMM_DB", default_value = "aimm.db")]
-    pub db: PathBuf,
+    pub db: String,
 }
 
 #[derive(clap::Args)]
@@ -285,7 +285,7 @@ fn lineage(args: ShowArgs) -> Result<()> {
 fn checkpoint(args: CheckpointArgs) -> Result<()> {
     let mut store = open_store(&args.db.db)?;
     let signer = load_or_create_signer(&args.key)?;
-    let stored = checkpoint_now(&mut store, &signer)?;
+    let stored = checkpoint_now(&mut *store, &signer)?;
     if args.json {
         return print_json(&serde_json::json!({ "size": stored.size, "note": stored.note }));
     }
@@ -296,7 +296,7 @@ fn checkpoint(args: CheckpointArgs) -> Result<()> {
 pub fn export(args: ExportArgs) -> Result<()> {
     let store = open_store(&args.db.db)?;
     let signer = load_or_create_signer(&args.key)?;
-    let summary = export_bundle(&store, &args.bundle, &signer.verifier(), !args.no_segments)
+    let summary = export_bundle(&*store, &args.bundle, &signer.verifier(), !args.no_segments)
         .with_context(|| format!("cannot export a bundle to {}", args.bundle.display()))?;
     if args.json {
         return print_json(&summary);

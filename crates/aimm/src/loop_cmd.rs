@@ -18,7 +18,7 @@ use aimm_model::{MachineSpec, ToolSpec};
 use aimm_sim::setup::prepare;
 use aimm_sim::{SimConfig, Simulator};
 use aimm_store::evidence::{checkpoint_now, record_program};
-use aimm_store::{NewRun, Store};
+use aimm_store::{redact_url, NewRun};
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
@@ -211,7 +211,7 @@ fn feed(args: FeedArgs) -> Result<()> {
 /// the programs; otherwise the loop's run itself, recorded like any run.
 fn record(
     args: &FeedArgs,
-    db: &std::path::Path,
+    db: &str,
     params: &FeedParams,
     cases: &[FeedCase],
     outcomes: &[CaseOutcome],
@@ -220,8 +220,8 @@ fn record(
     let mut store = open_store(db)?;
     let t0 = aimm_sim::DEFAULT_START_NS;
     if args.validate {
-        let report = record_validation(&mut store, params, cases, outcomes, t0)?;
-        let checkpoint = checkpoint_now(&mut store, &signer)?;
+        let report = record_validation(&mut *store, params, cases, outcomes, t0)?;
+        let checkpoint = checkpoint_now(&mut *store, &signer)?;
         return Ok(format!(
             "validation report recorded as ledger leaf {} (checkpoint size {})",
             report.leaf_index, checkpoint.size
@@ -242,7 +242,7 @@ fn record(
     store.put_machine(&machine)?;
     let stored = store.put_program(&case.program, &case.text)?;
     let program_cite = record_program(
-        &mut store,
+        &mut *store,
         &case.program,
         &case.text,
         "run with aimm loop feed",
@@ -251,13 +251,13 @@ fn record(
     let part_key = FeedLoop::part_key(&case.program, &stored.sha256_hex, case.material.name());
     let setpoint = match &case.setpoint {
         Setpoint::Fixed(sp) => Setpoint::Fixed(*sp),
-        Setpoint::Teach(_) => Setpoint::Teach(FeedLoop::stored_setpoints(&store, &part_key)?),
+        Setpoint::Teach(_) => Setpoint::Teach(FeedLoop::stored_setpoints(&*store, &part_key)?),
     };
     let mut options = FeedRunOptions::new(*params, setpoint);
     options.actuation_delay_ms = args.actuation_delay_ms;
     let mut feed_loop = FeedLoop::new(options).map_err(anyhow::Error::msg)?;
     feed_loop.record_parameters(
-        &mut store,
+        &mut *store,
         start,
         machine.id.as_str(),
         &part_key,
@@ -273,17 +273,17 @@ fn record(
     };
     let recorded = record_run(
         &mut sim,
-        &mut store,
+        &mut *store,
         &new_run,
         RecordOptions::default(),
         &mut feed_loop,
     )?;
-    feed_loop.finish(&mut store, sim.time_ns())?;
-    let checkpoint = checkpoint_now(&mut store, &signer)?;
+    feed_loop.finish(&mut *store, sim.time_ns())?;
+    let checkpoint = checkpoint_now(&mut *store, &signer)?;
     Ok(format!(
         "loop run stored as run {} in {} ({} segments; checkpoint size {})",
         recorded.run,
-        db.display(),
+        store.location(),
         recorded.segments.len(),
         checkpoint.size
     ))
@@ -308,11 +308,13 @@ fn wear(args: WearLoopArgs) -> Result<()> {
     };
     let trial = run_trial(
         &spec,
-        recording.as_mut().map(|(s, _)| s as &mut dyn Store),
+        recording
+            .as_mut()
+            .map(|(s, _)| s.as_mut() as &mut dyn aimm_store::Store),
         |stage| bar.set_message(stage.to_string()),
     )?;
     let checkpoint = match &mut recording {
-        Some((store, signer)) => Some(checkpoint_now(store, signer)?),
+        Some((store, signer)) => Some(checkpoint_now(&mut **store, signer)?),
         None => None,
     };
     bar.finish_and_clear();
@@ -351,7 +353,7 @@ fn wear(args: WearLoopArgs) -> Result<()> {
     if let (Some(e), Some(c), Some(db)) = (&trial.evidence, &checkpoint, &args.record.db) {
         println!(
             "recorded in {}: model {} v{} (leaf {}), last program version leaf {}, {} tool-change plan(s), validation report leaf {}; checkpoint size {}",
-            db.display(),
+            redact_url(db),
             MODEL_KIND,
             e.model.version,
             e.model.cite.leaf_index,

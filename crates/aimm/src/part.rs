@@ -4,7 +4,7 @@
 use crate::keys_cmd::DEFAULT_KEY;
 use aimm_model::{Material, ToolKind, ToolSpec};
 use aimm_sim::gcode::{parse, Program};
-use aimm_store::SqliteStore;
+use aimm_store::Store;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 /// checkpoint closing it.
 #[derive(clap::Args)]
 pub struct RecordArgs {
-    /// Record the run, its sensor segments and its ledger evidence in this SQLite database.
+    /// Record the run, its sensor segments and its ledger evidence in this store: a SQLite file
+    /// (created if missing) or a PostgreSQL URL, postgres://user:password@host:5432/database.
     #[arg(long, env = "AIMM_DB")]
-    pub db: Option<PathBuf>,
+    pub db: Option<String>,
     /// Signing key for the checkpoint closing what was recorded (with --db; created if missing).
     #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
     pub key: PathBuf,
@@ -74,7 +75,9 @@ pub fn read_program(path: &Path) -> Result<(Program, String)> {
     Ok((program, text))
 }
 
-/// Opens (creating if needed) the SQLite store at `path`.
-pub fn open_store(path: &Path) -> Result<SqliteStore> {
-    SqliteStore::open(path).with_context(|| format!("cannot open store {}", path.display()))
+/// Opens the store given by `--db`: a `postgres://` or `postgresql://` URL opens that PostgreSQL
+/// database, anything else is a SQLite file (created if missing). Errors name the store (a URL
+/// without its password) and the step that failed.
+pub fn open_store(location: &str) -> Result<Box<dyn Store>> {
+    Ok(aimm_store::open(location)?)
 }

@@ -10,7 +10,7 @@ use aimm_sim::gcode::OffsetKind;
 use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
 use aimm_store::evidence::{checkpoint_now, record_program};
-use aimm_store::{NewRun, Store};
+use aimm_store::{redact_url, NewRun};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -109,7 +109,13 @@ pub fn run(args: SimArgs) -> Result<()> {
             store.put_machine(&machine)?;
             let name = args.program.display().to_string();
             let record = store.put_program(&name, &text)?;
-            record_program(&mut store, &name, &text, "run with aimm sim", sim.time_ns())?;
+            record_program(
+                &mut *store,
+                &name,
+                &text,
+                "run with aimm sim",
+                sim.time_ns(),
+            )?;
             let new_run = NewRun {
                 machine: machine.id.clone(),
                 program_id: Some(record.id),
@@ -125,7 +131,7 @@ pub fn run(args: SimArgs) -> Result<()> {
             };
             let recorded = record_run(
                 &mut sim,
-                &mut store,
+                &mut *store,
                 &new_run,
                 RecordOptions::default(),
                 &mut show,
@@ -135,7 +141,7 @@ pub fn run(args: SimArgs) -> Result<()> {
                     store.put_tool(&machine.id, tool)?;
                 }
             }
-            checkpoint_now(&mut store, &signer)?;
+            checkpoint_now(&mut *store, &signer)?;
             (
                 recorded.result,
                 Some((recorded.run, recorded.segments.len())),
@@ -153,10 +159,10 @@ pub fn run(args: SimArgs) -> Result<()> {
         return print_json(&value);
     }
     print_result(&result);
-    if let (Some((run, segments)), Some(path)) = (stored, &args.record.db) {
+    if let (Some((run, segments)), Some(location)) = (stored, &args.record.db) {
         println!(
             "stored as run {run} in {} ({segments} segments)",
-            path.display()
+            redact_url(location)
         );
     }
     Ok(())

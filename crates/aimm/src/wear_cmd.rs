@@ -142,8 +142,8 @@ fn train(args: TrainArgs) -> Result<()> {
         let now_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_nanos() as i64;
-        let (cite, version) = record_model_training(&mut store, now_ns, training, Vec::new())?;
-        checkpoint_now(&mut store, &signer)?;
+        let (cite, version) = record_model_training(&mut *store, now_ns, training, Vec::new())?;
+        checkpoint_now(&mut *store, &signer)?;
         recorded = Some((cite.leaf_index, version));
     }
     if args.data.json {

@@ -1,10 +1,17 @@
-//! The `aimm` binary end to end, as a user runs it: the demo on an empty directory, a malformed
-//! program, and kill -9 of a simulation writing to the store.
+//! The `aimm` binary end to end, as a user runs it: the demo on an empty directory and into
+//! PostgreSQL, a malformed program, and kill -9 of a simulation writing to the store (on both
+//! backends).
+
+#[path = "../../aimm-store/tests/support/mod.rs"]
+mod support;
 
 use aimm_model::MachineId;
 use aimm_store::{SegmentId, SqliteStore, Store};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use support::{Backend, TestDb};
+
+on_both_backends!(kill_9_while_simulating_loses_no_acknowledged_segment);
 
 fn aimm() -> Command {
     Command::new(env!("CARGO_BIN_EXE_aimm"))
@@ -89,6 +96,59 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
 }
 
 #[test]
+fn demo_records_into_postgres_without_showing_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(Backend::Postgres);
+    // The test server trusts loopback, so any password gets in: enough to see it hidden.
+    let url = db.location.replacen("://aimm@", "://aimm:s3cret-pw@", 1);
+    assert_ne!(
+        url, db.location,
+        "expected a URL with user aimm: {}",
+        db.location
+    );
+    let run = |args: &[&str]| {
+        let out = aimm().current_dir(dir.path()).args(args).output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(
+            !stdout.contains("s3cret") && !stderr.contains("s3cret"),
+            "{stdout}{stderr}"
+        );
+        stdout
+    };
+    let demo: serde_json::Value =
+        serde_json::from_str(&run(&["demo", "--parts", "1", "--json", "--db", &url])).unwrap();
+    assert_eq!(demo["db"], aimm_store::redact_url(&url));
+    assert!(demo["db"].as_str().unwrap().contains("aimm:***@"), "{demo}");
+    assert!(demo["bundle_segments"].as_u64().unwrap() > 100, "{demo}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(&["data", "ls", "--json", "--db", &url])).unwrap();
+    assert!(listed.as_array().unwrap().len() >= 30, "{listed}");
+    // The bundle the demo exported from PostgreSQL verifies offline.
+    run(&["verify", "aimm-bundle"]);
+    // A server that is not there is named, without the password.
+    let err = aimm()
+        .args([
+            "data",
+            "ls",
+            "--db",
+            "postgres://aimm:s3cret-pw@127.0.0.1:1/none",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&err.stderr);
+    assert!(!err.status.success());
+    assert!(
+        stderr.contains("postgres://aimm:***@127.0.0.1:1/none: connect:")
+            && !stderr.contains("s3cret"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn malformed_program_is_rejected_with_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.nc");
@@ -132,18 +192,16 @@ fn long_program() -> String {
     text + "G0 Z5\nM30\n"
 }
 
-#[test]
-fn kill_9_while_simulating_loses_no_acknowledged_segment() {
+fn kill_9_while_simulating_loses_no_acknowledged_segment(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let program = dir.path().join("long.nc");
     std::fs::write(&program, long_program()).unwrap();
-    let db = dir.path().join("crash.db");
+    let db = TestDb::new(backend);
     let mut child = aimm()
         .current_dir(dir.path())
         .arg("sim")
         .arg(&program)
-        .args(["--material", "al-6061", "--db"])
-        .arg(&db)
+        .args(["--material", "al-6061", "--db", &db.location])
         .env("AIMM_LOG", "aimm_connect=debug")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -174,7 +232,7 @@ fn kill_9_while_simulating_loses_no_acknowledged_segment() {
     );
     assert_eq!(acknowledged.len(), 200, "the writer acknowledged segments");
 
-    let store = SqliteStore::open(&db).unwrap();
+    let store = db.open();
     for (id, sha) in &acknowledged {
         let meta = store
             .verify_segment(SegmentId(*id))

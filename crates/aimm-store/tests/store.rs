@@ -1,6 +1,9 @@
-//! Integration tests of the SQLite store against real database files: contents, range reads,
-//! deduplication, reopening, schema versioning, input validation, digests, and durability of
-//! acknowledged writes across a SIGKILLed writer process.
+//! Integration tests of the store, each run on both backends (a SQLite file and a schema on a
+//! real PostgreSQL server, see `support`): contents, range reads, deduplication, reopening,
+//! schema versioning, input validation, digests, and durability of acknowledged writes across a
+//! SIGKILLed writer process. A few SQLite-only properties (WAL) are tested at the end.
+
+mod support;
 
 use aimm_model::{Event, EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, ToolSpec};
 use aimm_store::{
@@ -9,6 +12,23 @@ use aimm_store::{
 use proptest::prelude::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use support::{Backend, TestDb};
+
+on_both_backends!(
+    machines_and_tools_upsert,
+    programs_are_deduplicated_by_content,
+    unfinished_run_stays_visible_and_finishes_once,
+    events_are_range_read_per_machine,
+    segments_round_trip_with_verifiable_digests,
+    tampered_blob_fails_verification_naming_the_segment,
+    bad_series_are_rejected_naming_machine_and_signal_and_nothing_is_written,
+    reopening_keeps_everything,
+    schema_version_is_recorded_and_newer_databases_are_refused,
+    range_reads_are_exact_at_segment_boundaries,
+    range_reads_return_exactly_the_samples_in_range,
+    overlapping_segments_merge_in_time_order,
+    acknowledged_segments_survive_sigkill,
+);
 
 fn mill() -> MachineId {
     MachineId::new("mill-1")
@@ -34,16 +54,9 @@ fn new_run(machine: &MachineId) -> NewRun {
     }
 }
 
-fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("aimm.db");
-    (dir, path)
-}
-
-#[test]
-fn machines_and_tools_upsert() {
-    // Through a trait object: `Store` is object-safe and `Send`, as other backends need.
-    let mut store: Box<dyn Store> = Box::new(SqliteStore::open_in_memory().unwrap());
+fn machines_and_tools_upsert(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     let mut spec = MachineSpec::vmc("mill-1");
     store.put_machine(&spec).unwrap();
     spec.spindle_rated_power_kw = 11.0;
@@ -71,9 +84,9 @@ fn machines_and_tools_upsert() {
     assert!(err.contains("ghost") && err.contains("put_tool"), "{err}");
 }
 
-#[test]
-fn programs_are_deduplicated_by_content() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+fn programs_are_deduplicated_by_content(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     let a = store
         .put_program("pocket.nc", "G0 X0\nG1 X10 F500\n")
         .unwrap();
@@ -99,11 +112,10 @@ fn programs_are_deduplicated_by_content() {
     assert!(err.contains("no program 99"), "{err}");
 }
 
-#[test]
-fn unfinished_run_stays_visible_and_finishes_once() {
-    let (_dir, path) = temp_db();
+fn unfinished_run_stays_visible_and_finishes_once(backend: Backend) {
+    let db = TestDb::new(backend);
     let (a, b) = {
-        let mut store = SqliteStore::open(&path).unwrap();
+        let mut store = db.open();
         let a = store.start_run(&new_run(&mill())).unwrap();
         let b = store
             .start_run(&new_run(&MachineId::new("mill-2")))
@@ -114,7 +126,7 @@ fn unfinished_run_stays_visible_and_finishes_once() {
         (a, b)
         // Dropped without finishing run `a`, as a crashed writer would leave it.
     };
-    let mut store = SqliteStore::open(&path).unwrap();
+    let mut store = db.open();
     let all = store.runs(None).unwrap();
     assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), [a, b]);
     assert!(!all[0].is_finished());
@@ -145,9 +157,9 @@ fn unfinished_run_stays_visible_and_finishes_once() {
     assert!(err.contains("no run 77"), "{err}");
 }
 
-#[test]
-fn events_are_range_read_per_machine() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+fn events_are_range_read_per_machine(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     let run = store.start_run(&new_run(&mill())).unwrap();
     let ev = |machine: &str, t_ns, kind| Event {
         machine: MachineId::new(machine),
@@ -187,9 +199,9 @@ fn events_are_range_read_per_machine() {
     assert!(err.contains("no run 5"), "{err}");
 }
 
-#[test]
-fn segments_round_trip_with_verifiable_digests() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+fn segments_round_trip_with_verifiable_digests(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     let run = store.start_run(&new_run(&mill())).unwrap();
     let input = [
         series(SignalKind::SpindleLoadPct, 0, 1_000, 5_000),
@@ -231,22 +243,20 @@ fn segments_round_trip_with_verifiable_digests() {
         .is_empty());
 }
 
-#[test]
-fn tampered_blob_fails_verification_naming_the_segment() {
-    let (_dir, path) = temp_db();
-    let mut store = SqliteStore::open(&path).unwrap();
+fn tampered_blob_fails_verification_naming_the_segment(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     let meta = store
         .append_segments(None, &[series(SignalKind::SpindleLoadPct, 0, 10, 100)])
         .unwrap()
         .remove(0);
-    let raw = rusqlite::Connection::open(&path).unwrap();
     let mut blob = store.segment_blob(meta.id).unwrap();
     blob[20] ^= 1;
-    raw.execute(
-        "UPDATE segments SET blob = ?2 WHERE id = ?1",
-        rusqlite::params![meta.id.0, blob],
-    )
-    .unwrap();
+    db.exec(&format!(
+        "UPDATE segments SET blob = {} WHERE id = {}",
+        db.blob_literal(&blob),
+        meta.id
+    ));
     let err = store.verify_segment(meta.id).unwrap_err();
     assert!(
         matches!(err, StoreError::DigestMismatch { id, .. } if id == meta.id),
@@ -264,9 +274,9 @@ fn tampered_blob_fails_verification_naming_the_segment() {
     assert!(err.contains("no segment 404"), "{err}");
 }
 
-#[test]
-fn bad_series_are_rejected_naming_machine_and_signal_and_nothing_is_written() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+fn bad_series_are_rejected_naming_machine_and_signal_and_nothing_is_written(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     let good = series(SignalKind::SpindleLoadPct, 0, 10, 10);
     let mut short = series(SignalKind::FeedActualMmPerMin, 0, 10, 10);
     short.values.pop();
@@ -286,7 +296,10 @@ fn bad_series_are_rejected_naming_machine_and_signal_and_nothing_is_written() {
             .append_segments(None, &[good.clone(), bad])
             .unwrap_err()
             .to_string();
-        assert!(err.contains(expected) && err.contains(":memory:"), "{err}");
+        assert!(
+            err.contains(expected) && err.contains(store.location()),
+            "{err}"
+        );
     }
     assert!(
         store.signals(None).unwrap().is_empty(),
@@ -304,11 +317,10 @@ fn bad_series_are_rejected_naming_machine_and_signal_and_nothing_is_written() {
     assert!(back.values[2] == 0.0 && back.values[2].is_sign_negative());
 }
 
-#[test]
-fn reopening_keeps_everything() {
-    let (_dir, path) = temp_db();
+fn reopening_keeps_everything(backend: Backend) {
+    let db = TestDb::new(backend);
     let (metas, program) = {
-        let mut store = SqliteStore::open(&path).unwrap();
+        let mut store = db.open();
         store.put_machine(&MachineSpec::vmc("mill-1")).unwrap();
         store
             .put_tool(&mill(), &ToolSpec::default_end_mill(3))
@@ -319,8 +331,8 @@ fn reopening_keeps_everything() {
             .unwrap();
         (metas, program)
     };
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.location(), path.display().to_string());
+    let store = db.open();
+    assert_eq!(store.location(), aimm_store::redact_url(&db.location));
     assert_eq!(store.machines().unwrap(), [MachineSpec::vmc("mill-1")]);
     assert_eq!(
         store.tools(&mill()).unwrap(),
@@ -341,53 +353,31 @@ fn reopening_keeps_everything() {
     );
 }
 
-#[test]
-fn schema_version_is_recorded_and_newer_files_are_refused() {
-    let (_dir, path) = temp_db();
-    assert_eq!(
-        SqliteStore::open(&path).unwrap().schema_version().unwrap(),
-        SCHEMA_VERSION
-    );
+fn schema_version_is_recorded_and_newer_databases_are_refused(backend: Backend) {
+    let db = TestDb::new(backend);
+    assert_eq!(db.open().schema_version().unwrap(), SCHEMA_VERSION);
     // Opening again does not re-run migrations (which would fail on existing tables).
-    assert_eq!(
-        SqliteStore::open(&path).unwrap().schema_version().unwrap(),
-        SCHEMA_VERSION
-    );
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute(
-            "UPDATE schema_version SET version = ?1",
-            [SCHEMA_VERSION + 1],
-        )
-        .unwrap();
-    let err = SqliteStore::open(&path)
-        .err()
-        .expect("newer schema must be refused");
+    assert_eq!(db.open().schema_version().unwrap(), SCHEMA_VERSION);
+    db.exec(&format!(
+        "UPDATE schema_version SET version = {}",
+        SCHEMA_VERSION + 1
+    ));
+    let err = db.try_open().err().expect("newer schema must be refused");
     assert!(
         matches!(err, StoreError::SchemaTooNew { found, supported, .. }
             if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
         "{err}"
     );
     assert!(
-        err.to_string().contains(&path.display().to_string()),
+        err.to_string()
+            .contains(&aimm_store::redact_url(&db.location)),
         "{err}"
     );
 }
 
-#[test]
-fn file_store_uses_wal_and_full_sync() {
-    let (_dir, path) = temp_db();
-    let _store = SqliteStore::open(&path).unwrap();
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    let mode: String = raw
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(mode, "wal", "WAL is persistent in the file");
-}
-
 /// Three segments of one signal: [0, 990], [1000, 1990] and [2000, 2990], every 10 ns.
-fn three_segment_store() -> SqliteStore {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+fn three_segment_store(db: &TestDb) -> Box<dyn Store> {
+    let mut store = db.open();
     for k in 0..3 {
         let mut s = SignalSeries::new(mill(), SignalKind::SpindleLoadPct);
         for i in 0..100 {
@@ -400,7 +390,7 @@ fn three_segment_store() -> SqliteStore {
 }
 
 /// Checks a range read of [`three_segment_store`] against the samples computed directly.
-fn check_range(store: &SqliteStore, t0: i64, t1: i64) -> Result<(), TestCaseError> {
+fn check_range(store: &dyn Store, t0: i64, t1: i64) -> Result<(), TestCaseError> {
     let got = store
         .read_samples(&mill(), SignalKind::SpindleLoadPct, t0, t1)
         .unwrap();
@@ -426,9 +416,9 @@ fn check_range(store: &SqliteStore, t0: i64, t1: i64) -> Result<(), TestCaseErro
     Ok(())
 }
 
-#[test]
-fn range_reads_are_exact_at_segment_boundaries() {
-    let store = three_segment_store();
+fn range_reads_are_exact_at_segment_boundaries(backend: Backend) {
+    let db = TestDb::new(backend);
+    let store = three_segment_store(&db);
     for (t0, t1) in [
         (990, 991),
         (990, 1_000),
@@ -441,22 +431,22 @@ fn range_reads_are_exact_at_segment_boundaries() {
         (500, 500),
         (i64::MIN, i64::MAX),
     ] {
-        check_range(&store, t0, t1).unwrap();
+        check_range(&*store, t0, t1).unwrap();
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
-    #[test]
-    fn range_reads_return_exactly_the_samples_in_range(t0 in -50i64..3_100, len in 0i64..3_200) {
-        check_range(&three_segment_store(), t0, t0 + len)?;
-    }
+fn range_reads_return_exactly_the_samples_in_range(backend: Backend) {
+    // One store for all cases: they only read.
+    let db = TestDb::new(backend);
+    let store = three_segment_store(&db);
+    proptest!(ProptestConfig::with_cases(64), |(t0 in -50i64..3_100, len in 0i64..3_200)| {
+        check_range(&*store, t0, t0 + len)?;
+    });
 }
 
-#[test]
-fn overlapping_segments_merge_in_time_order() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+fn overlapping_segments_merge_in_time_order(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut store = db.open();
     store
         .append_segments(None, &[series(SignalKind::SpindleLoadPct, 0, 10, 10)]) // 0..=90
         .unwrap();
@@ -477,10 +467,10 @@ const CHILD_DB_ENV: &str = "AIMM_STORE_DURABILITY_CHILD_DB";
 /// this appends segments in a loop and prints `ACK <id> <sha256>` after each call returns.
 #[test]
 fn durability_child_writer() {
-    let Some(path) = std::env::var_os(CHILD_DB_ENV) else {
+    let Ok(location) = std::env::var(CHILD_DB_ENV) else {
         return;
     };
-    let mut store = SqliteStore::open(path).unwrap();
+    let mut store = aimm_store::open(&location).unwrap();
     for k in 0i64.. {
         let batch: Vec<_> = [SignalKind::SpindleLoadPct, SignalKind::SpindlePowerKw]
             .into_iter()
@@ -492,10 +482,9 @@ fn durability_child_writer() {
     }
 }
 
-#[test]
-fn acknowledged_segments_survive_sigkill() {
-    let (_dir, path) = temp_db();
-    SqliteStore::open(&path).unwrap(); // create the schema before the child races to
+fn acknowledged_segments_survive_sigkill(backend: Backend) {
+    let db = TestDb::new(backend);
+    db.open(); // create the schema before the child races to
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -503,7 +492,7 @@ fn acknowledged_segments_survive_sigkill() {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(CHILD_DB_ENV, &path)
+        .env(CHILD_DB_ENV, &db.location)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -520,7 +509,7 @@ fn acknowledged_segments_survive_sigkill() {
     child.kill().unwrap(); // SIGKILL, mid-write in all likelihood
     child.wait().unwrap();
 
-    let store = SqliteStore::open(&path).unwrap();
+    let store = db.open();
     for (id, digest) in &acked {
         let meta = store.verify_segment(*id).unwrap();
         assert_eq!(&meta.sha256_hex(), digest, "segment {id}");
@@ -534,4 +523,15 @@ fn acknowledged_segments_survive_sigkill() {
     for meta in stored {
         store.verify_segment(meta.id).unwrap();
     }
+}
+
+#[test]
+fn file_store_uses_wal_and_full_sync() {
+    let db = TestDb::new(Backend::Sqlite);
+    let _store = SqliteStore::open(&db.location).unwrap();
+    let raw = rusqlite::Connection::open(&db.location).unwrap();
+    let mode: String = raw
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal", "WAL is persistent in the file");
 }
