@@ -6,15 +6,14 @@
 # PostgreSQL refuses to run as root, so when run as root the cluster belongs to the `postgres`
 # user (Debian's postgresql package creates it).
 
+. "$(dirname "${BASH_SOURCE[0]}")/install.sh"
+
 aimm_pg_start() {
     local bin=/usr/lib/postgresql/15/bin
     local port=${AIMM_PG_PORT:-55432}
     local data=${AIMM_PG_DATA:-${TMPDIR:-/tmp}/aimm-postgres-$port}
     export AIMM_TEST_POSTGRES_URL="postgresql://aimm@127.0.0.1:$port/postgres"
-    if [ ! -x "$bin/pg_ctl" ]; then
-        echo "postgres.sh: $bin/pg_ctl not found; install Debian's postgresql package (.ci/run does)" >&2
-        return 1
-    fi
+    aimm_install_if_missing "$bin/pg_ctl" postgresql || return 1
     if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
         return 0 # already running: reuse it
     fi
