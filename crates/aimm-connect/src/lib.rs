@@ -1,7 +1,9 @@
 //! aimm data sources. Each source turns a machine interface into time-stamped samples and events
-//! in the store. Today: the in-process simulator ([`simulator`]) and recorded tool-wear CSV
-//! ([`wear_csv`]); MTConnect, MQTT and OPC UA follow behind the same store API.
+//! in the store. Today: the in-process simulator ([`simulator`]), recorded tool-wear CSV
+//! ([`wear_csv`]) and MTConnect ([`mtconnect`]: aimm's own agent, SHDR adapters and replay);
+//! MQTT and OPC UA follow behind the same store API.
 
+pub mod mtconnect;
 pub mod simulator;
 pub mod wear_csv;
 

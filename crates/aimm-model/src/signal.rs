@@ -182,8 +182,9 @@ impl SignalKind {
                 1.0 / 60.0,
                 "Path",
             ),
+            // An EVENT in MTConnect 2.x (a setting, not a measurement).
             SignalKind::FeedOverridePct => m(
-                Sample,
+                Event,
                 "PATH_FEEDRATE_OVERRIDE",
                 Some("PROGRAMMED"),
                 Some("PERCENT"),

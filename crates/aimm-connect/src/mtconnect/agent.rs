@@ -1,0 +1,552 @@
+//! The agent's state and its one way in: a device model, the sequence buffer, the asset buffer
+//! and the store sink. Adapter records (SHDR) and store history become observations here;
+//! observations that carry aimm signals also go to the store. The HTTP layer only reads.
+
+use super::assets::AssetBuffer;
+use super::buffer::{Condition, Observation, SequenceBuffer, Value};
+use super::device::{Category, DeviceModel};
+use super::documents::{self, BadParameter, ErrorCode, Header, RequestError, Sequences};
+use super::machine_devices::machine_devices_xml;
+use super::shdr::ShdrRecord;
+use super::signal_map::SignalMap;
+use super::store_sink::StoreSink;
+use super::tool_assets::{cutting_tool_xml, tool_asset_id, tool_uses};
+use super::MtcError;
+use aimm_model::{Event, EventKind, MachineId, SignalKind, TimeNs};
+use aimm_store::Store;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Sizes and identity of an agent.
+#[derive(Clone, Debug)]
+pub struct AgentOptions {
+    /// Observations kept for `/sample`.
+    pub buffer_size: usize,
+    pub asset_buffer_size: usize,
+    /// `sender` in every header.
+    pub sender: String,
+}
+
+impl Default for AgentOptions {
+    fn default() -> Self {
+        Self {
+            buffer_size: 131_072,
+            asset_buffer_size: 1024,
+            sender: "aimm".into(),
+        }
+    }
+}
+
+/// An MTConnect agent's data.
+pub struct Agent {
+    model: DeviceModel,
+    signals: SignalMap,
+    buffer: SequenceBuffer,
+    assets: AssetBuffer,
+    header: Header,
+    sink: Option<StoreSink>,
+    warned: HashSet<(usize, String)>,
+    /// Last published value per data item that drives store events (tool, execution).
+    last_state: HashMap<usize, String>,
+}
+
+/// Current UTC time in ns.
+pub fn now_ns() -> TimeNs {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as TimeNs)
+}
+
+impl Agent {
+    /// An agent publishing `model`; every data item starts UNAVAILABLE. With a `sink`, the data
+    /// the store already holds for the devices' machines (a machine is a device's name) is
+    /// loaded into the buffer, newest last, and incoming aimm signals are stored.
+    pub fn new(
+        model: DeviceModel,
+        signals: SignalMap,
+        options: &AgentOptions,
+        sink: Option<StoreSink>,
+    ) -> Result<Self, MtcError> {
+        let now = now_ns();
+        let mut agent = Agent {
+            buffer: SequenceBuffer::new(model.items.len(), options.buffer_size),
+            assets: AssetBuffer::new(options.asset_buffer_size),
+            header: Header {
+                // Start time in ms: a restarted agent gets a new one (cppagent uses seconds,
+                // which two quick restarts can share).
+                instance_id: (now / 1_000_000) as u64,
+                sender: options.sender.clone(),
+                creation_ns: now,
+                buffer_size: options.buffer_size,
+                asset_buffer_size: options.asset_buffer_size,
+                asset_count: 0,
+            },
+            model,
+            signals,
+            sink,
+            warned: HashSet::new(),
+            last_state: HashMap::new(),
+        };
+        for item in 0..agent.model.items.len() {
+            agent.buffer.push(item, now, Value::Unavailable);
+        }
+        agent.load_history()?;
+        Ok(agent)
+    }
+
+    /// The agent `aimm serve` runs: the devices of `devices` (source name, XML) if given, plus
+    /// every machine the store knows (its machines and the machines it holds signals of) that
+    /// the file does not describe; their stored data and tools are published, and incoming aimm
+    /// signals are stored.
+    pub fn for_store(
+        store: Box<dyn Store>,
+        devices: Option<(&str, &str)>,
+        overrides: &HashMap<String, SignalKind>,
+        options: &AgentOptions,
+    ) -> Result<Self, MtcError> {
+        let mut model = DeviceModel::default();
+        if let Some((source, xml)) = devices {
+            model.add_document(source, xml)?;
+        }
+        let mut machines: BTreeMap<MachineId, String> = store
+            .machines()?
+            .into_iter()
+            .map(|m| (m.id, m.model))
+            .collect();
+        for s in store.signals(None)? {
+            machines
+                .entry(s.machine)
+                .or_insert_with(|| "recorded".into());
+        }
+        machines.retain(|id, _| model.device_by_name(id.as_str()).is_none());
+        if !machines.is_empty() {
+            let list: Vec<(MachineId, String)> = machines.into_iter().collect();
+            model.add_document("aimm store machines", &machine_devices_xml(&list))?;
+        }
+        let signals = SignalMap::build(&model, overrides);
+        let mut agent = Agent::new(model, signals, options, Some(StoreSink::new(store)))?;
+        agent.load_tool_assets()?;
+        Ok(agent)
+    }
+
+    /// Publishes a CuttingTool asset for every stored tool of every device's machine.
+    fn load_tool_assets(&mut self) -> Result<(), MtcError> {
+        let Some(sink) = &self.sink else {
+            return Ok(());
+        };
+        let now = now_ns();
+        let mut assets = Vec::new();
+        for (d, device) in self.model.devices.iter().enumerate() {
+            let machine = MachineId::new(device.name.clone());
+            let tools = sink.store().tools(&machine)?;
+            let uses = tool_uses(sink.store(), &machine, &tools)?;
+            for (tool, use_) in tools.iter().zip(&uses) {
+                let xml = cutting_tool_xml(&machine, tool, use_);
+                assets.push((d, tool_asset_id(&machine, tool), xml));
+            }
+        }
+        for (d, id, xml) in assets {
+            self.put_asset(d, &id, "CuttingTool", now, &xml)?;
+        }
+        Ok(())
+    }
+
+    pub fn model(&self) -> &DeviceModel {
+        &self.model
+    }
+
+    pub fn instance_id(&self) -> u64 {
+        self.header.instance_id
+    }
+
+    pub fn buffer_size(&self) -> usize {
+        self.buffer.capacity()
+    }
+
+    pub fn last_sequence(&self) -> u64 {
+        self.buffer.last_sequence()
+    }
+
+    pub fn sink_mut(&mut self) -> Option<&mut StoreSink> {
+        self.sink.as_mut()
+    }
+
+    /// Loads the newest stored samples of every mapped signal (up to the buffer size in all).
+    fn load_history(&mut self) -> Result<(), MtcError> {
+        let Some(sink) = &self.sink else {
+            return Ok(());
+        };
+        let store = sink.store();
+        let mut history: Vec<(TimeNs, usize, f64)> = Vec::new();
+        let per_signal = self.buffer.capacity() / SignalKind::ALL.len().max(1);
+        for (d, device) in self.model.devices.iter().enumerate() {
+            let machine = MachineId::new(device.name.clone());
+            for signal in SignalKind::ALL {
+                let (Some(item), Some(map)) = (self.signals.item(d, signal), signal.mtconnect())
+                else {
+                    continue;
+                };
+                let segments = store.segments(&machine, signal, TimeNs::MIN, TimeNs::MAX)?;
+                // Newest segments back to the ones holding `per_signal` samples.
+                let mut from = TimeNs::MAX;
+                let mut count = 0;
+                for seg in segments.iter().rev() {
+                    from = from.min(seg.t_first_ns);
+                    count += seg.count as usize;
+                    if count >= per_signal {
+                        break;
+                    }
+                }
+                if segments.is_empty() {
+                    continue;
+                }
+                let series = store.read_samples(&machine, signal, from, TimeNs::MAX)?;
+                let skip = series.len().saturating_sub(per_signal);
+                for (&t, &v) in series.t_ns.iter().zip(&series.values).skip(skip) {
+                    history.push((t, item, v * map.scale));
+                }
+            }
+        }
+        history.sort_by_key(|&(t, item, _)| (t, item));
+        for (t, item, v) in history {
+            self.buffer.push(item, t, Value::Text(format_number(v)));
+        }
+        Ok(())
+    }
+
+    /// Applies one adapter record for `device`; `place` names source and line in errors and
+    /// log lines. Unknown keys are skipped with one log line each.
+    pub fn ingest(
+        &mut self,
+        device: usize,
+        record: ShdrRecord,
+        place: &str,
+    ) -> Result<(), MtcError> {
+        match record {
+            ShdrRecord::Data { t_ns, fields } => self.ingest_data(device, t_ns, &fields, place),
+            ShdrRecord::Asset {
+                t_ns,
+                id,
+                asset_type,
+                xml,
+            } => {
+                let uuid = self.model.devices[device].uuid.clone();
+                self.assets
+                    .put(place, &id, &asset_type, &uuid, t_ns, &xml)?;
+                self.asset_changed(device, t_ns, &id);
+                Ok(())
+            }
+            ShdrRecord::RemoveAsset { t_ns, id } => {
+                let uuid = &self.model.devices[device].uuid;
+                self.assets.remove(Some(&id), "", uuid, t_ns);
+                Ok(())
+            }
+            ShdrRecord::RemoveAllAssets { t_ns, asset_type } => {
+                let uuid = &self.model.devices[device].uuid;
+                self.assets.remove(None, &asset_type, uuid, t_ns);
+                Ok(())
+            }
+            ShdrRecord::Command(_) => Ok(()),
+        }
+    }
+
+    /// Publishes an ASSET_CHANGED event when the device has that data item.
+    fn asset_changed(&mut self, device: usize, t_ns: TimeNs, id: &str) {
+        if let Some(item) = self
+            .model
+            .items
+            .iter()
+            .position(|i| i.device == device && i.kind == "ASSET_CHANGED")
+        {
+            self.buffer.push(item, t_ns, Value::Text(id.to_string()));
+        }
+    }
+
+    fn ingest_data(
+        &mut self,
+        device: usize,
+        t_ns: TimeNs,
+        fields: &[String],
+        place: &str,
+    ) -> Result<(), MtcError> {
+        let mut i = 0;
+        while i < fields.len() {
+            let key = fields[i].as_str();
+            // `Device:key` names another device's item (cppagent's multi-device adapters).
+            let (dev, bare) = match key.split_once(':') {
+                Some((d, k)) => (self.model.device_by_name(d).unwrap_or(device), k),
+                None => (device, key),
+            };
+            let Some(item) = self.model.item_by_key(dev, bare) else {
+                if self.warned.insert((dev, key.to_string())) {
+                    tracing::warn!(
+                        "{place}: key '{key}' is no data item of device '{}'; skipped",
+                        self.model.devices[dev].name
+                    );
+                }
+                i += 2;
+                continue;
+            };
+            let info = &self.model.items[item];
+            let take = if info.category == Category::Condition {
+                5
+            } else if info.kind == "MESSAGE" {
+                2
+            } else {
+                1
+            };
+            let args: Vec<&str> = (1..=take)
+                .map(|k| fields.get(i + k).map_or("", String::as_str))
+                .collect();
+            i += 1 + take;
+            if let Some(value) = self.value_of(item, &args, place) {
+                self.publish(item, t_ns, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The value SHDR fields give a data item; `None` (logged) for a sample that is no number.
+    fn value_of(&self, item: usize, args: &[&str], place: &str) -> Option<Value> {
+        let info = &self.model.items[item];
+        let first = args[0];
+        if first.eq_ignore_ascii_case("UNAVAILABLE") {
+            return Some(Value::Unavailable);
+        }
+        match info.category {
+            Category::Condition => Some(Value::Condition(Condition {
+                level: first.to_string(),
+                native_code: args[1].to_string(),
+                native_severity: args[2].to_string(),
+                qualifier: args[3].to_string(),
+                message: args[4].to_string(),
+            })),
+            _ if info.kind == "MESSAGE" => Some(Value::Message {
+                native_code: first.to_string(),
+                text: args[1].to_string(),
+            }),
+            Category::Sample if first.trim().is_empty() => Some(Value::Unavailable),
+            Category::Sample => {
+                let scale = info.native_scale();
+                let numbers: Result<Vec<f64>, _> =
+                    first.split_whitespace().map(str::parse::<f64>).collect();
+                match numbers {
+                    Ok(_) if scale == 1.0 => Some(Value::Text(first.trim().to_string())),
+                    Ok(n) => Some(Value::Text(
+                        n.iter()
+                            .map(|v| format_number(v * scale))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    )),
+                    Err(_) => {
+                        tracing::warn!(
+                            "{place}: sample '{}' value '{first}' is not a number; skipped",
+                            info.name.as_deref().unwrap_or(&info.id)
+                        );
+                        None
+                    }
+                }
+            }
+            Category::Event => Some(Value::Text(first.to_string())),
+        }
+    }
+
+    /// Appends an observation; aimm signals and their events also go to the store.
+    fn publish(&mut self, item: usize, t_ns: TimeNs, value: Value) -> Result<(), MtcError> {
+        if let (Some(sink), Value::Text(text)) = (self.sink.as_mut(), &value) {
+            let info = &self.model.items[item];
+            let machine = MachineId::new(self.model.devices[info.device].name.clone());
+            if let Some(signal) = self.signals.signal(item) {
+                let scale = signal.mtconnect().map_or(1.0, |m| m.scale);
+                if let Some(v) = text
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse::<f64>().ok())
+                {
+                    sink.sample(&machine, signal, t_ns, v / scale)?;
+                }
+            }
+            if matches!(info.kind.as_str(), "EXECUTION" | "TOOL_NUMBER")
+                && self.last_state.insert(item, text.clone()).as_deref() != Some(text.as_str())
+            {
+                if let Some(kind) = state_event(&info.kind, text) {
+                    let label = info.name.as_deref().unwrap_or(&info.id);
+                    sink.event(Event {
+                        machine,
+                        t_ns,
+                        kind,
+                        message: format!("{label} = {text}"),
+                        line: None,
+                    })?;
+                }
+            }
+        }
+        self.buffer.push(item, t_ns, value);
+        Ok(())
+    }
+
+    /// Marks every data item of `device` UNAVAILABLE (its adapter went away) and seals what the
+    /// store sink holds.
+    pub fn device_unavailable(&mut self, device: usize) -> Result<(), MtcError> {
+        let now = now_ns();
+        let items: Vec<usize> = self
+            .buffer
+            .latest()
+            .filter(|o| self.model.items[o.item].device == device && o.value != Value::Unavailable)
+            .map(|o| o.item)
+            .collect();
+        for item in items {
+            self.buffer.push(item, now, Value::Unavailable);
+        }
+        self.flush()
+    }
+
+    /// Seals what the store sink holds.
+    pub fn flush(&mut self) -> Result<(), MtcError> {
+        match self.sink.as_mut() {
+            Some(sink) => sink.flush(),
+            None => Ok(()),
+        }
+    }
+
+    fn header(&self) -> Header {
+        Header {
+            asset_count: self.assets.count(),
+            ..self.header.clone()
+        }
+    }
+
+    fn sequences(&self, next: u64) -> Sequences {
+        Sequences {
+            first: self.buffer.first_sequence(),
+            last: self.buffer.last_sequence(),
+            next,
+        }
+    }
+
+    /// The device a request names (`None`: all), or NO_DEVICE.
+    pub fn device(&self, name: Option<&str>, uri: &str) -> Result<Option<usize>, RequestError> {
+        match name {
+            None => Ok(None),
+            Some(n) => self
+                .model
+                .device_by_name(n)
+                .map(Some)
+                .ok_or_else(|| RequestError {
+                    code: ErrorCode::NoDevice,
+                    uri: uri.to_string(),
+                    message: format!("no device named '{n}'"),
+                    parameter: None,
+                }),
+        }
+    }
+
+    fn device_list(&self, device: Option<usize>) -> Vec<usize> {
+        (0..self.model.devices.len())
+            .filter(|&d| device.is_none_or(|x| x == d))
+            .collect()
+    }
+
+    pub fn probe(&self, device: Option<usize>) -> String {
+        documents::devices(&self.header(), &self.model, device)
+    }
+
+    pub fn current(&self, device: Option<usize>) -> String {
+        let mut latest: Vec<&Observation> = self
+            .buffer
+            .latest()
+            .filter(|o| device.is_none_or(|d| self.model.items[o.item].device == d))
+            .collect();
+        latest.sort_by_key(|o| o.sequence);
+        documents::streams(
+            &self.header(),
+            self.sequences(self.buffer.next_sequence()),
+            &self.model,
+            &self.device_list(device),
+            latest,
+        )
+    }
+
+    /// `/sample?from=&count=`: the document and the `nextSequence` it names.
+    pub fn sample(
+        &self,
+        device: Option<usize>,
+        from: Option<u64>,
+        count: usize,
+        uri: &str,
+    ) -> Result<(String, u64), RequestError> {
+        let first = self.buffer.first_sequence();
+        let next_seq = self.buffer.next_sequence();
+        let from = from.unwrap_or(first);
+        if from < first || from > next_seq {
+            return Err(RequestError {
+                code: ErrorCode::OutOfRange,
+                uri: uri.to_string(),
+                message: format!("'from' must be between {first} and {next_seq}"),
+                parameter: Some(BadParameter {
+                    name: "from",
+                    value: from.to_string(),
+                    range: Some((first, next_seq)),
+                }),
+            });
+        }
+        let (obs, next) = self.buffer.range(from, count, |o| {
+            device.is_none_or(|d| self.model.items[o.item].device == d)
+        });
+        let doc = documents::streams(
+            &self.header(),
+            self.sequences(next),
+            &self.model,
+            &self.device_list(device),
+            obs,
+        );
+        Ok((doc, next))
+    }
+
+    pub fn assets(&self, asset_type: Option<&str>, removed: bool) -> String {
+        documents::assets(&self.header(), self.assets.list(asset_type, removed))
+    }
+
+    /// An `MTConnectError` document.
+    pub fn error(&self, e: &RequestError) -> String {
+        documents::error(&self.header(), e)
+    }
+
+    /// Stores an asset aimm made itself (a cutting tool from its tool table).
+    pub fn put_asset(
+        &mut self,
+        device: usize,
+        id: &str,
+        asset_type: &str,
+        t_ns: TimeNs,
+        xml: &str,
+    ) -> Result<(), MtcError> {
+        let uuid = self.model.devices[device].uuid.clone();
+        self.assets
+            .put("aimm tool table", id, asset_type, &uuid, t_ns, xml)
+    }
+}
+
+/// The store event a change of an EXECUTION or TOOL_NUMBER value means, if any.
+fn state_event(kind: &str, value: &str) -> Option<EventKind> {
+    match (kind, value) {
+        ("TOOL_NUMBER", _) => Some(EventKind::ToolChange),
+        ("EXECUTION", "ACTIVE") => Some(EventKind::ProgramStart),
+        ("EXECUTION", "PROGRAM_COMPLETED") => Some(EventKind::ProgramEnd),
+        ("EXECUTION", "PROGRAM_STOPPED" | "OPTIONAL_STOP" | "STOPPED" | "INTERRUPTED") => {
+            Some(EventKind::ProgramStop)
+        }
+        _ => None,
+    }
+}
+
+/// `v` with at most nine decimals and no trailing zeros (unit conversions such as mm/min →
+/// mm/s would otherwise publish artefacts like 833.3249999999999).
+pub fn format_number(v: f64) -> String {
+    let text = format!("{v:.9}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
+}

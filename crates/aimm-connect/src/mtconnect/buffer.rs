@@ -1,0 +1,150 @@
+//! The agent's observation buffer: a fixed-size ring of sequence-numbered observations (what
+//! `/sample` pages through) plus the latest observation of every data item (what `/current`
+//! shows). Sequence numbers start at 1 and never repeat within an agent instance.
+
+use aimm_model::TimeNs;
+use std::collections::VecDeque;
+
+/// A health condition as SHDR reports it (`level|nativeCode|nativeSeverity|qualifier|message`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    /// `NORMAL`, `WARNING`, `FAULT` or `UNAVAILABLE`.
+    pub level: String,
+    pub native_code: String,
+    pub native_severity: String,
+    pub qualifier: String,
+    pub message: String,
+}
+
+/// The value of one observation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Unavailable,
+    /// Text as published (samples already converted to the published units).
+    Text(String),
+    Condition(Condition),
+    /// A `MESSAGE` event: native code and text.
+    Message {
+        native_code: String,
+        text: String,
+    },
+}
+
+/// One observation of one data item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observation {
+    pub sequence: u64,
+    /// Index into the device model's data items.
+    pub item: usize,
+    pub t_ns: TimeNs,
+    pub value: Value,
+}
+
+/// Ring buffer of the last `capacity` observations plus the latest per data item.
+#[derive(Debug)]
+pub struct SequenceBuffer {
+    ring: VecDeque<Observation>,
+    capacity: usize,
+    next_sequence: u64,
+    latest: Vec<Option<Observation>>,
+}
+
+impl SequenceBuffer {
+    /// An empty buffer for `items` data items holding at most `capacity` observations.
+    pub fn new(items: usize, capacity: usize) -> Self {
+        Self {
+            ring: VecDeque::with_capacity(capacity.min(1 << 20)),
+            capacity: capacity.max(1),
+            next_sequence: 1,
+            latest: vec![None; items],
+        }
+    }
+
+    /// Appends an observation and returns its sequence number.
+    pub fn push(&mut self, item: usize, t_ns: TimeNs, value: Value) -> u64 {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        let obs = Observation {
+            sequence,
+            item,
+            t_ns,
+            value,
+        };
+        self.latest[item] = Some(obs.clone());
+        if self.ring.len() == self.capacity {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(obs);
+        sequence
+    }
+
+    /// Sequence of the oldest observation still held (`next_sequence` when empty).
+    pub fn first_sequence(&self) -> u64 {
+        self.ring.front().map_or(self.next_sequence, |o| o.sequence)
+    }
+
+    /// Sequence of the newest observation (0 when none).
+    pub fn last_sequence(&self) -> u64 {
+        self.next_sequence - 1
+    }
+
+    pub fn next_sequence(&self) -> u64 {
+        self.next_sequence
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Up to `count` observations from sequence `from` on that `keep` accepts; also returns the
+    /// sequence to ask for next. `from` must lie in `[first_sequence, next_sequence]`.
+    pub fn range(
+        &self,
+        from: u64,
+        count: usize,
+        keep: impl Fn(&Observation) -> bool,
+    ) -> (Vec<&Observation>, u64) {
+        let start = (from.saturating_sub(self.first_sequence())) as usize;
+        let mut out = Vec::new();
+        let mut next = self.next_sequence;
+        for obs in self.ring.iter().skip(start) {
+            if out.len() == count {
+                next = obs.sequence;
+                break;
+            }
+            if keep(obs) {
+                out.push(obs);
+            }
+        }
+        (out, next)
+    }
+
+    /// The latest observation of every data item that has one.
+    pub fn latest(&self) -> impl Iterator<Item = &Observation> {
+        self.latest.iter().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_drops_oldest_and_pages_by_sequence() {
+        let mut b = SequenceBuffer::new(2, 3);
+        for i in 0..5 {
+            b.push(i % 2, i as i64, Value::Text(i.to_string()));
+        }
+        assert_eq!(
+            (b.first_sequence(), b.last_sequence(), b.next_sequence()),
+            (3, 5, 6)
+        );
+        let (obs, next) = b.range(3, 2, |_| true);
+        assert_eq!(obs.iter().map(|o| o.sequence).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(next, 5);
+        let (obs, next) = b.range(4, 10, |o| o.item == 1);
+        assert_eq!(obs.iter().map(|o| o.sequence).collect::<Vec<_>>(), [4]);
+        assert_eq!(next, 6);
+        assert_eq!(b.latest().count(), 2);
+    }
+}

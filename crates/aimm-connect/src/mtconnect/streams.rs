@@ -1,0 +1,192 @@
+//! Reading `MTConnectStreams` documents (and recognising `MTConnectError` ones) as an MTConnect
+//! client receives them: the header's instance and sequence numbers, and every observation with
+//! its device, data item, timestamp, sequence and value.
+
+use super::device::line_of;
+use super::shdr::parse_timestamp;
+use super::MtcError;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+/// Header facts of a Streams document.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamsHeader {
+    pub instance_id: u64,
+    pub first_sequence: u64,
+    pub last_sequence: u64,
+    pub next_sequence: u64,
+}
+
+/// One observation as published.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamObservation {
+    pub device_uuid: String,
+    pub data_item_id: String,
+    pub name: Option<String>,
+    /// Element name, e.g. `Load`, `Normal`.
+    pub element: String,
+    /// `timestamp` exactly as published.
+    pub timestamp: String,
+    pub t_ns: i64,
+    pub sequence: u64,
+    /// Text content (`UNAVAILABLE` included as such).
+    pub value: String,
+}
+
+/// A parsed Streams document.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Streams {
+    pub header: StreamsHeader,
+    pub observations: Vec<StreamObservation>,
+}
+
+fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+}
+
+/// Parses a Streams document from `source` (a URL, for errors). An `MTConnectError` document
+/// becomes an [`MtcError::Agent`] with its error code and message.
+pub fn parse_streams(source: &str, xml: &str) -> Result<Streams, MtcError> {
+    let err = |pos: u64, message: String| MtcError::Xml {
+        input: source.to_string(),
+        line: line_of(xml, pos),
+        message,
+    };
+    let mut reader = Reader::from_str(xml);
+    let mut out = Streams::default();
+    let mut device = String::new();
+    let mut depth = 0usize;
+    let mut in_group = None::<usize>; // depth of Samples/Events/Condition
+    let mut current: Option<StreamObservation> = None;
+    let mut root_seen = false;
+    let mut error_code: Option<String> = None;
+    let mut error_text = String::new();
+    loop {
+        let pos = reader.buffer_position();
+        let event = reader
+            .read_event()
+            .map_err(|e| err(reader.error_position(), e.to_string()))?;
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if !root_seen {
+                    root_seen = true;
+                    if name == "MTConnectError" {
+                        error_code = Some(String::new());
+                    } else if name != "MTConnectStreams" {
+                        return Err(err(
+                            pos,
+                            format!("<{name}> is no MTConnectStreams document"),
+                        ));
+                    }
+                }
+                match name.as_str() {
+                    "Header" => {
+                        let num = |k: &[u8]| -> Result<u64, MtcError> {
+                            let text = attr(e, k).unwrap_or_default();
+                            text.parse().map_err(|_| {
+                                err(
+                                    pos,
+                                    format!(
+                                        "Header {} '{text}' is not a number",
+                                        String::from_utf8_lossy(k)
+                                    ),
+                                )
+                            })
+                        };
+                        if error_code.is_none() {
+                            out.header = StreamsHeader {
+                                instance_id: num(b"instanceId")?,
+                                first_sequence: num(b"firstSequence")?,
+                                last_sequence: num(b"lastSequence")?,
+                                next_sequence: num(b"nextSequence")?,
+                            };
+                        }
+                    }
+                    "DeviceStream" => device = attr(e, b"uuid").unwrap_or_default(),
+                    "Samples" | "Events" | "Condition" => in_group = Some(depth + 1),
+                    _ if in_group == Some(depth) => {
+                        let timestamp = attr(e, b"timestamp")
+                            .ok_or_else(|| err(pos, format!("<{name}> without timestamp")))?;
+                        let t_ns = parse_timestamp(&timestamp).map_err(|m| err(pos, m))?;
+                        let sequence = attr(e, b"sequence")
+                            .and_then(|s| s.parse().ok())
+                            .ok_or_else(|| {
+                                err(pos, format!("<{name}> without a sequence number"))
+                            })?;
+                        let obs = StreamObservation {
+                            device_uuid: device.clone(),
+                            data_item_id: attr(e, b"dataItemId")
+                                .ok_or_else(|| err(pos, format!("<{name}> without dataItemId")))?,
+                            name: attr(e, b"name"),
+                            element: name.clone(),
+                            timestamp,
+                            t_ns,
+                            sequence,
+                            value: String::new(),
+                        };
+                        if empty {
+                            out.observations.push(obs);
+                        } else {
+                            current = Some(obs);
+                        }
+                    }
+                    _ if error_code.as_deref() == Some("") && depth >= 2 => {
+                        error_code = Some(attr(e, b"errorCode").unwrap_or(name.clone()));
+                    }
+                    _ => {}
+                }
+                if !empty {
+                    depth += 1;
+                }
+            }
+            Event::Text(t) => {
+                let text = t.decode().map_err(|e| err(pos, e.to_string()))?;
+                let text =
+                    quick_xml::escape::unescape(&text).map_err(|e| err(pos, e.to_string()))?;
+                if let Some(obs) = current.as_mut() {
+                    obs.value.push_str(&text);
+                } else if error_code.is_some() {
+                    error_text.push_str(text.trim());
+                    error_text.push(' ');
+                }
+            }
+            Event::GeneralRef(r) => {
+                let name = r.decode().map_err(|e| err(pos, e.to_string()))?;
+                let ch = quick_xml::escape::resolve_predefined_entity(&name)
+                    .ok_or_else(|| err(pos, format!("unknown entity &{name};")))?;
+                if let Some(obs) = current.as_mut() {
+                    obs.value.push_str(ch);
+                }
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                if in_group == Some(depth) {
+                    if let Some(obs) = current.take() {
+                        out.observations.push(obs);
+                    }
+                }
+                if in_group.is_some_and(|g| depth < g) {
+                    in_group = None;
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if let Some(code) = error_code {
+        return Err(MtcError::Agent {
+            url: source.to_string(),
+            code,
+            message: error_text.trim().to_string(),
+        });
+    }
+    if !root_seen {
+        return Err(err(0, "empty document".into()));
+    }
+    Ok(out)
+}

@@ -1,0 +1,401 @@
+//! aimm's MTConnect agent end to end over real HTTP on loopback: the real Okuma SHDR recording
+//! replayed through a real TCP adapter link into an agent serving the real Okuma/Mazak device
+//! model plus the machines of a SQLite store; every document kind validated with `xmllint`
+//! against the MTConnect 2.7 XSDs; values, timestamps and assets checked against the recording;
+//! the aimm signals checked in the store.
+
+use aimm_connect::mtconnect::adapter::run_once;
+use aimm_connect::mtconnect::http::{serve, SharedAgent};
+use aimm_connect::mtconnect::http_get::HttpGet;
+use aimm_connect::mtconnect::replay::{replay_into, serve_adapter};
+use aimm_connect::mtconnect::shdr::{format_timestamp, parse_timestamp, ShdrRecord};
+use aimm_connect::mtconnect::streams::parse_streams;
+use aimm_connect::mtconnect::{Agent, AgentOptions};
+use aimm_model::{EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, ToolSpec};
+use aimm_store::{SqliteStore, Store};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn testdata(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/mtconnect")
+        .join(rel)
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(testdata(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Validates `doc` against MTConnect 2.7 schema `kind` (Devices, Streams, Assets, Error).
+fn assert_valid(kind: &str, doc: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{kind}.xml"));
+    std::fs::write(&file, doc).unwrap();
+    let schema = testdata(&format!("schemas/MTConnect{kind}_2.7_1.0.xsd"));
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run xmllint ({e}): install it with `apt-get install libxml2-utils`")
+        });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{kind} document does not validate:\n{}\n--- document head ---\n{}",
+        stderr.lines().take(20).collect::<Vec<_>>().join("\n"),
+        &doc[..doc.len().min(3000)]
+    );
+}
+
+/// A store with one simulated machine: spindle load, feed, tool number and wear offset.
+fn store_with_mill(path: &std::path::Path) -> SqliteStore {
+    let mut store = SqliteStore::open(path).unwrap();
+    let mill = MachineSpec::vmc("mill-1");
+    store.put_machine(&mill).unwrap();
+    store
+        .put_tool(&mill.id, &ToolSpec::default_end_mill(1))
+        .unwrap();
+    let t0 = 1_700_000_000_000_000_000i64;
+    let series = |signal, values: &[f64]| {
+        let mut s = SignalSeries::new(mill.id.clone(), signal);
+        for (i, v) in values.iter().enumerate() {
+            s.push(t0 + i as i64 * 60_000_000_000, *v);
+        }
+        s
+    };
+    store
+        .append_segments(
+            None,
+            &[
+                series(SignalKind::SpindleLoadPct, &[10.0, 55.5, 61.25]),
+                series(SignalKind::FeedActualMmPerMin, &[600.0, 1200.0, 0.0]),
+                series(SignalKind::ToolNumber, &[1.0, 1.0, 1.0]),
+                series(SignalKind::ToolRadiusWearOffsetMm, &[0.0, -0.01, -0.02]),
+                series(SignalKind::MachineState, &[4.0, 4.0, 2.0]),
+            ],
+        )
+        .unwrap();
+    store
+}
+
+async fn start_http(agent: Agent) -> (Arc<SharedAgent>, String) {
+    let shared = SharedAgent::new(agent);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(shared.clone(), listener, std::future::pending()));
+    (shared, base)
+}
+
+/// (timestamp, value) of every observation of data item `id` in `doc`; timestamps as published
+/// (trailing zeros of the fraction dropped, at least microseconds).
+fn values_of(url: &str, doc: &str, id: &str) -> Vec<(String, String)> {
+    parse_streams(url, doc)
+        .unwrap()
+        .observations
+        .into_iter()
+        .filter(|o| o.data_item_id == id)
+        .map(|o| (o.timestamp, o.value))
+        .collect()
+}
+
+/// (line timestamp, value) of every occurrence of `key` in the recording's data lines, the
+/// timestamp normalised as the agent publishes it.
+fn recorded(text: &str, key: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut fields = line.split('|');
+        let Some(stamp) = fields.next().filter(|s| parse_timestamp(s).is_ok()) else {
+            continue;
+        };
+        let fields: Vec<&str> = fields.collect();
+        if fields
+            .first()
+            .is_some_and(|f| f.starts_with('@') || f.ends_with("_cond"))
+        {
+            continue;
+        }
+        for pair in fields.chunks(2) {
+            if pair[0] == key {
+                let t = format_timestamp(parse_timestamp(stamp).unwrap());
+                out.push((t, pair.get(1).unwrap_or(&"").to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okuma_recording_through_an_adapter_link_comes_out_of_the_agent_and_into_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("aimm.db");
+    let store = store_with_mill(&db);
+    let devices = read("devices/demo_okuma_mazak_Devices_2.7.xml");
+    let agent = Agent::for_store(
+        Box::new(store),
+        Some(("demo_okuma_mazak_Devices_2.7.xml", &devices)),
+        &HashMap::new(),
+        &AgentOptions::default(),
+    )
+    .unwrap();
+    let okuma = agent.model().device_by_name("OKUMA").unwrap();
+    let (shared, base) = start_http(agent).await;
+    let http = HttpGet::default();
+
+    // Replay the recording as an adapter on an ephemeral port; the agent reads it to its end.
+    let recording = read("shdr/demo_okuma.shdr.txt");
+    let adapter = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = adapter.local_addr().unwrap().to_string();
+    let text = recording.clone();
+    let replay =
+        tokio::spawn(
+            async move { serve_adapter("okuma", &text, adapter, None, &mut |_| {}).await },
+        );
+    let link = run_once(&shared, okuma, &addr).await.unwrap();
+    let sent = replay.await.unwrap().unwrap();
+    assert_eq!(sent.lines, recording.lines().count() as u64);
+    // Every line arrived (plus the PONG answering the agent's PING, when it came in time).
+    assert!(
+        link.lines == sent.lines || link.lines == sent.lines + 1,
+        "{link:?} vs {sent:?}"
+    );
+    assert_eq!(link.rejected, 0);
+
+    // probe: both device files' devices and the store's machine, valid 2.7.
+    let (status, probe) = http.get(&format!("{base}/probe")).await.unwrap();
+    assert_eq!(status, 200);
+    assert_valid("Devices", &probe);
+    for needle in [
+        "uuid=\"OKUMA.123456\"",
+        "uuid=\"Mazak\"",
+        "name=\"mill-1\"",
+        "id=\"mill-1_spindle_load_pct\"",
+    ] {
+        assert!(probe.contains(needle), "probe lacks {needle}");
+    }
+
+    // current: valid; after the adapter closed, the Okuma is UNAVAILABLE; mill-1 has its last
+    // stored values in MTConnect units (1200 mm/min was 20 mm/s; the last feed is 0).
+    let (_, current) = http.get(&format!("{base}/current")).await.unwrap();
+    assert_valid("Streams", &current);
+    assert_eq!(values_of(&base, &current, "LS1load")[0].1, "UNAVAILABLE");
+    assert_eq!(
+        values_of(&base, &current, "mill-1_spindle_load_pct")[0].1,
+        "61.25"
+    );
+
+    // sample: the whole buffer of the Okuma, valid; values and timestamps as recorded.
+    let url = format!("{base}/OKUMA/sample?from=1&count=131072");
+    let (_, sample) = http.get(&url).await.unwrap();
+    assert_valid("Streams", &sample);
+    let s1 = values_of(&url, &sample, "LS1load");
+    let want: Vec<(String, String)> = recorded(&recording, "S1load");
+    assert_eq!(want.len(), 158);
+    // Initial UNAVAILABLE, every recorded value, the UNAVAILABLE when the adapter left.
+    assert_eq!(&s1[1..s1.len() - 1], &want[..]);
+    assert!(s1.contains(&("2022-08-08T13:54:40.3105338Z".into(), "2".into())));
+    assert_eq!(
+        s1[s1.len() - 2],
+        ("2022-08-08T13:57:57.2514119Z".into(), "0".into())
+    );
+    let fovr = values_of(&url, &sample, "LpFovr");
+    assert!(fovr.contains(&("2022-08-08T13:44:30.3696378Z".into(), "150".into())));
+    // p1Fact is MILLIMETER/MINUTE natively, published in MILLIMETER/SECOND.
+    let fact = values_of(&url, &sample, "Lp1Fact");
+    assert!(fact.contains(&("2022-08-08T13:51:44.3135304Z".into(), "133.3125".into())));
+
+    // The aimm signals went to the store: spindle load (S1, the first spindle), override and
+    // feed (mm/min again), as sealed segments with the recorded timestamps.
+    shared.update(|a| a.flush()).unwrap();
+    let check = SqliteStore::open(&db).unwrap();
+    let machine = MachineId::new("OKUMA");
+    let load = check
+        .read_samples(&machine, SignalKind::SpindleLoadPct, i64::MIN, i64::MAX)
+        .unwrap();
+    assert_eq!(load.len(), 158);
+    let i = load
+        .t_ns
+        .iter()
+        .position(|&t| t == parse_timestamp("2022-08-08T13:54:40.3105338Z").unwrap())
+        .unwrap();
+    assert_eq!(load.values[i], 2.0);
+    let feed = check
+        .read_samples(&machine, SignalKind::FeedActualMmPerMin, i64::MIN, i64::MAX)
+        .unwrap();
+    assert_eq!(feed.len(), recorded(&recording, "p1Fact").len());
+    let i = feed
+        .t_ns
+        .iter()
+        .position(|&t| t == parse_timestamp("2022-08-08T13:51:44.3135304Z").unwrap())
+        .unwrap();
+    assert!(
+        (feed.values[i] - 7998.75).abs() < 1e-9,
+        "{}",
+        feed.values[i]
+    );
+    let ovr = check
+        .read_samples(&machine, SignalKind::FeedOverridePct, i64::MIN, i64::MAX)
+        .unwrap();
+    assert_eq!(ovr.values.iter().filter(|&&v| v == 150.0).count(), 1);
+    let segments = check
+        .segments(&machine, SignalKind::SpindleLoadPct, i64::MIN, i64::MAX)
+        .unwrap();
+    assert!(
+        segments.iter().all(|s| s.ledger_index.is_some()),
+        "segments are ledgered"
+    );
+    let events = check.events(&machine, i64::MIN, i64::MAX).unwrap();
+    assert!(events.iter().any(
+        |e| e.event.kind == EventKind::ToolChange && e.event.message == "p1CurrentTool = 8003"
+    ));
+    assert!(events.iter().any(|e| e.event.kind == EventKind::ProgramEnd));
+
+    // assets: the recording's cutting tools (multiline bodies) and mill-1's tool, valid.
+    let (_, assets) = http.get(&format!("{base}/assets")).await.unwrap();
+    assert_valid("Assets", &assets);
+    assert!(assets.contains("assetId=\"123456.2201\""));
+    assert!(assets.contains(
+        "<ToolLife type=\"MINUTES\" countDirection=\"UP\" initial=\"0\" limit=\"0\">160</ToolLife>"
+    ));
+    assert!(assets.contains("assetId=\"mill-1.T1\""));
+    assert!(
+        assets.contains(
+            "<ToolLife type=\"WEAR\" countDirection=\"UP\" initial=\"0\">0.0200</ToolLife>"
+        ),
+        "{assets}"
+    );
+    // The last session re-sent all 17 of the Okuma's tools after its @REMOVE_ALL_ASSETS@, each
+    // with its own timestamp; mill-1's tool makes 18.
+    assert!(assets.contains("assetCount=\"18\""), "{}", &assets[..600]);
+    assert!(assets.contains(
+        "assetId=\"123456.2206\" timestamp=\"2022-08-08T13:51:53.3209284Z\" deviceUuid=\"OKUMA.123456\""
+    ));
+    let (_, all) = http
+        .get(&format!("{base}/assets?removed=true&type=CuttingTool"))
+        .await
+        .unwrap();
+    assert_valid("Assets", &all);
+
+    // errors: each kind is a valid MTConnectError with the right element and status.
+    for (query, status, element) in [
+        ("/sample?from=abc", 400, "InvalidParameterValue"),
+        ("/sample?from=999999999", 400, "OutOfRange"),
+        ("/sample?count=0", 400, "OutOfRange"),
+        ("/sample?bogus=1", 400, "InvalidRequest"),
+        ("/sample?path=//Spindle", 501, "Unsupported"),
+        ("/NOSUCH/probe", 404, "NoDevice"),
+        ("/a/b/c", 400, "InvalidURI"),
+    ] {
+        let (got, doc) = http.get(&format!("{base}{query}")).await.unwrap();
+        assert_eq!(got, status, "{query}");
+        assert!(doc.contains(&format!("<{element}>")), "{query}: {doc}");
+        assert_valid("Error", &doc);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sample_streams_new_observations_as_multipart_chunks() {
+    let devices = read("devices/demo_okuma_mazak_Devices_2.7.xml");
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    let agent = Agent::for_store(
+        Box::new(store),
+        Some(("devices", &devices)),
+        &HashMap::new(),
+        &AgentOptions::default(),
+    )
+    .unwrap();
+    let next = agent.last_sequence() + 1;
+    let (shared, base) = start_http(agent).await;
+    let host = base.trim_start_matches("http://").to_string();
+    let reader = std::thread::spawn(move || {
+        let mut tcp = std::net::TcpStream::connect(&host).unwrap();
+        write!(tcp, "GET /OKUMA/sample?from={next}&interval=50&heartbeat=1000 HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 65536];
+        // Read until the chunk with the new load value has arrived.
+        while !String::from_utf8_lossy(&got).contains(">42.5</Load>") {
+            let n = tcp.read(&mut buf).expect("stream chunk within 10 s");
+            assert!(n > 0, "stream closed early");
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8(got).unwrap()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let okuma = shared.read(|a| a.model().device_by_name("OKUMA").unwrap());
+    let record = ShdrRecord::Data {
+        t_ns: parse_timestamp("2026-01-02T03:04:05.5Z").unwrap(),
+        fields: vec!["S1load".into(), "42.5".into()],
+    };
+    shared.update(|a| a.ingest(okuma, record, "test")).unwrap();
+    let text = tokio::task::spawn_blocking(move || reader.join().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        text.contains("multipart/x-mixed-replace;boundary="),
+        "{text}"
+    );
+    assert!(
+        text.contains("Transfer-Encoding: chunked") || text.contains("transfer-encoding: chunked")
+    );
+    let part = text.split("<?xml").last().unwrap();
+    let doc = format!(
+        "<?xml{}",
+        &part[..part.find("</MTConnectStreams>").unwrap() + 19]
+    );
+    assert_valid("Streams", &doc);
+    assert!(
+        doc.contains("timestamp=\"2026-01-02T03:04:05.500000Z\""),
+        "{doc}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_replayed_straight_into_the_store_is_served_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let devices = read("devices/demo_okuma_mazak_Devices_2.7.xml");
+    let recording = read("shdr/demo_okuma.shdr.txt");
+    {
+        let store = SqliteStore::open(&db).unwrap();
+        let mut agent = Agent::for_store(
+            Box::new(store),
+            Some(("devices", &devices)),
+            &HashMap::new(),
+            &AgentOptions::default(),
+        )
+        .unwrap();
+        let okuma = agent.model().device_by_name("OKUMA").unwrap();
+        let stats = replay_into(&mut agent, okuma, "okuma.shdr", &recording, &mut |_| {}).unwrap();
+        assert_eq!(stats.rejected, 0);
+    }
+    // A new agent on the same store, without the device file, publishes machine OKUMA from it.
+    let store = SqliteStore::open(&db).unwrap();
+    let agent = Agent::for_store(
+        Box::new(store),
+        None,
+        &HashMap::new(),
+        &AgentOptions::default(),
+    )
+    .unwrap();
+    let (_, base) = start_http(agent).await;
+    let url = format!("{base}/OKUMA/sample?count=131072");
+    let (status, doc) = HttpGet::default().get(&url).await.unwrap();
+    assert_eq!(status, 200);
+    assert_valid("Streams", &doc);
+    let load = values_of(&url, &doc, "OKUMA_spindle_load_pct");
+    assert_eq!(load.len(), 1 + 158);
+    // Stored sorted by time: the earliest session's first non-zero load is first.
+    assert!(load.contains(&("2022-08-08T13:54:40.3105338Z".into(), "2".into())));
+    let feed = values_of(&url, &doc, "OKUMA_feed_actual_mm_per_min");
+    assert!(
+        feed.contains(&("2022-08-08T13:51:44.3135304Z".into(), "133.3125".into())),
+        "{feed:?}"
+    );
+}
