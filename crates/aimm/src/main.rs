@@ -8,6 +8,7 @@ mod demo_cmd;
 mod keys_cmd;
 mod ledger_cmd;
 mod loop_cmd;
+mod mtconnect_cmd;
 mod output;
 mod part;
 mod sim_cmd;
@@ -53,6 +54,8 @@ enum Command {
     /// Signing keys for ledger checkpoints.
     #[command(subcommand)]
     Keys(keys_cmd::KeysCommand),
+    Serve(mtconnect_cmd::ServeArgs),
+    Replay(mtconnect_cmd::ReplayArgs),
     /// Benchmarks that print a table of figures next to their baselines.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -77,6 +80,8 @@ fn main() -> std::process::ExitCode {
         Command::Export(args) => ledger_cmd::export(args),
         Command::Verify(args) => ledger_cmd::verify(args),
         Command::Keys(cmd) => keys_cmd::run(cmd),
+        Command::Serve(args) => mtconnect_cmd::serve(args),
+        Command::Replay(args) => mtconnect_cmd::replay(args),
         Command::Bench(cmd) => bench_cmd::run(cmd),
     };
     match outcome {

@@ -12,6 +12,7 @@ pub mod http;
 pub mod http_get;
 pub mod machine_devices;
 pub mod replay;
+pub mod service;
 pub mod shdr;
 pub mod signal_map;
 pub mod store_sink;

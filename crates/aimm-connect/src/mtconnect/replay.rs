@@ -18,7 +18,8 @@ const MAX_GAP_S: f64 = 10.0;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReplayStats {
     pub lines: u64,
-    /// Complete records (data lines, asset commands) applied.
+    /// Complete records (data lines, asset commands) applied; served recordings count none
+    /// (the agent reading them applies them).
     pub records: u64,
     /// Lines that could not be applied (each logged with its place).
     pub rejected: u64,
