@@ -55,6 +55,9 @@ enum Command {
     #[command(subcommand)]
     Keys(keys_cmd::KeysCommand),
     Serve(mtconnect_cmd::ServeArgs),
+    /// Read machines over their open interfaces (MTConnect) into the store.
+    #[command(subcommand)]
+    Connect(mtconnect_cmd::ConnectCommand),
     Replay(mtconnect_cmd::ReplayArgs),
     /// Benchmarks that print a table of figures next to their baselines.
     #[command(subcommand)]
@@ -81,6 +84,7 @@ fn main() -> std::process::ExitCode {
         Command::Verify(args) => ledger_cmd::verify(args),
         Command::Keys(cmd) => keys_cmd::run(cmd),
         Command::Serve(args) => mtconnect_cmd::serve(args),
+        Command::Connect(cmd) => mtconnect_cmd::connect(cmd),
         Command::Replay(args) => mtconnect_cmd::replay(args),
         Command::Bench(cmd) => bench_cmd::run(cmd),
     };

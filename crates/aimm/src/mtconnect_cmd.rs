@@ -1,8 +1,9 @@
-//! `aimm serve` (aimm's MTConnect agent) and `aimm replay` (an SHDR recording as an adapter, or
-//! straight into the store).
+//! `aimm serve` (aimm's MTConnect agent), `aimm replay` (an SHDR recording as an adapter, or
+//! straight into the store) and `aimm connect mtconnect` (the client).
 
 use crate::output::{print_json, table};
 use crate::part::open_store;
+use aimm_connect::mtconnect::client::{read_overrides, ClientOptions, MtcClient};
 use aimm_connect::mtconnect::http::SharedAgent;
 use aimm_connect::mtconnect::replay::{replay_into, serve_adapter, ReplayStats};
 use aimm_connect::mtconnect::service::{run_agent, AdapterLink};
@@ -250,6 +251,103 @@ fn print_replay(stats: &ReplayStats, sealed: Option<(u64, u64, u64)>, json: bool
         smp,
         ev,
     ]);
+    println!("{t}");
+    Ok(())
+}
+
+/// Read machines over their open interfaces into the store.
+#[derive(clap::Subcommand)]
+pub enum ConnectCommand {
+    Mtconnect(ConnectMtconnectArgs),
+}
+
+/// Follow an MTConnect agent (probe, current, then sample by sequence) and store the data items
+/// that are aimm signals, until Ctrl-C.
+///
+/// Items map onto aimm signals by type/subType/units (`aimm serve` publishes them that way;
+/// cppagent device files mostly fit); `--map` overrides it for odd devices with a TOML file:
+///   [signals]
+///   S2load = "spindle_load_pct"     # data item id or name = aimm signal
+/// Agent restarts, buffer overruns (recorded as an event), UNAVAILABLE values, unknown items,
+/// malformed documents and vanished agents are survived and logged.
+///
+/// Examples:
+///   aimm connect mtconnect http://127.0.0.1:5000 --db plant.db
+///   aimm connect mtconnect http://agent:5000/OKUMA --map okuma.toml --json
+#[derive(clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct ConnectMtconnectArgs {
+    /// Agent URL, optionally with a device: http://host:5000 or http://host:5000/DEVICE.
+    url: String,
+    /// SQLite store that receives the samples and events.
+    #[arg(long, env = "AIMM_DB", default_value = "aimm.db")]
+    db: PathBuf,
+    /// Override file: [signals] table of data item id or name = aimm signal name.
+    #[arg(long)]
+    map: Option<PathBuf>,
+    /// Observations asked for per /sample request.
+    #[arg(long, default_value_t = 1000)]
+    count: usize,
+    /// Pause between polls that brought nothing new, ms.
+    #[arg(long, default_value_t = 500)]
+    interval_ms: u64,
+    /// Print the final counts as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn connect(cmd: ConnectCommand) -> Result<()> {
+    let ConnectCommand::Mtconnect(args) = cmd;
+    let overrides = match &args.map {
+        Some(path) => read_overrides(path)?,
+        None => HashMap::new(),
+    };
+    let options = ClientOptions {
+        count: args.count.max(1),
+        poll_interval: std::time::Duration::from_millis(args.interval_ms),
+        overrides,
+    };
+    let store = open_store(&args.db)?;
+    let mut client = MtcClient::new(&args.url, Box::new(store), options);
+    let runtime = tokio::runtime::Runtime::new()?;
+    let spinner = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    spinner.set_message(format!("following {} (Ctrl-C stops)", args.url));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let stats = runtime.block_on(client.run(async {
+        let _ = tokio::signal::ctrl_c().await;
+    }))?;
+    spinner.finish_and_clear();
+    if args.json {
+        return print_json(&stats);
+    }
+    let mut t = table(&[
+        "polls",
+        "observations",
+        "samples",
+        "unavailable",
+        "unknown",
+        "gaps",
+        "restarts",
+        "errors",
+    ]);
+    t.add_row(
+        [
+            stats.polls,
+            stats.observations,
+            stats.samples,
+            stats.unavailable,
+            stats.unknown,
+            stats.gaps,
+            stats.restarts,
+            stats.errors,
+        ]
+        .map(|n| n.to_string())
+        .to_vec(),
+    );
     println!("{t}");
     Ok(())
 }

@@ -527,7 +527,7 @@ impl Agent {
 }
 
 /// The store event a change of an EXECUTION or TOOL_NUMBER value means, if any.
-fn state_event(kind: &str, value: &str) -> Option<EventKind> {
+pub(super) fn state_event(kind: &str, value: &str) -> Option<EventKind> {
     match (kind, value) {
         ("TOOL_NUMBER", _) => Some(EventKind::ToolChange),
         ("EXECUTION", "ACTIVE") => Some(EventKind::ProgramStart),

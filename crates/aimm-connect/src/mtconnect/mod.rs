@@ -6,6 +6,7 @@ pub mod adapter;
 pub mod agent;
 pub mod assets;
 pub mod buffer;
+pub mod client;
 pub mod device;
 pub mod documents;
 pub mod http;
@@ -54,6 +55,8 @@ pub enum MtcError {
         url: String,
         code: String,
         message: String,
+        /// The answering agent's instanceId.
+        instance_id: u64,
     },
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -98,13 +98,11 @@ pub fn parse_streams(source: &str, xml: &str) -> Result<Streams, MtcError> {
                                 )
                             })
                         };
+                        out.header.instance_id = num(b"instanceId")?;
                         if error_code.is_none() {
-                            out.header = StreamsHeader {
-                                instance_id: num(b"instanceId")?,
-                                first_sequence: num(b"firstSequence")?,
-                                last_sequence: num(b"lastSequence")?,
-                                next_sequence: num(b"nextSequence")?,
-                            };
+                            out.header.first_sequence = num(b"firstSequence")?;
+                            out.header.last_sequence = num(b"lastSequence")?;
+                            out.header.next_sequence = num(b"nextSequence")?;
                         }
                     }
                     "DeviceStream" => device = attr(e, b"uuid").unwrap_or_default(),
@@ -183,6 +181,7 @@ pub fn parse_streams(source: &str, xml: &str) -> Result<Streams, MtcError> {
             url: source.to_string(),
             code,
             message: error_text.trim().to_string(),
+            instance_id: out.header.instance_id,
         });
     }
     if !root_seen {
