@@ -50,6 +50,9 @@ pub enum BenchCommand {
     ///   AIMM_BENCH_POSTGRES_URL=postgres://… aimm bench store --parts 1 --json
     #[command(verbatim_doc_comment)]
     Store(crate::bench_store::BenchStoreArgs),
+    /// Machine interfaces: MTConnect agent /sample and /current responses/s (vs a bare HTTP
+    /// hello on the same loopback) and SHDR ingest lines/s (vs parsing alone).
+    Connect(crate::bench_connect::BenchConnectArgs),
 }
 
 #[derive(clap::Args)]
@@ -110,6 +113,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Feed(args) => bench_feed(args),
         BenchCommand::Wear(args) => bench_wear(args),
         BenchCommand::Store(args) => crate::bench_store::run(args),
+        BenchCommand::Connect(args) => crate::bench_connect::run(args),
     }
 }
 

@@ -2,6 +2,7 @@
 //! logic lives in those crates.
 
 mod bench_cmd;
+mod bench_connect;
 mod bench_store;
 mod data_cmd;
 mod demo_cmd;
