@@ -399,3 +399,24 @@ async fn recording_replayed_straight_into_the_store_is_served_from_it() {
         "{feed:?}"
     );
 }
+
+#[test]
+fn cppagent_device_files_of_every_version_are_read() {
+    // (file, devices, data items, an SHDR key of the first device that must resolve)
+    for (file, devices, items, key) in [
+        ("cppagent_test_SimpleDevlce.xml", 2, 38, "avail"),
+        ("cppagent_test_kinematics_2.5_data_set.xml", 1, 1, "alarm"),
+        ("cppagent_test_test_config.xml", 1, 32, "avail"),
+        ("cppagent_test_two_devices.xml", 2, 6, "avail"),
+        ("demo_okuma_mazak_Devices_2.7.xml", 2, 0, "S1load"),
+    ] {
+        let model =
+            aimm_connect::mtconnect::DeviceModel::parse(file, &read(&format!("devices/{file}")))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(model.devices.len(), devices, "{file}");
+        if items > 0 {
+            assert_eq!(model.items.len(), items, "{file}");
+        }
+        assert!(model.item_by_key(0, key).is_some(), "{file}: key {key}");
+    }
+}
