@@ -6,15 +6,37 @@
 use super::xml::XmlOut;
 use aimm_model::{MachineId, SignalKind};
 
-/// Components in publishing order: (element, id suffix, name, mapping component).
-const COMPONENTS: [(&str, &str, &str, &str); 6] = [
-    ("Linear", "x", "X", "X"),
-    ("Linear", "y", "Y", "Y"),
-    ("Linear", "z", "Z", "Z"),
-    ("Rotary", "s", "S", "Spindle"),
-    ("Path", "path", "path", "Path"),
-    ("Electric", "electric", "electric", "Electric"),
+/// A component aimm publishes: element, id suffix, name, and the mapping component
+/// ([`aimm_model::MtConnectMapping::component`]) whose signals it carries.
+struct Part {
+    element: &'static str,
+    suffix: &'static str,
+    name: &'static str,
+    carries: &'static str,
+}
+
+const fn part(
+    element: &'static str,
+    suffix: &'static str,
+    name: &'static str,
+    carries: &'static str,
+) -> Part {
+    Part {
+        element,
+        suffix,
+        name,
+        carries,
+    }
+}
+
+const AXES: [Part; 4] = [
+    part("Linear", "x", "X", "X"),
+    part("Linear", "y", "Y", "Y"),
+    part("Linear", "z", "Z", "Z"),
+    part("Rotary", "s", "S", "Spindle"),
 ];
+const PATH: Part = part("Path", "path", "path", "Path");
+const ELECTRIC: Part = part("Electric", "electric", "electric", "Electric");
 
 /// An `MTConnectDevices` document for `machines` (id, model name). A machine id becomes the
 /// device name and uuid and prefixes every element id.
@@ -54,8 +76,8 @@ pub fn machine_devices_xml(machines: &[(MachineId, String)]) -> String {
         x.open("Components", &[]);
         x.open("Axes", &[("id", &format!("{m}_axes")), ("name", "base")]);
         x.open("Components", &[]);
-        for (element, suffix, name, _) in &COMPONENTS[..4] {
-            component(&mut x, &m, element, suffix, name);
+        for axis in &AXES {
+            component(&mut x, &m, axis);
         }
         x.close("Components");
         x.close("Axes");
@@ -64,7 +86,7 @@ pub fn machine_devices_xml(machines: &[(MachineId, String)]) -> String {
             &[("id", &format!("{m}_controller")), ("name", "controller")],
         );
         x.open("Components", &[]);
-        component(&mut x, &m, "Path", "path", "path");
+        component(&mut x, &m, &PATH);
         x.close("Components");
         x.close("Controller");
         x.open(
@@ -72,7 +94,7 @@ pub fn machine_devices_xml(machines: &[(MachineId, String)]) -> String {
             &[("id", &format!("{m}_systems")), ("name", "systems")],
         );
         x.open("Components", &[]);
-        component(&mut x, &m, "Electric", "electric", "electric");
+        component(&mut x, &m, &ELECTRIC);
         x.close("Components");
         x.close("Systems");
         x.close("Components");
@@ -83,15 +105,17 @@ pub fn machine_devices_xml(machines: &[(MachineId, String)]) -> String {
     x.finish()
 }
 
-fn component(x: &mut XmlOut, m: &str, element: &str, suffix: &str, name: &str) {
-    let want = COMPONENTS
-        .iter()
-        .find(|c| c.1 == suffix)
-        .map_or("", |c| c.3);
-    x.open(element, &[("id", &format!("{m}_{suffix}")), ("name", name)]);
+fn component(x: &mut XmlOut, m: &str, part: &Part) {
+    x.open(
+        part.element,
+        &[("id", &format!("{m}_{}", part.suffix)), ("name", part.name)],
+    );
     x.open("DataItems", &[]);
     for signal in SignalKind::ALL {
-        let Some(map) = signal.mtconnect().filter(|map| map.component == want) else {
+        let Some(map) = signal
+            .mtconnect()
+            .filter(|map| map.component == part.carries)
+        else {
             continue;
         };
         let id = format!("{m}_{}", signal.name());
@@ -114,7 +138,7 @@ fn component(x: &mut XmlOut, m: &str, element: &str, suffix: &str, name: &str) {
         x.empty("DataItem", &attrs);
     }
     x.close("DataItems");
-    x.close(element);
+    x.close(part.element);
 }
 
 /// `id` made a valid XML ID (NCName): other characters become `_`, a leading digit gets `m`.
