@@ -29,9 +29,10 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct ServeArgs {
-    /// SQLite database whose machines are published and that receives adapter data.
+    /// Store whose machines are published and that receives adapter data: a SQLite file or a
+    /// postgres:// URL.
     #[arg(long, env = "AIMM_DB", default_value = "aimm.db")]
-    db: PathBuf,
+    db: String,
     /// MTConnect Devices file to serve besides the store's machines.
     #[arg(long)]
     devices: Option<PathBuf>,
@@ -75,9 +76,10 @@ pub struct ReplayArgs {
     /// Address to listen on with --port.
     #[arg(long, default_value = "127.0.0.1")]
     bind: String,
-    /// Feed the recording straight into this SQLite store instead (needs --devices).
+    /// Feed the recording straight into this store instead (SQLite file or postgres:// URL;
+    /// needs --devices).
     #[arg(long, requires = "devices")]
-    db: Option<PathBuf>,
+    db: Option<String>,
     /// Device file whose data items the recording's keys name (with --db).
     #[arg(long)]
     devices: Option<PathBuf>,
@@ -100,7 +102,7 @@ fn read_text(path: &Path, what: &str) -> Result<String> {
 }
 
 /// Builds the agent `serve` and `replay --db` run.
-fn agent(db: &Path, devices: Option<&Path>, buffer: usize) -> Result<Agent> {
+fn agent(db: &str, devices: Option<&Path>, buffer: usize) -> Result<Agent> {
     let store = open_store(db)?;
     let text = devices.map(|p| read_text(p, "device file")).transpose()?;
     let name = devices.map(|p| p.display().to_string());
@@ -109,8 +111,8 @@ fn agent(db: &Path, devices: Option<&Path>, buffer: usize) -> Result<Agent> {
         buffer_size: buffer,
         ..AgentOptions::default()
     };
-    Agent::for_store(Box::new(store), doc, &HashMap::new(), &options)
-        .with_context(|| format!("cannot start the agent on {}", db.display()))
+    Agent::for_store(store, doc, &HashMap::new(), &options)
+        .with_context(|| format!("cannot start the agent on store {db}"))
 }
 
 /// Device index named by `name`, or the first device.
@@ -279,9 +281,9 @@ pub enum ConnectCommand {
 pub struct ConnectMtconnectArgs {
     /// Agent URL, optionally with a device: http://host:5000 or http://host:5000/DEVICE.
     url: String,
-    /// SQLite store that receives the samples and events.
+    /// Store that receives the samples and events: a SQLite file or a postgres:// URL.
     #[arg(long, env = "AIMM_DB", default_value = "aimm.db")]
-    db: PathBuf,
+    db: String,
     /// Override file: [signals] table of data item id or name = aimm signal name.
     #[arg(long)]
     map: Option<PathBuf>,
@@ -308,7 +310,7 @@ pub fn connect(cmd: ConnectCommand) -> Result<()> {
         overrides,
     };
     let store = open_store(&args.db)?;
-    let mut client = MtcClient::new(&args.url, Box::new(store), options);
+    let mut client = MtcClient::new(&args.url, store, options);
     let runtime = tokio::runtime::Runtime::new()?;
     let spinner = if args.json {
         ProgressBar::hidden()
