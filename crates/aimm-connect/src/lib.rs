@@ -1,8 +1,10 @@
 //! aimm data sources. Each source turns a machine interface into time-stamped samples and events
-//! in the store. Today: the in-process simulator ([`simulator`]) and recorded tool-wear CSV
-//! ([`wear_csv`]); MTConnect, MQTT and OPC UA follow behind the same store API.
+//! in the store. Today: the in-process simulator ([`simulator`]), recorded tool-wear CSV
+//! ([`wear_csv`]) and Sparkplug B over MQTT ([`sparkplug`]); MTConnect and OPC UA follow behind
+//! the same store API.
 
 pub mod simulator;
+pub mod sparkplug;
 pub mod wear_csv;
 
 pub use simulator::{
