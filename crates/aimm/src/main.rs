@@ -3,6 +3,7 @@
 
 mod bench_cmd;
 mod bench_store;
+mod connect_cmd;
 mod data_cmd;
 mod demo_cmd;
 mod keys_cmd;
@@ -34,6 +35,9 @@ struct Cli {
 enum Command {
     Sim(sim_cmd::SimArgs),
     Demo(demo_cmd::DemoArgs),
+    /// Ingest from machine interfaces (Sparkplug B over MQTT) into the store.
+    #[command(subcommand)]
+    Connect(connect_cmd::ConnectCommand),
     /// See and export stored signals.
     #[command(subcommand)]
     Data(data_cmd::DataCommand),
@@ -70,6 +74,7 @@ fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         Command::Sim(args) => sim_cmd::run(args),
         Command::Demo(args) => demo_cmd::run(args),
+        Command::Connect(cmd) => connect_cmd::run(cmd),
         Command::Data(cmd) => data_cmd::run(cmd),
         Command::Loop(cmd) => loop_cmd::run(cmd),
         Command::Wear(cmd) => wear_cmd::run(cmd),

@@ -57,6 +57,9 @@ impl Actuator for MqttActuator {
             return Ok(());
         }
         let command = format!("feed override {pct:.1} %");
+        // After a failure the machine may have moved to its own fallback: send the next
+        // command whatever its value.
+        self.last_override = None;
         self.send(&command, payload::CMD_FEED_OVERRIDE, Value::Number(pct))?;
         self.last_override = Some(pct);
         Ok(())

@@ -27,7 +27,8 @@ pub struct EdgeConfig {
     pub url: String,
     /// Sparkplug group id.
     pub group: String,
-    /// Edge node id (also the MQTT client id).
+    /// Edge node id; the MQTT client id is `{group}:{edge}` (two connections with one client
+    /// id would take each other's place at the broker, each time sending the other's NDEATH).
     pub edge: String,
     /// One Sparkplug device per machine.
     pub devices: Vec<MachineId>,
@@ -103,7 +104,8 @@ pub struct EdgeNode {
 impl EdgeNode {
     /// Starts the node's MQTT thread; it connects (and keeps reconnecting) in the background.
     pub fn start(config: EdgeConfig) -> Result<Self, EdgeError> {
-        let mut options = session::options(&config.url, &config.edge)?;
+        let client_id = format!("{}:{}", config.group, config.edge);
+        let mut options = session::options(&config.url, &client_id)?;
         // Sparkplug edge nodes use clean sessions; the will is NDEATH with the bdSeq of NBIRTH.
         options.set_clean_session(true);
         let death_topic = Topic::node(&config.group, MessageType::NDeath, &config.edge).to_string();

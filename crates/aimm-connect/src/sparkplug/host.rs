@@ -107,8 +107,16 @@ pub enum HostError {
 
 /// A closed loop (or anything else) riding along on the host.
 pub trait HostObserver {
-    /// After each data message of a device, with its updates in time order.
-    fn on_data(&mut self, _machine: &MachineId, _updates: &[Update], _commander: &Commander) {}
+    /// After each data message of a device, with its new updates; `historical` when the edge
+    /// node re-sent them after an outage (they must not drive real-time decisions).
+    fn on_data(
+        &mut self,
+        _machine: &MachineId,
+        _updates: &[Update],
+        _historical: bool,
+        _commander: &Commander,
+    ) {
+    }
     /// Every [`HostConfig::tick`], data or not (a loop notices silence here).
     fn on_tick(&mut self, _commander: &Commander) {}
     /// Series the observer produced since the last call (e.g. commanded overrides), to seal
@@ -169,8 +177,12 @@ struct Host<'a> {
     nodes: HashMap<String, NodeState>,
     devices: BTreeMap<MachineId, DeviceState>,
     unacknowledged: Vec<Publish>,
+    subscriptions_acknowledged: usize,
     report: HostReport,
 }
+
+/// The message types the host follows (not the commands, its own included).
+const SUBSCRIBED_TYPES: [&str; 6] = ["NBIRTH", "NDEATH", "DBIRTH", "DDEATH", "DDATA", "NDATA"];
 
 /// Runs the host until `stop` is set, the configured duration is over or (with
 /// `exit_on_death`) every edge node has died; seals what it holds before returning.
@@ -198,6 +210,7 @@ pub fn run_host(
             nodes: HashMap::new(),
             devices: BTreeMap::new(),
             unacknowledged: Vec::new(),
+            subscriptions_acknowledged: 0,
             report: HostReport::default(),
         };
         host.run(events, observer, stop).await
@@ -228,9 +241,13 @@ impl Host<'_> {
             if self.unacknowledged.len() >= self.config.max_unacknowledged {
                 self.seal(observer)?;
             }
-            let all_dead = self.config.exit_on_death
-                && !self.nodes.is_empty()
-                && self.nodes.values().all(|n| !n.alive);
+            let mut born = self
+                .nodes
+                .values()
+                .filter(|n| n.bd_seq.is_some())
+                .peekable();
+            let all_dead =
+                self.config.exit_on_death && born.peek().is_some() && born.all(|n| !n.alive);
             if all_dead || stop.load(Ordering::SeqCst) || end.is_some_and(|e| Instant::now() >= e) {
                 break;
             }
@@ -248,7 +265,19 @@ impl Host<'_> {
                     })?;
             }
         }
+        // Let the last acknowledgements reach the broker before leaving.
         let _ = self.commander.client.try_disconnect();
+        let flush = async {
+            while let Some(event) = events.recv().await {
+                if matches!(
+                    event,
+                    Ok(rumqttc::Event::Outgoing(rumqttc::Outgoing::Disconnect)) | Err(_)
+                ) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), flush).await;
         Ok(self.report)
     }
 
@@ -260,8 +289,8 @@ impl Host<'_> {
         match event {
             Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
                 let g = &self.config.group;
-                let types = ["NBIRTH", "NDEATH", "DBIRTH", "DDEATH", "DDATA", "NDATA"];
-                for t in types {
+                self.subscriptions_acknowledged = 0;
+                for t in SUBSCRIBED_TYPES {
                     let _ = self
                         .commander
                         .client
@@ -269,6 +298,13 @@ impl Host<'_> {
                 }
                 self.commander.online.store(true, Ordering::SeqCst);
                 tracing::info!("host connected to {}", self.config.url);
+            }
+            Ok(rumqttc::Event::Incoming(Packet::SubAck(_))) => {
+                self.subscriptions_acknowledged += 1;
+                if self.subscriptions_acknowledged == SUBSCRIBED_TYPES.len() {
+                    // Scripts and tests wait for this line before starting edge nodes.
+                    tracing::info!("host ready: subscribed to spBv1.0/{}/…", self.config.group);
+                }
             }
             Ok(rumqttc::Event::Incoming(Packet::Publish(p))) => self.on_publish(p, observer)?,
             Ok(_) => {}
@@ -459,7 +495,8 @@ impl Host<'_> {
                     }
                     fresh.push(u);
                 }
-                observer.on_data(&machine, &fresh, &self.commander);
+                let historical = p.metrics.iter().any(|m| m.is_historical == Some(true));
+                observer.on_data(&machine, &fresh, historical, &self.commander);
                 Ok(true)
             }
             MessageType::NCmd | MessageType::DCmd => Ok(false),

@@ -11,6 +11,9 @@ use aimm_sim::{PartResult, SimError, Simulator};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
+/// Lag behind the wall clock the simulator makes up by running faster.
+const MAX_LAG: Duration = Duration::from_millis(5);
+
 /// How the simulator runs as a device.
 #[derive(Clone, Copy, Debug)]
 pub struct SimEdgeOptions {
@@ -56,8 +59,9 @@ pub fn run_sim_edge(
     progress: &mut dyn FnMut(&Simulator<'_>),
 ) -> Result<(PartResult, SimEdgeReport), SimError> {
     let mut report = SimEdgeReport::default();
-    let start_wall = Instant::now();
-    let start_ns = sim.time_ns();
+    // Wall-clock instant and simulated time that the pacing counts from.
+    let mut start_wall = Instant::now();
+    let mut start_ns = sim.time_ns();
     let mut report_at = start_ns + NS_PER_S;
     let mut line = None;
     let mut batch = Vec::new();
@@ -108,8 +112,16 @@ pub fn run_sim_edge(
         }
         if options.speed > 0.0 {
             let due = Duration::from_secs_f64((t - start_ns) as f64 / 1e9 / options.speed);
-            if let Some(wait) = due.checked_sub(start_wall.elapsed()) {
-                std::thread::sleep(wait);
+            let elapsed = start_wall.elapsed();
+            match due.checked_sub(elapsed) {
+                Some(wait) => std::thread::sleep(wait),
+                // Starved of CPU: slow down rather than catch up in a burst, which would let
+                // many ticks pass before a host's command could arrive.
+                None if elapsed - due > MAX_LAG => {
+                    start_wall = Instant::now();
+                    start_ns = t;
+                }
+                None => {}
             }
         }
     }
