@@ -51,7 +51,8 @@ pub struct MqttArgs {
     /// Seal (and acknowledge) at least this often, s.
     #[arg(long, default_value_t = 1.0)]
     seal_window_s: f64,
-    /// Stop once every edge node seen born has sent its death certificate.
+    /// Stop once every edge node seen born has sent its death certificate (and none came back
+    /// within 5 s).
     #[arg(long)]
     exit_on_death: bool,
     /// Stop after this many seconds.

@@ -40,7 +40,8 @@ pub struct HostConfig {
     pub seal_window: Duration,
     /// Seal early once this many messages wait for their acknowledgement.
     pub max_unacknowledged: usize,
-    /// Stop once every edge node seen born has died (its NDEATH with the born `bdSeq`).
+    /// Stop once every edge node seen born has died (its NDEATH with the born `bdSeq`) and
+    /// none was born again within [`DEATH_GRACE`] (a node that lost the broker comes back).
     pub exit_on_death: bool,
     /// Stop after this long.
     pub duration: Option<Duration>,
@@ -62,6 +63,10 @@ impl HostConfig {
         }
     }
 }
+
+/// How long all edge nodes must stay dead before `exit_on_death` stops the host: longer than
+/// an edge node's reconnect backoff.
+pub const DEATH_GRACE: Duration = Duration::from_secs(5);
 
 /// A message the host refused, with why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -229,6 +234,7 @@ impl Host<'_> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut seal = tokio::time::interval(self.config.seal_window);
         seal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut all_dead_since: Option<Instant> = None;
         loop {
             tokio::select! {
                 event = events.recv() => match event {
@@ -248,7 +254,15 @@ impl Host<'_> {
                 .peekable();
             let all_dead =
                 self.config.exit_on_death && born.peek().is_some() && born.all(|n| !n.alive);
-            if all_dead || stop.load(Ordering::SeqCst) || end.is_some_and(|e| Instant::now() >= e) {
+            // Counted only while connected: the host cannot see a rebirth while it is not.
+            let online = self.commander.online.load(Ordering::SeqCst);
+            all_dead_since =
+                (all_dead && online).then(|| all_dead_since.unwrap_or_else(Instant::now));
+            let dead_for_good = all_dead_since.is_some_and(|t| t.elapsed() >= DEATH_GRACE);
+            if dead_for_good
+                || stop.load(Ordering::SeqCst)
+                || end.is_some_and(|e| Instant::now() >= e)
+            {
                 break;
             }
         }
@@ -441,11 +455,12 @@ impl Host<'_> {
             MessageType::DDeath | MessageType::NData => Ok(false),
             MessageType::DData => {
                 let machine = MachineId::new(topic.device.clone().expect("device topic"));
+                // Data of a node that has since died still counts: after a broker restart the
+                // messages it held for this host may come after the death it also held.
                 let placed = self
                     .devices
                     .get(&machine)
-                    .is_some_and(|d| !d.aliases.is_empty())
-                    && node.alive;
+                    .is_some_and(|d| !d.aliases.is_empty());
                 if !placed {
                     self.request_rebirth(topic);
                     return Err(format!(
