@@ -50,6 +50,25 @@ pub enum BenchCommand {
     ///   AIMM_BENCH_POSTGRES_URL=postgres://… aimm bench store --parts 1 --json
     #[command(verbatim_doc_comment)]
     Store(crate::bench_store::BenchStoreArgs),
+    /// Machine interfaces. Sparkplug B over MQTT on a real broker on loopback: sample →
+    /// override command round trip (p50/p99, vs an in-process channel) and ingest samples/s
+    /// (vs sealing the same samples straight into SQLite).
+    ///
+    /// Example (scripts/services/mosquitto.sh starts a suitable broker):
+    ///   aimm bench connect --mqtt mqtt://127.0.0.1:18830
+    #[command(verbatim_doc_comment)]
+    Connect(BenchConnectArgs),
+}
+
+#[derive(clap::Args)]
+pub struct BenchConnectArgs {
+    /// MQTT broker, mqtt://HOST:PORT. It must allow unlimited in-flight messages (mosquitto
+    /// `max_inflight_messages 0`), as scripts/services/mosquitto.sh configures it.
+    #[arg(long, env = "AIMM_TEST_MQTT_URL")]
+    mqtt: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -110,7 +129,21 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Feed(args) => bench_feed(args),
         BenchCommand::Wear(args) => bench_wear(args),
         BenchCommand::Store(args) => crate::bench_store::run(args),
+        BenchCommand::Connect(args) => bench_connect(args),
     }
+}
+
+fn bench_connect(args: BenchConnectArgs) -> Result<()> {
+    let bar = ProgressBar::new_spinner().with_message("Sparkplug B over MQTT");
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    let figures = crate::bench_mqtt::mqtt_figures(&args.mqtt, &BenchPart::new()?);
+    bar.finish_and_clear();
+    let figures = figures?;
+    if args.json {
+        return print_json(&figures);
+    }
+    print_figures(&figures);
+    Ok(())
 }
 
 /// The benchmark part: examples/bracket_c45.nc in steel C45 on a VMC, ready to simulate.

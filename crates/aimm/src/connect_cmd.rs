@@ -77,7 +77,7 @@ fn mqtt(args: MqttArgs) -> Result<()> {
         .record
         .db
         .as_ref()
-        .context("--db FILE (or AIMM_DB): where to store the ingested data")?;
+        .context("--db FILE or postgres://… (or AIMM_DB): where to store the ingested data")?;
     if !(args.seal_window_s > 0.0 && args.seal_window_s.is_finite()) {
         bail!("--seal-window-s {}: must be > 0", args.seal_window_s);
     }
@@ -104,19 +104,19 @@ fn mqtt(args: MqttArgs) -> Result<()> {
             // The network is the actuation delay.
             options.actuation_delay_ms = 0.0;
             let mut feed = RemoteFeed::new(options).map_err(anyhow::Error::msg)?;
-            let report = run_host(config, &mut store, &mut feed, &stop)?;
+            let report = run_host(config, &mut *store, &mut feed, &stop)?;
             (report, feed.reports())
         }
         None => (
-            run_host(config, &mut store, &mut (), &stop)?,
+            run_host(config, &mut *store, &mut (), &stop)?,
             BTreeMap::new(),
         ),
     };
-    checkpoint_now(&mut store, &signer)?;
+    checkpoint_now(&mut *store, &signer)?;
     if args.json {
         return print_json(&serde_json::json!({ "ingest": report, "feed_loops": loops }));
     }
-    print_report(&report, &loops, &path.display().to_string());
+    print_report(&report, &loops, path);
     Ok(())
 }
 

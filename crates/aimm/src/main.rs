@@ -2,6 +2,7 @@
 //! logic lives in those crates.
 
 mod bench_cmd;
+mod bench_mqtt;
 mod bench_store;
 mod connect_cmd;
 mod data_cmd;

@@ -102,7 +102,12 @@ pub fn connect(
     url: &str,
     will: impl FnMut() -> Option<LastWill> + Send + 'static,
 ) -> (AsyncClient, mpsc::UnboundedReceiver<SessionEvent>) {
-    let (client, eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
+    let (client, mut eventloop) = AsyncClient::new(options, REQUEST_CAPACITY);
+    // Commands and samples are small packets that must go out at once: without TCP_NODELAY,
+    // Nagle's algorithm holds them for the peer's delayed ACK (tens of ms).
+    let mut network = eventloop.network_options();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
     (client, drive(eventloop, url.into(), will))
 }
 
