@@ -106,7 +106,7 @@ pub enum HostError {
         machine: String,
         topic: String,
         #[source]
-        source: StoreError,
+        source: Box<StoreError>,
     },
 }
 
@@ -275,7 +275,7 @@ impl Host<'_> {
                     .map_err(|source| HostError::Store {
                         machine: machine.to_string(),
                         topic: self.config.url.clone(),
-                        source,
+                        source: Box::new(source),
                     })?;
             }
         }
@@ -566,10 +566,10 @@ impl Host<'_> {
                 std::mem::take(&mut d.series).into_values().collect();
             series.extend(extra.remove(machine).unwrap_or_default());
             let events = std::mem::take(&mut d.events);
-            let fail = |source| HostError::Store {
+            let fail = |source: StoreError| HostError::Store {
                 machine: machine.to_string(),
                 topic: self.config.url.clone(),
-                source,
+                source: Box::new(source),
             };
             if !series.is_empty() {
                 let sealed = self.store.append_segments(d.run, &series).map_err(fail)?;
