@@ -386,14 +386,14 @@ impl FeedLoop {
     /// surroundings are now known. The load of a tool that retracts at rapid, stops at a block
     /// end or turns from a side cut into a slow plunge vanishes as suddenly as that of a broken
     /// one; only the broken one does so in the middle of a feed block.
-    fn confirm_breakage(&mut self, sim: &Simulator<'_>, now: i64) {
+    fn confirm_breakage(&mut self, sim: &dyn LoopMachine, now: i64) {
         // Moving, and no faster than the loop could have commanded: not a rapid, not stopped.
         let actual = sim.latest(SignalKind::FeedActualMmPerMin);
         let fastest = sim.latest(SignalKind::FeedProgrammedMmPerMin)
             * self.options.params.max_override_pct
             / 100.0;
         let feeding = actual > 0.0 && actual <= 1.1 * fastest;
-        let reading = (feeding, sim.line());
+        let reading = (feeding, sim.block());
         if self
             .feeding
             .back()
@@ -524,32 +524,57 @@ fn nan_to_null(v: f64) -> serde_json::Value {
     }
 }
 
-impl RunObserver for FeedLoop {
-    fn after_step(&mut self, sim: &mut Simulator<'_>) {
-        let now = sim.time_ns();
+/// What the feed loop reads from and writes to a machine, wherever it is: the simulator in
+/// process, or a device across a message bus.
+pub trait LoopMachine {
+    /// The machine's time of the readings, ns.
+    fn time_ns(&self) -> i64;
+    /// The latest reading of `signal`, NaN before its first.
+    fn latest(&self, signal: SignalKind) -> f64;
+    /// Whether the load reading is new since the last step (a bus may go silent).
+    fn load_fresh(&self) -> bool;
+    /// The NC program block being executed.
+    fn block(&self) -> u32;
+    /// Where commands go.
+    fn actuator(&mut self) -> &mut dyn Actuator;
+    /// Records the override the loop commanded at `t_ns`, %.
+    fn record_commanded(&mut self, t_ns: i64, pct: f64);
+}
+
+impl LoopMachine for Simulator<'_> {
+    fn time_ns(&self) -> i64 {
+        Simulator::time_ns(self)
+    }
+    fn latest(&self, signal: SignalKind) -> f64 {
+        Simulator::latest(self, signal)
+    }
+    fn load_fresh(&self) -> bool {
+        true
+    }
+    fn block(&self) -> u32 {
+        self.line()
+    }
+    fn actuator(&mut self) -> &mut dyn Actuator {
+        self
+    }
+    fn record_commanded(&mut self, t_ns: i64, pct: f64) {
+        self.recording()
+            .push(SignalKind::FeedOverrideCommandedPct, t_ns, pct);
+    }
+}
+
+impl FeedLoop {
+    /// One control step on `machine`'s latest readings: decide, and send the commands whose
+    /// actuation delay is over.
+    pub fn step(&mut self, machine: &mut dyn LoopMachine) {
+        let now = machine.time_ns();
         let start = *self.start_ns.get_or_insert(now);
         let since_start_s = (now - start) as f64 / NS_PER_S as f64;
-        if let Some(at) = self.options.break_tool_at_s {
-            if !self.broke && since_start_s >= at {
-                sim.break_tool();
-                self.broke = true;
-            }
-        }
-        // Commands decided one actuation delay ago reach the machine now.
-        while self.queue.front().is_some_and(|&(t, _, _)| t <= now) {
-            let (_, pct, hold) = self.queue.pop_front().expect("checked front");
-            let machine: &mut dyn Actuator = sim;
-            // The simulator accepts every finite command; a refused one leaves the last in force.
-            let _ = self
-                .guard
-                .feed_hold(machine, now, hold, "spindle overload protection");
-            let _ = self.guard.feed_override(machine, now, pct);
-        }
-        let tool = sim.latest(SignalKind::ToolNumber);
+        let tool = machine.latest(SignalKind::ToolNumber);
         if tool.is_finite() && Some(tool as u32) != self.tool {
             self.tool_changed(tool as u32, now);
         }
-        let rpm = sim.latest(SignalKind::SpindleSpeedRpm);
+        let rpm = machine.latest(SignalKind::SpindleSpeedRpm);
         // (NaN at the start counts as a change.)
         let same_speed = (rpm - self.spindle_rpm).abs() <= 0.02 * self.spindle_rpm.max(1.0);
         if rpm.is_finite() && !same_speed {
@@ -557,11 +582,12 @@ impl RunObserver for FeedLoop {
             self.harvest_teach();
             self.restart_controller();
         }
-        let dropped = self
-            .options
-            .load_dropout_s
-            .is_some_and(|(from, to)| since_start_s >= from && since_start_s < to);
-        let load = sim.latest(SignalKind::SpindleLoadPct);
+        let dropped = !machine.load_fresh()
+            || self
+                .options
+                .load_dropout_s
+                .is_some_and(|(from, to)| since_start_s >= from && since_start_s < to);
+        let load = machine.latest(SignalKind::SpindleLoadPct);
         let sample = (!dropped).then_some(LoadSample {
             t_ns: now,
             load_pct: load,
@@ -570,9 +596,8 @@ impl RunObserver for FeedLoop {
         for e in out.events {
             self.on_event(e);
         }
-        self.confirm_breakage(sim, now);
-        sim.recording()
-            .push(SignalKind::FeedOverrideCommandedPct, now, out.override_pct);
+        self.confirm_breakage(machine, now);
+        machine.record_commanded(now, out.override_pct);
         self.report.min_override_pct = self.report.min_override_pct.min(out.override_pct);
         self.report.max_override_pct = self.report.max_override_pct.max(out.override_pct);
         self.queue
@@ -601,6 +626,31 @@ impl RunObserver for FeedLoop {
                 self.report.control_samples += 1;
             }
         }
+        // Commands decided one actuation delay ago (with no delay: this one) reach the machine.
+        while self.queue.front().is_some_and(|&(t, _, _)| t <= now) {
+            let (_, pct, hold) = self.queue.pop_front().expect("checked front");
+            let actuator = machine.actuator();
+            // A refused command leaves the last one in force; the machine's own fallback (and
+            // the recorded commanded override) cover a transport that is down.
+            let _ = self
+                .guard
+                .feed_hold(actuator, now, hold, "spindle overload protection");
+            let _ = self.guard.feed_override(actuator, now, pct);
+        }
+    }
+}
+
+impl RunObserver for FeedLoop {
+    fn after_step(&mut self, sim: &mut Simulator<'_>) {
+        let now = sim.time_ns();
+        let start = *self.start_ns.get_or_insert(now);
+        if let Some(at) = self.options.break_tool_at_s {
+            if !self.broke && (now - start) as f64 / NS_PER_S as f64 >= at {
+                sim.break_tool();
+                self.broke = true;
+            }
+        }
+        self.step(sim);
     }
 
     fn after_flush(

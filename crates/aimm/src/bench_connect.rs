@@ -1,8 +1,11 @@
-//! `aimm bench connect`: MTConnect figures — HTTP responses/s of aimm's agent for `/sample`
-//! and `/current` next to a bare axum "hello" on the same loopback in the same run, and SHDR
-//! ingest lines/s next to parsing alone. (Other transports add their own functions here.)
+//! `aimm bench connect`: the machine interfaces and the plant store, each figure next to a
+//! baseline measured in the same run. MTConnect: HTTP responses/s of aimm's agent for `/sample`
+//! and `/current` next to a bare axum "hello" on the same loopback, and SHDR ingest lines/s next
+//! to parsing alone. With `--mqtt`: Sparkplug B round trip and ingest ([`crate::bench_mqtt`]).
+//! With `--db-postgres`: PostgreSQL segment ingest next to SQLite ([`crate::bench_store`]).
 
-use crate::bench_cmd::{print_figures, Figure};
+use crate::bench_cmd::{print_figures, BenchPart, Figure};
+use crate::bench_store::bench_pg_vs_sqlite_ingest;
 use crate::output::print_json;
 use aimm_connect::mtconnect::http::{serve, SharedAgent};
 use aimm_connect::mtconnect::http_get::HttpGet;
@@ -31,21 +34,53 @@ pub struct BenchConnectArgs {
     /// Concurrent HTTP clients.
     #[arg(long, default_value_t = 4)]
     clients: usize,
+    /// MQTT broker for the Sparkplug B figures, mqtt://HOST:PORT; it must allow unlimited
+    /// in-flight messages (mosquitto `max_inflight_messages 0`), as
+    /// scripts/services/mosquitto.sh configures it. Without it those figures are left out.
+    #[arg(long, env = "AIMM_TEST_MQTT_URL")]
+    mqtt: Option<String>,
+    /// PostgreSQL server for the segment-ingest figures (a scratch schema is created and
+    /// dropped). Without it those figures are left out.
+    #[arg(long, env = "AIMM_TEST_POSTGRES_URL")]
+    db_postgres: Option<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: BenchConnectArgs) -> Result<()> {
-    let figures = mtconnect_figures(&args)?;
+    let bar = crate::output::spinner();
+    bar.set_message("MTConnect agent");
+    let mut figures = mtconnect_figures(&args)?;
+    let mut left_out = Vec::new();
+    let part = BenchPart::new()?;
+    match &args.mqtt {
+        Some(url) => {
+            bar.set_message("Sparkplug B over MQTT");
+            figures.extend(crate::bench_mqtt::mqtt_figures(url, &part)?);
+        }
+        None => left_out.push("Sparkplug B over MQTT (give --mqtt)"),
+    }
+    match &args.db_postgres {
+        Some(url) => {
+            bar.set_message("PostgreSQL vs SQLite segment ingest");
+            let simulated = part.simulate(2)?;
+            figures.extend(bench_pg_vs_sqlite_ingest(url, &simulated.series, 16)?);
+        }
+        None => left_out.push("PostgreSQL ingest (give --db-postgres)"),
+    }
+    bar.finish_and_clear();
     if args.json {
-        return print_json(&serde_json::json!({ "figures": figures }));
+        return print_json(&serde_json::json!({ "figures": figures, "left_out": left_out }));
     }
     print_figures(&figures);
     println!(
-        "{} loopback HTTP/1.1 keep-alive clients, {} s per figure",
+        "MTConnect: {} loopback HTTP/1.1 keep-alive clients, {} s per figure",
         args.clients, args.seconds
     );
+    if !left_out.is_empty() {
+        println!("left out: {}", left_out.join("; "));
+    }
     Ok(())
 }
 

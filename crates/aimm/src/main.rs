@@ -3,7 +3,9 @@
 
 mod bench_cmd;
 mod bench_connect;
+mod bench_mqtt;
 mod bench_store;
+mod connect_cmd;
 mod data_cmd;
 mod demo_cmd;
 mod keys_cmd;
@@ -36,6 +38,10 @@ struct Cli {
 enum Command {
     Sim(sim_cmd::SimArgs),
     Demo(demo_cmd::DemoArgs),
+    /// Read machines over their open interfaces (MTConnect agents, Sparkplug B over MQTT) into
+    /// the store.
+    #[command(subcommand)]
+    Connect(connect_cmd::ConnectCommand),
     /// See and export stored signals.
     #[command(subcommand)]
     Data(data_cmd::DataCommand),
@@ -56,9 +62,6 @@ enum Command {
     #[command(subcommand)]
     Keys(keys_cmd::KeysCommand),
     Serve(mtconnect_cmd::ServeArgs),
-    /// Read machines over their open interfaces (MTConnect) into the store.
-    #[command(subcommand)]
-    Connect(mtconnect_cmd::ConnectCommand),
     Replay(mtconnect_cmd::ReplayArgs),
     /// Benchmarks that print a table of figures next to their baselines.
     #[command(subcommand)]
@@ -77,6 +80,7 @@ fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         Command::Sim(args) => sim_cmd::run(args),
         Command::Demo(args) => demo_cmd::run(args),
+        Command::Connect(cmd) => connect_cmd::run(cmd),
         Command::Data(cmd) => data_cmd::run(cmd),
         Command::Loop(cmd) => loop_cmd::run(cmd),
         Command::Wear(cmd) => wear_cmd::run(cmd),
@@ -85,7 +89,6 @@ fn main() -> std::process::ExitCode {
         Command::Verify(args) => ledger_cmd::verify(args),
         Command::Keys(cmd) => keys_cmd::run(cmd),
         Command::Serve(args) => mtconnect_cmd::serve(args),
-        Command::Connect(cmd) => mtconnect_cmd::connect(cmd),
         Command::Replay(args) => mtconnect_cmd::replay(args),
         Command::Bench(cmd) => bench_cmd::run(cmd),
     };

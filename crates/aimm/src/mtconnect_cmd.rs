@@ -257,12 +257,6 @@ fn print_replay(stats: &ReplayStats, sealed: Option<(u64, u64, u64)>, json: bool
     Ok(())
 }
 
-/// Read machines over their open interfaces into the store.
-#[derive(clap::Subcommand)]
-pub enum ConnectCommand {
-    Mtconnect(ConnectMtconnectArgs),
-}
-
 /// Follow an MTConnect agent (probe, current, then sample by sequence) and store the data items
 /// that are aimm signals, until Ctrl-C.
 ///
@@ -298,8 +292,7 @@ pub struct ConnectMtconnectArgs {
     json: bool,
 }
 
-pub fn connect(cmd: ConnectCommand) -> Result<()> {
-    let ConnectCommand::Mtconnect(args) = cmd;
+pub fn connect(args: ConnectMtconnectArgs) -> Result<()> {
     let overrides = match &args.map {
         Some(path) => read_overrides(path)?,
         None => HashMap::new(),

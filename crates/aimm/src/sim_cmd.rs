@@ -4,8 +4,11 @@ use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, table};
 use crate::part::RecordArgs;
 use crate::part::{open_store, parse_material, parse_tool, read_program, ToolKindArg};
+use aimm_connect::sparkplug::{
+    run_sim_edge, EdgeConfig, EdgeNode, EdgeStats, SimEdgeOptions, SimEdgeReport,
+};
 use aimm_connect::{record_run, run_unrecorded, RecordOptions};
-use aimm_model::MachineSpec;
+use aimm_model::{MachineId, MachineSpec};
 use aimm_sim::gcode::OffsetKind;
 use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
@@ -27,6 +30,11 @@ use std::path::PathBuf;
 ///   aimm sim examples/bracket_c45.nc
 ///   aimm sim examples/cover_al6061.nc --material al-6061 --db aimm.db --json
 ///   aimm sim part.nc --initial-wear 0.2 --radius-wear-offset -0.035
+///
+/// With --mqtt the simulated mill runs in real time as a Sparkplug B edge node on a broker:
+/// one device per machine publishing its signals as DDATA, taking feed-override and feed-hold
+/// writes by DCMD (e.g. from `aimm connect mqtt --feed-setpoint`):
+///   aimm sim examples/steps_c45.nc --mqtt mqtt://127.0.0.1:1883 --group plant --edge cell-1
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct SimArgs {
@@ -62,9 +70,35 @@ pub struct SimArgs {
     /// Rate of spindle load, power and force samples, Hz.
     #[arg(long, default_value_t = 500.0)]
     rate: f64,
+    /// Run as a Sparkplug B edge node on this MQTT broker (mqtt://HOST:PORT) instead of
+    /// recording: in real time, publishing and taking commands.
+    #[arg(long, conflicts_with = "db")]
+    mqtt: Option<String>,
+    #[command(flatten)]
+    edge: EdgeArgs,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// How the simulator appears as a Sparkplug edge node (with --mqtt).
+#[derive(clap::Args)]
+pub struct EdgeArgs {
+    /// Sparkplug group id.
+    #[arg(long, default_value = "aimm")]
+    group: String,
+    /// Edge node id (the MQTT client id is GROUP:EDGE); the machine is its device.
+    #[arg(long, default_value = "sim-edge")]
+    edge: String,
+    /// Simulated seconds per wall-clock second; 0 runs as fast as it can.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Simulator ticks (2 ms at 500 Hz) per DDATA message.
+    #[arg(long, default_value_t = 1)]
+    ticks_per_message: u32,
+    /// Seconds to wait at the end for a lost broker to take the last data.
+    #[arg(long, default_value_t = 30.0)]
+    finish_timeout_s: f64,
 }
 
 pub fn run(args: SimArgs) -> Result<()> {
@@ -102,6 +136,29 @@ pub fn run(args: SimArgs) -> Result<()> {
     bar.set_message(format!("simulating {}", args.program.display()));
     let mut show = |sim: &Simulator<'_>| bar.set_position(sim.line() as u64);
 
+    if let Some(url) = &args.mqtt {
+        let result = run_edge(&mut sim, url, &args.edge, &machine.id, &mut show);
+        bar.finish_and_clear();
+        let (result, edge_report, stats) = result?;
+        if args.json {
+            let mut value = serde_json::to_value(&result)?;
+            value["sparkplug"] = serde_json::json!({ "device": edge_report, "edge": stats });
+            return print_json(&value);
+        }
+        print_result(&result);
+        println!(
+            "published as {}/{}/{}: {} births, {} DDATA, {} updates acknowledged, {} commands applied, {} connection losses",
+            args.edge.group,
+            args.edge.edge,
+            machine.id,
+            stats.births,
+            stats.data_messages,
+            stats.updates_acknowledged,
+            edge_report.override_commands + edge_report.hold_commands,
+            stats.connection_losses
+        );
+        return Ok(());
+    }
     let (result, stored) = match &args.record.db {
         Some(path) => {
             let signer = load_or_create_signer(&args.record.key)?;
@@ -233,4 +290,35 @@ pub fn print_result(r: &PartResult) {
             println!("  {w}");
         }
     }
+}
+
+/// Runs the simulator as device `machine` of a Sparkplug edge node on `url`.
+fn run_edge(
+    sim: &mut Simulator<'_>,
+    url: &str,
+    args: &EdgeArgs,
+    machine: &MachineId,
+    progress: &mut dyn FnMut(&Simulator<'_>),
+) -> Result<(PartResult, SimEdgeReport, EdgeStats)> {
+    if !(args.speed >= 0.0 && args.speed.is_finite()) || args.ticks_per_message == 0 {
+        anyhow::bail!("--speed must be ≥ 0 and --ticks-per-message ≥ 1");
+    }
+    let mut config = EdgeConfig::new(url, &args.group, &args.edge, vec![machine.clone()]);
+    config.finish_timeout = std::time::Duration::from_secs_f64(args.finish_timeout_s.max(0.0));
+    let edge = EdgeNode::start(config)?;
+    let options = SimEdgeOptions {
+        speed: args.speed,
+        ticks_per_message: args.ticks_per_message,
+        ..SimEdgeOptions::default()
+    };
+    let outcome = run_sim_edge(sim, &edge, options, progress);
+    let stats = edge.finish()?;
+    let (result, report) = outcome?;
+    if stats.updates_unsent > 0 {
+        anyhow::bail!(
+            "broker {url}: {} samples and events never acknowledged",
+            stats.updates_unsent
+        );
+    }
+    Ok((result, report, stats))
 }

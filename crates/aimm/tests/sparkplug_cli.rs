@@ -1,0 +1,257 @@
+//! Sparkplug B over a real mosquitto broker (AIMM_TEST_MQTT_URL, started by scripts/test): a
+//! third-party implementation (Python pysparkplug) decodes what `aimm sim --mqtt` publishes,
+//! with the same names, aliases and values that `aimm connect mqtt` stores; garbage payloads on
+//! Sparkplug topics are rejected by topic while ingest goes on.
+
+mod common;
+
+use aimm_connect::sparkplug::DeviceMetric;
+use aimm_model::{MachineId, SignalKind};
+use aimm_store::{SqliteStore, Store};
+use common::mqtt::{broker_host_port, json_of, sim_edge, unique_group, Host};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Samples of every signal the simulator published, as the store holds them.
+fn stored_counts(db: &std::path::Path) -> BTreeMap<String, u64> {
+    let store = SqliteStore::open(db).unwrap();
+    store
+        .signals(Some(&MachineId::new("mill-1")))
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.signal.name().to_string(), s.samples))
+        .collect()
+}
+
+/// The sample counts the edge node reported publishing, each of which must be in the store.
+fn published_counts(sim: &serde_json::Value) -> BTreeMap<String, u64> {
+    sim["sparkplug"]["device"]["samples"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn pysparkplug_decodes_births_and_data_with_names_aliases_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = unique_group("pysp");
+    let (host_name, port) = broker_host_port();
+    let decoded = dir.path().join("decoded.jsonl");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sparkplug_decode.py");
+    let mut python = Command::new("python3")
+        .args([script, &host_name, &port.to_string(), &group])
+        .arg(&decoded)
+        .arg("120")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("python3 {script}: {e} (apt-get install python3; pip install pysparkplug)")
+        });
+    let mut ready = String::new();
+    BufReader::new(python.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(
+        ready.trim(),
+        "ready",
+        "the pysparkplug decoder did not subscribe (pip install pysparkplug)"
+    );
+    let host = Host::start(dir.path(), &group, "plant.db", &["--exit-on-death"]);
+
+    let sim = json_of(
+        &sim_edge(
+            dir.path(),
+            &group,
+            "cell-1",
+            &["--speed", "0", "--ticks-per-message", "25"],
+        )
+        .output()
+        .unwrap(),
+    );
+    let status = python.wait().unwrap();
+    assert!(
+        status.success(),
+        "pysparkplug saw no NDEATH within its timeout"
+    );
+    let (_, host_log) = host.finish();
+
+    let messages: Vec<serde_json::Value> = std::fs::read_to_string(&decoded)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of_type = |t: &'static str| messages.iter().filter(move |m| m["type"] == t);
+
+    // NBIRTH: bdSeq and the rebirth control; seq 0.
+    let nbirth = of_type("NBIRTH").next().expect("an NBIRTH");
+    assert_eq!(nbirth["seq"], 0);
+    let names: Vec<&str> = nbirth["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bdSeq", "Node Control/Rebirth"]);
+    assert_eq!(nbirth["metrics"][0]["datatype"], "UINT64");
+
+    // DBIRTH: every signal by its aimm name, with the alias aimm documents, typed.
+    let dbirth = of_type("DBIRTH").next().expect("a DBIRTH");
+    assert_eq!(dbirth["device"], "mill-1");
+    let aliases: HashMap<String, u64> = dbirth["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap().to_string(),
+                m["alias"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for metric in DeviceMetric::all() {
+        assert_eq!(
+            aliases.get(&metric.name()),
+            Some(&metric.alias(0)),
+            "{} in DBIRTH",
+            metric.name()
+        );
+    }
+    assert_eq!(
+        dbirth["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "commands/feed_override_pct")
+            .unwrap()["datatype"],
+        "DOUBLE"
+    );
+
+    // DDATA: pysparkplug names every metric from its alias; seq runs on from the births,
+    // wrapping at 256; the spindle load it decodes is exactly what aimm stored.
+    let mut expected_seq = 2u64; // NBIRTH 0, DBIRTH 1
+    let mut load: Vec<(i64, f64)> = Vec::new();
+    for m in of_type("DDATA") {
+        assert_eq!(m["seq"].as_u64(), Some(expected_seq), "{m}");
+        expected_seq = (expected_seq + 1) % 256;
+        for metric in m["metrics"].as_array().unwrap() {
+            let name = metric["name"]
+                .as_str()
+                .unwrap_or_else(|| panic!("unresolved alias {metric}"));
+            assert_eq!(
+                metric["alias"].as_u64(),
+                aliases.get(name).copied(),
+                "{metric}"
+            );
+            if name == "spindle_load_pct" {
+                load.push((
+                    metric["timestamp"].as_i64().unwrap(),
+                    metric["value"].as_f64().unwrap(),
+                ));
+            }
+        }
+    }
+    assert!(expected_seq != 2, "no DDATA decoded");
+    let published = published_counts(&sim);
+    assert_eq!(load.len() as u64, published["spindle_load_pct"]);
+    let store = SqliteStore::open(dir.path().join("plant.db")).unwrap();
+    let stored = store
+        .read_samples(
+            &MachineId::new("mill-1"),
+            SignalKind::SpindleLoadPct,
+            i64::MIN,
+            i64::MAX,
+        )
+        .unwrap();
+    assert_eq!(stored.len(), load.len(), "host log:\n{host_log}");
+    for (i, ((ms, v), (t_ns, stored_v))) in load
+        .iter()
+        .zip(stored.t_ns.iter().zip(&stored.values))
+        .enumerate()
+    {
+        assert_eq!(*ms, t_ns / 1_000_000, "sample {i}");
+        assert!(
+            (v - stored_v).abs() <= 1e-12 * stored_v.abs().max(1.0),
+            "sample {i}: {v} vs {stored_v}"
+        );
+    }
+    let ndeath = of_type("NDEATH").next().expect("the edge node's NDEATH");
+    assert_eq!(
+        ndeath["bd_seq"], nbirth["metrics"][0]["value"],
+        "NDEATH carries NBIRTH's bdSeq"
+    );
+}
+
+#[test]
+fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = unique_group("garbage");
+    let host = Host::start(dir.path(), &group, "plant.db", &["--exit-on-death"]);
+    let (host_name, port) = broker_host_port();
+    let mut options = rumqttc::MqttOptions::new(format!("{group}-vandal"), host_name, port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut connection) = rumqttc::Client::new(options, 16);
+    let pump = std::thread::spawn(move || {
+        for event in connection.iter() {
+            if event.is_err() {
+                break;
+            }
+        }
+    });
+    let garbage_topic = format!("spBv1.0/{group}/DDATA/cell-1/mill-1");
+    let bad_birth_topic = format!("spBv1.0/{group}/DBIRTH/ghost/dev");
+    let publish = |topic: &str, bytes: &[u8]| {
+        client
+            .publish(topic, rumqttc::QoS::AtLeastOnce, false, bytes.to_vec())
+            .unwrap()
+    };
+    publish(&garbage_topic, b"\xff\xff\xff\xff\xff not protobuf");
+    // 20× real time: a few seconds of publishing to throw garbage into.
+    let sim = sim_edge(
+        dir.path(),
+        &group,
+        "cell-1",
+        &["--speed", "20", "--ticks-per-message", "25"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    // While the edge node publishes: more garbage, on its own data topic and elsewhere.
+    std::thread::sleep(Duration::from_millis(300));
+    publish(&garbage_topic, &[0x0a, 0x05, 0x01]);
+    publish(&bad_birth_topic, b"\x08");
+    let sim = json_of(&sim.wait_with_output().unwrap());
+    let (report, log) = host.finish();
+    client.disconnect().unwrap();
+    pump.join().unwrap();
+
+    let ingest = &report["ingest"];
+    assert!(ingest["rejected"].as_u64().unwrap() >= 3, "{ingest}");
+    let rejections = ingest["rejections"].as_array().unwrap();
+    for topic in [&garbage_topic, &bad_birth_topic] {
+        assert!(
+            rejections.iter().any(|r| r["topic"] == topic.as_str()),
+            "{topic} not named among {rejections:?}"
+        );
+        assert!(
+            log.contains(topic.as_str()) && log.contains("rejected"),
+            "log names {topic}:\n{log}"
+        );
+    }
+    assert!(
+        rejections
+            .iter()
+            .any(|r| r["error"].as_str().unwrap().contains("protobuf")),
+        "{rejections:?}"
+    );
+    // Every sample the edge node published is stored all the same.
+    let published = published_counts(&sim);
+    let stored = stored_counts(&dir.path().join("plant.db"));
+    for (signal, n) in &published {
+        assert_eq!(stored.get(signal), Some(n), "{signal}");
+    }
+}
