@@ -33,8 +33,6 @@ autosave_interval 1
 # A Sparkplug host acknowledges a message only once its samples are sealed (about a second):
 # no limit on unacknowledged messages in flight to it, nor on those queued for it.
 max_inflight_messages 0
-# Small packets (a command, a sample) go out at once, not after the peer's delayed ACK.
-set_tcp_nodelay true
 max_queued_messages 0
 # Small packets (a command, a sample) go out at once, not after the peer's delayed ACK.
 set_tcp_nodelay true
