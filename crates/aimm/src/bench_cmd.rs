@@ -50,8 +50,15 @@ pub enum BenchCommand {
     ///   AIMM_BENCH_POSTGRES_URL=postgres://… aimm bench store --parts 1 --json
     #[command(verbatim_doc_comment)]
     Store(crate::bench_store::BenchStoreArgs),
-    /// Machine interfaces: MTConnect agent /sample and /current responses/s (vs a bare HTTP
-    /// hello on the same loopback) and SHDR ingest lines/s (vs parsing alone).
+    /// Machine interfaces and the plant store: MTConnect agent /sample and /current responses/s
+    /// (vs a bare HTTP hello on the same loopback) and SHDR ingest lines/s (vs parsing alone);
+    /// with --mqtt, the Sparkplug B sample → override round trip p50/p99 (vs an in-process
+    /// channel) and MQTT ingest samples/s (vs sealing straight into SQLite); with --db-postgres,
+    /// PostgreSQL segment ingest (vs SQLite).
+    ///
+    /// Example (scripts/services/*.sh start the broker and server; run from the repo root):
+    ///   aimm bench connect --mqtt mqtt://127.0.0.1:18830 --db-postgres postgresql://aimm@127.0.0.1:55432/postgres
+    #[command(verbatim_doc_comment)]
     Connect(crate::bench_connect::BenchConnectArgs),
 }
 
