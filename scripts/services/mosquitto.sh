@@ -2,7 +2,7 @@
 # Starts Debian's mosquitto on 127.0.0.1:18830 for the MQTT tests and exports AIMM_TEST_MQTT_URL
 # (and AIMM_TEST_MQTT_CONF, with which the broker-restart test starts it again). Source it
 # (`. scripts/services/mosquitto.sh`): idempotent, it reuses a broker already listening on the
-# port. Own config and persistence file under target/mosquitto, so a restarted broker still
+# port. Own config and persistence file under /tmp/aimm-mosquitto-18830, so a restarted broker still
 # holds the sessions and queued messages of a persistent host. Also installs pysparkplug, the
 # third-party Sparkplug B decoder the tests check aimm's payloads with.
 # `bash scripts/services/mosquitto.sh stop` stops the broker it started.
@@ -11,8 +11,9 @@
 
 aimm_mosquitto_start() {
     local port=18830
-    local dir
-    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/mosquitto"
+    # Outside the checkout, like PostgreSQL's data: whichever checkout started the broker, every
+    # other one finds its config and pid file (the broker-restart test needs both).
+    local dir=${TMPDIR:-/tmp}/aimm-mosquitto-$port
     mkdir -p "$dir"
     local conf="$dir/mosquitto.conf"
     export AIMM_TEST_MQTT_URL="mqtt://127.0.0.1:$port"
@@ -57,7 +58,7 @@ aimm_mosquitto_listening() {
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == stop ]]; then
-    pid_file="$(cd "$(dirname "$0")/../.." && pwd)/target/mosquitto/mosquitto.pid"
+    pid_file=${TMPDIR:-/tmp}/aimm-mosquitto-18830/mosquitto.pid
     [[ -f "$pid_file" ]] && kill "$(cat "$pid_file")" 2>/dev/null
     exit 0
 fi
