@@ -174,8 +174,20 @@ fn probe(
     uri: &str,
     p: &HashMap<String, String>,
 ) -> Response {
+    document(a, device, uri, p, Agent::probe)
+}
+
+/// A parameterless document of one device or all (`/probe`, `/current`), or the error
+/// document saying why not.
+fn document(
+    a: &SharedAgent,
+    device: Option<&str>,
+    uri: &str,
+    p: &HashMap<String, String>,
+    render: fn(&Agent, Option<usize>) -> String,
+) -> Response {
     let result = check_params(p, &[], uri)
-        .and_then(|()| a.read(|agent| agent.device(device, uri).map(|d| agent.probe(d))));
+        .and_then(|()| a.read(|agent| agent.device(device, uri).map(|d| render(agent, d))));
     match result {
         Ok(doc) => xml(StatusCode::OK, doc),
         Err(e) => error_response(a, &e),
@@ -205,12 +217,7 @@ fn current(
     uri: &str,
     p: &HashMap<String, String>,
 ) -> Response {
-    let result = check_params(p, &[], uri)
-        .and_then(|()| a.read(|agent| agent.device(device, uri).map(|d| agent.current(d))));
-    match result {
-        Ok(doc) => xml(StatusCode::OK, doc),
-        Err(e) => error_response(a, &e),
-    }
+    document(a, device, uri, p, Agent::current)
 }
 
 async fn sample_all(
