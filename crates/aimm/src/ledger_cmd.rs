@@ -22,7 +22,11 @@ pub enum LedgerCommand {
     Show(ShowArgs),
     /// The records a record was derived from, recursively: e.g. a control action back to the
     /// sensor segments and parameter versions it was decided from.
-    Lineage(ShowArgs),
+    #[command(
+        after_help = "Examples:\n  aimm ledger lineage 162            # every record it rests on\n  \
+aimm ledger lineage 11265 --depth 1  # an NC program version: the decision and model it cites"
+    )]
+    Lineage(LineageArgs),
     /// Sign a checkpoint (C2SP tlog-checkpoint, ed25519 signed note) of the ledger as it is now.
     Checkpoint(CheckpointArgs),
 }
@@ -62,6 +66,16 @@ pub struct ShowArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct LineageArgs {
+    #[command(flatten)]
+    show: ShowArgs,
+    /// Follow citations this many levels down (a long chain of program or model versions cites
+    /// each version before it); records further down are counted, not listed.
+    #[arg(long)]
+    depth: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -238,15 +252,28 @@ fn show(args: ShowArgs) -> Result<()> {
     Ok(())
 }
 
-fn lineage(args: ShowArgs) -> Result<()> {
+fn lineage(args: LineageArgs) -> Result<()> {
+    let LineageArgs {
+        show: args,
+        depth: max_depth,
+    } = args;
     let store = open_store(&args.db.db)?;
     let mut lines: Vec<(usize, LedgerEntry, bool)> = Vec::new();
     let mut seen = BTreeSet::new();
+    // Citations below --depth, counted once each.
+    let mut beyond = BTreeSet::new();
     // Depth-first over citations; a record reached twice is listed once, then referred to.
     let mut stack = vec![(0usize, args.index)];
     while let Some((depth, index)) = stack.pop() {
+        if max_depth.is_some_and(|m| depth > m) {
+            if !seen.contains(&index) {
+                beyond.insert(index);
+            }
+            continue;
+        }
         let entry = store.ledger_record(index)?;
         let first = seen.insert(index);
+        beyond.remove(&index);
         if first {
             for c in entry.record.cites.iter().rev() {
                 stack.push((depth + 1, c.leaf_index));
@@ -264,7 +291,10 @@ fn lineage(args: ShowArgs) -> Result<()> {
                 j
             })
             .collect();
-        return print_json(&v);
+        return print_json(&serde_json::json!({
+            "records": v,
+            "not_followed": beyond.iter().collect::<Vec<_>>(),
+        }));
     }
     for (depth, e, repeat) in &lines {
         let indent = "  ".repeat(*depth);
@@ -277,6 +307,13 @@ fn lineage(args: ShowArgs) -> Result<()> {
             "{indent}[{}] {}: {text}",
             e.leaf_index,
             e.record.evidence.kind()
+        );
+    }
+    if !beyond.is_empty() {
+        println!(
+            "… {} records cited at depth {} not followed (raise --depth to follow them)",
+            beyond.len(),
+            max_depth.unwrap_or(0) + 1
         );
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! action's lineage reaches its sensor segments and parameters, tampering or a foreign key fails
 //! verification, and the same seed gives the same ledger root.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -67,7 +68,7 @@ fn demo_bundle_verifies_and_lineage_reaches_segments_and_parameters() {
     assert_eq!(actions.len(), 6, "two parts on each of three machines");
     let leaf = actions[0]["leaf_index"].as_u64().unwrap().to_string();
     let lineage = json(&aimm(d, &["ledger", "lineage", &leaf, "--json"]));
-    let kinds: Vec<&str> = lineage
+    let kinds: Vec<&str> = lineage["records"]
         .as_array()
         .unwrap()
         .iter()
@@ -76,7 +77,7 @@ fn demo_bundle_verifies_and_lineage_reaches_segments_and_parameters() {
     assert_eq!(kinds[0], "control_action");
     assert!(kinds.contains(&"control_parameter_change"), "{kinds:?}");
     assert!(kinds.contains(&"nc_program"), "{kinds:?}");
-    let load_segments = lineage
+    let load_segments = lineage["records"]
         .as_array()
         .unwrap()
         .iter()
@@ -86,6 +87,34 @@ fn demo_bundle_verifies_and_lineage_reaches_segments_and_parameters() {
         load_segments >= 5,
         "the decision cites the part's load segments: {lineage}"
     );
+    assert!(lineage["not_followed"].as_array().unwrap().is_empty());
+
+    // --depth 0: the record alone, what it cites counted (and named in JSON), not listed.
+    let alone = json(&aimm(
+        d,
+        &["ledger", "lineage", &leaf, "--depth", "0", "--json"],
+    ));
+    let records = alone["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{alone}");
+    assert_eq!(
+        records[0]["leaf_index"],
+        lineage["records"][0]["leaf_index"]
+    );
+    let not_followed: BTreeSet<u64> = alone["not_followed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_u64().unwrap())
+        .collect();
+    let cited: BTreeSet<u64> = lineage["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["depth"] == 1)
+        .map(|e| e["leaf_index"].as_u64().unwrap())
+        .collect();
+    assert!(!cited.is_empty());
+    assert_eq!(not_followed, cited);
 
     // `show` proves inclusion in the latest checkpoint.
     let shown = json(&aimm(d, &["ledger", "show", &leaf, "--json"]));
