@@ -15,7 +15,7 @@ use aimm_loops::wear::{WearModel, WearTrainConfig};
 use aimm_loops::wear_loop::{signal_names, Decision, WearLoopParams};
 use aimm_loops::wear_validation::{run_trial, Trial, TrialSpec};
 use aimm_model::{EventKind, MachineId, Material};
-use aimm_store::evidence::{checkpoint_now, export_bundle};
+use aimm_store::evidence::{self, checkpoint_now, export_bundle};
 use aimm_store::Store;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,17 +44,12 @@ fn recorded_trial(db: &TestDb) -> (Box<dyn Store>, Trial) {
 
 /// Every record `from` reaches through citations, by leaf index.
 fn lineage(store: &dyn Store, from: &Citation) -> BTreeMap<u64, Evidence> {
-    let mut seen = BTreeMap::new();
-    let mut stack = vec![from.leaf_index];
-    while let Some(i) = stack.pop() {
-        if seen.contains_key(&i) {
-            continue;
-        }
-        let entry = store.ledger_record(i).unwrap();
-        stack.extend(entry.record.cites.iter().map(|c| c.leaf_index));
-        seen.insert(i, entry.record.evidence);
-    }
-    seen
+    evidence::lineage(store, from.leaf_index, None)
+        .unwrap()
+        .steps
+        .into_iter()
+        .map(|step| (step.entry.leaf_index, step.entry.record.evidence))
+        .collect()
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! Evidence built on the [`Store`]: NC program versions, signed checkpoints of the ledger, and
-//! export of an offline-verifiable bundle (the format is `aimm_ledger::bundle`'s).
+//! Evidence built on the [`Store`]: NC program versions, signed checkpoints of the ledger,
+//! lineage walks over citations, and export of an offline-verifiable bundle (the format is
+//! `aimm_ledger::bundle`'s).
 
-use crate::{Store, StoreError, StoredCheckpoint};
+use crate::{LedgerEntry, Store, StoreError, StoredCheckpoint};
 use aimm_ledger::bundle::{write_bundle, BundleContents};
 use aimm_ledger::checkpoint::{sign_checkpoint, Checkpoint};
 use aimm_ledger::note::{Signer, Verifier};
@@ -9,7 +10,7 @@ use aimm_ledger::record::{ControlParameterChange, Evidence, ModelTraining, NcPro
 use aimm_ledger::{Citation, Hash};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Why evidence could not be written or exported.
@@ -234,6 +235,59 @@ pub fn latest_record(
         Ok(())
     })?;
     Ok(latest)
+}
+
+/// One record of a [`lineage`], in walk order.
+pub struct LineageStep {
+    /// Citation levels below the starting record (0 for the record itself).
+    pub depth: usize,
+    pub entry: LedgerEntry,
+    /// Reached again: listed earlier in the walk, its citations not followed a second time.
+    pub repeat: bool,
+}
+
+/// The records a record was derived from, and what a depth limit left out.
+pub struct Lineage {
+    /// Depth-first, citations in the order the record gives them.
+    pub steps: Vec<LineageStep>,
+    /// Leaf indices cited just below `max_depth` and reached nowhere shallower.
+    pub not_followed: BTreeSet<u64>,
+}
+
+/// Walks citations from leaf `index` down, depth first, at most `max_depth` levels (all the way
+/// when `None`). A record reached twice is listed again as a repeat, but its citations are
+/// followed once.
+pub fn lineage(
+    store: &dyn Store,
+    index: u64,
+    max_depth: Option<usize>,
+) -> Result<Lineage, StoreError> {
+    let mut steps = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut cut = BTreeSet::new();
+    let mut stack = vec![(0usize, index)];
+    while let Some((depth, index)) = stack.pop() {
+        let entry = store.ledger_record(index)?;
+        let first = seen.insert(index);
+        if first {
+            let cites = entry.record.cites.iter().rev().map(|c| c.leaf_index);
+            if max_depth.is_some_and(|m| depth >= m) {
+                cut.extend(cites);
+            } else {
+                stack.extend(cites.map(|i| (depth + 1, i)));
+            }
+        }
+        steps.push(LineageStep {
+            depth,
+            entry,
+            repeat: !first,
+        });
+    }
+    let not_followed = cut.difference(&seen).copied().collect();
+    Ok(Lineage {
+        steps,
+        not_followed,
+    })
 }
 
 /// Signs a checkpoint of the whole ledger as it is now (origin = the key's name) and stores it.

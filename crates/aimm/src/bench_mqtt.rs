@@ -132,17 +132,12 @@ fn mqtt_round_trip(url: &str) -> Result<(f64, f64)> {
         let t_ns = 1_700_000_000_000_000_000 + i as i64 * 2_000_000;
         let load = DeviceMetric::Signal(SignalKind::SpindleLoadPct);
         edge.publish(0, vec![Update::number(load, t_ns, value)]);
-        loop {
-            let answered = edge
-                .commands()
-                .any(|c| matches!(c, DeviceCommand::FeedOverride { pct, .. } if pct == value));
-            if answered {
-                break;
-            }
-            if started.elapsed() > Duration::from_secs(5) {
-                bail!("broker {url}: no override command came back within 5 s (round trip {i})");
-            }
-            std::thread::yield_now();
+        let answered = wait_for_reply(started, || {
+            edge.commands()
+                .any(|c| matches!(c, DeviceCommand::FeedOverride { pct, .. } if pct == value))
+        });
+        if !answered {
+            bail!("broker {url}: no override command came back within 5 s (round trip {i})");
         }
         if i >= 100 {
             times.push(started.elapsed().as_nanos() as f64);
@@ -170,16 +165,8 @@ fn channel_round_trip() -> (f64, f64) {
     for i in 0..ROUND_TRIPS + 100 {
         let started = Instant::now();
         to_loop.send(i as f64).expect("echo thread alive");
-        // Polled like the edge's command queue in the MQTT figure, so the two differ by the
-        // broker path only, not by how the waiting side wakes up. Both yield rather than spin:
-        // on two cores a spinning waiter starves the broker and host threads (p99 up to 3 ms).
-        loop {
-            match commands.try_recv() {
-                Ok(_) => break,
-                Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
-                Err(mpsc::TryRecvError::Disconnected) => panic!("echo thread ended"),
-            }
-        }
+        let answered = wait_for_reply(started, || commands.try_recv().is_ok());
+        assert!(answered, "the echo thread did not answer within 5 s");
         if i >= 100 {
             times.push(started.elapsed().as_nanos() as f64);
         }
@@ -187,6 +174,20 @@ fn channel_round_trip() -> (f64, f64) {
     drop(to_loop);
     let _ = echo.join();
     quantiles(times)
+}
+
+/// Polls `answered` until it holds (true) or 5 s have passed since `started` (false). Both
+/// round-trip figures wait through this, so they differ by the path only, not by how the
+/// waiting side wakes up; it yields rather than spins, because on two cores a spinning waiter
+/// starves the broker and host threads (p99 up to 3 ms).
+fn wait_for_reply(started: Instant, mut answered: impl FnMut() -> bool) -> bool {
+    while !answered() {
+        if started.elapsed() > Duration::from_secs(5) {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    true
 }
 
 fn quantiles(mut times: Vec<f64>) -> (f64, f64) {

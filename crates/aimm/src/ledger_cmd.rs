@@ -7,10 +7,9 @@ use crate::part::open_store;
 use aimm_ledger::bundle::verify_bundle;
 use aimm_ledger::keys::read_verifier;
 use aimm_ledger::record::Evidence;
-use aimm_store::evidence::{checkpoint_now, export_bundle};
+use aimm_store::evidence::{self, checkpoint_now, export_bundle, Lineage, LineageStep};
 use aimm_store::LedgerEntry;
 use anyhow::{bail, Context, Result};
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand)]
@@ -253,50 +252,33 @@ fn show(args: ShowArgs) -> Result<()> {
 }
 
 fn lineage(args: LineageArgs) -> Result<()> {
-    let LineageArgs {
-        show: args,
-        depth: max_depth,
-    } = args;
-    let store = open_store(&args.db.db)?;
-    let mut lines: Vec<(usize, LedgerEntry, bool)> = Vec::new();
-    let mut seen = BTreeSet::new();
-    // Citations below --depth, counted once each.
-    let mut beyond = BTreeSet::new();
-    // Depth-first over citations; a record reached twice is listed once, then referred to.
-    let mut stack = vec![(0usize, args.index)];
-    while let Some((depth, index)) = stack.pop() {
-        if max_depth.is_some_and(|m| depth > m) {
-            if !seen.contains(&index) {
-                beyond.insert(index);
-            }
-            continue;
-        }
-        let entry = store.ledger_record(index)?;
-        let first = seen.insert(index);
-        beyond.remove(&index);
-        if first {
-            for c in entry.record.cites.iter().rev() {
-                stack.push((depth + 1, c.leaf_index));
-            }
-        }
-        lines.push((depth, entry, !first));
-    }
-    if args.json {
-        let v: Vec<_> = lines
+    let LineageArgs { show, depth } = args;
+    let store = open_store(&show.db.db)?;
+    let Lineage {
+        steps,
+        not_followed,
+    } = evidence::lineage(&*store, show.index, depth)?;
+    if show.json {
+        let v: Vec<_> = steps
             .iter()
-            .map(|(depth, e, repeat)| {
-                let mut j = entry_json(e);
-                j["depth"] = serde_json::json!(depth);
-                j["repeat"] = serde_json::json!(repeat);
+            .map(|step| {
+                let mut j = entry_json(&step.entry);
+                j["depth"] = serde_json::json!(step.depth);
+                j["repeat"] = serde_json::json!(step.repeat);
                 j
             })
             .collect();
         return print_json(&serde_json::json!({
             "records": v,
-            "not_followed": beyond.iter().collect::<Vec<_>>(),
+            "not_followed": not_followed,
         }));
     }
-    for (depth, e, repeat) in &lines {
+    for LineageStep {
+        depth,
+        entry: e,
+        repeat,
+    } in &steps
+    {
         let indent = "  ".repeat(*depth);
         let text = if *repeat {
             "(listed above)".to_string()
@@ -309,11 +291,11 @@ fn lineage(args: LineageArgs) -> Result<()> {
             e.record.evidence.kind()
         );
     }
-    if !beyond.is_empty() {
+    if !not_followed.is_empty() {
         println!(
             "… {} records cited at depth {} not followed (raise --depth to follow them)",
-            beyond.len(),
-            max_depth.unwrap_or(0) + 1
+            not_followed.len(),
+            depth.unwrap_or(0) + 1
         );
     }
     Ok(())
