@@ -8,9 +8,7 @@ pub mod simulator;
 pub mod sparkplug;
 pub mod wear_csv;
 
-pub use simulator::{
-    record_run, run_unrecorded, ConnectError, RecordOptions, RecordedRun, RunObserver,
-};
+pub use simulator::{record_run, run_unrecorded, ConnectError, RecordOptions, RecordedRun};
 pub use wear_csv::{
     parse_wear_csv, read_wear_csv, WearCsvError, WearCsvOptions, WearDataset, WearRun, WearUnit,
 };

@@ -85,16 +85,7 @@ impl Default for WearCsvOptions {
     }
 }
 
-/// One tool's recorded life: time points in file order with wear and signal values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WearRun {
-    pub run: String,
-    pub group: Option<String>,
-    pub time_s: Vec<f64>,
-    pub wear_mm: Vec<f64>,
-    /// `signals[j][i]`: signal `j` (as [`WearDataset::signal_names`]) at time point `i`.
-    pub signals: Vec<Vec<f64>>,
-}
+pub use aimm_model::WearRun;
 
 /// A loaded wear CSV: runs in order of first appearance.
 #[derive(Debug, Clone, PartialEq)]

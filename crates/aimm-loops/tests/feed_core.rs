@@ -462,7 +462,9 @@ fn new_rejects_bad_params_and_setpoints() {
         forgetting: 0.0,
         ..FeedParams::default()
     };
-    let err = FeedController::new(bad, FeedMode::Teach).unwrap_err();
+    let err = FeedController::new(bad, FeedMode::Teach)
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("forgetting"), "{err}");
     let err = FeedController::new(
         FeedParams::default(),
@@ -470,7 +472,8 @@ fn new_rejects_bad_params_and_setpoints() {
             setpoint_pct: f64::NAN,
         },
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(err.starts_with("setpoint_pct"), "{err}");
 }
 

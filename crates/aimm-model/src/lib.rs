@@ -7,16 +7,24 @@
 
 mod actuator;
 mod event;
+mod feature;
+mod loop_machine;
 mod machine;
 mod material;
 mod sample;
 mod signal;
+mod timeline;
 mod tool;
+mod wear_run;
 
 pub use actuator::{Actuator, ActuatorError};
 pub use event::{Event, EventKind};
+pub use feature::FeatureResult;
+pub use loop_machine::{LoopMachine, MachineLoop};
 pub use machine::{MachineId, MachineSpec, MachineState};
 pub use material::{Material, UnknownName};
 pub use sample::{Sample, SignalSeries, TimeNs, NS_PER_S};
 pub use signal::{MtConnectCategory, MtConnectMapping, SignalKind};
+pub use timeline::{changeover_ns, DEFAULT_CHANGEOVER_S, DEFAULT_START_NS};
 pub use tool::{ToolKind, ToolSpec};
+pub use wear_run::WearRun;

@@ -23,9 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::collections::BTreeMap;
 
-/// Default run start: 2026-01-05T06:00:00Z (a Monday, first shift). A fixed default keeps runs
-/// bit-identical for the same seed; pass the real time for live use.
-pub const DEFAULT_START_NS: TimeNs = 1_767_592_800 * NS_PER_S;
+pub use aimm_model::DEFAULT_START_NS;
 
 /// Everything a run needs besides the program and the tool table.
 #[derive(Clone, Debug)]

@@ -96,6 +96,7 @@
 pub mod cutting;
 pub mod engine;
 pub mod gcode;
+mod loop_machine;
 pub mod materials;
 pub mod power;
 pub mod recording;

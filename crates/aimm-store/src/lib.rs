@@ -13,6 +13,7 @@ mod baseline;
 mod error;
 pub mod evidence;
 mod ledger_log;
+mod observer;
 mod op_error;
 mod postgres;
 mod seal;
@@ -20,9 +21,11 @@ pub mod segment_codec;
 mod segment_read;
 mod sqlite;
 mod store;
+mod timeline;
 
 pub use baseline::RowPerSampleBaseline;
 pub use error::{Result, StoreError};
+pub use observer::RunObserver;
 pub use postgres::{is_postgres_url, redact_url, PgStore};
 pub use segment_codec::{decode_segment, CodecError};
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
@@ -30,6 +33,7 @@ pub use store::{
     Appended, EventRecord, LedgerEntry, NewRun, Program, ProgramId, ProgramRecord, RunId,
     RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint,
 };
+pub use timeline::next_part_start_ns;
 
 /// Opens the store at `location`: a `postgres://` or `postgresql://` URL opens a [`PgStore`] on
 /// that server, anything else is the path of a SQLite file (created if missing).

@@ -1,14 +1,15 @@
 //! `aimm bench`: figures next to their baselines, measured in the same run.
 
 use crate::output::{print_json, table};
+use aimm_assess::conformance::feed::run_case;
 use aimm_connect::wear_csv::{read_wear_csv, WearCsvOptions, WearUnit};
 use aimm_ledger::bundle::verify_bundle;
 use aimm_ledger::merkle::verify_inclusion;
 use aimm_ledger::note::Signer;
 use aimm_ledger::record::{Evidence, Record, SensorSegment};
 use aimm_ledger::MerkleTree;
+use aimm_loops::feed::validation::builtin_cases;
 use aimm_loops::feed::{FeedController, FeedMode, FeedParams, LoadSample};
-use aimm_loops::feed_validation::{builtin_cases, run_case};
 use aimm_loops::wear::{leave_one_run_out, WearModel, WearTrainConfig};
 use aimm_model::{MachineSpec, Material, SignalKind, SignalSeries, ToolSpec};
 use aimm_sim::gcode::{parse, Interpreter, Program};

@@ -5,10 +5,8 @@
 use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, table};
 use crate::part::{open_store, RecordArgs};
-use aimm_connect::sparkplug::{run_host, HostConfig, HostReport};
-use aimm_loops::feed::FeedParams;
-use aimm_loops::feed_runner::{FeedReport, FeedRunOptions, Setpoint};
-use aimm_loops::remote_feed::RemoteFeed;
+use aimm_connect::sparkplug::{run_host, HostConfig, HostReport, RemoteLoops};
+use aimm_loops::feed::{FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint};
 use aimm_store::evidence::checkpoint_now;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
@@ -106,9 +104,14 @@ fn mqtt(args: MqttArgs) -> Result<()> {
             let mut options = FeedRunOptions::new(params, Setpoint::Fixed(sp));
             // The network is the actuation delay.
             options.actuation_delay_ms = 0.0;
-            let mut feed = RemoteFeed::new(options).map_err(anyhow::Error::msg)?;
+            FeedLoop::new(options.clone())?;
+            let silence = Duration::from_secs_f64(params.stale_timeout_ms * 1e-3);
+            let mut feed = RemoteLoops::new(silence, move || {
+                FeedLoop::new(options.clone()).expect("options checked above")
+            });
             let report = run_host(config, &mut *store, &mut feed, &stop)?;
-            (report, feed.reports())
+            let reports = feed.loops().map(|(m, l)| (m.to_string(), l.report()));
+            (report, reports.collect())
         }
         None => (
             run_host(config, &mut *store, &mut (), &stop)?,

@@ -4,21 +4,17 @@ use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, spinner, table};
 use crate::part::RecordArgs;
 use crate::part::{open_store, parse_material, read_program};
+use aimm_assess::conformance::feed::{record_loop_run, run_case};
+use aimm_assess::conformance::wear::{run_trial, TrialSpec};
 use aimm_connect::wear_csv::write_wear_csv;
-use aimm_connect::{record_run, RecordOptions};
-use aimm_loops::feed::FeedParams;
-use aimm_loops::feed_runner::{FeedLoop, FeedRunOptions, Setpoint};
-use aimm_loops::feed_validation::{
-    builtin_cases, record_validation, run_case, CaseOutcome, FeedCase, RMS_BOUND_PCT,
+use aimm_loops::feed::validation::{
+    builtin_cases, record_validation, CaseOutcome, FeedCase, RMS_BOUND_PCT,
 };
-use aimm_loops::wear::MODEL_KIND;
-use aimm_loops::wear_loop::{signal_names, PartRecord, Series, WearLoopParams};
-use aimm_loops::wear_validation::{run_trial, TrialSpec};
-use aimm_model::{MachineSpec, ToolSpec};
-use aimm_sim::setup::prepare;
-use aimm_sim::{SimConfig, Simulator};
-use aimm_store::evidence::{checkpoint_now, record_program};
-use aimm_store::{redact_url, NewRun};
+use aimm_loops::feed::{FeedParams, Setpoint};
+use aimm_loops::wear::{signal_names, PartRecord, Series, WearLoopParams, MODEL_KIND};
+use aimm_model::MachineSpec;
+use aimm_store::evidence::checkpoint_now;
+use aimm_store::redact_url;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
@@ -228,63 +224,20 @@ fn record(
         ));
     }
     // Record the loop's run on the case's program.
-    let case = &cases[0];
-    let program = aimm_sim::gcode::parse(&case.program, &case.text)?;
     let machine = MachineSpec::vmc("mill-1");
-    let mut config = SimConfig::new(machine.clone(), case.material, args.seed);
-    let start = store
-        .last_run_end_ns(&machine.id)?
-        .map_or(config.start_ns, |end| end + 30 * aimm_model::NS_PER_S);
-    config.start_ns = start;
-    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
-        .map_err(anyhow::Error::msg)?;
-    let mut sim = Simulator::new(&program, tools, config)?;
-    store.put_machine(&machine)?;
-    let stored = store.put_program(&case.program, &case.text)?;
-    let program_cite = record_program(
+    let run = record_loop_run(
         &mut *store,
-        &case.program,
-        &case.text,
-        "run with aimm loop feed",
-        start,
+        &machine,
+        &cases[0],
+        (params, args.actuation_delay_ms),
+        args.seed,
     )?;
-    let part_key = FeedLoop::part_key(&case.program, &stored.sha256_hex, case.material.name());
-    let setpoint = match &case.setpoint {
-        Setpoint::Fixed(sp) => Setpoint::Fixed(*sp),
-        Setpoint::Teach(_) => Setpoint::Teach(FeedLoop::stored_setpoints(&*store, &part_key)?),
-    };
-    let mut options = FeedRunOptions::new(*params, setpoint);
-    options.actuation_delay_ms = args.actuation_delay_ms;
-    let mut feed_loop = FeedLoop::new(options).map_err(anyhow::Error::msg)?;
-    feed_loop.record_parameters(
-        &mut *store,
-        start,
-        machine.id.as_str(),
-        &part_key,
-        program_cite,
-    )?;
-    let new_run = NewRun {
-        machine: machine.id.clone(),
-        program_id: Some(stored.id),
-        material: case.material.to_string(),
-        seed: args.seed,
-        t_start_ns: start,
-        params_json: serde_json::json!({ "feed_loop": "on" }),
-    };
-    let recorded = record_run(
-        &mut sim,
-        &mut *store,
-        &new_run,
-        RecordOptions::default(),
-        &mut feed_loop,
-    )?;
-    feed_loop.finish(&mut *store, sim.time_ns())?;
     let checkpoint = checkpoint_now(&mut *store, &signer)?;
     Ok(format!(
         "loop run stored as run {} in {} ({} segments; checkpoint size {})",
-        recorded.run,
+        run.part.run,
         store.location(),
-        recorded.segments.len(),
+        run.part.segments.len(),
         checkpoint.size
     ))
 }

@@ -4,16 +4,17 @@ use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, table};
 use crate::part::RecordArgs;
 use crate::part::{open_store, parse_material, parse_tool, read_program, ToolKindArg};
+use aimm_connect::run_unrecorded;
+use aimm_connect::simulator::part::{record_part, register_program, PartSpec};
 use aimm_connect::sparkplug::{
     run_sim_edge, EdgeConfig, EdgeNode, EdgeStats, SimEdgeOptions, SimEdgeReport,
 };
-use aimm_connect::{record_run, run_unrecorded, RecordOptions};
 use aimm_model::{MachineId, MachineSpec};
 use aimm_sim::gcode::OffsetKind;
 use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
-use aimm_store::evidence::{checkpoint_now, record_program};
-use aimm_store::{redact_url, NewRun};
+use aimm_store::evidence::checkpoint_now;
+use aimm_store::redact_url;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -163,22 +164,20 @@ pub fn run(args: SimArgs) -> Result<()> {
         Some(path) => {
             let signer = load_or_create_signer(&args.record.key)?;
             let mut store = open_store(path)?;
-            store.put_machine(&machine)?;
             let name = args.program.display().to_string();
-            let record = store.put_program(&name, &text)?;
-            record_program(
+            let t_start = sim.time_ns();
+            register_program(
                 &mut *store,
-                &name,
-                &text,
+                &machine,
+                (&name, &text),
                 "run with aimm sim",
-                sim.time_ns(),
+                t_start,
             )?;
-            let new_run = NewRun {
-                machine: machine.id.clone(),
-                program_id: Some(record.id),
-                material: material.to_string(),
+            let part = PartSpec {
+                machine: &machine,
+                program: (&name, &text),
+                material,
                 seed: args.seed,
-                t_start_ns: sim.time_ns(),
                 params_json: serde_json::json!({
                     "feed_override_pct": args.feed_override,
                     "initial_wear_mm": args.initial_wear,
@@ -186,18 +185,7 @@ pub fn run(args: SimArgs) -> Result<()> {
                     "rate_hz": args.rate,
                 }),
             };
-            let recorded = record_run(
-                &mut sim,
-                &mut *store,
-                &new_run,
-                RecordOptions::default(),
-                &mut show,
-            )?;
-            for used in &recorded.result.tools {
-                if let Some(tool) = sim.tool_table().tool(used.tool) {
-                    store.put_tool(&machine.id, tool)?;
-                }
-            }
+            let recorded = record_part(&mut sim, &mut *store, &part, &mut show)?;
             checkpoint_now(&mut *store, &signer)?;
             (
                 recorded.result,

@@ -9,7 +9,10 @@
 
 use super::detect::{EngagementDetector, SuddenChange, SuddenChangeDetector};
 use super::estimator::{GainEstimator, LowPass, NoLoadTracker};
-use super::{FeedEvent, FeedEventKind, FeedMode, FeedOutput, FeedParams, FeedState, LoadSample};
+use super::{
+    FeedEvent, FeedEventKind, FeedMode, FeedOutput, FeedParams, FeedState, InvalidFeedParam,
+    LoadSample,
+};
 
 /// Ticks from a command to the sample that shows it: 2 of actuation delay + 1 of measurement.
 const DELAY_TICKS: usize = 3;
@@ -100,12 +103,14 @@ pub struct FeedController {
 }
 
 impl FeedController {
-    pub fn new(params: FeedParams, mode: FeedMode) -> Result<Self, String> {
+    pub fn new(params: FeedParams, mode: FeedMode) -> Result<Self, InvalidFeedParam> {
         params.validate()?;
         if let FeedMode::Control { setpoint_pct } = mode {
             if !(setpoint_pct.is_finite() && setpoint_pct > 0.0) {
-                return Err(format!(
-                    "setpoint_pct {setpoint_pct} must be finite and > 0"
+                return Err(InvalidFeedParam::new(
+                    "setpoint_pct",
+                    setpoint_pct,
+                    "finite and > 0",
                 ));
             }
         }

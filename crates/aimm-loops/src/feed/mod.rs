@@ -38,15 +38,24 @@
 //! in 70 ms, and re-enters with 5–15 % overshoot; a decision takes ≈ 0.1 µs and allocates only
 //! when it reports an event.
 //!
-//! `detect` holds the engagement and breakage detectors, `params` the tuning, `messages` the
-//! inputs, outputs and state snapshot.
+//! # The loop's parts
+//! The pure core is [`FeedController`] (`controller`), with the engagement and breakage
+//! detectors (`detect`), the gain estimator and filters (`estimator`), the tuning (`params`) and
+//! the inputs, outputs and state snapshot (`messages`). Around it: the [`runner`] ([`FeedLoop`]:
+//! steps the core on any [`aimm_model::LoopMachine`], through the guard), its ledger
+//! [`evidence`], and its [`validation`] cases and verdict. Every other loop has the same parts.
 
 mod controller;
 mod detect;
 mod estimator;
+pub mod evidence;
 mod messages;
 mod params;
+pub mod runner;
+pub mod validation;
 
 pub use controller::FeedController;
+pub use evidence::LOOP_NAME;
 pub use messages::{FeedEvent, FeedEventKind, FeedMode, FeedOutput, FeedState, LoadSample};
-pub use params::FeedParams;
+pub use params::{FeedParams, InvalidFeedParam};
+pub use runner::{FeedLoop, FeedReport, FeedRunOptions, Setpoint, MIN_CONTROL_SAMPLES, SETTLE_MS};

@@ -65,20 +65,22 @@ impl Default for FeedParams {
 
 impl FeedParams {
     /// Checks the parameters make sense; the message names the bad field.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidFeedParam> {
         let p = self;
         positive("min_override_pct", p.min_override_pct)?;
         positive("max_override_pct", p.max_override_pct)?;
         if p.max_override_pct < p.min_override_pct {
-            return Err(format!(
-                "max_override_pct {} must be ≥ min_override_pct {}",
-                p.max_override_pct, p.min_override_pct
+            return Err(InvalidFeedParam::new(
+                "max_override_pct",
+                p.max_override_pct,
+                format!("≥ min_override_pct {}", p.min_override_pct),
             ));
         }
         if p.max_override_pct > 1000.0 {
-            return Err(format!(
-                "max_override_pct {} must be ≤ 1000",
-                p.max_override_pct
+            return Err(InvalidFeedParam::new(
+                "max_override_pct",
+                p.max_override_pct,
+                "≤ 1000",
             ));
         }
         positive("rate_limit_pct_per_s", p.rate_limit_pct_per_s)?;
@@ -88,21 +90,27 @@ impl FeedParams {
         if !(p.fallback_override_pct >= p.min_override_pct
             && p.fallback_override_pct <= p.max_override_pct)
         {
-            return Err(format!(
-                "fallback_override_pct {} must be within [{}, {}]",
-                p.fallback_override_pct, p.min_override_pct, p.max_override_pct
+            return Err(InvalidFeedParam::new(
+                "fallback_override_pct",
+                p.fallback_override_pct,
+                format!("within [{}, {}]", p.min_override_pct, p.max_override_pct),
             ));
         }
         positive("filter_tau_ms", p.filter_tau_ms)?;
         positive("response_time_ms", p.response_time_ms)?;
         if !(p.forgetting > 0.0 && p.forgetting <= 1.0) {
-            return Err(format!("forgetting {} must be in (0, 1]", p.forgetting));
+            return Err(InvalidFeedParam::new(
+                "forgetting",
+                p.forgetting,
+                "in (0, 1]",
+            ));
         }
         positive("air_margin_pct", p.air_margin_pct)?;
         if !(p.breakage_drop_fraction > 0.0 && p.breakage_drop_fraction < 1.0) {
-            return Err(format!(
-                "breakage_drop_fraction {} must be in (0, 1)",
-                p.breakage_drop_fraction
+            return Err(InvalidFeedParam::new(
+                "breakage_drop_fraction",
+                p.breakage_drop_fraction,
+                "in (0, 1)",
             ));
         }
         positive("breakage_window_ms", p.breakage_window_ms)?;
@@ -117,19 +125,42 @@ impl FeedParams {
     }
 }
 
-fn positive(name: &str, v: f64) -> Result<(), String> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{name} {v} must be finite and > 0"))
+/// A feed-loop parameter out of its range: Display reads "`field` `value` must be `rule`".
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{field} {value} must be {rule}")]
+pub struct InvalidFeedParam {
+    /// The parameter's name, as in the TOML and JSON.
+    pub field: &'static str,
+    /// The value given.
+    pub value: f64,
+    /// What it must be.
+    pub rule: String,
+}
+
+impl InvalidFeedParam {
+    /// `field` has `value`, which breaks `rule`.
+    pub fn new(field: &'static str, value: f64, rule: impl Into<String>) -> Self {
+        Self {
+            field,
+            value,
+            rule: rule.into(),
+        }
     }
 }
 
-fn non_negative(name: &str, v: f64) -> Result<(), String> {
+fn positive(name: &'static str, v: f64) -> Result<(), InvalidFeedParam> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(InvalidFeedParam::new(name, v, "finite and > 0"))
+    }
+}
+
+fn non_negative(name: &'static str, v: f64) -> Result<(), InvalidFeedParam> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(format!("{name} {v} must be finite and ≥ 0"))
+        Err(InvalidFeedParam::new(name, v, "finite and ≥ 0"))
     }
 }
 
@@ -170,7 +201,7 @@ mod tests {
         for (field, spoil) in cases {
             let mut p = FeedParams::default();
             spoil(&mut p);
-            let err = p.validate().expect_err(field);
+            let err = p.validate().expect_err(field).to_string();
             assert!(err.starts_with(field), "{field}: {err}");
         }
     }

@@ -3,7 +3,7 @@
 
 use super::features::windows;
 use super::model::{WearModel, WearModelError, WearTrainConfig};
-use aimm_connect::WearRun;
+use aimm_model::WearRun;
 use serde::Serialize;
 
 /// Figures for one held-out run, in µm.

@@ -4,7 +4,7 @@
 //! clocks of the prior). Windows need no wear label, so prediction uses the same
 //! code as training.
 
-use aimm_connect::WearRun;
+use aimm_model::WearRun;
 use serde::{Deserialize, Serialize};
 
 /// One window of a run.

@@ -1,7 +1,13 @@
 //! Tool-wear estimation and tool life, the pure core (no I/O): features per window of cutting time
 //! ([`features`]), a physics-prior + data-corrected estimator with calibrated intervals and
 //! remaining useful life ([`model`]), and leave-one-run-out evaluation against the sensor-free
-//! baseline ([`eval`]). Input is a loaded wear CSV ([`aimm_connect::wear_csv`]).
+//! baseline ([`eval`]). Input is a tool's recorded life ([`aimm_model::WearRun`], e.g.
+//! loaded from a wear CSV by `aimm-connect`).
+//!
+//! Around that estimator, the loop has the same parts as every other: a pure [`policy`] (after a
+//! part: change the tool, or compensate by how much), a [`runner`] that applies it through the
+//! safety guard to the NC program's offsets, its ledger [`evidence`], and its [`validation`]
+//! verdict on a series of parts made without and with the loop.
 //!
 //! # Model
 //! 1. **Windows**: each run is cut into fixed spans of cutting time (10 s by default); a window
@@ -38,14 +44,22 @@
 //! the prior's. Nothing is random: the same data give the same model and digest.
 
 pub mod eval;
+pub mod evidence;
 pub mod features;
 pub mod model;
+pub mod policy;
+pub mod runner;
 mod training_record;
+pub mod validation;
 
 pub use eval::{leave_one_run_out, training_metrics, FoldResult};
+pub use evidence::{PartMade, RecordedModel, WearRecorder, LOOP_NAME};
 pub use features::{feature_names, windows, Window, WindowSpec};
 pub use model::{
     ClockLaw, RemainingLife, WearEstimate, WearModel, WearModelError, WearPrior, WearTrainConfig,
     DEFAULT_WEAR_CRITERION_MM,
 };
+pub use policy::{Plan, Prediction};
+pub use runner::{signal_names, Decision, WearLoopError, WearLoopParams, WearRunner, WEAR_SIGNALS};
 pub use training_record::MODEL_KIND;
+pub use validation::{PartRecord, Series, ToolRetired, WearValidation, MIN_LIFE_USED};

@@ -4,7 +4,7 @@
 //! calibrated on held-out training runs. Training is closed-form and deterministic.
 
 use super::features::{feature_names, windows, Window, WindowSpec};
-use aimm_connect::WearRun;
+use aimm_model::WearRun;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -5,16 +5,17 @@
 #[path = "../../aimm-store/tests/support/mod.rs"]
 mod support;
 
-use aimm_connect::{record_run, run_unrecorded, RecordOptions, RunObserver};
+use aimm_assess::conformance::feed::run_case;
+use aimm_assess::faults::{FaultPlan, Faults};
+use aimm_connect::{record_run, run_unrecorded, RecordOptions};
 use aimm_ledger::record::Evidence;
-use aimm_loops::feed::{FeedEventKind, FeedParams};
-use aimm_loops::feed_runner::{FeedLoop, FeedReport, FeedRunOptions, Setpoint};
-use aimm_loops::feed_validation::{builtin_cases, run_case};
+use aimm_loops::feed::validation::builtin_cases;
+use aimm_loops::feed::{FeedEventKind, FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint};
 use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec};
 use aimm_sim::gcode::{parse, Program};
 use aimm_sim::setup::prepare;
 use aimm_sim::{SimConfig, Simulator};
-use aimm_store::NewRun;
+use aimm_store::{NewRun, RunObserver};
 use std::sync::OnceLock;
 use support::{Backend, TestDb};
 
@@ -32,12 +33,12 @@ struct Tick {
 
 /// The loop plus a recorder of what happened each tick.
 struct Traced<'a> {
-    feed_loop: &'a mut FeedLoop,
+    feed_loop: &'a mut Faults<FeedLoop>,
     ticks: Vec<Tick>,
 }
 
-impl RunObserver for Traced<'_> {
-    fn after_step(&mut self, sim: &mut Simulator<'_>) {
+impl<'s> RunObserver<Simulator<'s>> for Traced<'_> {
+    fn after_step(&mut self, sim: &mut Simulator<'s>) {
         self.feed_loop.after_step(sim);
         let commanded = sim
             .recording()
@@ -77,16 +78,21 @@ fn simulator(file: &str) -> Simulator<'static> {
 
 /// Runs `file` with the loop set by `options`; returns the ticks and the loop's report.
 fn traced(file: &str, options: FeedRunOptions) -> (Vec<Tick>, FeedReport) {
+    traced_with(file, options, FaultPlan::default())
+}
+
+/// [`traced`] with `faults` injected.
+fn traced_with(file: &str, options: FeedRunOptions, faults: FaultPlan) -> (Vec<Tick>, FeedReport) {
     let mut sim = simulator(file);
-    let mut feed_loop = FeedLoop::new(options).unwrap();
+    let mut feed_loop = Faults::new(FeedLoop::new(options).unwrap(), faults);
     let mut observer = Traced {
         feed_loop: &mut feed_loop,
         ticks: Vec::new(),
     };
     run_unrecorded(&mut sim, &mut observer).unwrap();
     let ticks = observer.ticks;
-    feed_loop.report_after_teach();
-    (ticks, feed_loop.report())
+    feed_loop.inner.report_after_teach();
+    (ticks, feed_loop.inner.report())
 }
 
 fn fixed(sp: f64) -> FeedRunOptions {
@@ -174,10 +180,13 @@ fn a_depth_step_is_corrected_within_the_bound_without_overload() {
 
 #[test]
 fn losing_the_load_signal_falls_back_within_the_timeout() {
-    let mut options = fixed(80.0);
-    options.load_dropout_s = Some((27.0, 28.0));
+    let options = fixed(80.0);
+    let faults = FaultPlan {
+        load_dropout_s: Some((27.0, 28.0)),
+        ..FaultPlan::default()
+    };
     let params = options.params;
-    let (ticks, report) = traced("steps_c45.nc", options);
+    let (ticks, report) = traced_with("steps_c45.nc", options, faults);
     let stale: Vec<_> = report
         .events
         .iter()
@@ -243,9 +252,11 @@ fn a_broken_tool_raises_a_breakage_suspicion() {
     // Break it in the middle of the slot's deep section.
     let (ticks, _) = traced("steps_c45.nc", fixed(80.0));
     let at = slot(&ticks).find(|t| t.x >= 110.0).unwrap().t_s;
-    let mut options = fixed(80.0);
-    options.break_tool_at_s = Some(at);
-    let (_, report) = traced("steps_c45.nc", options);
+    let faults = FaultPlan {
+        break_tool_at_s: Some(at),
+        ..FaultPlan::default()
+    };
+    let (_, report) = traced_with("steps_c45.nc", fixed(80.0), faults);
     let breaks: Vec<_> = report
         .events
         .iter()
@@ -268,11 +279,14 @@ fn a_recorded_run_leaves_its_evidence_chain(backend: Backend) {
         sim.time_ns(),
     )
     .unwrap();
-    let mut options =
-        FeedRunOptions::new(FeedParams::default(), Setpoint::Teach(Default::default()));
-    options.load_dropout_s = Some((27.0, 28.0));
-    let mut feed_loop = FeedLoop::new(options).unwrap();
+    let options = FeedRunOptions::new(FeedParams::default(), Setpoint::Teach(Default::default()));
+    let faults = FaultPlan {
+        load_dropout_s: Some((27.0, 28.0)),
+        ..FaultPlan::default()
+    };
+    let mut feed_loop = Faults::new(FeedLoop::new(options).unwrap(), faults);
     let params = feed_loop
+        .inner
         .record_parameters(
             &mut *store,
             sim.time_ns(),
@@ -297,7 +311,7 @@ fn a_recorded_run_leaves_its_evidence_chain(backend: Backend) {
         &mut feed_loop,
     )
     .unwrap();
-    feed_loop.finish(&mut *store, sim.time_ns()).unwrap();
+    feed_loop.inner.finish(&mut *store, sim.time_ns()).unwrap();
 
     // The commanded override is stored like any sensor, window for window with the load.
     let count = |signal| {

@@ -8,32 +8,27 @@
 //! newest part's segments and the decision before it: the lineage of an offset still reaches every
 //! segment of the tool's life, while each record stays small.
 
-use crate::wear_loop::{
-    signal_names, CuttingLog, Decision, Prediction, SimulatedTraining, WearLoopError,
-};
-use crate::wear_validation::WearValidation;
-use aimm_connect::wear_csv::write_wear_csv;
-use aimm_connect::{record_run, RecordOptions};
+use super::runner::{signal_names, Decision, WearLoopError};
+use super::validation::WearValidation;
+use super::{Prediction, WearModel};
 use aimm_ledger::record::{ControlAction, Evidence, Record, ValidationReport};
 use aimm_ledger::Citation;
-use aimm_model::{Event, EventKind, MachineSpec, Material, SignalKind};
-use aimm_sim::{PartResult, Simulator, DEFAULT_START_NS};
+use aimm_model::{
+    changeover_ns, Event, EventKind, MachineSpec, SignalKind, WearRun, DEFAULT_CHANGEOVER_S,
+};
 use aimm_store::evidence::{append_one, record_model_training, record_program_derived};
-use aimm_store::{NewRun, RunId, Store, StoreError};
+use aimm_store::{next_part_start_ns, RunId, SegmentMeta, Store, StoreError};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// The loop's name in ledger records.
 pub const LOOP_NAME: &str = "wear";
 
-/// Time between two parts on the machine (unload, load, probe), ns.
-const CHANGEOVER_NS: i64 = 30_000_000_000;
-
-/// A recorded part.
+/// A recorded part, as the wear loop's records cite it.
 #[derive(Clone, Debug)]
 pub struct PartMade {
+    /// The run it was recorded as.
     pub run: RunId,
-    pub result: PartResult,
+    /// When it ended, UTC ns.
     pub t_end_ns: i64,
     /// `sensor_segment` records of the signals the wear model reads.
     pub wear_segments: Vec<Citation>,
@@ -44,7 +39,7 @@ pub struct PartMade {
 pub struct RecordedModel {
     pub cite: Citation,
     pub version: u32,
-    /// SHA-256 of the training data as a wear CSV ([`write_wear_csv`]).
+    /// SHA-256 of the training data as a wear CSV (as `aimm-connect` writes it).
     pub dataset_sha256: String,
 }
 
@@ -52,7 +47,6 @@ pub struct RecordedModel {
 pub struct WearRecorder<'a> {
     store: &'a mut dyn Store,
     machine: MachineSpec,
-    material: Material,
     next_ns: i64,
     model: Option<RecordedModel>,
     last_decision: Option<Citation>,
@@ -64,20 +58,13 @@ pub struct WearRecorder<'a> {
 
 impl<'a> WearRecorder<'a> {
     /// A recorder for `machine` (registered in the store if new), continuing its timeline.
-    pub fn new(
-        store: &'a mut dyn Store,
-        machine: &str,
-        material: Material,
-    ) -> Result<Self, StoreError> {
+    pub fn new(store: &'a mut dyn Store, machine: &str) -> Result<Self, StoreError> {
         let spec = MachineSpec::vmc(machine);
         store.put_machine(&spec)?;
-        let next_ns = store
-            .last_run_end_ns(&spec.id)?
-            .map_or(DEFAULT_START_NS, |end| end + CHANGEOVER_NS);
+        let next_ns = next_part_start_ns(store, &spec.id, DEFAULT_CHANGEOVER_S)?;
         Ok(Self {
             store,
             machine: spec,
-            material,
             next_ns,
             model: None,
             last_decision: None,
@@ -99,44 +86,27 @@ impl<'a> WearRecorder<'a> {
         self.store
     }
 
+    /// Whether decisions have a recorded model to cite (the loop is on).
+    pub fn has_model(&self) -> bool {
+        self.model.is_some()
+    }
+
     /// Decisions from now on cite `model`.
     pub fn use_model(&mut self, model: RecordedModel) {
         self.model = Some(model);
     }
 
-    /// Runs `sim` (built for [`Self::machine`] from `Self::next_start_ns`) as a recorded run of
-    /// `program` (name, text), with `log` riding along.
-    pub(crate) fn record_part(
+    /// Notes a part recorded as `run` (ending at `t_end_ns`, with `segments` sealed): the
+    /// segments of the signals the model reads are what its decision will cite, and the next
+    /// part starts one changeover later.
+    pub fn part_made(
         &mut self,
-        sim: &mut Simulator<'_>,
-        (name, text): (&str, &str),
-        seed: u64,
-        part: u32,
-        log: &mut CuttingLog,
-    ) -> Result<PartMade, WearLoopError> {
-        let program = self.store.put_program(name, text)?;
-        let new_run = NewRun {
-            machine: self.machine.id.clone(),
-            program_id: Some(program.id),
-            material: self.material.to_string(),
-            seed,
-            t_start_ns: self.next_ns,
-            params_json: serde_json::json!({ "part": part, "wear_loop": self.model.is_some() }),
-        };
-        let recorded = record_run(
-            sim,
-            &mut *self.store,
-            &new_run,
-            RecordOptions::default(),
-            log,
-        )?;
-        for used in &recorded.result.tools {
-            if let Some(tool) = sim.tool_table().tool(used.tool) {
-                self.store.put_tool(&self.machine.id, tool)?;
-            }
-        }
+        run: RunId,
+        t_end_ns: i64,
+        segments: &[SegmentMeta],
+    ) -> Result<PartMade, StoreError> {
         let mut wear_segments = Vec::new();
-        for s in &recorded.segments {
+        for s in segments {
             let read = matches!(
                 s.signal,
                 SignalKind::SpindleLoadPct | SignalKind::SpindlePowerKw
@@ -148,32 +118,29 @@ impl<'a> WearRecorder<'a> {
                 });
             }
         }
-        let t_end_ns = sim.time_ns();
-        self.next_ns = t_end_ns + CHANGEOVER_NS;
+        self.next_ns = t_end_ns + changeover_ns(DEFAULT_CHANGEOVER_S);
         Ok(PartMade {
-            run: recorded.run,
-            result: recorded.result,
+            run,
             t_end_ns,
             wear_segments,
         })
     }
 
-    /// Records the model of `training` as the next `model_training` version, citing the sensor
-    /// segments of its training lives; later decisions cite it.
+    /// Records `model`, trained on `lives` (whose wear CSV has the SHA-256 `dataset_sha256`), as
+    /// the next `model_training` version citing `segments`, the sensor segments of those lives;
+    /// later decisions cite it.
     pub fn record_model(
         &mut self,
-        training: &SimulatedTraining,
+        model: &WearModel,
+        lives: &[WearRun],
+        dataset_sha256: &str,
+        segments: Vec<Citation>,
     ) -> Result<RecordedModel, WearLoopError> {
-        let lives: Vec<_> = training.lives.iter().collect();
-        let names = signal_names();
-        let csv = write_wear_csv(&lives, &names);
-        let dataset_sha256 = hex::encode(Sha256::digest(csv.as_bytes()));
-        let metrics = crate::wear::training_metrics(&lives, &names, &training.model.config)?;
-        let record = training
-            .model
-            .training_record(vec![dataset_sha256.clone()], metrics);
-        let (cite, version) =
-            record_model_training(self.store, self.next_ns, record, training.segments.clone())?;
+        let lives: Vec<_> = lives.iter().collect();
+        let metrics = super::training_metrics(&lives, &signal_names(), &model.config)?;
+        let record = model.training_record(vec![dataset_sha256.to_string()], metrics);
+        let dataset_sha256 = dataset_sha256.to_string();
+        let (cite, version) = record_model_training(self.store, self.next_ns, record, segments)?;
         let model = RecordedModel {
             cite,
             version,
@@ -185,7 +152,7 @@ impl<'a> WearRecorder<'a> {
 
     /// Records the decision taken after part `part` (recorded as `made`) on `prediction`, and the
     /// program the next part runs (name, text) when the decision changed it.
-    pub(crate) fn record_decision(
+    pub fn record_decision(
         &mut self,
         made: &PartMade,
         (name, next_text): (&str, &str),
@@ -197,7 +164,7 @@ impl<'a> WearRecorder<'a> {
         let model = self
             .model
             .clone()
-            .ok_or_else(|| WearLoopError::Setup("a decision needs a recorded model".into()))?;
+            .ok_or(WearLoopError::Setup("a decision needs a recorded model"))?;
         let mut cites = vec![model.cite.clone()];
         cites.extend(self.last_decision.take());
         cites.extend(made.wear_segments.iter().cloned());

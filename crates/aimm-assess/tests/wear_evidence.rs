@@ -6,14 +6,14 @@
 #[path = "../../aimm-store/tests/support/mod.rs"]
 mod support;
 
+use aimm_assess::conformance::wear::{run_trial, Trial, TrialSpec};
 use aimm_connect::wear_csv::{parse_wear_csv, write_wear_csv, WearCsvOptions};
 use aimm_ledger::bundle::verify_bundle;
 use aimm_ledger::note::Signer;
 use aimm_ledger::record::Evidence;
 use aimm_ledger::Citation;
+use aimm_loops::wear::{signal_names, Decision, WearLoopParams};
 use aimm_loops::wear::{WearModel, WearTrainConfig};
-use aimm_loops::wear_loop::{signal_names, Decision, WearLoopParams};
-use aimm_loops::wear_validation::{run_trial, Trial, TrialSpec};
 use aimm_model::{EventKind, MachineId, Material};
 use aimm_store::evidence::{self, checkpoint_now, export_bundle};
 use aimm_store::Store;

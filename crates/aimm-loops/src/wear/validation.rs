@@ -1,121 +1,107 @@
-//! Validation of the wear loop: the same series of parts with one wearing tool, without and with
-//! the loop, on the same seed ([`run_trial`]), and the figures and verdict of the loop's
-//! `validation_report` ([`WearValidation`]): every compensated part in tolerance where the
-//! uncompensated series drifts out, tools changed before the wear criterion after using at least
-//! [`MIN_LIFE_USED`] of their life.
+//! Validation of the wear loop: what happened to each part of a series made with one wearing tool
+//! ([`Series`]), and the figures and verdict of the loop's `validation_report`
+//! ([`WearValidation`]) on the same series without and with the loop: every compensated part in
+//! tolerance where the uncompensated series drifts out, tools changed before the wear criterion
+//! after using at least [`MIN_LIFE_USED`] of their life. Making the series on the simulator is
+//! `aimm-assess`'s part.
 
-use crate::wear_evidence::{RecordedModel, WearRecorder};
-use crate::wear_loop::{
-    run_series, train_on_simulated_lives, Series, SimulatedTraining, WearLoopError, WearLoopParams,
-};
-use aimm_ledger::Citation;
-use aimm_model::Material;
-use aimm_store::Store;
+use super::runner::{Decision, WearLoopParams};
+use aimm_model::{FeatureResult, WearRun};
 use serde::Serialize;
 
 /// Share of a tool's life a planned change must have used.
 pub const MIN_LIFE_USED: f64 = 0.85;
 
-/// What a trial runs.
-#[derive(Clone, Debug)]
-pub struct TrialSpec {
-    /// NC program (name, text) with a reference feature cut under cutter compensation.
-    pub program: (String, String),
-    pub material: Material,
-    pub parts: u32,
-    /// Seed of the series' sensor noise.
-    pub seed: u64,
-    /// Seeds of the simulated tool lives the model is trained on.
-    pub train_seeds: Vec<u64>,
-    /// Machine the looped series is recorded on; the training lives go on `<machine>-lives`.
-    pub machine: String,
-    pub params: WearLoopParams,
-}
-
-/// What a recorded trial left in the ledger.
+/// What happened to one part of a series.
 #[derive(Clone, Debug, Serialize)]
-pub struct TrialEvidence {
-    pub model: RecordedModel,
-    /// The latest program version the loop wrote.
-    pub last_program: Option<Citation>,
-    pub tool_change_plans: Vec<Citation>,
-    pub report: Citation,
+pub struct PartRecord {
+    pub part: u32,
+    /// Radius wear offset the part's program carried, mm.
+    pub offset_mm: f64,
+    /// A new tool was put in before this part.
+    pub new_tool: bool,
+    pub feature: Option<FeatureResult>,
+    /// True wear at the end of the part, mm.
+    pub true_vb_mm: f64,
+    /// The tool's cutting time at the end of the part, s.
+    pub tool_cutting_s: f64,
+    /// The model's estimate at the end of the part, mm.
+    pub estimated_vb_mm: Option<f64>,
+    /// The estimate's interval, mm.
+    pub estimated_interval_mm: Option<(f64, f64)>,
+    pub decision: Option<Decision>,
 }
 
-/// A trial's outcome.
-pub struct Trial {
-    pub training: SimulatedTraining,
-    pub plain: Series,
-    pub looped: Series,
-    pub validation: WearValidation,
-    pub evidence: Option<TrialEvidence>,
+/// A tool taken out of the machine.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolRetired {
+    /// Cutting time it did, s.
+    pub cutting_s: f64,
+    /// Its true wear when taken out, mm.
+    pub true_vb_mm: f64,
 }
 
-/// Trains the model on simulated lives, then runs the series without and with the loop. With
-/// `store`, the training lives and the looped series are recorded, with the model, every decision
-/// and the validation report in the ledger; the uncompensated series, a comparison on the same
-/// seed, is not. `progress` hears each stage's name.
-pub fn run_trial(
-    spec: &TrialSpec,
-    mut store: Option<&mut dyn Store>,
-    mut progress: impl FnMut(&str),
-) -> Result<Trial, WearLoopError> {
-    let program = (spec.program.0.as_str(), spec.program.1.as_str());
-    let (material, params) = (spec.material, &spec.params);
-    progress("training the wear model on simulated tool lives");
-    let (training, model) = {
-        let lab = format!("{}-lives", spec.machine);
-        let mut recorder = store
-            .as_deref_mut()
-            .map(|s| WearRecorder::new(s, &lab, material))
-            .transpose()?;
-        let training = train_on_simulated_lives(
-            program,
-            material,
-            &spec.train_seeds,
-            params,
-            recorder.as_mut(),
-        )?;
-        let model = recorder
-            .as_mut()
-            .map(|r| r.record_model(&training))
-            .transpose()?;
-        (training, model)
-    };
-    progress("making the series without and with the loop");
-    let plain = run_series(program, material, spec.seed, spec.parts, None, params, None)?;
-    let mut recorder = store
-        .map(|s| WearRecorder::new(s, &spec.machine, material))
-        .transpose()?;
-    if let (Some(r), Some(m)) = (recorder.as_mut(), &model) {
-        r.use_model(m.clone());
+/// A series of parts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Series {
+    pub parts: Vec<PartRecord>,
+    pub retired: Vec<ToolRetired>,
+    /// The log of the tool in the machine at the end.
+    #[serde(skip)]
+    pub last_log: Option<WearRun>,
+}
+
+impl Series {
+    /// Parts whose reference feature is out of tolerance.
+    pub fn out_of_tolerance(&self) -> usize {
+        self.parts
+            .iter()
+            .filter(|p| p.feature.as_ref().is_some_and(|f| !f.in_tolerance))
+            .count()
     }
-    let looped = run_series(
-        program,
-        material,
-        spec.seed,
-        spec.parts,
-        Some(&training.model),
-        params,
-        recorder.as_mut(),
-    )?;
-    let validation = WearValidation::of(&plain, &looped, params);
-    let evidence = match (recorder, model) {
-        (Some(mut r), Some(model)) => Some(TrialEvidence {
-            report: r.record_validation(&validation)?,
-            model,
-            last_program: r.last_program.clone(),
-            tool_change_plans: r.plans.clone(),
-        }),
-        _ => None,
-    };
-    Ok(Trial {
-        training,
-        plain,
-        looped,
-        validation,
-        evidence,
-    })
+
+    /// Largest |mean error| of the reference feature over the parts, mm.
+    pub fn max_abs_error_mm(&self) -> f64 {
+        self.parts
+            .iter()
+            .filter_map(|p| p.feature.as_ref())
+            .map(|f| f.mean_error_mm.abs())
+            .fold(0.0, f64::max)
+    }
+
+    /// RMSE of the estimate against the true wear over the parts (µm) and the share of parts
+    /// whose interval held the true wear; `None` without estimates.
+    pub fn estimate_accuracy(&self) -> Option<(f64, f64)> {
+        let pairs: Vec<(f64, (f64, f64), f64)> = self
+            .parts
+            .iter()
+            .filter_map(|p| Some((p.estimated_vb_mm?, p.estimated_interval_mm?, p.true_vb_mm)))
+            .collect();
+        if pairs.is_empty() {
+            return None;
+        }
+        let n = pairs.len() as f64;
+        let mse = pairs.iter().map(|(e, _, t)| (e - t).powi(2)).sum::<f64>() / n;
+        let covered = pairs
+            .iter()
+            .filter(|(_, (lo, hi), t)| lo <= t && t <= hi)
+            .count() as f64;
+        Some((1000.0 * mse.sqrt(), covered / n))
+    }
+
+    /// Cutting time at which this (uncompensated) series' tool reached `criterion_mm`,
+    /// interpolated between parts.
+    pub fn life_s(&self, criterion_mm: f64) -> Option<f64> {
+        let mut prev = (0.0, 0.0);
+        for p in &self.parts {
+            if p.true_vb_mm >= criterion_mm {
+                let f = (criterion_mm - prev.1) / (p.true_vb_mm - prev.1);
+                return Some(prev.0 + f * (p.tool_cutting_s - prev.0));
+            }
+            prev = (p.tool_cutting_s, p.true_vb_mm);
+        }
+        None
+    }
 }
 
 /// A retired tool, measured against the uncompensated tool's life.

@@ -1,16 +1,12 @@
-//! Validation of the feed loop: each case runs one program twice on the simulator, at constant
-//! programmed feed and with the loop, and compares cycle time, spindle overloads and load
-//! tracking. The outcome is what a `validation_report` ledger record states.
+//! Validation of the feed loop: the cases (each runs one program twice on a machine, at constant
+//! programmed feed and with the loop), the verdict on their figures (cycle time, spindle
+//! overloads, load tracking) and the `validation_report` ledger record stating it. Running a case
+//! on the simulator is `aimm-assess`'s part: this module decides nothing by running anything.
 
-use crate::feed::FeedParams;
-use crate::feed_runner::{FeedLoop, FeedReport, FeedRunOptions, Setpoint, LOOP_NAME};
-use aimm_connect::run_unrecorded;
+use super::{FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint, LOOP_NAME};
 use aimm_ledger::record::{Evidence, Record, ValidationReport};
 use aimm_ledger::Citation;
-use aimm_model::{MachineSpec, Material, ToolSpec};
-use aimm_sim::gcode::parse;
-use aimm_sim::setup::prepare;
-use aimm_sim::{PartResult, SimConfig, Simulator};
+use aimm_model::Material;
 use aimm_store::evidence::{append_one, record_program};
 use aimm_store::{Store, StoreError};
 use serde::Serialize;
@@ -39,17 +35,6 @@ pub struct RunFigures {
     pub overload_events: u32,
     pub max_spindle_load_pct: f64,
     pub energy_kwh: f64,
-}
-
-impl From<&PartResult> for RunFigures {
-    fn from(r: &PartResult) -> Self {
-        Self {
-            cycle_time_s: r.cycle_time_s,
-            overload_events: r.overload_events,
-            max_spindle_load_pct: r.max_spindle_load_pct,
-            energy_kwh: r.energy_kwh,
-        }
-    }
 }
 
 /// A case's outcome.
@@ -84,7 +69,7 @@ pub fn builtin_cases() -> Vec<FeedCase> {
         case(
             "bracket, steel",
             "bracket_c45.nc",
-            include_str!("../../../examples/bracket_c45.nc"),
+            include_str!("../../../../examples/bracket_c45.nc"),
             Material::SteelC45,
             0.0,
             teach(),
@@ -92,7 +77,7 @@ pub fn builtin_cases() -> Vec<FeedCase> {
         case(
             "cover, aluminium",
             "cover_al6061.nc",
-            include_str!("../../../examples/cover_al6061.nc"),
+            include_str!("../../../../examples/cover_al6061.nc"),
             Material::Aluminium6061,
             0.0,
             teach(),
@@ -100,7 +85,7 @@ pub fn builtin_cases() -> Vec<FeedCase> {
         case(
             "lug, titanium",
             "lug_ti64.nc",
-            include_str!("../../../examples/lug_ti64.nc"),
+            include_str!("../../../../examples/lug_ti64.nc"),
             Material::Ti6Al4V,
             0.0,
             teach(),
@@ -108,7 +93,7 @@ pub fn builtin_cases() -> Vec<FeedCase> {
         case(
             "stepped depth, steel",
             "steps_c45.nc",
-            include_str!("../../../examples/steps_c45.nc"),
+            include_str!("../../../../examples/steps_c45.nc"),
             Material::SteelC45,
             0.0,
             Setpoint::Fixed(80.0),
@@ -116,7 +101,7 @@ pub fn builtin_cases() -> Vec<FeedCase> {
         case(
             "air moves, aluminium",
             "pockets_al6061.nc",
-            include_str!("../../../examples/pockets_al6061.nc"),
+            include_str!("../../../../examples/pockets_al6061.nc"),
             Material::Aluminium6061,
             0.0,
             teach(),
@@ -124,7 +109,7 @@ pub fn builtin_cases() -> Vec<FeedCase> {
         case(
             "lug, titanium, worn tool",
             "lug_ti64.nc",
-            include_str!("../../../examples/lug_ti64.nc"),
+            include_str!("../../../../examples/lug_ti64.nc"),
             Material::Ti6Al4V,
             0.2,
             teach(),
@@ -132,82 +117,48 @@ pub fn builtin_cases() -> Vec<FeedCase> {
     ]
 }
 
-/// Why a case could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum CaseError {
-    #[error(transparent)]
-    Program(#[from] aimm_sim::gcode::ParseError),
-    #[error(transparent)]
-    Sim(#[from] aimm_sim::SimError),
-    #[error("case {case}: {message}")]
-    Setup { case: String, message: String },
-}
-
-/// Runs `case` at constant feed and with the loop (same seed, so the same noise draws). A
-/// teach-in case first makes one part teaching, then the compared part uses what it learned.
-pub fn run_case(case: &FeedCase, params: &FeedParams, seed: u64) -> Result<CaseOutcome, CaseError> {
-    let setup_error = |message: String| CaseError::Setup {
-        case: case.name.clone(),
-        message,
-    };
-    let program = parse(&case.program, &case.text)?;
-    let simulator = || -> Result<Simulator<'_>, CaseError> {
-        let mut config = SimConfig::new(MachineSpec::vmc("validation"), case.material, seed);
-        let tools =
-            prepare(&program, &ToolSpec::default_end_mill(0), &mut config).map_err(setup_error)?;
-        let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
-        let mut sim = Simulator::new(&program, tools, config)?;
-        for n in numbers {
-            sim.set_tool_wear_vb_mm(n, case.initial_wear_mm);
+impl CaseOutcome {
+    /// The outcome of `case` from its runs at constant feed and with the loop (same seed, so the
+    /// same noise draws) and what the loop reported: the verdict and the reasons for a failure.
+    pub fn judge(
+        case: &FeedCase,
+        constant: RunFigures,
+        adaptive: RunFigures,
+        report: FeedReport,
+    ) -> Self {
+        let reduction = 100.0 * (1.0 - adaptive.cycle_time_s / constant.cycle_time_s);
+        let mut failures = Vec::new();
+        if adaptive.cycle_time_s >= constant.cycle_time_s {
+            failures.push(format!(
+                "cycle time {:.1} s not below constant feed's {:.1} s",
+                adaptive.cycle_time_s, constant.cycle_time_s
+            ));
         }
-        Ok(sim)
-    };
-    let constant = run_unrecorded(&mut simulator()?, &mut |_: &Simulator<'_>| {})?;
-    let setpoint = match &case.setpoint {
-        Setpoint::Teach(known) if known.is_empty() => {
-            let mut teach = FeedLoop::new(FeedRunOptions::new(*params, case.setpoint.clone()))
-                .map_err(setup_error)?;
-            run_unrecorded(&mut simulator()?, &mut teach)?;
-            Setpoint::Teach(teach.report_after_teach())
+        if adaptive.overload_events > 0 {
+            failures.push(format!(
+                "{} spindle overload event(s) with the loop on",
+                adaptive.overload_events
+            ));
         }
-        other => other.clone(),
-    };
-    let mut feed_loop =
-        FeedLoop::new(FeedRunOptions::new(*params, setpoint)).map_err(setup_error)?;
-    let adaptive = run_unrecorded(&mut simulator()?, &mut feed_loop)?;
-    let report = feed_loop.report();
-    let reduction = 100.0 * (1.0 - adaptive.cycle_time_s / constant.cycle_time_s);
-    let mut failures = Vec::new();
-    if adaptive.cycle_time_s >= constant.cycle_time_s {
-        failures.push(format!(
-            "cycle time {:.1} s not below constant feed's {:.1} s",
-            adaptive.cycle_time_s, constant.cycle_time_s
-        ));
+        if report.rms_error_pct > RMS_BOUND_PCT {
+            failures.push(format!(
+                "RMS tracking error {:.1} % of setpoint above the {RMS_BOUND_PCT} % bound",
+                report.rms_error_pct
+            ));
+        }
+        Self {
+            name: case.name.clone(),
+            program: case.program.clone(),
+            material: case.material.to_string(),
+            initial_wear_mm: case.initial_wear_mm,
+            constant_feed: constant,
+            adaptive,
+            cycle_time_reduction_pct: reduction,
+            loop_report: report,
+            passed: failures.is_empty(),
+            failures,
+        }
     }
-    if adaptive.overload_events > 0 {
-        failures.push(format!(
-            "{} spindle overload event(s) with the loop on",
-            adaptive.overload_events
-        ));
-    }
-    if report.rms_error_pct > RMS_BOUND_PCT {
-        failures.push(format!(
-            "RMS tracking error {:.1} % of setpoint above the {RMS_BOUND_PCT} % bound",
-            report.rms_error_pct
-        ));
-    }
-    Ok(CaseOutcome {
-        name: case.name.clone(),
-        program: case.program.clone(),
-        material: case.material.to_string(),
-        initial_wear_mm: case.initial_wear_mm,
-        constant_feed: RunFigures::from(&constant),
-        adaptive: RunFigures::from(&adaptive),
-        cycle_time_reduction_pct: reduction,
-        loop_report: report,
-        passed: failures.is_empty(),
-        failures,
-    })
 }
 
 /// Records a validation: the programs' versions, the loop's parameters as validated, and one

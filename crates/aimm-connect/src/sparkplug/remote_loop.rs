@@ -1,12 +1,12 @@
-//! The feed loop across a message bus: rides along on the Sparkplug host, keeps each device's
-//! latest readings as they arrive, steps a [`FeedLoop`] per device on every new load reading and
-//! sends its commands back by DCMD through the safety guard. Between messages it keeps stepping
-//! on the machine's estimated time with no new reading, so a silent bus (a broker gone) trips
-//! the controller's stale-data fallback just as a broken sensor cable would.
+//! A closed loop across the message bus: rides along on the Sparkplug host, keeps each device's
+//! latest readings as they arrive, steps one loop per device (any [`MachineLoop`], e.g. the
+//! adaptive feed loop of `aimm-loops`) on every new load reading and sends its commands back by
+//! DCMD. Between messages it keeps stepping on the machine's estimated time with no new reading,
+//! so a silent bus (a broker gone) trips the loop's stale-data fallback just as a broken sensor
+//! cable would. This is the Sparkplug device as a [`LoopMachine`], beside the host that feeds it.
 
-use crate::feed_runner::{FeedLoop, FeedReport, FeedRunOptions, LoopMachine};
-use aimm_connect::sparkplug::{Commander, DeviceMetric, HostObserver, MqttActuator, Update};
-use aimm_model::{Actuator, MachineId, SignalKind, SignalSeries};
+use super::{Commander, DeviceMetric, HostObserver, MqttActuator, Update};
+use aimm_model::{Actuator, LoopMachine, MachineId, MachineLoop, SignalKind, SignalSeries};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -45,14 +45,14 @@ impl LoopMachine for RemoteMachine {
     }
 }
 
-struct Remote {
-    feed: FeedLoop,
+struct Remote<L> {
+    feed: L,
     machine: RemoteMachine,
     /// Time of the last step: readings at or before it (re-sent ones) do not step again.
     stepped_ns: i64,
 }
 
-impl Remote {
+impl<L: MachineLoop> Remote<L> {
     fn step(&mut self, t_ns: i64, fresh: bool) {
         if t_ns <= self.stepped_ns {
             return;
@@ -64,35 +64,32 @@ impl Remote {
     }
 }
 
-/// Feed loops for every device the host sees.
-pub struct RemoteFeed {
-    options: FeedRunOptions,
-    /// Silence after which the loop steps on estimated time without a reading.
+/// One loop per device the host sees, each made by `make` when its device first sends data.
+pub struct RemoteLoops<L> {
+    make: Box<dyn FnMut() -> L>,
+    /// Silence after which a loop steps on estimated time without a reading.
     silence: Duration,
-    remotes: BTreeMap<MachineId, Remote>,
+    remotes: BTreeMap<MachineId, Remote<L>>,
 }
 
-impl RemoteFeed {
-    /// Loops with `options` (the actuation delay is the network's: set it to 0).
-    pub fn new(options: FeedRunOptions) -> Result<Self, String> {
-        FeedLoop::new(options.clone())?;
-        Ok(Self {
-            silence: Duration::from_secs_f64(options.params.stale_timeout_ms * 1e-3),
-            options,
+impl<L: MachineLoop> RemoteLoops<L> {
+    /// Loops made by `make`, stepped on estimated time after `silence` without a load reading
+    /// (the loop's stale-data timeout). A loop's actuation delay is the network's: set it to 0.
+    pub fn new(silence: Duration, make: impl FnMut() -> L + 'static) -> Self {
+        Self {
+            make: Box::new(make),
+            silence,
             remotes: BTreeMap::new(),
-        })
+        }
     }
 
-    /// What each device's loop did.
-    pub fn reports(&self) -> BTreeMap<String, FeedReport> {
-        self.remotes
-            .iter()
-            .map(|(m, r)| (m.to_string(), r.feed.report()))
-            .collect()
+    /// Each device's loop.
+    pub fn loops(&self) -> impl Iterator<Item = (&MachineId, &L)> {
+        self.remotes.iter().map(|(m, r)| (m, &r.feed))
     }
 }
 
-impl HostObserver for RemoteFeed {
+impl<L: MachineLoop> HostObserver for RemoteLoops<L> {
     fn on_data(
         &mut self,
         machine: &MachineId,
@@ -107,7 +104,7 @@ impl HostObserver for RemoteFeed {
             let Some(actuator) = commander.actuator(machine) else {
                 return;
             };
-            let feed = FeedLoop::new(self.options.clone()).expect("options checked in new");
+            let feed = (self.make)();
             let remote = Remote {
                 feed,
                 machine: RemoteMachine {

@@ -1,10 +1,13 @@
 //! The simulator as a data source: runs a [`Simulator`] to the end of its program and seals its
 //! samples into the store one time window at a time, so a crash loses at most the window in
-//! progress and every acknowledged segment survives.
+//! progress and every acknowledged segment survives. [`part`] is the one recipe for recording a
+//! simulated part with its machine, program version and tools.
+
+pub mod part;
 
 use aimm_model::{TimeNs, NS_PER_S};
 use aimm_sim::{PartResult, SimError, Simulator};
-use aimm_store::{NewRun, RunId, SegmentMeta, Store, StoreError};
+use aimm_store::{NewRun, RunId, RunObserver, SegmentMeta, Store, StoreError};
 
 /// How a run is recorded.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,40 +47,15 @@ pub enum ConnectError {
     Options(String),
 }
 
-/// What rides along on a recorded run: a closed loop reads the sensors and commands the machine
-/// after every tick, and records its evidence once the segments it cites are sealed.
-pub trait RunObserver {
-    /// After every simulator tick.
-    fn after_step(&mut self, _sim: &mut Simulator<'_>) {}
-    /// After each flush, with the segments just sealed (their ledger leaves are set).
-    fn after_flush(
-        &mut self,
-        _store: &mut dyn Store,
-        _run: RunId,
-        _sealed: &[SegmentMeta],
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-    /// About every simulated second.
-    fn progress(&mut self, _sim: &Simulator<'_>) {}
-}
-
-/// A progress callback is the simplest observer.
-impl<F: FnMut(&Simulator<'_>)> RunObserver for F {
-    fn progress(&mut self, sim: &Simulator<'_>) {
-        self(sim)
-    }
-}
-
 /// Runs `sim` to the end, recording under a new run described by `new_run`, with `observer`
 /// riding along. On a program error the data recorded so far is stored and the run is left
 /// unfinished (visible as such), and the error names the run.
-pub fn record_run(
-    sim: &mut Simulator<'_>,
+pub fn record_run<'s>(
+    sim: &mut Simulator<'s>,
     store: &mut dyn Store,
     new_run: &NewRun,
     options: RecordOptions,
-    observer: &mut dyn RunObserver,
+    observer: &mut dyn RunObserver<Simulator<'s>>,
 ) -> Result<RecordedRun, ConnectError> {
     if options.segment_window_s.is_nan() || options.segment_window_s <= 0.0 {
         return Err(ConnectError::Options(format!(
@@ -123,9 +101,9 @@ pub fn record_run(
 
 /// Runs `sim` to the end with `observer` riding along, storing nothing (samples are dropped each
 /// simulated second): for comparisons and benchmarks.
-pub fn run_unrecorded(
-    sim: &mut Simulator<'_>,
-    observer: &mut dyn RunObserver,
+pub fn run_unrecorded<'s>(
+    sim: &mut Simulator<'s>,
+    observer: &mut dyn RunObserver<Simulator<'s>>,
 ) -> Result<PartResult, SimError> {
     let mut report_at = sim.time_ns() + NS_PER_S;
     while sim.step()? {
@@ -141,12 +119,12 @@ pub fn run_unrecorded(
 }
 
 /// Seals what the simulator recorded since the last flush and tells the observer.
-fn flush(
-    sim: &mut Simulator<'_>,
+fn flush<'s>(
+    sim: &mut Simulator<'s>,
     store: &mut dyn Store,
     run: RunId,
     segments: &mut Vec<SegmentMeta>,
-    observer: &mut dyn RunObserver,
+    observer: &mut dyn RunObserver<Simulator<'s>>,
 ) -> Result<(), StoreError> {
     let (series, events) = sim.recording().drain();
     let sealed = store.append_segments(Some(run), &series)?;

@@ -3,7 +3,8 @@
 //! uncompensated series drifts out, and changes the tool before the wear criterion after using
 //! most of its life.
 
-use aimm_loops::wear_loop::{run_series, train_on_simulated_lives, WearLoopParams};
+use aimm_assess::conformance::wear::{run_series, train_on_simulated_lives};
+use aimm_loops::wear::WearLoopParams;
 use aimm_model::Material;
 
 const RING: (&str, &str) = (

@@ -1,23 +1,19 @@
-//! The feed loop's runner: closes the loop on a simulated machine at the load sample rate,
-//! through the safety guard and after an actuation delay (an interpolation cycle), records the
-//! commanded override as a signal like any sensor, and writes the loop's evidence: its
-//! parameters, setpoints learned by teach-in, protective events, and a session record, each
-//! citing the sensor segments it was decided from.
+//! The feed loop's runner: closes the loop on any [`LoopMachine`] (the simulator, a device across
+//! a message bus) at the load sample rate, through the safety guard and after an actuation delay
+//! (an interpolation cycle), records the commanded override as a signal like any sensor, manages
+//! setpoints per tool (fixed or taught in) and confirms breakage suspicions against the feed
+//! readings. What it did goes to the ledger through [`super::evidence`].
 
-use crate::feed::{FeedController, FeedEvent, FeedEventKind, FeedMode, FeedParams, LoadSample};
+use super::evidence::{self, FeedEvidence, Pending};
+use super::{
+    FeedController, FeedEvent, FeedEventKind, FeedMode, FeedParams, InvalidFeedParam, LoadSample,
+};
 use crate::guard::{Guard, SafeBounds};
-use aimm_connect::RunObserver;
-use aimm_ledger::record::{ControlAction, Evidence, Record};
 use aimm_ledger::Citation;
-use aimm_model::{Actuator, SignalKind, NS_PER_S};
-use aimm_sim::Simulator;
-use aimm_store::evidence::{append_one, parameters_with_prefix, record_parameter, ParameterValue};
-use aimm_store::{RunId, SegmentMeta, Store, StoreError};
+use aimm_model::{LoopMachine, MachineLoop, SignalKind};
+use aimm_store::{RunId, RunObserver, SegmentMeta, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
-
-/// Name of the loop in evidence records.
-pub const LOOP_NAME: &str = "adaptive_feed";
 
 /// Time after an engagement starts before tracking counts as steady, ms.
 pub const SETTLE_MS: f64 = 100.0;
@@ -48,11 +44,6 @@ pub struct FeedRunOptions {
     pub setpoint: Setpoint,
     /// Delay between a decision and its effect on the machine, ms.
     pub actuation_delay_ms: f64,
-    /// Seconds after the run's start between which no load sample reaches the loop (a broken
-    /// sensor cable or network path), for fail-safe tests and validation.
-    pub load_dropout_s: Option<(f64, f64)>,
-    /// Breaks the tool this many seconds into the run (breakage detection tests).
-    pub break_tool_at_s: Option<f64>,
 }
 
 impl FeedRunOptions {
@@ -61,8 +52,6 @@ impl FeedRunOptions {
             params,
             setpoint,
             actuation_delay_ms: 4.0,
-            load_dropout_s: None,
-            break_tool_at_s: None,
         }
     }
 }
@@ -88,38 +77,6 @@ pub struct FeedReport {
     pub events: Vec<FeedEvent>,
 }
 
-/// A protective event or a learned setpoint waiting for its segments to be sealed.
-#[derive(Clone, Debug)]
-enum Pending {
-    Event(FeedEvent),
-    Learned {
-        tool: u32,
-        setpoint: f64,
-        from_ns: i64,
-        t_ns: i64,
-    },
-}
-
-/// A sealed segment the loop may cite.
-#[derive(Clone, Debug)]
-struct SealedCite {
-    signal: SignalKind,
-    t_first_ns: i64,
-    t_last_ns: i64,
-    cite: Citation,
-}
-
-/// Where the loop's evidence goes.
-struct EvidenceContext {
-    machine: String,
-    /// `program@sha8/material`, the key of learned setpoints.
-    part_key: String,
-    params: Citation,
-    program: Citation,
-    pending: Vec<Pending>,
-    sealed: Vec<SealedCite>,
-}
-
 /// The feed loop riding along on a run.
 pub struct FeedLoop {
     options: FeedRunOptions,
@@ -127,7 +84,6 @@ pub struct FeedLoop {
     guard: Guard,
     queue: VecDeque<(i64, f64, bool)>,
     delay_ns: i64,
-    start_ns: Option<i64>,
     tool: Option<u32>,
     tool_since_ns: i64,
     /// Spindle speed the controller was started at, rev/min.
@@ -143,12 +99,11 @@ pub struct FeedLoop {
     setpoints: BTreeMap<u32, f64>,
     report: FeedReport,
     sum_sq: f64,
-    evidence: Option<EvidenceContext>,
-    broke: bool,
+    evidence: Option<FeedEvidence>,
 }
 
 impl FeedLoop {
-    pub fn new(options: FeedRunOptions) -> Result<Self, String> {
+    pub fn new(options: FeedRunOptions) -> Result<Self, InvalidFeedParam> {
         options.params.validate()?;
         let setpoints = match &options.setpoint {
             Setpoint::Fixed(_) => BTreeMap::new(),
@@ -165,7 +120,6 @@ impl FeedLoop {
             guard: Guard::new(bounds),
             queue: VecDeque::new(),
             delay_ns: (options.actuation_delay_ms * 1e6) as i64,
-            start_ns: None,
             tool: None,
             tool_since_ns: 0,
             spindle_rpm: f64::NAN,
@@ -181,7 +135,6 @@ impl FeedLoop {
             },
             sum_sq: 0.0,
             evidence: None,
-            broke: false,
             options,
         })
     }
@@ -197,46 +150,23 @@ impl FeedLoop {
         part_key: &str,
         program: Citation,
     ) -> Result<Citation, StoreError> {
-        // Learned setpoints are parameters of their own (per program, tool and material).
-        let setpoint = match self.options.setpoint {
-            Setpoint::Fixed(sp) => serde_json::json!(sp),
-            Setpoint::Teach(_) => serde_json::json!("teach-in"),
-        };
-        let value = serde_json::json!({
-            "params": self.options.params,
-            "setpoint_pct": setpoint,
-            "actuation_delay_ms": self.options.actuation_delay_ms,
-        });
-        let params = record_parameter(
+        let evidence = FeedEvidence::start(
             store,
             t_ns,
-            ParameterValue {
-                loop_name: LOOP_NAME,
-                parameter: &format!("{machine}/params"),
-                value,
-                bounds: serde_json::to_value(self.guard.bounds()).expect("bounds serialise"),
-                actor: "operator",
-                derived_from: vec![],
-            },
-        )?;
-        self.evidence = Some(EvidenceContext {
-            machine: machine.into(),
-            part_key: part_key.into(),
-            params: params.clone(),
+            (machine, part_key),
             program,
-            pending: Vec::new(),
-            sealed: Vec::new(),
-        });
+            &self.options,
+            self.guard.bounds(),
+        )?;
+        let params = evidence.params().clone();
+        self.evidence = Some(evidence);
         Ok(params)
     }
 
     /// The key learned setpoints are stored under: program name and content version (first 8 hex
     /// digits of its SHA-256), and material.
     pub fn part_key(program: &str, sha256_hex: &str, material: &str) -> String {
-        format!(
-            "{program}@{}/{material}",
-            &sha256_hex[..8.min(sha256_hex.len())]
-        )
+        evidence::part_key(program, sha256_hex, material)
     }
 
     /// The setpoints learned earlier for `part_key` (program version and material), per tool.
@@ -244,14 +174,7 @@ impl FeedLoop {
         store: &dyn Store,
         part_key: &str,
     ) -> Result<BTreeMap<u32, f64>, StoreError> {
-        let prefix = setpoint_prefix(part_key);
-        Ok(parameters_with_prefix(store, LOOP_NAME, &prefix)?
-            .into_iter()
-            .filter_map(|(name, value)| {
-                let tool = name.strip_prefix(&prefix)?.parse().ok()?;
-                Some((tool, value.as_f64()?))
-            })
-            .collect())
+        evidence::stored_setpoints(store, part_key)
     }
 
     /// The setpoints a teach-in run learned (ending the current tool's step), for the next parts.
@@ -285,30 +208,7 @@ impl FeedLoop {
         self.write_pending(store, i64::MAX)?;
         let report = self.report();
         if let Some(ev) = &self.evidence {
-            let mut cites: Vec<Citation> = ev.sealed.iter().map(|s| s.cite.clone()).collect();
-            cites.push(ev.params.clone());
-            cites.push(ev.program.clone());
-            cites.sort_by_key(|c| c.leaf_index);
-            let record = Record::new(
-                t_ns,
-                Evidence::ControlAction(ControlAction {
-                    loop_name: LOOP_NAME.into(),
-                    machine: ev.machine.clone(),
-                    command: serde_json::json!({
-                        "feed_override_pct": "stream",
-                        "signal": SignalKind::FeedOverrideCommandedPct.name(),
-                        "range_pct": [report.min_override_pct, report.max_override_pct],
-                    }),
-                    inputs: serde_json::json!({
-                        "signal": SignalKind::SpindleLoadPct.name(),
-                        "setpoints_pct": report.setpoints,
-                        "rms_error_pct_of_setpoint": nan_to_null(report.rms_error_pct),
-                        "control_samples": report.control_samples,
-                    }),
-                }),
-                cites,
-            );
-            append_one(store, &record)?;
+            ev.write_session(store, t_ns, &report)?;
         }
         Ok(report)
     }
@@ -336,7 +236,7 @@ impl FeedLoop {
         };
         self.report.learned.insert(tool, setpoint);
         if let Some(ev) = &mut self.evidence {
-            ev.pending.push(Pending::Learned {
+            ev.push(Pending::Learned {
                 tool,
                 setpoint,
                 from_ns: self.tool_since_ns,
@@ -376,7 +276,7 @@ impl FeedLoop {
 
     fn record_event(&mut self, event: FeedEvent) {
         if let Some(ev) = &mut self.evidence {
-            ev.pending.push(Pending::Event(event.clone()));
+            ev.push(Pending::Event(event.clone()));
         }
         self.report.events.push(event);
     }
@@ -424,152 +324,24 @@ impl FeedLoop {
         }
     }
 
-    /// Writes the pending evidence whose time is covered by sealed load segments (all of it
-    /// when `sealed_to_ns` is `i64::MAX`).
+    /// Writes the pending evidence whose time is covered by sealed load segments.
     fn write_pending(
         &mut self,
         store: &mut dyn Store,
         sealed_to_ns: i64,
     ) -> Result<(), StoreError> {
-        let Some(ev) = &mut self.evidence else {
-            return Ok(());
-        };
-        let (ready, later): (Vec<_>, Vec<_>) = ev.pending.drain(..).partition(|p| match p {
-            Pending::Event(e) => e.t_ns <= sealed_to_ns,
-            Pending::Learned { t_ns, .. } => *t_ns <= sealed_to_ns,
-        });
-        ev.pending = later;
-        let load_cites = |from: i64, to: i64| -> Vec<Citation> {
-            ev.sealed
-                .iter()
-                .filter(|s| {
-                    s.signal == SignalKind::SpindleLoadPct
-                        && s.t_last_ns >= from
-                        && s.t_first_ns <= to
-                })
-                .map(|s| s.cite.clone())
-                .collect()
-        };
-        for p in ready {
-            match p {
-                Pending::Learned {
-                    tool,
-                    setpoint,
-                    from_ns,
-                    t_ns,
-                } => {
-                    record_parameter(
-                        store,
-                        t_ns,
-                        ParameterValue {
-                            loop_name: LOOP_NAME,
-                            parameter: &setpoint_parameter(&ev.part_key, tool),
-                            value: serde_json::json!(setpoint),
-                            bounds: serde_json::json!([0.0, self.options.params.alarm_load_pct]),
-                            actor: "teach-in",
-                            derived_from: load_cites(from_ns, t_ns),
-                        },
-                    )?;
-                }
-                Pending::Event(e) => {
-                    let mut cites = load_cites(e.t_ns, e.t_ns);
-                    cites.push(ev.params.clone());
-                    cites.sort_by_key(|c| c.leaf_index);
-                    let command = match e.kind {
-                        FeedEventKind::OverloadHold => serde_json::json!({ "feed_hold": true }),
-                        FeedEventKind::HoldReleased => serde_json::json!({
-                            "feed_hold": false,
-                            "feed_override_pct": self.options.params.min_override_pct,
-                        }),
-                        FeedEventKind::StaleFallback => serde_json::json!({
-                            "feed_override_pct": self.options.params.fallback_override_pct,
-                        }),
-                        _ => serde_json::json!({ "alert": format!("{:?}", e.kind) }),
-                    };
-                    let record = Record::new(
-                        e.t_ns,
-                        Evidence::ControlAction(ControlAction {
-                            loop_name: LOOP_NAME.into(),
-                            machine: ev.machine.clone(),
-                            command,
-                            inputs: serde_json::json!({
-                                "event": format!("{:?}", e.kind),
-                                "detail": e.detail,
-                            }),
-                        }),
-                        cites,
-                    );
-                    append_one(store, &record)?;
-                }
-            }
+        match &mut self.evidence {
+            Some(ev) => ev.write_pending(store, sealed_to_ns, &self.options.params),
+            None => Ok(()),
         }
-        Ok(())
-    }
-}
-
-/// The parameter name of a learned setpoint: this prefix and the tool number.
-fn setpoint_prefix(part_key: &str) -> String {
-    format!("setpoint/{part_key}/T")
-}
-
-fn setpoint_parameter(part_key: &str, tool: u32) -> String {
-    format!("{}{tool}", setpoint_prefix(part_key))
-}
-
-fn nan_to_null(v: f64) -> serde_json::Value {
-    if v.is_finite() {
-        serde_json::json!(v)
-    } else {
-        serde_json::Value::Null
-    }
-}
-
-/// What the feed loop reads from and writes to a machine, wherever it is: the simulator in
-/// process, or a device across a message bus.
-pub trait LoopMachine {
-    /// The machine's time of the readings, ns.
-    fn time_ns(&self) -> i64;
-    /// The latest reading of `signal`, NaN before its first.
-    fn latest(&self, signal: SignalKind) -> f64;
-    /// Whether the load reading is new since the last step (a bus may go silent).
-    fn load_fresh(&self) -> bool;
-    /// The NC program block being executed.
-    fn block(&self) -> u32;
-    /// Where commands go.
-    fn actuator(&mut self) -> &mut dyn Actuator;
-    /// Records the override the loop commanded at `t_ns`, %.
-    fn record_commanded(&mut self, t_ns: i64, pct: f64);
-}
-
-impl LoopMachine for Simulator<'_> {
-    fn time_ns(&self) -> i64 {
-        Simulator::time_ns(self)
-    }
-    fn latest(&self, signal: SignalKind) -> f64 {
-        Simulator::latest(self, signal)
-    }
-    fn load_fresh(&self) -> bool {
-        true
-    }
-    fn block(&self) -> u32 {
-        self.line()
-    }
-    fn actuator(&mut self) -> &mut dyn Actuator {
-        self
-    }
-    fn record_commanded(&mut self, t_ns: i64, pct: f64) {
-        self.recording()
-            .push(SignalKind::FeedOverrideCommandedPct, t_ns, pct);
     }
 }
 
 impl FeedLoop {
     /// One control step on `machine`'s latest readings: decide, and send the commands whose
     /// actuation delay is over.
-    pub fn step(&mut self, machine: &mut dyn LoopMachine) {
+    fn control_step(&mut self, machine: &mut dyn LoopMachine) {
         let now = machine.time_ns();
-        let start = *self.start_ns.get_or_insert(now);
-        let since_start_s = (now - start) as f64 / NS_PER_S as f64;
         let tool = machine.latest(SignalKind::ToolNumber);
         if tool.is_finite() && Some(tool as u32) != self.tool {
             self.tool_changed(tool as u32, now);
@@ -582,11 +354,7 @@ impl FeedLoop {
             self.harvest_teach();
             self.restart_controller();
         }
-        let dropped = !machine.load_fresh()
-            || self
-                .options
-                .load_dropout_s
-                .is_some_and(|(from, to)| since_start_s >= from && since_start_s < to);
+        let dropped = !machine.load_fresh();
         let load = machine.latest(SignalKind::SpindleLoadPct);
         let sample = (!dropped).then_some(LoadSample {
             t_ns: now,
@@ -640,17 +408,19 @@ impl FeedLoop {
     }
 }
 
-impl RunObserver for FeedLoop {
-    fn after_step(&mut self, sim: &mut Simulator<'_>) {
-        let now = sim.time_ns();
-        let start = *self.start_ns.get_or_insert(now);
-        if let Some(at) = self.options.break_tool_at_s {
-            if !self.broke && (now - start) as f64 / NS_PER_S as f64 >= at {
-                sim.break_tool();
-                self.broke = true;
-            }
-        }
-        self.step(sim);
+impl MachineLoop for FeedLoop {
+    /// One control step on `machine`'s latest readings: decide, and send the commands whose
+    /// actuation delay is over.
+    fn step(&mut self, machine: &mut dyn LoopMachine) {
+        self.control_step(machine);
+    }
+}
+
+/// The loop rides along on any recorded run of a machine it can read and command, and writes its
+/// evidence as the segments it cites are sealed.
+impl<M: LoopMachine> RunObserver<M> for FeedLoop {
+    fn after_step(&mut self, machine: &mut M) {
+        self.control_step(machine);
     }
 
     fn after_flush(
@@ -662,30 +432,7 @@ impl RunObserver for FeedLoop {
         let Some(ev) = &mut self.evidence else {
             return Ok(());
         };
-        let mut sealed_to = i64::MIN;
-        for s in sealed {
-            if !matches!(
-                s.signal,
-                SignalKind::SpindleLoadPct | SignalKind::FeedOverrideCommandedPct
-            ) {
-                continue;
-            }
-            if let Some(index) = s.ledger_index {
-                let leaf_hash = store.ledger_record(index)?.leaf_hash;
-                ev.sealed.push(SealedCite {
-                    signal: s.signal,
-                    t_first_ns: s.t_first_ns,
-                    t_last_ns: s.t_last_ns,
-                    cite: Citation {
-                        leaf_index: index,
-                        leaf_hash,
-                    },
-                });
-                if s.signal == SignalKind::SpindleLoadPct {
-                    sealed_to = sealed_to.max(s.t_last_ns);
-                }
-            }
-        }
+        let sealed_to = ev.on_sealed(store, sealed)?;
         self.write_pending(store, sealed_to)
     }
 }

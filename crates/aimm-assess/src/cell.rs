@@ -4,17 +4,20 @@
 //! and parameters they came from) and a signed checkpoint after every run. Each machine's program
 //! is also simulated once at constant feed, unrecorded, to show what the loop gains.
 
-use crate::feed::FeedParams;
-use crate::feed_runner::{FeedLoop, FeedReport, FeedRunOptions, Setpoint};
-use crate::feed_validation::RunFigures;
-use aimm_connect::{record_run, run_unrecorded, ConnectError, RecordOptions};
+use crate::conformance::feed::figures;
+use aimm_connect::simulator::part::{record_part, register_program, PartSpec};
+use aimm_connect::{run_unrecorded, ConnectError};
 use aimm_ledger::note::Signer;
-use aimm_model::{MachineSpec, Material, ToolSpec, NS_PER_S};
+use aimm_loops::feed::validation::RunFigures;
+use aimm_loops::feed::{FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint};
+use aimm_model::{
+    changeover_ns, MachineSpec, Material, ToolSpec, DEFAULT_CHANGEOVER_S, DEFAULT_START_NS,
+};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
-use aimm_sim::{PartResult, SimConfig, Simulator, DEFAULT_START_NS};
-use aimm_store::evidence::{checkpoint_now, record_program};
-use aimm_store::{NewRun, RunId, Store, StoreError};
+use aimm_sim::{PartResult, SimConfig, Simulator};
+use aimm_store::evidence::checkpoint_now;
+use aimm_store::{next_part_start_ns, RunId, RunObserver, SegmentMeta, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// A cell file (TOML), as written by people.
@@ -33,7 +36,7 @@ pub struct CellFile {
 }
 
 fn default_changeover() -> f64 {
-    30.0
+    DEFAULT_CHANGEOVER_S
 }
 
 /// One machine of a cell file.
@@ -132,31 +135,27 @@ pub fn run_cell(
         let material = Material::from_name(&m.material).expect("validated by CellFile::parse");
         let program = parse(name, text)?;
         let spec = MachineSpec::vmc(&m.id);
-        store.put_machine(&spec)?;
-        let stored = store.put_program(name, text)?;
-        let program_cite = record_program(
+        let (stored, program_cite) = register_program(
             store,
-            name,
-            text,
+            &spec,
+            (name, text),
             "program of the cell plan",
             DEFAULT_START_NS,
         )?;
         let part_key = FeedLoop::part_key(name, &stored.sha256_hex, material.name());
         // Continue the machine's timeline after whatever it recorded before.
-        let mut start_ns = store
-            .last_run_end_ns(&spec.id)?
-            .map_or(DEFAULT_START_NS, |end| end + changeover_ns(cell));
-        let simulator = |seed: u64, start_ns: i64| -> Result<Simulator<'_>, CellError> {
-            let mut config = SimConfig::new(spec.clone(), material, seed);
-            config.start_ns = start_ns;
-            let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config).map_err(
-                |message| CellError::Plan {
-                    cell: m.id.clone(),
-                    message,
-                },
-            )?;
-            Ok(Simulator::new(&program, tools, config)?)
-        };
+        let mut start_ns = next_part_start_ns(store, &spec.id, cell.changeover_s)?;
+        let simulator =
+            |seed: u64, start_ns: i64| -> Result<Simulator<'_>, CellError> {
+                let mut config = SimConfig::new(spec.clone(), material, seed);
+                config.start_ns = start_ns;
+                let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
+                    .map_err(|e| CellError::Plan {
+                        cell: m.id.clone(),
+                        message: e.to_string(),
+                    })?;
+                Ok(Simulator::new(&program, tools, config)?)
+            };
         let first_seed = cell.seed + 1000 * m_index as u64;
         let baseline = run_unrecorded(
             &mut simulator(first_seed, start_ns)?,
@@ -167,7 +166,7 @@ pub fn run_cell(
             machine: m.id.clone(),
             program: name.clone(),
             material: material.to_string(),
-            constant_feed: RunFigures::from(&baseline),
+            constant_feed: figures(&baseline),
             parts: Vec::new(),
         };
         for part in 0..m.parts {
@@ -182,19 +181,18 @@ pub fn run_cell(
                 None => Setpoint::Teach(FeedLoop::stored_setpoints(store, &part_key)?),
             };
             let mut feed_loop =
-                FeedLoop::new(FeedRunOptions::new(cell.feed, setpoint)).map_err(|message| {
+                FeedLoop::new(FeedRunOptions::new(cell.feed, setpoint)).map_err(|e| {
                     CellError::Plan {
                         cell: m.id.clone(),
-                        message,
+                        message: e.to_string(),
                     }
                 })?;
             feed_loop.record_parameters(store, start_ns, &m.id, &part_key, program_cite.clone())?;
-            let new_run = NewRun {
-                machine: spec.id.clone(),
-                program_id: Some(stored.id),
-                material: material.to_string(),
+            let part_spec = PartSpec {
+                machine: &spec,
+                program: (name, text),
+                material,
                 seed,
-                t_start_ns: start_ns,
                 params_json: serde_json::json!({ "part": part + 1, "feed_loop": "on" }),
             };
             let recorded = {
@@ -210,20 +208,9 @@ pub fn run_cell(
                     feed_loop: &mut feed_loop,
                     progress: &mut tick,
                 };
-                record_run(
-                    &mut sim,
-                    store,
-                    &new_run,
-                    RecordOptions::default(),
-                    &mut observer,
-                )?
+                record_part(&mut sim, store, &part_spec, &mut observer)?
             };
             let report = feed_loop.finish(store, sim.time_ns())?;
-            for used in &recorded.result.tools {
-                if let Some(tool) = sim.tool_table().tool(used.tool) {
-                    store.put_tool(&spec.id, tool)?;
-                }
-            }
             checkpoint_now(store, signer)?;
             wear = recorded
                 .result
@@ -231,7 +218,7 @@ pub fn run_cell(
                 .iter()
                 .map(|t| (t.tool, t.vb_mm))
                 .collect();
-            start_ns = sim.time_ns() + changeover_ns(cell);
+            start_ns = sim.time_ns() + changeover_ns(cell.changeover_s);
             outcome.parts.push(PartOutcome {
                 run: recorded.run,
                 segments: recorded.segments.len(),
@@ -256,8 +243,8 @@ struct Observed<'a> {
     progress: &'a mut dyn FnMut(),
 }
 
-impl aimm_connect::RunObserver for Observed<'_> {
-    fn after_step(&mut self, sim: &mut Simulator<'_>) {
+impl<'s> RunObserver<Simulator<'s>> for Observed<'_> {
+    fn after_step(&mut self, sim: &mut Simulator<'s>) {
         self.feed_loop.after_step(sim);
     }
 
@@ -265,16 +252,12 @@ impl aimm_connect::RunObserver for Observed<'_> {
         &mut self,
         store: &mut dyn Store,
         run: RunId,
-        sealed: &[aimm_store::SegmentMeta],
+        sealed: &[SegmentMeta],
     ) -> Result<(), StoreError> {
-        self.feed_loop.after_flush(store, run, sealed)
+        RunObserver::<Simulator<'s>>::after_flush(self.feed_loop, store, run, sealed)
     }
 
-    fn progress(&mut self, _sim: &Simulator<'_>) {
+    fn progress(&mut self, _sim: &Simulator<'s>) {
         (self.progress)();
     }
-}
-
-fn changeover_ns(cell: &CellFile) -> i64 {
-    (cell.changeover_s * NS_PER_S as f64) as i64
 }

@@ -1,0 +1,156 @@
+//! The feed loop's conformance run on the simulator: each validation case runs one program twice,
+//! at constant programmed feed and with the loop (same seed, so the same noise draws), and the
+//! loop's own verdict ([`CaseOutcome::judge`]) is taken on the figures. [`record_loop_run`]
+//! makes one part with the loop on as recorded evidence.
+
+use aimm_connect::simulator::part::{record_part, register_program, PartSpec, RecordedPart};
+use aimm_connect::{run_unrecorded, ConnectError};
+use aimm_loops::feed::validation::{CaseOutcome, FeedCase, RunFigures};
+use aimm_loops::feed::{
+    FeedLoop, FeedParams, FeedReport, FeedRunOptions, InvalidFeedParam, Setpoint,
+};
+use aimm_model::{MachineSpec, ToolSpec, DEFAULT_CHANGEOVER_S};
+use aimm_sim::gcode::parse;
+use aimm_sim::setup::prepare;
+use aimm_sim::{PartResult, SimConfig, Simulator};
+use aimm_store::{next_part_start_ns, Store, StoreError};
+
+/// Why a case could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// The case's program does not parse.
+    #[error(transparent)]
+    Program(#[from] aimm_sim::gcode::ParseError),
+    /// The simulator stopped.
+    #[error(transparent)]
+    Sim(#[from] aimm_sim::SimError),
+    /// The simulator or the loop could not be set up.
+    #[error("case {case}: {message}")]
+    Setup {
+        /// The case's name.
+        case: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// The figures of a simulated run.
+pub fn figures(r: &PartResult) -> RunFigures {
+    RunFigures {
+        cycle_time_s: r.cycle_time_s,
+        overload_events: r.overload_events,
+        max_spindle_load_pct: r.max_spindle_load_pct,
+        energy_kwh: r.energy_kwh,
+    }
+}
+
+/// Runs `case` at constant feed and with the loop (same seed, so the same noise draws). A
+/// teach-in case first makes one part teaching, then the compared part uses what it learned.
+pub fn run_case(case: &FeedCase, params: &FeedParams, seed: u64) -> Result<CaseOutcome, CaseError> {
+    let setup_error = |message: String| CaseError::Setup {
+        case: case.name.clone(),
+        message,
+    };
+    let loop_error = |e: InvalidFeedParam| setup_error(e.to_string());
+    let program = parse(&case.program, &case.text)?;
+    let simulator = || -> Result<Simulator<'_>, CaseError> {
+        let mut config = SimConfig::new(MachineSpec::vmc("validation"), case.material, seed);
+        let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
+            .map_err(|e| setup_error(e.to_string()))?;
+        let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
+        let mut sim = Simulator::new(&program, tools, config)?;
+        for n in numbers {
+            sim.set_tool_wear_vb_mm(n, case.initial_wear_mm);
+        }
+        Ok(sim)
+    };
+    let constant = run_unrecorded(&mut simulator()?, &mut |_: &Simulator<'_>| {})?;
+    let setpoint = match &case.setpoint {
+        Setpoint::Teach(known) if known.is_empty() => {
+            let mut teach = FeedLoop::new(FeedRunOptions::new(*params, case.setpoint.clone()))
+                .map_err(loop_error)?;
+            run_unrecorded(&mut simulator()?, &mut teach)?;
+            Setpoint::Teach(teach.report_after_teach())
+        }
+        other => other.clone(),
+    };
+    let mut feed_loop =
+        FeedLoop::new(FeedRunOptions::new(*params, setpoint)).map_err(loop_error)?;
+    let adaptive = run_unrecorded(&mut simulator()?, &mut feed_loop)?;
+    let report = feed_loop.report();
+    Ok(CaseOutcome::judge(
+        case,
+        figures(&constant),
+        figures(&adaptive),
+        report,
+    ))
+}
+
+/// A loop run recorded as evidence.
+#[derive(Clone, Debug)]
+pub struct RecordedLoopRun {
+    /// The recorded part.
+    pub part: RecordedPart,
+    /// What the loop did.
+    pub report: FeedReport,
+}
+
+/// Why a loop run could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordLoopError {
+    /// The case could not be set up or run.
+    #[error(transparent)]
+    Case(#[from] CaseError),
+    /// Recording failed.
+    #[error(transparent)]
+    Record(#[from] ConnectError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Makes one part of `case` on `machine` with the loop on (`params`, the given actuation delay),
+/// recorded with its evidence: the program version, the loop's parameters (and setpoints taught
+/// on earlier parts of this program version), the run and its segments, the loop's actions and
+/// session. The part continues the machine's timeline.
+pub fn record_loop_run(
+    store: &mut dyn Store,
+    machine: &MachineSpec,
+    case: &FeedCase,
+    (params, actuation_delay_ms): (&FeedParams, f64),
+    seed: u64,
+) -> Result<RecordedLoopRun, RecordLoopError> {
+    let setup_error = |message: String| CaseError::Setup {
+        case: case.name.clone(),
+        message,
+    };
+    let program = parse(&case.program, &case.text).map_err(CaseError::from)?;
+    let mut config = SimConfig::new(machine.clone(), case.material, seed);
+    let start = next_part_start_ns(store, &machine.id, DEFAULT_CHANGEOVER_S)?;
+    config.start_ns = start;
+    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
+        .map_err(|e| setup_error(e.to_string()))?;
+    let mut sim = Simulator::new(&program, tools, config).map_err(CaseError::from)?;
+    let text = (case.program.as_str(), case.text.as_str());
+    let (stored, program_cite) =
+        register_program(store, machine, text, "run with aimm loop feed", start)?;
+    let part_key = FeedLoop::part_key(&case.program, &stored.sha256_hex, case.material.name());
+    let setpoint = match &case.setpoint {
+        Setpoint::Fixed(sp) => Setpoint::Fixed(*sp),
+        Setpoint::Teach(_) => Setpoint::Teach(FeedLoop::stored_setpoints(&*store, &part_key)?),
+    };
+    let mut options = FeedRunOptions::new(*params, setpoint);
+    options.actuation_delay_ms = actuation_delay_ms;
+    let mut feed_loop = FeedLoop::new(options).map_err(|e| setup_error(e.to_string()))?;
+    feed_loop.record_parameters(store, start, machine.id.as_str(), &part_key, program_cite)?;
+    let spec = PartSpec {
+        machine,
+        program: text,
+        material: case.material,
+        seed,
+        params_json: serde_json::json!({ "feed_loop": "on" }),
+    };
+    let part = record_part(&mut sim, store, &spec, &mut feed_loop)?;
+    let report = feed_loop.finish(store, sim.time_ns())?;
+    Ok(RecordedLoopRun { part, report })
+}

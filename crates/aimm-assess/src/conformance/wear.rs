@@ -1,0 +1,454 @@
+//! The wear loop's conformance run on the simulator: one tool makes a long series of parts and
+//! wears from part to part; between parts the loop's [`WearRunner`] estimates the wear from the
+//! tool's own spindle load and power and writes the offset into the NC program for the next part
+//! (or plans a tool change). The same series without the loop, on the same seed, is the
+//! comparison; the model is trained through the same pipeline as recorded data, on simulated tool
+//! lives. With a [`WearRecorder`] every part, the model and each decision go into the store and its
+//! ledger.
+
+use aimm_connect::simulator::part::{record_part, PartSpec};
+use aimm_connect::wear_csv::write_wear_csv;
+use aimm_connect::{run_unrecorded, ConnectError};
+use aimm_ledger::Citation;
+use aimm_loops::wear::{
+    signal_names, Decision, PartMade, PartRecord, RecordedModel, Series, ToolRetired,
+    WearLoopError, WearLoopParams, WearModel, WearRecorder, WearRunner, WearTrainConfig,
+    WearValidation, WEAR_SIGNALS,
+};
+use aimm_model::{MachineSpec, MachineState, Material, SignalKind, ToolSpec, WearRun};
+use aimm_sim::gcode::parse;
+use aimm_sim::setup::prepare;
+use aimm_sim::{PartResult, SimConfig, Simulator};
+use aimm_store::{RunObserver, Store};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Why a trial could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WearTrialError {
+    /// The program does not parse.
+    #[error(transparent)]
+    Program(#[from] aimm_sim::gcode::ParseError),
+    /// The simulator stopped.
+    #[error(transparent)]
+    Sim(#[from] aimm_sim::SimError),
+    /// The simulator could not be set up for the program.
+    #[error("{program}: {message}")]
+    Setup {
+        /// The program's name.
+        program: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A recorded part failed.
+    #[error(transparent)]
+    Record(#[from] ConnectError),
+    /// The loop failed.
+    #[error(transparent)]
+    Loop(#[from] WearLoopError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] aimm_store::StoreError),
+}
+
+/// One row per second of cutting with the loop's tool: mean spindle load and power while cutting,
+/// and the true wear (the microscope's reading; training data only, never read by the model).
+pub struct CuttingLog {
+    tool: u32,
+    /// Cutting time of the tool before this run, s.
+    cut_s: f64,
+    next_row_s: f64,
+    sums: [f64; 2],
+    count: u32,
+    pub rows: WearRun,
+}
+
+impl CuttingLog {
+    /// A log of `tool` continuing after `cut_s` seconds of cutting (a fresh tool: 0).
+    pub fn new(tool: u32, run: &str, cut_s: f64, rows: Option<WearRun>) -> Self {
+        Self {
+            tool,
+            cut_s,
+            next_row_s: cut_s.floor() + 1.0,
+            sums: [0.0; 2],
+            count: 0,
+            rows: rows.unwrap_or_else(|| WearRun {
+                run: run.into(),
+                group: None,
+                time_s: Vec::new(),
+                wear_mm: Vec::new(),
+                signals: vec![Vec::new(); WEAR_SIGNALS.len()],
+            }),
+        }
+    }
+
+    /// Cutting time of the tool so far, s.
+    pub fn cutting_s(&self) -> f64 {
+        self.cut_s
+    }
+}
+
+impl<'s> RunObserver<Simulator<'s>> for CuttingLog {
+    fn after_step(&mut self, sim: &mut Simulator<'s>) {
+        let cutting = sim.latest(SignalKind::MachineState) == MachineState::Cutting.code();
+        if !cutting || sim.latest(SignalKind::ToolNumber) != f64::from(self.tool) {
+            return;
+        }
+        self.cut_s += 1.0 / 500.0;
+        self.sums[0] += sim.latest(SignalKind::SpindleLoadPct);
+        self.sums[1] += sim.latest(SignalKind::SpindlePowerKw);
+        self.count += 1;
+        if self.cut_s >= self.next_row_s {
+            self.rows.time_s.push(self.cut_s);
+            self.rows.wear_mm.push(sim.tool_wear_vb_mm(self.tool));
+            for (j, s) in self.sums.iter().enumerate() {
+                self.rows.signals[j].push(s / f64::from(self.count));
+            }
+            self.sums = [0.0; 2];
+            self.count = 0;
+            self.next_row_s += 1.0;
+        }
+    }
+}
+
+/// The tool in the machine between parts: its true wear (the simulator's state), cutting time
+/// and log so far.
+struct ToolState {
+    vb_mm: f64,
+    cut_s: f64,
+    rows: Option<WearRun>,
+}
+
+impl ToolState {
+    fn new() -> Self {
+        Self {
+            vb_mm: 0.0,
+            cut_s: 0.0,
+            rows: None,
+        }
+    }
+}
+
+/// Makes part `part` of the program `text` with the loop's tool in `tool` (updated to after the
+/// part), recorded when `recorder` is given.
+#[allow(clippy::too_many_arguments)]
+fn make_part(
+    name: &str,
+    text: &str,
+    material: Material,
+    seed: u64,
+    part: u32,
+    params: &WearLoopParams,
+    tool: &mut ToolState,
+    recorder: Option<&mut WearRecorder<'_>>,
+) -> Result<(PartResult, CuttingLog, Option<PartMade>), WearTrialError> {
+    let program = parse(name, text)?;
+    let machine = recorder
+        .as_ref()
+        .map_or_else(|| MachineSpec::vmc("wear"), |r| r.machine().clone());
+    let mut config = SimConfig::new(machine.clone(), material, seed * 1000 + u64::from(part));
+    if let Some(r) = &recorder {
+        config.start_ns = r.next_start_ns();
+    }
+    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config).map_err(|e| {
+        WearTrialError::Setup {
+            program: name.to_string(),
+            message: e.to_string(),
+        }
+    })?;
+    let mut sim = Simulator::new(&program, tools, config)?;
+    sim.set_tool_wear_vb_mm(params.tool, tool.vb_mm);
+    let run = format!("{name}#{seed}");
+    let mut log = CuttingLog::new(params.tool, &run, tool.cut_s, tool.rows.take());
+    let (result, made) = match recorder {
+        Some(r) => {
+            let spec = PartSpec {
+                machine: &machine,
+                program: (name, text),
+                material,
+                seed,
+                params_json: serde_json::json!({ "part": part, "wear_loop": r.has_model() }),
+            };
+            let recorded = record_part(&mut sim, r.store(), &spec, &mut log)?;
+            let made = r.part_made(recorded.run, recorded.t_end_ns, &recorded.segments)?;
+            (recorded.result, Some(made))
+        }
+        None => (run_unrecorded(&mut sim, &mut log)?, None),
+    };
+    tool.vb_mm = sim.tool_wear_vb_mm(params.tool);
+    tool.cut_s = log.cutting_s();
+    Ok((result, log, made))
+}
+
+/// Makes `parts` parts of `program` (name, text) in `material` with one tool that wears from part
+/// to part. With `model`, the loop acts between parts; without it the program runs as written.
+/// With `recorder`, every part and (with a model) every decision is recorded.
+pub fn run_series(
+    program: (&str, &str),
+    material: Material,
+    seed: u64,
+    parts: u32,
+    model: Option<&WearModel>,
+    params: &WearLoopParams,
+    mut recorder: Option<&mut WearRecorder<'_>>,
+) -> Result<Series, WearTrialError> {
+    let (name, text) = program;
+    let mut series = Series {
+        parts: Vec::new(),
+        retired: Vec::new(),
+        last_log: None,
+    };
+    let mut tool = ToolState::new();
+    let mut runner = WearRunner::new(params);
+    let mut new_tool = false;
+    for part in 1..=parts {
+        let edited = match model {
+            Some(_) => runner.program(text).map_err(WearLoopError::from)?,
+            None => text.to_string(),
+        };
+        let cut_before_s = tool.cut_s;
+        let (result, log, made) = make_part(
+            name,
+            &edited,
+            material,
+            seed,
+            part,
+            params,
+            &mut tool,
+            recorder.as_deref_mut(),
+        )?;
+        let part_cut_s = tool.cut_s - cut_before_s;
+        let mut record = PartRecord {
+            part,
+            offset_mm: runner.offset_mm(),
+            new_tool,
+            feature: result.reference_feature.clone(),
+            true_vb_mm: tool.vb_mm,
+            tool_cutting_s: tool.cut_s,
+            estimated_vb_mm: None,
+            estimated_interval_mm: None,
+            decision: None,
+        };
+        new_tool = false;
+        let log = tool.rows.insert(log.rows);
+        let Some(model) = model else {
+            series.parts.push(record);
+            continue;
+        };
+        let evidence = match (recorder.as_deref_mut(), &made) {
+            (Some(r), Some(made)) => Some((r, made, (name, text))),
+            _ => None,
+        };
+        if let Some((p, decision)) = runner.after_part(model, log, part_cut_s, part, evidence)? {
+            let e = &p.estimate;
+            record.estimated_vb_mm = Some(e.wear_mm);
+            record.estimated_interval_mm = Some((e.lo_mm, e.hi_mm));
+            if let Decision::ToolChange { .. } = decision {
+                series.retired.push(ToolRetired {
+                    cutting_s: tool.cut_s,
+                    true_vb_mm: tool.vb_mm,
+                });
+                tool = ToolState::new();
+                new_tool = true;
+            }
+            record.decision = Some(decision);
+        }
+        series.parts.push(record);
+    }
+    series.last_log = tool.rows;
+    Ok(series)
+}
+
+/// A wear model trained, through the same pipeline as recorded data, on simulated tool lives.
+pub struct SimulatedTraining {
+    /// The trained model.
+    pub model: WearModel,
+    /// The lives it was trained on (one per seed), as a wear CSV would hold them.
+    pub lives: Vec<WearRun>,
+    /// With a recorder: the `sensor_segment` records of the signals the model reads.
+    pub segments: Vec<Citation>,
+}
+
+/// Trains a wear model on the simulated lives (to VB 1.1 × the criterion) of one tool per seed
+/// on `program`; with `recorder`, the lives are recorded as runs of its machine.
+pub fn train_on_simulated_lives(
+    program: (&str, &str),
+    material: Material,
+    seeds: &[u64],
+    params: &WearLoopParams,
+    mut recorder: Option<&mut WearRecorder<'_>>,
+) -> Result<SimulatedTraining, WearTrialError> {
+    let mut lives = Vec::new();
+    let mut segments = Vec::new();
+    for &seed in seeds {
+        let (life, cites) = tool_life_log(
+            program,
+            material,
+            seed,
+            (1.1 * params.criterion_mm, 500),
+            params,
+            recorder.as_deref_mut(),
+        )?;
+        lives.push(life);
+        segments.extend(cites);
+    }
+    let runs: Vec<&WearRun> = lives.iter().collect();
+    let model = WearModel::train(&runs, &signal_names(), &WearTrainConfig::default())
+        .map_err(WearLoopError::from)?;
+    Ok(SimulatedTraining {
+        model,
+        lives,
+        segments,
+    })
+}
+
+/// A tool's whole life on `program`, uncompensated, until its true wear reaches `until.0` mm (at
+/// most `until.1` parts): training data for the model, with the citations of the recorded
+/// segments of the signals it reads.
+pub fn tool_life_log(
+    program: (&str, &str),
+    material: Material,
+    seed: u64,
+    until: (f64, u32),
+    params: &WearLoopParams,
+    mut recorder: Option<&mut WearRecorder<'_>>,
+) -> Result<(WearRun, Vec<Citation>), WearTrialError> {
+    let (name, text) = program;
+    let mut tool = ToolState::new();
+    let mut cites = Vec::new();
+    for part in 1..=until.1 {
+        let (_, log, made) = make_part(
+            name,
+            text,
+            material,
+            seed,
+            part,
+            params,
+            &mut tool,
+            recorder.as_deref_mut(),
+        )?;
+        tool.rows = Some(log.rows);
+        cites.extend(made.into_iter().flat_map(|m| m.wear_segments));
+        if tool.vb_mm >= until.0 {
+            break;
+        }
+    }
+    Ok((tool.rows.expect("at least one part"), cites))
+}
+/// What a trial runs.
+#[derive(Clone, Debug)]
+pub struct TrialSpec {
+    /// NC program (name, text) with a reference feature cut under cutter compensation.
+    pub program: (String, String),
+    pub material: Material,
+    pub parts: u32,
+    /// Seed of the series' sensor noise.
+    pub seed: u64,
+    /// Seeds of the simulated tool lives the model is trained on.
+    pub train_seeds: Vec<u64>,
+    /// Machine the looped series is recorded on; the training lives go on `<machine>-lives`.
+    pub machine: String,
+    pub params: WearLoopParams,
+}
+
+/// What a recorded trial left in the ledger.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrialEvidence {
+    pub model: RecordedModel,
+    /// The latest program version the loop wrote.
+    pub last_program: Option<Citation>,
+    pub tool_change_plans: Vec<Citation>,
+    pub report: Citation,
+}
+
+/// A trial's outcome.
+pub struct Trial {
+    pub training: SimulatedTraining,
+    pub plain: Series,
+    pub looped: Series,
+    pub validation: WearValidation,
+    pub evidence: Option<TrialEvidence>,
+}
+
+/// Trains the model on simulated lives, then runs the series without and with the loop. With
+/// `store`, the training lives and the looped series are recorded, with the model, every decision
+/// and the validation report in the ledger; the uncompensated series, a comparison on the same
+/// seed, is not. `progress` hears each stage's name.
+pub fn run_trial(
+    spec: &TrialSpec,
+    mut store: Option<&mut dyn Store>,
+    mut progress: impl FnMut(&str),
+) -> Result<Trial, WearTrialError> {
+    let program = (spec.program.0.as_str(), spec.program.1.as_str());
+    let (material, params) = (spec.material, &spec.params);
+    progress("training the wear model on simulated tool lives");
+    let (training, model) = {
+        let lab = format!("{}-lives", spec.machine);
+        let mut recorder = store
+            .as_deref_mut()
+            .map(|s| WearRecorder::new(s, &lab))
+            .transpose()?;
+        let training = train_on_simulated_lives(
+            program,
+            material,
+            &spec.train_seeds,
+            params,
+            recorder.as_mut(),
+        )?;
+        let model = recorder
+            .as_mut()
+            .map(|r| {
+                let digest = dataset_sha256(&training.lives);
+                r.record_model(
+                    &training.model,
+                    &training.lives,
+                    &digest,
+                    training.segments.clone(),
+                )
+            })
+            .transpose()?;
+        (training, model)
+    };
+    progress("making the series without and with the loop");
+    let plain = run_series(program, material, spec.seed, spec.parts, None, params, None)?;
+    let mut recorder = store
+        .map(|s| WearRecorder::new(s, &spec.machine))
+        .transpose()?;
+    if let (Some(r), Some(m)) = (recorder.as_mut(), &model) {
+        r.use_model(m.clone());
+    }
+    let looped = run_series(
+        program,
+        material,
+        spec.seed,
+        spec.parts,
+        Some(&training.model),
+        params,
+        recorder.as_mut(),
+    )?;
+    let validation = WearValidation::of(&plain, &looped, params);
+    let evidence = match (recorder, model) {
+        (Some(mut r), Some(model)) => Some(TrialEvidence {
+            report: r.record_validation(&validation)?,
+            model,
+            last_program: r.last_program.clone(),
+            tool_change_plans: r.plans.clone(),
+        }),
+        _ => None,
+    };
+    Ok(Trial {
+        training,
+        plain,
+        looped,
+        validation,
+        evidence,
+    })
+}
+
+/// SHA-256 of `lives` as a wear CSV of the signals the model reads: the name of the training
+/// data in the model's record (`aimm wear train` on that file gives the same model digest).
+pub fn dataset_sha256(lives: &[WearRun]) -> String {
+    let lives: Vec<_> = lives.iter().collect();
+    let csv = write_wear_csv(&lives, &signal_names());
+    hex::encode(Sha256::digest(csv.as_bytes()))
+}
