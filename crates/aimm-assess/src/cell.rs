@@ -32,6 +32,7 @@ pub struct CellFile {
     /// Adaptive feed loop settings (defaults when absent).
     #[serde(default)]
     pub feed: FeedParams,
+    /// The machines of the cell.
     pub machine: Vec<CellMachine>,
 }
 
@@ -43,10 +44,13 @@ fn default_changeover() -> f64 {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CellMachine {
+    /// Machine id.
     pub id: String,
     /// Program file, relative to the cell file.
     pub program: String,
+    /// Workpiece material name (see `aimm_model::Material`).
     pub material: String,
+    /// Parts to make.
     pub parts: u32,
     /// Spindle-load setpoint of the feed loop, %; absent = taught in on the first part.
     #[serde(default)]
@@ -56,16 +60,22 @@ pub struct CellMachine {
 /// Why a cell could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum CellError {
+    /// The cell file is wrong (named in the message).
     #[error("cell {cell}: {message}")]
     Plan { cell: String, message: String },
+    /// A program does not parse.
     #[error(transparent)]
     Program(#[from] aimm_sim::gcode::ParseError),
+    /// The simulator stopped.
     #[error(transparent)]
     Sim(#[from] aimm_sim::SimError),
+    /// Recording a run failed.
     #[error(transparent)]
     Connect(#[from] ConnectError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Writing evidence failed.
     #[error(transparent)]
     Evidence(#[from] aimm_store::evidence::EvidenceError),
 }
@@ -95,27 +105,38 @@ impl CellFile {
 /// One part made.
 #[derive(Clone, Debug, Serialize)]
 pub struct PartOutcome {
+    /// The run it was recorded as.
     pub run: RunId,
+    /// The simulator's result.
     pub result: PartResult,
+    /// What the feed loop did.
     pub feed_loop: FeedReport,
+    /// Segments sealed.
     pub segments: usize,
 }
 
 /// One machine's parts.
 #[derive(Clone, Debug, Serialize)]
 pub struct MachineOutcome {
+    /// Machine id.
     pub machine: String,
+    /// Program name.
     pub program: String,
+    /// Workpiece material.
     pub material: String,
     /// The first part at constant programmed feed (simulated, not recorded).
     pub constant_feed: RunFigures,
+    /// Each part, with the loop on.
     pub parts: Vec<PartOutcome>,
 }
 
 /// Where the cell is, for a progress display.
 pub struct Progress<'a> {
+    /// Machine id.
     pub machine: &'a str,
+    /// Part being made, from 1.
     pub part: u32,
+    /// Parts the machine makes.
     pub parts: u32,
     /// A part just finished (otherwise: about a simulated second passed).
     pub part_done: bool,

@@ -4,6 +4,8 @@
 //! `aimm-loops` and know no simulator; this crate drives them on one through the machine traits
 //! of `aimm-model`.
 
+#![warn(missing_docs)]
+
 pub mod cell;
 pub mod conformance;
 pub mod faults;

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 /// The machine's safe envelope for loop commands.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SafeBounds {
+    /// Lowest feed override the loop may command, %.
     pub min_override_pct: f64,
+    /// Highest feed override the loop may command, %.
     pub max_override_pct: f64,
     /// Largest override change per second, %/s.
     pub max_override_rate_pct_per_s: f64,
@@ -34,9 +36,13 @@ impl Default for SafeBounds {
 /// A discrete command that went to the machine, with why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CommandRecord {
+    /// When it was sent, UTC ns.
     pub t_ns: i64,
+    /// Which command (`feed_hold`, `radius_wear_offset T<n>`, …).
     pub command: String,
+    /// The value sent (1/0 for a hold; mm for an offset).
     pub value: f64,
+    /// Why the loop sent it.
     pub cause: String,
 }
 
@@ -51,6 +57,7 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// A guard enforcing `bounds`, with no command sent yet.
     pub fn new(bounds: SafeBounds) -> Self {
         Self {
             bounds,
@@ -61,6 +68,7 @@ impl Guard {
         }
     }
 
+    /// The bounds it enforces.
     pub fn bounds(&self) -> &SafeBounds {
         &self.bounds
     }

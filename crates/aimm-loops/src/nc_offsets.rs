@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 /// First and last line of the block aimm manages.
 pub const BLOCK_BEGIN: &str = "(AIMM WEAR OFFSETS BEGIN)";
+/// Last line of the block aimm manages.
 pub const BLOCK_END: &str = "(AIMM WEAR OFFSETS END)";
 
 /// How the control takes a radius wear offset.
@@ -26,10 +27,13 @@ pub enum OffsetDialect {
 /// Why a program could not be edited.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum NcEditError {
+    /// An offset value is NaN or infinite.
     #[error("offset for register {register} is {value} mm: not a finite number")]
     NotFinite { register: u32, value: f64 },
+    /// LinuxCNC's `G10 L1` sets the whole radius, so the tool's nominal radius must be known.
     #[error("LinuxCNC offsets need the nominal radius of tool {tool}")]
     NoNominalRadius { tool: u32 },
+    /// The program holds the block's first line but not its last.
     #[error("line {line}: '{BLOCK_BEGIN}' without a matching '{BLOCK_END}'")]
     UnclosedBlock { line: usize },
 }
@@ -113,6 +117,7 @@ pub fn with_radius_wear_offsets(
 /// part. A program cannot take live feed commands, so those are refused.
 #[derive(Clone, Debug, Default)]
 pub struct ProgramOffsets {
+    /// Radius wear offset per register, mm.
     pub offsets: BTreeMap<u32, f64>,
 }
 

@@ -60,6 +60,7 @@ pub struct CuttingLog {
     next_row_s: f64,
     sums: [f64; 2],
     count: u32,
+    /// The rows so far, as a wear data set holds them.
     pub rows: WearRun,
 }
 
@@ -340,7 +341,9 @@ pub fn tool_life_log(
 pub struct TrialSpec {
     /// NC program (name, text) with a reference feature cut under cutter compensation.
     pub program: (String, String),
+    /// Workpiece material.
     pub material: Material,
+    /// Parts in each series.
     pub parts: u32,
     /// Seed of the series' sensor noise.
     pub seed: u64,
@@ -348,25 +351,34 @@ pub struct TrialSpec {
     pub train_seeds: Vec<u64>,
     /// Machine the looped series is recorded on; the training lives go on `<machine>-lives`.
     pub machine: String,
+    /// The loop's settings.
     pub params: WearLoopParams,
 }
 
 /// What a recorded trial left in the ledger.
 #[derive(Clone, Debug, Serialize)]
 pub struct TrialEvidence {
+    /// The model version the decisions cite.
     pub model: RecordedModel,
     /// The latest program version the loop wrote.
     pub last_program: Option<Citation>,
+    /// The tool-change plans recorded.
     pub tool_change_plans: Vec<Citation>,
+    /// The `validation_report` record.
     pub report: Citation,
 }
 
 /// A trial's outcome.
 pub struct Trial {
+    /// The model and its training lives.
     pub training: SimulatedTraining,
+    /// The series without the loop.
     pub plain: Series,
+    /// The series with the loop.
     pub looped: Series,
+    /// The loop's validation figures and verdict.
     pub validation: WearValidation,
+    /// What the trial recorded, with a store.
     pub evidence: Option<TrialEvidence>,
 }
 

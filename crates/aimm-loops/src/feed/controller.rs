@@ -103,6 +103,7 @@ pub struct FeedController {
 }
 
 impl FeedController {
+    /// A controller with `params` in `mode`; refuses parameters or a setpoint out of range.
     pub fn new(params: FeedParams, mode: FeedMode) -> Result<Self, InvalidFeedParam> {
         params.validate()?;
         if let FeedMode::Control { setpoint_pct } = mode {
@@ -239,10 +240,12 @@ impl FeedController {
         }
     }
 
+    /// The setpoint a finished teach-in cut learned, %.
     pub fn learned_setpoint(&self) -> Option<f64> {
         self.learned
     }
 
+    /// The controller's state now.
     pub fn snapshot(&self) -> FeedState {
         FeedState {
             mode: self.mode,
@@ -257,6 +260,7 @@ impl FeedController {
         }
     }
 
+    /// The parameters it runs with.
     pub fn params(&self) -> &FeedParams {
         &self.params
     }

@@ -37,11 +37,13 @@ pub struct FeedOutput {
 pub struct FeedEvent {
     /// Tick time the event was decided at, UTC ns.
     pub t_ns: i64,
+    /// What happened.
     pub kind: FeedEventKind,
     /// Human-readable numbers behind the decision.
     pub detail: String,
 }
 
+/// The kinds of protective and teach-in events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FeedEventKind {
     /// Filtered load above the alarm level: feed held.
@@ -59,6 +61,7 @@ pub enum FeedEventKind {
 /// The controller's state, for dashboards and the parameter-change evidence.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FeedState {
+    /// Teach-in or control.
     pub mode: FeedMode,
     /// Setpoint in control mode, %; `None` while teaching.
     pub setpoint_pct: Option<f64>,

@@ -40,13 +40,16 @@ pub enum Setpoint {
 /// How the loop runs.
 #[derive(Clone, Debug)]
 pub struct FeedRunOptions {
+    /// The controller's tuning and bounds.
     pub params: FeedParams,
+    /// Where the setpoint comes from.
     pub setpoint: Setpoint,
     /// Delay between a decision and its effect on the machine, ms.
     pub actuation_delay_ms: f64,
 }
 
 impl FeedRunOptions {
+    /// Options with `params` and `setpoint` and the default actuation delay (4 ms).
     pub fn new(params: FeedParams, setpoint: Setpoint) -> Self {
         Self {
             params,
@@ -73,7 +76,9 @@ pub struct FeedReport {
     pub rms_error_pct: f64,
     /// Commanded override range, %.
     pub min_override_pct: f64,
+    /// Highest commanded override, %.
     pub max_override_pct: f64,
+    /// Protective events, in order.
     pub events: Vec<FeedEvent>,
 }
 
@@ -103,6 +108,7 @@ pub struct FeedLoop {
 }
 
 impl FeedLoop {
+    /// A loop with `options`; refuses parameters out of range.
     pub fn new(options: FeedRunOptions) -> Result<Self, InvalidFeedParam> {
         options.params.validate()?;
         let setpoints = match &options.setpoint {

@@ -19,35 +19,53 @@ pub const RMS_BOUND_PCT: f64 = 12.0;
 /// One validation case.
 #[derive(Clone, Debug)]
 pub struct FeedCase {
+    /// The case's name.
     pub name: String,
+    /// Program file name, as cited in the evidence.
     pub program: String,
+    /// Program text.
     pub text: String,
+    /// Workpiece material.
     pub material: Material,
     /// Flank wear the tool starts with, mm: a worn tool keeps wearing during the run.
     pub initial_wear_mm: f64,
+    /// Fixed or taught-in setpoint.
     pub setpoint: Setpoint,
 }
 
 /// The figures of one run.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunFigures {
+    /// Cycle time, s.
     pub cycle_time_s: f64,
+    /// Spindle overload events.
     pub overload_events: u32,
+    /// Highest spindle load, %.
     pub max_spindle_load_pct: f64,
+    /// Energy used, kWh.
     pub energy_kwh: f64,
 }
 
 /// A case's outcome.
 #[derive(Clone, Debug, Serialize)]
 pub struct CaseOutcome {
+    /// The case's name.
     pub name: String,
+    /// Program file name.
     pub program: String,
+    /// Workpiece material.
     pub material: String,
+    /// Flank wear the tool started with, mm.
     pub initial_wear_mm: f64,
+    /// The run at constant programmed feed.
     pub constant_feed: RunFigures,
+    /// The run with the loop.
     pub adaptive: RunFigures,
+    /// Cycle time saved by the loop, % of the constant-feed cycle.
     pub cycle_time_reduction_pct: f64,
+    /// What the loop did.
     pub loop_report: FeedReport,
+    /// Whether the case passed.
     pub passed: bool,
     /// Why it failed, if it did.
     pub failures: Vec<String>,

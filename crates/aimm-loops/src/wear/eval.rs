@@ -9,15 +9,23 @@ use serde::Serialize;
 /// Figures for one held-out run, in µm.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FoldResult {
+    /// The held-out run.
     pub run: String,
+    /// Windows of it that were estimated.
     pub windows: usize,
+    /// Root-mean-square error of the estimate, µm.
     pub rmse_um: f64,
+    /// Mean absolute error of the estimate, µm.
     pub mae_um: f64,
     /// Share of windows whose measured wear lies inside the interval.
     pub coverage: f64,
+    /// Mean half width of the 90 % interval, µm.
     pub interval_half_width_um: f64,
+    /// RMSE of the sensor-free baseline (mean wear-vs-time curve of the training runs), µm.
     pub baseline_rmse_um: f64,
+    /// MAE of the sensor-free baseline, µm.
     pub baseline_mae_um: f64,
+    /// Digest of the model trained without this run.
     pub model_digest: String,
 }
 

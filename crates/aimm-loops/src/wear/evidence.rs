@@ -37,7 +37,9 @@ pub struct PartMade {
 /// A model version in the ledger.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordedModel {
+    /// The `model_training` record.
     pub cite: Citation,
+    /// The model's version (1 for the first model of this kind).
     pub version: u32,
     /// SHA-256 of the training data as a wear CSV (as `aimm-connect` writes it).
     pub dataset_sha256: String,
@@ -73,6 +75,7 @@ impl<'a> WearRecorder<'a> {
         })
     }
 
+    /// The machine the parts are recorded on.
     pub fn machine(&self) -> &MachineSpec {
         &self.machine
     }
@@ -82,6 +85,7 @@ impl<'a> WearRecorder<'a> {
         self.next_ns
     }
 
+    /// The store it records into.
     pub fn store(&mut self) -> &mut dyn Store {
         self.store
     }

@@ -24,6 +24,7 @@ pub struct Window {
 /// How windows are cut. Fixed, not fitted: see the module doc of [`super`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WindowSpec {
+    /// Cutting time per window, s.
     pub window_s: f64,
 }
 

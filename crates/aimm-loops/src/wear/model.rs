@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 /// Training settings. Defaults are fixed rules, not fitted to any data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WearTrainConfig {
+    /// How runs are cut into windows.
     pub window: WindowSpec,
     /// Ridge penalties tried by nested leave-one-run-out CV on the training runs.
     pub ridge_lambdas: Vec<f64>,
@@ -35,12 +36,16 @@ impl Default for WearTrainConfig {
 /// One clock's power law: VB = a + k·cⁿ with k ≥ 0, so wear never decreases as the clock runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClockLaw {
+    /// Wear at clock 0, mm.
     pub a_mm: f64,
+    /// Scale of the growth, mm per clock unitⁿ.
     pub k_mm: f64,
+    /// Exponent of the clock.
     pub n: f64,
 }
 
 impl ClockLaw {
+    /// The law's wear at `clock` (negative clocks count as 0), mm.
     pub fn wear_mm(&self, clock: f64) -> f64 {
         self.a_mm + self.k_mm * clock.max(0.0).powf(self.n)
     }
@@ -90,6 +95,7 @@ impl ClockLaw {
 /// never decreases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WearPrior {
+    /// One law per clock: cutting time first, then each signal's cumulative work.
     pub laws: Vec<ClockLaw>,
 }
 
@@ -121,16 +127,25 @@ impl WearPrior {
 /// A trained wear model: serialisable, identified by [`WearModel::digest`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WearModel {
+    /// The signals the model reads, in order; data must name the same.
     pub signal_names: Vec<String>,
+    /// The window features the ridge regression reads, in order.
     pub feature_names: Vec<String>,
+    /// The settings it was trained with.
     pub config: WearTrainConfig,
+    /// Ids of the runs it was trained on.
     pub training_runs: Vec<String>,
+    /// The physics prior (mean of the wear-clock power laws).
     pub prior: WearPrior,
+    /// Training mean of each feature, for standardising.
     pub feature_mean: Vec<f64>,
+    /// Training standard deviation of each feature, for standardising.
     pub feature_scale: Vec<f64>,
     /// Ridge coefficients on standardised features, mm per σ; plus the intercept, mm.
     pub coef: Vec<f64>,
+    /// Intercept of the ridge regression, mm.
     pub intercept_mm: f64,
+    /// Ridge penalty chosen by nested cross-validation.
     pub ridge_lambda: f64,
     /// Variance of one window's feature-based observation, mm² (from nested CV).
     pub observation_var_mm2: f64,
@@ -144,9 +159,13 @@ pub struct WearModel {
 /// Estimated wear at one window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WearEstimate {
+    /// Cutting time at the end of the window, s.
     pub t_s: f64,
+    /// Estimated flank wear VB, mm.
     pub wear_mm: f64,
+    /// Lower end of the 90 % interval, mm.
     pub lo_mm: f64,
+    /// Upper end of the 90 % interval, mm.
     pub hi_mm: f64,
     /// The wear clocks at the window's end ([`Window::clocks`]).
     pub clocks: Vec<f64>,
@@ -158,6 +177,7 @@ pub struct WearEstimate {
 /// Remaining cutting time until the wear criterion; `None` when the prior never reaches it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RemainingLife {
+    /// From the estimate itself.
     pub seconds: Option<f64>,
     /// From the interval's upper wear bound (shortest life).
     pub lo_s: Option<f64>,
@@ -168,10 +188,13 @@ pub struct RemainingLife {
 /// ISO 8688-2 default flank-wear criterion, mm.
 pub const DEFAULT_WEAR_CRITERION_MM: f64 = 0.3;
 
+/// Why a model could not be trained or applied.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum WearModelError {
+    /// No training run had data.
     #[error("training needs at least one run with data; got none")]
     NoTrainingData,
+    /// A run's signals are not the ones the model reads.
     #[error("run {run:?} has {got} signals, the model expects {expected} ({names:?})")]
     SignalMismatch {
         run: String,

@@ -15,11 +15,13 @@ pub const MIN_LIFE_USED: f64 = 0.85;
 /// What happened to one part of a series.
 #[derive(Clone, Debug, Serialize)]
 pub struct PartRecord {
+    /// Part number in the series, from 1.
     pub part: u32,
     /// Radius wear offset the part's program carried, mm.
     pub offset_mm: f64,
     /// A new tool was put in before this part.
     pub new_tool: bool,
+    /// The part's measured reference feature.
     pub feature: Option<FeatureResult>,
     /// True wear at the end of the part, mm.
     pub true_vb_mm: f64,
@@ -29,6 +31,7 @@ pub struct PartRecord {
     pub estimated_vb_mm: Option<f64>,
     /// The estimate's interval, mm.
     pub estimated_interval_mm: Option<(f64, f64)>,
+    /// What the loop decided after the part (none without the loop or an estimate).
     pub decision: Option<Decision>,
 }
 
@@ -44,7 +47,9 @@ pub struct ToolRetired {
 /// A series of parts.
 #[derive(Clone, Debug, Serialize)]
 pub struct Series {
+    /// Every part, in order.
     pub parts: Vec<PartRecord>,
+    /// Tools changed during the series.
     pub retired: Vec<ToolRetired>,
     /// The log of the tool in the machine at the end.
     #[serde(skip)]
@@ -107,7 +112,9 @@ impl Series {
 /// A retired tool, measured against the uncompensated tool's life.
 #[derive(Clone, Debug, Serialize)]
 pub struct ToolChangeFigures {
+    /// Cutting time it did, s.
     pub cutting_s: f64,
+    /// Its true wear when taken out, mm.
     pub true_vb_mm: f64,
     /// Share of the life (cutting time to the criterion without the loop) used.
     pub life_used: Option<f64>,
@@ -116,14 +123,21 @@ pub struct ToolChangeFigures {
 /// The loop's validation figures: the series without and with the loop, same seed.
 #[derive(Clone, Debug, Serialize)]
 pub struct WearValidation {
+    /// Parts in the series.
     pub parts: usize,
+    /// Wear criterion that ends a tool's life, mm.
     pub criterion_mm: f64,
+    /// Parts out of tolerance without the loop.
     pub out_of_tolerance_without_loop: usize,
+    /// Parts out of tolerance with the loop.
     pub out_of_tolerance_with_loop: usize,
+    /// Largest |mean error| of the reference feature without the loop, mm.
     pub max_abs_error_without_loop_mm: f64,
+    /// Largest |mean error| of the reference feature with the loop, mm.
     pub max_abs_error_with_loop_mm: f64,
     /// Cutting time at which the uncompensated tool reached the criterion, s.
     pub tool_life_s: Option<f64>,
+    /// Each planned tool change.
     pub tool_changes: Vec<ToolChangeFigures>,
     /// Largest true wear any part of the looped series ended with, mm.
     pub max_true_vb_with_loop_mm: f64,
@@ -131,11 +145,14 @@ pub struct WearValidation {
     pub estimate_rmse_um: Option<f64>,
     /// Share of parts whose interval held the true wear.
     pub interval_coverage: Option<f64>,
+    /// Whether every criterion held.
     pub passed: bool,
+    /// Why it failed, if it did.
     pub failures: Vec<String>,
 }
 
 impl WearValidation {
+    /// The figures and verdict of `looped` against `plain`, the same series without the loop.
     pub fn of(plain: &Series, looped: &Series, params: &WearLoopParams) -> Self {
         let tool_life_s = plain.life_s(params.criterion_mm);
         let tool_changes: Vec<ToolChangeFigures> = looped
