@@ -152,7 +152,7 @@ pub fn run_cell(
             let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config).map_err(
                 |message| CellError::Plan {
                     cell: m.id.clone(),
-                    message,
+                    message: message.to_string(),
                 },
             )?;
             Ok(Simulator::new(&program, tools, config)?)

@@ -153,8 +153,8 @@ pub fn run_case(case: &FeedCase, params: &FeedParams, seed: u64) -> Result<CaseO
     let program = parse(&case.program, &case.text)?;
     let simulator = || -> Result<Simulator<'_>, CaseError> {
         let mut config = SimConfig::new(MachineSpec::vmc("validation"), case.material, seed);
-        let tools =
-            prepare(&program, &ToolSpec::default_end_mill(0), &mut config).map_err(setup_error)?;
+        let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
+            .map_err(|e| setup_error(e.to_string()))?;
         let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
         let mut sim = Simulator::new(&program, tools, config)?;
         for n in numbers {

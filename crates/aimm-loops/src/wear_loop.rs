@@ -243,7 +243,7 @@ fn make_part(
         config.start_ns = r.next_start_ns();
     }
     let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
-        .map_err(WearLoopError::Setup)?;
+        .map_err(|e| WearLoopError::Setup(e.to_string()))?;
     let mut sim = Simulator::new(&program, tools, config)?;
     sim.set_tool_wear_vb_mm(params.tool, tool.vb_mm);
     let run = format!("{name}#{seed}");
