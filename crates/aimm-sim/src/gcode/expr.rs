@@ -10,50 +10,83 @@ use std::collections::HashMap;
 /// The value of a word or of a parameter assignment.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
+    /// A literal number.
     Num(f64),
     /// `#n` or `#[expr]`: numbered parameter.
     Param(Box<Expr>),
     /// `#<name>`: named parameter (names are case-insensitive; stored lower case).
     Named(String),
+    /// Negation.
     Neg(Box<Expr>),
+    /// A binary operation.
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// A function of one argument (degrees for trigonometry).
     Func(Func, Box<Expr>),
     /// `atan[y]/[x]`, degrees.
     Atan2(Box<Expr>, Box<Expr>),
 }
 
+/// Binary operators of expressions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
+    /// `**`: power.
     Pow,
+    /// `*`.
     Mul,
+    /// `/`.
     Div,
+    /// `mod`: Euclidean remainder, never negative.
     Mod,
+    /// `+`.
     Add,
+    /// `-`.
     Sub,
+    /// `eq`: 1 if equal, else 0.
     Eq,
+    /// `ne`: 1 if not equal.
     Ne,
+    /// `gt`: 1 if greater.
     Gt,
+    /// `ge`: 1 if greater or equal.
     Ge,
+    /// `lt`: 1 if less.
     Lt,
+    /// `le`: 1 if less or equal.
     Le,
+    /// `and`: 1 if both non-zero.
     And,
+    /// `or`: 1 if either non-zero.
     Or,
+    /// `xor`: 1 if exactly one non-zero.
     Xor,
 }
 
+/// Functions of one argument (angles in degrees).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Func {
+    /// `abs`.
     Abs,
+    /// `acos`, degrees.
     Acos,
+    /// `asin`, degrees.
     Asin,
+    /// `cos` of degrees.
     Cos,
+    /// `exp`.
     Exp,
+    /// `fix`: round down.
     Fix,
+    /// `fup`: round up.
     Fup,
+    /// `ln`: natural logarithm.
     Ln,
+    /// `round`.
     Round,
+    /// `sin` of degrees.
     Sin,
+    /// `sqrt`.
     Sqrt,
+    /// `tan` of degrees.
     Tan,
 }
 
@@ -120,7 +153,9 @@ pub enum ExprError {
 /// Which parameter an assignment writes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamRef {
+    /// `#n` or `#[expr]`.
     Numbered(Expr),
+    /// `#<name>` (lower case).
     Named(String),
 }
 
@@ -134,6 +169,8 @@ pub fn param_index(v: f64) -> Result<u32, ExprError> {
 }
 
 impl Expr {
+    /// The value against parameter memory `p`; fails on unset names, division by zero and
+    /// functions outside their domain.
     pub fn eval(&self, p: &Params) -> Result<f64, ExprError> {
         Ok(match self {
             Expr::Num(v) => *v,
