@@ -8,9 +8,13 @@ use std::collections::BTreeMap;
 /// Offset register contents, mm.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct OffsetRegister {
+    /// Length geometry (H register), mm.
     pub length_geometry_mm: f64,
+    /// Length wear (H register), mm.
     pub length_wear_mm: f64,
+    /// Radius geometry (D register), mm.
     pub radius_geometry_mm: f64,
+    /// Radius wear (D register), mm; negative = tool smaller than nominal.
     pub radius_wear_mm: f64,
 }
 
@@ -69,10 +73,12 @@ impl ToolTable {
         }
     }
 
+    /// Tool `number`, if the table holds it.
     pub fn tool(&self, number: u32) -> Option<&ToolSpec> {
         self.tools.get(&number)
     }
 
+    /// Every tool, by increasing T number.
     pub fn tools(&self) -> impl Iterator<Item = &ToolSpec> {
         self.tools.values()
     }
