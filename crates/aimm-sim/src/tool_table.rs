@@ -1,9 +1,22 @@
 //! The control's tool table: tool geometry by T number and offset registers by D/H number
 //! (Fanuc memory type C: separate geometry and wear registers for length and radius).
 
-use crate::gcode::OffsetKind;
 use aimm_model::ToolSpec;
+use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Which tool offset register a G10 block or a live input writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum OffsetKind {
+    /// Length geometry (H register).
+    LengthGeometry,
+    /// Length wear (H register).
+    LengthWear,
+    /// Radius geometry (D register).
+    RadiusGeometry,
+    /// Radius wear (D register).
+    RadiusWear,
+}
 
 /// Offset register contents, mm.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -2,6 +2,7 @@
 //! (mm, mm/min, rev/min, s) and machine coordinates, with arcs already broken into chords and
 //! cutter-radius and tool-length compensation already applied, as a real control would.
 
+pub use crate::tool_table::OffsetKind;
 use serde::Serialize;
 
 /// A point in machine coordinates, mm. The machine frame coincides with G54 unless the program
@@ -17,19 +18,6 @@ pub enum SpindleDir {
     Clockwise,
     /// M4.
     CounterClockwise,
-}
-
-/// Which tool offset register a G10 block or a live input writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum OffsetKind {
-    /// Length geometry (H register).
-    LengthGeometry,
-    /// Length wear (H register).
-    LengthWear,
-    /// Radius geometry (D register).
-    RadiusGeometry,
-    /// Radius wear (D register).
-    RadiusWear,
 }
 
 /// One straight motion of the tool tip.
