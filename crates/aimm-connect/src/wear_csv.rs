@@ -49,13 +49,18 @@ impl WearUnit {
     }
 }
 
+/// A wear unit other than `mm`, `um` or `µm`; names the text given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("wear unit {0:?}: expected mm or um")]
+pub struct UnknownWearUnit(pub String);
+
 impl std::str::FromStr for WearUnit {
-    type Err = String;
+    type Err = UnknownWearUnit;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "mm" => Ok(WearUnit::Mm),
             "um" | "µm" => Ok(WearUnit::Um),
-            other => Err(format!("wear unit {other:?}: expected mm or um")),
+            other => Err(UnknownWearUnit(other.to_string())),
         }
     }
 }

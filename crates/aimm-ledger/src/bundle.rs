@@ -46,6 +46,7 @@ const SEGMENTS: &str = "segments";
 pub struct BundleContents {
     /// The latest signed checkpoint; its size is `records.len()`.
     pub checkpoint_note: String,
+    /// The log's verifier key, written to the bundle for offline checks.
     pub verifier: Verifier,
     /// Canonical record bytes; a record's leaf index is its position.
     pub records: Vec<Vec<u8>>,
@@ -59,13 +60,21 @@ pub struct BundleContents {
 /// Why a bundle could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
+    /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The target directory already holds something.
     #[error("{path} exists and is not an empty directory; refusing to write a bundle there")]
-    NotEmpty { path: PathBuf },
+    NotEmpty {
+        /// The target directory.
+        path: PathBuf,
+    },
+    /// The contents do not form a bundle (e.g. checkpoint size ≠ record count).
     #[error("bundle contents: {0}")]
     Invalid(String),
 }
@@ -159,14 +168,18 @@ pub fn write_bundle(dir: &Path, contents: &BundleContents) -> Result<(), BundleE
 /// One check of a bundle verification.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Check {
+    /// What was checked, e.g. `checkpoint signature`.
     pub name: String,
+    /// Whether it held.
     pub passed: bool,
+    /// What was found, or why it failed.
     pub detail: String,
 }
 
 /// The outcome of [`verify_bundle`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
+    /// Every check made, in order.
     pub checks: Vec<Check>,
     /// The first failed check: file, line and, for records, the leaf index.
     pub first_failure: Option<String>,
@@ -182,6 +195,7 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// True when every check passed and nothing failed.
     pub fn is_ok(&self) -> bool {
         self.first_failure.is_none() && self.checks.iter().all(|c| c.passed)
     }

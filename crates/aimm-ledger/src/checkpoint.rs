@@ -13,10 +13,17 @@ use base64::Engine;
 /// Why a checkpoint was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckpointError {
+    /// The signed note around the checkpoint is bad.
     #[error("checkpoint note: {0}")]
     Note(#[from] NoteError),
+    /// The checkpoint body is malformed.
     #[error("checkpoint body line {line}: {what}")]
-    Body { line: usize, what: String },
+    Body {
+        /// 1-based line of the body.
+        line: usize,
+        /// What is wrong with it.
+        what: String,
+    },
 }
 
 /// A log's signed tree head.
@@ -24,7 +31,9 @@ pub enum CheckpointError {
 pub struct Checkpoint {
     /// The log's unique name, e.g. `aimm.example/plant-1`.
     pub origin: String,
+    /// Number of leaves in the tree.
     pub size: u64,
+    /// RFC 6962 root hash of the tree of `size` leaves.
     pub root: Hash,
     /// Extension lines, without their newlines.
     pub extensions: Vec<String>,

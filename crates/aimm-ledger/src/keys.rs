@@ -9,19 +9,42 @@ use std::path::{Path, PathBuf};
 /// Why a key file could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// Reading or writing the key file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The key file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The key file is already there.
     #[error("{path} already exists; refusing to overwrite a key")]
-    Exists { path: PathBuf },
+    Exists {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The key text does not parse.
     #[error("{path}: {source}")]
-    Parse { path: PathBuf, source: NoteError },
+    Parse {
+        /// The key file.
+        path: PathBuf,
+        /// Why the key text is bad.
+        source: NoteError,
+    },
+    /// The file holds more than the key text and one newline.
     #[error("{path}: a key file holds the key text and one newline, nothing else")]
-    Layout { path: PathBuf },
+    Layout {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// Neither a readable key file nor verifier key text.
     #[error("'{text}' is neither a key file nor verifier key text: {source}")]
-    NotAKey { text: String, source: NoteError },
+    NotAKey {
+        /// The argument given.
+        text: String,
+        /// Why it does not parse as key text.
+        source: NoteError,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {

@@ -10,18 +10,39 @@ pub type Hash = [u8; 32];
 /// Why a proof was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
+    /// An inclusion proof for a leaf the tree does not have.
     #[error("leaf index {index} is not below tree size {size}")]
-    IndexOutOfRange { index: u64, size: u64 },
+    IndexOutOfRange {
+        /// The leaf index asked for.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// A consistency proof from a larger tree to a smaller one.
     #[error("tree sizes {first} → {second}: the first must not exceed the second")]
-    SizesReversed { first: u64, second: u64 },
+    SizesReversed {
+        /// The earlier tree size.
+        first: u64,
+        /// The later tree size.
+        second: u64,
+    },
+    /// A consistency proof from size 0.
     #[error("a consistency proof from the empty tree is meaningless")]
     FromEmptyTree,
+    /// Too many or too few proof hashes.
     #[error("proof has the wrong number of hashes for this index and size")]
     WrongLength,
+    /// The proof computes a different root.
     #[error("proof does not lead to the expected root")]
     RootMismatch,
+    /// A size larger than the tree.
     #[error("requested size {size} exceeds the tree's {have} leaves")]
-    BeyondTree { size: u64, have: u64 },
+    BeyondTree {
+        /// The size asked for.
+        size: u64,
+        /// The leaves the tree has.
+        have: u64,
+    },
 }
 
 /// SHA-256 of the empty string: the root of the empty tree.
@@ -65,6 +86,7 @@ pub struct MerkleTree {
 }
 
 impl MerkleTree {
+    /// The empty tree.
     pub fn new() -> Self {
         Self::default()
     }

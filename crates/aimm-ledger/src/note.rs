@@ -28,21 +28,42 @@ const SIG_PREFIX: &str = "— ";
 /// Why a key or a note was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoteError {
+    /// A key name that is empty or holds spaces or '+'.
     #[error("invalid key name '{0}': must be non-empty UTF-8 without spaces or '+'")]
     InvalidName(String),
+    /// Malformed verifier key text.
     #[error("verifier key '{text}': {what}")]
-    VerifierKey { text: String, what: String },
-    // The private key text is never echoed back.
+    VerifierKey {
+        /// The key text.
+        text: String,
+        /// What is wrong with it.
+        what: String,
+    },
+    /// Malformed signer key text (what is wrong; the private key text is never echoed back).
     #[error("signer key: {0}")]
     SignerKey(String),
+    /// The note text or its signature lines do not follow the signed-note format.
     #[error("malformed note: {0}")]
     Malformed(String),
+    /// No signature line is by a trusted key.
     #[error("note has no signature from a trusted key")]
     NoVerifiableSignatures,
+    /// A trusted key's signature does not verify.
     #[error("invalid signature by trusted key {name}+{key_id:08x}")]
-    InvalidSignature { name: String, key_id: u32 },
+    InvalidSignature {
+        /// The key's name.
+        name: String,
+        /// The key's ID.
+        key_id: u32,
+    },
+    /// Two trusted keys share a name and key ID.
     #[error("ambiguous key {name}+{key_id:08x}: listed more than once among the trusted keys")]
-    AmbiguousKey { name: String, key_id: u32 },
+    AmbiguousKey {
+        /// The key's name.
+        name: String,
+        /// The key's ID.
+        key_id: u32,
+    },
 }
 
 /// Whether `name` may name a key: non-empty, no Unicode white space, no '+'.
@@ -124,10 +145,12 @@ impl Verifier {
         })
     }
 
+    /// The key's name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The key's 32-bit ID (from its name, type and public key).
     pub fn key_id(&self) -> u32 {
         self.key_id
     }
@@ -202,10 +225,12 @@ impl Signer {
         Ok(signer)
     }
 
+    /// The key's name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The key's 32-bit ID (from its name, type and public key).
     pub fn key_id(&self) -> u32 {
         self.key_id
     }
@@ -303,6 +328,7 @@ pub fn split(message: &str) -> Result<(&str, &str), NoteError> {
 /// A note whose signatures were checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenedNote {
+    /// The note text (without the signature lines).
     pub text: String,
     /// Trusted keys that signed it, as (name, key ID), in line order.
     pub verified: Vec<(String, u32)>,

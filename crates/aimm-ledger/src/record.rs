@@ -12,6 +12,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// A reference to an earlier ledger entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Citation {
+    /// Leaf index of the cited record.
     #[serde(with = "int_string")]
     pub leaf_index: u64,
     /// Leaf hash of the cited record, SHA-256(0x00 ‖ canonical bytes), hex.
@@ -22,13 +23,17 @@ pub struct Citation {
 /// A sealed sensor-data segment (written by the store for every segment it seals).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SensorSegment {
+    /// Machine the signal was measured on.
     pub machine: String,
     /// Signal name, e.g. `spindle_load_pct`.
     pub signal: String,
+    /// Timestamp of the first sample, UTC ns.
     #[serde(with = "int_string")]
     pub t_first_ns: i64,
+    /// Timestamp of the last sample, UTC ns.
     #[serde(with = "int_string")]
     pub t_last_ns: i64,
+    /// Number of samples.
     pub count: u64,
     /// SHA-256 of the stored segment bytes, hex.
     #[serde(with = "hex_hash")]
@@ -38,30 +43,40 @@ pub struct SensorSegment {
 /// A version of an NC program.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NcProgram {
+    /// Program name, e.g. `bracket_c45.nc`.
     pub name: String,
+    /// Version number, from 1.
     pub version: u32,
     /// SHA-256 of the program text (UTF-8), hex.
     #[serde(with = "hex_hash")]
     pub sha256: Hash,
     /// The version this one was derived from (also cited), if any.
     pub parent_version: Option<u32>,
+    /// What was changed, in words.
     pub what_changed: String,
+    /// Why it was changed.
     pub why: String,
 }
 
 /// A trained model version.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelTraining {
+    /// Model family, e.g. `wear_vb`.
     pub model_kind: String,
+    /// Version number, from 1.
     pub version: u32,
     /// SHA-256 digests (hex) of the data the model was trained on.
     pub dataset_digests: Vec<String>,
+    /// Input features, by name.
     pub features: Vec<String>,
+    /// Training settings, by name.
     pub hyper_parameters: Map<String, Value>,
     /// Version of the code that trained it (e.g. crate version or git commit).
     pub code_version: String,
+    /// Training seed.
     #[serde(with = "int_string")]
     pub seed: u64,
+    /// Evaluation metrics, by name.
     pub metrics: Map<String, Value>,
     /// SHA-256 of the serialised model, hex.
     #[serde(with = "hex_hash")]
@@ -71,10 +86,14 @@ pub struct ModelTraining {
 /// A change of a closed loop's control parameter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ControlParameterChange {
+    /// The loop, e.g. `feed`.
     #[serde(rename = "loop")]
     pub loop_name: String,
+    /// The parameter's name.
     pub parameter: String,
+    /// Value before the change.
     pub old: Value,
+    /// Value after the change.
     pub new: Value,
     /// Allowed range or set, as the loop states it.
     pub bounds: Value,
@@ -85,8 +104,10 @@ pub struct ControlParameterChange {
 /// A command a closed loop sent to a machine.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ControlAction {
+    /// The loop, e.g. `feed`.
     #[serde(rename = "loop")]
     pub loop_name: String,
+    /// Machine commanded.
     pub machine: String,
     /// The command, e.g. `{"feed_override_pct": 85}`.
     pub command: Value,
@@ -97,11 +118,16 @@ pub struct ControlAction {
 /// The outcome of a validation test of a closed loop.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ValidationReport {
+    /// The loop, e.g. `feed`.
     #[serde(rename = "loop")]
     pub loop_name: String,
+    /// Name of the test.
     pub test: String,
+    /// Whether the loop passed it.
     pub passed: bool,
+    /// Measured figures, by name.
     pub figures: Map<String, Value>,
+    /// The result in words.
     pub summary: String,
 }
 
@@ -109,11 +135,17 @@ pub struct ValidationReport {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Evidence {
+    /// A sealed sensor-data segment.
     SensorSegment(SensorSegment),
+    /// A version of an NC program.
     NcProgram(NcProgram),
+    /// A trained model version.
     ModelTraining(ModelTraining),
+    /// A change of a control parameter.
     ControlParameterChange(ControlParameterChange),
+    /// A command to a machine.
     ControlAction(ControlAction),
+    /// A validation test's outcome.
     ValidationReport(ValidationReport),
 }
 
@@ -134,10 +166,12 @@ impl Evidence {
 /// One ledger entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
+    /// Schema version, [`SCHEMA_VERSION`] when written.
     pub schema: u32,
     /// When the evidence was recorded, UTC ns.
     #[serde(with = "int_string")]
     pub t_ns: i64,
+    /// What the record attests.
     #[serde(flatten)]
     pub evidence: Evidence,
     /// Earlier records this one was derived from.
@@ -147,19 +181,33 @@ pub struct Record {
 /// Why a record could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
+    /// The record cannot be written as canonical JSON.
     #[error("record cannot be canonicalised (RFC 8785): {0}")]
     Canonical(String),
+    /// The bytes are not JSON of a known record schema.
     #[error("record is not valid JSON of a known schema: {0}")]
     Parse(#[from] serde_json::Error),
+    /// A schema version this build does not read.
     #[error("record schema {found} is not supported (this aimm reads {SCHEMA_VERSION})")]
-    Schema { found: u32 },
+    Schema {
+        /// The record's schema version.
+        found: u32,
+    },
+    /// The bytes parse but are not the canonical encoding.
     #[error("record bytes are not in canonical form (RFC 8785)")]
     NotCanonical,
+    /// A citation of the record itself or a later one.
     #[error("record cites leaf {cited}, which is not earlier than itself ({own})")]
-    CitesForward { own: u64, cited: u64 },
+    CitesForward {
+        /// The record's own leaf index.
+        own: u64,
+        /// The leaf it cites.
+        cited: u64,
+    },
 }
 
 impl Record {
+    /// A record of the current schema.
     pub fn new(t_ns: i64, evidence: Evidence, cites: Vec<Citation>) -> Self {
         Self {
             schema: SCHEMA_VERSION,
@@ -212,10 +260,12 @@ pub mod int_string {
     use std::fmt::Display;
     use std::str::FromStr;
 
+    /// Writes `value` as a decimal string.
     pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&value.to_string())
     }
 
+    /// Reads a decimal string, rejecting non-canonical spellings.
     pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
     where
         T: FromStr + Display,
@@ -241,10 +291,12 @@ pub mod hex_hash {
     use super::Hash;
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
+    /// Writes `hash` as 64 lowercase hex characters.
     pub fn serialize<S: Serializer>(hash: &Hash, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(hash))
     }
 
+    /// Reads 64 hex characters.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
         let text = String::deserialize(d)?;
         let mut out = [0u8; 32];

@@ -5,8 +5,11 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{machine}: {command} not applied: {reason}")]
 pub struct ActuatorError {
+    /// Machine the command was for.
     pub machine: String,
+    /// The command, e.g. `feed override 80 %`.
     pub command: String,
+    /// Why it was not applied.
     pub reason: String,
 }
 

@@ -7,10 +7,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
+    /// The NC program started.
     ProgramStart,
+    /// The NC program ended (M30/M2 or end of text).
     ProgramEnd,
     /// A program stop (M0) or optional stop (M1); the simulator continues after it.
     ProgramStop,
+    /// A tool was loaded into the spindle (M6).
     ToolChange,
     /// Spindle load rose above the machine's overload threshold.
     SpindleOverload,
@@ -25,10 +28,12 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// True for alarm kinds (today: spindle overload).
     pub fn is_alarm(self) -> bool {
         matches!(self, EventKind::SpindleOverload)
     }
 
+    /// Stable snake_case name, as stored and serialised.
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::ProgramStart => "program_start",
@@ -43,6 +48,7 @@ impl EventKind {
         }
     }
 
+    /// The kind whose [`EventKind::as_str`] name is `name`, if any.
     pub fn from_name(name: &str) -> Option<Self> {
         [
             EventKind::ProgramStart,
@@ -63,8 +69,11 @@ impl EventKind {
 /// One event of one machine.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// Machine the event happened on.
     pub machine: MachineId,
+    /// When it happened, UTC ns since the Unix epoch.
     pub t_ns: TimeNs,
+    /// What happened.
     pub kind: EventKind,
     /// Human-readable detail, e.g. "T2 loaded" or "load 134.2 % > 120 %".
     pub message: String,

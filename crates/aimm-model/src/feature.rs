@@ -16,6 +16,6 @@ pub struct FeatureResult {
     pub max_abs_error_mm: f64,
     /// Tolerance the feature is judged against (±), mm.
     pub tolerance_mm: f64,
-    /// Whether the largest deviation is within the tolerance.
+    /// True when every deviation is within the tolerance.
     pub in_tolerance: bool,
 }

@@ -5,6 +5,8 @@
 //! the Unix epoch ([`TimeNs`]); signal kinds map 1:1 onto MTConnect DataItem types
 //! ([`SignalKind::mtconnect`]).
 
+#![warn(missing_docs)]
+
 mod actuator;
 mod event;
 mod feature;

@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 pub struct MachineId(pub String);
 
 impl MachineId {
+    /// An identifier from any string.
     pub fn new(id: impl Into<String>) -> Self {
         Self(id.into())
     }
 
+    /// The identifier as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -32,6 +34,7 @@ impl std::fmt::Display for MachineId {
 /// Ratings of a 3-axis milling machine that the physics and the loops need.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MachineSpec {
+    /// The machine's identifier.
     pub id: MachineId,
     /// Free-text model name, e.g. "VMC 850".
     pub model: String,

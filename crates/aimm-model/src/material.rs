@@ -18,6 +18,7 @@ pub enum Material {
 }
 
 impl Material {
+    /// Every known material.
     pub const ALL: [Material; 3] = [
         Material::SteelC45,
         Material::Aluminium6061,
@@ -68,12 +69,16 @@ impl std::str::FromStr for Material {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} '{given}'; known: {}", known.join(", "))]
 pub struct UnknownName {
+    /// What kind of name was looked up, e.g. `material`.
     pub what: &'static str,
+    /// The name given.
     pub given: String,
+    /// The names that would have matched.
     pub known: Vec<&'static str>,
 }
 
 impl UnknownName {
+    /// The error for `given`, a `what` name, listing the `known` ones.
     pub fn new<const N: usize>(what: &'static str, given: &str, known: [&'static str; N]) -> Self {
         Self {
             what,

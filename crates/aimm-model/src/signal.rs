@@ -27,7 +27,9 @@ pub enum SignalKind {
     FeedOverrideCommandedPct,
     /// Actual tool-tip position in work coordinates, mm.
     PositionXMm,
+    /// Actual tool-tip Y position in work coordinates, mm.
     PositionYMm,
+    /// Actual tool-tip Z position in work coordinates, mm.
     PositionZMm,
     /// Number of the tool in the spindle.
     ToolNumber,
@@ -44,16 +46,20 @@ pub enum SignalKind {
 /// Whether an MTConnect DataItem is a SAMPLE (continuous) or EVENT (discrete).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum MtConnectCategory {
+    /// A continuous value (SAMPLE).
     Sample,
+    /// A discrete value (EVENT).
     Event,
 }
 
 /// How a [`SignalKind`] appears as an MTConnect DataItem.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct MtConnectMapping {
+    /// SAMPLE or EVENT.
     pub category: MtConnectCategory,
     /// DataItem `type`, e.g. `LOAD`.
     pub data_item_type: &'static str,
+    /// DataItem `subType`, e.g. `ACTUAL`, if any.
     pub sub_type: Option<&'static str>,
     /// MTConnect native units, e.g. `MILLIMETER/SECOND`; `None` for events.
     pub units: Option<&'static str>,
@@ -64,6 +70,7 @@ pub struct MtConnectMapping {
 }
 
 impl SignalKind {
+    /// Every signal kind.
     pub const ALL: [SignalKind; 16] = [
         SignalKind::SpindleLoadPct,
         SignalKind::SpindlePowerKw,

@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ToolKind {
+    /// Flat-bottomed end mill.
     FlatEndMill,
+    /// Ball-nosed end mill (tip radius = half the diameter).
     BallEndMill,
+    /// Twist drill.
     Drill,
 }
 
@@ -16,12 +19,15 @@ pub enum ToolKind {
 pub struct ToolSpec {
     /// Pocket / T number.
     pub number: u32,
+    /// Geometry family.
     pub kind: ToolKind,
+    /// Nominal cutting diameter, mm.
     pub diameter_mm: f64,
     /// Number of cutting edges (flutes).
     pub flutes: u32,
     /// Gauge length from spindle nose to tip, mm.
     pub length_mm: f64,
+    /// Free-text description, e.g. from a CAM comment.
     pub description: String,
 }
 
@@ -38,6 +44,7 @@ impl ToolSpec {
         }
     }
 
+    /// Nominal radius, mm (half the diameter).
     pub fn radius_mm(&self) -> f64 {
         self.diameter_mm / 2.0
     }

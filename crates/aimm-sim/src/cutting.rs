@@ -6,10 +6,13 @@ use crate::materials::MaterialConstants;
 /// Cutting conditions at one instant.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CutConditions {
+    /// Spindle speed, rev/min.
     pub spindle_rpm: f64,
     /// Actual path feed, mm/min.
     pub feed_mm_per_min: f64,
+    /// Tool diameter, mm.
     pub tool_diameter_mm: f64,
+    /// Number of cutting edges.
     pub flutes: u32,
     /// Cross-section of material removed per mm of travel (= radial × axial engagement), mm².
     pub section_mm2: f64,

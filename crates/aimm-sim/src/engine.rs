@@ -28,10 +28,13 @@ pub use aimm_model::DEFAULT_START_NS;
 /// Everything a run needs besides the program and the tool table.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
+    /// The machine simulated.
     pub machine: MachineSpec,
+    /// The workpiece material.
     pub material: Material,
     /// Seeds the sensor noise; same seed, same samples.
     pub seed: u64,
+    /// Time of the run's first tick, UTC ns since the Unix epoch.
     pub start_ns: TimeNs,
     /// Rate of spindle load, spindle power and cutting force samples, Hz.
     pub fast_rate_hz: f64,
@@ -48,12 +51,17 @@ pub struct SimConfig {
     pub tolerance_mm: f64,
     /// Time an M6 tool change takes, s.
     pub tool_change_s: f64,
+    /// Machine power by state.
     pub power: PowerModel,
+    /// Tool-wear model.
     pub wear: WearModel,
+    /// G-code interpreter settings.
     pub interp: InterpConfig,
 }
 
 impl SimConfig {
+    /// Defaults for `machine` cutting `material`, noise seeded by `seed`: 500 Hz fast and 50 Hz slow
+    /// samples, stock from the program, ±0.02 mm tolerance, 5 s tool changes.
     pub fn new(machine: MachineSpec, material: Material, seed: u64) -> Self {
         Self {
             machine,
@@ -77,14 +85,20 @@ impl SimConfig {
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
+    /// The program cannot be run (see [`InterpError`]).
     #[error(transparent)]
     Program(#[from] InterpError),
+    /// The machine cannot do what the program asks.
     #[error("{program}: line {line}: {message}")]
     Machine {
+        /// Program name.
         program: String,
+        /// 1-based line of the block.
         line: u32,
+        /// What the machine cannot do.
         message: String,
     },
+    /// A setting in [`SimConfig`] is out of range.
     #[error("invalid simulator setting: {0}")]
     Config(String),
 }
@@ -359,6 +373,7 @@ impl<'p> Simulator<'p> {
 
     // ---- state -------------------------------------------------------------------------------
 
+    /// Simulated time now, UTC ns since the Unix epoch.
     pub fn time_ns(&self) -> TimeNs {
         self.t_ns
     }
@@ -368,6 +383,7 @@ impl<'p> Simulator<'p> {
         (self.t_ns - self.cfg.start_ns) as f64 / NS_PER_S as f64
     }
 
+    /// True once the program has ended.
     pub fn is_finished(&self) -> bool {
         matches!(self.activity, Activity::Finished)
     }
@@ -377,6 +393,7 @@ impl<'p> Simulator<'p> {
         self.line
     }
 
+    /// Feed-rate override in force, %.
     pub fn feed_override_pct(&self) -> f64 {
         self.feed_override_pct
     }
@@ -396,10 +413,12 @@ impl<'p> Simulator<'p> {
         self.tools.entry(number).or_default().vb_mm = vb_mm.max(0.0);
     }
 
+    /// The tool table in force (geometry and wear offsets).
     pub fn tool_table(&self) -> &ToolTable {
         self.interp.tool_table()
     }
 
+    /// The stock as cut so far.
     pub fn stock(&self) -> &Stock {
         &self.stock
     }

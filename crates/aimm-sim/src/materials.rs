@@ -17,6 +17,7 @@ pub struct MaterialConstants {
 }
 
 impl MaterialConstants {
+    /// The constants of `material` (sources in the crate documentation).
     pub fn of(material: Material) -> Self {
         match material {
             Material::SteelC45 => Self {

@@ -12,6 +12,7 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// An empty recording for `machine`, one series per signal kind.
     pub fn new(machine: &MachineId) -> Self {
         Self {
             series: SignalKind::ALL
@@ -46,6 +47,7 @@ impl Recording {
         self.series.iter().map(SignalSeries::len).sum()
     }
 
+    /// True when no samples or events wait to be drained.
     pub fn is_empty(&self) -> bool {
         self.len() == 0 && self.events.is_empty()
     }

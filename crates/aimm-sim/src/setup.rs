@@ -8,6 +8,23 @@ use crate::tool_table::ToolTable;
 use crate::SimConfig;
 use aimm_model::ToolSpec;
 
+/// A malformed `(STOCK …)` comment: names the program, line and comment.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// The comment does not read as `(STOCK X<min> Y<min> X<max> Y<max> [Z<top>])`.
+    #[error("{program}:{line}: stock comment '({comment})': {reason}; expected (STOCK X<min> Y<min> X<max> Y<max> [Z<top>])")]
+    StockComment {
+        /// Program name.
+        program: String,
+        /// 1-based line of the comment.
+        line: u32,
+        /// The comment's text, without parentheses.
+        comment: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
 /// Highest T number the default tool fills in for.
 const MAX_TOOL_NUMBER: u32 = 99;
 
@@ -17,7 +34,7 @@ pub fn prepare(
     program: &Program,
     default_tool: &ToolSpec,
     config: &mut SimConfig,
-) -> Result<ToolTable, String> {
+) -> Result<ToolTable, SetupError> {
     if config.stock.is_none() {
         config.stock = stock_from_comments(program)?;
     }
@@ -34,7 +51,7 @@ pub fn tool_table_for(program: &Program, default_tool: &ToolSpec) -> ToolTable {
 /// The stock declared by a comment `(STOCK X<min> Y<min> X<max> Y<max> [Z<top>])` (values in
 /// the program's units as of that comment: mm unless a G20 precedes it), if the program has one.
 /// Returns an error naming the line when the comment is malformed.
-pub fn stock_from_comments(program: &Program) -> Result<Option<StockSpec>, String> {
+pub fn stock_from_comments(program: &Program) -> Result<Option<StockSpec>, SetupError> {
     let inch = |line: u32| {
         program
             .blocks
@@ -66,11 +83,11 @@ pub fn stock_from_comments(program: &Program) -> Result<Option<StockSpec>, Strin
             continue;
         };
         let scale = if inch(c.line) { 25.4 } else { 1.0 };
-        let bad = |why: &str| {
-            format!(
-                "{}:{}: stock comment '({text})': {why}; expected (STOCK X<min> Y<min> X<max> Y<max> [Z<top>])",
-                program.name, c.line
-            )
+        let bad = |why: &str| SetupError::StockComment {
+            program: program.name.clone(),
+            line: c.line,
+            comment: text.to_string(),
+            reason: why.to_string(),
         };
         let mut xs = Vec::new();
         let mut ys = Vec::new();
@@ -112,7 +129,7 @@ mod tests {
         let s = stock_from_comments(&p).unwrap().unwrap();
         assert!((s.x_max_mm - 101.6).abs() < 1e-9 && (s.top_mm - 2.54).abs() < 1e-9);
         let p = parse("t.nc", "(stock X0 Y0 X4)\n").unwrap();
-        let err = stock_from_comments(&p).unwrap_err();
+        let err = stock_from_comments(&p).unwrap_err().to_string();
         assert!(err.contains("t.nc:1") && err.contains("two X"), "{err}");
         let p = parse("t.nc", "(T1 D=6. - FLAT END MILL)\nT1 M6\n").unwrap();
         assert_eq!(stock_from_comments(&p).unwrap(), None);

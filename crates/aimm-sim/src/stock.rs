@@ -6,9 +6,13 @@ use aimm_model::ToolKind;
 /// Rectangular stock block, work coordinates, mm.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct StockSpec {
+    /// Lowest X, mm.
     pub x_min_mm: f64,
+    /// Lowest Y, mm.
     pub y_min_mm: f64,
+    /// Highest X, mm.
     pub x_max_mm: f64,
+    /// Highest Y, mm.
     pub y_max_mm: f64,
     /// Top face height, mm (CAM convention: work zero on the stock top, so 0).
     pub top_mm: f64,
@@ -55,10 +59,12 @@ impl Stock {
         }
     }
 
+    /// The block as specified.
     pub fn spec(&self) -> &StockSpec {
         &self.spec
     }
 
+    /// Cell edge actually used, mm.
     pub fn cell_mm(&self) -> f64 {
         self.cell_mm
     }

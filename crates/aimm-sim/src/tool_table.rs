@@ -1,16 +1,33 @@
 //! The control's tool table: tool geometry by T number and offset registers by D/H number
 //! (Fanuc memory type C: separate geometry and wear registers for length and radius).
 
-use crate::gcode::OffsetKind;
 use aimm_model::ToolSpec;
+use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Which tool offset register a G10 block or a live input writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum OffsetKind {
+    /// Length geometry (H register).
+    LengthGeometry,
+    /// Length wear (H register).
+    LengthWear,
+    /// Radius geometry (D register).
+    RadiusGeometry,
+    /// Radius wear (D register).
+    RadiusWear,
+}
 
 /// Offset register contents, mm.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct OffsetRegister {
+    /// Length geometry (H register), mm.
     pub length_geometry_mm: f64,
+    /// Length wear (H register), mm.
     pub length_wear_mm: f64,
+    /// Radius geometry (D register), mm.
     pub radius_geometry_mm: f64,
+    /// Radius wear (D register), mm; negative = tool smaller than nominal.
     pub radius_wear_mm: f64,
 }
 
@@ -69,10 +86,12 @@ impl ToolTable {
         }
     }
 
+    /// Tool `number`, if the table holds it.
     pub fn tool(&self, number: u32) -> Option<&ToolSpec> {
         self.tools.get(&number)
     }
 
+    /// Every tool, by increasing T number.
     pub fn tools(&self) -> impl Iterator<Item = &ToolSpec> {
         self.tools.values()
     }

@@ -64,9 +64,9 @@ impl ShdrParser {
         }
         let mut fields = line.split('|');
         let stamp = fields.next().unwrap_or_default();
-        let t_ns = parse_timestamp(stamp).map_err(|message| MtcError::Shdr {
+        let t_ns = parse_timestamp(stamp).map_err(|e| MtcError::Shdr {
             place: place.to_string(),
-            message,
+            message: e.to_string(),
         })?;
         let fields: Vec<&str> = fields.collect();
         let bad = |message: String| MtcError::Shdr {
@@ -123,13 +123,33 @@ impl ShdrParser {
     }
 }
 
+/// A timestamp that [`parse_timestamp`] cannot read; names the text.
+#[derive(Debug, thiserror::Error)]
+pub enum TimestampError {
+    /// Not RFC 3339.
+    #[error("timestamp '{text}': {source}")]
+    Malformed {
+        text: String,
+        #[source]
+        source: humantime::TimestampError,
+    },
+    /// Before the Unix epoch.
+    #[error("timestamp '{text}' is before 1970")]
+    BeforeEpoch { text: String },
+}
+
 /// Parses an SHDR / MTConnect timestamp (RFC 3339, UTC, up to nanoseconds; `Z` optional).
-pub fn parse_timestamp(text: &str) -> Result<TimeNs, String> {
-    let t = humantime::parse_rfc3339_weak(text.trim())
-        .map_err(|e| format!("timestamp '{text}': {e}"))?;
+pub fn parse_timestamp(text: &str) -> Result<TimeNs, TimestampError> {
+    let t =
+        humantime::parse_rfc3339_weak(text.trim()).map_err(|source| TimestampError::Malformed {
+            text: text.to_string(),
+            source,
+        })?;
     let d = t
         .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| format!("timestamp '{text}' is before 1970"))?;
+        .map_err(|_| TimestampError::BeforeEpoch {
+            text: text.to_string(),
+        })?;
     Ok(d.as_nanos() as TimeNs)
 }
 

@@ -110,7 +110,8 @@ pub fn parse_streams(source: &str, xml: &str) -> Result<Streams, MtcError> {
                     _ if in_group == Some(depth) => {
                         let timestamp = attr(e, b"timestamp")
                             .ok_or_else(|| err(pos, format!("<{name}> without timestamp")))?;
-                        let t_ns = parse_timestamp(&timestamp).map_err(|m| err(pos, m))?;
+                        let t_ns =
+                            parse_timestamp(&timestamp).map_err(|e| err(pos, e.to_string()))?;
                         let sequence = attr(e, b"sequence")
                             .and_then(|s| s.parse().ok())
                             .ok_or_else(|| {

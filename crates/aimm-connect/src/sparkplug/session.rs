@@ -52,8 +52,17 @@ pub fn options(url: &str, client_id: &str) -> Result<MqttOptions, SessionError> 
     Ok(o)
 }
 
+/// The connection to the broker at `url` was lost (it is being re-established).
+#[derive(Debug, thiserror::Error)]
+#[error("broker {url}: {source}")]
+pub struct ConnectionLost {
+    pub url: String,
+    #[source]
+    pub source: ConnectionError,
+}
+
 /// An event of the connection: a packet, or the connection lost (with why).
-pub type SessionEvent = Result<Event, String>;
+pub type SessionEvent = Result<Event, ConnectionLost>;
 
 /// Starts driving `eventloop` on the current runtime. After a connection error it waits (100 ms
 /// doubling to 2 s, back to 100 ms once connected) and asks `will` for the last will of the next
@@ -78,7 +87,11 @@ pub fn drive(
                 }
                 Err(ConnectionError::RequestsDone) => return,
                 Err(e) => {
-                    if tx.send(Err(format!("broker {url}: {e}"))).is_err() {
+                    let lost = ConnectionLost {
+                        url: url.clone(),
+                        source: e,
+                    };
+                    if tx.send(Err(lost)).is_err() {
                         return;
                     }
                     tokio::time::sleep(backoff).await;

@@ -101,6 +101,35 @@ impl Arc {
     }
 }
 
+/// Why an arc's centre cannot be found or does not fit its end points (lengths in mm).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ArcError {
+    /// R format with start = end: the centre is undetermined.
+    #[error("an R-format arc cannot start and end at the same point")]
+    RFormatFullCircle,
+    /// R smaller than half the chord.
+    #[error("arc radius {radius_mm:.4} mm is smaller than half the distance between start and end ({half_chord_mm:.4} mm)")]
+    RadiusTooSmall {
+        /// |R|, mm.
+        radius_mm: f64,
+        /// Half the start–end distance, mm.
+        half_chord_mm: f64,
+    },
+    /// The centre coincides with the start point.
+    #[error("arc centre is at the start point (zero radius)")]
+    ZeroRadius,
+    /// Start and end lie at different distances from the centre.
+    #[error("arc radius to start {start_mm:.4} mm differs from radius to end {end_mm:.4} mm by {difference_mm:.4} mm")]
+    RadiiDiffer {
+        /// Centre to start, mm.
+        start_mm: f64,
+        /// Centre to end, mm.
+        end_mm: f64,
+        /// Their difference, mm.
+        difference_mm: f64,
+    },
+}
+
 /// Centre of an arc of radius `r` from `s` to `e` (plane coordinates): `r > 0` takes the arc of at
 /// most 180°, `r < 0` the longer one (Fanuc/LinuxCNC convention).
 pub fn center_from_radius(
@@ -109,17 +138,17 @@ pub fn center_from_radius(
     r: f64,
     ccw: bool,
     tolerance_mm: f64,
-) -> Result<[f64; 2], String> {
+) -> Result<[f64; 2], ArcError> {
     let d = dist(s, e);
     if d < SAME_POINT_MM {
-        return Err("an R-format arc cannot start and end at the same point".into());
+        return Err(ArcError::RFormatFullCircle);
     }
     let half = d / 2.0;
     if half > r.abs() + tolerance_mm {
-        return Err(format!(
-            "arc radius {:.4} mm is smaller than half the distance between start and end ({half:.4} mm)",
-            r.abs()
-        ));
+        return Err(ArcError::RadiusTooSmall {
+            radius_mm: r.abs(),
+            half_chord_mm: half,
+        });
     }
     let h = (r * r - half * half).max(0.0).sqrt();
     let u = [(e[0] - s[0]) / d, (e[1] - s[1]) / d];
@@ -133,16 +162,18 @@ pub fn center_from_radius(
 
 /// Checks that start and end are (nearly) equally far from the centre: the difference must be
 /// within `abs_mm` or within 0.1 % of the radius, whichever is larger.
-pub fn check_radius(s: [f64; 2], e: [f64; 2], c: [f64; 2], abs_mm: f64) -> Result<(), String> {
+pub fn check_radius(s: [f64; 2], e: [f64; 2], c: [f64; 2], abs_mm: f64) -> Result<(), ArcError> {
     let (r0, r1) = (dist(s, c), dist(e, c));
     if r0 < SAME_POINT_MM {
-        return Err("arc centre is at the start point (zero radius)".into());
+        return Err(ArcError::ZeroRadius);
     }
     let diff = (r0 - r1).abs();
     if diff > abs_mm.max(1e-3 * r0) {
-        return Err(format!(
-            "arc radius to start {r0:.4} mm differs from radius to end {r1:.4} mm by {diff:.4} mm"
-        ));
+        return Err(ArcError::RadiiDiffer {
+            start_mm: r0,
+            end_mm: r1,
+            difference_mm: diff,
+        });
     }
     Ok(())
 }

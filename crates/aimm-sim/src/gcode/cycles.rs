@@ -45,16 +45,32 @@ pub enum Step {
     Dwell(f64),
 }
 
+/// Why a canned cycle cannot drill its hole.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CycleError {
+    /// The hole bottom lies above the R plane.
+    #[error("cycle bottom Z {bottom_z_mm:.4} mm lies above the R plane {r_z_mm:.4} mm")]
+    BottomAboveR {
+        /// Z of the hole bottom, mm.
+        bottom_z_mm: f64,
+        /// Z of the R plane, mm.
+        r_z_mm: f64,
+    },
+    /// G73/G83 without a positive peck depth Q.
+    #[error("peck cycle needs a positive Q")]
+    NoPeckDepth,
+}
+
 /// The moves that drill one hole at `xy`, starting from `at`.
-pub fn expand(c: &Cycle, at: Vec3, xy: [f64; 2]) -> Result<Vec<Step>, String> {
+pub fn expand(c: &Cycle, at: Vec3, xy: [f64; 2]) -> Result<Vec<Step>, CycleError> {
     if c.bottom_z > c.r_z {
-        return Err(format!(
-            "cycle bottom Z {:.4} mm lies above the R plane {:.4} mm",
-            c.bottom_z, c.r_z
-        ));
+        return Err(CycleError::BottomAboveR {
+            bottom_z_mm: c.bottom_z,
+            r_z_mm: c.r_z,
+        });
     }
     if matches!(c.kind, CycleKind::Peck | CycleKind::ChipBreak) && c.peck <= 0.0 {
-        return Err("peck cycle needs a positive Q".into());
+        return Err(CycleError::NoPeckDepth);
     }
     let mut steps = Vec::new();
     let mut z = at[2];

@@ -15,6 +15,7 @@ pub struct ParseError {
     pub line: u32,
     /// 1-based column of the offending character.
     pub column: u32,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -34,10 +35,13 @@ impl std::error::Error for ParseError {}
 /// Displays as `"{source}:{line}:{column}: {message}"`, or without the column when unknown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InterpError {
+    /// Program name as given to [`crate::gcode::parse`].
     pub source: String,
+    /// 1-based line.
     pub line: u32,
     /// 1-based column of the offending word, if one word is to blame.
     pub column: Option<u32>,
+    /// What is wrong.
     pub message: String,
 }
 

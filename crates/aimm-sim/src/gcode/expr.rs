@@ -10,50 +10,83 @@ use std::collections::HashMap;
 /// The value of a word or of a parameter assignment.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
+    /// A literal number.
     Num(f64),
     /// `#n` or `#[expr]`: numbered parameter.
     Param(Box<Expr>),
     /// `#<name>`: named parameter (names are case-insensitive; stored lower case).
     Named(String),
+    /// Negation.
     Neg(Box<Expr>),
+    /// A binary operation.
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// A function of one argument (degrees for trigonometry).
     Func(Func, Box<Expr>),
     /// `atan[y]/[x]`, degrees.
     Atan2(Box<Expr>, Box<Expr>),
 }
 
+/// Binary operators of expressions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
+    /// `**`: power.
     Pow,
+    /// `*`.
     Mul,
+    /// `/`.
     Div,
+    /// `mod`: Euclidean remainder, never negative.
     Mod,
+    /// `+`.
     Add,
+    /// `-`.
     Sub,
+    /// `eq`: 1 if equal, else 0.
     Eq,
+    /// `ne`: 1 if not equal.
     Ne,
+    /// `gt`: 1 if greater.
     Gt,
+    /// `ge`: 1 if greater or equal.
     Ge,
+    /// `lt`: 1 if less.
     Lt,
+    /// `le`: 1 if less or equal.
     Le,
+    /// `and`: 1 if both non-zero.
     And,
+    /// `or`: 1 if either non-zero.
     Or,
+    /// `xor`: 1 if exactly one non-zero.
     Xor,
 }
 
+/// Functions of one argument (angles in degrees).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Func {
+    /// `abs`.
     Abs,
+    /// `acos`, degrees.
     Acos,
+    /// `asin`, degrees.
     Asin,
+    /// `cos` of degrees.
     Cos,
+    /// `exp`.
     Exp,
+    /// `fix`: round down.
     Fix,
+    /// `fup`: round up.
     Fup,
+    /// `ln`: natural logarithm.
     Ln,
+    /// `round`.
     Round,
+    /// `sin` of degrees.
     Sin,
+    /// `sqrt`.
     Sqrt,
+    /// `tan` of degrees.
     Tan,
 }
 
@@ -79,7 +112,7 @@ impl Params {
 
     /// Applies `#target = value`.
     pub(crate) fn assign(&mut self, a: &Assignment) -> Result<(), Fault> {
-        let fault = |m: String| Fault::at(a.column, m);
+        let fault = |e: ExprError| Fault::at(a.column, e.to_string());
         let v = a.value.eval(self).map_err(fault)?;
         match &a.target {
             ParamRef::Numbered(n) => {
@@ -92,31 +125,60 @@ impl Params {
     }
 }
 
+/// Why an expression or a parameter number cannot be evaluated.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ExprError {
+    /// A parameter number that is not an integer in 0–99 999.
+    #[error("parameter number {0} is not a valid parameter")]
+    BadParameterNumber(f64),
+    /// A named parameter read before it was set.
+    #[error("named parameter #<{0}> is not set")]
+    UnsetName(String),
+    /// A function outside its domain (`function` of `value`).
+    #[error("{function} of {value} is undefined")]
+    Undefined {
+        /// The function's name, e.g. `sqrt`.
+        function: &'static str,
+        /// Its argument.
+        value: f64,
+    },
+    /// `/` with a zero divisor.
+    #[error("division by zero")]
+    DivisionByZero,
+    /// `mod` with a zero divisor.
+    #[error("modulo by zero")]
+    ModuloByZero,
+}
+
 /// Which parameter an assignment writes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamRef {
+    /// `#n` or `#[expr]`.
     Numbered(Expr),
+    /// `#<name>` (lower case).
     Named(String),
 }
 
 /// Checks a parameter number: a non-negative integer below 100 000.
-pub fn param_index(v: f64) -> Result<u32, String> {
+pub fn param_index(v: f64) -> Result<u32, ExprError> {
     let r = v.round();
     if (v - r).abs() > 1e-6 || !(0.0..100_000.0).contains(&r) {
-        return Err(format!("parameter number {v} is not a valid parameter"));
+        return Err(ExprError::BadParameterNumber(v));
     }
     Ok(r as u32)
 }
 
 impl Expr {
-    pub fn eval(&self, p: &Params) -> Result<f64, String> {
+    /// The value against parameter memory `p`; fails on unset names, division by zero and
+    /// functions outside their domain.
+    pub fn eval(&self, p: &Params) -> Result<f64, ExprError> {
         Ok(match self {
             Expr::Num(v) => *v,
             Expr::Param(e) => p.get(param_index(e.eval(p)?)?),
             Expr::Named(name) => *p
                 .named
                 .get(name)
-                .ok_or_else(|| format!("named parameter #<{name}> is not set"))?,
+                .ok_or_else(|| ExprError::UnsetName(name.clone()))?,
             Expr::Neg(e) => -e.eval(p)?,
             Expr::Atan2(y, x) => y.eval(p)?.atan2(x.eval(p)?).to_degrees(),
             Expr::Func(f, e) => f.apply(e.eval(p)?)?,
@@ -147,12 +209,12 @@ impl Func {
             .map(|&(_, f)| f)
     }
 
-    fn apply(self, v: f64) -> Result<f64, String> {
-        let domain = |ok: bool, name: &str| {
+    fn apply(self, v: f64) -> Result<f64, ExprError> {
+        let domain = |ok: bool, function: &'static str| {
             if ok {
                 Ok(())
             } else {
-                Err(format!("{name} of {v} is undefined"))
+                Err(ExprError::Undefined { function, value: v })
             }
         };
         Ok(match self {
@@ -197,14 +259,14 @@ impl BinOp {
         }
     }
 
-    fn apply(self, a: f64, b: f64) -> Result<f64, String> {
+    fn apply(self, a: f64, b: f64) -> Result<f64, ExprError> {
         let truth = |x: bool| if x { 1.0 } else { 0.0 };
         Ok(match self {
             BinOp::Pow => a.powf(b),
             BinOp::Mul => a * b,
-            BinOp::Div if b == 0.0 => return Err("division by zero".into()),
+            BinOp::Div if b == 0.0 => return Err(ExprError::DivisionByZero),
             BinOp::Div => a / b,
-            BinOp::Mod if b == 0.0 => return Err("modulo by zero".into()),
+            BinOp::Mod if b == 0.0 => return Err(ExprError::ModuloByZero),
             BinOp::Mod => a.rem_euclid(b),
             BinOp::Add => a + b,
             BinOp::Sub => a - b,

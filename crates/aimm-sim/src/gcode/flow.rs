@@ -104,8 +104,9 @@ impl Flow {
         o: &OWord,
         params: &mut Params,
     ) -> Result<(), Fault> {
-        let eval =
-            |e: &super::expr::Expr, p: &Params| e.eval(p).map_err(|m| Fault::at(o.column, m));
+        let eval = |e: &super::expr::Expr, p: &Params| {
+            e.eval(p).map_err(|m| Fault::at(o.column, m.to_string()))
+        };
         match &o.statement {
             // A definition met in the normal flow is skipped.
             OStatement::Sub => self.next = self.partner_of(i, o, "sub has no matching endsub")? + 1,
@@ -195,7 +196,10 @@ impl Flow {
             self.next = nb + 1;
             match program.blocks[nb].o_word.as_ref().map(|w| &w.statement) {
                 Some(OStatement::ElseIf(c)) => {
-                    if c.eval(params).map_err(|m| Fault::at(o.column, m))? != 0.0 {
+                    if c.eval(params)
+                        .map_err(|m| Fault::at(o.column, m.to_string()))?
+                        != 0.0
+                    {
                         return Ok(());
                     }
                     i = nb;

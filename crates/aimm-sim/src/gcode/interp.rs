@@ -21,7 +21,9 @@ use std::collections::{HashSet, VecDeque};
 /// Length units a program is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Units {
+    /// Millimetres (G21).
     Mm,
+    /// Inches (G20).
     Inch,
 }
 
@@ -112,6 +114,7 @@ pub struct Interpreter<'p> {
 }
 
 impl<'p> Interpreter<'p> {
+    /// An interpreter at the start of `program`, with `tools` and `config`.
     pub fn new(program: &'p Program, tools: ToolTable, config: InterpConfig) -> Self {
         let home = config.home_mm;
         Self {
@@ -150,6 +153,7 @@ impl<'p> Interpreter<'p> {
         }
     }
 
+    /// The tool table (geometry and wear registers).
     pub fn tool_table(&self) -> &ToolTable {
         &self.tools
     }

@@ -25,7 +25,7 @@ mod words;
 
 pub use arc::Plane;
 pub use error::{InterpError, ParseError};
-pub use expr::{BinOp, Expr, Func, ParamRef};
+pub use expr::{BinOp, Expr, ExprError, Func, ParamRef};
 pub use interp::{InterpConfig, Interpreter, Units};
 pub use ops::{Move, OffsetKind, Op, SpindleDir, Vec3};
 pub use parse::parse;

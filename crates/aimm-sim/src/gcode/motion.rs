@@ -154,7 +154,7 @@ impl Interpreter<'_> {
             let col = w.column('R');
             center_from_radius(s, e, r * scale, ccw, tol).map_err(|m| Fault {
                 column: col,
-                message: m,
+                message: m.to_string(),
             })?
         } else if w.has(la) || w.has(lb) {
             let col = w.column(la).or(w.column(lb));
@@ -184,7 +184,7 @@ impl Interpreter<'_> {
                 Err(m) => {
                     return Err(Fault {
                         column: col,
-                        message: m,
+                        message: m.to_string(),
                     })
                 }
             }
@@ -313,7 +313,8 @@ impl Interpreter<'_> {
                 };
             }
         }
-        let steps = cycles::expand(&c, self.pos, [hole[0], hole[1]]).map_err(|m| fault(&m))?;
+        let steps =
+            cycles::expand(&c, self.pos, [hole[0], hole[1]]).map_err(|m| fault(&m.to_string()))?;
         for step in steps {
             match step {
                 Step::Rapid(p) => self.line_to(line, p, true)?,

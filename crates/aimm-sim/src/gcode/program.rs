@@ -6,7 +6,9 @@ use super::expr::{Expr, ParamRef};
 /// A program as read by [`super::parse`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
+    /// Program name (usually the file name), used in error messages.
     pub name: String,
+    /// Blocks with content, in source order.
     pub blocks: Vec<Block>,
     /// Every comment, `( )` or `;`, in order.
     pub comments: Vec<Comment>,
@@ -34,22 +36,29 @@ pub struct Block {
 pub struct Word {
     /// Upper case.
     pub letter: char,
+    /// The value (a number or an expression).
     pub value: Expr,
     /// 1-based column of the letter.
     pub column: u32,
 }
 
+/// A comment and where it stands.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comment {
+    /// 1-based source line.
     pub line: u32,
     /// Text without the delimiters, trimmed.
     pub text: String,
 }
 
+/// A LinuxCNC parameter assignment, e.g. `#100 = [#1 + 2]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assignment {
+    /// The parameter written.
     pub target: ParamRef,
+    /// The value assigned.
     pub value: Expr,
+    /// 1-based column of the `#`.
     pub column: u32,
 }
 
@@ -58,21 +67,34 @@ pub struct Assignment {
 pub struct OWord {
     /// The O number (`o100` → 100).
     pub number: u32,
+    /// What the O-word does.
     pub statement: OStatement,
+    /// 1-based column of the `o`.
     pub column: u32,
 }
 
+/// A LinuxCNC O-word control statement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OStatement {
+    /// `sub`: start of a subroutine definition.
     Sub,
+    /// `endsub`: end of a subroutine definition.
     EndSub,
+    /// `return`: leave the subroutine.
     Return,
+    /// `call [args]`: run a subroutine with arguments.
     Call(Vec<Expr>),
+    /// `while [cond]`: loop head.
     While(Expr),
+    /// `endwhile`: loop end.
     EndWhile,
+    /// `if [cond]`.
     If(Expr),
+    /// `elseif [cond]`.
     ElseIf(Expr),
+    /// `else`.
     Else,
+    /// `endif`.
     EndIf,
 }
 

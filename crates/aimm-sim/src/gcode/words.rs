@@ -26,7 +26,7 @@ impl Words {
             let v = word
                 .value
                 .eval(params)
-                .map_err(|e| Fault::at(word.column, e))?;
+                .map_err(|e| Fault::at(word.column, e.to_string()))?;
             if !v.is_finite() {
                 return Err(Fault::at(
                     word.column,
