@@ -62,7 +62,12 @@ pub struct CellMachine {
 pub enum CellError {
     /// The cell file is wrong (named in the message).
     #[error("cell {cell}: {message}")]
-    Plan { cell: String, message: String },
+    Plan {
+        /// The cell file (or machine) at fault.
+        cell: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A program does not parse.
     #[error(transparent)]
     Program(#[from] aimm_sim::gcode::ParseError),

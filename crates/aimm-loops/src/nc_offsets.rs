@@ -29,13 +29,24 @@ pub enum OffsetDialect {
 pub enum NcEditError {
     /// An offset value is NaN or infinite.
     #[error("offset for register {register} is {value} mm: not a finite number")]
-    NotFinite { register: u32, value: f64 },
+    NotFinite {
+        /// The offset register.
+        register: u32,
+        /// The value given, mm.
+        value: f64,
+    },
     /// LinuxCNC's `G10 L1` sets the whole radius, so the tool's nominal radius must be known.
     #[error("LinuxCNC offsets need the nominal radius of tool {tool}")]
-    NoNominalRadius { tool: u32 },
+    NoNominalRadius {
+        /// The tool without one.
+        tool: u32,
+    },
     /// The program holds the block's first line but not its last.
     #[error("line {line}: '{BLOCK_BEGIN}' without a matching '{BLOCK_END}'")]
-    UnclosedBlock { line: usize },
+    UnclosedBlock {
+        /// 1-based line of the block's first line.
+        line: usize,
+    },
 }
 
 /// `program` with aimm's offset block set to `offsets` (register → radius wear, mm): inserted

@@ -6,6 +6,7 @@ use serde::Serialize;
 /// Wear of one tool at the end of the run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ToolWear {
+    /// T number.
     pub tool: u32,
     /// Flank wear land, mm.
     pub vb_mm: f64,
@@ -16,9 +17,13 @@ pub struct ToolWear {
 /// What one program run produced.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PartResult {
+    /// Program name.
     pub program: String,
+    /// Machine identifier.
     pub machine: String,
+    /// Workpiece material name.
     pub material: String,
+    /// Seed of the sensor noise.
     pub seed: u64,
     /// Program start to end, s.
     pub cycle_time_s: f64,
@@ -32,7 +37,9 @@ pub struct PartResult {
     pub overload_events: u32,
     /// Material removed, cm³.
     pub removed_cm3: f64,
+    /// The reference feature's dimensions, if the program cut side walls.
     pub reference_feature: Option<FeatureResult>,
+    /// Wear of every tool used, by T number.
     pub tools: Vec<ToolWear>,
     /// Blocks read but not modelled.
     pub warnings: Vec<String>,

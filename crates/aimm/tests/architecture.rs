@@ -105,7 +105,10 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
         }
         for to in targets {
             if to != from && modules.contains(to) {
-                graph.entry(from.clone()).or_default().insert(to.to_string());
+                graph
+                    .entry(from.clone())
+                    .or_default()
+                    .insert(to.to_string());
             }
         }
     }
@@ -159,7 +162,11 @@ fn no_crate_has_an_import_cycle_among_its_top_level_modules() {
         }
         checked += 1;
     }
-    assert!(checked >= 8, "only {checked} crates found under {}", crates.display());
+    assert!(
+        checked >= 8,
+        "only {checked} crates found under {}",
+        crates.display()
+    );
 }
 
 #[test]

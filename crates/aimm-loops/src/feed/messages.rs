@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FeedMode {
     /// Keep the spindle load at `setpoint_pct` by adjusting the override.
-    Control { setpoint_pct: f64 },
+    Control {
+        /// Spindle-load setpoint, %.
+        setpoint_pct: f64,
+    },
     /// Hold 100 % and learn the setpoint from the first long enough cut (Heidenhain AFC style).
     Teach,
 }

@@ -197,9 +197,13 @@ pub enum WearModelError {
     /// A run's signals are not the ones the model reads.
     #[error("run {run:?} has {got} signals, the model expects {expected} ({names:?})")]
     SignalMismatch {
+        /// The run.
         run: String,
+        /// Signals it has.
         got: usize,
+        /// Signals the model reads.
         expected: usize,
+        /// Their names.
         names: Vec<String>,
     },
 }
