@@ -42,3 +42,24 @@ impl FixedGainPi {
         (self.integral_pct + KP * error).clamp(MIN_PCT, MAX_PCT)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FixedGainPi;
+
+    #[test]
+    fn at_the_setpoint_it_holds_100_pct() {
+        let mut pi = FixedGainPi::new();
+        assert_eq!(pi.step(90.0), 100.0);
+        assert_eq!(pi.step(90.0), 100.0);
+    }
+
+    #[test]
+    fn it_stays_within_30_to_150_pct() {
+        let mut pi = FixedGainPi::new();
+        let low = (0..10_000).map(|_| pi.step(500.0)).last().unwrap();
+        assert_eq!(low, 30.0);
+        let high = (0..10_000).map(|_| pi.step(0.0)).last().unwrap();
+        assert_eq!(high, 150.0);
+    }
+}
