@@ -2,9 +2,6 @@
 //! logic lives in those crates.
 
 mod bench_cmd;
-mod bench_connect;
-mod bench_mqtt;
-mod bench_store;
 mod connect_cmd;
 mod data_cmd;
 mod demo_cmd;

@@ -1,95 +1,111 @@
 //! `aimm bench connect`: the machine interfaces and the plant store, each figure next to a
 //! baseline measured in the same run. MTConnect: HTTP responses/s of aimm's agent for `/sample`
-//! and `/current` next to a bare axum "hello" on the same loopback, and SHDR ingest lines/s next
-//! to parsing alone. With `--mqtt`: Sparkplug B round trip and ingest ([`crate::bench_mqtt`]).
-//! With `--db-postgres`: PostgreSQL segment ingest next to SQLite ([`crate::bench_store`]).
+//! and `/current` against a bare axum "hello" on the same loopback, and SHDR ingest lines/s
+//! against parsing alone. With an MQTT broker: Sparkplug B round trip and ingest
+//! ([`mqtt`](crate::mqtt)). With a PostgreSQL server: segment ingest against SQLite
+//! ([`store`](crate::store)).
 
-use crate::bench_cmd::{print_figures, BenchPart, Figure};
-use crate::bench_store::bench_pg_vs_sqlite_ingest;
-use crate::output::print_json;
+use crate::part::BenchPart;
+use crate::store::pg_vs_sqlite_ingest;
+use crate::{render_table, BenchError, Figure, Report};
 use aimm_connect::mtconnect::http::{serve, SharedAgent};
 use aimm_connect::mtconnect::http_get::HttpGet;
 use aimm_connect::mtconnect::replay::replay_into;
 use aimm_connect::mtconnect::shdr::ShdrParser;
 use aimm_connect::mtconnect::{Agent, AgentOptions, DeviceModel, SignalMap};
-use anyhow::{Context, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-#[derive(clap::Args)]
-pub struct BenchConnectArgs {
+/// What `aimm bench connect` measures, and against what.
+pub struct ConnectOptions {
     /// Device file the agent serves.
-    #[arg(
-        long,
-        default_value = "testdata/mtconnect/devices/demo_okuma_mazak_Devices_2.7.xml"
-    )]
-    devices: PathBuf,
+    pub devices: PathBuf,
     /// SHDR recording loaded into the agent (and timed for ingest).
-    #[arg(long, default_value = "testdata/mtconnect/shdr/demo_okuma.shdr.txt")]
-    shdr: PathBuf,
+    pub shdr: PathBuf,
     /// Seconds each HTTP figure is measured for.
-    #[arg(long, default_value_t = 2.0)]
-    seconds: f64,
+    pub seconds: f64,
     /// Concurrent HTTP clients.
-    #[arg(long, default_value_t = 4)]
-    clients: usize,
-    /// MQTT broker for the Sparkplug B figures, mqtt://HOST:PORT; it must allow unlimited
-    /// in-flight messages (mosquitto `max_inflight_messages 0`), as
-    /// scripts/services/mosquitto.sh configures it. Without it those figures are left out.
-    #[arg(long, env = "AIMM_TEST_MQTT_URL")]
-    mqtt: Option<String>,
-    /// PostgreSQL server for the segment-ingest figures (a scratch schema is created and
-    /// dropped). Without it those figures are left out.
-    #[arg(long, env = "AIMM_TEST_POSTGRES_URL")]
-    db_postgres: Option<String>,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
+    pub clients: usize,
+    /// MQTT broker for the Sparkplug B figures, mqtt://HOST:PORT; without it they are left out.
+    pub mqtt: Option<String>,
+    /// PostgreSQL server for the segment-ingest figures; without it they are left out.
+    pub db_postgres: Option<String>,
 }
 
-pub fn run(args: BenchConnectArgs) -> Result<()> {
-    let bar = crate::output::spinner();
+/// What `aimm bench connect` measured.
+pub struct ConnectReport {
+    /// The figures, each next to its baseline.
+    pub figures: Vec<Figure>,
+    /// Figures left out, and what to give to have them.
+    pub left_out: Vec<&'static str>,
+    /// Concurrent HTTP clients of the MTConnect figures.
+    pub clients: usize,
+    /// Seconds each HTTP figure was measured for.
+    pub seconds: f64,
+}
+
+/// Measures the MTConnect figures, then the Sparkplug B and PostgreSQL ones where `options`
+/// names a broker or a server; a spinner on stderr shows the stage.
+pub fn run(options: &ConnectOptions) -> Result<ConnectReport, BenchError> {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(Duration::from_millis(100));
     bar.set_message("MTConnect agent");
-    let mut figures = mtconnect_figures(&args)?;
+    let mut figures = mtconnect_figures(options)?;
     let mut left_out = Vec::new();
     let part = BenchPart::new()?;
-    match &args.mqtt {
+    match &options.mqtt {
         Some(url) => {
             bar.set_message("Sparkplug B over MQTT");
-            figures.extend(crate::bench_mqtt::mqtt_figures(url, &part)?);
+            figures.extend(crate::mqtt::mqtt_figures(url, &part)?);
         }
         None => left_out.push("Sparkplug B over MQTT (give --mqtt)"),
     }
-    match &args.db_postgres {
+    match &options.db_postgres {
         Some(url) => {
             bar.set_message("PostgreSQL vs SQLite segment ingest");
             let simulated = part.simulate(2)?;
-            figures.extend(bench_pg_vs_sqlite_ingest(url, &simulated.series, 16)?);
+            figures.extend(pg_vs_sqlite_ingest(url, &simulated.series, 16)?);
         }
         None => left_out.push("PostgreSQL ingest (give --db-postgres)"),
     }
     bar.finish_and_clear();
-    if args.json {
-        return print_json(&serde_json::json!({ "figures": figures, "left_out": left_out }));
-    }
-    print_figures(&figures);
-    println!(
-        "MTConnect: {} loopback HTTP/1.1 keep-alive clients, {} s per figure",
-        args.clients, args.seconds
-    );
-    if !left_out.is_empty() {
-        println!("left out: {}", left_out.join("; "));
-    }
-    Ok(())
+    Ok(ConnectReport {
+        figures,
+        left_out,
+        clients: options.clients,
+        seconds: options.seconds,
+    })
 }
 
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+impl Report for ConnectReport {
+    fn text(&self) -> String {
+        let mut out = format!(
+            "{}\nMTConnect: {} loopback HTTP/1.1 keep-alive clients, {} s per figure",
+            render_table(&self.figures),
+            self.clients,
+            self.seconds
+        );
+        if !self.left_out.is_empty() {
+            out.push_str(&format!("\nleft out: {}", self.left_out.join("; ")));
+        }
+        out
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({ "figures": self.figures, "left_out": self.left_out })
+    }
+}
+
+fn read(path: &Path) -> Result<String, BenchError> {
+    std::fs::read_to_string(path).map_err(|source| BenchError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The Okuma recording in an agent without a store (only the agent's own work is timed).
-fn okuma_agent(devices: &str, shdr: &str) -> Result<(Agent, f64, u64)> {
+fn okuma_agent(devices: &str, shdr: &str) -> Result<(Agent, f64, u64), BenchError> {
     let model = DeviceModel::parse("devices", devices)?;
     let signals = SignalMap::build(&model, &HashMap::new());
     let mut agent = Agent::new(model, signals, &AgentOptions::default(), None)?;
@@ -100,10 +116,12 @@ fn okuma_agent(devices: &str, shdr: &str) -> Result<(Agent, f64, u64)> {
 }
 
 /// Requests/s that `clients` concurrent keep-alive clients get from `url` in `seconds`.
-async fn rate(url: String, clients: usize, seconds: f64) -> Result<f64> {
+async fn rate(url: String, clients: usize, seconds: f64) -> Result<f64, BenchError> {
     let http = HttpGet::default();
     let (status, _) = http.get(&url).await?;
-    anyhow::ensure!(status == 200, "{url}: status {status}");
+    if status != 200 {
+        return Err(BenchError::HttpStatus { url, status });
+    }
     let until = Instant::now() + Duration::from_secs_f64(seconds);
     let start = Instant::now();
     let tasks: Vec<_> = (0..clients)
@@ -115,7 +133,7 @@ async fn rate(url: String, clients: usize, seconds: f64) -> Result<f64> {
                     http.get(&url).await?;
                     n += 1;
                 }
-                anyhow::Ok(n)
+                Ok::<_, BenchError>(n)
             })
         })
         .collect();
@@ -126,10 +144,11 @@ async fn rate(url: String, clients: usize, seconds: f64) -> Result<f64> {
     Ok(total as f64 / start.elapsed().as_secs_f64())
 }
 
-/// MTConnect figures, each next to its same-run baseline.
-pub fn mtconnect_figures(args: &BenchConnectArgs) -> Result<Vec<Figure>> {
-    let devices = read(&args.devices)?;
-    let shdr = read(&args.shdr)?;
+/// The MTConnect figures alone, each next to its same-run baseline: `/sample` and `/current`
+/// responses/s against a bare axum "hello", SHDR ingest lines/s against parsing alone.
+pub fn mtconnect_figures(options: &ConnectOptions) -> Result<Vec<Figure>, BenchError> {
+    let devices = read(&options.devices)?;
+    let shdr = read(&options.shdr)?;
     let parse_start = Instant::now();
     let mut parser = ShdrParser::default();
     let mut lines = 0u64;
@@ -151,11 +170,11 @@ pub fn mtconnect_figures(args: &BenchConnectArgs) -> Result<Vec<Figure>> {
         let hello_app =
             axum::Router::new().route("/hello", axum::routing::get(|| async { "hello" }));
         tokio::spawn(async move { axum::serve(hello_listener, hello_app).await });
-        let (c, s) = (args.clients, args.seconds);
+        let (c, s) = (options.clients, options.seconds);
         let sample = rate(format!("{base}/OKUMA/sample?from={first}&count=100"), c, s).await?;
         let current = rate(format!("{base}/OKUMA/current"), c, s).await?;
         let hello = rate(format!("{hello_base}/hello"), c, s).await?;
-        anyhow::Ok((sample, current, hello))
+        Ok::<_, BenchError>((sample, current, hello))
     })?;
     let hello_name = "bare axum \"hello\" responses/s".to_string();
     Ok(vec![

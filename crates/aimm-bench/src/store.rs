@@ -1,66 +1,78 @@
 //! `aimm bench store`: the two store backends on the same simulated samples in the same run,
-//! PostgreSQL's segment ingest and range reads next to SQLite's. [`bench_pg_vs_sqlite_ingest`] is
-//! the measurement alone, for other benchmarks (`aimm bench connect`) to include.
+//! PostgreSQL's segment ingest and range reads against SQLite's. [`pg_vs_sqlite_ingest`] is the
+//! measurement alone, for other benchmarks ([`connect`](crate::connect)) to include.
 
-use crate::bench_cmd::{print_figures, BenchPart, Figure};
-use crate::output::print_json;
+use crate::part::BenchPart;
+use crate::{render_table, BenchError, Figure, Report};
 use aimm_model::SignalSeries;
 use aimm_store::{redact_url, PgStore, SqliteStore, Store};
-use anyhow::{ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-#[derive(clap::Args)]
-pub struct BenchStoreArgs {
-    /// PostgreSQL server to measure, postgres://user:password@host:5432/database. The bench
-    /// works in a schema of its own, dropped at the end; scripts/services/postgres.sh starts a
-    /// throwaway server (and sets AIMM_TEST_POSTGRES_URL).
-    #[arg(long, env = "AIMM_BENCH_POSTGRES_URL")]
-    db_postgres: String,
-    /// Parts of examples/bracket_c45.nc simulated at 500 Hz for the samples (~230 k each).
-    #[arg(long, default_value_t = 10)]
-    parts: u32,
-    /// Series (10 s windows of one signal) per append call, i.e. per durable transaction.
-    #[arg(long, default_value_t = 16)]
-    batch: usize,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
+/// What `aimm bench store` measured.
+pub struct StoreReport {
+    /// Parts of examples/bracket_c45.nc simulated for the samples.
+    pub parts: u32,
+    /// Samples stored into each backend.
+    pub samples: u64,
+    /// Segments (10 s windows of one signal) stored into each backend.
+    pub segments: usize,
+    /// Segments per append call, i.e. per durable transaction.
+    pub batch: usize,
+    /// The PostgreSQL server measured, its password redacted.
+    pub postgres: String,
+    /// The figures, each next to its baseline.
+    pub figures: Vec<Figure>,
 }
 
-pub fn run(args: BenchStoreArgs) -> Result<()> {
-    let simulated = BenchPart::new()?.simulate(args.parts)?;
-    let figures = bench_pg_vs_sqlite_ingest(&args.db_postgres, &simulated.series, args.batch)?;
-    if args.json {
-        return print_json(&serde_json::json!({
-            "program": "examples/bracket_c45.nc",
-            "parts": args.parts,
-            "samples": simulated.samples,
-            "segments": simulated.series.len(),
-            "postgres": redact_url(&args.db_postgres),
-            "figures": figures,
-        }));
+/// Simulates `parts` benchmark parts and measures [`pg_vs_sqlite_ingest`] on their samples,
+/// `batch` segments per append, against the server at `postgres_url`.
+pub fn run(postgres_url: &str, parts: u32, batch: usize) -> Result<StoreReport, BenchError> {
+    let simulated = BenchPart::new()?.simulate(parts)?;
+    let figures = pg_vs_sqlite_ingest(postgres_url, &simulated.series, batch)?;
+    Ok(StoreReport {
+        parts,
+        samples: simulated.samples,
+        segments: simulated.series.len(),
+        batch: batch.max(1),
+        postgres: redact_url(postgres_url),
+        figures,
+    })
+}
+
+impl Report for StoreReport {
+    fn text(&self) -> String {
+        format!(
+            "{}\n{} parts of examples/bracket_c45.nc: {} samples in {} segments, {} per append",
+            render_table(&self.figures),
+            self.parts,
+            self.samples,
+            self.segments,
+            self.batch
+        )
     }
-    print_figures(&figures);
-    println!(
-        "{} parts of examples/bracket_c45.nc: {} samples in {} segments, {} per append",
-        args.parts,
-        simulated.samples,
-        simulated.series.len(),
-        args.batch.max(1)
-    );
-    Ok(())
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "program": "examples/bracket_c45.nc",
+            "parts": self.parts,
+            "samples": self.samples,
+            "segments": self.segments,
+            "postgres": self.postgres,
+            "figures": self.figures,
+        })
+    }
 }
 
 /// Seals `series` into a fresh SQLite file and into a fresh schema on the PostgreSQL server at
 /// `postgres_url`, `batch` series per append, then reads every signal back; checks both ledgers
 /// end at the same root. Figures: PostgreSQL ingest and read samples/s, SQLite as baseline.
-pub(crate) fn bench_pg_vs_sqlite_ingest(
+pub fn pg_vs_sqlite_ingest(
     postgres_url: &str,
     series: &[SignalSeries],
     batch: usize,
-) -> Result<Vec<Figure>> {
+) -> Result<Vec<Figure>, BenchError> {
     let batch = batch.max(1);
     let samples: usize = series.iter().map(SignalSeries::len).sum();
     let bar = ProgressBar::new(2 * series.len().div_ceil(batch) as u64).with_style(
@@ -79,18 +91,18 @@ pub(crate) fn bench_pg_vs_sqlite_ingest(
     bar.finish_and_clear();
 
     let size = sqlite.ledger_size()?;
-    ensure!(
-        pg.ledger_size()? == size && pg.ledger_root(size)? == sqlite.ledger_root(size)?,
-        "the PostgreSQL ledger differs from SQLite's after the same appends"
-    );
+    if pg.ledger_size()? != size || pg.ledger_root(size)? != sqlite.ledger_root(size)? {
+        return Err(BenchError::LedgersDiffer);
+    }
     let sqlite_read = read_all(&sqlite, series)?;
     let pg_read = read_all(&pg, series)?;
-    ensure!(
-        pg_read.1 == samples && sqlite_read.1 == samples,
-        "read back {} (PostgreSQL) and {} (SQLite) samples of {samples}",
-        pg_read.1,
-        sqlite_read.1
-    );
+    if pg_read.1 != samples || sqlite_read.1 != samples {
+        return Err(BenchError::ReadBack {
+            postgres: pg_read.1,
+            sqlite: sqlite_read.1,
+            samples,
+        });
+    }
     drop(pg);
     scratch.drop_schema()?;
 
@@ -120,7 +132,7 @@ fn ingest(
     series: &[SignalSeries],
     batch: usize,
     bar: &ProgressBar,
-) -> Result<f64> {
+) -> Result<f64, BenchError> {
     let started = Instant::now();
     for chunk in series.chunks(batch) {
         store.append_segments(None, chunk)?;
@@ -130,7 +142,7 @@ fn ingest(
 }
 
 /// Reads every (machine, signal) of `series` back in full; returns seconds and samples read.
-fn read_all(store: &dyn Store, series: &[SignalSeries]) -> Result<(f64, usize)> {
+fn read_all(store: &dyn Store, series: &[SignalSeries]) -> Result<(f64, usize), BenchError> {
     let signals: BTreeSet<_> = series
         .iter()
         .map(|s| (s.machine.clone(), s.signal))
@@ -154,24 +166,35 @@ struct ScratchSchema {
 }
 
 impl ScratchSchema {
-    fn create(server_url: &str) -> Result<Self> {
+    fn create(server_url: &str) -> Result<Self, BenchError> {
         let shown = redact_url(server_url);
-        let mut client = postgres::Client::connect(server_url, postgres::NoTls)
-            .with_context(|| format!("cannot connect to {shown}"))?;
+        let mut client =
+            postgres::Client::connect(server_url, postgres::NoTls).map_err(|source| {
+                BenchError::Postgres {
+                    context: format!("cannot connect to {shown}"),
+                    source,
+                }
+            })?;
         let name = format!("aimm_bench_{}", std::process::id());
         client
             .batch_execute(&format!(
                 "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
             ))
-            .with_context(|| format!("{shown}: cannot create schema {name}"))?;
+            .map_err(|source| BenchError::Postgres {
+                context: format!("{shown}: cannot create schema {name}"),
+                source,
+            })?;
         let sep = if server_url.contains('?') { '&' } else { '?' };
         let url = format!("{server_url}{sep}options=-csearch_path%3D{name}");
         Ok(Self { client, name, url })
     }
 
-    fn drop_schema(mut self) -> Result<()> {
+    fn drop_schema(mut self) -> Result<(), BenchError> {
         self.client
             .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name))
-            .with_context(|| format!("cannot drop the bench's schema {}", self.name))
+            .map_err(|source| BenchError::Postgres {
+                context: format!("cannot drop the bench's schema {}", self.name),
+                source,
+            })
     }
 }

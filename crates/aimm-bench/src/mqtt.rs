@@ -1,17 +1,17 @@
 //! `aimm bench connect`, Sparkplug B part: over a real broker on loopback, the round trip from a
-//! device's load sample to the override command the host's loop sends back (next to the same
-//! round trip over an in-process channel), and the host's ingest rate into the store (next to
+//! device's load sample to the override command the host's loop sends back (against the same
+//! round trip over an in-process channel), and the host's ingest rate into the store (against
 //! sealing the same samples straight into the store). [`mqtt_figures`] is the measurement alone,
-//! so `bench connect` can put other interfaces' figures beside it.
+//! so [`connect`](crate::connect) can put other interfaces' figures beside it.
 
-use crate::bench_cmd::{BenchPart, Figure};
+use crate::part::BenchPart;
+use crate::{BenchError, Figure};
 use aimm_connect::sparkplug::{
     run_host, Commander, DeviceCommand, DeviceMetric, EdgeConfig, EdgeNode, HostConfig,
     HostObserver, MqttActuator, Update,
 };
 use aimm_model::{Actuator, MachineId, SignalKind, SignalSeries};
 use aimm_store::{SqliteStore, Store};
-use anyhow::{anyhow, bail, Context, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ const ROUND_TRIPS: usize = 2000;
 const UPDATES_PER_MESSAGE: usize = 250;
 
 /// The Sparkplug figures: round-trip p50/p99 and ingest samples/s, each with its baseline.
-pub(crate) fn mqtt_figures(url: &str, part: &BenchPart) -> Result<Vec<Figure>> {
+pub fn mqtt_figures(url: &str, part: &BenchPart) -> Result<Vec<Figure>, BenchError> {
     let (p50, p99) = mqtt_round_trip(url)?;
     let (base_p50, base_p99) = channel_round_trip();
     let (ingest, samples) = mqtt_ingest(url, part)?;
@@ -72,7 +72,13 @@ fn start_host<O: HostObserver + Send + 'static>(
     group: &str,
     mut observer: O,
     stop: Arc<AtomicBool>,
-) -> Result<(std::thread::JoinHandle<Result<u64>>, tempfile::TempDir)> {
+) -> Result<
+    (
+        std::thread::JoinHandle<Result<u64, BenchError>>,
+        tempfile::TempDir,
+    ),
+    BenchError,
+> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("bench.db");
     let mut config = HostConfig::new(url, group);
@@ -80,7 +86,7 @@ fn start_host<O: HostObserver + Send + 'static>(
     let handle = std::thread::spawn(move || {
         let mut store = SqliteStore::open(&path)?;
         let report = run_host(config, &mut store, &mut observer, &stop)?;
-        Ok(report.samples_stored)
+        Ok::<_, BenchError>(report.samples_stored)
     });
     // The host has no readiness signal in-process: it is subscribed well within this.
     std::thread::sleep(Duration::from_millis(500));
@@ -111,7 +117,7 @@ impl HostObserver for Echo {
 }
 
 /// p50 and p99 of the sample → command round trip through the broker, ns.
-fn mqtt_round_trip(url: &str) -> Result<(f64, f64)> {
+fn mqtt_round_trip(url: &str) -> Result<(f64, f64), BenchError> {
     let group = bench_group("rtt");
     let stop = Arc::new(AtomicBool::new(false));
     let (host, _dir) = start_host(url, &group, Echo { actuator: None }, stop.clone())?;
@@ -120,7 +126,7 @@ fn mqtt_round_trip(url: &str) -> Result<(f64, f64)> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !edge.is_online() {
         if Instant::now() > deadline {
-            bail!("broker {url}: the edge node did not connect within 10 s");
+            return Err(BenchError::EdgeOffline { url: url.into() });
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -137,7 +143,10 @@ fn mqtt_round_trip(url: &str) -> Result<(f64, f64)> {
                 .any(|c| matches!(c, DeviceCommand::FeedOverride { pct, .. } if pct == value))
         });
         if !answered {
-            bail!("broker {url}: no override command came back within 5 s (round trip {i})");
+            return Err(BenchError::NoReply {
+                url: url.into(),
+                round_trip: i,
+            });
         }
         if i >= 100 {
             times.push(started.elapsed().as_nanos() as f64);
@@ -145,7 +154,7 @@ fn mqtt_round_trip(url: &str) -> Result<(f64, f64)> {
     }
     edge.finish()?;
     stop.store(true, Ordering::SeqCst);
-    host.join().map_err(|_| anyhow!("bench host panicked"))??;
+    host.join().map_err(|_| BenchError::HostPanicked)??;
     Ok(quantiles(times))
 }
 
@@ -206,7 +215,7 @@ impl HostObserver for Counter {
 }
 
 /// Samples/s from the first publish to the host having sealed them all, and the samples.
-fn mqtt_ingest(url: &str, part: &BenchPart) -> Result<(f64, Vec<SignalSeries>)> {
+fn mqtt_ingest(url: &str, part: &BenchPart) -> Result<(f64, Vec<SignalSeries>), BenchError> {
     let simulated = part.simulate(1)?;
     let mut series = simulated.series;
     for s in &mut series {
@@ -244,28 +253,29 @@ fn mqtt_ingest(url: &str, part: &BenchPart) -> Result<(f64, Vec<SignalSeries>)> 
     }
     while seen.load(Ordering::SeqCst) < total {
         if started.elapsed() > Duration::from_secs(120) {
-            bail!(
-                "broker {url}: the host took in {} of {total} samples in 120 s",
-                seen.load(Ordering::SeqCst)
-            );
+            return Err(BenchError::IngestTimeout {
+                url: url.into(),
+                seen: seen.load(Ordering::SeqCst),
+                total,
+            });
         }
         std::thread::sleep(Duration::from_millis(1));
     }
     stop.store(true, Ordering::SeqCst);
     let stored = host
         .join()
-        .map_err(|_| anyhow!("bench host panicked"))?
-        .context("bench host")?;
+        .map_err(|_| BenchError::HostPanicked)?
+        .map_err(|e| BenchError::BenchHost(Box::new(e)))?;
     let elapsed = started.elapsed().as_secs_f64();
     edge.finish()?;
     if stored != total {
-        bail!("the host stored {stored} of {total} samples");
+        return Err(BenchError::StoredSamples { stored, total });
     }
     Ok((total as f64 / elapsed, series))
 }
 
 /// Samples/s sealing `series` straight into SQLite, in the same windows.
-fn direct_ingest(series: &[SignalSeries]) -> Result<f64> {
+fn direct_ingest(series: &[SignalSeries]) -> Result<f64, BenchError> {
     let dir = tempfile::tempdir()?;
     let mut store = SqliteStore::open(dir.path().join("direct.db"))?;
     let total: u64 = series.iter().map(|s| s.len() as u64).sum();

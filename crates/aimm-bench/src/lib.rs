@@ -1,0 +1,34 @@
+//! aimm benchmarks: every figure is measured next to a baseline in the same run, so a table says
+//! how much better (or worse) a part of aimm does than the plain way of doing the same thing.
+//! `aimm bench <area>` parses its arguments, calls the area's `run` and prints the [`Report`] it
+//! gets back, as a table ([`Report::text`]) or as JSON ([`Report::json`]).
+//!
+//! One module per area: [`sim`] (simulator speed, store writes), [`ledger`] (appends, proofs,
+//! offline verification), [`feed`] (adaptive feed loop, against the fixed-gain PI of
+//! [`baseline_pi`]), [`wear`] (tool-wear model on real data), [`store`] (PostgreSQL vs SQLite) and
+//! [`connect`] (MTConnect, with the Sparkplug B figures of [`mqtt`]). [`part`] is the simulated part
+//! they share, [`figure`] one line of a table.
+#![warn(missing_docs)]
+
+pub mod baseline_pi;
+pub mod connect;
+mod error;
+pub mod feed;
+pub mod figure;
+pub mod ledger;
+pub mod mqtt;
+pub mod part;
+pub mod sim;
+pub mod store;
+pub mod wear;
+
+pub use error::BenchError;
+pub use figure::{render_table, Figure};
+
+/// What a benchmark run hands back: its figures, for people or for programs.
+pub trait Report {
+    /// The table of figures with the notes printed under it, without a trailing newline.
+    fn text(&self) -> String;
+    /// The JSON document `aimm bench <area> --json` prints.
+    fn json(&self) -> serde_json::Value;
+}
