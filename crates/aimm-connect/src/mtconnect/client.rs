@@ -72,7 +72,7 @@ pub fn read_overrides(path: &Path) -> Result<HashMap<String, SignalKind>, MtcErr
 /// Counts of what a client did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ClientStats {
-    /// Requests made (`/probe` + `/current` on a connect count as one).
+    /// Steps taken: each one `/sample` request, or a (re)connect by `/probe` and `/current`.
     pub polls: u64,
     /// Observations received in Streams documents, of any data item.
     pub observations: u64,

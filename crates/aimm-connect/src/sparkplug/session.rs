@@ -18,10 +18,10 @@ pub enum SessionError {
         /// What is wrong with it (scheme, port, host).
         reason: String,
     },
-    /// The tokio runtime for a role's thread could not be built.
+    /// The tokio runtime (or the thread) for a role could not be started.
     #[error("MQTT session {role}: {reason}")]
     Runtime {
-        /// The Sparkplug role (edge node or host) whose runtime failed.
+        /// The role: the edge node id, or the host's MQTT client id.
         role: String,
         /// The runtime builder's error.
         reason: String,
