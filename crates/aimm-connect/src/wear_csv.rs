@@ -29,7 +29,9 @@ pub const MAX_PLAUSIBLE_WEAR_MM: f64 = 5.0;
 /// Unit of the measured-wear column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WearUnit {
+    /// Millimetres (`mm`).
     Mm,
+    /// Micrometres (`um` or `µm`); converted to mm on reading.
     Um,
 }
 
@@ -68,13 +70,16 @@ impl std::str::FromStr for WearUnit {
 /// Column names and the wear unit; [`Default`] matches the uniwear layout except the unit.
 #[derive(Debug, Clone)]
 pub struct WearCsvOptions {
+    /// Header of the run id column (one tool's life); default `experiment_tag`.
     pub run_column: String,
+    /// Header of the time column, s of cutting since the tool was new; default `timestamp`.
     pub time_column: String,
     /// `None`: the first of `tool_wear`, `tool_wear_mm`, `tool_wear_um`, `vb_mm`, `vb_um` present.
     pub wear_column: Option<String>,
     /// Required when the wear header does not state its unit; must agree with it when it does.
     pub wear_unit: Option<WearUnit>,
-    /// Used when present in the header.
+    /// Header of the optional group column (data set / machine / material); default
+    /// `dataset_tag`. Used when present in the header.
     pub group_column: String,
 }
 
@@ -95,8 +100,11 @@ pub use aimm_model::WearRun;
 /// A loaded wear CSV: runs in order of first appearance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WearDataset {
+    /// Where the data came from (the file path or the name given to [`parse_wear_csv`]).
     pub source: String,
+    /// Headers of the signal columns, in file order; each run's `signals` follow this order.
     pub signal_names: Vec<String>,
+    /// The runs (tool lives), wear in mm and time in s.
     pub runs: Vec<WearRun>,
 }
 
@@ -110,36 +118,66 @@ impl WearDataset {
     }
 }
 
+/// Why a wear CSV could not be loaded; each names the file, and where it applies the row
+/// (1-based, the header is row 1) and the column.
 #[derive(Debug, thiserror::Error)]
 pub enum WearCsvError {
+    /// The file could not be opened or read.
     #[error("{source_name}: cannot read: {error}")]
     Io {
+        /// The file.
         source_name: String,
+        /// The I/O error.
         error: std::io::Error,
     },
+    /// A row that is not valid CSV (e.g. a different number of fields than the header).
     #[error("{source_name}: row {row}: malformed CSV: {error}")]
     Csv {
+        /// The file.
         source_name: String,
+        /// The row, 1-based (the header is row 1).
         row: usize,
+        /// The CSV reader's error.
         error: csv::Error,
     },
+    /// A required column (run id, time, wear) is not in the header.
     #[error("{source_name}: row 1: missing column {column:?}")]
-    MissingColumn { source_name: String, column: String },
+    MissingColumn {
+        /// The file.
+        source_name: String,
+        /// The header that was looked for.
+        column: String,
+    },
+    /// The wear column's unit is unknown (neither stated by its header nor given in the
+    /// options) or the header and the options disagree.
     #[error("{source_name}: row 1, column {column:?}: {message}")]
     WearUnit {
+        /// The file.
         source_name: String,
+        /// The wear column's header.
         column: String,
+        /// What is wrong.
         message: String,
     },
+    /// A bad cell: not a finite number, empty run id, implausible wear, time not increasing
+    /// within its run, or a run that changes group.
     #[error("{source_name}: row {row}, column {column:?}: {message}")]
     Cell {
+        /// The file.
         source_name: String,
+        /// The row, 1-based (the header is row 1).
         row: usize,
+        /// The column's header.
         column: String,
+        /// What is wrong with the cell.
         message: String,
     },
+    /// The file has a header but no data rows.
     #[error("{source_name}: no data rows")]
-    Empty { source_name: String },
+    Empty {
+        /// The file.
+        source_name: String,
+    },
 }
 
 /// Reads a wear CSV file (see the module doc for the format).

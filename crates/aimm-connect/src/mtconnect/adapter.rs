@@ -18,6 +18,7 @@ const LEGACY_TIMEOUT: Duration = Duration::from_secs(600);
 /// What one connection delivered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LinkStats {
+    /// SHDR lines received (protocol lines included).
     pub lines: u64,
     /// Lines that could not be applied (logged with their place).
     pub rejected: u64,

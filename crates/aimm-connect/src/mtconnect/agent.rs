@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub struct AgentOptions {
     /// Observations kept for `/sample`.
     pub buffer_size: usize,
+    /// Assets kept for `/assets` (the header's `assetBufferSize`); the oldest are dropped.
     pub asset_buffer_size: usize,
     /// `sender` in every header.
     pub sender: String,
@@ -150,22 +151,28 @@ impl Agent {
         Ok(())
     }
 
+    /// The device model the agent publishes.
     pub fn model(&self) -> &DeviceModel {
         &self.model
     }
 
+    /// The header's `instanceId`: the agent's start time in ms since the Unix epoch, so a
+    /// restarted agent gets a new one and clients know to re-probe.
     pub fn instance_id(&self) -> u64 {
         self.header.instance_id
     }
 
+    /// How many observations the sequence buffer holds (the header's `bufferSize`).
     pub fn buffer_size(&self) -> usize {
         self.buffer.capacity()
     }
 
+    /// Sequence number of the newest observation (the header's `lastSequence`; 0 when none).
     pub fn last_sequence(&self) -> u64 {
         self.buffer.last_sequence()
     }
 
+    /// The store sink aimm signals go to, if the agent has one.
     pub fn sink_mut(&mut self) -> Option<&mut StoreSink> {
         self.sink.as_mut()
     }
@@ -446,10 +453,13 @@ impl Agent {
             .collect()
     }
 
+    /// The `/probe` answer: an `MTConnectDevices` document of one device or (`None`) all.
     pub fn probe(&self, device: Option<usize>) -> String {
         documents::devices(&self.header(), &self.model, device)
     }
 
+    /// The `/current` answer: an `MTConnectStreams` document with the latest observation of
+    /// every data item of one device or (`None`) all.
     pub fn current(&self, device: Option<usize>) -> String {
         let mut latest: Vec<&Observation> = self
             .buffer
@@ -502,6 +512,8 @@ impl Agent {
         Ok((doc, next))
     }
 
+    /// The `/assets` answer: an `MTConnectAssets` document of the assets of `asset_type` (all
+    /// types with `None`), newest first, including removed ones when `removed` is true.
     pub fn assets(&self, asset_type: Option<&str>, removed: bool) -> String {
         documents::assets(&self.header(), self.assets.list(asset_type, removed))
     }

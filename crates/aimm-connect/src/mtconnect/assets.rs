@@ -12,10 +12,16 @@ use quick_xml::{Reader, Writer};
 /// One asset document.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Asset {
+    /// The `assetId`.
     pub id: String,
+    /// The asset type, the root element's name (e.g. `CuttingTool`).
     pub asset_type: String,
+    /// The `deviceUuid` of the device the asset belongs to.
     pub device_uuid: String,
+    /// The asset's `timestamp`: when it was last added, changed or removed, ns since the Unix
+    /// epoch (UTC).
     pub t_ns: TimeNs,
+    /// Removed (`removed="true"`): listed only when `/assets` asks for removed assets.
     pub removed: bool,
     /// The asset element with the agent's attributes set.
     pub xml: String,
@@ -31,6 +37,7 @@ pub struct AssetBuffer {
 }
 
 impl AssetBuffer {
+    /// An empty buffer keeping at most `capacity` assets (at least one).
     pub fn new(capacity: usize) -> Self {
         Self {
             assets: Vec::new(),
@@ -38,6 +45,7 @@ impl AssetBuffer {
         }
     }
 
+    /// The most assets held (the header's `assetBufferSize`).
     pub fn capacity(&self) -> usize {
         self.capacity
     }

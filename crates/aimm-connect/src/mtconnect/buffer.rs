@@ -10,22 +10,30 @@ use std::collections::VecDeque;
 pub struct Condition {
     /// `NORMAL`, `WARNING`, `FAULT` or `UNAVAILABLE`.
     pub level: String,
+    /// The controller's own alarm code (`nativeCode`); empty when none.
     pub native_code: String,
+    /// The controller's own severity (`nativeSeverity`); empty when none.
     pub native_severity: String,
+    /// `HIGH` or `LOW` when a value is out of range (`qualifier`); empty otherwise.
     pub qualifier: String,
+    /// The alarm text, published as the condition element's content.
     pub message: String,
 }
 
 /// The value of one observation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// `UNAVAILABLE`: the data item's value is not known (no adapter, or it said so).
     Unavailable,
     /// Text as published (samples already converted to the published units).
     Text(String),
+    /// The state of a CONDITION data item.
     Condition(Condition),
     /// A `MESSAGE` event: native code and text.
     Message {
+        /// The controller's message code (`nativeCode`); empty when none.
         native_code: String,
+        /// The message text.
         text: String,
     },
 }
@@ -33,10 +41,13 @@ pub enum Value {
 /// One observation of one data item.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Observation {
+    /// The agent's sequence number for this observation (1, 2, …; unique per instance).
     pub sequence: u64,
     /// Index into the device model's data items.
     pub item: usize,
+    /// When the value was observed (the adapter's timestamp), ns since the Unix epoch (UTC).
     pub t_ns: TimeNs,
+    /// What was observed.
     pub value: Value,
 }
 
@@ -88,10 +99,12 @@ impl SequenceBuffer {
         self.next_sequence - 1
     }
 
+    /// Sequence number the next observation will get (the header's `nextSequence`).
     pub fn next_sequence(&self) -> u64 {
         self.next_sequence
     }
 
+    /// The most observations held (the header's `bufferSize`).
     pub fn capacity(&self) -> usize {
         self.capacity
     }

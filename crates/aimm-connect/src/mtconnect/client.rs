@@ -29,7 +29,8 @@ use std::time::Duration;
 pub struct ClientOptions {
     /// Observations asked for per `/sample` request.
     pub count: usize,
-    /// Pause between polls that brought nothing new.
+    /// Pause between polls that brought less than a full page; also the first back-off after
+    /// an error.
     pub poll_interval: Duration,
     /// Data item id or name → signal, for devices the type/subType/units rule gets wrong.
     pub overrides: HashMap<String, SignalKind>,
@@ -71,11 +72,15 @@ pub fn read_overrides(path: &Path) -> Result<HashMap<String, SignalKind>, MtcErr
 /// Counts of what a client did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ClientStats {
+    /// Steps taken: each one `/sample` request, or a (re)connect by `/probe` and `/current`.
     pub polls: u64,
+    /// Observations received in Streams documents, of any data item.
     pub observations: u64,
     /// Samples handed to the store.
     pub samples: u64,
+    /// Observations with the value `UNAVAILABLE` (skipped).
     pub unavailable: u64,
+    /// Observations of data items the probe did not describe (skipped).
     pub unknown: u64,
     /// Sequence gaps (buffer overruns) recovered from.
     pub gaps: u64,
@@ -106,10 +111,13 @@ pub struct MtcClient {
     watermark: HashMap<String, TimeNs>,
     warned: HashSet<String>,
     last_state: HashMap<String, String>,
+    /// What the client has done so far.
     pub stats: ClientStats,
 }
 
 impl MtcClient {
+    /// A client of the agent at `url` (a trailing `/` is ignored) writing into `store`; it
+    /// connects on the first [`MtcClient::step`].
     pub fn new(url: &str, store: Box<dyn Store>, options: ClientOptions) -> Self {
         Self {
             base: url.trim_end_matches('/').to_string(),

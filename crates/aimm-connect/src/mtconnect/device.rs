@@ -11,37 +11,53 @@ use std::collections::HashMap;
 /// Whether a data item reports continuous values, discrete states or health conditions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Category {
+    /// `SAMPLE`: a continuously variable, numeric value with units (e.g. a load or feedrate).
     Sample,
+    /// `EVENT`: a discrete state or message (e.g. EXECUTION, TOOL_NUMBER).
     Event,
+    /// `CONDITION`: the health of a component (Normal, Warning, Fault).
     Condition,
 }
 
 /// How a data item's value is represented (`representation` attribute).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Representation {
+    /// `VALUE` (or the older `DISCRETE`, or none given): one value per observation.
     Value,
+    /// `DATA_SET`: key/value entries per observation.
     DataSet,
+    /// `TABLE`: rows of key/value entries per observation.
     Table,
+    /// `TIME_SERIES`: a series of values sampled at a fixed rate per observation.
     TimeSeries,
 }
 
 /// One `DataItem` with the component it belongs to.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataItem {
+    /// The `id` attribute, unique in the agent.
     pub id: String,
+    /// The optional `name` attribute (SHDR adapters may use it as key).
     pub name: Option<String>,
+    /// The `category` attribute.
     pub category: Category,
     /// `type`, e.g. `LOAD`.
     pub kind: String,
+    /// The `subType` attribute, e.g. `ACTUAL` or `COMMANDED`.
     pub sub_type: Option<String>,
+    /// The `units` the agent publishes in, e.g. `MILLIMETER/SECOND`.
     pub units: Option<String>,
+    /// The `nativeUnits` the adapter sends in, e.g. `MILLIMETER/MINUTE`.
     pub native_units: Option<String>,
+    /// The `representation` attribute.
     pub representation: Representation,
     /// Index of the owning device in [`DeviceModel::devices`].
     pub device: usize,
     /// Element name of the owning component (`Linear`, `Rotary`, `Path`, ... or `Device`).
     pub component: String,
+    /// The owning component's `id` (the `componentId` of its ComponentStream).
     pub component_id: String,
+    /// The owning component's `name`, if it has one.
     pub component_name: Option<String>,
     /// The owning component has a `ROTARY_VELOCITY` data item: it turns a spindle.
     pub component_turns: bool,
@@ -103,8 +119,11 @@ fn units_factor(native: &str, units: &str) -> Option<f64> {
 /// One `Device` element.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Device {
+    /// The `id` attribute.
     pub id: String,
+    /// The `name` attribute (the `id` when absent); aimm uses it as the machine id.
     pub name: String,
+    /// The `uuid` attribute (the `id` when absent), stamped on the device's assets.
     pub uuid: String,
     /// The `<Device …>…</Device>` element exactly as read.
     pub xml: String,
@@ -113,7 +132,9 @@ pub struct Device {
 /// All devices and data items an agent publishes.
 #[derive(Clone, Debug, Default)]
 pub struct DeviceModel {
+    /// The devices in the order they were read.
     pub devices: Vec<Device>,
+    /// Every device's data items; observations and signal maps refer to them by index.
     pub items: Vec<DataItem>,
     by_id: HashMap<String, usize>,
     /// Per device: data item id or name → item index (SHDR keys are either).
@@ -279,6 +300,7 @@ impl DeviceModel {
         self.by_key.get(device)?.get(key).copied()
     }
 
+    /// The data item with the `id` `id`, of any device.
     pub fn item_by_id(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
     }

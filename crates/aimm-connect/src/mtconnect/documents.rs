@@ -14,19 +14,29 @@ pub const VERSION: &str = "2.7";
 /// The agent-wide facts every document header carries.
 #[derive(Clone, Debug)]
 pub struct Header {
+    /// `instanceId`: changes when the agent restarts.
     pub instance_id: u64,
+    /// `sender`: the agent's name.
     pub sender: String,
+    /// `creationTime` (and `deviceModelChangeTime`): when the agent started, ns since the
+    /// Unix epoch (UTC).
     pub creation_ns: i64,
+    /// `bufferSize`: observations the sequence buffer holds.
     pub buffer_size: usize,
+    /// `assetBufferSize`: assets the asset buffer holds.
     pub asset_buffer_size: usize,
+    /// `assetCount`: assets currently held and not removed.
     pub asset_count: usize,
 }
 
 /// Sequence facts of a Streams header.
 #[derive(Clone, Copy, Debug)]
 pub struct Sequences {
+    /// `firstSequence`: the oldest observation the agent still holds.
     pub first: u64,
+    /// `lastSequence`: the newest observation.
     pub last: u64,
+    /// `nextSequence`: where the client's next `/sample?from=` should start.
     pub next: u64,
 }
 
@@ -260,11 +270,19 @@ pub fn assets<'a>(h: &Header, list: impl IntoIterator<Item = &'a Asset>) -> Stri
 /// Kinds of MTConnect request errors aimm's agent reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// `INVALID_REQUEST`: the request cannot be handled, e.g. an unknown query parameter.
     InvalidRequest,
+    /// `INVALID_URI`: the path names no request the agent serves.
     InvalidUri,
+    /// `INVALID_PARAMETER_VALUE`: a query parameter's value has the wrong form.
     InvalidParameterValue,
+    /// `OUT_OF_RANGE`: a numeric query parameter (e.g. `from`, `count`) is outside the
+    /// allowed range.
     OutOfRange,
+    /// `NO_DEVICE`: the path names no device of the agent.
     NoDevice,
+    /// `UNSUPPORTED`: a valid MTConnect request feature aimm's agent does not implement
+    /// (e.g. `path`, `at`).
     Unsupported,
 }
 
@@ -296,17 +314,24 @@ impl ErrorCode {
 /// A query parameter an error is about, with its allowed range when numeric.
 #[derive(Clone, Debug)]
 pub struct BadParameter {
+    /// The query parameter's name, e.g. `from`.
     pub name: &'static str,
+    /// The value as the request gave it.
     pub value: String,
+    /// Allowed (minimum, maximum), both inclusive, when the parameter is numeric.
     pub range: Option<(u64, u64)>,
 }
 
 /// One request error.
 #[derive(Clone, Debug)]
 pub struct RequestError {
+    /// The kind of error; it chooses the error element and the HTTP status.
     pub code: ErrorCode,
+    /// The request URI, echoed in the `URI` element.
     pub uri: String,
+    /// A human-readable explanation (`ErrorMessage`).
     pub message: String,
+    /// The query parameter at fault, if the error is about one (`QueryParameter`).
     pub parameter: Option<BadParameter>,
 }
 

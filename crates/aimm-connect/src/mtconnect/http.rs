@@ -22,6 +22,7 @@ pub struct SharedAgent {
 }
 
 impl SharedAgent {
+    /// Wraps `agent` for sharing between the HTTP handlers and the adapter tasks.
     pub fn new(agent: Agent) -> Arc<Self> {
         let (changed, _) = watch::channel(agent.last_sequence());
         Arc::new(Self {
@@ -46,6 +47,7 @@ impl SharedAgent {
         out
     }
 
+    /// Runs `f` on the agent without changing it (for answering requests).
     pub fn read<R>(&self, f: impl FnOnce(&Agent) -> R) -> R {
         f(&self.lock())
     }

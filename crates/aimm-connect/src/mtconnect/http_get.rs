@@ -22,6 +22,7 @@ impl Default for HttpGet {
 }
 
 impl HttpGet {
+    /// A client giving up on a request (connect, headers and body) after `timeout`.
     pub fn new(timeout: Duration) -> Self {
         Self {
             client: Client::builder(TokioExecutor::new()).build_http(),

@@ -17,6 +17,7 @@ const MAX_GAP_S: f64 = 10.0;
 /// What a replay sent or applied.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReplayStats {
+    /// Lines of the recording sent or read.
     pub lines: u64,
     /// Complete records (data lines, asset commands) applied; served recordings count none
     /// (the agent reading them applies them).

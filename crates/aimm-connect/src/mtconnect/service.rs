@@ -12,7 +12,10 @@ use tokio::net::TcpListener;
 /// An adapter the agent reads: `host:port` feeding device number `device` of the model.
 #[derive(Clone, Debug)]
 pub struct AdapterLink {
+    /// Index of the device in the agent's [`DeviceModel`](super::DeviceModel) the adapter
+    /// feeds.
     pub device: usize,
+    /// The adapter's `host:port` (SHDR over TCP; the agent connects to it).
     pub addr: String,
 }
 

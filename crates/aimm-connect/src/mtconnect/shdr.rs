@@ -12,21 +12,34 @@ pub enum ShdrRecord {
     /// Data: the fields after the timestamp, to be split into key/value runs with the device
     /// model (conditions take five fields, messages two).
     Data {
+        /// The line's timestamp, ns since the Unix epoch (UTC).
         t_ns: TimeNs,
+        /// The `|`-separated fields after the timestamp, as sent.
         fields: Vec<String>,
     },
+    /// `@ASSET@|id|type|xml`: an asset (e.g. a CuttingTool) to add or replace.
     Asset {
+        /// The line's timestamp, ns since the Unix epoch (UTC).
         t_ns: TimeNs,
+        /// The `assetId`.
         id: String,
+        /// The asset type, which is also the body's root element name (e.g. `CuttingTool`).
         asset_type: String,
+        /// The asset body; for a `--multiline--` body, its lines joined with `\n`.
         xml: String,
     },
+    /// `@REMOVE_ASSET@|id`: marks one asset removed.
     RemoveAsset {
+        /// The line's timestamp, ns since the Unix epoch (UTC).
         t_ns: TimeNs,
+        /// The `assetId` to remove.
         id: String,
     },
+    /// `@REMOVE_ALL_ASSETS@|type`: marks every asset of a type (all when empty) removed.
     RemoveAllAssets {
+        /// The line's timestamp, ns since the Unix epoch (UTC).
         t_ns: TimeNs,
+        /// The asset type to remove; empty means every type.
         asset_type: String,
     },
     /// A `*` protocol line without the star, e.g. `PING` or `adapterVersion:2.0`.

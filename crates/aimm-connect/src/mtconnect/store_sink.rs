@@ -26,6 +26,7 @@ pub struct StoreSink {
 }
 
 impl StoreSink {
+    /// A sink writing into `store`, with nothing waiting.
     pub fn new(store: Box<dyn Store>) -> Self {
         Self {
             store,
@@ -37,6 +38,7 @@ impl StoreSink {
         }
     }
 
+    /// The store written to (what is still waiting is not in it yet).
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
     }
@@ -66,6 +68,7 @@ impl StoreSink {
         self.flush_if_due()
     }
 
+    /// Queues one store event (tool change, program start/end, warning) for the next seal.
     pub fn event(&mut self, event: Event) -> Result<(), MtcError> {
         self.events.push(event);
         self.flush_if_due()

@@ -11,23 +11,32 @@ use quick_xml::Reader;
 /// Header facts of a Streams document.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StreamsHeader {
+    /// `instanceId`: a change means the agent restarted.
     pub instance_id: u64,
+    /// `firstSequence`: the oldest observation the agent still holds.
     pub first_sequence: u64,
+    /// `lastSequence`: the agent's newest observation.
     pub last_sequence: u64,
+    /// `nextSequence`: where the next `/sample?from=` should start.
     pub next_sequence: u64,
 }
 
 /// One observation as published.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreamObservation {
+    /// `uuid` of the enclosing DeviceStream.
     pub device_uuid: String,
+    /// `dataItemId`.
     pub data_item_id: String,
+    /// The data item's `name`, if the observation carries one.
     pub name: Option<String>,
     /// Element name, e.g. `Load`, `Normal`.
     pub element: String,
     /// `timestamp` exactly as published.
     pub timestamp: String,
+    /// `timestamp` parsed: ns since the Unix epoch (UTC).
     pub t_ns: i64,
+    /// The agent's `sequence` number of the observation.
     pub sequence: u64,
     /// Text content (`UNAVAILABLE` included as such).
     pub value: String,
@@ -36,7 +45,9 @@ pub struct StreamObservation {
 /// A parsed Streams document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Streams {
+    /// The document's header.
     pub header: StreamsHeader,
+    /// Every observation, in document order.
     pub observations: Vec<StreamObservation>,
 }
 

@@ -10,6 +10,8 @@ use aimm_store::{Store, StoreError};
 /// What the store says about a tool's use.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ToolUse {
+    /// Total time the tool was in the spindle (from the `tool_number` samples), min; published
+    /// as `ToolLife` of type MINUTES.
     pub minutes_in_spindle: f64,
     /// Magnitude of the last radius wear offset applied while the tool was in the spindle, mm.
     pub wear_mm: Option<f64>,

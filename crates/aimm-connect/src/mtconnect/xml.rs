@@ -36,14 +36,17 @@ impl XmlOut {
     }
 
     // Writing into a Vec cannot fail, so the io::Results below are infallible.
+    /// Opens element `<name attrs>`; close it with [`XmlOut::close`].
     pub fn open(&mut self, name: &str, attrs: &[(&str, &str)]) {
         let _ = self.w.write_event(Event::Start(Self::start(name, attrs)));
     }
 
+    /// Writes the empty element `<name attrs/>`.
     pub fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
         let _ = self.w.write_event(Event::Empty(Self::start(name, attrs)));
     }
 
+    /// Writes the end tag `</name>` of an element opened with [`XmlOut::open`].
     pub fn close(&mut self, name: &str) {
         let _ = self.w.write_event(Event::End(BytesEnd::new(name)));
     }
@@ -59,6 +62,7 @@ impl XmlOut {
         }
     }
 
+    /// Writes character data, escaping `<`, `&` and the like.
     pub fn text(&mut self, text: &str) {
         let _ = self.w.write_event(Event::Text(BytesText::new(text)));
     }
@@ -68,6 +72,7 @@ impl XmlOut {
         self.w.get_mut().extend_from_slice(fragment.as_bytes());
     }
 
+    /// The XML written so far, as a string.
     pub fn finish(self) -> String {
         // Only &str ever goes in, so the bytes are UTF-8.
         String::from_utf8(self.w.into_inner()).unwrap_or_default()

@@ -27,22 +27,30 @@ impl Default for RecordOptions {
 /// A recorded run.
 #[derive(Clone, Debug)]
 pub struct RecordedRun {
+    /// The run the data was stored under (finished with the part result).
     pub run: RunId,
+    /// The simulator's result for the part.
     pub result: PartResult,
+    /// Every segment sealed for the run, in the order sealed.
     pub segments: Vec<SegmentMeta>,
 }
 
+/// Why recording a simulated run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The program failed; what ran before the failure is stored under `run`.
     #[error("run {run} stopped: {source}")]
     Simulation {
+        /// The run, left unfinished, holding the data recorded before the failure.
         run: RunId,
+        /// The simulator's error.
         #[source]
         source: SimError,
     },
+    /// The store refused a write (run, segments, events, tools).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A [`RecordOptions`] value is unusable, e.g. a segment window that is not > 0 s.
     #[error("invalid recording option: {0}")]
     Options(String),
 }

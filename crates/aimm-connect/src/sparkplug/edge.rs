@@ -40,6 +40,9 @@ pub struct EdgeConfig {
 }
 
 impl EdgeConfig {
+    /// A node `edge` of Sparkplug group `group` on the broker at `url`, one device per machine
+    /// of `devices`; commands older than 1000 ms are dropped and [`EdgeNode::finish`] waits up
+    /// to 30 s.
     pub fn new(url: &str, group: &str, edge: &str, devices: Vec<MachineId>) -> Self {
         Self {
             url: url.into(),
@@ -55,8 +58,20 @@ impl EdgeConfig {
 /// A write a host asked of a device.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DeviceCommand {
-    FeedOverride { device: usize, pct: f64 },
-    FeedHold { device: usize, hold: bool },
+    /// A DCMD write of `commands/feed_override_pct`: set the feed-rate override.
+    FeedOverride {
+        /// Index of the device (machine) in [`EdgeConfig::devices`].
+        device: usize,
+        /// The feed-rate override to apply, % (100 = programmed feed).
+        pct: f64,
+    },
+    /// A DCMD write of `commands/feed_hold`: stop or resume feed motion.
+    FeedHold {
+        /// Index of the device (machine) in [`EdgeConfig::devices`].
+        device: usize,
+        /// `true` holds the feed, `false` releases it.
+        hold: bool,
+    },
 }
 
 /// What the edge node did.
@@ -66,12 +81,15 @@ pub struct EdgeStats {
     pub births: u64,
     /// `bdSeq` of the last connection.
     pub bd_seq: u64,
+    /// Times the broker connection was lost while the node was online.
     pub connection_losses: u64,
+    /// DDATA messages handed to the MQTT client (re-sent batches included).
     pub data_messages: u64,
     /// Samples and events in DDATA the broker acknowledged.
     pub updates_acknowledged: u64,
     /// Batches sent again after a connection loss (as historical data).
     pub batches_resent: u64,
+    /// Writes taken from NCMD/DCMD messages (rebirth requests and device commands).
     pub commands_accepted: u64,
     /// Command messages dropped: unreadable, stale, for an unknown device or metric.
     pub commands_rejected: u64,
@@ -79,12 +97,18 @@ pub struct EdgeStats {
     pub updates_unsent: u64,
 }
 
+/// Why an edge node could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeError {
+    /// The MQTT session could not be set up (bad broker URL, no runtime or thread).
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// The node's MQTT thread panicked, so its statistics are lost.
     #[error("edge node {edge}: MQTT thread ended unexpectedly")]
-    Thread { edge: String },
+    Thread {
+        /// The edge node id.
+        edge: String,
+    },
 }
 
 enum Outbound {

@@ -50,6 +50,9 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
+    /// A host following Sparkplug group `group` on the broker at `url`, as MQTT client
+    /// `aimm-host-{group}`: sealing every 1 s or after 10 000 unacknowledged messages, ticking
+    /// the observer every 5 ms, running until stopped.
     pub fn new(url: &str, group: &str) -> Self {
         Self {
             url: url.into(),
@@ -71,25 +74,38 @@ pub const DEATH_GRACE: Duration = Duration::from_secs(5);
 /// A message the host refused, with why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rejection {
+    /// The MQTT topic the message came on.
     pub topic: String,
+    /// Why it was refused (bad topic, undecodable payload, unknown metric, data before birth…).
     pub error: String,
 }
 
 /// What the host did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct HostReport {
+    /// MQTT messages received on the subscribed Sparkplug topics.
     pub messages: u64,
+    /// NBIRTHs received.
     pub node_births: u64,
+    /// DBIRTHs received.
     pub device_births: u64,
+    /// NDEATHs that ended the current life of an edge node (matching its NBIRTH's `bdSeq`).
     pub node_deaths: u64,
+    /// Samples sealed into the store.
     pub samples_stored: u64,
+    /// Events (program start/end, tool change, …) stored.
     pub events_stored: u64,
+    /// Segments sealed into the store.
     pub segments: u64,
     /// Samples received again (after a reconnect) and dropped.
     pub duplicates_dropped: u64,
+    /// Times a message's `seq` did not follow the edge node's previous one (messages lost).
     pub seq_gaps: u64,
+    /// NCMD `Node Control/Rebirth` requests published.
     pub rebirths_requested: u64,
+    /// Times the broker connection was lost.
     pub connection_losses: u64,
+    /// Messages refused (logged, acknowledged and skipped).
     pub rejected: u64,
     /// The first rejections (at most 20), for the operator.
     pub rejections: Vec<Rejection>,
@@ -97,14 +113,21 @@ pub struct HostReport {
     pub runs: BTreeMap<String, i64>,
 }
 
+/// Why the host stopped before its end; garbage messages are not errors (see [`Rejection`]).
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
+    /// The MQTT session could not be set up (bad broker URL, no runtime).
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// The store refused the ingested data (or finishing a run); the unsealed messages stay
+    /// unacknowledged, so the broker delivers them again to the next host.
     #[error("storing data of {machine} from {topic}: {source}")]
     Store {
+        /// The machine (Sparkplug device) whose data was being stored.
         machine: String,
+        /// Where the data came from: the broker URL.
         topic: String,
+        /// The store's error.
         #[source]
         source: Box<StoreError>,
     },

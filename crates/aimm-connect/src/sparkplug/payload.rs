@@ -45,11 +45,15 @@ const EVENT_KINDS: [EventKind; 8] = [
 /// One metric of a machine published as a Sparkplug device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DeviceMetric {
+    /// An aimm signal (Double), named by the signal's name, in the signal's unit.
     Signal(SignalKind),
+    /// The NC program line being executed ([`PROGRAM_LINE`], UInt32).
     ProgramLine,
     /// Events of a kind, as a string metric whose value is the event's message.
     Event(EventKind),
+    /// The writable feed-rate override, % ([`CMD_FEED_OVERRIDE`], Double): set by DCMD.
     FeedOverrideCommand,
+    /// The writable feed hold, on or off ([`CMD_FEED_HOLD`], Boolean): set by DCMD.
     FeedHoldCommand,
 }
 
@@ -79,6 +83,7 @@ impl DeviceMetric {
         }
     }
 
+    /// The metric a birth or command names `name` (see [`DeviceMetric::name`]), if aimm knows it.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::all().find(|m| m.name() == name)
     }
@@ -105,12 +110,16 @@ impl DeviceMetric {
 /// A metric value aimm sends or understands.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// A number (Sparkplug Double, Float, Int32/UInt32 or Int64/UInt64), e.g. a signal value.
     Number(f64),
+    /// A string (Sparkplug String), e.g. an event's message.
     Text(String),
+    /// A boolean (Sparkplug Boolean), e.g. feed hold.
     Flag(bool),
 }
 
 impl Value {
+    /// The value as a number (a flag as 0 or 1); `None` for text.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Number(v) => Some(*v),
@@ -123,12 +132,17 @@ impl Value {
 /// One time-stamped value of one device metric.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Update {
+    /// The metric updated.
     pub metric: DeviceMetric,
+    /// When the value was taken, ns since the Unix epoch (UTC); sent as the metric's ms
+    /// timestamp plus the [`NS_PROPERTY`] rest.
     pub t_ns: TimeNs,
+    /// The new value.
     pub value: Value,
 }
 
 impl Update {
+    /// A numeric update of `metric` at `t_ns` (ns since the Unix epoch).
     pub fn number(metric: DeviceMetric, t_ns: TimeNs, value: f64) -> Self {
         Self {
             metric,
@@ -164,10 +178,19 @@ impl Update {
 /// Why a payload could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadError {
+    /// The bytes do not decode as a Sparkplug B `Payload` protobuf message.
     #[error("not a Sparkplug B protobuf payload: {0}")]
     Protobuf(#[from] prost::DecodeError),
+    /// A metric that aimm cannot read (null, no value, an unread type, no timestamp, or an
+    /// unknown name or alias).
     #[error("metric {metric}: {reason}")]
-    Metric { metric: String, reason: String },
+    Metric {
+        /// The metric's name, or its alias when it has none.
+        metric: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A birth or data payload without the `seq` number (0–255) Sparkplug requires.
     #[error("payload has no seq")]
     NoSeq,
 }
@@ -341,6 +364,7 @@ pub fn encode_command(metrics: &[(&str, Value)]) -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// Decodes a Sparkplug B payload from an MQTT message body.
 pub fn decode(bytes: &[u8]) -> Result<Payload, PayloadError> {
     Ok(Payload::decode(bytes)?)
 }

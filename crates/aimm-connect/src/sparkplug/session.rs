@@ -10,10 +10,22 @@ use tokio::sync::mpsc;
 /// Why an MQTT session could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
+    /// The broker URL is not `mqtt://HOST[:PORT]` or `tcp://HOST[:PORT]`.
     #[error("MQTT URL '{url}': {reason}")]
-    Url { url: String, reason: String },
+    Url {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it (scheme, port, host).
+        reason: String,
+    },
+    /// The tokio runtime (or the thread) for a role could not be started.
     #[error("MQTT session {role}: {reason}")]
-    Runtime { role: String, reason: String },
+    Runtime {
+        /// The role: the edge node id, or the host's MQTT client id.
+        role: String,
+        /// The runtime builder's error.
+        reason: String,
+    },
 }
 
 /// First and largest wait before reconnecting.

@@ -43,8 +43,11 @@ impl Default for SimEdgeOptions {
 pub struct SimEdgeReport {
     /// Samples published per signal (by name).
     pub samples: std::collections::BTreeMap<String, u64>,
+    /// Events (program start/end, tool change, …) published.
     pub events: u64,
+    /// Feed-override DCMDs applied to the simulator.
     pub override_commands: u64,
+    /// Feed-hold DCMDs applied to the simulator.
     pub hold_commands: u64,
     /// Times the machine fell back to the fallback override on losing the broker.
     pub fallbacks: u64,

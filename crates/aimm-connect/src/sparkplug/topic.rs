@@ -9,13 +9,21 @@ pub const NAMESPACE: &str = "spBv1.0";
 /// What a Sparkplug message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MessageType {
+    /// `NBIRTH`: an edge node came online; carries all its metrics and its `bdSeq`.
     NBirth,
+    /// `NDEATH`: an edge node went offline (usually its MQTT last will); carries `bdSeq`.
     NDeath,
+    /// `DBIRTH`: a device of an edge node came online; carries all its metrics with aliases.
     DBirth,
+    /// `DDEATH`: a device went offline.
     DDeath,
+    /// `NDATA`: changed metrics of an edge node.
     NData,
+    /// `DDATA`: changed metrics of a device.
     DData,
+    /// `NCMD`: a command (metric write) from a host to an edge node, e.g. `Node Control/Rebirth`.
     NCmd,
+    /// `DCMD`: a command (metric write) from a host to a device.
     DCmd,
 }
 
@@ -31,6 +39,7 @@ impl MessageType {
         MessageType::DCmd,
     ];
 
+    /// The message type as it appears in a topic, e.g. `DDATA`.
     pub fn as_str(self) -> &'static str {
         match self {
             MessageType::NBirth => "NBIRTH",
@@ -56,8 +65,11 @@ impl MessageType {
 /// A parsed Sparkplug B topic.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Topic {
+    /// The Sparkplug `group_id`: a logical grouping of edge nodes (e.g. a plant or line).
     pub group: String,
+    /// The `message_type` element.
     pub message: MessageType,
+    /// The `edge_node_id`: the edge node within the group.
     pub edge: String,
     /// Present exactly for device messages.
     pub device: Option<String>,
@@ -67,11 +79,14 @@ pub struct Topic {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("topic '{topic}': {reason}")]
 pub struct TopicError {
+    /// The topic as received.
     pub topic: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 
 impl Topic {
+    /// The topic of an edge-node message (`spBv1.0/group/NBIRTH/edge` and the like).
     pub fn node(group: &str, message: MessageType, edge: &str) -> Self {
         Self {
             group: group.into(),
@@ -81,6 +96,7 @@ impl Topic {
         }
     }
 
+    /// The topic of a device message (`spBv1.0/group/DDATA/edge/device` and the like).
     pub fn device(group: &str, message: MessageType, edge: &str, device: &str) -> Self {
         Self {
             device: Some(device.into()),
