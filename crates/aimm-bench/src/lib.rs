@@ -8,7 +8,6 @@
 //! [`baseline_pi`]), [`wear`] (tool-wear model on real data), [`store`] (PostgreSQL vs SQLite) and
 //! [`connect`] (MTConnect, with the Sparkplug B figures of [`mqtt`]). [`part`] is the simulated part
 //! they share, [`figure`] one line of a table.
-#![warn(missing_docs)]
 
 pub mod baseline_pi;
 pub mod connect;

@@ -142,13 +142,18 @@ pub enum TimestampError {
     /// Not RFC 3339.
     #[error("timestamp '{text}': {source}")]
     Malformed {
+        /// The timestamp as given.
         text: String,
+        /// What the RFC 3339 parser found wrong.
         #[source]
         source: humantime::TimestampError,
     },
     /// Before the Unix epoch.
     #[error("timestamp '{text}' is before 1970")]
-    BeforeEpoch { text: String },
+    BeforeEpoch {
+        /// The timestamp as given.
+        text: String,
+    },
 }
 
 /// Parses an SHDR / MTConnect timestamp (RFC 3339, UTC, up to nanoseconds; `Z` optional).
