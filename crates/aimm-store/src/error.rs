@@ -13,22 +13,26 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database reported an error during `op`.
-    #[error("store {db}: {op}: {source}")]
+    /// The database (SQLite file or PostgreSQL server) reported an error during `op`, or could
+    /// not be reached. The message carries the driver's text (for PostgreSQL with the server's
+    /// detail and hint), so `error` is not chained as a source (it would repeat it).
+    #[error("store {db}: {op}: {error}")]
     Database {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The operation that failed.
         op: &'static str,
-        #[source]
-        source: rusqlite::Error,
+        /// The driver's error, kept for inspection (downcast) but not exposed as a driver type.
+        error: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The PostgreSQL server reported an error during `op` (or could not be reached). The message
-    /// carries the server's detail and hint, so `error` is not chained as a source (it would
-    /// repeat them).
-    #[error("store {db}: {op}: {}", postgres_detail(error))]
-    Postgres {
+    /// A PostgreSQL URL was given to a build without the `postgres` feature of `aimm-store`.
+    #[error(
+        "store {db}: this build of aimm has no PostgreSQL support (aimm-store was built without \
+         its `postgres` feature); use a SQLite file path or a build with that feature"
+    )]
+    PostgresUnsupported {
+        /// The URL, without its password.
         db: String,
-        op: &'static str,
-        error: postgres::Error,
     },
     /// The database refused WAL journaling (e.g. on a network file system).
     #[error("store {db}: cannot use WAL journal mode (stays '{mode}'); put the database on a local disk")]
@@ -149,30 +153,4 @@ pub enum StoreError {
     /// A different note is already stored for this checkpoint size.
     #[error("store {db}: put_checkpoint: a different note is already stored for size {size}")]
     CheckpointConflict { db: String, size: u64 },
-}
-
-/// A PostgreSQL error with the server's detail and hint, which its `Display` leaves out.
-fn postgres_detail(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut text = format!("{}: {}", db.severity(), db.message());
-            if let Some(detail) = db.detail() {
-                text += &format!(" ({detail})");
-            }
-            if let Some(hint) = db.hint() {
-                text += &format!("; hint: {hint}");
-            }
-            text
-        }
-        None => {
-            // Connection and protocol errors keep their cause (refused, timed out...) in `source`.
-            let mut text = e.to_string();
-            let mut cause = std::error::Error::source(e);
-            while let Some(c) = cause {
-                text += &format!(": {c}");
-                cause = c.source();
-            }
-            text
-        }
-    }
 }
