@@ -36,88 +36,135 @@ pub enum StoreError {
     },
     /// The database refused WAL journaling (e.g. on a network file system).
     #[error("store {db}: cannot use WAL journal mode (stays '{mode}'); put the database on a local disk")]
-    WalUnavailable { db: String, mode: String },
+    WalUnavailable {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
+        db: String,
+        /// The journal mode the database kept.
+        mode: String,
+    },
     /// The file was written by a newer aimm whose schema this build does not know.
     #[error(
         "store {db}: schema version {found} is newer than this build supports ({supported}); \
          upgrade aimm to open it"
     )]
     SchemaTooNew {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The schema version recorded in the database.
         found: i64,
+        /// The newest schema version this build knows.
         supported: i64,
     },
     /// Input that cannot be stored (bad series, unknown machine for a tool, ...).
     #[error("store {db}: {op}: {source}")]
     InvalidInput {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The operation that failed.
         op: &'static str,
+        /// Why.
         #[source]
         source: CodecError,
     },
     /// A stored segment blob fails to decode or disagrees with its index row.
     #[error("store {db}: segment {id}: {source}")]
     CorruptSegment {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// Its identifier.
         id: SegmentId,
+        /// Why.
         #[source]
         source: CodecError,
     },
     /// A stored segment's blob no longer hashes to its recorded digest.
     #[error("store {db}: segment {id} ({machine}/{signal}): stored SHA-256 {stored} but blob hashes to {actual}")]
     DigestMismatch {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// Its identifier.
         id: SegmentId,
+        /// The machine.
         machine: MachineId,
+        /// The signal.
         signal: SignalKind,
+        /// The stored digest, hex.
         stored: String,
+        /// The digest of the stored blob, hex.
         actual: String,
     },
     /// A stored row holds a value this build cannot interpret.
     #[error("store {db}: {table} row {key}: {problem}")]
     CorruptRow {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The table.
         table: &'static str,
+        /// The row's key.
         key: String,
+        /// What is wrong.
         problem: String,
     },
+    /// No run with this id.
     #[error("store {db}: {op}: no run {id}")]
     RunNotFound {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The operation that failed.
         op: &'static str,
+        /// Its identifier.
         id: RunId,
     },
+    /// `finish_run` of a run that has already finished.
     #[error("store {db}: finish_run: run {id} already finished at {t_end_ns} ns")]
     RunAlreadyFinished {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// Its identifier.
         id: RunId,
+        /// When the run ended, UTC ns.
         t_end_ns: i64,
     },
+    /// No program with this id.
     #[error("store {db}: {op}: no program {id}")]
     ProgramNotFound {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The operation that failed.
         op: &'static str,
+        /// Its identifier.
         id: ProgramId,
     },
+    /// No segment with this id.
     #[error("store {db}: {op}: no segment {id}")]
     SegmentNotFound {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The operation that failed.
         op: &'static str,
+        /// Its identifier.
         id: SegmentId,
     },
+    /// A machine that has not been stored.
     #[error("store {db}: {op}: unknown machine '{machine}' (put_machine it first)")]
     MachineNotFound {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The operation that failed.
         op: &'static str,
+        /// The machine.
         machine: String,
     },
     /// A record of an append batch cannot be canonicalised; nothing of the batch was written.
     #[error("store {db}: {op}: record {position} of the batch: {source}")]
     InvalidRecord {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The operation that failed.
         op: &'static str,
         /// Position of the record in the batch.
         position: usize,
+        /// Why.
         #[source]
         source: RecordError,
     },
@@ -127,30 +174,48 @@ pub enum StoreError {
          leaf {cited_index} with hash {cited_hash}: {problem}"
     )]
     BadCitation {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The operation that failed.
         op: &'static str,
+        /// Position of the record in the batch.
         position: usize,
+        /// The leaf the citing record would become.
         leaf_index: u64,
+        /// The cited leaf index.
         cited_index: u64,
+        /// The cited leaf hash, hex.
         cited_hash: String,
+        /// What is wrong.
         problem: String,
     },
     /// A ledger size, index or range beyond (or not forming) the stored log.
     #[error("store {db}: {op}: {source}")]
     LedgerRange {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The operation that failed.
         op: &'static str,
+        /// Why.
         #[source]
         source: ProofError,
     },
     /// A checkpoint for a size the ledger has not reached.
     #[error("store {db}: put_checkpoint: size {size} exceeds the ledger's {ledger_size} leaves")]
     CheckpointBeyondLedger {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
         db: String,
+        /// The checkpoint's tree size.
         size: u64,
+        /// Leaves in the ledger.
         ledger_size: u64,
     },
     /// A different note is already stored for this checkpoint size.
     #[error("store {db}: put_checkpoint: a different note is already stored for size {size}")]
-    CheckpointConflict { db: String, size: u64 },
+    CheckpointConflict {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
+        db: String,
+        /// The checkpoint's tree size.
+        size: u64,
+    },
 }
