@@ -35,8 +35,6 @@ pub(crate) const RUN_COLUMNS: &str = "id, machine, program_id, material, seed, t
                                       t_end_ns, params_json, result_json";
 /// Columns of `events` that make up an [`EventRecord`], in [`event_record`] order.
 pub(crate) const EVENT_COLUMNS: &str = "id, run, t_ns, kind, message, line";
-/// Columns of `checkpoints` that make up a [`StoredCheckpoint`].
-pub(crate) const CHECKPOINT_COLUMNS: &str = "tree_size, note, t_ns";
 
 /// One column value as a backend hands it over.
 pub(crate) enum Value {
@@ -105,17 +103,38 @@ pub(crate) type Each<'a> = &'a mut dyn FnMut(&dyn SqlRow) -> OpResult<()>;
 
 /// Which segments a segment query selects (always ordered by start time, then id).
 pub(crate) enum SegmentsWhere<'a> {
-    /// Of one machine and signal, overlapping `[t0_ns, t1_ns)`.
-    Overlapping {
-        machine: &'a str,
-        signal: &'a str,
-        t0_ns: i64,
-        t1_ns: i64,
-    },
+    /// Of one machine and signal, overlapping a time range.
+    Overlapping(Overlapping<'a>),
     /// The one with this id.
     Id(i64),
     /// The first stored (lowest id) with this SHA-256.
     FirstWithDigest(&'a [u8; 32]),
+}
+
+/// The segments of `machine`'s `signal` overlapping `[t0_ns, t1_ns)`.
+pub(crate) struct Overlapping<'a> {
+    pub machine: &'a str,
+    pub signal: &'a str,
+    pub t0_ns: i64,
+    pub t1_ns: i64,
+}
+
+/// The columns a segment query selects: [`META_COLUMNS`], and the blob when `blob`.
+pub(crate) fn segment_columns(blob: bool) -> String {
+    if blob {
+        format!("{META_COLUMNS}, blob")
+    } else {
+        META_COLUMNS.to_string()
+    }
+}
+
+/// The query of [`LedgerRows::checkpoints`] (the same SQL on every backend).
+pub(crate) fn checkpoints_sql(latest_only: bool) -> &'static str {
+    if latest_only {
+        "SELECT tree_size, note, t_ns FROM checkpoints ORDER BY tree_size DESC LIMIT 1"
+    } else {
+        "SELECT tree_size, note, t_ns FROM checkpoints ORDER BY tree_size"
+    }
 }
 
 /// A row whose existence an operation requires.
@@ -241,17 +260,42 @@ pub(crate) trait LedgerRows {
     /// The note stored for checkpoint `size`, if any.
     fn checkpoint_note(&mut self, size: u64) -> OpResult<Option<String>>;
     fn insert_checkpoint(&mut self, size: u64, note: &str, t_ns: i64) -> OpResult<()>;
-    /// [`CHECKPOINT_COLUMNS`] of the checkpoints by size, only the largest when `latest_only`.
+    /// Runs [`checkpoints_sql`]: `(tree_size, note, t_ns)` of the checkpoints by size, only the
+    /// largest when `latest_only`.
     fn checkpoints(&mut self, latest_only: bool, each: Each<'_>) -> OpResult<()>;
+}
+
+/// What every backend keeps beside its connection.
+pub(crate) struct Shared {
+    /// Where the store lives, as errors name it.
+    pub db: String,
+    /// The ledger's Merkle tree, loaded from the stored leaf hashes on first use and caught up
+    /// with leaves appended since (also by other connections); see [`crate::ledger_log`].
+    pub tree: RefCell<MerkleTree>,
+}
+
+impl Shared {
+    pub(crate) fn new(db: String) -> Self {
+        Shared {
+            db,
+            tree: RefCell::new(MerkleTree::new()),
+        }
+    }
 }
 
 /// A SQL backend: where it lives and how it reads and writes. [`crate::Store`] is implemented for
 /// every backend by [`crate::rules`].
 pub(crate) trait Backend: Send {
+    /// Its location and Merkle tree.
+    fn shared(&self) -> &Shared;
     /// Where the store lives, as errors name it.
-    fn db(&self) -> &str;
+    fn db(&self) -> &str {
+        &self.shared().db
+    }
     /// The ledger's Merkle tree, following the stored leaves (see [`crate::ledger_log`]).
-    fn tree(&self) -> &RefCell<MerkleTree>;
+    fn tree(&self) -> &RefCell<MerkleTree> {
+        &self.shared().tree
+    }
     /// Runs `f` on the connection, outside any write transaction.
     fn read<T>(&self, op: &'static str, f: impl FnOnce(&mut dyn Rows) -> OpResult<T>) -> Result<T>;
     /// Runs `f` in one transaction and commits; the commit is durable when this returns.
@@ -368,7 +412,7 @@ pub(crate) fn signal_summary(db: &str, row: &dyn SqlRow) -> OpResult<SignalSumma
     })
 }
 
-/// A row of [`CHECKPOINT_COLUMNS`].
+/// A row of [`checkpoints_sql`].
 pub(crate) fn stored_checkpoint(row: &dyn SqlRow) -> OpResult<StoredCheckpoint> {
     Ok(StoredCheckpoint {
         size: row.int(0)? as u64,

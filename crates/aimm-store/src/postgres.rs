@@ -9,13 +9,12 @@
 //! ledger's statements live in [`ledger`].
 
 use crate::backend::{
-    Backend, Each, EventRow, Exists, Rows, RunRow, SegmentRow, SegmentsWhere, SqlRow, Value,
-    EVENT_COLUMNS, META_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
+    segment_columns, Backend, Each, EventRow, Exists, Rows, RunRow, SegmentRow, SegmentsWhere,
+    Shared, SqlRow, Value, EVENT_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
 };
 use crate::error::Result;
 use crate::location::redact_url;
 use crate::op_error::{OpError, OpResult};
-use aimm_ledger::MerkleTree;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{FromSql, ToSql, Type};
 use postgres::{Client, NoTls, Statement, ToStatement, Transaction};
@@ -119,10 +118,8 @@ type Statements = RefCell<HashMap<&'static str, Statement>>;
 pub struct PgStore {
     /// The connection; reads take `&self`, the client needs `&mut`.
     client: RefCell<Client>,
-    /// The URL without its password, for error messages.
-    db: String,
-    /// The ledger's Merkle tree, as in the SQLite backend (see [`crate::ledger_log`]).
-    tree: RefCell<MerkleTree>,
+    /// The URL without its password (for error messages) and the ledger's Merkle tree.
+    shared: Shared,
     /// Statements of the append paths, prepared once per connection: preparing costs a round
     /// trip, which would otherwise be paid on every append.
     statements: Statements,
@@ -190,8 +187,7 @@ impl PgStore {
             .map_err(err("set synchronous_commit"))?;
         let mut store = PgStore {
             client: RefCell::new(client),
-            db,
-            tree: RefCell::new(MerkleTree::new()),
+            shared: Shared::new(db),
             statements: RefCell::new(HashMap::new()),
         };
         crate::rules::migrate(&mut store)?;
@@ -200,12 +196,8 @@ impl PgStore {
 }
 
 impl Backend for PgStore {
-    fn db(&self) -> &str {
-        &self.db
-    }
-
-    fn tree(&self) -> &RefCell<MerkleTree> {
-        &self.tree
+    fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     fn read<T>(&self, op: &'static str, f: impl FnOnce(&mut dyn Rows) -> OpResult<T>) -> Result<T> {
@@ -214,7 +206,7 @@ impl Backend for PgStore {
             client: PgClient::Plain(&mut client),
             statements: &self.statements,
         };
-        f(&mut rows).map_err(|e| e.finish(&self.db, op))
+        f(&mut rows).map_err(|e| e.finish(&self.shared.db, op))
     }
 
     fn write<T>(
@@ -235,7 +227,7 @@ impl Backend for PgStore {
             }
             Ok(out)
         };
-        run().map_err(|e| e.finish(&self.db, op))
+        run().map_err(|e| e.finish(&self.shared.db, op))
     }
 }
 
@@ -567,27 +559,17 @@ impl Rows for PgRows<'_> {
     }
 
     fn segments(&mut self, which: SegmentsWhere<'_>, blob: bool, each: Each<'_>) -> OpResult<()> {
-        let select = format!(
-            "SELECT {META_COLUMNS}{} FROM segments",
-            if blob { ", blob" } else { "" }
-        );
+        let select = format!("SELECT {} FROM segments", segment_columns(blob));
         match which {
-            SegmentsWhere::Overlapping {
-                machine,
-                signal,
-                t0_ns,
-                t1_ns,
-            } => self.select(
-                &format!("{select} {OVERLAPPING}"),
-                &[&machine, &signal, &t0_ns, &t1_ns],
-                each,
-            ),
+            SegmentsWhere::Overlapping(r) => {
+                let params: Params = &[&r.machine, &r.signal, &r.t0_ns, &r.t1_ns];
+                self.select(&format!("{select} {OVERLAPPING}"), params, each)
+            }
             SegmentsWhere::Id(id) => self.select(&format!("{select} WHERE id = $1"), &[&id], each),
-            SegmentsWhere::FirstWithDigest(sha256) => self.select(
-                &format!("{select} WHERE sha256 = $1 ORDER BY id LIMIT 1"),
-                &[&sha256.as_slice()],
-                each,
-            ),
+            SegmentsWhere::FirstWithDigest(sha256) => {
+                let sql = format!("{select} WHERE sha256 = $1 ORDER BY id LIMIT 1");
+                self.select(&sql, &[&sha256.as_slice()], each)
+            }
         }
     }
 }

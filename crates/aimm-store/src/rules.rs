@@ -5,7 +5,7 @@
 
 use crate::backend::{
     collect, event_record, parse_json, run_record, segment_meta, signal_summary, stored_checkpoint,
-    Backend, EventRow, Exists, Rows, RunRow, SegmentRow, SegmentsWhere, BLOB_COLUMN,
+    Backend, EventRow, Exists, Overlapping, Rows, RunRow, SegmentRow, SegmentsWhere, BLOB_COLUMN,
     SCHEMA_VERSION,
 };
 use crate::error::{Result, StoreError};
@@ -78,6 +78,21 @@ fn require_run(c: &mut dyn Rows, db: &str, op: &'static str, run: Option<RunId>)
 
 fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).expect("aimm model types and JSON values always serialize")
+}
+
+/// The segments of `machine`'s `signal` overlapping `[t0_ns, t1_ns)`.
+fn overlapping(
+    machine: &MachineId,
+    signal: SignalKind,
+    t0_ns: TimeNs,
+    t1_ns: TimeNs,
+) -> SegmentsWhere<'_> {
+    SegmentsWhere::Overlapping(Overlapping {
+        machine: machine.as_str(),
+        signal: signal.name(),
+        t0_ns,
+        t1_ns,
+    })
 }
 
 /// Reads segment `id` with its blob.
@@ -438,12 +453,7 @@ impl<B: Backend> Store for B {
     ) -> Result<Vec<SegmentMeta>> {
         let db = self.db();
         self.read("segments", |c| {
-            let which = SegmentsWhere::Overlapping {
-                machine: machine.as_str(),
-                signal: signal.name(),
-                t0_ns,
-                t1_ns,
-            };
+            let which = overlapping(machine, signal, t0_ns, t1_ns);
             collect(
                 |each| c.segments(which, false, each),
                 |row| segment_meta(db, row),
@@ -460,12 +470,7 @@ impl<B: Backend> Store for B {
     ) -> Result<SignalSeries> {
         let db = self.db();
         let rows = self.read("read_samples", |c| {
-            let which = SegmentsWhere::Overlapping {
-                machine: machine.as_str(),
-                signal: signal.name(),
-                t0_ns,
-                t1_ns,
-            };
+            let which = overlapping(machine, signal, t0_ns, t1_ns);
             collect(
                 |each| c.segments(which, true, each),
                 |row| Ok((segment_meta(db, row)?, row.bytes(BLOB_COLUMN)?)),

@@ -5,15 +5,13 @@
 //! store's rules are in [`crate::rules`]. The ledger's statements live in [`ledger`].
 
 use crate::backend::{
-    Backend, Each, EventRow, Exists, Rows, RunRow, SegmentRow, SegmentsWhere, SqlRow, Value,
-    EVENT_COLUMNS, META_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
+    segment_columns, Backend, Each, EventRow, Exists, Rows, RunRow, SegmentRow, SegmentsWhere,
+    Shared, SqlRow, Value, EVENT_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
 };
 use crate::error::{Result, StoreError};
 use crate::op_error::{OpError, OpResult};
-use aimm_ledger::MerkleTree;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use std::cell::RefCell;
 use std::path::Path;
 
 mod ledger;
@@ -109,11 +107,8 @@ const OVERLAPPING: &str =
 /// A [`crate::Store`] in one SQLite file (or in memory, for tests).
 pub struct SqliteStore {
     conn: Connection,
-    /// Where the database lives, for error messages.
-    db: String,
-    /// The ledger's Merkle tree, loaded from the stored leaf hashes on first use and caught up
-    /// with leaves appended since (also by other connections); see [`crate::ledger_log`].
-    tree: RefCell<MerkleTree>,
+    /// Where the database lives (for error messages) and the ledger's Merkle tree.
+    shared: Shared,
 }
 
 impl From<rusqlite::Error> for OpError {
@@ -168,8 +163,7 @@ impl SqliteStore {
     fn init((conn, db): (Connection, String)) -> Result<Self> {
         let mut store = SqliteStore {
             conn,
-            db,
-            tree: RefCell::new(MerkleTree::new()),
+            shared: Shared::new(db),
         };
         crate::rules::migrate(&mut store)?;
         Ok(store)
@@ -177,16 +171,12 @@ impl SqliteStore {
 }
 
 impl Backend for SqliteStore {
-    fn db(&self) -> &str {
-        &self.db
-    }
-
-    fn tree(&self) -> &RefCell<MerkleTree> {
-        &self.tree
+    fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     fn read<T>(&self, op: &'static str, f: impl FnOnce(&mut dyn Rows) -> OpResult<T>) -> Result<T> {
-        f(&mut SqliteRows(&self.conn)).map_err(|e| e.finish(&self.db, op))
+        f(&mut SqliteRows(&self.conn)).map_err(|e| e.finish(&self.shared.db, op))
     }
 
     /// One IMMEDIATE transaction (taking the write lock up front, so it cannot fail half-way on
@@ -204,7 +194,7 @@ impl Backend for SqliteStore {
             tx.commit()?;
             Ok(out)
         };
-        run().map_err(|e| e.finish(&self.db, op))
+        run().map_err(|e| e.finish(&self.shared.db, op))
     }
 }
 
@@ -438,27 +428,17 @@ impl Rows for SqliteRows<'_> {
     }
 
     fn segments(&mut self, which: SegmentsWhere<'_>, blob: bool, each: Each<'_>) -> OpResult<()> {
-        let select = format!(
-            "SELECT {META_COLUMNS}{} FROM {SEGMENTS}",
-            if blob { ", blob" } else { "" }
-        );
+        let select = format!("SELECT {} FROM {SEGMENTS}", segment_columns(blob));
         match which {
-            SegmentsWhere::Overlapping {
-                machine,
-                signal,
-                t0_ns,
-                t1_ns,
-            } => self.select(
-                &format!("{select} {OVERLAPPING}"),
-                params![machine, signal, t0_ns, t1_ns],
-                each,
-            ),
+            SegmentsWhere::Overlapping(r) => {
+                let params = params![r.machine, r.signal, r.t0_ns, r.t1_ns];
+                self.select(&format!("{select} {OVERLAPPING}"), params, each)
+            }
             SegmentsWhere::Id(id) => self.select(&format!("{select} WHERE id = ?1"), [id], each),
-            SegmentsWhere::FirstWithDigest(sha256) => self.select(
-                &format!("{select} WHERE sha256 = ?1 ORDER BY id LIMIT 1"),
-                [&sha256[..]],
-                each,
-            ),
+            SegmentsWhere::FirstWithDigest(sha256) => {
+                let sql = format!("{select} WHERE sha256 = ?1 ORDER BY id LIMIT 1");
+                self.select(&sql, [&sha256[..]], each)
+            }
         }
     }
 }

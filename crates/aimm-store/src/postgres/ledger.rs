@@ -5,7 +5,7 @@
 //! size is still free at commit; writers of checkpoints likewise lock `checkpoints`.
 
 use super::PgRows;
-use crate::backend::{Each, LedgerRows, Rows, SqlRow, CHECKPOINT_COLUMNS};
+use crate::backend::{checkpoints_sql, Each, LedgerRows, Rows, SqlRow};
 use crate::ledger_log::Leaf;
 use crate::op_error::OpResult;
 use postgres::types::{ToSql, Type};
@@ -84,12 +84,6 @@ impl LedgerRows for PgRows<'_> {
     }
 
     fn checkpoints(&mut self, latest_only: bool, each: Each<'_>) -> OpResult<()> {
-        let order = if latest_only {
-            "ORDER BY tree_size DESC LIMIT 1"
-        } else {
-            "ORDER BY tree_size"
-        };
-        let sql = format!("SELECT {CHECKPOINT_COLUMNS} FROM checkpoints {order}");
-        self.select(&sql, &[], each)
+        self.select(checkpoints_sql(latest_only), &[], each)
     }
 }

@@ -4,7 +4,7 @@
 //! database's write lock, so appends and checkpoints need no lock of their own.
 
 use super::SqliteRows;
-use crate::backend::{Each, LedgerRows, CHECKPOINT_COLUMNS};
+use crate::backend::{checkpoints_sql, Each, LedgerRows};
 use crate::ledger_log::Leaf;
 use crate::op_error::OpResult;
 use rusqlite::{params, OptionalExtension};
@@ -73,12 +73,6 @@ impl LedgerRows for SqliteRows<'_> {
     }
 
     fn checkpoints(&mut self, latest_only: bool, each: Each<'_>) -> OpResult<()> {
-        let order = if latest_only {
-            "ORDER BY tree_size DESC LIMIT 1"
-        } else {
-            "ORDER BY tree_size"
-        };
-        let sql = format!("SELECT {CHECKPOINT_COLUMNS} FROM checkpoints {order}");
-        self.select(&sql, [], each)
+        self.select(checkpoints_sql(latest_only), [], each)
     }
 }
