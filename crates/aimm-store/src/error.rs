@@ -62,7 +62,7 @@ pub enum StoreError {
         db: String,
         /// The operation that failed.
         op: &'static str,
-        /// Why.
+        /// What the codec found wrong with the input.
         #[source]
         source: CodecError,
     },
@@ -73,7 +73,7 @@ pub enum StoreError {
         db: String,
         /// Its identifier.
         id: SegmentId,
-        /// Why.
+        /// What the codec found wrong with the blob.
         #[source]
         source: CodecError,
     },
@@ -164,7 +164,7 @@ pub enum StoreError {
         op: &'static str,
         /// Position of the record in the batch.
         position: usize,
-        /// Why.
+        /// Why the record cannot be canonicalised.
         #[source]
         source: RecordError,
     },
@@ -196,7 +196,7 @@ pub enum StoreError {
         db: String,
         /// The operation that failed.
         op: &'static str,
-        /// Why.
+        /// The ledger's reason for refusing the size, index or range.
         #[source]
         source: ProofError,
     },

@@ -1,6 +1,6 @@
 //! The backend-neutral storage trait [`Store`] and the records it reads and writes. SQLite
-//! ([`crate::SqliteStore`]) and PostgreSQL ([`crate::PgStore`]) implement it; [`crate::open`]
-//! opens either from one location string.
+//! ([`crate::SqliteStore`]) and PostgreSQL (`PgStore`, behind the `postgres` feature) implement
+//! it, through the rules in `rules.rs`; [`crate::open`] opens either from one location string.
 //!
 //! Contract for every backend: each write call is one transaction and is durable when it returns
 //! (a crash or power loss afterwards cannot lose it); sealed segments are immutable once written.
