@@ -4,7 +4,6 @@
 //! `aimm-loops` and know no simulator; this crate drives them on one through the machine traits
 //! of `aimm-model`.
 
-
 pub mod cell;
 pub mod conformance;
 pub mod faults;

@@ -3,7 +3,6 @@
 //! ([`wear_csv`]), MTConnect ([`mtconnect`]: aimm's own agent and client, SHDR adapters and
 //! replay) and Sparkplug B over MQTT ([`sparkplug`]); OPC UA follows behind the same store API.
 
-
 pub mod mtconnect;
 pub mod simulator;
 pub mod sparkplug;

@@ -4,7 +4,6 @@
 //! Tree heads are C2SP checkpoints ([`checkpoint`]) in Ed25519 signed notes ([`note`]); key
 //! files live in [`keys`]; [`bundle`] exports a log to a directory that verifies offline.
 
-
 pub mod bundle;
 pub mod checkpoint;
 pub mod keys;

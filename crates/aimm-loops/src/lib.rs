@@ -9,7 +9,6 @@
 //! `aimm-ledger` only. The simulator and the transports implement the machine traits; the
 //! conformance runs that drive loops on the simulator live in `aimm-assess`.
 
-
 pub mod feed;
 pub mod guard;
 pub mod nc_offsets;

@@ -5,7 +5,6 @@
 //! the Unix epoch ([`TimeNs`]); signal kinds map 1:1 onto MTConnect DataItem types
 //! ([`SignalKind::mtconnect`]).
 
-
 mod actuator;
 mod event;
 mod feature;

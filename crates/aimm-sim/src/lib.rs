@@ -93,7 +93,6 @@
 //! radius the control used (nominal radius without G41/G42) minus the effective radius, weighted
 //! by wall length, judged against ±0.02 mm by default.
 
-
 pub mod cutting;
 pub mod engine;
 pub mod gcode;

@@ -4,6 +4,7 @@
 //! benchmark can compare sealed segments against it in the same run; aimm never reads from it.
 
 use crate::error::{Result, StoreError};
+use crate::op_error::OpError;
 use crate::segment_codec::validate_series;
 use crate::sqlite::open_connection;
 use aimm_model::SignalSeries;
@@ -31,11 +32,7 @@ impl RowPerSampleBaseline {
              CREATE INDEX IF NOT EXISTS baseline_samples_by_time
                  ON baseline_samples (machine, signal, t_ns);",
         )
-        .map_err(|source| StoreError::Database {
-            db: db.clone(),
-            op: "create baseline table",
-            source,
-        })?;
+        .map_err(|e| OpError::from(e).finish(&db, "create baseline table"))?;
         Ok(Self { conn, db })
     }
 
@@ -52,11 +49,7 @@ impl RowPerSampleBaseline {
                 source,
             })?;
         let db = &self.db;
-        let sql_err = |source| StoreError::Database {
-            db: db.clone(),
-            op,
-            source,
-        };
+        let sql_err = |e: rusqlite::Error| OpError::from(e).finish(db, op);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

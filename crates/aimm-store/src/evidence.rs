@@ -17,12 +17,16 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
     #[error(transparent)]
+    /// The store refused or failed.
     Store(#[from] StoreError),
     #[error("signing the checkpoint failed: {0}")]
+    /// The checkpoint could not be signed.
     Sign(String),
     #[error("the ledger has no signed checkpoint yet: sign one with `aimm ledger checkpoint`")]
+    /// An export needs a signed checkpoint and the ledger has none.
     NoCheckpoint,
     #[error("writing the bundle failed: {0}")]
+    /// The bundle could not be written.
     Bundle(String),
 }
 
@@ -93,10 +97,13 @@ pub fn record_program_derived(
 /// A control parameter as a loop sets it.
 #[derive(Clone, Debug)]
 pub struct ParameterValue<'a> {
+    /// The loop that sets the parameter, e.g. `feed`.
     pub loop_name: &'a str,
     /// e.g. `mill-1/params` or `setpoint/bracket.nc@1a2b3c4d/T1/steel-c45`.
     pub parameter: &'a str,
+    /// The new value.
     pub value: serde_json::Value,
+    /// The bounds the value must stay within.
     pub bounds: serde_json::Value,
     /// A user, "cell plan", "teach-in", …
     pub actor: &'a str,
@@ -241,6 +248,7 @@ pub fn latest_record(
 pub struct LineageStep {
     /// Citation levels below the starting record (0 for the record itself).
     pub depth: usize,
+    /// The record.
     pub entry: LedgerEntry,
     /// Reached again: listed earlier in the walk, its citations not followed a second time.
     pub repeat: bool,
@@ -323,6 +331,7 @@ pub struct ExportSummary {
     pub records: u64,
     /// Earlier checkpoints included with consistency proofs.
     pub checkpoints: usize,
+    /// Sensor-segment blobs written.
     pub segments: usize,
 }
 

@@ -117,13 +117,13 @@ pub(crate) fn stored_hash(db: &str, index: u64, bytes: Vec<u8>) -> Result<Hash> 
 
 /// Every citation of record `i` (to become leaf `first + i`) must name an earlier leaf, stored
 /// or in this batch, by its leaf hash; `stored` fetches the hash of a stored leaf.
-pub(crate) fn check_citations<E>(
+pub(crate) fn check_citations(
     db: &str,
     records: &[Record],
     leaves: &[Leaf],
     first: u64,
-    mut stored: impl FnMut(u64) -> OpResult<Hash, E>,
-) -> OpResult<(), E> {
+    mut stored: impl FnMut(u64) -> OpResult<Hash>,
+) -> OpResult<()> {
     let end = first + records.len() as u64;
     for ((position, record), own) in records.iter().enumerate().zip(first..) {
         for cite in &record.cites {
@@ -236,12 +236,12 @@ pub(crate) fn tree_appended(tree: &mut MerkleTree, first: u64, leaves: &[Leaf]) 
 
 /// Catches `tree` up with a log of `size` leaves; `rows` yields the stored `(index, hash)` of
 /// leaves `tree.size()..size`, in order.
-pub(crate) fn catch_up<E>(
+pub(crate) fn catch_up(
     db: &str,
     tree: &mut MerkleTree,
     size: u64,
-    rows: impl IntoIterator<Item = OpResult<(u64, Vec<u8>), E>>,
-) -> OpResult<(), E> {
+    rows: impl IntoIterator<Item = OpResult<(u64, Vec<u8>)>>,
+) -> OpResult<()> {
     if tree.size() > size {
         return Err(corrupt_leaf(
             db,

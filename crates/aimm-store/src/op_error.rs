@@ -1,42 +1,34 @@
-//! The error of one step inside a backend operation, before the backend gives it the database
-//! name and the operation: the database driver's own error, or an already complete
-//! [`StoreError`] (a refusal, a corrupt row). Shared by both SQL backends so that the
-//! backend-neutral checks can return into either.
+//! The error of one step inside a backend operation, before the store gives it the database
+//! name and the operation: the database driver's error (boxed, whichever driver it is), or an
+//! already complete [`StoreError`] (a refusal, a corrupt row). The backend-neutral rules and both
+//! SQL backends return it; each backend converts its driver's error into it.
 
 use crate::error::StoreError;
 
-/// A driver error `E`, or a finished [`StoreError`].
-pub(crate) enum OpError<E> {
-    Db(E),
+/// A driver error, or a finished [`StoreError`].
+pub(crate) enum OpError {
+    Db(Box<dyn std::error::Error + Send + Sync>),
     Store(StoreError),
 }
 
-impl<E> From<StoreError> for OpError<E> {
+impl From<StoreError> for OpError {
     fn from(e: StoreError) -> Self {
         OpError::Store(e)
     }
 }
 
-impl From<rusqlite::Error> for OpError<rusqlite::Error> {
-    fn from(e: rusqlite::Error) -> Self {
-        OpError::Db(e)
-    }
-}
-
-impl From<postgres::Error> for OpError<postgres::Error> {
-    fn from(e: postgres::Error) -> Self {
-        OpError::Db(e)
-    }
-}
-
-impl<E> OpError<E> {
-    /// The finished error: a driver error is wrapped by `wrap`, which names database and operation.
-    pub(crate) fn finish(self, wrap: impl FnOnce(E) -> StoreError) -> StoreError {
+impl OpError {
+    /// The finished error: a driver error is named with database `db` and operation `op`.
+    pub(crate) fn finish(self, db: &str, op: &'static str) -> StoreError {
         match self {
-            OpError::Db(e) => wrap(e),
+            OpError::Db(error) => StoreError::Database {
+                db: db.to_string(),
+                op,
+                error,
+            },
             OpError::Store(e) => e,
         }
     }
 }
 
-pub(crate) type OpResult<T, E> = std::result::Result<T, OpError<E>>;
+pub(crate) type OpResult<T> = std::result::Result<T, OpError>;

@@ -1,28 +1,23 @@
-//! The PostgreSQL backend of [`Store`], for a plant's shared server: the same tables as the SQLite
-//! backend (relational metadata, sealed segment blobs as `bytea`, the ledger), the same blob
-//! bytes and digests (sealing is [`crate::seal`]'s), and the same contract. Every write call is
-//! one transaction committed with `synchronous_commit = on`, so it is on the server's disk when
-//! the call returns. Segment ingest streams the index rows and blobs with binary `COPY` inside
-//! that transaction. The schema is versioned in `schema_version`, with the same version numbers
-//! as SQLite's, and migrated forward on open. The ledger part lives in [`ledger`].
+//! The PostgreSQL backend of [`crate::Store`], for a plant's shared server (behind the `postgres`
+//! feature): the same tables as the SQLite backend (relational metadata, sealed segment blobs as
+//! `bytea`, the ledger), the same blob bytes and digests (sealing is [`crate::seal`]'s), and the
+//! same contract. Every write call is one transaction committed with `synchronous_commit = on`,
+//! so it is on the server's disk when the call returns. Segment ingest streams the index rows
+//! and blobs with binary `COPY` inside that transaction. The schema is versioned in
+//! `schema_version`, with the same version numbers as SQLite's, and migrated forward on open.
+//! This backend only runs PostgreSQL's SQL; the store's rules are in [`crate::rules`]. The
+//! ledger's statements live in [`ledger`].
 
-use crate::error::{Result, StoreError};
-use crate::ledger_log;
-use crate::seal::seal_batch;
-use crate::segment_read::{samples_in_range, verify_blob};
-use crate::store::{
-    Appended, EventRecord, LedgerEntry, NewRun, Program, ProgramId, ProgramRecord, RunId,
-    RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint,
+use crate::backend::{
+    segment_columns, Backend, Each, EventRow, Exists, Rows, RunRow, SegmentRow, SegmentsWhere,
+    Shared, SqlRow, Value, EVENT_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
 };
-use crate::SCHEMA_VERSION;
-use aimm_ledger::{Hash, MerkleTree, Record};
-use aimm_model::{
-    Event, EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, TimeNs, ToolSpec,
-};
+use crate::error::Result;
+use crate::location::redact_url;
+use crate::op_error::{OpError, OpResult};
 use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::{ToSql, Type};
-use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
-use sha2::{Digest, Sha256};
+use postgres::types::{FromSql, ToSql, Type};
+use postgres::{Client, NoTls, Statement, ToStatement, Transaction};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -113,78 +108,75 @@ const OVERLAPPING: &str =
     "WHERE machine = $1 AND signal = $2 AND t_first_ns < $4 AND t_last_ns >= $3
     ORDER BY t_first_ns, id";
 
-/// Columns of `segments` that make up a [`SegmentMeta`], in [`PgStore::meta_from_row`] order.
-const META_COLUMNS: &str =
-    "id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, sha256, leaf_index";
-
 /// Key of the advisory lock that serializes schema migrations of concurrent openers.
 const MIGRATION_LOCK: i64 = 0x6169_6d6d_0001; // "aimm", 1
 
-/// An error inside a transaction or query, before it is given the database name and operation.
-type OpResult<T> = crate::op_error::OpResult<T, postgres::Error>;
+/// Prepared statements by their SQL.
+type Statements = RefCell<HashMap<&'static str, Statement>>;
 
-/// A [`Store`] on a PostgreSQL server.
+/// A [`crate::Store`] on a PostgreSQL server.
 pub struct PgStore {
     /// The connection; reads take `&self`, the client needs `&mut`.
     client: RefCell<Client>,
-    /// The URL without its password, for error messages.
-    db: String,
-    /// The ledger's Merkle tree, as in the SQLite backend (see [`crate::ledger_log`]).
-    tree: RefCell<MerkleTree>,
+    /// The URL without its password (for error messages) and the ledger's Merkle tree.
+    shared: Shared,
     /// Statements of the append paths, prepared once per connection: preparing costs a round
     /// trip, which would otherwise be paid on every append.
-    statements: RefCell<HashMap<&'static str, Statement>>,
+    statements: Statements,
 }
 
-/// Whether `location` names a PostgreSQL server (a `postgres://` or `postgresql://` URL).
-pub fn is_postgres_url(location: &str) -> bool {
-    let lower = location.get(..13).unwrap_or(location).to_ascii_lowercase();
-    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
-}
+/// A PostgreSQL error shown with the server's detail and hint, which its `Display` leaves out.
+#[derive(Debug)]
+struct PgError(postgres::Error);
 
-/// `url` with its password (in the user-info part or a `password=` parameter) replaced by `***`.
-/// Hand-written rather than with the `url` crate: PostgreSQL URLs may list several `host:port`
-/// pairs, which are not valid URL authorities.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, hosts)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{hosts}"),
-            None => authority.to_string(),
-        },
-        None => authority.to_string(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let params: Vec<String> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => p.to_string(),
-                })
-                .collect();
-            format!("{path}?{}", params.join("&"))
+impl std::fmt::Display for PgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let e = &self.0;
+        match e.as_db_error() {
+            Some(db) => {
+                write!(f, "{}: {}", db.severity(), db.message())?;
+                if let Some(detail) = db.detail() {
+                    write!(f, " ({detail})")?;
+                }
+                if let Some(hint) = db.hint() {
+                    write!(f, "; hint: {hint}")?;
+                }
+                Ok(())
+            }
+            None => {
+                // Connection and protocol errors keep their cause (refused, timed out...) in
+                // `source`.
+                write!(f, "{e}")?;
+                let mut cause = std::error::Error::source(e);
+                while let Some(c) = cause {
+                    write!(f, ": {c}")?;
+                    cause = c.source();
+                }
+                Ok(())
+            }
         }
-        None => tail.to_string(),
-    };
-    format!("{}{authority}{tail}", &url[..scheme_end])
+    }
+}
+
+/// The message carries the server's detail and cause chain, so nothing is chained after it.
+impl std::error::Error for PgError {}
+
+impl From<postgres::Error> for OpError {
+    fn from(e: postgres::Error) -> Self {
+        OpError::Db(Box::new(PgError(e)))
+    }
 }
 
 impl PgStore {
     /// Connects to the server at `url` (`postgres://user:password@host:port/database`, with
     /// libpq's parameters such as `?options=-csearch_path%3Dschema`), creating or migrating the
-    /// schema. Fails with [`StoreError::SchemaTooNew`] on a database written by a newer aimm.
+    /// schema. Fails with [`crate::StoreError::SchemaTooNew`] on a database written by a newer aimm.
     /// Plain TCP or Unix socket: a server reached over an untrusted network needs a TLS tunnel.
     pub fn open(url: &str) -> Result<Self> {
         let db = redact_url(url);
         let err = |op| {
             let db = db.clone();
-            move |error| StoreError::Postgres { db, op, error }
+            move |e: postgres::Error| OpError::from(e).finish(&db, op)
         };
         let mut config: postgres::Config = url.parse().map_err(err("parse URL"))?;
         config.application_name("aimm");
@@ -195,737 +187,389 @@ impl PgStore {
             .map_err(err("set synchronous_commit"))?;
         let mut store = PgStore {
             client: RefCell::new(client),
-            db,
-            tree: RefCell::new(MerkleTree::new()),
+            shared: Shared::new(db),
             statements: RefCell::new(HashMap::new()),
         };
-        store.migrate()?;
+        crate::rules::migrate(&mut store)?;
         Ok(store)
     }
+}
 
-    /// Brings the schema to [`SCHEMA_VERSION`] in one transaction, under an advisory lock so that
-    /// concurrent openers of a new database wait for the first.
-    fn migrate(&mut self) -> Result<()> {
-        let db = self.db.clone();
-        self.write("migrate schema", |tx| {
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-            tx.batch_execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);",
-            )?;
-            let found = read_schema_version(tx)?;
-            if found > SCHEMA_VERSION {
-                return Err(StoreError::SchemaTooNew {
-                    db,
-                    found,
-                    supported: SCHEMA_VERSION,
-                }
-                .into());
-            }
-            if found < SCHEMA_VERSION {
-                for sql in &MIGRATIONS[found as usize..] {
-                    tx.batch_execute(sql)?;
-                }
-                tx.execute("DELETE FROM schema_version", &[])?;
-                tx.execute(
-                    "INSERT INTO schema_version (version) VALUES ($1)",
-                    &[&SCHEMA_VERSION],
-                )?;
-            }
-            Ok(())
-        })
+impl Backend for PgStore {
+    fn shared(&self) -> &Shared {
+        &self.shared
     }
 
-    fn wrap(
-        &self,
-        op: &'static str,
-    ) -> impl Fn(crate::op_error::OpError<postgres::Error>) -> StoreError + '_ {
-        move |e| {
-            e.finish(|error| StoreError::Postgres {
-                db: self.db.clone(),
-                op,
-                error,
-            })
-        }
-    }
-
-    /// Runs `f` in one transaction and commits; the commit is durable when this returns.
-    fn write<T>(
-        &self,
-        op: &'static str,
-        f: impl FnOnce(&mut Transaction) -> OpResult<T>,
-    ) -> Result<T> {
+    fn read<T>(&self, op: &'static str, f: impl FnOnce(&mut dyn Rows) -> OpResult<T>) -> Result<T> {
         let mut client = self.client.borrow_mut();
+        let mut rows = PgRows {
+            client: PgClient::Plain(&mut client),
+            statements: &self.statements,
+        };
+        f(&mut rows).map_err(|e| e.finish(&self.shared.db, op))
+    }
+
+    fn write<T>(
+        &mut self,
+        op: &'static str,
+        f: impl FnOnce(&mut dyn Rows) -> OpResult<T>,
+    ) -> Result<T> {
+        let client = self.client.get_mut();
+        let statements = &self.statements;
         let run = || -> OpResult<T> {
-            let mut tx = client.transaction()?;
-            let out = f(&mut tx)?;
-            tx.commit()?;
+            let mut rows = PgRows {
+                client: PgClient::Tx(client.transaction()?),
+                statements,
+            };
+            let out = f(&mut rows)?;
+            if let PgClient::Tx(tx) = rows.client {
+                tx.commit()?;
+            }
             Ok(out)
         };
-        run().map_err(self.wrap(op))
+        run().map_err(|e| e.finish(&self.shared.db, op))
     }
+}
 
-    fn read<T>(&self, op: &'static str, f: impl FnOnce(&mut Client) -> OpResult<T>) -> Result<T> {
-        f(&mut self.client.borrow_mut()).map_err(self.wrap(op))
-    }
+/// Reads a column of a type the server names.
+fn column<'a, T: FromSql<'a>>(
+    row: &'a postgres::Row,
+    column: usize,
+    value: impl FnOnce(T) -> Value,
+) -> OpResult<Value> {
+    let v: Option<T> = row.try_get(column)?;
+    Ok(v.map_or(Value::Null, value))
+}
 
-    fn corrupt_row(
-        &self,
-        table: &'static str,
-        key: impl ToString,
-        problem: impl ToString,
-    ) -> StoreError {
-        StoreError::CorruptRow {
-            db: self.db.clone(),
-            table,
-            key: key.to_string(),
-            problem: problem.to_string(),
+impl SqlRow for postgres::Row {
+    fn value(&self, i: usize) -> OpResult<Value> {
+        let ty = self
+            .columns()
+            .get(i)
+            .map(|c| c.type_().clone())
+            .ok_or_else(|| OpError::Db(format!("no column {i}").into()))?;
+        if ty == Type::INT8 {
+            column(self, i, Value::Int)
+        } else if ty == Type::INT4 {
+            column(self, i, |v: i32| Value::Int(v.into()))
+        } else if ty == Type::TEXT || ty == Type::VARCHAR {
+            column(self, i, Value::Text)
+        } else if ty == Type::BYTEA {
+            column(self, i, Value::Bytes)
+        } else {
+            Err(OpError::Db(
+                format!("column {i}: unexpected type {ty}").into(),
+            ))
         }
     }
+}
 
-    fn parse_json<T: serde::de::DeserializeOwned>(
-        &self,
-        table: &'static str,
-        key: impl ToString,
-        json: &str,
-    ) -> OpResult<T> {
-        Ok(serde_json::from_str(json).map_err(|e| self.corrupt_row(table, key, e))?)
-    }
+/// The connection, or a transaction on it.
+enum PgClient<'c> {
+    Plain(&'c mut Client),
+    Tx(Transaction<'c>),
+}
 
-    fn meta_from_row(&self, row: &Row) -> OpResult<SegmentMeta> {
-        let id = SegmentId(row.try_get(0)?);
-        let signal: String = row.try_get(3)?;
-        let digest: Vec<u8> = row.try_get(8)?;
-        Ok(SegmentMeta {
-            id,
-            run: row.try_get::<_, Option<i64>>(1)?.map(RunId),
-            machine: MachineId(row.try_get(2)?),
-            signal: SignalKind::from_name(&signal)
-                .map_err(|e| self.corrupt_row("segments", id, e))?,
-            t_first_ns: row.try_get(4)?,
-            t_last_ns: row.try_get(5)?,
-            count: row.try_get::<_, i64>(6)? as u64,
-            bytes: row.try_get::<_, i64>(7)? as u64,
-            sha256: digest.try_into().map_err(|d: Vec<u8>| {
-                self.corrupt_row("segments", id, format!("digest has {} bytes", d.len()))
-            })?,
-            ledger_index: row.try_get::<_, Option<i64>>(9)?.map(|i| i as u64),
-        })
-    }
+/// Runs `$body` with `$c` bound to the client or transaction of `$rows`.
+macro_rules! on_client {
+    ($rows:expr, $c:ident => $body:expr) => {
+        match &mut $rows.client {
+            PgClient::Plain($c) => $body,
+            PgClient::Tx($c) => $body,
+        }
+    };
+}
 
-    fn run_from_row(&self, row: &Row) -> OpResult<RunRecord> {
-        let id = RunId(row.try_get(0)?);
-        let params: String = row.try_get(7)?;
-        let result: Option<String> = row.try_get(8)?;
-        Ok(RunRecord {
-            id,
-            machine: MachineId(row.try_get(1)?),
-            program_id: row.try_get::<_, Option<i64>>(2)?.map(ProgramId),
-            material: row.try_get(3)?,
-            seed: row.try_get::<_, i64>(4)? as u64,
-            t_start_ns: row.try_get(5)?,
-            t_end_ns: row.try_get(6)?,
-            params_json: self.parse_json("runs", id, &params)?,
-            result_json: result
-                .map(|r| self.parse_json("runs", id, &r))
-                .transpose()?,
-        })
-    }
+/// The connection or an open transaction, with the connection's prepared statements.
+struct PgRows<'c> {
+    client: PgClient<'c>,
+    statements: &'c Statements,
+}
 
+/// Statement parameters.
+type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
+
+impl PgRows<'_> {
     /// `sql` prepared on this connection (once; the statement survives transactions).
-    fn prepared(
-        &self,
-        c: &mut impl GenericClient,
-        sql: &'static str,
-    ) -> std::result::Result<Statement, postgres::Error> {
+    fn prepared(&mut self, sql: &'static str) -> OpResult<Statement> {
         if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
-        let statement = c.prepare(sql)?;
+        let statement = on_client!(self, c => c.prepare(sql))?;
         self.statements.borrow_mut().insert(sql, statement.clone());
         Ok(statement)
     }
 
-    /// Fails with `missing()` unless the existence query `sql` finds a row for `key`.
-    fn require(
-        &self,
-        tx: &mut Transaction,
-        sql: &'static str,
-        key: &(dyn ToSql + Sync),
-        missing: impl FnOnce() -> StoreError,
-    ) -> OpResult<()> {
-        let statement = self.prepared(tx, sql)?;
-        match tx.query_opt(&statement, &[key])? {
-            Some(_) => Ok(()),
-            None => Err(missing().into()),
-        }
+    fn query<S: ?Sized + ToStatement>(
+        &mut self,
+        sql: &S,
+        params: Params<'_>,
+    ) -> OpResult<Vec<postgres::Row>> {
+        Ok(on_client!(self, c => c.query(sql, params))?)
     }
 
-    fn require_run(
-        &self,
-        tx: &mut Transaction,
-        op: &'static str,
-        run: Option<RunId>,
+    /// Calls `each` with every row of `sql`.
+    fn select<S: ?Sized + ToStatement>(
+        &mut self,
+        sql: &S,
+        params: Params<'_>,
+        each: Each<'_>,
     ) -> OpResult<()> {
-        match run {
-            None => Ok(()),
-            Some(id) => self.require(tx, "SELECT 1 FROM runs WHERE id = $1", &id.0, || {
-                StoreError::RunNotFound {
-                    db: self.db.clone(),
-                    op,
-                    id,
-                }
-            }),
-        }
+        self.query(sql, params)?.iter().try_for_each(|r| each(r))
     }
 
-    /// Streams `rows` in with the binary `COPY` statement `copy`, inside the caller's transaction.
-    fn copy_rows<'r>(
-        &self,
-        tx: &mut Transaction,
-        copy: &'static str,
-        types: &[Type],
-        rows: impl IntoIterator<Item = Vec<&'r (dyn ToSql + Sync)>>,
-    ) -> std::result::Result<(), postgres::Error> {
-        let statement = self.prepared(tx, copy)?;
-        let mut writer = BinaryCopyInWriter::new(tx.copy_in(&statement)?, types);
-        for row in rows {
-            writer.write(&row)?;
-        }
-        writer.finish()?;
+    fn query_opt<S: ?Sized + ToStatement>(
+        &mut self,
+        sql: &S,
+        params: Params<'_>,
+    ) -> OpResult<Option<postgres::Row>> {
+        Ok(on_client!(self, c => c.query_opt(sql, params))?)
+    }
+
+    fn execute<S: ?Sized + ToStatement>(&mut self, sql: &S, params: Params<'_>) -> OpResult<()> {
+        on_client!(self, c => c.execute(sql, params))?;
         Ok(())
     }
 
-    fn segment_row(&self, op: &'static str, id: SegmentId) -> Result<(SegmentMeta, Vec<u8>)> {
-        self.read(op, |c| {
-            let sql = format!("SELECT {META_COLUMNS}, blob FROM segments WHERE id = $1");
-            let row = c
-                .query_opt(&sql, &[&id.0])?
-                .ok_or_else(|| StoreError::SegmentNotFound {
-                    db: self.db.clone(),
-                    op,
-                    id,
-                })?;
-            Ok((self.meta_from_row(&row)?, row.try_get(10)?))
-        })
-    }
-}
-
-fn read_schema_version(c: &mut impl GenericClient) -> std::result::Result<i64, postgres::Error> {
-    c.query_one("SELECT MAX(version) FROM schema_version", &[])?
-        .try_get::<_, Option<i64>>(0)
-        .map(|v| v.unwrap_or(0))
-}
-
-fn to_json(value: &impl serde::Serialize) -> String {
-    serde_json::to_string(value).expect("aimm model types and JSON values always serialize")
-}
-
-impl Store for PgStore {
-    fn location(&self) -> &str {
-        &self.db
-    }
-
-    fn schema_version(&self) -> Result<i64> {
-        self.read("read schema version", |c| Ok(read_schema_version(c)?))
-    }
-
-    fn put_machine(&mut self, spec: &MachineSpec) -> Result<()> {
-        self.write("put_machine", |tx| {
-            tx.execute(
-                "INSERT INTO machines (id, spec_json) VALUES ($1, $2)
-                 ON CONFLICT (id) DO UPDATE SET spec_json = excluded.spec_json",
-                &[&spec.id.as_str(), &to_json(spec)],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn machines(&self) -> Result<Vec<MachineSpec>> {
-        self.read("machines", |c| {
-            c.query("SELECT id, spec_json FROM machines ORDER BY id", &[])?
-                .iter()
-                .map(|row| {
-                    let id: String = row.try_get(0)?;
-                    self.parse_json("machines", id, row.try_get(1)?)
-                })
-                .collect()
-        })
-    }
-
-    fn put_tool(&mut self, machine: &MachineId, tool: &ToolSpec) -> Result<()> {
-        let db = self.db.clone();
-        self.write("put_tool", |tx| {
-            self.require(
-                tx,
-                "SELECT 1 FROM machines WHERE id = $1",
-                &machine.as_str(),
-                || StoreError::MachineNotFound {
-                    db,
-                    op: "put_tool",
-                    machine: machine.to_string(),
-                },
-            )?;
-            tx.execute(
-                "INSERT INTO tools (machine, number, spec_json) VALUES ($1, $2, $3)
-                 ON CONFLICT (machine, number) DO UPDATE SET spec_json = excluded.spec_json",
-                &[&machine.as_str(), &i64::from(tool.number), &to_json(tool)],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn tools(&self, machine: &MachineId) -> Result<Vec<ToolSpec>> {
-        self.read("tools", |c| {
-            c.query(
-                "SELECT number, spec_json FROM tools WHERE machine = $1 ORDER BY number",
-                &[&machine.as_str()],
-            )?
-            .iter()
-            .map(|row| {
-                let key = format!("{machine}/T{}", row.try_get::<_, i64>(0)?);
-                self.parse_json("tools", key, row.try_get(1)?)
-            })
-            .collect()
-        })
-    }
-
-    fn put_program(&mut self, name: &str, content: &str) -> Result<ProgramRecord> {
-        let digest: [u8; 32] = Sha256::digest(content.as_bytes()).into();
-        self.write("put_program", |tx| {
-            tx.execute(
-                "INSERT INTO programs (name, sha256, content) VALUES ($1, $2, $3)
-                 ON CONFLICT (sha256) DO NOTHING",
-                &[&name, &&digest[..], &content],
-            )?;
-            let row = tx.query_one(
-                "SELECT id, name FROM programs WHERE sha256 = $1",
-                &[&&digest[..]],
-            )?;
-            Ok(ProgramRecord {
-                id: ProgramId(row.try_get(0)?),
-                name: row.try_get(1)?,
-                sha256_hex: hex::encode(digest),
-                bytes: content.len() as u64,
-            })
-        })
-    }
-
-    fn program(&self, id: ProgramId) -> Result<Program> {
-        self.read("program", |c| {
-            let row = c
-                .query_opt(
-                    "SELECT name, sha256, content FROM programs WHERE id = $1",
-                    &[&id.0],
-                )?
-                .ok_or_else(|| StoreError::ProgramNotFound {
-                    db: self.db.clone(),
-                    op: "program",
-                    id,
-                })?;
-            let content: String = row.try_get(2)?;
-            Ok(Program {
-                record: ProgramRecord {
-                    id,
-                    name: row.try_get(0)?,
-                    sha256_hex: hex::encode(row.try_get::<_, Vec<u8>>(1)?),
-                    bytes: content.len() as u64,
-                },
-                content,
-            })
-        })
-    }
-
-    fn start_run(&mut self, run: &NewRun) -> Result<RunId> {
-        let db = self.db.clone();
-        self.write("start_run", |tx| {
-            if let Some(id) = run.program_id {
-                self.require(tx, "SELECT 1 FROM programs WHERE id = $1", &id.0, || {
-                    StoreError::ProgramNotFound {
-                        db,
-                        op: "start_run",
-                        id,
-                    }
-                })?;
-            }
-            let row = tx.query_one(
-                "INSERT INTO runs (machine, program_id, material, seed, t_start_ns, params_json)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                &[
-                    &run.machine.as_str(),
-                    &run.program_id.map(|p| p.0),
-                    &run.material,
-                    &(run.seed as i64),
-                    &run.t_start_ns,
-                    &to_json(&run.params_json),
-                ],
-            )?;
-            Ok(RunId(row.try_get(0)?))
-        })
-    }
-
-    fn finish_run(
+    /// Streams `rows` in with the binary `COPY` statement `copy`, inside the transaction.
+    fn copy_rows<'r>(
         &mut self,
-        run: RunId,
-        t_end_ns: TimeNs,
-        result_json: &serde_json::Value,
-    ) -> Result<()> {
-        let db = self.db.clone();
-        self.write("finish_run", |tx| {
-            let end = tx.query_opt(
-                "SELECT t_end_ns FROM runs WHERE id = $1 FOR UPDATE",
-                &[&run.0],
-            )?;
-            match end.map(|r| r.try_get::<_, Option<i64>>(0)).transpose()? {
-                None => Err(StoreError::RunNotFound {
-                    db,
-                    op: "finish_run",
-                    id: run,
-                }
-                .into()),
-                Some(Some(t_end_ns)) => Err(StoreError::RunAlreadyFinished {
-                    db,
-                    id: run,
-                    t_end_ns,
-                }
-                .into()),
-                Some(None) => {
-                    tx.execute(
-                        "UPDATE runs SET t_end_ns = $2, result_json = $3 WHERE id = $1",
-                        &[&run.0, &t_end_ns, &to_json(result_json)],
-                    )?;
-                    Ok(())
-                }
+        copy: &'static str,
+        types: &[Type],
+        rows: impl IntoIterator<Item = Vec<&'r (dyn ToSql + Sync)>>,
+    ) -> OpResult<()> {
+        let statement = self.prepared(copy)?;
+        on_client!(self, c => {
+            let mut writer = BinaryCopyInWriter::new(c.copy_in(&statement)?, types);
+            for row in rows {
+                writer.write(&row)?;
             }
-        })
-    }
-
-    fn runs(&self, machine: Option<&MachineId>) -> Result<Vec<RunRecord>> {
-        self.read("runs", |c| {
-            c.query(
-                "SELECT id, machine, program_id, material, seed, t_start_ns, t_end_ns,
-                        params_json, result_json
-                 FROM runs WHERE $1::TEXT IS NULL OR machine = $1 ORDER BY id",
-                &[&machine.map(MachineId::as_str)],
-            )?
-            .iter()
-            .map(|row| self.run_from_row(row))
-            .collect()
-        })
-    }
-
-    fn append_events(&mut self, run: Option<RunId>, events: &[Event]) -> Result<()> {
-        self.write("append_events", |tx| {
-            self.require_run(tx, "append_events", run)?;
-            let stmt = self.prepared(
-                tx,
-                "INSERT INTO events (run, machine, t_ns, kind, message, line)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )?;
-            for e in events {
-                tx.execute(
-                    &stmt,
-                    &[
-                        &run.map(|r| r.0),
-                        &e.machine.as_str(),
-                        &e.t_ns,
-                        &e.kind.as_str(),
-                        &e.message,
-                        &e.line.map(i64::from),
-                    ],
-                )?;
-            }
-            Ok(())
-        })
-    }
-
-    fn events(
-        &self,
-        machine: &MachineId,
-        t0_ns: TimeNs,
-        t1_ns: TimeNs,
-    ) -> Result<Vec<EventRecord>> {
-        self.read("events", |c| {
-            c.query(
-                "SELECT id, run, t_ns, kind, message, line FROM events
-                 WHERE machine = $1 AND t_ns >= $2 AND t_ns < $3 ORDER BY t_ns, id",
-                &[&machine.as_str(), &t0_ns, &t1_ns],
-            )?
-            .iter()
-            .map(|row| {
-                let id: i64 = row.try_get(0)?;
-                let kind: String = row.try_get(3)?;
-                let line: Option<i64> = row.try_get(5)?;
-                Ok(EventRecord {
-                    id,
-                    run: row.try_get::<_, Option<i64>>(1)?.map(RunId),
-                    event: Event {
-                        machine: machine.clone(),
-                        t_ns: row.try_get(2)?,
-                        kind: EventKind::from_name(&kind).ok_or_else(|| {
-                            self.corrupt_row("events", id, format!("unknown kind '{kind}'"))
-                        })?,
-                        message: row.try_get(4)?,
-                        line: line
-                            .map(u32::try_from)
-                            .transpose()
-                            .map_err(|e| self.corrupt_row("events", id, e))?,
-                    },
-                })
-            })
-            .collect()
-        })
-    }
-
-    fn append_segments(
-        &mut self,
-        run: Option<RunId>,
-        series: &[SignalSeries],
-    ) -> Result<Vec<SegmentMeta>> {
-        let sealed = seal_batch(series).map_err(|source| StoreError::InvalidInput {
-            db: self.db.clone(),
-            op: "append_segments",
-            source,
-        })?;
-        let records: Vec<Record> = sealed.iter().map(|s| s.ledger_record()).collect();
-        let leaves = ledger_log::prepare_leaves(&self.db, "append_segments", &records)?;
-        let (first_leaf, metas) = self.write("append_segments", |tx| {
-            self.require_run(tx, "append_segments", run)?;
-            let first_leaf = self.lock_and_size(tx)?;
-            self.copy_leaves(tx, first_leaf, &leaves)?;
-            // COPY returns no ids: take them from the sequence first.
-            let next_ids = self.prepared(
-                tx,
-                "SELECT nextval(pg_get_serial_sequence('segments', 'id')) AS id
-                 FROM generate_series(1, $1::BIGINT) ORDER BY id",
-            )?;
-            let ids: Vec<i64> = tx
-                .query(&next_ids, &[&(sealed.len() as i64)])?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<std::result::Result<_, _>>()?;
-            let metas: Vec<SegmentMeta> = sealed
-                .iter()
-                .zip(&ids)
-                .zip(first_leaf..)
-                .map(|((s, &id), leaf_index)| {
-                    let (t_first_ns, t_last_ns) = s.span();
-                    SegmentMeta {
-                        id: SegmentId(id),
-                        run,
-                        machine: s.series.machine.clone(),
-                        signal: s.series.signal,
-                        t_first_ns,
-                        t_last_ns,
-                        count: s.series.len() as u64,
-                        bytes: s.blob.len() as u64,
-                        sha256: s.sha256,
-                        ledger_index: Some(leaf_index),
-                    }
-                })
-                .collect();
-            let columns: Vec<_> = metas
-                .iter()
-                .map(|m| {
-                    (
-                        m.run.map(|r| r.0),
-                        m.signal.name(),
-                        m.count as i64,
-                        m.bytes as i64,
-                        m.ledger_index.map(|i| i as i64),
-                    )
-                })
-                .collect();
-            self.copy_rows(
-                tx,
-                "COPY segments (id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, \
-                 sha256, blob, leaf_index) FROM STDIN (FORMAT binary)",
-                &[
-                    Type::INT8,
-                    Type::INT8,
-                    Type::TEXT,
-                    Type::TEXT,
-                    Type::INT8,
-                    Type::INT8,
-                    Type::INT8,
-                    Type::INT8,
-                    Type::BYTEA,
-                    Type::BYTEA,
-                    Type::INT8,
-                ],
-                metas.iter().zip(&sealed).zip(&columns).map(
-                    |((m, s), (run, signal, count, bytes, leaf))| {
-                        vec![
-                            &m.id.0 as &(dyn ToSql + Sync),
-                            run,
-                            &m.machine.0,
-                            signal,
-                            &m.t_first_ns,
-                            &m.t_last_ns,
-                            count,
-                            bytes,
-                            &s.sha256,
-                            &s.blob,
-                            leaf,
-                        ]
-                    },
-                ),
-            )?;
-            Ok((first_leaf, metas))
-        })?;
-        ledger_log::tree_appended(self.tree.get_mut(), first_leaf, &leaves);
-        Ok(metas)
-    }
-
-    fn signals(&self, machine: Option<&MachineId>) -> Result<Vec<SignalSummary>> {
-        self.read("signals", |c| {
-            c.query(
-                "SELECT machine, signal, COUNT(*), SUM(count)::BIGINT, MIN(t_first_ns),
-                        MAX(t_last_ns)
-                 FROM segments WHERE $1::TEXT IS NULL OR machine = $1
-                 GROUP BY machine, signal ORDER BY machine, signal",
-                &[&machine.map(MachineId::as_str)],
-            )?
-            .iter()
-            .map(|row| {
-                let machine = MachineId(row.try_get(0)?);
-                let signal: String = row.try_get(1)?;
-                Ok(SignalSummary {
-                    signal: SignalKind::from_name(&signal).map_err(|e| {
-                        self.corrupt_row("segments", format!("{machine}/{signal}"), e)
-                    })?,
-                    machine,
-                    segments: row.try_get::<_, i64>(2)? as u64,
-                    samples: row.try_get::<_, i64>(3)? as u64,
-                    t_first_ns: row.try_get(4)?,
-                    t_last_ns: row.try_get(5)?,
-                })
-            })
-            .collect()
-        })
-    }
-
-    fn segments(
-        &self,
-        machine: &MachineId,
-        signal: SignalKind,
-        t0_ns: TimeNs,
-        t1_ns: TimeNs,
-    ) -> Result<Vec<SegmentMeta>> {
-        self.read("segments", |c| {
-            let sql = format!("SELECT {META_COLUMNS} FROM segments {OVERLAPPING}");
-            c.query(&sql, &[&machine.as_str(), &signal.name(), &t0_ns, &t1_ns])?
-                .iter()
-                .map(|row| self.meta_from_row(row))
-                .collect()
-        })
-    }
-
-    fn read_samples(
-        &self,
-        machine: &MachineId,
-        signal: SignalKind,
-        t0_ns: TimeNs,
-        t1_ns: TimeNs,
-    ) -> Result<SignalSeries> {
-        let rows: Vec<(SegmentMeta, Vec<u8>)> = self.read("read_samples", |c| {
-            let sql = format!("SELECT {META_COLUMNS}, blob FROM segments {OVERLAPPING}");
-            c.query(&sql, &[&machine.as_str(), &signal.name(), &t0_ns, &t1_ns])?
-                .iter()
-                .map(|row| Ok((self.meta_from_row(row)?, row.try_get(10)?)))
-                .collect()
-        })?;
-        samples_in_range(&self.db, machine, signal, t0_ns, t1_ns, &rows)
-    }
-
-    fn segment_blob(&self, id: SegmentId) -> Result<Vec<u8>> {
-        Ok(self.segment_row("segment_blob", id)?.1)
-    }
-
-    fn verify_segment(&self, id: SegmentId) -> Result<SegmentMeta> {
-        let (meta, blob) = self.segment_row("verify_segment", id)?;
-        verify_blob(&self.db, meta, &blob)
-    }
-
-    fn segment_by_digest(&self, sha256: &[u8; 32]) -> Result<Option<SegmentMeta>> {
-        self.read("segment_by_digest", |c| {
-            let sql = format!(
-                "SELECT {META_COLUMNS} FROM segments WHERE sha256 = $1 ORDER BY id LIMIT 1"
-            );
-            c.query_opt(&sql, &[&sha256.as_slice()])?
-                .map(|row| self.meta_from_row(&row))
-                .transpose()
-        })
-    }
-
-    fn append_records(&mut self, records: &[Record]) -> Result<Vec<Appended>> {
-        self.append_ledger_records(records)
-    }
-
-    fn ledger_size(&self) -> Result<u64> {
-        self.read("ledger_size", |c| Ok(self.stored_size(c)?))
-    }
-
-    fn ledger_root(&self, size: u64) -> Result<Hash> {
-        self.with_tree("ledger_root", |t| t.root_at(size))
-    }
-
-    fn ledger_record(&self, index: u64) -> Result<LedgerEntry> {
-        self.ledger_entry(index)
-    }
-
-    fn for_each_ledger_entry(
-        &self,
-        from: u64,
-        to: u64,
-        f: &mut dyn FnMut(LedgerEntry) -> Result<()>,
-    ) -> Result<()> {
-        self.each_entry("for_each_ledger_entry", from, to, f)
-    }
-
-    fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
-        self.with_tree("inclusion_proof", |t| t.inclusion_proof(index, size))
-    }
-
-    fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>> {
-        self.with_tree("consistency_proof", |t| t.consistency_proof(size1, size2))
-    }
-
-    fn put_checkpoint(&mut self, size: u64, note: &str) -> Result<()> {
-        self.store_checkpoint(size, note)
-    }
-
-    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>> {
-        self.stored_checkpoints("checkpoints", false)
-    }
-
-    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
-        Ok(self.stored_checkpoints("latest_checkpoint", true)?.pop())
+            writer.finish()?;
+        });
+        Ok(())
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl Rows for PgRows<'_> {
+    fn migrations(&self) -> &'static [&'static str] {
+        MIGRATIONS
+    }
 
-    #[test]
-    fn urls_are_recognised_and_redacted() {
-        assert!(is_postgres_url("postgres://h/db"));
-        assert!(is_postgres_url("PostgreSQL://h/db"));
-        assert!(!is_postgres_url("aimm.db"));
-        assert!(!is_postgres_url("/tmp/postgres://x"));
-        for (url, redacted) in [
-            (
-                "postgres://aimm:s3cr%40t@db.plant:5432/aimm",
-                "postgres://aimm:***@db.plant:5432/aimm",
-            ),
-            (
-                "postgresql://u:p@h1:1,h2:2/d?password=x&sslmode=disable",
-                "postgresql://u:***@h1:1,h2:2/d?password=***&sslmode=disable",
-            ),
-            ("postgres://aimm@127.0.0.1/d", "postgres://aimm@127.0.0.1/d"),
-            ("postgres://h?PASSWORD=x", "postgres://h?PASSWORD=***"),
-        ] {
-            assert_eq!(redact_url(url), redacted);
+    fn lock_schema(&mut self) -> OpResult<()> {
+        self.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+    }
+
+    fn create_schema_version_table(&mut self) -> OpResult<()> {
+        self.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);")
+    }
+
+    fn schema_version(&mut self) -> OpResult<i64> {
+        let row = self.query_opt("SELECT MAX(version) FROM schema_version", &[])?;
+        Ok(row
+            .map(|r| r.opt_int(0))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0))
+    }
+
+    fn batch(&mut self, sql: &str) -> OpResult<()> {
+        Ok(on_client!(self, c => c.batch_execute(sql))?)
+    }
+
+    fn set_schema_version(&mut self, version: i64) -> OpResult<()> {
+        self.execute("DELETE FROM schema_version", &[])?;
+        self.execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[&version],
+        )
+    }
+
+    fn exists(&mut self, row: Exists<'_>) -> OpResult<bool> {
+        let (sql, key): (_, &(dyn ToSql + Sync)) = match &row {
+            Exists::Machine(id) => ("SELECT 1 FROM machines WHERE id = $1", id),
+            Exists::Program(id) => ("SELECT 1 FROM programs WHERE id = $1", id),
+            Exists::Run(id) => ("SELECT 1 FROM runs WHERE id = $1", id),
+        };
+        let statement = self.prepared(sql)?;
+        Ok(self.query_opt(&statement, &[key])?.is_some())
+    }
+
+    fn upsert_machine(&mut self, id: &str, spec_json: &str) -> OpResult<()> {
+        self.execute(
+            "INSERT INTO machines (id, spec_json) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET spec_json = excluded.spec_json",
+            &[&id, &spec_json],
+        )
+    }
+
+    fn machines(&mut self, each: Each<'_>) -> OpResult<()> {
+        self.select("SELECT id, spec_json FROM machines ORDER BY id", &[], each)
+    }
+
+    fn upsert_tool(&mut self, machine: &str, number: i64, spec_json: &str) -> OpResult<()> {
+        self.execute(
+            "INSERT INTO tools (machine, number, spec_json) VALUES ($1, $2, $3)
+             ON CONFLICT (machine, number) DO UPDATE SET spec_json = excluded.spec_json",
+            &[&machine, &number, &spec_json],
+        )
+    }
+
+    fn tools(&mut self, machine: &str, each: Each<'_>) -> OpResult<()> {
+        self.select(
+            "SELECT number, spec_json FROM tools WHERE machine = $1 ORDER BY number",
+            &[&machine],
+            each,
+        )
+    }
+
+    fn insert_program_if_new(&mut self, name: &str, sha256: &[u8], content: &str) -> OpResult<()> {
+        self.execute(
+            "INSERT INTO programs (name, sha256, content) VALUES ($1, $2, $3)
+             ON CONFLICT (sha256) DO NOTHING",
+            &[&name, &sha256, &content],
+        )
+    }
+
+    fn program_by_digest(&mut self, sha256: &[u8]) -> OpResult<(i64, String)> {
+        let row = on_client!(self, c => c.query_one(
+            "SELECT id, name FROM programs WHERE sha256 = $1",
+            &[&sha256],
+        ))?;
+        Ok((row.int(0)?, row.text(1)?))
+    }
+
+    fn program(&mut self, id: i64, each: Each<'_>) -> OpResult<()> {
+        self.select(
+            "SELECT name, sha256, content FROM programs WHERE id = $1",
+            &[&id],
+            each,
+        )
+    }
+
+    fn insert_run(&mut self, run: &RunRow<'_>) -> OpResult<i64> {
+        let row = on_client!(self, c => c.query_one(
+            "INSERT INTO runs (machine, program_id, material, seed, t_start_ns, params_json)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[
+                &run.machine,
+                &run.program_id,
+                &run.material,
+                &run.seed,
+                &run.t_start_ns,
+                &run.params_json,
+            ],
+        ))?;
+        row.int(0)
+    }
+
+    fn run_end_for_update(&mut self, id: i64) -> OpResult<Option<Option<i64>>> {
+        self.query_opt("SELECT t_end_ns FROM runs WHERE id = $1 FOR UPDATE", &[&id])?
+            .map(|r| r.opt_int(0))
+            .transpose()
+    }
+
+    fn set_run_end(&mut self, id: i64, t_end_ns: i64, result_json: &str) -> OpResult<()> {
+        self.execute(
+            "UPDATE runs SET t_end_ns = $2, result_json = $3 WHERE id = $1",
+            &[&id, &t_end_ns, &result_json],
+        )
+    }
+
+    fn runs(&mut self, machine: Option<&str>, each: Each<'_>) -> OpResult<()> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE $1::TEXT IS NULL OR machine = $1 ORDER BY id"
+        );
+        self.select(&sql, &[&machine], each)
+    }
+
+    fn insert_event(&mut self, e: &EventRow<'_>) -> OpResult<()> {
+        let statement = self.prepared(
+            "INSERT INTO events (run, machine, t_ns, kind, message, line)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )?;
+        self.execute(
+            &statement,
+            &[&e.run, &e.machine, &e.t_ns, &e.kind, &e.message, &e.line],
+        )
+    }
+
+    fn events(&mut self, machine: &str, t0_ns: i64, t1_ns: i64, each: Each<'_>) -> OpResult<()> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE machine = $1 AND t_ns >= $2 AND t_ns < $3 ORDER BY t_ns, id"
+        );
+        self.select(&sql, &[&machine, &t0_ns, &t1_ns], each)
+    }
+
+    /// COPY returns no ids: they are taken from the sequence first.
+    fn insert_segments(&mut self, segments: &[SegmentRow<'_>]) -> OpResult<Vec<i64>> {
+        let next_ids = self.prepared(
+            "SELECT nextval(pg_get_serial_sequence('segments', 'id')) AS id
+             FROM generate_series(1, $1::BIGINT) ORDER BY id",
+        )?;
+        let ids = self
+            .query(&next_ids, &[&(segments.len() as i64)])?
+            .iter()
+            .map(|r| r.int(0))
+            .collect::<OpResult<Vec<i64>>>()?;
+        self.copy_rows(
+            "COPY segments (id, run, machine, signal, t_first_ns, t_last_ns, count, bytes, \
+             sha256, blob, leaf_index) FROM STDIN (FORMAT binary)",
+            &[
+                Type::INT8,
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+                Type::BYTEA,
+                Type::BYTEA,
+                Type::INT8,
+            ],
+            segments.iter().zip(&ids).map(|(s, id)| {
+                vec![
+                    id as &(dyn ToSql + Sync),
+                    &s.run,
+                    &s.machine,
+                    &s.signal,
+                    &s.t_first_ns,
+                    &s.t_last_ns,
+                    &s.count,
+                    &s.bytes,
+                    s.sha256,
+                    &s.blob,
+                    &s.leaf_index,
+                ]
+            }),
+        )?;
+        Ok(ids)
+    }
+
+    fn signals(&mut self, machine: Option<&str>, each: Each<'_>) -> OpResult<()> {
+        self.select(
+            "SELECT machine, signal, COUNT(*), SUM(count)::BIGINT, MIN(t_first_ns),
+                    MAX(t_last_ns)
+             FROM segments WHERE $1::TEXT IS NULL OR machine = $1
+             GROUP BY machine, signal ORDER BY machine, signal",
+            &[&machine],
+            each,
+        )
+    }
+
+    fn segments(&mut self, which: SegmentsWhere<'_>, blob: bool, each: Each<'_>) -> OpResult<()> {
+        let select = format!("SELECT {} FROM segments", segment_columns(blob));
+        match which {
+            SegmentsWhere::Overlapping(r) => {
+                let params: Params = &[&r.machine, &r.signal, &r.t0_ns, &r.t1_ns];
+                self.select(&format!("{select} {OVERLAPPING}"), params, each)
+            }
+            SegmentsWhere::Id(id) => self.select(&format!("{select} WHERE id = $1"), &[&id], each),
+            SegmentsWhere::FirstWithDigest(sha256) => {
+                let sql = format!("{select} WHERE sha256 = $1 ORDER BY id LIMIT 1");
+                self.select(&sql, &[&sha256.as_slice()], each)
+            }
         }
     }
 }

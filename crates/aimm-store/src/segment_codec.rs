@@ -45,36 +45,67 @@ const PCO_LEVEL: usize = 4;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CodecError {
     #[error("series {machine}/{signal}: {problem}")]
+    /// A series that cannot be encoded.
     InvalidSeries {
+        /// The series' machine.
         machine: MachineId,
+        /// The series' signal.
         signal: SignalKind,
+        /// What is wrong with it.
         problem: String,
     },
     #[error(
         "segment blob truncated: {field} needs {needed} bytes at offset {offset}, blob has {len}"
     )]
+    /// The blob ends before a field does.
     Truncated {
+        /// The field that does not fit.
         field: &'static str,
+        /// Where the field starts.
         offset: usize,
+        /// Bytes the field needs.
         needed: usize,
+        /// Length of the blob.
         len: usize,
     },
     #[error("segment blob checksum mismatch: trailer says {stored:08x}, bytes give {computed:08x} (corrupted)")]
-    Checksum { stored: u32, computed: u32 },
+    /// The CRC trailer does not match the bytes before it.
+    Checksum {
+        /// The CRC the trailer holds.
+        stored: u32,
+        /// The CRC of the bytes.
+        computed: u32,
+    },
     #[error("not a segment blob: magic {found:02x?}, expected {SEGMENT_MAGIC:02x?}")]
-    BadMagic { found: [u8; 4] },
+    /// The blob does not start with [`SEGMENT_MAGIC`].
+    BadMagic {
+        /// The first four bytes.
+        found: [u8; 4],
+    },
     #[error("segment format version {found} is not supported (this build reads {SEGMENT_FORMAT_VERSION})")]
-    UnsupportedVersion { found: u16 },
+    /// The blob has a format version this build does not read.
+    UnsupportedVersion {
+        /// The blob's format version.
+        found: u16,
+    },
     #[error("segment blob field {field} is invalid: {problem}")]
+    /// A header field holds an impossible value.
     BadField {
+        /// The field.
         field: &'static str,
+        /// What is wrong with it.
         problem: String,
     },
     #[error("segment {machine}/{signal}: {column} column: {problem}")]
+    /// A compressed column does not decode to the header's samples.
     Column {
+        /// The segment's machine.
         machine: MachineId,
+        /// The segment's signal.
         signal: SignalKind,
+        /// `t_ns` or `values`.
         column: &'static str,
+        /// What is wrong with it.
         problem: String,
     },
 }
@@ -164,10 +195,15 @@ pub fn encode_segment(series: &SignalSeries) -> Result<Vec<u8>, CodecError> {
 /// The header fields of a segment blob, read without decompressing the columns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SegmentHeader {
+    /// Machine the samples belong to.
     pub machine: MachineId,
+    /// Signal the samples are of.
     pub signal: SignalKind,
+    /// Number of samples.
     pub count: usize,
+    /// First timestamp, UTC ns.
     pub t_first_ns: TimeNs,
+    /// Last timestamp, UTC ns.
     pub t_last_ns: TimeNs,
 }
 

@@ -1,6 +1,6 @@
 //! The backend-neutral storage trait [`Store`] and the records it reads and writes. SQLite
-//! ([`crate::SqliteStore`]) and PostgreSQL ([`crate::PgStore`]) implement it; [`crate::open`]
-//! opens either from one location string.
+//! ([`crate::SqliteStore`]) and PostgreSQL (`PgStore`, behind the `postgres` feature) implement
+//! it, through the rules in `rules.rs`; [`crate::open`] opens either from one location string.
 //!
 //! Contract for every backend: each write call is one transaction and is durable when it returns
 //! (a crash or power loss afterwards cannot lose it); sealed segments are immutable once written.
@@ -44,6 +44,7 @@ row_id!(
 /// A stored NC program version, without its text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgramRecord {
+    /// Identifier of this version.
     pub id: ProgramId,
     /// Name under which this content was first stored.
     pub name: String,
@@ -56,19 +57,24 @@ pub struct ProgramRecord {
 /// A stored NC program with its text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Program {
+    /// Name, digest and size.
     pub record: ProgramRecord,
+    /// The program text.
     pub content: String,
 }
 
 /// What a run starts with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewRun {
+    /// The machine the run is on.
     pub machine: MachineId,
+    /// The stored NC program it executes, if any.
     pub program_id: Option<ProgramId>,
     /// Workpiece material name, e.g. `steel-c45`.
     pub material: String,
     /// Simulator / randomisation seed (0 for real machines).
     pub seed: u64,
+    /// When the run started, UTC ns.
     pub t_start_ns: TimeNs,
     /// Free-form run parameters (loop settings, overrides, ...).
     pub params_json: serde_json::Value,
@@ -78,18 +84,28 @@ pub struct NewRun {
 /// writer crashed remains visible that way.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// Identifier of the run.
     pub id: RunId,
+    /// The machine the run is on.
     pub machine: MachineId,
+    /// The stored NC program it executes, if any.
     pub program_id: Option<ProgramId>,
+    /// Workpiece material name, e.g. `steel-c45`.
     pub material: String,
+    /// Simulator / randomisation seed (0 for real machines).
     pub seed: u64,
+    /// When the run started, UTC ns.
     pub t_start_ns: TimeNs,
+    /// When the run ended, UTC ns; `None` until [`Store::finish_run`].
     pub t_end_ns: Option<TimeNs>,
+    /// Free-form run parameters, as started.
     pub params_json: serde_json::Value,
+    /// The run's result, as finished; `None` until [`Store::finish_run`].
     pub result_json: Option<serde_json::Value>,
 }
 
 impl RunRecord {
+    /// Whether [`Store::finish_run`] has recorded the run's end.
     pub fn is_finished(&self) -> bool {
         self.t_end_ns.is_some()
     }
@@ -98,19 +114,28 @@ impl RunRecord {
 /// A stored event with the run it belongs to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
+    /// Identifier of the stored event (insertion order).
     pub id: i64,
+    /// The run the event belongs to, if any.
     pub run: Option<RunId>,
+    /// The event itself.
     pub event: Event,
 }
 
 /// Index entry of one sealed segment: one signal of one machine over `[t_first_ns, t_last_ns]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SegmentMeta {
+    /// Identifier of the segment.
     pub id: SegmentId,
+    /// The run the segment was recorded in, if any.
     pub run: Option<RunId>,
+    /// The machine the signal belongs to.
     pub machine: MachineId,
+    /// The signal.
     pub signal: SignalKind,
+    /// Timestamp of the first sample, UTC ns.
     pub t_first_ns: TimeNs,
+    /// Timestamp of the last sample, UTC ns.
     pub t_last_ns: TimeNs,
     /// Number of samples.
     pub count: u64,
@@ -125,6 +150,7 @@ pub struct SegmentMeta {
 }
 
 impl SegmentMeta {
+    /// The SHA-256 as 64 lowercase hex characters.
     pub fn sha256_hex(&self) -> String {
         hex::encode(self.sha256)
     }
@@ -133,27 +159,39 @@ impl SegmentMeta {
 /// What the store holds for one signal of one machine.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignalSummary {
+    /// The machine.
     pub machine: MachineId,
+    /// The signal.
     pub signal: SignalKind,
+    /// Number of sealed segments.
     pub segments: u64,
+    /// Number of samples over all segments.
     pub samples: u64,
+    /// Earliest sample timestamp, UTC ns.
     pub t_first_ns: TimeNs,
+    /// Latest sample timestamp, UTC ns.
     pub t_last_ns: TimeNs,
 }
 
 /// Where [`Store::append_records`] put a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Appended {
+    /// Index of the record's leaf (from 0).
     pub leaf_index: u64,
+    /// The leaf's RFC 6962 hash.
     pub leaf_hash: Hash,
 }
 
 /// One ledger leaf: the record, its exact stored (canonical) bytes, and their leaf hash.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LedgerEntry {
+    /// Index of the leaf (from 0).
     pub leaf_index: u64,
+    /// The leaf's RFC 6962 hash, checked against `bytes`.
     pub leaf_hash: Hash,
+    /// The record's canonical (RFC 8785) bytes: the leaf data.
     pub bytes: Vec<u8>,
+    /// The record decoded from `bytes`.
     pub record: Record,
 }
 
@@ -208,8 +246,10 @@ pub trait Store: Send {
     /// Stores an NC program; identical content (by SHA-256) returns the existing record, under the
     /// name it was first stored with.
     fn put_program(&mut self, name: &str, content: &str) -> Result<ProgramRecord>;
+    /// The program version `id`, with its text.
     fn program(&self, id: ProgramId) -> Result<Program>;
 
+    /// Records the start of a run; the program, if given, must be stored.
     fn start_run(&mut self, run: &NewRun) -> Result<RunId>;
     /// Records a run's end and result; a run can be finished only once.
     fn finish_run(
@@ -229,6 +269,7 @@ pub trait Store: Send {
             .max())
     }
 
+    /// Appends events, of `run` if given (which must exist), in one transaction.
     fn append_events(&mut self, run: Option<RunId>, events: &[Event]) -> Result<()>;
     /// A machine's events in `[t0_ns, t1_ns)`, ordered by time then insertion.
     fn events(&self, machine: &MachineId, t0_ns: TimeNs, t1_ns: TimeNs)
