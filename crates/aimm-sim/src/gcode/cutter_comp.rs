@@ -190,27 +190,27 @@ fn trimmed(seg: &Segment, x: V2, at_end: bool) -> Option<Segment> {
 }
 
 impl CutterComp {
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.side.is_some()
     }
 
-    pub fn has_pending(&self) -> bool {
+    pub(crate) fn has_pending(&self) -> bool {
         self.pending.is_some()
     }
 
     /// G41 (`left`) or G42. A change of side or radius while active applies from the next piece.
-    pub fn start(&mut self, left: bool) {
+    pub(crate) fn start(&mut self, left: bool) {
         self.side = Some(if left { 1.0 } else { -1.0 });
     }
 
     /// G40: the held piece ends at its own offset end; the next move leaves compensation.
-    pub fn cancel(&mut self, out: &mut Vec<Out>) {
+    pub(crate) fn cancel(&mut self, out: &mut Vec<Out>) {
         self.flush(out);
         self.side = None;
     }
 
     /// Emits the held piece (ending at its own offset end) and what was held behind it.
-    pub fn flush(&mut self, out: &mut Vec<Out>) {
+    pub(crate) fn flush(&mut self, out: &mut Vec<Out>) {
         if let Some(p) = self.pending.take() {
             out.push(Out::Seg(p.seg, p.radius));
         }
@@ -218,13 +218,13 @@ impl CutterComp {
     }
 
     /// Holds a non-motion operation behind the pending piece.
-    pub fn hold(&mut self, op: Op) {
+    pub(crate) fn hold(&mut self, op: Op) {
         self.held.push(Out::Op(op));
     }
 
     /// Adds a programmed piece (tool-tip coordinates) with compensation radius `radius` (> 0);
     /// `tool` is where the tool is now (the start-up move begins there).
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         seg: Segment,
         radius: f64,
