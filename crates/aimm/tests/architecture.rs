@@ -1,6 +1,7 @@
 //! The architecture of DESIGN.md, checked: the closed loops build without a network stack, a
-//! database driver or the simulator, and no crate's top-level modules import each other in a
-//! cycle (a cycle means two modules are one module in two files).
+//! database driver or the simulator, and no two sibling modules of any crate (top-level, or
+//! inside a module such as a loop's folder) import each other in a cycle (a cycle means two
+//! modules are one module in two files). Paths through a parent's re-exports are not followed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -53,12 +54,20 @@ fn the_loops_build_without_transports_drivers_or_the_simulator() {
     );
 }
 
-/// The top-level module a source file belongs to: `src/a.rs` and `src/a/**` are `a`.
-fn top_module(src: &Path, file: &Path) -> Option<String> {
-    let rel = file.strip_prefix(src).ok()?;
-    let first = rel.components().next()?.as_os_str().to_str()?;
-    let name = first.strip_suffix(".rs").unwrap_or(first);
-    (!matches!(name, "lib" | "main")).then(|| name.to_string())
+/// The module path of a source file: `src/lib.rs` is `[]`, `src/a.rs` and `src/a/mod.rs` are
+/// `[a]`, `src/a/b.rs` is `[a, b]`.
+fn module_path(src: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src).expect("under src");
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let last = parts.pop().expect("a file name");
+    let stem = last.strip_suffix(".rs").unwrap_or(&last).to_string();
+    if !matches!(stem.as_str(), "lib" | "main" | "mod") || !parts.is_empty() && stem != "mod" {
+        parts.push(stem);
+    }
+    parts
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -72,8 +81,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The identifiers following each `prefix` in `text` (`crate::feed::x` → `feed`).
-fn paths_after<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+/// The `::`-separated paths following each `prefix` in `text` (`crate::feed::x` → `feed::x`).
+fn paths_after<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = Vec<&'a str>> + 'a {
     text.match_indices(prefix).filter_map(move |(i, _)| {
         let before = text[..i].chars().next_back();
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
@@ -81,22 +90,24 @@ fn paths_after<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = &'a s
         }
         let rest = &text[i + prefix.len()..];
         let end = rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
             .unwrap_or(rest.len());
-        Some(&rest[..end]).filter(|id| !id.is_empty())
+        let path: Vec<&str> = rest[..end].split("::").filter(|s| !s.is_empty()).collect();
+        (!path.is_empty()).then_some(path)
     })
 }
 
-/// Edges `module → module it imports` among `src`'s top-level modules.
+/// Edges between sibling modules of `src` (at any depth): `a → b` when code in `a` (or below it)
+/// names `b` (or something below it) by a `crate::` or `super::` path.
 fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
     rust_files(src, &mut files);
-    let modules: BTreeSet<String> = files.iter().filter_map(|f| top_module(src, f)).collect();
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_path(src, f)).collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in &files {
-        let Some(from) = top_module(src, file) else {
-            continue;
-        };
+        let from = module_path(src, file);
+        // `super::` in `a/b.rs` (module a::b) is `a`; in `a/mod.rs` (module a) it is the root.
+        let parent: Vec<String> = from[..from.len().saturating_sub(1)].to_vec();
         // Code only: a doc link to another module is not an import.
         let text: String = std::fs::read_to_string(file)
             .unwrap()
@@ -104,17 +115,31 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
             .filter(|l| !l.trim_start().starts_with("//"))
             .collect::<Vec<_>>()
             .join("\n");
-        let mut targets: Vec<&str> = paths_after(&text, "crate::").collect();
-        // In a top-level file, `super::` is the crate root.
-        if file.parent() == Some(src) {
-            targets.extend(paths_after(&text, "super::"));
-        }
-        for to in targets {
-            if to != from && modules.contains(to) {
+        let absolute =
+            paths_after(&text, "crate::").map(|p| p.iter().map(|s| s.to_string()).collect());
+        let relative = paths_after(&text, "super::").map(|p| {
+            parent
+                .iter()
+                .cloned()
+                .chain(p.iter().map(|s| s.to_string()))
+                .collect::<Vec<_>>()
+        });
+        for path in absolute.chain(relative) {
+            // The longest prefix of the path that is a module.
+            let Some(to) = (1..=path.len())
+                .rev()
+                .map(|n| path[..n].to_vec())
+                .find(|p| modules.contains(p))
+            else {
+                continue;
+            };
+            // Reduce to the two children of the common ancestor: an edge between siblings.
+            let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+            if common < from.len() && common < to.len() {
                 graph
-                    .entry(from.clone())
+                    .entry(from[..=common].join("::"))
                     .or_default()
-                    .insert(to.to_string());
+                    .insert(to[..=common].join("::"));
             }
         }
     }
@@ -154,7 +179,7 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 }
 
 #[test]
-fn no_crate_has_an_import_cycle_among_its_top_level_modules() {
+fn no_crate_has_an_import_cycle_among_sibling_modules() {
     let crates = workspace().join("crates");
     let mut checked = 0;
     for entry in std::fs::read_dir(&crates).unwrap() {
@@ -186,4 +211,18 @@ fn the_cycle_finder_finds_a_cycle() {
     assert_eq!(cycle.len(), 4);
     graph.get_mut("c").unwrap().remove("a");
     assert_eq!(find_cycle(&graph), None);
+}
+
+#[test]
+fn module_paths_and_sibling_edges_are_read_as_rustc_reads_them() {
+    let src = Path::new("/x/src");
+    let path = |f: &str| module_path(src, &src.join(f));
+    assert_eq!(path("lib.rs"), Vec::<String>::new());
+    assert_eq!(path("main.rs"), Vec::<String>::new());
+    assert_eq!(path("feed.rs"), ["feed"]);
+    assert_eq!(path("feed/mod.rs"), ["feed"]);
+    assert_eq!(path("feed/runner.rs"), ["feed", "runner"]);
+    let graph = module_graph(&workspace().join("crates/aimm-loops/src"));
+    assert!(graph["wear::runner"].contains("wear::policy"), "{graph:?}");
+    assert!(graph["wear"].contains("guard"), "{graph:?}");
 }

@@ -41,7 +41,8 @@
 //! # The loop's parts
 //! The pure core is [`FeedController`] (`controller`), with the engagement and breakage
 //! detectors (`detect`), the gain estimator and filters (`estimator`), the tuning (`params`) and
-//! the inputs, outputs and state snapshot (`messages`). Around it: the [`runner`] ([`FeedLoop`]:
+//! the inputs, outputs and state snapshot (`messages`). Around it, with its options and report
+//! (`options`): the [`runner`] ([`FeedLoop`]:
 //! steps the core on any [`aimm_model::LoopMachine`], through the guard), its ledger
 //! [`evidence`], and its [`validation`] cases and verdict. Every other loop has the same parts.
 
@@ -50,6 +51,7 @@ mod detect;
 mod estimator;
 pub mod evidence;
 mod messages;
+mod options;
 mod params;
 pub mod runner;
 pub mod validation;
@@ -57,5 +59,6 @@ pub mod validation;
 pub use controller::FeedController;
 pub use evidence::LOOP_NAME;
 pub use messages::{FeedEvent, FeedEventKind, FeedMode, FeedOutput, FeedState, LoadSample};
+pub use options::{FeedReport, FeedRunOptions, Setpoint};
 pub use params::{FeedParams, InvalidFeedParam};
-pub use runner::{FeedLoop, FeedReport, FeedRunOptions, Setpoint, MIN_CONTROL_SAMPLES, SETTLE_MS};
+pub use runner::{FeedLoop, MIN_CONTROL_SAMPLES, SETTLE_MS};

@@ -5,14 +5,12 @@
 //! readings. What it did goes to the ledger through [`super::evidence`].
 
 use super::evidence::{self, FeedEvidence, Pending};
-use super::{
-    FeedController, FeedEvent, FeedEventKind, FeedMode, FeedParams, InvalidFeedParam, LoadSample,
-};
+use super::options::{FeedReport, FeedRunOptions, Setpoint};
+use super::{FeedController, FeedEvent, FeedEventKind, FeedMode, InvalidFeedParam, LoadSample};
 use crate::guard::{Guard, SafeBounds};
 use aimm_ledger::Citation;
 use aimm_model::{LoopMachine, MachineLoop, SignalKind};
 use aimm_store::{RunId, RunObserver, SegmentMeta, Store, StoreError};
-use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
 /// Time after an engagement starts before tracking counts as steady, ms.
@@ -25,62 +23,6 @@ pub const MIN_CONTROL_SAMPLES: u64 = 500;
 /// How long around a breakage suspicion the machine must have kept feeding for it to stand,
 /// ms. Covers the 20 ms period of the machine's feed signals.
 const BREAKAGE_CONFIRM_MS: f64 = 40.0;
-
-/// Where the loop's setpoint comes from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub enum Setpoint {
-    /// The same setpoint for every tool, % spindle load.
-    Fixed(f64),
-    /// Per tool: the known setpoint, or else teach-in: the tool's whole machining step runs at
-    /// the programmed feed and its highest load becomes the setpoint for the next parts
-    /// (Heidenhain AFC's teach-in cut).
-    Teach(BTreeMap<u32, f64>),
-}
-
-/// How the loop runs.
-#[derive(Clone, Debug)]
-pub struct FeedRunOptions {
-    /// The controller's tuning and bounds.
-    pub params: FeedParams,
-    /// Where the setpoint comes from.
-    pub setpoint: Setpoint,
-    /// Delay between a decision and its effect on the machine, ms.
-    pub actuation_delay_ms: f64,
-}
-
-impl FeedRunOptions {
-    /// Options with `params` and `setpoint` and the default actuation delay (4 ms).
-    pub fn new(params: FeedParams, setpoint: Setpoint) -> Self {
-        Self {
-            params,
-            setpoint,
-            actuation_delay_ms: 4.0,
-        }
-    }
-}
-
-/// What the loop did in a run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct FeedReport {
-    /// Setpoint per tool at the end, % load.
-    pub setpoints: BTreeMap<u32, f64>,
-    /// Setpoints learned by teach-in in this run, for the next parts.
-    pub learned: BTreeMap<u32, f64>,
-    /// Samples in steady closed-loop control: engaged for at least [`SETTLE_MS`] (entries are
-    /// transients, judged by their overshoot instead), not held, not in fallback, and the command
-    /// not saturated at a bound (where the setpoint is out of the loop's reach, e.g. a light
-    /// finishing pass already at the highest override).
-    pub control_samples: u64,
-    /// RMS of (measured load − setpoint) over those samples, % of setpoint; NaN (null in JSON)
-    /// with fewer than [`MIN_CONTROL_SAMPLES`].
-    pub rms_error_pct: f64,
-    /// Commanded override range, %.
-    pub min_override_pct: f64,
-    /// Highest commanded override, %.
-    pub max_override_pct: f64,
-    /// Protective events, in order.
-    pub events: Vec<FeedEvent>,
-}
 
 /// The feed loop riding along on a run.
 pub struct FeedLoop {

@@ -8,7 +8,7 @@
 //! newest part's segments and the decision before it: the lineage of an offset still reaches every
 //! segment of the tool's life, while each record stays small.
 
-use super::runner::{signal_names, Decision, WearLoopError};
+use super::params::{signal_names, Decision, WearLoopError};
 use super::validation::WearValidation;
 use super::{Prediction, WearModel};
 use aimm_ledger::record::{ControlAction, Evidence, Record, ValidationReport};

@@ -7,7 +7,8 @@
 //! Around that estimator, the loop has the same parts as every other: a pure [`policy`] (after a
 //! part: change the tool, or compensate by how much), a [`runner`] that applies it through the
 //! safety guard to the NC program's offsets, its ledger [`evidence`], and its [`validation`]
-//! verdict on a series of parts made without and with the loop.
+//! verdict on a series of parts made without and with the loop; the settings, decisions and
+//! errors they share are in [`params`].
 //!
 //! # Model
 //! 1. **Windows**: each run is cut into fixed spans of cutting time (10 s by default); a window
@@ -47,6 +48,7 @@ pub mod eval;
 pub mod evidence;
 pub mod features;
 pub mod model;
+pub mod params;
 pub mod policy;
 pub mod runner;
 mod training_record;
@@ -59,7 +61,8 @@ pub use model::{
     ClockLaw, RemainingLife, WearEstimate, WearModel, WearModelError, WearPrior, WearTrainConfig,
     DEFAULT_WEAR_CRITERION_MM,
 };
+pub use params::{signal_names, Decision, WearLoopError, WearLoopParams, WEAR_SIGNALS};
 pub use policy::{Plan, Prediction};
-pub use runner::{signal_names, Decision, WearLoopError, WearLoopParams, WearRunner, WEAR_SIGNALS};
+pub use runner::WearRunner;
 pub use training_record::MODEL_KIND;
 pub use validation::{PartRecord, Series, ToolRetired, WearValidation, MIN_LIFE_USED};

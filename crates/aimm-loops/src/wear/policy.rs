@@ -2,7 +2,7 @@
 //! remaining life, either plan a tool change before the next part or compensate the wear the
 //! next part will see. No store, no machine; the runner applies the plan through the guard.
 
-use super::runner::WearLoopParams;
+use super::params::WearLoopParams;
 use super::{RemainingLife, WearEstimate, WearModel, WearModelError};
 use aimm_model::WearRun;
 use serde::Serialize;

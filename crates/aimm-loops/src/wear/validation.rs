@@ -5,7 +5,7 @@
 //! after using at least [`MIN_LIFE_USED`] of their life. Making the series on the simulator is
 //! `aimm-assess`'s part.
 
-use super::runner::{Decision, WearLoopParams};
+use super::params::{Decision, WearLoopParams};
 use aimm_model::{FeatureResult, WearRun};
 use serde::Serialize;
 

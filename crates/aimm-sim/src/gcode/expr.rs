@@ -4,8 +4,18 @@
 
 use super::error::Fault;
 use super::lexer::Cursor;
-use super::program::Assignment;
 use std::collections::HashMap;
+
+/// A LinuxCNC parameter assignment, e.g. `#100 = [#1 + 2]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    /// The parameter written.
+    pub target: ParamRef,
+    /// The value assigned.
+    pub value: Expr,
+    /// 1-based column of the `#`.
+    pub column: u32,
+}
 
 /// The value of a word or of a parameter assignment.
 #[derive(Clone, Debug, PartialEq)]

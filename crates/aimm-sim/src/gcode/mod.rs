@@ -25,9 +25,9 @@ mod words;
 
 pub use arc::Plane;
 pub use error::{InterpError, ParseError};
-pub use expr::{BinOp, Expr, ExprError, Func, ParamRef};
+pub use expr::{Assignment, BinOp, Expr, ExprError, Func, ParamRef};
 pub use interp::{InterpConfig, Interpreter, Units};
 pub use ops::{Move, OffsetKind, Op, SpindleDir, Vec3};
 pub use parse::parse;
-pub use program::{Assignment, Block, Comment, OStatement, OWord, Program, Word};
+pub use program::{Block, Comment, OStatement, OWord, Program, Word};
 pub use tool_comments::tools_from_comments;

@@ -4,10 +4,11 @@
 //! modal group in one block.
 
 use super::error::ParseError;
+use super::expr::Assignment;
 use super::expr::{self, Expr, ParamRef};
 use super::lexer::Cursor;
 use super::modal::{g_code, group_of};
-use super::program::{Assignment, Block, Comment, OStatement, OWord, Program, Word};
+use super::program::{Block, Comment, OStatement, OWord, Program, Word};
 
 /// Reads a whole program. `source_name` names it in errors.
 pub fn parse(source_name: &str, text: &str) -> Result<Program, ParseError> {

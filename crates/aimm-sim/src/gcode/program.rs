@@ -1,7 +1,7 @@
 //! A parsed G-code program: blocks of words with their source lines, and the comments (which CAM
 //! systems use to describe tools).
 
-use super::expr::{Expr, ParamRef};
+use super::expr::{Assignment, Expr};
 
 /// A program as read by [`super::parse`].
 #[derive(Clone, Debug, PartialEq)]
@@ -49,17 +49,6 @@ pub struct Comment {
     pub line: u32,
     /// Text without the delimiters, trimmed.
     pub text: String,
-}
-
-/// A LinuxCNC parameter assignment, e.g. `#100 = [#1 + 2]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Assignment {
-    /// The parameter written.
-    pub target: ParamRef,
-    /// The value assigned.
-    pub value: Expr,
-    /// 1-based column of the `#`.
-    pub column: u32,
 }
 
 /// A LinuxCNC O-word statement.

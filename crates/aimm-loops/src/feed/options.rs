@@ -1,0 +1,63 @@
+//! What the feed loop's runner is given and what it reports: where the setpoint comes from, the
+//! run's options, and the report of what the loop did, shared by the runner, its evidence and its
+//! validation.
+
+use super::{FeedEvent, FeedParams};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Where the loop's setpoint comes from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Setpoint {
+    /// The same setpoint for every tool, % spindle load.
+    Fixed(f64),
+    /// Per tool: the known setpoint, or else teach-in: the tool's whole machining step runs at
+    /// the programmed feed and its highest load becomes the setpoint for the next parts
+    /// (Heidenhain AFC's teach-in cut).
+    Teach(BTreeMap<u32, f64>),
+}
+
+/// How the loop runs.
+#[derive(Clone, Debug)]
+pub struct FeedRunOptions {
+    /// The controller's tuning and bounds.
+    pub params: FeedParams,
+    /// Where the setpoint comes from.
+    pub setpoint: Setpoint,
+    /// Delay between a decision and its effect on the machine, ms.
+    pub actuation_delay_ms: f64,
+}
+
+impl FeedRunOptions {
+    /// Options with `params` and `setpoint` and the default actuation delay (4 ms).
+    pub fn new(params: FeedParams, setpoint: Setpoint) -> Self {
+        Self {
+            params,
+            setpoint,
+            actuation_delay_ms: 4.0,
+        }
+    }
+}
+
+/// What the loop did in a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FeedReport {
+    /// Setpoint per tool at the end, % load.
+    pub setpoints: BTreeMap<u32, f64>,
+    /// Setpoints learned by teach-in in this run, for the next parts.
+    pub learned: BTreeMap<u32, f64>,
+    /// Samples in steady closed-loop control: engaged for at least [`SETTLE_MS`](super::SETTLE_MS) (entries are
+    /// transients, judged by their overshoot instead), not held, not in fallback, and the command
+    /// not saturated at a bound (where the setpoint is out of the loop's reach, e.g. a light
+    /// finishing pass already at the highest override).
+    pub control_samples: u64,
+    /// RMS of (measured load − setpoint) over those samples, % of setpoint; NaN (null in JSON)
+    /// with fewer than [`MIN_CONTROL_SAMPLES`](super::MIN_CONTROL_SAMPLES).
+    pub rms_error_pct: f64,
+    /// Commanded override range, %.
+    pub min_override_pct: f64,
+    /// Highest commanded override, %.
+    pub max_override_pct: f64,
+    /// Protective events, in order.
+    pub events: Vec<FeedEvent>,
+}
