@@ -10,7 +10,10 @@ use aimm_assess::faults::{FaultPlan, Faults};
 use aimm_connect::{record_run, run_unrecorded, RecordOptions};
 use aimm_ledger::record::Evidence;
 use aimm_loops::feed::validation::builtin_cases;
-use aimm_loops::feed::{FeedEventKind, FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint};
+use aimm_loops::feed::{
+    FeedEventKind, FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint,
+    DEFAULT_ACTUATION_DELAY_MS,
+};
 use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec};
 use aimm_sim::gcode::{parse, Program};
 use aimm_sim::setup::prepare;
@@ -102,7 +105,7 @@ fn fixed(sp: f64) -> FeedRunOptions {
 #[test]
 fn every_validation_case_passes_and_raises_no_false_alarm() {
     for case in builtin_cases() {
-        let o = run_case(&case, &FeedParams::default(), 1).unwrap();
+        let o = run_case(&case, &FeedParams::default(), DEFAULT_ACTUATION_DELAY_MS, 1).unwrap();
         assert!(o.passed, "{}: {:?}", o.name, o.failures);
         assert!(
             o.adaptive.cycle_time_s < o.constant_feed.cycle_time_s,
@@ -418,4 +421,45 @@ fn an_overload_holds_the_machine_feed_and_resumes_slower() {
         .map(|t| (t.x - during[0].x).abs())
         .fold(0.0, f64::max);
     assert!(moved < 0.01, "moved {moved} mm while held");
+}
+
+/// The stepped-depth case (fixed setpoint, so no teach-in run) with commands taking effect
+/// `delay_ms` after they are decided.
+fn steps_with_delay(delay_ms: f64) -> aimm_loops::feed::validation::CaseOutcome {
+    let case = builtin_cases()
+        .into_iter()
+        .find(|c| c.program.ends_with("steps_c45.nc"))
+        .expect("the stepped-depth case");
+    run_case(&case, &FeedParams::default(), delay_ms, 1).unwrap()
+}
+
+#[test]
+fn the_actuation_delay_is_part_of_the_comparison() {
+    let fast = steps_with_delay(DEFAULT_ACTUATION_DELAY_MS);
+    let slow = steps_with_delay(400.0);
+    eprintln!(
+        "4 ms: {:.2} s, peak {:.1} %, {} overloads; 400 ms: {:.2} s, peak {:.1} %, {} overloads",
+        fast.adaptive.cycle_time_s,
+        fast.adaptive.max_spindle_load_pct,
+        fast.adaptive.overload_events,
+        slow.adaptive.cycle_time_s,
+        slow.adaptive.max_spindle_load_pct,
+        slow.adaptive.overload_events
+    );
+    assert_ne!(
+        (
+            fast.adaptive.cycle_time_s,
+            fast.adaptive.max_spindle_load_pct
+        ),
+        (
+            slow.adaptive.cycle_time_s,
+            slow.adaptive.max_spindle_load_pct
+        ),
+        "a 400 ms delay must change what the loop does"
+    );
+    // The comparison at constant feed has no loop, so no delay: it must not move.
+    assert_eq!(
+        fast.constant_feed.cycle_time_s,
+        slow.constant_feed.cycle_time_s
+    );
 }

@@ -7,7 +7,9 @@ use crate::baseline_pi::FixedGainPi;
 use crate::{render_table, BenchError, Figure, Report};
 use aimm_assess::conformance::feed::run_case;
 use aimm_loops::feed::validation::builtin_cases;
-use aimm_loops::feed::{FeedController, FeedMode, FeedParams, LoadSample};
+use aimm_loops::feed::{
+    FeedController, FeedMode, FeedParams, LoadSample, DEFAULT_ACTUATION_DELAY_MS,
+};
 use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
@@ -100,7 +102,7 @@ pub fn run() -> Result<FeedReport, BenchError> {
     let bar = ProgressBar::new(builtin_cases().len() as u64);
     for case in builtin_cases() {
         bar.set_message(case.name.clone());
-        let o = run_case(&case, &params, 1)?;
+        let o = run_case(&case, &params, DEFAULT_ACTUATION_DELAY_MS, 1)?;
         figures.push(Figure {
             what: format!(
                 "{} ({}): cycle time, {:+.1} %",

@@ -9,6 +9,7 @@ use aimm_assess::conformance::feed::run_case;
 use aimm_assess::conformance::wear::{run_trial, Trial, TrialSpec};
 use aimm_ledger::bundle::verify_bundle;
 use aimm_loops::feed::validation::{builtin_cases, record_validation};
+use aimm_loops::feed::DEFAULT_ACTUATION_DELAY_MS;
 use aimm_loops::wear::WearLoopParams;
 use aimm_model::{Material, DEFAULT_START_NS};
 use aimm_store::evidence::{checkpoint_now, export_bundle};
@@ -113,11 +114,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let cases = builtin_cases();
     let validation = cases
         .iter()
-        .map(|case| run_case(case, &cell.feed, cell.seed))
+        .map(|case| run_case(case, &cell.feed, DEFAULT_ACTUATION_DELAY_MS, cell.seed))
         .collect::<Result<Vec<_>, _>>()?;
     let validation_leaf = record_validation(
         &mut *store,
-        &cell.feed,
+        (&cell.feed, DEFAULT_ACTUATION_DELAY_MS),
         &cases,
         &validation,
         DEFAULT_START_NS,

@@ -10,7 +10,7 @@ use aimm_connect::wear_csv::write_wear_csv;
 use aimm_loops::feed::validation::{
     builtin_cases, record_validation, CaseOutcome, FeedCase, RMS_BOUND_PCT,
 };
-use aimm_loops::feed::{FeedParams, Setpoint};
+use aimm_loops::feed::{FeedParams, Setpoint, MAX_ACTUATION_DELAY_MS};
 use aimm_loops::wear::{signal_names, PartRecord, Series, WearLoopParams, MODEL_KIND};
 use aimm_model::MachineSpec;
 use aimm_store::evidence::checkpoint_now;
@@ -143,6 +143,10 @@ fn feed(args: FeedArgs) -> Result<()> {
     params
         .validate()
         .map_err(|e| anyhow::anyhow!("feed loop settings: {e}"))?;
+    let delay = args.actuation_delay_ms;
+    if !(delay.is_finite() && (0.0..=MAX_ACTUATION_DELAY_MS).contains(&delay)) {
+        bail!("--actuation-delay-ms {delay}: must be within 0–{MAX_ACTUATION_DELAY_MS} ms");
+    }
     if let Some(sp) = args.setpoint {
         if !(sp > 0.0 && sp < args.alarm_load) {
             bail!(
@@ -175,7 +179,7 @@ fn feed(args: FeedArgs) -> Result<()> {
     let mut outcomes = Vec::new();
     for case in &cases {
         bar.set_message(case.name.clone());
-        outcomes.push(run_case(case, &params, args.seed)?);
+        outcomes.push(run_case(case, &params, args.actuation_delay_ms, args.seed)?);
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -184,16 +188,18 @@ fn feed(args: FeedArgs) -> Result<()> {
         None => None,
     };
     if args.json {
-        return print_json(&serde_json::json!({
+        print_json(&serde_json::json!({
             "cases": outcomes,
             "rms_bound_pct": RMS_BOUND_PCT,
             "recorded": recorded,
-        }));
+        }))?;
+    } else {
+        print_outcomes(&outcomes);
+        if let Some(r) = recorded {
+            println!("{r}");
+        }
     }
-    print_outcomes(&outcomes);
-    if let Some(r) = recorded {
-        println!("{r}");
-    }
+    // A failed validation is a failed command, in JSON as in text.
     if outcomes.iter().any(|o| !o.passed) {
         bail!(
             "{} case(s) failed validation",
@@ -216,7 +222,13 @@ fn record(
     let mut store = open_store(db)?;
     let t0 = aimm_sim::DEFAULT_START_NS;
     if args.validate {
-        let report = record_validation(&mut *store, params, cases, outcomes, t0)?;
+        let report = record_validation(
+            &mut *store,
+            (params, args.actuation_delay_ms),
+            cases,
+            outcomes,
+            t0,
+        )?;
         let checkpoint = checkpoint_now(&mut *store, &signer)?;
         return Ok(format!(
             "validation report recorded as ledger leaf {} (checkpoint size {})",

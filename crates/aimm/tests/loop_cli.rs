@@ -1,5 +1,6 @@
 //! `aimm loop feed` as a user runs it: one program compared with constant feed, a bad setpoint
-//! refused, and the validation recorded as a ledger report.
+//! or actuation delay refused, a failed case failing the command in JSON too, and the validation
+//! recorded as a ledger report.
 
 use std::process::Command;
 
@@ -59,6 +60,47 @@ fn a_setpoint_at_the_alarm_level_is_refused() {
         err.contains("--setpoint 130") && err.contains("alarm"),
         "{err}"
     );
+}
+
+#[test]
+fn an_actuation_delay_out_of_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
+    for bad in ["-5", "NaN", "5000"] {
+        let flag = format!("--actuation-delay-ms={bad}");
+        let out = aimm(dir.path(), &["loop", "feed", "--program", program, &flag]);
+        assert!(!out.status.success(), "{bad} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("--actuation-delay-ms {bad}")),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_case_fails_the_command_with_json_too() {
+    // A setpoint of 5 % slows the feed below the programmed one: slower than constant feed, so
+    // the case fails.
+    let dir = tempfile::tempdir().unwrap();
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
+    let out = aimm(
+        dir.path(),
+        &[
+            "loop",
+            "feed",
+            "--program",
+            program,
+            "--setpoint",
+            "5",
+            "--json",
+        ],
+    );
+    assert!(!out.status.success(), "a failed case exited 0");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON still printed");
+    assert_eq!(v["cases"][0]["passed"], false, "{v}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("failed validation"), "{err}");
 }
 
 #[test]

@@ -44,14 +44,24 @@ pub fn figures(r: &PartResult) -> RunFigures {
     }
 }
 
-/// Runs `case` at constant feed and with the loop (same seed, so the same noise draws). A
-/// teach-in case first makes one part teaching, then the compared part uses what it learned.
-pub fn run_case(case: &FeedCase, params: &FeedParams, seed: u64) -> Result<CaseOutcome, CaseError> {
+/// Runs `case` at constant feed and with the loop (`params`, commands taking effect
+/// `actuation_delay_ms` after they are decided; same seed, so the same noise draws). A teach-in
+/// case first makes one part teaching, then the compared part uses what it learned.
+pub fn run_case(
+    case: &FeedCase,
+    params: &FeedParams,
+    actuation_delay_ms: f64,
+    seed: u64,
+) -> Result<CaseOutcome, CaseError> {
     let setup_error = |message: String| CaseError::Setup {
         case: case.name.clone(),
         message,
     };
     let loop_error = |e: InvalidFeedParam| setup_error(e.to_string());
+    let options = |setpoint: Setpoint| FeedRunOptions {
+        actuation_delay_ms,
+        ..FeedRunOptions::new(*params, setpoint)
+    };
     let program = parse(&case.program, &case.text)?;
     let simulator = || -> Result<Simulator<'_>, CaseError> {
         let mut config = SimConfig::new(MachineSpec::vmc("validation"), case.material, seed);
@@ -67,15 +77,13 @@ pub fn run_case(case: &FeedCase, params: &FeedParams, seed: u64) -> Result<CaseO
     let constant = run_unrecorded(&mut simulator()?, &mut |_: &Simulator<'_>| {})?;
     let setpoint = match &case.setpoint {
         Setpoint::Teach(known) if known.is_empty() => {
-            let mut teach = FeedLoop::new(FeedRunOptions::new(*params, case.setpoint.clone()))
-                .map_err(loop_error)?;
+            let mut teach = FeedLoop::new(options(case.setpoint.clone())).map_err(loop_error)?;
             run_unrecorded(&mut simulator()?, &mut teach)?;
             Setpoint::Teach(teach.report_after_teach())
         }
         other => other.clone(),
     };
-    let mut feed_loop =
-        FeedLoop::new(FeedRunOptions::new(*params, setpoint)).map_err(loop_error)?;
+    let mut feed_loop = FeedLoop::new(options(setpoint)).map_err(loop_error)?;
     let adaptive = run_unrecorded(&mut simulator()?, &mut feed_loop)?;
     let report = feed_loop.report();
     Ok(CaseOutcome::judge(

@@ -59,6 +59,6 @@ pub mod validation;
 pub use controller::FeedController;
 pub use evidence::LOOP_NAME;
 pub use messages::{FeedEvent, FeedEventKind, FeedMode, FeedOutput, FeedState, LoadSample};
-pub use options::{FeedReport, FeedRunOptions, Setpoint};
+pub use options::{FeedReport, FeedRunOptions, Setpoint, DEFAULT_ACTUATION_DELAY_MS};
 pub use params::{FeedParams, InvalidFeedParam};
-pub use runner::{FeedLoop, MIN_CONTROL_SAMPLES, SETTLE_MS};
+pub use runner::{FeedLoop, MAX_ACTUATION_DELAY_MS, MIN_CONTROL_SAMPLES, SETTLE_MS};

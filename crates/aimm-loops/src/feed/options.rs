@@ -28,13 +28,18 @@ pub struct FeedRunOptions {
     pub actuation_delay_ms: f64,
 }
 
+/// Delay between a decision and its effect unless configured otherwise: two interpolation
+/// cycles of 2 ms, ms.
+pub const DEFAULT_ACTUATION_DELAY_MS: f64 = 4.0;
+
 impl FeedRunOptions {
-    /// Options with `params` and `setpoint` and the default actuation delay (4 ms).
+    /// Options with `params` and `setpoint` and the default actuation delay
+    /// ([`DEFAULT_ACTUATION_DELAY_MS`]).
     pub fn new(params: FeedParams, setpoint: Setpoint) -> Self {
         Self {
             params,
             setpoint,
-            actuation_delay_ms: 4.0,
+            actuation_delay_ms: DEFAULT_ACTUATION_DELAY_MS,
         }
     }
 }

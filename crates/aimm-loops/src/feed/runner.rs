@@ -13,6 +13,9 @@ use aimm_model::{LoopMachine, MachineLoop, SignalKind};
 use aimm_store::{RunId, RunObserver, SegmentMeta, Store, StoreError};
 use std::collections::{BTreeMap, VecDeque};
 
+/// Longest delay between a decision and its effect the loop accepts, ms.
+pub const MAX_ACTUATION_DELAY_MS: f64 = 1000.0;
+
 /// Time after an engagement starts before tracking counts as steady, ms.
 pub const SETTLE_MS: f64 = 100.0;
 
@@ -53,6 +56,15 @@ impl FeedLoop {
     /// A loop with `options`; refuses parameters out of range.
     pub fn new(options: FeedRunOptions) -> Result<Self, InvalidFeedParam> {
         options.params.validate()?;
+        let delay = options.actuation_delay_ms;
+        // Longer than a second is no interpolation cycle or network path but a broken one.
+        if !(delay.is_finite() && (0.0..=MAX_ACTUATION_DELAY_MS).contains(&delay)) {
+            return Err(InvalidFeedParam::new(
+                "actuation_delay_ms",
+                delay,
+                format!("finite and within [0, {MAX_ACTUATION_DELAY_MS}]"),
+            ));
+        }
         let setpoints = match &options.setpoint {
             Setpoint::Fixed(_) => BTreeMap::new(),
             Setpoint::Teach(known) => known.clone(),
@@ -382,5 +394,25 @@ impl<M: LoopMachine> RunObserver<M> for FeedLoop {
         };
         let sealed_to = ev.on_sealed(store, sealed)?;
         self.write_pending(store, sealed_to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_refuses_an_actuation_delay_out_of_range() {
+        let options = |delay: f64| FeedRunOptions {
+            actuation_delay_ms: delay,
+            ..FeedRunOptions::new(FeedParams::default(), Setpoint::Fixed(80.0))
+        };
+        for bad in [-1.0, f64::NAN, f64::INFINITY, MAX_ACTUATION_DELAY_MS + 1.0] {
+            let err = FeedLoop::new(options(bad)).err().expect("refused");
+            assert_eq!(err.field, "actuation_delay_ms", "{bad}: {err}");
+        }
+        for good in [0.0, 4.0, 400.0, MAX_ACTUATION_DELAY_MS] {
+            assert!(FeedLoop::new(options(good)).is_ok(), "{good}");
+        }
     }
 }

@@ -179,11 +179,12 @@ impl CaseOutcome {
     }
 }
 
-/// Records a validation: the programs' versions, the loop's parameters as validated, and one
-/// `validation_report` with the outcomes citing them. Returns the report's citation.
+/// Records a validation: the programs' versions, the loop's parameters as validated (`params`,
+/// actuation delay `actuation_delay_ms`), and one `validation_report` with the outcomes citing
+/// them. Returns the report's citation.
 pub fn record_validation(
     store: &mut dyn Store,
-    params: &FeedParams,
+    (params, actuation_delay_ms): (&FeedParams, f64),
     cases: &[FeedCase],
     outcomes: &[CaseOutcome],
     t_ns: i64,
@@ -198,10 +199,10 @@ pub fn record_validation(
             t_ns,
         )?);
     }
-    let mut feed_loop = FeedLoop::new(FeedRunOptions::new(
-        *params,
-        Setpoint::Teach(Default::default()),
-    ))
+    let mut feed_loop = FeedLoop::new(FeedRunOptions {
+        actuation_delay_ms,
+        ..FeedRunOptions::new(*params, Setpoint::Teach(Default::default()))
+    })
     .expect("validated parameters ran the cases");
     let program = cites[0].clone();
     cites.push(feed_loop.record_parameters(store, t_ns, "validation", "validation", program)?);
