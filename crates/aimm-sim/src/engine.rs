@@ -343,6 +343,28 @@ impl<'p> Simulator<'p> {
         }
     }
 
+    /// Puts tool `number` in the spindle before the program starts, as the tool a machine still
+    /// holds from its last change, with no tool-change cycle; `note` (why, and which tool) goes
+    /// into the part result's warnings at `line`. For programs that cut before any `T… M6`.
+    pub fn load_tool_at_start(
+        &mut self,
+        number: u32,
+        line: u32,
+        note: String,
+    ) -> Result<(), SimError> {
+        if self.interp.tool_table().tool(number).is_none() {
+            return Err(SimError::Machine {
+                program: self.program_name.clone(),
+                line,
+                message: format!("T{number} is not in the tool table"),
+            });
+        }
+        self.tool = Some(number);
+        self.tools.entry(number).or_default().loaded = true;
+        self.warn(line, note);
+        Ok(())
+    }
+
     /// Writes the radius wear offset of register `register`, mm; it applies from the next
     /// interpreted block (as on a control with block look-ahead).
     pub fn set_radius_wear_offset(&mut self, register: u32, value_mm: f64) {
@@ -480,7 +502,7 @@ impl<'p> Simulator<'p> {
         }
         self.t_ns += self.dt_ns;
         self.tick += 1;
-        self.update(feed_mm, rapid_mm);
+        self.update(feed_mm, rapid_mm)?;
         Ok(!self.is_finished())
     }
 
@@ -588,6 +610,16 @@ impl<'p> Simulator<'p> {
                     mv.to[2] - mv.from[2],
                 ];
                 let len_mm = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+                let top = self.stock.spec().top_mm;
+                if !mv.rapid && self.tool.is_none() && mv.from[2].min(mv.to[2]) < top {
+                    return Err(SimError::Machine {
+                        program: self.program_name.clone(),
+                        line: self.line,
+                        message: format!(
+                            "feed move below the stock top (Z{top} mm) with no tool in the spindle: no T… M6 before it"
+                        ),
+                    });
+                }
                 if len_mm > 1e-9 {
                     let lateral = d[0].hypot(d[1]) >= d[2].abs();
                     if !mv.rapid {
@@ -706,7 +738,7 @@ impl<'p> Simulator<'p> {
     }
 
     /// Evaluates the physics for the tick just run and records samples.
-    fn update(&mut self, feed_mm: f64, rapid_mm: f64) {
+    fn update(&mut self, feed_mm: f64, rapid_mm: f64) -> Result<(), SimError> {
         let dt = self.dt_s;
         let feed_actual = feed_mm / dt * 60.0;
         let spindle_on = self.spindle_dir != SpindleDir::Off && self.spindle_rpm > 0.0;
@@ -773,13 +805,38 @@ impl<'p> Simulator<'p> {
                     load.chip_mm,
                     vb,
                 );
+                let failure_mm = self.cfg.wear.vb_failure_mm;
                 let s = self.tools.entry(t).or_default();
                 s.vb_mm += rate * dt;
                 s.cutting_time_s += dt;
+                if s.vb_mm > failure_mm && !s.broken {
+                    // The edge breaks here; the wear land does not grow on past it.
+                    s.vb_mm = failure_mm;
+                    self.break_tool();
+                    let line = self.line;
+                    self.warn(
+                        line,
+                        format!(
+                            "T{t} failed: flank wear VB reached the {failure_mm} mm failure limit at {:.0} m/min ({:.1} s tool life at these conditions); it cuts nothing from here",
+                            load.cutting_speed_m_per_min,
+                            60.0 * self.cfg.wear.tool_life_min(&self.consts, load.cutting_speed_m_per_min, load.chip_mm),
+                        ),
+                    );
+                }
             }
             self.cutting_time_s += dt;
         }
         self.energy_kwh += draw.machine_kw * dt / 3600.0;
+        self.check_finite(&[
+            ("cutting power (W)", load.power_w),
+            ("cutting force (N)", load.force_n),
+            ("chip thickness (mm)", load.chip_mm),
+            ("spindle power (kW)", draw.spindle_kw),
+            ("spindle load (%)", draw.spindle_load_pct),
+            ("machine power (kW)", draw.machine_kw),
+            ("machine energy (kWh)", self.energy_kwh),
+            ("flank wear VB (mm)", self.current_vb()),
+        ])?;
         self.max_load_pct = self.max_load_pct.max(draw.spindle_load_pct);
         self.track_overload(draw.spindle_load_pct);
 
@@ -829,6 +886,23 @@ impl<'p> Simulator<'p> {
                 self.sense(SignalKind::ToolRadiusWearOffsetMm, wear, 0.0);
             }
             self.logged_tool = tool_now;
+        }
+        Ok(())
+    }
+
+    /// An error naming the block and the quantity when one of `values` is infinite or NaN: a
+    /// physical value the model cannot give is never passed on as a number.
+    fn check_finite(&self, values: &[(&str, f64)]) -> Result<(), SimError> {
+        match values.iter().find(|(_, v)| !v.is_finite()) {
+            None => Ok(()),
+            Some((name, v)) => Err(SimError::Machine {
+                program: self.program_name.clone(),
+                line: self.line,
+                message: format!(
+                    "{name} is {v} in {}: outside what the model can compute",
+                    self.cfg.material
+                ),
+            }),
         }
     }
 

@@ -50,7 +50,10 @@
 //! life at constant conditions. Wear therefore grows monotonically with cutting time and faster
 //! at higher speed and chip load. F. W. Taylor, "On the art of cutting metals", Trans. ASME 28
 //! (1907); the stress/speed dependence in the spirit of E. Usui et al., "Analytical prediction
-//! of cutting tool wear", Wear 100 (1984).
+//! of cutting tool wear", Wear 100 (1984). The x⁴ term makes dVB/dt grow without bound in
+//! finite time, so at VB = 1.0 mm (≈ 3·VB_c; assumed) the edge fails: the tool stops cutting
+//! and the run warns, naming the line. Any physical value that is still not finite stops the
+//! run with an error naming the line.
 //!
 //! | material | C m/min | n | basis |
 //! |---|---|---|---|

@@ -16,6 +16,11 @@ pub struct WearModel {
     pub force_gain_per_mm: f64,
     /// Clearance angle of the flank, degrees: radial wear = VB · tan(α).
     pub clearance_deg: f64,
+    /// Flank wear at which the edge fails (chipping, breakage) and the tool stops cutting, mm.
+    /// Assumed: about three times the life criterion. The tertiary term of the wear curve makes
+    /// dVB/dt grow as VB⁴, which reaches infinity in finite time; a real edge breaks long before,
+    /// so the model ends there instead of integrating into the singularity.
+    pub vb_failure_mm: f64,
 }
 
 impl Default for WearModel {
@@ -26,6 +31,7 @@ impl Default for WearModel {
             chip_exponent: 0.3,
             force_gain_per_mm: 1.5,
             clearance_deg: 10.0,
+            vb_failure_mm: 1.0,
         }
     }
 }

@@ -11,7 +11,7 @@ use aimm_connect::sparkplug::{
 };
 use aimm_model::{MachineId, MachineSpec};
 use aimm_sim::gcode::OffsetKind;
-use aimm_sim::setup::prepare;
+use aimm_sim::setup::{prepare, tool_at_start};
 use aimm_sim::{PartResult, SimConfig, Simulator};
 use aimm_store::evidence::checkpoint_now;
 use aimm_store::redact_url;
@@ -24,7 +24,10 @@ use std::path::PathBuf;
 /// The result: cycle time, energy, spindle load, overloads, dimensional error of the reference
 /// feature, tool wear. The program is Fanuc-style G-code as CAM post-processors write it. Tools described in its
 /// comments (e.g. `(T1 D=10. CR=0. - FLAT END MILL)`) are used as described; any other T number
-/// gets the `--tool` default. A `(STOCK X0 Y0 X100 Y60 Z0)` comment sets the blank; without it
+/// gets the `--tool` default. A program that cuts before any `T… M6` runs with a tool loaded
+/// at the start, named in a warning (stderr and the result's warnings): the T number selected
+/// by then, else a tool its comments describe without a number (e.g. `(D26)`), else the
+/// `--tool` default. A `(STOCK X0 Y0 X100 Y60 Z0)` comment sets the blank; without it
 /// the blank is the footprint of the cutting moves below Z0.
 ///
 /// Examples:
@@ -116,6 +119,7 @@ pub fn run(args: SimArgs) -> Result<()> {
     config.fast_rate_hz = args.rate;
     config.slow_rate_hz = config.slow_rate_hz.min(args.rate);
     let mut tools = prepare(&program, &default_tool, &mut config).map_err(anyhow::Error::msg)?;
+    let start_tool = tool_at_start(&program, &mut tools, &config, &default_tool)?;
     let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
     if let Some(offset) = args.radius_wear_offset {
         for &n in &numbers {
@@ -126,6 +130,18 @@ pub fn run(args: SimArgs) -> Result<()> {
     let mut sim = Simulator::new(&program, tools, config)?;
     for &n in &numbers {
         sim.set_tool_wear_vb_mm(n, args.initial_wear);
+    }
+    if let Some(start) = &start_tool {
+        let mut note = start.note();
+        if start.is_default {
+            note.push_str("; --tool and --tool-kind set the default tool");
+        }
+        eprintln!(
+            "warning: {}: line {}: {note}",
+            args.program.display(),
+            start.line
+        );
+        sim.load_tool_at_start(start.number, start.line, note)?;
     }
     sim.set_feed_override(args.feed_override);
 

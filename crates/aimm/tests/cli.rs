@@ -244,3 +244,30 @@ fn kill_9_while_simulating_loses_no_acknowledged_segment(backend: Backend) {
     assert_eq!(runs.len(), 1);
     assert!(!runs[0].is_finished());
 }
+
+#[test]
+fn sim_names_the_default_tool_of_a_program_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no_tool.nc");
+    std::fs::write(
+        &path,
+        "G21 G90\nS8000 M3\nG0 X10 Y20 Z5\nG1 Z-1 F100\nG1 X50 F600\nG0 Z5\nM30\n",
+    )
+    .unwrap();
+    let out = aimm().arg("sim").arg(&path).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning") && stderr.contains("line 4") && stderr.contains("--tool"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["removed_cm3"].as_f64().unwrap() > 0.35, "{v}");
+    let warnings = v["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("T1 loaded at the start")),
+        "{v}"
+    );
+}

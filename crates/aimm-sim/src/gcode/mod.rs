@@ -30,4 +30,4 @@ pub use interp::{InterpConfig, Interpreter, Units};
 pub use ops::{Move, OffsetKind, Op, SpindleDir, Vec3};
 pub use parse::parse;
 pub use program::{Block, Comment, OStatement, OWord, Program, Word};
-pub use tool_comments::tools_from_comments;
+pub use tool_comments::{tools_from_comments, unnumbered_tool_from_comments};

@@ -2,7 +2,8 @@
 //! `(T3 D=0.125 CR=0.0625 - ZMIN=-0.54 - BALL END MILL)`, Mastercam
 //! `(TOOL - 1 DIA. OFF. - 1 LEN. - 1 DIA. - 10.)`, LinuxCNC tool-table listings
 //! `(1  1  -1.1901  0.250  3/4 center drill)`, and free text such as `( 10. END_MILL_SPHER DIA. 10. )`
-//! or `(Tool: 1/4 in Carbide End Mill)` whose T number is in the same or a following block.
+//! or `(Tool: 1/4 in Carbide End Mill)` whose T number is in the same or a following block, and
+//! a bare diameter `(D26)`, `(D=26)`, `(D 6.35mm)`.
 
 use super::expr::Expr;
 use super::program::Program;
@@ -19,25 +20,40 @@ const T_WORD_LOOKAHEAD: usize = 3;
 /// Tools described in `program`'s comments, one per T number (the first description wins), in
 /// mm. Bare numbers are in the program's units (its first G20/G21; mm without one).
 pub fn tools_from_comments(program: &Program) -> Vec<ToolSpec> {
-    let inch = program_is_inch(program);
     let mut tools = BTreeMap::new();
-    for c in &program.comments {
-        let Some(d) = describe(&c.text, inch) else {
-            continue;
-        };
-        let Some(number) = d.number.or_else(|| t_word_from(program, c.line)) else {
-            continue;
-        };
-        tools.entry(number).or_insert(ToolSpec {
-            number,
+    for (number, _, tool) in described_tools(program) {
+        if let Some(number) = number {
+            tools.entry(number).or_insert(ToolSpec { number, ..tool });
+        }
+    }
+    tools.into_values().collect()
+}
+
+/// The first tool a comment of `program` describes with no T number in it or in the next few
+/// blocks (e.g. a bare `(D26)` in a program without T words), and the comment's line. Its
+/// `number` is 0: the caller decides which pocket it goes in.
+pub fn unnumbered_tool_from_comments(program: &Program) -> Option<(u32, ToolSpec)> {
+    described_tools(program)
+        .find(|(number, _, _)| number.is_none())
+        .map(|(_, line, tool)| (line, tool))
+}
+
+/// Every tool description in the comments: (T number if known, comment line, tool numbered 0).
+fn described_tools(program: &Program) -> impl Iterator<Item = (Option<u32>, u32, ToolSpec)> + '_ {
+    let inch = program_is_inch(program);
+    program.comments.iter().filter_map(move |c| {
+        let d = describe(&c.text, inch)?;
+        let number = d.number.or_else(|| t_word_from(program, c.line));
+        let tool = ToolSpec {
+            number: 0,
             kind: d.kind,
             diameter_mm: d.diameter_mm,
             flutes: d.flutes,
             length_mm: DEFAULT_LENGTH_MM,
             description: c.text.clone(),
-        });
-    }
-    tools.into_values().collect()
+        };
+        Some((number, c.line, tool))
+    })
 }
 
 struct Description {
@@ -113,6 +129,8 @@ fn describe(text: &str, inch: bool) -> Option<Description> {
     let unit = if inch { 25.4 } else { 1.0 };
     let (number, diameter_mm) = if let Some(t) = tool_table_row(&lower, unit) {
         t
+    } else if let Some(d) = bare_diameter(&lower, unit) {
+        (None, d)
     } else {
         let toolish = [
             "mill", "drill", "tool", "cutter", "dia", "ball", "sphe", "freza", "fraise",
@@ -141,6 +159,21 @@ fn describe(text: &str, inch: bool) -> Option<Description> {
         kind,
         flutes: flutes(&lower).unwrap_or(DEFAULT_FLUTES),
     })
+}
+
+/// A comment that is only a diameter: `d26`, `d=26`, `d 6.35mm`, `d=0.25"`.
+fn bare_diameter(lower: &str, unit: f64) -> Option<f64> {
+    let rest = lower
+        .trim()
+        .strip_prefix('d')?
+        .trim_start_matches([' ', '=']);
+    let (v, n) = number_at(rest)?;
+    let tail = rest[n..].trim();
+    match tail {
+        "" => Some(v * unit),
+        "mm" | "in" | "\"" => unit_after(tail).map(|u| v * u),
+        _ => None,
+    }
 }
 
 /// LinuxCNC tool-table listing: tool, pocket, length offset, diameter, description.
@@ -288,6 +321,27 @@ mod tests {
             (t[0].number, t[0].kind, t[0].flutes),
             (7, ToolKind::Drill, 2)
         );
+    }
+
+    #[test]
+    fn bare_diameter_comments() {
+        let t = tools("G21\n(D26)\nT2 M6\n");
+        assert_eq!((t[0].number, t[0].diameter_mm), (2, 26.0));
+        let t = tools("G20\n(D=0.25)\nT1\n");
+        assert!((t[0].diameter_mm - 6.35).abs() < 1e-9);
+        let t = tools("G20\n(d 6mm)\nT3\n");
+        assert_eq!((t[0].number, t[0].diameter_mm), (3, 6.0));
+        // Without a T word anywhere near it, the tool has no number.
+        let p = parse("t", "G21\n(D=26)\nG0 X0\nG0 X1\nG0 X2\nG1 Z-1 F100\n").unwrap();
+        assert!(tools_from_comments(&p).is_empty());
+        let (line, tool) = unnumbered_tool_from_comments(&p).unwrap();
+        assert_eq!(
+            (line, tool.diameter_mm, tool.kind),
+            (2, 26.0, ToolKind::FlatEndMill)
+        );
+        // Not a diameter: other words after the number.
+        assert!(tools("(D26 X)\nT1\n").is_empty());
+        assert!(tools("(DONE)\nT1\n").is_empty());
     }
 
     #[test]
