@@ -400,6 +400,7 @@ impl<M: LoopMachine> RunObserver<M> for FeedLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::FeedParams;
 
     #[test]
     fn new_refuses_an_actuation_delay_out_of_range() {
