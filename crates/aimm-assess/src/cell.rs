@@ -216,7 +216,7 @@ pub fn run_cell(
             feed_loop.record_parameters(store, start_ns, &m.id, &part_key, program_cite.clone())?;
             let part_spec = PartSpec {
                 machine: &spec,
-                program: (name, text),
+                program: stored.id,
                 material,
                 seed,
                 params_json: serde_json::json!({ "part": part + 1, "feed_loop": "on" }),

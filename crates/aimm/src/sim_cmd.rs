@@ -182,7 +182,7 @@ pub fn run(args: SimArgs) -> Result<()> {
             let mut store = open_store(path)?;
             let name = args.program.display().to_string();
             let t_start = sim.time_ns();
-            register_program(
+            let (stored, _) = register_program(
                 &mut *store,
                 &machine,
                 (&name, &text),
@@ -191,7 +191,7 @@ pub fn run(args: SimArgs) -> Result<()> {
             )?;
             let part = PartSpec {
                 machine: &machine,
-                program: (&name, &text),
+                program: stored.id,
                 material,
                 seed: args.seed,
                 params_json: serde_json::json!({

@@ -64,7 +64,9 @@ fn module_path(src: &Path, file: &Path) -> Vec<String> {
         .collect();
     let last = parts.pop().expect("a file name");
     let stem = last.strip_suffix(".rs").unwrap_or(&last).to_string();
-    if !matches!(stem.as_str(), "lib" | "main" | "mod") || !parts.is_empty() && stem != "mod" {
+    // `mod.rs` names its folder; `lib.rs`/`main.rs` at the top are the root.
+    let root = parts.is_empty() && matches!(stem.as_str(), "lib" | "main");
+    if stem != "mod" && !root {
         parts.push(stem);
     }
     parts

@@ -153,7 +153,7 @@ pub fn record_loop_run(
     feed_loop.record_parameters(store, start, machine.id.as_str(), &part_key, program_cite)?;
     let spec = PartSpec {
         machine,
-        program: text,
+        program: stored.id,
         material: case.material,
         seed,
         params_json: serde_json::json!({ "feed_loop": "on" }),

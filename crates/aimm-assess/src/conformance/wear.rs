@@ -163,9 +163,11 @@ fn make_part(
     let mut log = CuttingLog::new(params.tool, &run, tool.cut_s, tool.rows.take());
     let (result, made) = match recorder {
         Some(r) => {
+            // Each compensated version is its own program row; its ledger record is the loop's.
+            let program = r.store().put_program(name, text)?.id;
             let spec = PartSpec {
                 machine: &machine,
-                program: (name, text),
+                program,
                 material,
                 seed,
                 params_json: serde_json::json!({ "part": part, "wear_loop": r.has_model() }),

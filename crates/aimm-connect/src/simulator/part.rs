@@ -10,15 +10,18 @@ use aimm_ledger::Citation;
 use aimm_model::{MachineSpec, Material};
 use aimm_sim::{PartResult, Simulator};
 use aimm_store::evidence::record_program;
-use aimm_store::{NewRun, ProgramRecord, RunId, RunObserver, SegmentMeta, Store, StoreError};
+use aimm_store::{
+    NewRun, ProgramId, ProgramRecord, RunId, RunObserver, SegmentMeta, Store, StoreError,
+};
 
 /// A part to record.
 #[derive(Clone, Debug)]
 pub struct PartSpec<'a> {
     /// The machine making it (registered in the store by [`register_program`] or earlier).
     pub machine: &'a MachineSpec,
-    /// NC program name and text the simulator runs.
-    pub program: (&'a str, &'a str),
+    /// The stored program the simulator runs (from [`register_program`], or `put_program` for a
+    /// version the ledger records otherwise, e.g. a loop's compensated program).
+    pub program: ProgramId,
     /// Workpiece material.
     pub material: Material,
     /// Seed of the simulator's noise.
@@ -64,11 +67,9 @@ pub fn record_part<'s>(
     part: &PartSpec<'_>,
     observer: &mut dyn RunObserver<Simulator<'s>>,
 ) -> Result<RecordedPart, ConnectError> {
-    let (name, text) = part.program;
-    let program = store.put_program(name, text)?;
     let new_run = NewRun {
         machine: part.machine.id.clone(),
-        program_id: Some(program.id),
+        program_id: Some(part.program),
         material: part.material.to_string(),
         seed: part.seed,
         t_start_ns: sim.time_ns(),
