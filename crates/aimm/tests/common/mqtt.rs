@@ -97,7 +97,9 @@ impl Host {
     /// Waits for the host to exit; returns its JSON report and all its stderr.
     pub fn finish(mut self) -> (serde_json::Value, String) {
         let out = self.child.wait_with_output().unwrap();
-        self.lines.extend(self.stderr.try_iter());
+        // The child has exited, so its stderr is at EOF: read it to the end (the reader thread then
+        // drops its sender), or a failure loses its last lines, the error among them.
+        self.lines.extend(self.stderr.iter());
         let stderr = self.lines.join("\n");
         assert!(out.status.success(), "host failed: {stderr}");
         let json = serde_json::from_slice(&out.stdout)
