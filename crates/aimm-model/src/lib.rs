@@ -11,6 +11,7 @@ mod feature;
 mod loop_machine;
 mod machine;
 mod material;
+pub mod overload;
 mod sample;
 mod signal;
 mod timeline;

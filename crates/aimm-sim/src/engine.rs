@@ -14,6 +14,7 @@ use crate::result::{FeatureResult, PartResult, ToolWear};
 use crate::stock::{Stock, StockSpec};
 use crate::tool_table::ToolTable;
 use crate::wear::WearModel;
+use aimm_model::overload::{OverloadChange, OverloadMeter};
 use aimm_model::{
     ActuatorError, Event, EventKind, MachineSpec, MachineState, Material, SignalKind, TimeNs,
     ToolKind, NS_PER_S,
@@ -231,8 +232,8 @@ pub struct Simulator<'p> {
     energy_kwh: f64,
     cutting_time_s: f64,
     max_load_pct: f64,
-    overloads: u32,
-    in_overload: bool,
+    /// Overload events, judged on the true load as [`aimm_model::overload`] defines them.
+    overload: OverloadMeter,
     removed_mm3: f64,
     comp_feature: FeatureSums,
     side_feature: FeatureSums,
@@ -301,8 +302,7 @@ impl<'p> Simulator<'p> {
             energy_kwh: 0.0,
             cutting_time_s: 0.0,
             max_load_pct: 0.0,
-            overloads: 0,
-            in_overload: false,
+            overload: OverloadMeter::new(&cfg.machine),
             removed_mm3: 0.0,
             comp_feature: FeatureSums::default(),
             side_feature: FeatureSums::default(),
@@ -907,21 +907,17 @@ impl<'p> Simulator<'p> {
     }
 
     fn track_overload(&mut self, load_pct: f64) {
-        let threshold = self.cfg.machine.overload_threshold_pct;
-        if !self.in_overload && load_pct > threshold {
-            self.in_overload = true;
-            self.overloads += 1;
-            self.event(
+        let threshold = self.overload.threshold_pct();
+        match self.overload.update(load_pct, self.dt_s) {
+            Some(OverloadChange::Began { load_pct }) => self.event(
                 EventKind::SpindleOverload,
                 format!("spindle load {load_pct:.1} % above {threshold:.0} %"),
-            );
-        } else if self.in_overload && load_pct < threshold - 5.0 {
-            // 5 % hysteresis so noise around the threshold does not count as new events.
-            self.in_overload = false;
-            self.event(
+            ),
+            Some(OverloadChange::Cleared { load_pct }) => self.event(
                 EventKind::SpindleOverloadCleared,
                 format!("spindle load {load_pct:.1} % back below {threshold:.0} %"),
-            );
+            ),
+            None => {}
         }
     }
 
@@ -971,7 +967,7 @@ impl<'p> Simulator<'p> {
             cutting_time_s: self.cutting_time_s,
             energy_kwh: self.energy_kwh,
             max_spindle_load_pct: self.max_load_pct,
-            overload_events: self.overloads,
+            overload_events: self.overload.events(),
             removed_cm3: self.removed_mm3 / 1000.0,
             reference_feature,
             tools: self
