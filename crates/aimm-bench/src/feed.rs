@@ -1,12 +1,13 @@
 //! `aimm bench feed`: the adaptive feed loop. Decision latency per spindle-load sample (p50/p99)
 //! on the load stream of a real part, against the fixed-gain PI of
-//! [`baseline_pi`](crate::baseline_pi) on the same samples; and, per validation part, cycle time
-//! and overload events against the same part at constant feed.
+//! [`baseline_pi`](crate::baseline_pi) on the same samples; and, per validation part and
+//! material, cycle time and overload events at the programmed feed, at the best safe constant
+//! override and with the loop.
 
 use crate::baseline_pi::FixedGainPi;
 use crate::{render_table, BenchError, Figure, Report};
 use aimm_assess::conformance::feed::run_case;
-use aimm_loops::feed::validation::builtin_cases;
+use aimm_loops::feed::validation::{builtin_cases, CaseOutcome, CONSTANT_OVERRIDE_STEP_PCT};
 use aimm_loops::feed::{
     FeedController, FeedMode, FeedParams, LoadSample, DEFAULT_ACTUATION_DELAY_MS,
 };
@@ -14,6 +15,7 @@ use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
 use aimm_sim::{SimConfig, Simulator};
+use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 use indicatif::ProgressBar;
 use std::time::Instant;
 
@@ -21,8 +23,10 @@ use std::time::Instant;
 pub struct FeedReport {
     /// Load samples the latency figures are over.
     pub samples: usize,
-    /// The figures, each next to its baseline.
+    /// The latency figures, each next to its baseline.
     pub figures: Vec<Figure>,
+    /// The validation parts, each with its baselines.
+    pub cases: Vec<CaseOutcome>,
 }
 
 /// The load stream of a real part (the stepped block at constant feed): what the loop sees.
@@ -81,7 +85,7 @@ pub fn run() -> Result<FeedReport, BenchError> {
     // Baseline: the textbook fixed-gain PI with clamping, no estimation or protection.
     let mut baseline = FixedGainPi::new();
     let (base_p50, base_p99) = latency(&stream, |_, load| baseline.step(load));
-    let mut figures = vec![
+    let figures = vec![
         Figure {
             what: "decision latency per sample, p50".into(),
             value: p50 / 1000.0,
@@ -99,48 +103,72 @@ pub fn run() -> Result<FeedReport, BenchError> {
             target: "< 10 µs".into(),
         },
     ];
-    let bar = ProgressBar::new(builtin_cases().len() as u64);
-    for case in builtin_cases() {
+    let cases = builtin_cases();
+    let bar = ProgressBar::new(cases.len() as u64);
+    let mut outcomes = Vec::new();
+    for case in &cases {
         bar.set_message(case.name.clone());
-        let o = run_case(&case, &params, DEFAULT_ACTUATION_DELAY_MS, 1)?;
-        figures.push(Figure {
-            what: format!(
-                "{} ({}): cycle time, {:+.1} %",
-                o.name, o.material, -o.cycle_time_reduction_pct
-            ),
-            value: o.adaptive.cycle_time_s,
-            unit: "s",
-            baseline: "constant feed".into(),
-            baseline_value: o.constant_feed.cycle_time_s,
-            target: "< constant feed".into(),
-        });
-        figures.push(Figure {
-            what: format!("{} ({}): overload events", o.name, o.material),
-            value: f64::from(o.adaptive.overload_events),
-            unit: "",
-            baseline: "constant feed".into(),
-            baseline_value: f64::from(o.constant_feed.overload_events),
-            target: "0".into(),
-        });
+        outcomes.push(run_case(case, &params, DEFAULT_ACTUATION_DELAY_MS, 1)?);
         bar.inc(1);
     }
     bar.finish_and_clear();
     Ok(FeedReport {
         samples: stream.len(),
         figures,
+        cases: outcomes,
     })
+}
+
+/// Per part and material: cycle time and overloads at the programmed feed, at the best safe
+/// constant override and with the loop.
+fn case_table(outcomes: &[CaseOutcome]) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "part",
+        "material",
+        "programmed s (overloads)",
+        "best constant % → s (overloads)",
+        "loop s (overloads)",
+        "loop vs best %",
+        "verdict",
+    ]);
+    for o in outcomes {
+        let (p, b, a) = (&o.programmed_feed, &o.best_constant.figures, &o.adaptive);
+        t.add_row(vec![
+            o.name.clone(),
+            o.material.clone(),
+            format!("{:.2} ({})", p.cycle_time_s, p.overload_events),
+            format!(
+                "{:.0} → {:.2} ({})",
+                o.best_constant.override_pct, b.cycle_time_s, b.overload_events
+            ),
+            format!("{:.2} ({})", a.cycle_time_s, a.overload_events),
+            format!("{:+.1}", -o.cycle_time_reduction_pct),
+            if o.passed {
+                "pass".into()
+            } else {
+                format!("FAIL: {}", o.failures.join("; "))
+            },
+        ]);
+    }
+    t.to_string()
 }
 
 impl Report for FeedReport {
     fn text(&self) -> String {
         format!(
-            "{}\nlatency over {} load samples of examples/steps_c45.nc (one core, release build)",
+            "{}\nlatency over {} load samples of examples/steps_c45.nc (one core, release build)\n{}\nbest constant = the highest override in {CONSTANT_OVERRIDE_STEP_PCT} % steps with no overload and no broken tool on that part; loop vs best: negative is faster",
             render_table(&self.figures),
-            self.samples
+            self.samples,
+            case_table(&self.cases)
         )
     }
 
     fn json(&self) -> serde_json::Value {
-        serde_json::json!({ "samples": self.samples, "figures": self.figures })
+        serde_json::json!({
+            "samples": self.samples,
+            "figures": self.figures,
+            "cases": self.cases,
+        })
     }
 }

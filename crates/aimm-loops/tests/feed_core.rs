@@ -10,6 +10,8 @@ use proptest::prelude::*;
 
 const TICK_NS: i64 = 2_000_000;
 const NO_LOAD: f64 = 5.0;
+/// The default highest override, commanded in air.
+const MAX: f64 = 200.0;
 
 /// Tiny deterministic normal generator: 64-bit LCG (Knuth's MMIX constants) + Box–Muller.
 struct Noise(u64);
@@ -212,7 +214,7 @@ fn air_cut_commands_the_maximum_override() {
     let cut = run(&mut ctl, &mut plant, 0, 500, entry(0.05));
     assert!(cut.last().unwrap().out.override_pct < 120.0);
     let air = run(&mut ctl, &mut plant, 500, 200, |_| 0.0);
-    assert_eq!(air.last().unwrap().out.override_pct, 150.0);
+    assert_eq!(air.last().unwrap().out.override_pct, MAX);
     assert!(!ctl.snapshot().engaged);
 }
 
@@ -226,7 +228,7 @@ fn re_entry_overshoot_stays_below_a_quarter_of_the_setpoint() {
         run(&mut ctl, &mut plant, 0, 500, entry(0.1));
         run(&mut ctl, &mut plant, 500, 100, |_| 0.0);
         let again = run(&mut ctl, &mut plant, 600, 250, entry(1.2 + 0.02));
-        assert_eq!(again[0].out.override_pct, 150.0, "air before re-entry");
+        assert_eq!(again[0].out.override_pct, MAX, "air before re-entry");
         let peak = again.iter().map(|t| t.truth).fold(0.0, f64::max);
         assert!(
             peak < 1.25 * sp,
@@ -245,10 +247,11 @@ fn overload_holds_and_releases_after_hold_release_s() {
     let mut ctl = control(sp);
     let mut plant = Plant::new(1.5, 9);
     run(&mut ctl, &mut plant, 0, 500, entry(0.1));
-    // A hard spot triples the engagement for 0.5 s.
+    // The tool meets something ten times harder for 0.5 s: even the lowest override overloads,
+    // so the peak guard's cut is not enough and the overload holds the feed.
     let ticks = run(&mut ctl, &mut plant, 500, 1500, |t| {
         if t < 1.5 {
-            3.0
+            10.0
         } else {
             1.0
         }
@@ -256,7 +259,12 @@ fn overload_holds_and_releases_after_hold_release_s() {
     let holds = events(&ticks, FeedEventKind::OverloadHold);
     let releases = events(&ticks, FeedEventKind::HoldReleased);
     assert_eq!(holds.len(), 1, "{holds:?}");
-    assert!(holds[0] < 1.03, "held at {} s", holds[0]);
+    assert!(
+        !events(&ticks, FeedEventKind::PeakGuard).is_empty(),
+        "the peak guard answered first"
+    );
+    // The overload is judged on the load smoothed over 100 ms: 228 % crosses 120 % after ~45 ms.
+    assert!(holds[0] < 1.1, "held at {} s", holds[0]);
     assert_eq!(releases.len(), 1, "{releases:?}");
     assert!((releases[0] - holds[0] - 2.0).abs() < 0.003, "{releases:?}");
     let release = ticks.iter().position(|t| t.t_s >= releases[0]).unwrap();
@@ -284,7 +292,7 @@ fn a_hold_without_timer_waits_for_resume() {
     let mut ctl = FeedController::new(params, FeedMode::Control { setpoint_pct: 60.0 }).unwrap();
     let mut plant = Plant::new(1.5, 10);
     run(&mut ctl, &mut plant, 0, 500, entry(0.1));
-    let held = run(&mut ctl, &mut plant, 500, 2500, |_| 3.0);
+    let held = run(&mut ctl, &mut plant, 500, 2500, |_| 10.0);
     assert_eq!(events(&held, FeedEventKind::OverloadHold).len(), 1);
     assert!(held.last().unwrap().out.hold && ctl.snapshot().held);
     ctl.resume();
@@ -315,7 +323,7 @@ fn sudden_loss_of_load_is_breakage_but_a_normal_exit_is_not() {
         entry(0.1)(t).min(((1.1 - t) / 0.1).clamp(0.0, 1.0))
     });
     assert!(events(&ticks, FeedEventKind::BreakageSuspected).is_empty());
-    assert_eq!(ticks.last().unwrap().out.override_pct, 150.0);
+    assert_eq!(ticks.last().unwrap().out.override_pct, MAX);
 }
 
 #[test]
@@ -373,6 +381,31 @@ fn stale_data_falls_back_and_restores_bumplessly() {
     assert!((after[0].out.override_pct - 100.0).abs() <= rate * 0.002 + 1e-9);
     assert!(!ctl.snapshot().fallback);
     assert!(rms_error(&after[150..], sp) < 0.05 * sp);
+}
+
+#[test]
+fn teach_in_takes_the_steady_cut_not_a_plunge_transient() {
+    // A 0.14 s plunge transient at ~93 % at the start of an engagement whose side cut then runs
+    // at ~25 % for a second (the engraving case a user found): the reference is the side cut.
+    let mut ctl = FeedController::new(FeedParams::default(), FeedMode::Teach).unwrap();
+    let mut plant = Plant::new(1.0, 21);
+    let profile = |t: f64| {
+        if (0.1..0.24).contains(&t) {
+            2.2
+        } else if (0.24..1.24).contains(&t) {
+            0.5
+        } else {
+            0.0
+        }
+    };
+    run(&mut ctl, &mut plant, 0, 700, profile);
+    let side = NO_LOAD + 0.5 * 100f64.powf(0.8);
+    let transient = NO_LOAD + 2.2 * 100f64.powf(0.8);
+    let sp = ctl.learned_setpoint().expect("a cut of a second teaches");
+    assert!(
+        (sp - side).abs() < 0.05 * side,
+        "learned {sp:.1} % vs side cut {side:.1} % (transient {transient:.1} %)"
+    );
 }
 
 #[test]
@@ -531,8 +564,12 @@ proptest! {
             prop_assert!(u.is_finite());
             prop_assert!((params.min_override_pct..=params.max_override_pct).contains(&u), "{u}");
             if let Some((t, p)) = prev {
+                // Rises are rate-limited; a fall may be the peak guard's cut, at once, and only
+                // on a raw sample above the guard.
                 let allowed = params.rate_limit_pct_per_s * (now - t).max(0) as f64 * 1e-9;
-                prop_assert!((u - p).abs() <= allowed + 1e-9, "{p} → {u} in {} ns", now - t);
+                let peak = out.events.iter().any(|e| e.kind == FeedEventKind::PeakGuard);
+                prop_assert!(u - p <= allowed + 1e-9, "{p} → {u} in {} ns", now - t);
+                prop_assert!(peak || p - u <= allowed + 1e-9, "{p} → {u} in {} ns", now - t);
             }
             prev = Some((now, u));
         }

@@ -415,6 +415,16 @@ impl<'p> Simulator<'p> {
         self.line
     }
 
+    /// Spindle overload events so far ([`aimm_model::overload`]).
+    pub fn overload_events(&self) -> u32 {
+        self.overload.events()
+    }
+
+    /// Whether a tool broke in this run.
+    pub fn tool_broken(&self) -> bool {
+        self.tools.values().any(|s| s.broken)
+    }
+
     /// Feed-rate override in force, %.
     pub fn feed_override_pct(&self) -> f64 {
         self.feed_override_pct

@@ -8,7 +8,8 @@ use aimm_assess::conformance::feed::{record_loop_run, run_case};
 use aimm_assess::conformance::wear::{run_trial, TrialSpec};
 use aimm_connect::wear_csv::write_wear_csv;
 use aimm_loops::feed::validation::{
-    builtin_cases, record_validation, CaseOutcome, FeedCase, RMS_BOUND_PCT,
+    builtin_cases, record_validation, CaseOutcome, FeedCase, RMS_BOUND_PCT, SLOWER_TOLERANCE_PCT,
+    VARYING_ENGAGEMENT_GAIN_PCT,
 };
 use aimm_loops::feed::{FeedParams, Setpoint, MAX_ACTUATION_DELAY_MS};
 use aimm_loops::wear::{signal_names, PartRecord, Series, WearLoopParams, MODEL_KIND};
@@ -23,9 +24,12 @@ pub enum LoopCommand {
     /// Real-time spindle-load adaptive feed control on the simulated mill: the loop commands the
     /// feed override every load sample (500 Hz) to hold the spindle load at a setpoint.
     ///
-    /// The program runs twice, at constant programmed feed and with the loop, and the two are
-    /// compared. `--validate` runs the built-in validation cases instead (the example parts in
-    /// the three materials, a stepped-depth part, an air-move part, a worn tool).
+    /// The program runs at its programmed feed, at the best safe constant override (the highest,
+    /// in 5 % steps up to 200 %, with no spindle overload — what an operator finds by trying)
+    /// and with the loop, and the three are compared. `--validate` runs the built-in validation
+    /// cases instead and fails unless the loop is never more than 1 % slower than the best safe
+    /// constant override, at least 8 % faster where the engagement varies, never overloads, and
+    /// tracks its setpoint.
     ///
     /// Examples:
     ///   aimm loop feed --program examples/steps_c45.nc --setpoint 90
@@ -92,21 +96,28 @@ pub struct FeedArgs {
     /// Workpiece material: steel-c45, al-6061 or ti-6al-4v.
     #[arg(long, default_value = "steel-c45")]
     material: String,
-    /// Spindle-load setpoint, %.
+    /// Spindle-load setpoint, %. Without it (and without --teach) the loop holds the machine's
+    /// limit: the alarm load less --limit-margin.
     #[arg(long, conflicts_with = "teach")]
     setpoint: Option<f64>,
-    /// Learn the setpoint per tool from its first cut (Heidenhain AFC-style teach-in); the
-    /// default when no --setpoint is given.
+    /// Learn the setpoint per tool from a first part at the programmed feed (Heidenhain
+    /// AFC-style teach-in: a high quantile of the steady engaged load, entries and plunges
+    /// left out), to load each tool no more than its program did.
     #[arg(long)]
     teach: bool,
-    /// Lowest and highest override the loop may command, %.
+    /// Lowest override the loop may command, %.
     #[arg(long, default_value_t = 30.0)]
     min_override: f64,
-    #[arg(long, default_value_t = 150.0)]
+    /// Highest override the loop may command, % (the control's range ends at 200 %).
+    #[arg(long, default_value_t = 200.0)]
     max_override: f64,
-    /// Spindle load that makes the loop hold the feed, %.
+    /// Spindle overload threshold, %: a spindle overload (load smoothed over 10 ms above it)
+    /// holds the feed; the same definition judges the loop and every baseline.
     #[arg(long, default_value_t = 120.0)]
     alarm_load: f64,
+    /// Machine-limit mode: the setpoint is this many load-% points below --alarm-load.
+    #[arg(long, default_value_t = FeedParams::default().limit_margin_pct)]
+    limit_margin: f64,
     /// Delay from decision to effect on the machine, ms (an interpolation cycle).
     #[arg(long, default_value_t = 4.0)]
     actuation_delay_ms: f64,
@@ -138,6 +149,9 @@ fn feed(args: FeedArgs) -> Result<()> {
         min_override_pct: args.min_override,
         max_override_pct: args.max_override,
         alarm_load_pct: args.alarm_load,
+        limit_margin_pct: args.limit_margin,
+        peak_guard_pct: args.alarm_load + FeedParams::default().peak_guard_pct
+            - FeedParams::default().alarm_load_pct,
         ..FeedParams::default()
     };
     params
@@ -169,10 +183,12 @@ fn feed(args: FeedArgs) -> Result<()> {
             text,
             material: parse_material(&args.material)?,
             initial_wear_mm: args.initial_wear,
-            setpoint: match args.setpoint {
-                Some(sp) => Setpoint::Fixed(sp),
-                None => Setpoint::Teach(Default::default()),
+            setpoint: match (args.setpoint, args.teach) {
+                (Some(sp), _) => Setpoint::Fixed(sp),
+                (None, true) => Setpoint::Teach(Default::default()),
+                (None, false) => Setpoint::Limit,
             },
+            varying_engagement: false,
         }]
     };
     let bar = indicatif::ProgressBar::new(cases.len() as u64);
@@ -385,10 +401,10 @@ fn print_outcomes(outcomes: &[CaseOutcome]) {
     let mut t = table(&[
         "case",
         "material",
-        "cycle s constant → loop",
-        "gain %",
-        "overloads constant → loop",
-        "max load % constant → loop",
+        "cycle s: programmed / best constant (%) / loop",
+        "loop vs best %",
+        "overloads",
+        "max load %",
         "setpoint %",
         "RMS error % of sp",
         "result",
@@ -401,27 +417,27 @@ fn print_outcomes(outcomes: &[CaseOutcome]) {
             .map(|(t, sp)| format!("T{t} {sp:.0}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let (p, b, a) = (&o.programmed_feed, &o.best_constant.figures, &o.adaptive);
         t.add_row(vec![
             o.name.clone(),
             o.material.clone(),
             format!(
-                "{:.1} → {:.1}",
-                o.constant_feed.cycle_time_s, o.adaptive.cycle_time_s
+                "{:.1} / {:.1} ({:.0}) / {:.1}",
+                p.cycle_time_s, b.cycle_time_s, o.best_constant.override_pct, a.cycle_time_s
             ),
-            format!("{:.1}", o.cycle_time_reduction_pct),
+            format!("{:+.1}", -o.cycle_time_reduction_pct),
             format!(
-                "{} → {}",
-                o.constant_feed.overload_events, o.adaptive.overload_events
+                "{} / {} / {}",
+                p.overload_events, b.overload_events, a.overload_events
             ),
             format!(
-                "{:.0} → {:.0}",
-                o.constant_feed.max_spindle_load_pct, o.adaptive.max_spindle_load_pct
+                "{:.0} / {:.0} / {:.0}",
+                p.max_spindle_load_pct, b.max_spindle_load_pct, a.max_spindle_load_pct
             ),
             sp,
-            if o.loop_report.rms_error_pct.is_finite() {
-                format!("{:.1}", o.loop_report.rms_error_pct)
-            } else {
-                "n/a (saturated)".into()
+            match &o.tracking_not_judged {
+                None => format!("{:.1}", o.loop_report.rms_error_pct),
+                Some(_) => "not judged (< 1 s unsaturated)".into(),
             },
             if o.passed {
                 "pass".into()
@@ -431,5 +447,7 @@ fn print_outcomes(outcomes: &[CaseOutcome]) {
         ]);
     }
     println!("{t}");
-    println!("pass = faster than constant feed, no spindle overload, RMS tracking error ≤ {RMS_BOUND_PCT} % of setpoint");
+    println!(
+        "pass = at most {SLOWER_TOLERANCE_PCT} % slower than the best safe constant override ({VARYING_ENGAGEMENT_GAIN_PCT} % faster where the engagement varies), no spindle overload, RMS tracking error ≤ {RMS_BOUND_PCT} % of setpoint over ≥ 1 s of unsaturated control"
+    );
 }

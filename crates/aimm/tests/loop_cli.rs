@@ -18,15 +18,7 @@ fn feed_loop_removes_the_overload_of_the_stepped_part_and_is_faster() {
     let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
     let out = aimm(
         dir.path(),
-        &[
-            "loop",
-            "feed",
-            "--program",
-            program,
-            "--setpoint",
-            "80",
-            "--json",
-        ],
+        &["loop", "feed", "--program", program, "--json"],
     );
     assert!(
         out.status.success(),
@@ -36,12 +28,19 @@ fn feed_loop_removes_the_overload_of_the_stepped_part_and_is_faster() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let case = &v["cases"][0];
     assert!(
-        case["constant_feed"]["overload_events"].as_u64().unwrap() > 0,
+        case["programmed_feed"]["overload_events"].as_u64().unwrap() > 0,
+        "{case}"
+    );
+    // The best an operator can do without the loop is a lower constant override, and the loop
+    // (at the machine's limit by default) beats it by the 8 % a varying engagement demands.
+    assert!(case["best_constant"]["override_pct"].as_f64().unwrap() < 100.0);
+    assert_eq!(
+        case["best_constant"]["figures"]["overload_events"], 0,
         "{case}"
     );
     assert_eq!(case["adaptive"]["overload_events"], 0, "{case}");
     assert!(
-        case["cycle_time_reduction_pct"].as_f64().unwrap() > 5.0,
+        case["cycle_time_reduction_pct"].as_f64().unwrap() > 8.0,
         "{case}"
     );
 }

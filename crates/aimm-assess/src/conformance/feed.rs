@@ -1,11 +1,15 @@
-//! The feed loop's conformance run on the simulator: each validation case runs one program twice,
-//! at constant programmed feed and with the loop (same seed, so the same noise draws), and the
-//! loop's own verdict ([`CaseOutcome::judge`]) is taken on the figures. [`record_loop_run`]
+//! The feed loop's conformance run on the simulator: each validation case runs one program at its
+//! programmed feed, at the best safe constant override (searched as an operator would, by
+//! trying) and with the loop (same seed, so the same noise draws), and the loop's own verdict
+//! ([`CaseOutcome::judge`]) is taken on the figures. [`record_loop_run`]
 //! makes one part with the loop on as recorded evidence.
 
 use aimm_connect::simulator::part::{record_part, register_program, PartSpec, RecordedPart};
 use aimm_connect::{run_unrecorded, ConnectError};
-use aimm_loops::feed::validation::{CaseOutcome, FeedCase, RunFigures};
+use aimm_loops::feed::validation::{
+    CaseOutcome, ConstantBaseline, FeedCase, RunFigures, CONSTANT_OVERRIDE_MAX_PCT,
+    CONSTANT_OVERRIDE_STEP_PCT,
+};
 use aimm_loops::feed::{
     FeedLoop, FeedParams, FeedReport, FeedRunOptions, InvalidFeedParam, Setpoint,
 };
@@ -41,10 +45,56 @@ pub fn figures(r: &PartResult) -> RunFigures {
         overload_events: r.overload_events,
         max_spindle_load_pct: r.max_spindle_load_pct,
         energy_kwh: r.energy_kwh,
+        removed_cm3: r.removed_cm3,
     }
 }
 
-/// Runs `case` at constant feed and with the loop (`params`, commands taking effect
+/// Runs `sim` at a constant override of `pct` to its end, or until its first spindle overload or
+/// broken tool (`None`: not safe). Nothing is recorded.
+fn run_constant(mut sim: Simulator<'_>, pct: f64) -> Result<Option<PartResult>, CaseError> {
+    sim.set_feed_override(pct);
+    let mut ticks = 0u32;
+    while sim.step()? {
+        if sim.overload_events() > 0 || sim.tool_broken() {
+            return Ok(None);
+        }
+        ticks += 1;
+        if ticks.is_multiple_of(500) {
+            sim.recording().drain();
+        }
+    }
+    let result = sim.result();
+    Ok((result.overload_events == 0 && !sim.tool_broken()).then_some(result))
+}
+
+/// The best safe constant override of a part: the highest override, from
+/// [`CONSTANT_OVERRIDE_MAX_PCT`] down in [`CONSTANT_OVERRIDE_STEP_PCT`] steps, that makes it with
+/// no spindle overload and no broken tool, found as an operator would by trying; `simulator`
+/// makes a fresh machine for each try. An error when not even the smallest step is safe.
+pub fn best_safe_constant<'p>(
+    case: &FeedCase,
+    simulator: impl Fn() -> Result<Simulator<'p>, CaseError>,
+) -> Result<ConstantBaseline, CaseError> {
+    let steps = (CONSTANT_OVERRIDE_MAX_PCT / CONSTANT_OVERRIDE_STEP_PCT).round() as u32;
+    for (tried, k) in (1..=steps).rev().enumerate() {
+        let pct = f64::from(k) * CONSTANT_OVERRIDE_STEP_PCT;
+        if let Some(result) = run_constant(simulator()?, pct)? {
+            return Ok(ConstantBaseline {
+                override_pct: pct,
+                figures: figures(&result),
+                tried: tried as u32 + 1,
+            });
+        }
+    }
+    Err(CaseError::Setup {
+        case: case.name.clone(),
+        message: format!(
+            "overloads the spindle at every constant override down to {CONSTANT_OVERRIDE_STEP_PCT} %"
+        ),
+    })
+}
+
+/// Runs `case` at its programmed feed, at its best safe constant override and with the loop (`params`, commands taking effect
 /// `actuation_delay_ms` after they are decided; same seed, so the same noise draws). A teach-in
 /// case first makes one part teaching, then the compared part uses what it learned.
 pub fn run_case(
@@ -74,7 +124,8 @@ pub fn run_case(
         }
         Ok(sim)
     };
-    let constant = run_unrecorded(&mut simulator()?, &mut |_: &Simulator<'_>| {})?;
+    let programmed = run_unrecorded(&mut simulator()?, &mut |_: &Simulator<'_>| {})?;
+    let best = best_safe_constant(case, simulator)?;
     let setpoint = match &case.setpoint {
         Setpoint::Teach(known) if known.is_empty() => {
             let mut teach = FeedLoop::new(options(case.setpoint.clone())).map_err(loop_error)?;
@@ -88,7 +139,8 @@ pub fn run_case(
     let report = feed_loop.report();
     Ok(CaseOutcome::judge(
         case,
-        figures(&constant),
+        figures(&programmed),
+        best,
         figures(&adaptive),
         report,
     ))
@@ -144,7 +196,7 @@ pub fn record_loop_run(
         register_program(store, machine, text, "run with aimm loop feed", start)?;
     let part_key = FeedLoop::part_key(&case.program, &stored.sha256_hex, case.material.name());
     let setpoint = match &case.setpoint {
-        Setpoint::Fixed(sp) => Setpoint::Fixed(*sp),
+        Setpoint::Fixed(_) | Setpoint::Limit => case.setpoint.clone(),
         Setpoint::Teach(_) => Setpoint::Teach(FeedLoop::stored_setpoints(&*store, &part_key)?),
     };
     let mut options = FeedRunOptions::new(*params, setpoint);

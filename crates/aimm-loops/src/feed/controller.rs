@@ -9,13 +9,21 @@
 
 use super::detect::{EngagementDetector, SuddenChange, SuddenChangeDetector};
 use super::estimator::{GainEstimator, LowPass, NoLoadTracker};
+use super::params::LOAD_SAMPLE_MS;
 use super::{
     FeedEvent, FeedEventKind, FeedMode, FeedOutput, FeedParams, FeedState, InvalidFeedParam,
     LoadSample,
 };
+use aimm_model::overload::{OverloadChange, OverloadMeter};
 
-/// Ticks from a command to the sample that shows it: 2 of actuation delay + 1 of measurement.
+/// Ticks from a command to the sample that shows it with the default actuation delay: 2 of
+/// actuation delay + 1 of measurement.
 const DELAY_TICKS: usize = 3;
+/// The closed loop's time constant is kept at least this many dead times: with a longer delay a
+/// faster loop would act on loads its last commands have not reached yet and oscillate (the
+/// integral loop on a dead time θ keeps ≥ 45° of phase margin for T_r ≥ ~2.5 θ; 4 leaves room
+/// for a gain off by ×1.5).
+const DEAD_TIMES_PER_RESPONSE: f64 = 4.0;
 /// Loads above this are sensor garbage, not a spindle, %.
 const ABSURD_LOAD_PCT: f64 = 1000.0;
 /// The re-entry approach ends once the load reaches this fraction of the setpoint.
@@ -41,18 +49,43 @@ struct Command {
     limited_dir: f64,
 }
 
-/// Time constant of the load-meter average a teach-in reference is read from, s (an EMA of
-/// 50 ms responds like a 0.1 s box average): the sustained
-/// peak of the cut, as a machinist reads it off the load meter, not a 10 ms entry transient.
-const TEACH_METER_S: f64 = 0.05;
+/// A plunge's load counts as measured after this many load-filter time constants engaged (the
+/// filter has then passed 95 % of a step).
+const ENTRY_MEASURE_TAUS: f64 = 3.0;
+
+/// What a tool's plunges so far say about its next one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum PlungeHistory {
+    /// No plunge yet: the next one enters at `entry_override_pct`.
+    None,
+    /// Every plunge so far ended in air (approaches outside the part): the next one runs at the
+    /// air-cut override until it meets material and its load is measured.
+    InAir,
+    /// Cutting load per override % of the last measured plunge: the next one enters where that
+    /// puts the load at the setpoint.
+    Gain(f64),
+}
 
 /// Teach-in cut in progress.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct TeachCut {
     start_ns: i64,
-    /// Load-meter average of the raw load over the cut so far.
-    meter: LowPass,
-    max_load: f64,
+    /// Filtered load samples of steady cutting: engaged for `teach_settle_ms` (a drill's whole
+    /// work is a plunge, so plunges count once settled).
+    steady: Vec<f64>,
+}
+
+impl TeachCut {
+    /// The `quantile` of the steady samples (nearest rank); `None` without any.
+    fn reference(&mut self, quantile: f64) -> Option<f64> {
+        if self.steady.is_empty() {
+            return None;
+        }
+        let rank =
+            ((quantile * self.steady.len() as f64).ceil() as usize).clamp(1, self.steady.len());
+        let (_, r, _) = self.steady.select_nth_unstable_by(rank - 1, f64::total_cmp);
+        Some(*r)
+    }
 }
 
 /// The real-time adaptive feed controller. Pure: time only from arguments, deterministic.
@@ -74,7 +107,9 @@ pub struct FeedController {
     /// Wanted override before rate limiting, %.
     wanted: f64,
     /// Outputs of the previous ticks, newest first.
-    history: [Command; DELAY_TICKS],
+    history: Vec<Command>,
+    /// Closed-loop time constant in force: the configured one, or longer for a long dead time, ms.
+    response_ms: f64,
     /// Direction the rate limit held the last output back in (−1, 0, +1).
     limited_dir: f64,
     /// Tick times a command held back by the rate limit going down / up last reached the plant
@@ -100,6 +135,18 @@ pub struct FeedController {
     release_pending: bool,
     stale: bool,
     teach_cut: Option<TeachCut>,
+    /// The overload alarm: the same definition that judges every run.
+    overload: OverloadMeter,
+    /// The tool is feeding down its axis (told by the runner each tick).
+    plunging: bool,
+    /// When the current engagement began (sample time), ns.
+    engaged_since_ns: Option<i64>,
+    /// What this tool's plunges so far say about the next one.
+    plunge_history: PlungeHistory,
+    /// The current plunge has met material.
+    plunge_touched: bool,
+    /// The peak guard cut the command this tick: it goes down at once, not rate-limited.
+    peak_cut: bool,
 }
 
 impl FeedController {
@@ -125,10 +172,14 @@ impl FeedController {
             valid_now_ns: 0,
             output: None,
             wanted: start,
-            history: [Command {
-                pct: start,
-                limited_dir: 0.0,
-            }; DELAY_TICKS],
+            history: vec![
+                Command {
+                    pct: start,
+                    limited_dir: 0.0,
+                };
+                DELAY_TICKS
+            ],
+            response_ms: params.response_time_ms,
             limited_dir: 0.0,
             limited_down_ns: None,
             limited_up_ns: None,
@@ -146,7 +197,33 @@ impl FeedController {
             release_pending: false,
             stale: false,
             teach_cut: None,
+            overload: OverloadMeter::with_threshold(params.alarm_load_pct),
+            plunging: false,
+            engaged_since_ns: None,
+            plunge_history: PlungeHistory::None,
+            plunge_touched: false,
+            peak_cut: false,
         })
+    }
+
+    /// The controller for a machine whose commands take effect `actuation_delay_ms` after they
+    /// are decided: its delay line spans the dead time (delay + one sample of measurement), and
+    /// its closed loop is slowed to at least [`DEAD_TIMES_PER_RESPONSE`] dead times.
+    pub fn with_actuation_delay(mut self, actuation_delay_ms: f64) -> Self {
+        let delay = if actuation_delay_ms.is_finite() {
+            actuation_delay_ms.max(0.0)
+        } else {
+            0.0
+        };
+        let ticks = ((delay / LOAD_SAMPLE_MS).ceil() as usize + 1).max(DELAY_TICKS);
+        let start = self.history[0];
+        self.history = vec![start; ticks];
+        let dead_ms = ticks as f64 * LOAD_SAMPLE_MS;
+        self.response_ms = self
+            .params
+            .response_time_ms
+            .max(DEAD_TIMES_PER_RESPONSE * dead_ms);
+        self
     }
 
     /// Called once per tick: `sample` is the newest load sample, or `None` when none arrived.
@@ -226,6 +303,7 @@ impl FeedController {
         self.sudden.reset();
         self.approach = None;
         self.teach_cut = None;
+        self.plunge_history = PlungeHistory::None;
     }
 
     /// Switches to control at `pct`; ignored unless finite and > 0.
@@ -265,6 +343,22 @@ impl FeedController {
         &self.params
     }
 
+    /// Whether the tool is feeding down its axis now (a plunge or ramp-in): the override is
+    /// capped until its load is measured. The runner reads it from the machine's axis
+    /// positions.
+    pub fn set_plunging(&mut self, plunging: bool) {
+        if self.plunging && !plunging {
+            if !self.plunge_touched && self.plunge_history == PlungeHistory::None {
+                self.plunge_history = PlungeHistory::InAir;
+            }
+            self.plunge_touched = false;
+        }
+        self.plunging = plunging;
+        if plunging && self.engagement.engaged() {
+            self.plunge_touched = true;
+        }
+    }
+
     fn setpoint(&self) -> Option<f64> {
         match self.mode {
             FeedMode::Control { setpoint_pct } => Some(setpoint_pct),
@@ -288,7 +382,7 @@ impl FeedController {
         let load = self.load_filter.update(s.load_pct, dt_s, tau_s);
         let x = self
             .command_filter
-            .update(self.history[DELAY_TICKS - 1].pct, dt_s, tau_s);
+            .update(self.history[self.history.len() - 1].pct, dt_s, tau_s);
         let held = self.hold_since_ns.is_some();
         let in_grace = self
             .release_grace_until_ns
@@ -305,6 +399,11 @@ impl FeedController {
             self.engagement
                 .update(s.load_pct, load, no_load, p.air_margin_pct)
         };
+        self.engaged_since_ns = match (engaged, self.engaged_since_ns) {
+            (true, None) => Some(s.t_ns),
+            (true, since) => since,
+            (false, _) => None,
+        };
         if engaged && !was_engaged {
             self.on_engagement(s.t_ns, no_load);
         } else if was_engaged && !engaged {
@@ -314,27 +413,42 @@ impl FeedController {
             self.release_grace_until_ns = None;
         }
 
-        if !held && load > p.alarm_load_pct {
+        let overload = self.overload.update(s.load_pct, dt_s);
+        if let (false, Some(OverloadChange::Began { load_pct })) = (held, overload) {
             self.hold_since_ns = Some(now_ns);
             self.wanted = p.min_override_pct;
             self.approach = None;
             self.teach_cut = None;
-            let detail = format!("filtered load {load:.1} % > alarm {} %", p.alarm_load_pct);
+            let detail = format!(
+                "spindle overload: smoothed load {load_pct:.1} % > {} %",
+                p.alarm_load_pct
+            );
             push_event(events, now_ns, FeedEventKind::OverloadHold, &detail);
             return;
         }
         if held || !engaged {
             return;
         }
+        if s.load_pct > p.peak_guard_pct {
+            if let FeedMode::Control { setpoint_pct } = self.mode {
+                self.guard_peak(now_ns, s.load_pct, setpoint_pct, no_load, events);
+            }
+        }
 
         let cut = load - no_load;
         if !in_grace && cut > p.air_margin_pct {
             self.gain.update(x, cut, p.forgetting);
+            if self.plunging && self.load_measured() {
+                self.plunge_history = PlungeHistory::Gain(cut / x);
+            }
         }
         self.check_sudden_change(now_ns, s, no_load, events);
         if let Some(tc) = &mut self.teach_cut {
-            let meter = tc.meter.update(s.load_pct, dt_s, TEACH_METER_S);
-            tc.max_load = tc.max_load.max(meter);
+            let engaged_ms = s.t_ns.saturating_sub(tc.start_ns) as f64 * 1e-6;
+            if engaged_ms >= p.teach_settle_ms {
+                // The filtered load: a quantile of raw samples would be one of noise.
+                tc.steady.push(load);
+            }
         }
         if let FeedMode::Control { setpoint_pct } = self.mode {
             self.integrate(now_ns, setpoint_pct, load, cut / x, dt_s);
@@ -350,9 +464,9 @@ impl FeedController {
         }
         match self.mode {
             FeedMode::Control { setpoint_pct } => {
-                let ff = self
-                    .good_gain
-                    .map_or(100.0, |g| (setpoint_pct - no_load) / g);
+                let ff = self.good_gain.map_or(self.params.entry_override_pct, |g| {
+                    (setpoint_pct - no_load) / g
+                });
                 self.wanted = self.params.clamp_override(ff);
                 self.approach = Some(Approach { arrived_ns: None });
             }
@@ -360,8 +474,7 @@ impl FeedController {
                 if self.teach_cut.is_none() {
                     self.teach_cut = Some(TeachCut {
                         start_ns: t_ns,
-                        meter: LowPass::default(),
-                        max_load: f64::NEG_INFINITY,
+                        steady: Vec::new(),
                     });
                 }
             }
@@ -369,18 +482,23 @@ impl FeedController {
     }
 
     /// The tool left the material: a teach-in cut long enough to count raises the learned
-    /// reference to its peak (Heidenhain AFC: the reference is the highest load of the tool's
-    /// whole machining step, not of its first cut, which is often a light facing pass).
+    /// reference to its steady level, a high quantile of the load once the tool has been in the
+    /// material for `teach_settle_ms` (Heidenhain AFC: the reference is the
+    /// highest load of the tool's whole machining step, not of its first cut, which is often a
+    /// light facing pass; and not an entry or plunge transient of a fraction of a second).
     fn on_air(&mut self, t_ns: i64, no_load: f64, x: f64) {
         self.approach = None;
-        let Some(tc) = self.teach_cut.take() else {
+        let Some(mut tc) = self.teach_cut.take() else {
             return;
         };
         let cut_ms = t_ns.saturating_sub(tc.start_ns) as f64 * 1e-6;
         if cut_ms < self.params.teach_min_cut_ms {
             return;
         }
-        let learned = self.learned.map_or(tc.max_load, |l| l.max(tc.max_load));
+        let Some(reference) = tc.reference(self.params.teach_quantile) else {
+            return;
+        };
+        let learned = self.learned.map_or(reference, |l| l.max(reference));
         self.learned = Some(learned);
         // The cut ran at the teach override, so that is where a cut at the reference lands.
         self.good_gain = Some((learned - no_load).max(self.params.air_margin_pct) / x);
@@ -429,6 +547,34 @@ impl FeedController {
         push_event(events, now_ns, FeedEventKind::BreakageSuspected, &detail);
     }
 
+    /// A raw sample above the peak guard: scale the command down at once so the cut would be at
+    /// the setpoint (the cutting load is nearly proportional to the override), without waiting
+    /// for the filter or the rate limit.
+    fn guard_peak(
+        &mut self,
+        now_ns: i64,
+        load: f64,
+        setpoint: f64,
+        no_load: f64,
+        events: &mut Vec<FeedEvent>,
+    ) {
+        // The command that made this load (one dead time ago), not the latest: samples still on
+        // their way from before the cut must not cut again.
+        let current = self.history[self.history.len() - 1].pct;
+        let scale = ((setpoint - no_load) / (load - no_load)).clamp(0.0, 1.0);
+        let cut = self.params.clamp_override(current * scale);
+        if cut < self.wanted {
+            self.wanted = cut;
+            self.peak_cut = true;
+            self.approach = None;
+            let detail = format!(
+                "raw load {load:.1} % > peak guard {} %: override {current:.0} → {cut:.0} %",
+                self.params.peak_guard_pct
+            );
+            push_event(events, now_ns, FeedEventKind::PeakGuard, &detail);
+        }
+    }
+
     /// Gain-scheduled integral action with conditional anti-windup.
     fn integrate(&mut self, now_ns: i64, setpoint: f64, load: f64, ratio: f64, dt_s: f64) {
         // A lagging estimate (deeper cut, ramp-in) would over-gain the loop; the instantaneous
@@ -437,7 +583,7 @@ impl FeedController {
             return;
         };
         let error = setpoint - load;
-        let mut du = dt_s / (self.params.response_time_ms * 1e-3) * error / g;
+        let mut du = dt_s / (self.response_ms * 1e-3) * error / g;
         if du * self.limited_dir > 0.0 {
             // The command is still catching up in this direction: integrating would wind up.
             du = 0.0;
@@ -452,9 +598,7 @@ impl FeedController {
             let settled_ms = a
                 .arrived_ns
                 .map_or(0.0, |t| now_ns.saturating_sub(t) as f64 * 1e-6);
-            if load >= APPROACH_DONE_FRACTION * setpoint
-                || settled_ms >= self.params.response_time_ms
-            {
+            if load >= APPROACH_DONE_FRACTION * setpoint || settled_ms >= self.response_ms {
                 self.approach = None;
             } else {
                 du = du.min(0.0);
@@ -463,7 +607,9 @@ impl FeedController {
         if du.is_finite() {
             self.wanted = self.params.clamp_override(self.wanted + du);
         }
-        if self.approach.is_none() && error.abs() < GOOD_GAIN_BAND * setpoint {
+        // Settled: at the setpoint, or cutting below it at the highest override (a light cut).
+        let at_max = self.wanted >= self.params.max_override_pct && error > 0.0;
+        if self.approach.is_none() && (error.abs() < GOOD_GAIN_BAND * setpoint || at_max) {
             self.good_gain = self.gain.gain();
         }
     }
@@ -484,8 +630,29 @@ impl FeedController {
     fn release(&mut self, now_ns: i64) {
         self.hold_since_ns = None;
         self.wanted = self.params.min_override_pct;
-        let grace_ns = (self.params.response_time_ms * 1e6) as i64;
+        let grace_ns = (self.response_ms * 1e6) as i64;
         self.release_grace_until_ns = Some(now_ns.saturating_add(grace_ns));
+    }
+
+    /// The tool has been in the material long enough for the load filter to show the cut: a
+    /// plunge's override cap ends here.
+    fn load_measured(&self) -> bool {
+        match (self.engaged_since_ns, self.sample_t_ns) {
+            (Some(since), Some(t)) => {
+                (t - since) as f64 * 1e-6 >= ENTRY_MEASURE_TAUS * self.params.filter_tau_ms
+            }
+            _ => false,
+        }
+    }
+
+    /// Highest override for a plunge whose load is not measured yet: where the last plunge of
+    /// this tool would have put the load at the setpoint, or `entry_override_pct` before any.
+    fn plunge_override(&self) -> f64 {
+        match (self.plunge_history, self.no_load.level(), self.setpoint()) {
+            (PlungeHistory::Gain(g), Some(no_load), Some(sp)) if g > 0.0 => (sp - no_load) / g,
+            (PlungeHistory::InAir, ..) => self.params.max_override_pct,
+            _ => self.params.entry_override_pct,
+        }
     }
 
     /// The override this tick aims at, before the rate limit.
@@ -500,6 +667,13 @@ impl FeedController {
             p.fallback_override_pct
         } else if self.mode == FeedMode::Teach {
             p.clamp_override(100.0)
+        } else if self.plunging && !self.load_measured() {
+            let cap = self.plunge_override();
+            p.clamp_override(if self.engagement.engaged() {
+                cap.min(self.wanted)
+            } else {
+                cap
+            })
         } else if self.engagement.engaged() || in_grace {
             self.wanted
         } else {
@@ -508,8 +682,13 @@ impl FeedController {
     }
 
     fn rate_limit(&mut self, now_ns: i64, target: f64, dt_s: f64) -> f64 {
+        let peak_cut = std::mem::take(&mut self.peak_cut);
         let out = match self.output {
             None => self.params.clamp_override(100.0),
+            Some(prev) if peak_cut && target < prev => {
+                self.limited_dir = 0.0;
+                self.params.clamp_override(target)
+            }
             Some(prev) => {
                 let max_step = self.params.rate_limit_pct_per_s * dt_s;
                 let step = (target - prev).clamp(-max_step, max_step);
@@ -521,7 +700,7 @@ impl FeedController {
                 self.params.clamp_override(prev + step)
             }
         };
-        let effective = self.history[DELAY_TICKS - 1].limited_dir;
+        let effective = self.history[self.history.len() - 1].limited_dir;
         if effective < 0.0 {
             self.limited_down_ns = Some(now_ns);
         } else if effective > 0.0 {

@@ -61,6 +61,9 @@ impl FeedEvidence {
         // Learned setpoints are parameters of their own (per program, tool and material).
         let setpoint = match options.setpoint {
             Setpoint::Fixed(sp) => serde_json::json!(sp),
+            Setpoint::Limit => serde_json::json!(options
+                .params
+                .limit_setpoint_pct(options.actuation_delay_ms)),
             Setpoint::Teach(_) => serde_json::json!("teach-in"),
         };
         let value = serde_json::json!({

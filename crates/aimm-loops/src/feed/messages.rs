@@ -49,8 +49,10 @@ pub struct FeedEvent {
 /// The kinds of protective and teach-in events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FeedEventKind {
-    /// Filtered load above the alarm level: feed held.
+    /// A spindle overload ([`aimm_model::overload`]): feed held.
     OverloadHold,
+    /// A raw load sample above the peak guard: the override was cut at once.
+    PeakGuard,
     /// Hold released by the operator or by the release timer.
     HoldReleased,
     /// The cutting load vanished or more than doubled within the breakage window.

@@ -25,8 +25,16 @@
 //!   override `(setpoint − no_load) / ĝ` of the last settled cut (100 % when there is none), and
 //!   may only integrate downward until the load arrives: the load lags the entry ramp, and
 //!   integrating up on it would overshoot once the tool is fully in.
-//! - **Protection first**: overload → hold (a separate flag, not rate-limited); stale data →
-//!   fallback override; every change of the command is rate-limited and clamped.
+//! - **Protection first**: a spindle overload as [`aimm_model::overload`] defines it (the same
+//!   definition that judges every baseline) → hold (a separate flag, not rate-limited); a raw
+//!   sample above the peak guard → the command cut at once in proportion; a plunge or ramp-in →
+//!   the override capped until its load is measured (at what the tool's last measured plunge
+//!   allows); stale data → fallback override; every rise of the command is rate-limited, and
+//!   every command clamped.
+//! - **Setpoint**: fixed, taught in (a high quantile of the steady engaged load of a first part
+//!   at the programmed feed), or the machine's limit: the alarm less the room a sudden doubling
+//!   of the cut needs within the actuation delay ([`FeedParams::limit_setpoint_pct`]). The
+//!   limit is what the validation judges against the best safe constant override.
 //!
 //! # Tuning
 //! With the loop gain normalised by ĝ, the crossover sits at 1/`T_r` (25 rad/s for 40 ms). The

@@ -11,6 +11,11 @@ use std::collections::BTreeMap;
 pub enum Setpoint {
     /// The same setpoint for every tool, % spindle load.
     Fixed(f64),
+    /// The machine's limit: the overload alarm less a margin
+    /// ([`FeedParams::limit_setpoint_pct`]), for every tool. The loop runs each cut as fast as
+    /// the spindle allows, which is what the best constant override an operator finds does on
+    /// the part's heaviest cut, and holds it where the engagement is lighter.
+    Limit,
     /// Per tool: the known setpoint, or else teach-in: the tool's whole machining step runs at
     /// the programmed feed and its highest load becomes the setpoint for the next parts
     /// (Heidenhain AFC's teach-in cut).

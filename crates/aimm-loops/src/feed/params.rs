@@ -1,7 +1,19 @@
 //! Parameters of the real-time adaptive feed controller, with their defaults and checks. Every
 //! change of them is evidence, so they serialise; `validate` names the first bad field.
 
+use aimm_model::overload::OVERLOAD_FILTER_MS;
 use serde::{Deserialize, Serialize};
+
+/// The machine-limit setpoint survives a sudden rise of the cutting load by this factor (a
+/// full-width slot after a half-width cut, a step twice as deep) without an overload (assumed: the
+/// largest step of the validation parts).
+pub const LIMIT_STEP_RATIO: f64 = 2.0;
+
+/// Load sample period, ms (500 Hz): the measurement part of the loop's dead time.
+pub const LOAD_SAMPLE_MS: f64 = 2.0;
+
+/// Top of the feed-override range of Fanuc and Siemens control panels, %: no loop commands more.
+pub const CONTROL_MAX_OVERRIDE_PCT: f64 = 200.0;
 
 /// Tuning and protection limits of [`super::FeedController`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -9,12 +21,27 @@ use serde::{Deserialize, Serialize};
 pub struct FeedParams {
     /// Lowest override the controller commands, %.
     pub min_override_pct: f64,
-    /// Highest override the controller commands (also the air-cut override), %.
+    /// Highest override the controller commands (also the air-cut override), %; within the
+    /// control's 0–200 % range.
     pub max_override_pct: f64,
     /// Largest change of the command, % per second of `now_ns` between consecutive outputs.
     pub rate_limit_pct_per_s: f64,
-    /// Filtered load above which the feed is held, %.
+    /// Spindle overload threshold, %: an overload as [`aimm_model::overload`] defines it (the
+    /// same smoothing and threshold that judge every baseline) holds the feed. The machine's
+    /// overload threshold unless a plant sets it lower.
     pub alarm_load_pct: f64,
+    /// Peak guard: a single raw load sample above this, %, cuts the override at once in
+    /// proportion (no rate limit downward), before the smoothed load can reach the alarm: a
+    /// plunge or a hard spot is answered within one sample.
+    pub peak_guard_pct: f64,
+    /// Least room the machine-limit mode leaves below `alarm_load_pct`, load-% points: for the
+    /// sensor noise and the loop's tracking error (a longer actuation delay leaves more, see
+    /// [`FeedParams::limit_setpoint_pct`]).
+    pub limit_margin_pct: f64,
+    /// Highest override while the tool plunges (feeds down its axis) and on entry into the
+    /// material before a process gain is known, %: CAM programs plunges and entries at what the
+    /// tool takes, and the load of a plunge cannot be measured before it is there.
+    pub entry_override_pct: f64,
     /// A hold releases itself after this many seconds, resuming at the minimum override;
     /// 0 = stay held until `resume()`.
     pub hold_release_s: f64,
@@ -39,15 +66,23 @@ pub struct FeedParams {
     pub breakage_min_change_pct: f64,
     /// Shortest engaged interval that counts as the teach-in cut, ms.
     pub teach_min_cut_ms: f64,
+    /// Teach-in reads the load only once the tool has been engaged this long, ms: entry and
+    /// plunge transients are not the steady cut.
+    pub teach_settle_ms: f64,
+    /// The teach-in reference is this quantile of the steady engaged load samples (0, 1].
+    pub teach_quantile: f64,
 }
 
 impl Default for FeedParams {
     fn default() -> Self {
         Self {
             min_override_pct: 30.0,
-            max_override_pct: 150.0,
+            max_override_pct: 200.0,
             rate_limit_pct_per_s: 5000.0,
             alarm_load_pct: 120.0,
+            peak_guard_pct: 128.0,
+            limit_margin_pct: 6.0,
+            entry_override_pct: 150.0,
             hold_release_s: 2.0,
             stale_timeout_ms: 50.0,
             fallback_override_pct: 100.0,
@@ -59,6 +94,8 @@ impl Default for FeedParams {
             breakage_window_ms: 10.0,
             breakage_min_change_pct: 15.0,
             teach_min_cut_ms: 300.0,
+            teach_settle_ms: 100.0,
+            teach_quantile: 0.9,
         }
     }
 }
@@ -76,15 +113,33 @@ impl FeedParams {
                 format!("≥ min_override_pct {}", p.min_override_pct),
             ));
         }
-        if p.max_override_pct > 1000.0 {
+        if p.max_override_pct > CONTROL_MAX_OVERRIDE_PCT {
             return Err(InvalidFeedParam::new(
                 "max_override_pct",
                 p.max_override_pct,
-                "≤ 1000",
+                format!("≤ {CONTROL_MAX_OVERRIDE_PCT} (the control's override range)"),
             ));
         }
         positive("rate_limit_pct_per_s", p.rate_limit_pct_per_s)?;
         positive("alarm_load_pct", p.alarm_load_pct)?;
+        if !(p.peak_guard_pct.is_finite() && p.peak_guard_pct > p.alarm_load_pct) {
+            return Err(InvalidFeedParam::new(
+                "peak_guard_pct",
+                p.peak_guard_pct,
+                format!("finite and above alarm_load_pct {}", p.alarm_load_pct),
+            ));
+        }
+        if !(p.limit_margin_pct.is_finite()
+            && p.limit_margin_pct > 0.0
+            && p.limit_margin_pct < p.alarm_load_pct)
+        {
+            return Err(InvalidFeedParam::new(
+                "limit_margin_pct",
+                p.limit_margin_pct,
+                format!("finite, > 0 and below alarm_load_pct {}", p.alarm_load_pct),
+            ));
+        }
+        positive("entry_override_pct", p.entry_override_pct)?;
         non_negative("hold_release_s", p.hold_release_s)?;
         positive("stale_timeout_ms", p.stale_timeout_ms)?;
         if !(p.fallback_override_pct >= p.min_override_pct
@@ -116,7 +171,28 @@ impl FeedParams {
         positive("breakage_window_ms", p.breakage_window_ms)?;
         positive("breakage_min_change_pct", p.breakage_min_change_pct)?;
         positive("teach_min_cut_ms", p.teach_min_cut_ms)?;
+        non_negative("teach_settle_ms", p.teach_settle_ms)?;
+        if !(p.teach_quantile > 0.0 && p.teach_quantile <= 1.0) {
+            return Err(InvalidFeedParam::new(
+                "teach_quantile",
+                p.teach_quantile,
+                "in (0, 1]",
+            ));
+        }
         Ok(())
+    }
+
+    /// The setpoint of the machine-limit mode for commands that act `actuation_delay_ms` after
+    /// they are decided, %: the alarm load less the margin, and low enough that a sudden
+    /// [`LIMIT_STEP_RATIO`]-fold rise of the cutting load, answered only after the delay and one
+    /// sample, leaves the overload meter ([`aimm_model::overload`], first order of
+    /// [`OVERLOAD_FILTER_MS`]) below the alarm: `alarm / (1 + (r − 1)(1 − e^(−θ/τ)))`. At 4 ms
+    /// that is 113 % of a 120 % alarm, at 100 ms 73 %: a slow actuator must leave more room.
+    pub fn limit_setpoint_pct(&self, actuation_delay_ms: f64) -> f64 {
+        let dead_ms = actuation_delay_ms.max(0.0) + LOAD_SAMPLE_MS;
+        let rise = 1.0 - (-dead_ms / OVERLOAD_FILTER_MS).exp();
+        let step_safe = self.alarm_load_pct / (1.0 + (LIMIT_STEP_RATIO - 1.0) * rise);
+        step_safe.min(self.alarm_load_pct - self.limit_margin_pct)
     }
 
     /// The command clamped into the override bounds.
@@ -178,7 +254,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_fields_by_name() {
-        let cases: [(&str, Spoil); 16] = [
+        let cases: [(&str, Spoil); 21] = [
             ("min_override_pct", |p| p.min_override_pct = 0.0),
             ("max_override_pct", |p| p.max_override_pct = 20.0),
             ("max_override_pct", |p| p.max_override_pct = f64::NAN),
@@ -186,7 +262,7 @@ mod tests {
             ("alarm_load_pct", |p| p.alarm_load_pct = f64::INFINITY),
             ("hold_release_s", |p| p.hold_release_s = -0.5),
             ("stale_timeout_ms", |p| p.stale_timeout_ms = 0.0),
-            ("fallback_override_pct", |p| p.fallback_override_pct = 200.0),
+            ("fallback_override_pct", |p| p.fallback_override_pct = 210.0),
             ("filter_tau_ms", |p| p.filter_tau_ms = f64::NAN),
             ("response_time_ms", |p| p.response_time_ms = 0.0),
             ("forgetting", |p| p.forgetting = 1.5),
@@ -197,6 +273,11 @@ mod tests {
                 p.breakage_min_change_pct = -1.0
             }),
             ("teach_min_cut_ms", |p| p.teach_min_cut_ms = -1.0),
+            ("max_override_pct", |p| p.max_override_pct = 250.0),
+            ("peak_guard_pct", |p| p.peak_guard_pct = 100.0),
+            ("limit_margin_pct", |p| p.limit_margin_pct = 0.0),
+            ("teach_quantile", |p| p.teach_quantile = 0.0),
+            ("entry_override_pct", |p| p.entry_override_pct = f64::NAN),
         ];
         for (field, spoil) in cases {
             let mut p = FeedParams::default();
