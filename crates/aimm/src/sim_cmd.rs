@@ -44,7 +44,7 @@ use std::path::PathBuf;
 pub struct SimArgs {
     /// NC program file (.nc, .ngc, .tap …).
     program: PathBuf,
-    /// Workpiece material: steel-c45, al-6061 or ti-6al-4v.
+    /// Workpiece material: steel-c45, al-6061, ti-6al-4v, ss-316l or gg-25.
     #[arg(long, default_value = "steel-c45")]
     material: String,
     /// Default tool for T numbers the program does not describe: DIAMETERxFLUTES, mm.
