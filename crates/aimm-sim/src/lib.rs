@@ -99,6 +99,7 @@
 pub mod cutting;
 pub mod engine;
 pub mod gcode;
+pub mod hardness;
 mod loop_machine;
 pub mod materials;
 pub mod power;
