@@ -1,7 +1,6 @@
 //! Hardness variation in the stock ([`aimm_model::StockHardness`]) as the z-map sees it: the
 //! factors on kc and on the wear rate, integrated over the height of a column of material cut.
 
-use crate::stock::StockSpec;
 use aimm_model::{HardnessFactor, SpotShape, StockHardness};
 
 /// Where a region lies in plan view.
@@ -29,7 +28,8 @@ struct Region {
 /// The regions of a [`StockHardness`] placed in a block.
 #[derive(Clone, Debug)]
 pub struct HardnessMap {
-    spec: StockSpec,
+    /// The block's plan: lowest x, lowest y, highest x, highest y, mm.
+    plan_mm: [f64; 4],
     regions: Vec<Region>,
     /// Reused for the breakpoints of one column (the per-cell path allocates nothing).
     cuts: Vec<f64>,
@@ -45,15 +45,16 @@ pub struct ColumnFactors {
 }
 
 impl HardnessMap {
-    /// The regions of `hardness` in the block `spec`: the skin under its top face and inside its
-    /// side faces, the hard spots where they are. `None` when there are none.
-    pub fn new(hardness: &StockHardness, spec: StockSpec) -> Option<Self> {
+    /// The regions of `hardness` in a block of plan `plan_mm` (lowest x, lowest y, highest x,
+    /// highest y) with its top at `top_mm`: the skin under its top face and inside its side
+    /// faces, the hard spots where they are. `None` when there are none.
+    pub fn new(hardness: &StockHardness, plan_mm: [f64; 4], top_mm: f64) -> Option<Self> {
         let mut regions = Vec::new();
         if let Some(skin) = hardness.skin {
             regions.push(Region {
                 footprint: Footprint::All,
-                z_min_mm: spec.top_mm - skin.thickness_mm,
-                z_max_mm: spec.top_mm,
+                z_min_mm: top_mm - skin.thickness_mm,
+                z_max_mm: top_mm,
                 factor: skin.factor,
             });
             regions.push(Region {
@@ -61,7 +62,7 @@ impl HardnessMap {
                     width_mm: skin.thickness_mm,
                 },
                 z_min_mm: f64::NEG_INFINITY,
-                z_max_mm: spec.top_mm,
+                z_max_mm: top_mm,
                 factor: skin.factor,
             });
         }
@@ -93,7 +94,7 @@ impl HardnessMap {
             });
         }
         (!regions.is_empty()).then(|| Self {
-            spec,
+            plan_mm,
             regions,
             cuts: Vec::new(),
         })
@@ -103,11 +104,8 @@ impl HardnessMap {
         match *f {
             Footprint::All => true,
             Footprint::Rim { width_mm } => {
-                let s = &self.spec;
-                let inset = (x - s.x_min_mm)
-                    .min(s.x_max_mm - x)
-                    .min(y - s.y_min_mm)
-                    .min(s.y_max_mm - y);
+                let [x0, y0, x1, y1] = self.plan_mm;
+                let inset = (x - x0).min(x1 - x).min(y - y0).min(y1 - y);
                 inset < width_mm
             }
             Footprint::Rect { min, max } => {
@@ -162,14 +160,9 @@ mod tests {
     use super::*;
     use aimm_model::{HardSpot, Skin};
 
-    fn spec() -> StockSpec {
-        StockSpec {
-            x_min_mm: 0.0,
-            y_min_mm: 0.0,
-            x_max_mm: 100.0,
-            y_max_mm: 50.0,
-            top_mm: 0.0,
-        }
+    /// A 100 × 50 block with its top at 0.
+    fn block_map(h: &StockHardness) -> Option<HardnessMap> {
+        HardnessMap::new(h, [0.0, 0.0, 100.0, 50.0], 0.0)
     }
 
     fn f(kc: f64, wear: f64) -> HardnessFactor {
@@ -185,7 +178,7 @@ mod tests {
             }),
             hard_spots: vec![],
         };
-        let mut map = HardnessMap::new(&h, spec()).unwrap();
+        let mut map = block_map(&h).unwrap();
         // Mid-block, 5 mm deep: 2 mm of skin at 1.5, 3 mm of core at 1.
         let c = map.column(50.0, 25.0, -5.0, 0.0);
         assert!((c.kc_mm - (2.0 * 1.5 + 3.0)).abs() < 1e-12, "{c:?}");
@@ -215,7 +208,7 @@ mod tests {
                 factor: f(2.0, 1.5),
             }],
         };
-        let mut map = HardnessMap::new(&h, spec()).unwrap();
+        let mut map = block_map(&h).unwrap();
         // 0..-0.5 skin only (1.4), -0.5..-1 both (kc 2.0, wear 2.0), -1..-3 spot, -3..-4 core.
         let c = map.column(52.0, 25.0, -4.0, 0.0);
         assert!((c.kc_mm - (0.5 * 1.4 + 0.5 * 2.0 + 2.0 * 2.0 + 1.0)).abs() < 1e-12);
@@ -223,6 +216,6 @@ mod tests {
         // Outside the disc the spot is absent.
         let c = map.column(60.0, 25.0, -4.0, -1.0);
         assert!((c.kc_mm - 3.0).abs() < 1e-12, "{c:?}");
-        assert!(HardnessMap::new(&StockHardness::default(), spec()).is_none());
+        assert!(block_map(&StockHardness::default()).is_none());
     }
 }

@@ -70,7 +70,9 @@ impl Stock {
 
     /// The block with `hardness` placed in it (its skin under this block's top and sides).
     pub fn with_hardness(mut self, hardness: &StockHardness) -> Self {
-        self.hardness = HardnessMap::new(hardness, self.spec);
+        let s = &self.spec;
+        let plan = [s.x_min_mm, s.y_min_mm, s.x_max_mm, s.y_max_mm];
+        self.hardness = HardnessMap::new(hardness, plan, s.top_mm);
         self
     }
 
