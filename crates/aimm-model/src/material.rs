@@ -15,14 +15,22 @@ pub enum Material {
     /// Titanium alloy Ti-6Al-4V (grade 5).
     #[serde(rename = "ti-6al-4v")]
     Ti6Al4V,
+    /// Austenitic stainless steel X2CrNiMo17-12-2 (1.4404, AISI 316L).
+    #[serde(rename = "ss-316l")]
+    Stainless316L,
+    /// Grey cast iron with flake graphite EN-GJL-250 (GG-25, 0.6025).
+    #[serde(rename = "gg-25")]
+    GreyCastIronGG25,
 }
 
 impl Material {
     /// Every known material.
-    pub const ALL: [Material; 3] = [
+    pub const ALL: [Material; 5] = [
         Material::SteelC45,
         Material::Aluminium6061,
         Material::Ti6Al4V,
+        Material::Stainless316L,
+        Material::GreyCastIronGG25,
     ];
 
     /// The CLI / file name, e.g. `steel-c45`.
@@ -31,11 +39,14 @@ impl Material {
             Material::SteelC45 => "steel-c45",
             Material::Aluminium6061 => "al-6061",
             Material::Ti6Al4V => "ti-6al-4v",
+            Material::Stainless316L => "ss-316l",
+            Material::GreyCastIronGG25 => "gg-25",
         }
     }
 
     /// Parses [`Material::name`], case-insensitively, also accepting common aliases
-    /// (`c45`, `1045`, `6061`, `aluminium`, `aluminum`, `ti64`, `titanium`).
+    /// (`c45`, `1045`, `6061`, `aluminium`, `aluminum`, `ti64`, `titanium`, `316l`, `1.4404`,
+    /// `stainless`, `gg25`, `en-gjl-250`, `cast-iron`).
     pub fn from_name(name: &str) -> Result<Self, UnknownName> {
         let n = name.trim().to_ascii_lowercase();
         let found = match n.as_str() {
@@ -46,6 +57,10 @@ impl Material {
                 Some(Material::Aluminium6061)
             }
             "ti-6al-4v" | "ti6al4v" | "ti64" | "titanium" | "ti" => Some(Material::Ti6Al4V),
+            "ss-316l" | "316l" | "316" | "aisi-316l" | "1.4404" | "x2crnimo17-12-2"
+            | "stainless" | "inox" => Some(Material::Stainless316L),
+            "gg-25" | "gg25" | "en-gjl-250" | "gjl-250" | "cast-iron" | "grey-iron"
+            | "gray-iron" | "ci" => Some(Material::GreyCastIronGG25),
             _ => None,
         };
         found.ok_or_else(|| UnknownName::new("material", name, Self::ALL.map(|m| m.name())))
@@ -85,5 +100,30 @@ impl UnknownName {
             given: given.to_string(),
             known: known.to_vec(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_aliases_parse_to_their_material() {
+        for m in Material::ALL {
+            assert_eq!(Material::from_name(m.name()).unwrap(), m);
+        }
+        assert_eq!(
+            Material::from_name("1.4404").unwrap(),
+            Material::Stainless316L
+        );
+        assert_eq!(
+            Material::from_name("Cast-Iron").unwrap(),
+            Material::GreyCastIronGG25
+        );
+        let err = Material::from_name("gg-20").unwrap_err().to_string();
+        assert!(
+            err.contains("'gg-20'") && err.contains("ss-316l, gg-25"),
+            "{err}"
+        );
     }
 }

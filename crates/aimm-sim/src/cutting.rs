@@ -22,6 +22,9 @@ pub struct CutConditions {
     pub plunge: bool,
     /// Multiplier on the specific cutting force from tool wear (≥ 1).
     pub wear_factor: f64,
+    /// Multiplier on the specific cutting force from the stock's hardness where the tool cuts
+    /// (1 = nominal material; a casting skin or hard spot is above 1).
+    pub hardness_factor: f64,
 }
 
 /// What the cut costs.
@@ -69,7 +72,7 @@ pub fn kienzle(m: &MaterialConstants, c: &CutConditions) -> CutLoad {
         mean_chip_thickness_mm(fz, radial, c.tool_diameter_mm)
     }
     .max(MIN_CHIP_MM);
-    let kc = m.kc11_n_per_mm2 * chip_mm.powf(-m.mc) * c.wear_factor;
+    let kc = m.kc11_n_per_mm2 * chip_mm.powf(-m.mc) * c.wear_factor * c.hardness_factor;
     let mrr = c.section_mm2 * c.feed_mm_per_min / 60.0;
     // N/mm² · mm³/s = N·mm/s = 1e-3 W.
     let power_w = kc * mrr * 1e-3;
@@ -98,6 +101,7 @@ mod tests {
             depth_mm: depth,
             plunge: false,
             wear_factor: 1.0,
+            hardness_factor: 1.0,
         }
     }
 

@@ -11,13 +11,13 @@ use crate::materials::MaterialConstants;
 use crate::power::PowerModel;
 use crate::recording::Recording;
 use crate::result::{FeatureResult, PartResult, ToolWear};
-use crate::stock::{Stock, StockSpec};
+use crate::stock::{Removal, Stock, StockSpec};
 use crate::tool_table::ToolTable;
 use crate::wear::WearModel;
 use aimm_model::overload::{OverloadChange, OverloadMeter};
 use aimm_model::{
-    ActuatorError, Event, EventKind, MachineSpec, MachineState, Material, SignalKind, TimeNs,
-    ToolKind, NS_PER_S,
+    ActuatorError, Event, EventKind, MachineSpec, MachineState, Material, SignalKind,
+    StockHardness, TimeNs, ToolKind, NS_PER_S,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -45,6 +45,8 @@ pub struct SimConfig {
     pub stock: Option<StockSpec>,
     /// Top of the stock when it is derived from the program, mm.
     pub stock_top_mm: f64,
+    /// Harder regions of the stock (casting skin, hard spots); none by default.
+    pub hardness: StockHardness,
     /// Z-map cell edge, mm; `None` = a fortieth of the smallest tool diameter, 0.05–0.25 mm.
     /// Finishing allowances thinner than a cell are not resolved.
     pub cell_mm: Option<f64>,
@@ -73,6 +75,7 @@ impl SimConfig {
             slow_rate_hz: 50.0,
             stock: None,
             stock_top_mm: 0.0,
+            hardness: StockHardness::default(),
             cell_mm: None,
             tolerance_mm: 0.02,
             tool_change_s: 5.0,
@@ -126,29 +129,50 @@ enum Activity {
 /// Material removed over the last few cut steps: the engagement the force model sees.
 #[derive(Clone, Debug, Default)]
 struct EngagementWindow {
-    /// (volume mm³, path mm, depth mm) of the last [`WINDOW`] cuts.
-    cuts: [(f64, f64, f64); WINDOW],
+    /// (removal, path mm) of the last [`WINDOW`] cuts.
+    cuts: [(Removal, f64); WINDOW],
     next: usize,
 }
 
 /// Cut steps averaged: smooths the quantisation of the z-map cells.
 const WINDOW: usize = 4;
 
+/// What the force and wear models see of the cut.
+#[derive(Clone, Copy, Debug, Default)]
+struct Engagement {
+    section_mm2: f64,
+    depth_mm: f64,
+    /// Volume-weighted kc factor of the stock's hardness (1 in nominal material).
+    kc_factor: f64,
+    /// Volume-weighted wear-rate factor of the stock's hardness.
+    wear_factor: f64,
+}
+
 impl EngagementWindow {
-    fn push(&mut self, volume_mm3: f64, path_mm: f64, depth_mm: f64) {
-        self.cuts[self.next] = (volume_mm3, path_mm, depth_mm);
+    fn push(&mut self, removal: Removal, path_mm: f64) {
+        self.cuts[self.next] = (removal, path_mm);
         self.next = (self.next + 1) % WINDOW;
     }
 
-    /// (section mm², depth mm).
-    fn engagement(&self) -> (f64, f64) {
-        let (v, s, d) = self.cuts.iter().fold((0.0, 0.0, 0.0_f64), |(v, s, d), c| {
-            (v + c.0, s + c.1, d.max(c.2))
-        });
-        if v <= 1e-9 || s <= 0.0 {
-            (0.0, 0.0)
+    fn engagement(&self) -> Engagement {
+        let mut sum = Removal::default();
+        let mut path = 0.0;
+        for (r, s) in &self.cuts {
+            sum.volume_mm3 += r.volume_mm3;
+            sum.kc_weighted_mm3 += r.kc_weighted_mm3;
+            sum.wear_weighted_mm3 += r.wear_weighted_mm3;
+            sum.depth_mm = sum.depth_mm.max(r.depth_mm);
+            path += s;
+        }
+        if sum.volume_mm3 <= 1e-9 || path <= 0.0 {
+            Engagement::default()
         } else {
-            (v / s, d)
+            Engagement {
+                section_mm2: sum.volume_mm3 / path,
+                depth_mm: sum.depth_mm,
+                kc_factor: sum.kc_weighted_mm3 / sum.volume_mm3,
+                wear_factor: sum.wear_weighted_mm3 / sum.volume_mm3,
+            }
         }
     }
 }
@@ -267,7 +291,10 @@ impl<'p> Simulator<'p> {
             Some(s) => s,
             None => plan_stock(program, &tools, &cfg)?,
         };
-        let stock = Stock::new(spec, cell_mm);
+        cfg.hardness
+            .validate()
+            .map_err(|e| SimError::Config(e.to_string()))?;
+        let stock = Stock::new(spec, cell_mm).with_hardness(&cfg.hardness);
         let dt_ns = (NS_PER_S as f64 / cfg.fast_rate_hz).round() as TimeNs;
         let rec = Recording::new(&cfg.machine.id);
         Ok(Self {
@@ -563,7 +590,7 @@ impl<'p> Simulator<'p> {
             if self.since_cut_mm >= self.cut_step_mm || finished {
                 self.cut();
             }
-            if lateral && self.window.engagement().0 > 0.0 {
+            if lateral && self.window.engagement().section_mm2 > 0.0 {
                 self.record_wall(comp, ds);
             }
         }
@@ -581,7 +608,7 @@ impl<'p> Simulator<'p> {
             .and_then(|t| self.tools.get(&t))
             .is_some_and(|s| s.broken)
         {
-            self.window.push(0.0, self.since_cut_mm, 0.0);
+            self.window.push(Removal::default(), self.since_cut_mm);
             self.since_cut_mm = 0.0;
             return;
         }
@@ -589,8 +616,7 @@ impl<'p> Simulator<'p> {
         let removal = self.stock.cut(self.pos, radius, spec.kind, self.last_cut);
         self.last_cut = Some(self.pos);
         self.removed_mm3 += removal.volume_mm3;
-        self.window
-            .push(removal.volume_mm3, self.since_cut_mm, removal.depth_mm);
+        self.window.push(removal, self.since_cut_mm);
         self.since_cut_mm = 0.0;
     }
 
@@ -753,14 +779,14 @@ impl<'p> Simulator<'p> {
         let feed_actual = feed_mm / dt * 60.0;
         let spindle_on = self.spindle_dir != SpindleDir::Off && self.spindle_rpm > 0.0;
         let rpm = if spindle_on { self.spindle_rpm } else { 0.0 };
-        let (section, depth) = if feed_mm > 0.0 {
+        let cut = if feed_mm > 0.0 {
             self.window.engagement()
         } else {
-            (0.0, 0.0)
+            Engagement::default()
         };
         let spec = self.cutter();
         let load = match &spec {
-            Some(spec) if section > 0.0 => {
+            Some(spec) if cut.section_mm2 > 0.0 => {
                 let physics_rpm = if spindle_on {
                     rpm
                 } else {
@@ -779,10 +805,11 @@ impl<'p> Simulator<'p> {
                         feed_mm_per_min: feed_actual,
                         tool_diameter_mm: spec.diameter_mm,
                         flutes: spec.flutes,
-                        section_mm2: section,
-                        depth_mm: depth,
+                        section_mm2: cut.section_mm2,
+                        depth_mm: cut.depth_mm,
                         plunge: !self.lateral || spec.kind == ToolKind::Drill,
                         wear_factor: self.cfg.wear.force_factor(self.current_vb()),
+                        hardness_factor: cut.kc_factor,
                     },
                 )
             }
@@ -809,12 +836,13 @@ impl<'p> Simulator<'p> {
         if cutting {
             if let Some(t) = self.tool {
                 let vb = self.current_vb();
-                let rate = self.cfg.wear.rate_mm_per_s(
-                    &self.consts,
-                    load.cutting_speed_m_per_min,
-                    load.chip_mm,
-                    vb,
-                );
+                let rate = cut.wear_factor
+                    * self.cfg.wear.rate_mm_per_s(
+                        &self.consts,
+                        load.cutting_speed_m_per_min,
+                        load.chip_mm,
+                        vb,
+                    );
                 let failure_mm = self.cfg.wear.vb_failure_mm;
                 let s = self.tools.entry(t).or_default();
                 s.vb_mm += rate * dt;

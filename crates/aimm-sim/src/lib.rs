@@ -24,7 +24,8 @@
 //! radial engagement ae = A / ap.
 //!
 //! # Cutting force: Kienzle
-//! Specific cutting force kc = kc1.1 · h_m^(−mc) · (1 + g·VB) in N/mm², with the mean chip
+//! Specific cutting force kc = kc1.1 · h_m^(−mc) · (1 + g·VB) · k_H in N/mm² (k_H: the stock's
+//! hardness factor where the tool cuts, 1 in nominal material; see below), with the mean chip
 //! thickness of peripheral milling h_m = 2·fz·(ae/D)/φ_s, φ_s = arccos(1 − 2·ae/D) (rad),
 //! fz = vf / (n·z) (mm); for plunging and drilling h_m = fz. Cutting power Pc = kc · MRR with
 //! MRR = A · vf (W = 1e-3 · N/mm² · mm³/s); mean tangential force F = Pc / vc,
@@ -38,15 +39,28 @@
 //! | steel C45 (1.0503) | 2220 | 0.14 | Kienzle & Victor values for C45/Ck45 as tabulated in W. König, F. Klocke, *Fertigungsverfahren 1*, Springer |
 //! | Al 6061-T6 | 700 | 0.25 | Sandvik Coromant, workpiece-material table, ISO N wrought aluminium, aged (≈ kc1 700 N/mm², mc 0.25) |
 //! | Ti-6Al-4V | 1400 | 0.23 | Sandvik Coromant, workpiece-material table, ISO S titanium α+β alloys (≈ kc1 1400 N/mm², mc 0.23) |
+//! | stainless 316L (1.4404) | 2150 | 0.20 | VDI 3323 material group 14, austenitic stainless steel, 180 HB, as tabulated in ISCAR's "ISO materials and grades" user guide (kc1 2150 N/mm², mc 0.20); Sandvik Coromant's ISO M austenitic group gives the same magnitude (mc ≈ 0.21) |
+//! | grey cast iron GG-25 (EN-GJL-250) | 1160 | 0.26 | Kienzle & Victor value for GG-26, the nearest grade of the same table as C45 (König & Klocke, *Fertigungsverfahren 1*); within VDI 3323 groups 15–16, grey cast iron 180–260 HB, kc1 1150–1350 N/mm², mc 0.20–0.28 (ISCAR user guide) |
+//!
+//! # Hardness variation in the stock
+//! [`aimm_model::StockHardness`] (in [`SimConfig::hardness`], none by default) makes regions of
+//! the block cut harder: a casting skin (a layer of given thickness under the block's top face
+//! and inside its side faces) and hard spots (boxes, vertical cylinders), each with a factor on
+//! kc and one on the wear rate dVB/dt; where regions overlap the larger factor applies. Every
+//! cell column the tool cuts contributes its removed height weighted by the factors along it,
+//! so the force and wear models see the volume-weighted factors of what the last four cuts
+//! removed ([`hardness`]). Typical inputs (assumed, for the caller to choose): a sand-cast grey
+//! iron skin of 1–3 mm at 1.3–1.5 × kc (chilled, carbide-rich surface) and 2–3 × wear rate
+//! (embedded moulding sand is abrasive); a hard inclusion at 1.5–2 × kc.
 //!
 //! # Tool wear: Taylor life shaping a three-phase VB curve
 //! Extended Taylor equation v · T^n · (h_m/h_ref)^a = C gives the tool life T (min) to the wear
 //! criterion VB_c = 0.3 mm (uniform flank wear, ISO 8688-2:1989 end-of-life criterion) at the
 //! current cutting speed v (m/min) and chip thickness; h_ref = 0.05 mm, a = 0.3 (assumed,
 //! within the 0.2–0.5 feed exponents reported for extended Taylor fits). While cutting,
-//! dVB/dt = VB_c · K / T · s(VB/VB_c) with the shape s(x) = 1 + 2·e^(−x/0.05) + 4·x⁴ (fast
-//! break-in, steady wear, accelerating wear past the criterion; assumed, after the classic
-//! three-zone flank-wear curve) and K = ∫₀¹ dx/s(x), so VB reaches VB_c exactly at the Taylor
+//! dVB/dt = w_H · VB_c · K / T · s(VB/VB_c) (w_H: the stock's wear-rate factor, 1 in nominal
+//! material) with the shape s(x) = 1 + 2·e^(−x/0.05) + 4·x⁴ (fast break-in, steady wear,
+//! accelerating wear past the criterion; assumed, after the classic three-zone flank-wear curve) and K = ∫₀¹ dx/s(x), so VB reaches VB_c exactly at the Taylor
 //! life at constant conditions. Wear therefore grows monotonically with cutting time and faster
 //! at higher speed and chip load. F. W. Taylor, "On the art of cutting metals", Trans. ASME 28
 //! (1907); the stress/speed dependence in the spirit of E. Usui et al., "Analytical prediction
@@ -60,6 +74,8 @@
 //! | steel C45 | 400 | 0.25 | carbide n = 0.2–0.5 (Kalpakjian & Schmid, *Manufacturing Engineering and Technology*, tool-life chapter); C set so 200 m/min gives 16 min |
 //! | Al 6061 | 2500 | 0.35 | C set so 400 m/min gives ≈ 190 min (carbide in aluminium wears slowly) |
 //! | Ti-6Al-4V | 110 | 0.20 | C set so 60 m/min gives ≈ 21 min (titanium's short carbide life) |
+//! | stainless 316L | 135 | 0.22 | assumed: n at the low end of carbide's range (work hardening, notch wear); C set so 70 m/min, the middle of the 53–76 m/min (175–250 SFM) solid-carbide end-mill range for 300-series stainless (HITCARB 4-flute end-mill speeds and feeds), gives ≈ 20 min |
+//! | grey cast iron GG-25 | 300 | 0.25 | assumed: n as for steel; C set so 130 m/min, inside the 61–152 m/min (200–500 SFM) range for carbide end mills in soft cast iron (ITI carbide end-mill speeds and feeds), gives ≈ 28 min (abrasive graphite and SiC shorten carbide life against steel) |
 //!
 //! Effects of wear: kc rises by g = 1.5 per mm of VB (+45 % at VB = 0.3 mm; assumed, within the
 //! 30–100 % end-of-life force rise reported in tool-condition-monitoring studies), and the
@@ -99,6 +115,7 @@
 pub mod cutting;
 pub mod engine;
 pub mod gcode;
+pub mod hardness;
 mod loop_machine;
 pub mod materials;
 pub mod power;

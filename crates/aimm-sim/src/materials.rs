@@ -38,6 +38,18 @@ impl MaterialConstants {
                 taylor_c_m_per_min: 110.0,
                 taylor_n: 0.20,
             },
+            Material::Stainless316L => Self {
+                kc11_n_per_mm2: 2150.0,
+                mc: 0.20,
+                taylor_c_m_per_min: 135.0,
+                taylor_n: 0.22,
+            },
+            Material::GreyCastIronGG25 => Self {
+                kc11_n_per_mm2: 1160.0,
+                mc: 0.26,
+                taylor_c_m_per_min: 300.0,
+                taylor_n: 0.25,
+            },
         }
     }
 }

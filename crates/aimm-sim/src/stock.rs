@@ -1,7 +1,8 @@
 //! 2.5D height-map ("z-map") stock: a grid of columns whose tops the tool cuts down, so axial
 //! depth and radial engagement vary along the path as they do on a real part.
 
-use aimm_model::ToolKind;
+use crate::hardness::HardnessMap;
+use aimm_model::{StockHardness, ToolKind};
 
 /// Rectangular stock block, work coordinates, mm.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -25,6 +26,11 @@ pub struct Removal {
     pub volume_mm3: f64,
     /// Deepest cut below the previous surface among the cells removed, mm.
     pub depth_mm: f64,
+    /// Volume removed weighted by the stock's kc factor where it was, mm³ (= `volume_mm3` in
+    /// a stock of uniform hardness).
+    pub kc_weighted_mm3: f64,
+    /// Volume removed weighted by the stock's wear-rate factor where it was, mm³.
+    pub wear_weighted_mm3: f64,
 }
 
 /// The height map. Cell (i, j) covers x ∈ [x_min + i·cell, x_min + (i+1)·cell), likewise y; its
@@ -36,6 +42,8 @@ pub struct Stock {
     nx: usize,
     ny: usize,
     height_mm: Vec<f32>,
+    /// Harder regions, if any.
+    hardness: Option<HardnessMap>,
 }
 
 impl Stock {
@@ -56,7 +64,16 @@ impl Stock {
             nx,
             ny,
             height_mm: vec![spec.top_mm as f32; nx * ny],
+            hardness: None,
         }
+    }
+
+    /// The block with `hardness` placed in it (its skin under this block's top and sides).
+    pub fn with_hardness(mut self, hardness: &StockHardness) -> Self {
+        let s = &self.spec;
+        let plan = [s.x_min_mm, s.y_min_mm, s.x_max_mm, s.y_max_mm];
+        self.hardness = HardnessMap::new(hardness, plan, s.top_mm);
+        self
     }
 
     /// The block as specified.
@@ -140,7 +157,16 @@ impl Stock {
                 let h = &mut row[i];
                 let top = *h as f64;
                 if top > floor {
+                    let (kc_mm, wear_mm) = match &mut self.hardness {
+                        None => (top - floor, top - floor),
+                        Some(map) => {
+                            let f = map.column(dx + tip[0], yc, floor, top);
+                            (f.kc_mm, f.wear_mm)
+                        }
+                    };
                     removal.volume_mm3 += (top - floor) * area;
+                    removal.kc_weighted_mm3 += kc_mm * area;
+                    removal.wear_weighted_mm3 += wear_mm * area;
                     removal.depth_mm = removal.depth_mm.max(top - floor);
                     *h = floor as f32;
                 }

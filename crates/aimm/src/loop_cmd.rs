@@ -62,7 +62,7 @@ pub struct WearLoopArgs {
     /// NC program with a reference feature cut under cutter compensation.
     #[arg(long, default_value = "examples/ring_c45.nc")]
     program: PathBuf,
-    /// Workpiece material: steel-c45, al-6061 or ti-6al-4v.
+    /// Workpiece material: steel-c45, al-6061, ti-6al-4v, ss-316l or gg-25.
     #[arg(long, default_value = "steel-c45")]
     material: String,
     /// Parts in the series.
@@ -93,7 +93,7 @@ pub struct FeedArgs {
     /// NC program to run (not with --validate).
     #[arg(long, required_unless_present = "validate")]
     program: Option<PathBuf>,
-    /// Workpiece material: steel-c45, al-6061 or ti-6al-4v.
+    /// Workpiece material: steel-c45, al-6061, ti-6al-4v, ss-316l or gg-25.
     #[arg(long, default_value = "steel-c45")]
     material: String,
     /// Spindle-load setpoint, %. Without it (and without --teach) the loop holds the machine's

@@ -9,7 +9,7 @@ use aimm_connect::simulator::part::{record_part, register_program, PartSpec};
 use aimm_connect::sparkplug::{
     run_sim_edge, EdgeConfig, EdgeNode, EdgeStats, SimEdgeOptions, SimEdgeReport,
 };
-use aimm_model::{MachineId, MachineSpec};
+use aimm_model::{HardSpot, MachineId, MachineSpec, Skin, StockHardness};
 use aimm_sim::gcode::OffsetKind;
 use aimm_sim::setup::{prepare, tool_at_start};
 use aimm_sim::{PartResult, SimConfig, Simulator};
@@ -28,12 +28,14 @@ use std::path::PathBuf;
 /// at the start, named in a warning (stderr and the result's warnings): the T number selected
 /// by then, else a tool its comments describe without a number (e.g. `(D26)`), else the
 /// `--tool` default. A `(STOCK X0 Y0 X100 Y60 Z0)` comment sets the blank; without it
-/// the blank is the footprint of the cutting moves below Z0.
+/// the blank is the footprint of the cutting moves below Z0. --skin and --hard-spot make parts
+/// of the blank cut harder (a casting skin, inclusions).
 ///
 /// Examples:
 ///   aimm sim examples/bracket_c45.nc
 ///   aimm sim examples/cover_al6061.nc --material al-6061 --db aimm.db --json
 ///   aimm sim part.nc --initial-wear 0.2 --radius-wear-offset -0.035
+///   aimm sim examples/casting_skin_gg25.nc --material gg-25 --skin 2:1.4:2.5
 ///
 /// With --mqtt the simulated mill runs in real time as a Sparkplug B edge node on a broker:
 /// one device per machine publishing its signals as DDATA, taking feed-override and feed-hold
@@ -44,7 +46,7 @@ use std::path::PathBuf;
 pub struct SimArgs {
     /// NC program file (.nc, .ngc, .tap …).
     program: PathBuf,
-    /// Workpiece material: steel-c45, al-6061 or ti-6al-4v.
+    /// Workpiece material: steel-c45, al-6061, ti-6al-4v, ss-316l or gg-25.
     #[arg(long, default_value = "steel-c45")]
     material: String,
     /// Default tool for T numbers the program does not describe: DIAMETERxFLUTES, mm.
@@ -71,6 +73,14 @@ pub struct SimArgs {
     /// smaller than nominal).
     #[arg(long, allow_hyphen_values = true)]
     radius_wear_offset: Option<f64>,
+    /// Casting skin under the stock's top and inside its side faces:
+    /// THICKNESS_MM:KC_FACTOR:WEAR_FACTOR, e.g. 2:1.4:2.5.
+    #[arg(long)]
+    skin: Option<Skin>,
+    /// Hard spot (inclusion) in the stock, repeatable: box:X0,Y0,Z0,X1,Y1,Z1:KC:WEAR or
+    /// cyl:X,Y,R,Z0,Z1:KC:WEAR (mm), e.g. cyl:40,20,4,-8,0:2:4.
+    #[arg(long, allow_hyphen_values = true)]
+    hard_spot: Vec<HardSpot>,
     /// Rate of spindle load, power and force samples, Hz.
     #[arg(long, default_value_t = 500.0)]
     rate: f64,
@@ -118,6 +128,11 @@ pub fn run(args: SimArgs) -> Result<()> {
     let mut config = SimConfig::new(MachineSpec::vmc(&args.machine), material, args.seed);
     config.fast_rate_hz = args.rate;
     config.slow_rate_hz = config.slow_rate_hz.min(args.rate);
+    config.hardness = StockHardness {
+        skin: args.skin,
+        hard_spots: args.hard_spot.clone(),
+    };
+    let hardness = config.hardness.clone();
     let mut tools = prepare(&program, &default_tool, &mut config).map_err(anyhow::Error::msg)?;
     let start_tool = tool_at_start(&program, &mut tools, &config, &default_tool)?;
     let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
@@ -199,6 +214,7 @@ pub fn run(args: SimArgs) -> Result<()> {
                     "initial_wear_mm": args.initial_wear,
                     "radius_wear_offset_mm": args.radius_wear_offset,
                     "rate_hz": args.rate,
+                    "stock_hardness": hardness,
                 }),
             };
             let recorded = record_part(&mut sim, &mut *store, &part, &mut show)?;
