@@ -101,6 +101,7 @@ pub mod engine;
 pub mod gcode;
 mod loop_machine;
 pub mod materials;
+pub mod panel;
 pub mod power;
 pub mod recording;
 pub mod result;
@@ -110,5 +111,6 @@ pub mod tool_table;
 pub mod wear;
 
 pub use engine::{plan_stock, SimConfig, SimError, Simulator, DEFAULT_START_NS};
+pub use panel::{Panel, PanelAction, PanelError, PanelScript};
 pub use result::{FeatureResult, PartResult, ToolWear};
 pub use tool_table::ToolTable;
