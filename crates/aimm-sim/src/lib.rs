@@ -2,7 +2,8 @@
 //! ([`gcode`]), cuts a 2.5D z-map stock ([`stock`]), and from the engagement computes cutting
 //! force and power ([`cutting`]), flank-wear growth ([`wear`]) and machine power by state
 //! ([`power`]); [`engine::Simulator`] ties them together tick by tick and records noisy sensor
-//! samples and events ([`recording`]); a run ends with a [`result::PartResult`].
+//! samples and events ([`recording`]); a run ends with a [`result::PartResult`]. The operator's
+//! [`panel`] (override knob, feed hold, single block, MDI; scriptable) wins over any loop.
 //!
 //! The simulator is a product feature, not a mock: tests, benchmarks, the demo and the
 //! conformance tests of the closed loops drive it. Everything below is in SI-derived units as
