@@ -307,6 +307,7 @@ impl FeedLoop {
             (Some(before), None) => {
                 let in_force = machine.override_in_force_pct();
                 self.controller.resume_from(now, in_force);
+                self.guard.override_in_force(now, in_force);
                 // The transfer is a transient: tracking counts again once it has settled.
                 self.engaged_since_ns = None;
                 let from = self.controller.snapshot().override_pct.unwrap_or(in_force);
