@@ -588,7 +588,10 @@ fn operator_run(script: &str, control: OperatorAction) -> (Vec<Tick>, FeedReport
         .windows(2)
         .map(|w| (w[1] - w[0]).abs())
         .fold(0.0, f64::max);
-    assert!(worst <= rate * 0.002 + 1e-9, "{control}: {worst} % in one tick");
+    assert!(
+        worst <= rate * 0.002 + 1e-9,
+        "{control}: {worst} % in one tick"
+    );
     // And controls again: every tick from the next commands (the script acts at the start of
     // the tick after 17 s), and the load in the cut comes back to the setpoint within a second.
     let after: Vec<&Tick> = ticks
