@@ -3,7 +3,7 @@
 //! the loop as an observer of the run, so the loop itself carries no test switches: it sees a
 //! machine whose load reading is stale, or whose tool has broken, as it would on a real one.
 
-use aimm_model::{Actuator, LoopMachine, MachineLoop, SignalKind, NS_PER_S};
+use aimm_model::{Actuator, LoopMachine, MachineLoop, OperatorAction, SignalKind, NS_PER_S};
 use aimm_sim::Simulator;
 use aimm_store::{RunId, RunObserver, SegmentMeta, Store, StoreError};
 
@@ -58,6 +58,12 @@ impl LoopMachine for NoLoad<'_> {
     }
     fn record_commanded(&mut self, t_ns: i64, pct: f64) {
         self.0.record_commanded(t_ns, pct)
+    }
+    fn operator(&self) -> Option<OperatorAction> {
+        self.0.operator()
+    }
+    fn override_in_force_pct(&self) -> f64 {
+        self.0.override_in_force_pct()
     }
 }
 

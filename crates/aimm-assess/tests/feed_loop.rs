@@ -1,6 +1,7 @@
 //! The adaptive feed loop closed on the simulator: the validation cases, the response to a real
 //! depth step, the fall-back when the load signal is lost, teach-in against a hand-tuned
-//! setpoint, a broken tool, and the evidence a recorded run leaves (in SQLite and in PostgreSQL).
+//! setpoint, a broken tool, the evidence a recorded run leaves (in SQLite and in PostgreSQL), and
+//! the operator's precedence: the loop pauses while the panel has it and resumes after.
 
 #[path = "../../aimm-store/tests/support/mod.rs"]
 mod support;
@@ -14,10 +15,10 @@ use aimm_loops::feed::{
     FeedEventKind, FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint,
     DEFAULT_ACTUATION_DELAY_MS,
 };
-use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec};
+use aimm_model::{MachineSpec, Material, OperatorAction, SignalKind, ToolSpec};
 use aimm_sim::gcode::{parse, Program};
 use aimm_sim::setup::prepare;
-use aimm_sim::{SimConfig, Simulator};
+use aimm_sim::{PanelScript, PartResult, SimConfig, Simulator};
 use aimm_store::{NewRun, RunObserver};
 use std::sync::OnceLock;
 use support::{Backend, TestDb};
@@ -31,6 +32,11 @@ struct Tick {
     z: f64,
     load: f64,
     commanded: f64,
+    /// The loop commanded an override this tick.
+    commanded_now: bool,
+    /// The override in force on the machine, %.
+    in_force: f64,
+    operator: Option<OperatorAction>,
     tool: f64,
 }
 
@@ -43,13 +49,10 @@ struct Traced<'a> {
 impl<'s> RunObserver<Simulator<'s>> for Traced<'_> {
     fn after_step(&mut self, sim: &mut Simulator<'s>) {
         self.feed_loop.after_step(sim);
-        let commanded = sim
-            .recording()
-            .series(SignalKind::FeedOverrideCommandedPct)
-            .values
-            .last()
-            .copied()
-            .unwrap_or(f64::NAN);
+        let now = sim.time_ns();
+        let series = sim.recording().series(SignalKind::FeedOverrideCommandedPct);
+        let commanded = series.values.last().copied().unwrap_or(f64::NAN);
+        let commanded_now = series.t_ns.last() == Some(&now);
         self.ticks.push(Tick {
             t_s: sim.elapsed_s(),
             x: sim.latest(SignalKind::PositionXMm),
@@ -57,6 +60,9 @@ impl<'s> RunObserver<Simulator<'s>> for Traced<'_> {
             z: sim.latest(SignalKind::PositionZMm),
             load: sim.latest(SignalKind::SpindleLoadPct),
             commanded,
+            commanded_now,
+            in_force: sim.feed_override_pct(),
+            operator: aimm_model::LoopMachine::operator(sim),
             tool: sim.latest(SignalKind::ToolNumber),
         });
     }
@@ -86,16 +92,28 @@ fn traced(file: &str, options: FeedRunOptions) -> (Vec<Tick>, FeedReport) {
 
 /// [`traced`] with `faults` injected.
 fn traced_with(file: &str, options: FeedRunOptions, faults: FaultPlan) -> (Vec<Tick>, FeedReport) {
+    let (ticks, report, _) = traced_run(file, options, faults, PanelScript::default());
+    (ticks, report)
+}
+
+/// [`traced_with`] with the operator working the panel by `script`; also returns the part.
+fn traced_run(
+    file: &str,
+    options: FeedRunOptions,
+    faults: FaultPlan,
+    script: PanelScript,
+) -> (Vec<Tick>, FeedReport, PartResult) {
     let mut sim = simulator(file);
+    sim.set_panel_script(script);
     let mut feed_loop = Faults::new(FeedLoop::new(options).unwrap(), faults);
     let mut observer = Traced {
         feed_loop: &mut feed_loop,
         ticks: Vec::new(),
     };
-    run_unrecorded(&mut sim, &mut observer).unwrap();
+    let part = run_unrecorded(&mut sim, &mut observer).unwrap();
     let ticks = observer.ticks;
     feed_loop.inner.report_after_teach();
-    (ticks, feed_loop.inner.report())
+    (ticks, feed_loop.inner.report(), part)
 }
 
 fn fixed(sp: f64) -> FeedRunOptions {
@@ -283,6 +301,8 @@ fn a_recorded_run_leaves_its_evidence_chain(backend: Backend) {
     let db = TestDb::new(backend);
     let mut store = db.open();
     let mut sim = simulator("steps_c45.nc");
+    // The operator holds the feed for a second: the pause and the resume are evidence too.
+    sim.set_panel_script("14s:hold,15s:cycle-start".parse().unwrap());
     let program_cite = aimm_store::evidence::record_program(
         &mut *store,
         "steps_c45.nc",
@@ -379,6 +399,30 @@ fn a_recorded_run_leaves_its_evidence_chain(backend: Backend) {
             _ => false,
         });
     assert!(covering, "cites the segment it was decided from");
+    // The operator's taking over and handing back are actions naming the control, citing the
+    // parameters and the load they happened in, like the protective events.
+    for (event, loop_state) in [
+        ("OperatorPaused(FeedHold)", "paused"),
+        ("OperatorReleased(FeedHold)", "resumed"),
+    ] {
+        let action = entries
+            .iter()
+            .find_map(|e| match &e.record.evidence {
+                Evidence::ControlAction(a) if a.inputs["event"] == event => Some((e, a)),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("a {event} action"));
+        assert_eq!(
+            action.1.command,
+            serde_json::json!({ "loop": loop_state, "operator": "feed_hold" })
+        );
+        let kinds = cited_kinds(action.0.leaf_index);
+        assert!(
+            kinds.iter().any(|k| k == "spindle_load_pct")
+                && kinds.iter().any(|k| k == "control_parameter_change"),
+            "{event}: {kinds:?}"
+        );
+    }
     // The session record cites the override stream, the load, the parameters and the program.
     let session = entries.last().unwrap();
     let kinds = cited_kinds(session.leaf_index);
@@ -493,4 +537,178 @@ fn at_a_100_ms_actuation_delay_no_validation_part_overloads() {
             .fold(0.0, f64::max);
         assert!(sp < 80.0, "{}: setpoint {sp} at 100 ms", o.name);
     }
+}
+
+/// The operator takes precedence at [`OPERATOR_FROM_S`] and hands back at [`OPERATOR_TO_S`],
+/// in a step-down pass of the stepped part (N70) where the loop holds 70 % load at ≈ 130 %.
+const OPERATOR_FROM_S: f64 = 14.0;
+/// See [`OPERATOR_FROM_S`].
+const OPERATOR_TO_S: f64 = 17.0;
+
+/// Runs the stepped part with the loop at 70 % while the operator works the panel by `script`;
+/// checks what holds for every panel control and returns the ticks while the operator had
+/// precedence, the report and the part.
+fn operator_run(script: &str, control: OperatorAction) -> (Vec<Tick>, FeedReport, PartResult) {
+    let sp = 70.0;
+    let (ticks, report, part) = traced_run(
+        "steps_c45.nc",
+        fixed(sp),
+        FaultPlan::default(),
+        script.parse().unwrap(),
+    );
+    let at = |t_ns: i64| (t_ns - aimm_sim::DEFAULT_START_NS) as f64 * 1e-9;
+    // The loop says it paused, and for which control, when the operator took over and resumed
+    // when the operator handed back.
+    let ours: Vec<_> = report
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                FeedEventKind::OperatorPaused(_) | FeedEventKind::OperatorReleased(_)
+            )
+        })
+        .collect();
+    assert_eq!(ours.len(), 2, "{control}: {ours:?}");
+    assert_eq!(ours[0].kind, FeedEventKind::OperatorPaused(control));
+    assert_eq!(ours[1].kind, FeedEventKind::OperatorReleased(control));
+    assert!(
+        (at(ours[0].t_ns) - OPERATOR_FROM_S).abs() < 0.005,
+        "{:?}",
+        ours[0]
+    );
+    assert!(
+        (at(ours[1].t_ns) - OPERATOR_TO_S).abs() < 0.005,
+        "{:?}",
+        ours[1]
+    );
+    // In between it commands nothing, and the machine reports the operator's precedence.
+    let paused: Vec<Tick> = ticks
+        .iter()
+        .filter(|t| t.t_s > OPERATOR_FROM_S + 0.005 && t.t_s < OPERATOR_TO_S)
+        .copied()
+        .collect();
+    assert!(paused.len() > 1400, "{control}: {} ticks", paused.len());
+    assert!(
+        paused.iter().all(|t| !t.commanded_now),
+        "{control}: commanded"
+    );
+    assert!(paused.iter().all(|t| t.operator.is_some()), "{control}");
+    // It resumes bumplessly: its first command is the override in force.
+    let first = ticks
+        .iter()
+        .find(|t| t.t_s >= OPERATOR_TO_S && t.commanded_now)
+        .expect("the loop commands again");
+    assert!(first.t_s < OPERATOR_TO_S + 0.005, "{control}: {first:?}");
+    assert!(
+        (first.commanded - first.in_force).abs() < 1e-9,
+        "{control}: resumed at {} % with {} % in force",
+        first.commanded,
+        first.in_force
+    );
+    // On the machine too: from the hand-back (the knob's own turn to 100 % is the operator's)
+    // the override in force moves no faster than the loop's rate limit (2 % per 2 ms tick),
+    // with no jump to the last command before the pause.
+    let handed_back: Vec<f64> = ticks
+        .iter()
+        .filter(|t| t.t_s > OPERATOR_TO_S + 0.001 && t.t_s < OPERATOR_TO_S + 0.5)
+        .map(|t| t.in_force)
+        .collect();
+    let rate = FeedParams::default().rate_limit_pct_per_s;
+    let worst = handed_back
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst <= rate * 0.002 + 1e-9,
+        "{control}: {worst} % in one tick"
+    );
+    // And controls again: every tick from the next commands (the script acts at the start of
+    // the tick after 17 s), and the load in the cut comes back to the setpoint within a second.
+    let after: Vec<&Tick> = ticks
+        .iter()
+        .filter(|t| t.t_s > OPERATOR_TO_S + 0.003 && t.t_s < OPERATOR_TO_S + 1.5)
+        .collect();
+    assert!(after.iter().all(|t| t.commanded_now), "{control}");
+    let cutting: Vec<f64> = after
+        .iter()
+        .filter(|t| t.t_s >= OPERATOR_TO_S + 0.5 && t.load > 30.0)
+        .map(|t| t.load)
+        .collect();
+    assert!(
+        cutting.len() > 100,
+        "{control}: {} cutting ticks",
+        cutting.len()
+    );
+    let mean = cutting.iter().sum::<f64>() / cutting.len() as f64;
+    eprintln!(
+        "{control}: resumed from {:.1} %, mean load {mean:.1} % after, RMS {:.2} %, peak {:.1} %",
+        first.commanded, report.rms_error_pct, part.max_spindle_load_pct
+    );
+    assert!(
+        (mean - sp).abs() < 0.1 * sp,
+        "{control}: {mean:.1} % load after"
+    );
+    assert_eq!(part.overload_events, 0, "{control}");
+    assert!(part.max_spindle_load_pct < 120.0, "{control}");
+    (paused, report, part)
+}
+
+/// The largest X or Y travel over `ticks`, mm.
+fn travel(ticks: &[Tick]) -> f64 {
+    ticks
+        .iter()
+        .map(|t| (t.x - ticks[0].x).abs().max((t.y - ticks[0].y).abs()))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn the_override_knob_takes_precedence_and_the_loop_resumes_from_100() {
+    let (paused, report, _) = operator_run(
+        "14s:override=60,17s:override=100",
+        OperatorAction::OverrideKnob(60),
+    );
+    assert!(paused.iter().all(|t| t.in_force == 60.0));
+    assert!(
+        travel(&paused) > 30.0,
+        "the program runs at the knob's 60 %"
+    );
+    // Paused samples (at 60 % the load is far below the setpoint) are not tracking error.
+    assert!(
+        report.rms_error_pct < 8.0,
+        "RMS {:.2} %",
+        report.rms_error_pct
+    );
+}
+
+#[test]
+fn an_operator_feed_hold_pauses_the_loop_until_cycle_start() {
+    let (paused, _, _) = operator_run("14s:hold,17s:cycle-start", OperatorAction::FeedHold);
+    let standing: Vec<Tick> = paused.into_iter().filter(|t| t.t_s > 14.03).collect();
+    assert!(travel(&standing) < 0.01, "moved {} mm", travel(&standing));
+}
+
+#[test]
+fn single_block_pauses_the_loop_and_stops_at_the_block_end() {
+    let (paused, _, _) = operator_run(
+        "14s:single-block=on,17s:single-block=off",
+        OperatorAction::SingleBlock,
+    );
+    // The block in progress (N70, to X80) runs out at the override in force, then it stands.
+    let in_force = paused[0].in_force;
+    assert!(paused.iter().all(|t| t.in_force == in_force));
+    let last = paused.last().unwrap();
+    assert!(
+        (last.x - 80.0).abs() < 0.01 && (last.y - 19.0).abs() < 0.01,
+        "{last:?}"
+    );
+    let standing: Vec<Tick> = paused.into_iter().filter(|t| t.t_s > 16.5).collect();
+    assert!(travel(&standing) < 0.01, "stopped at the block end");
+}
+
+#[test]
+fn mdi_interrupts_the_program_and_the_loop_until_auto() {
+    let (paused, _, _) = operator_run("14s:mdi,17s:auto", OperatorAction::Mdi);
+    let standing: Vec<Tick> = paused.into_iter().filter(|t| t.t_s > 14.03).collect();
+    assert!(travel(&standing) < 0.01, "moved {} mm", travel(&standing));
 }

@@ -98,6 +98,14 @@ impl Guard {
         Ok(pct)
     }
 
+    /// Notes that `pct` is the override in force at `t_ns` although the loop did not send it (the
+    /// operator's knob set it): the rate limit of the next command counts from it.
+    pub fn override_in_force(&mut self, t_ns: i64, pct: f64) {
+        if pct.is_finite() {
+            self.last_override = Some((t_ns, pct));
+        }
+    }
+
     /// Holds or releases the feed (not rate-limited: it is the safety stop).
     pub fn feed_hold(
         &mut self,
@@ -216,6 +224,20 @@ mod tests {
             }
             prop_assert!(machine.offsets.windows(2).all(|w| (w[1] - w[0]).abs() <= 0.02 + 1e-12));
         }
+    }
+
+    #[test]
+    fn the_rate_limit_counts_from_an_override_set_outside_the_loop() {
+        let mut guard = Guard::new(SafeBounds::default());
+        let mut machine = Probe::default();
+        guard.feed_override(&mut machine, 0, 140.0).unwrap();
+        guard.override_in_force(5_000_000, 60.0);
+        guard.override_in_force(6_000_000, f64::NAN);
+        // 10 ms after the knob's 60 %, at 1000 %/s: 70 %, not the 140 % it last sent.
+        let sent = guard
+            .feed_override(&mut machine, 15_000_000, 150.0)
+            .unwrap();
+        assert!((sent - 70.0).abs() < 1e-9, "{sent}");
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub enum EventKind {
     ToolChangePlanned,
     /// A block the simulator reads but does not model (see the message).
     Warning,
+    /// The operator worked the machine panel (override knob, feed hold, cycle start, single
+    /// block, MDI/AUTO); the message says what.
+    OperatorPanel,
 }
 
 impl EventKind {
@@ -45,6 +48,7 @@ impl EventKind {
             EventKind::ToolOffsetChange => "tool_offset_change",
             EventKind::ToolChangePlanned => "tool_change_planned",
             EventKind::Warning => "warning",
+            EventKind::OperatorPanel => "operator_panel",
         }
     }
 
@@ -60,6 +64,7 @@ impl EventKind {
             EventKind::ToolOffsetChange,
             EventKind::ToolChangePlanned,
             EventKind::Warning,
+            EventKind::OperatorPanel,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)

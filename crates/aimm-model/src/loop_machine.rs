@@ -2,7 +2,7 @@
 //! process, or a device across a message bus. Loops compile against this trait only; transports
 //! and the simulator implement it.
 
-use crate::{Actuator, SignalKind};
+use crate::{Actuator, OperatorAction, SignalKind};
 
 /// A machine as a real-time loop sees it at one control step.
 pub trait LoopMachine {
@@ -18,6 +18,12 @@ pub trait LoopMachine {
     fn actuator(&mut self) -> &mut dyn Actuator;
     /// Records the override the loop commanded at `t_ns`, %.
     fn record_commanded(&mut self, t_ns: i64, pct: f64);
+    /// The panel control that has precedence over any loop now, `None` while the loops are in
+    /// charge. The operator always wins: a loop pauses (commands nothing) while this is `Some`.
+    fn operator(&self) -> Option<OperatorAction>;
+    /// The feed override in force on the machine now, % (the loop's last command, or the
+    /// operator's knob): where a loop resumes from when the operator hands back.
+    fn override_in_force_pct(&self) -> f64;
 }
 
 /// A real-time loop that takes one control step on a machine's latest readings.

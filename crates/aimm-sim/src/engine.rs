@@ -8,6 +8,7 @@ use crate::gcode::{
     InterpConfig, InterpError, Interpreter, Move, OffsetKind, Op, Program, SpindleDir, Vec3,
 };
 use crate::materials::MaterialConstants;
+use crate::panel::{Panel, PanelAction, PanelError, PanelScript};
 use crate::power::PowerModel;
 use crate::recording::Recording;
 use crate::result::{FeatureResult, PartResult, ToolWear};
@@ -105,6 +106,9 @@ pub enum SimError {
     /// A setting in [`SimConfig`] is out of range.
     #[error("invalid simulator setting: {0}")]
     Config(String),
+    /// An operator action the panel cannot do.
+    #[error(transparent)]
+    Panel(#[from] PanelError),
 }
 
 /// What the machine is doing between ticks.
@@ -242,6 +246,10 @@ pub struct Simulator<'p> {
     pos: Vec3,
     feed_override_pct: f64,
     feed_hold: bool,
+    /// The operator's panel, which wins over the loops.
+    panel: Panel,
+    /// The next op, held back by single block until cycle start.
+    parked: Option<Op>,
     programmed_feed: f64,
     spindle_rpm: f64,
     spindle_dir: SpindleDir,
@@ -316,6 +324,8 @@ impl<'p> Simulator<'p> {
             pos: cfg.interp.home_mm,
             feed_override_pct: 100.0,
             feed_hold: false,
+            panel: Panel::default(),
+            parked: None,
             programmed_feed: 0.0,
             spindle_rpm: 0.0,
             spindle_dir: SpindleDir::Off,
@@ -352,13 +362,39 @@ impl<'p> Simulator<'p> {
         };
     }
 
-    /// Stops (true) or resumes (false) all axis motion; the spindle keeps turning.
+    /// Stops (true) or resumes (false) all axis motion; the spindle keeps turning. This is the
+    /// loops' hold: the operator's is on the panel ([`Simulator::operate`]) and outlasts it.
     pub fn set_feed_hold(&mut self, hold: bool) {
         if hold != self.feed_hold {
             self.feed_hold = hold;
             let what = if hold { "feed hold" } else { "feed resumed" };
             self.event(EventKind::ProgramStop, what.into());
         }
+    }
+
+    // ---- operator panel ----------------------------------------------------------------------
+
+    /// Works the operator's panel (see [`crate::panel`]); recorded as an operator-panel event.
+    /// Turning the knob writes the override register: the knob's position is the override in
+    /// force.
+    pub fn operate(&mut self, action: PanelAction) -> Result<(), PanelError> {
+        self.panel.apply(action, self.line)?;
+        if let PanelAction::OverrideKnob(pct) = action {
+            self.feed_override_pct = f64::from(pct);
+        }
+        self.event(EventKind::OperatorPanel, action.to_string());
+        Ok(())
+    }
+
+    /// Plays `script` from the next tick: each action once the run's elapsed time reaches its
+    /// time (replacing what was left of an earlier script).
+    pub fn set_panel_script(&mut self, script: PanelScript) {
+        self.panel.set_script(script);
+    }
+
+    /// The operator's panel.
+    pub fn panel(&self) -> &Panel {
+        &self.panel
     }
 
     /// Breaks the tool in the spindle: it goes on turning but cuts nothing until replaced.
@@ -506,16 +542,34 @@ impl<'p> Simulator<'p> {
                 format!("{} started", self.program_name),
             );
         }
-        let mut left_s = self.dt_s;
+        while let Some(action) = self.panel.due(self.elapsed_s()) {
+            self.operate(action)?;
+        }
+        // Feed hold or MDI: time passes, nothing of the program runs.
+        let mut left_s = if self.panel.stops_program() {
+            0.0
+        } else {
+            self.dt_s
+        };
         let mut feed_mm = 0.0;
         let mut rapid_mm = 0.0;
         while left_s > 1e-12 {
             match &mut self.activity {
                 Activity::Finished => break,
-                Activity::Ready => match self.interp.next() {
-                    None => self.finish(),
-                    Some(op) => self.begin(op?)?,
-                },
+                Activity::Ready => {
+                    match self.parked.take().map(Ok).or_else(|| self.interp.next()) {
+                        None => self.finish(),
+                        Some(op) => {
+                            let op = op?;
+                            if !self.panel.admits(op.line()) {
+                                // Single block: stopped at the block end until cycle start.
+                                self.parked = Some(op);
+                                break;
+                            }
+                            self.begin(op)?;
+                        }
+                    }
+                }
                 Activity::Waiting { left_s: wait } => {
                     let used = wait.min(left_s);
                     *wait -= used;
@@ -1025,9 +1079,16 @@ impl<'p> Simulator<'p> {
 }
 
 impl aimm_model::Actuator for Simulator<'_> {
+    /// Refused while the operator has precedence ([`Panel::operator`]): the panel wins.
     fn set_feed_override(&mut self, pct: f64) -> Result<(), ActuatorError> {
         if !pct.is_finite() {
             return Err(self.refuse("feed override", format!("{pct} is not a number")));
+        }
+        if let Some(action) = self.panel.operator() {
+            return Err(self.refuse(
+                &format!("feed override {pct:.1} %"),
+                format!("the operator has precedence ({action})"),
+            ));
         }
         Simulator::set_feed_override(self, pct);
         Ok(())

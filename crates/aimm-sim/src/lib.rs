@@ -2,7 +2,8 @@
 //! ([`gcode`]), cuts a 2.5D z-map stock ([`stock`]), and from the engagement computes cutting
 //! force and power ([`cutting`]), flank-wear growth ([`wear`]) and machine power by state
 //! ([`power`]); [`engine::Simulator`] ties them together tick by tick and records noisy sensor
-//! samples and events ([`recording`]); a run ends with a [`result::PartResult`].
+//! samples and events ([`recording`]); a run ends with a [`result::PartResult`]. The operator's
+//! [`panel`] (override knob, feed hold, single block, MDI; scriptable) wins over any loop.
 //!
 //! The simulator is a product feature, not a mock: tests, benchmarks, the demo and the
 //! conformance tests of the closed loops drive it. Everything below is in SI-derived units as
@@ -118,6 +119,7 @@ pub mod gcode;
 pub mod hardness;
 mod loop_machine;
 pub mod materials;
+pub mod panel;
 pub mod power;
 pub mod recording;
 pub mod result;
@@ -127,5 +129,6 @@ pub mod tool_table;
 pub mod wear;
 
 pub use engine::{plan_stock, SimConfig, SimError, Simulator, DEFAULT_START_NS};
+pub use panel::{Panel, PanelAction, PanelError, PanelScript};
 pub use result::{FeatureResult, PartResult, ToolWear};
 pub use tool_table::ToolTable;

@@ -3,7 +3,7 @@
 //! [`LoopMachine`] only, so they run here and on real machines alike.
 
 use crate::Simulator;
-use aimm_model::{Actuator, LoopMachine, SignalKind};
+use aimm_model::{Actuator, LoopMachine, OperatorAction, SignalKind};
 
 impl LoopMachine for Simulator<'_> {
     fn time_ns(&self) -> i64 {
@@ -25,5 +25,11 @@ impl LoopMachine for Simulator<'_> {
     fn record_commanded(&mut self, t_ns: i64, pct: f64) {
         self.recording()
             .push(SignalKind::FeedOverrideCommandedPct, t_ns, pct);
+    }
+    fn operator(&self) -> Option<OperatorAction> {
+        self.panel().operator()
+    }
+    fn override_in_force_pct(&self) -> f64 {
+        self.feed_override_pct()
     }
 }

@@ -4,16 +4,17 @@ use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, spinner, table};
 use crate::part::RecordArgs;
 use crate::part::{open_store, parse_material, read_program};
-use aimm_assess::conformance::feed::{record_loop_run, run_case};
+use aimm_assess::conformance::feed::{record_loop_run, run_case_with_operator};
 use aimm_assess::conformance::wear::{run_trial, TrialSpec};
 use aimm_connect::wear_csv::write_wear_csv;
 use aimm_loops::feed::validation::{
     builtin_cases, record_validation, CaseOutcome, FeedCase, RMS_BOUND_PCT, SLOWER_TOLERANCE_PCT,
     VARYING_ENGAGEMENT_GAIN_PCT,
 };
-use aimm_loops::feed::{FeedParams, Setpoint, MAX_ACTUATION_DELAY_MS};
+use aimm_loops::feed::{FeedEventKind, FeedParams, Setpoint, MAX_ACTUATION_DELAY_MS};
 use aimm_loops::wear::{signal_names, PartRecord, Series, WearLoopParams, MODEL_KIND};
 use aimm_model::MachineSpec;
+use aimm_sim::PanelScript;
 use aimm_store::evidence::checkpoint_now;
 use aimm_store::redact_url;
 use anyhow::{bail, Context, Result};
@@ -34,6 +35,8 @@ pub enum LoopCommand {
     /// Examples:
     ///   aimm loop feed --program examples/steps_c45.nc --setpoint 90
     ///   aimm loop feed --program examples/bracket_c45.nc --teach --db aimm.db
+    ///   aimm loop feed --program examples/steps_c45.nc --setpoint 70 \
+    ///       --operator "14s:hold,17s:cycle-start,20s:override=60,22s:override=100"
     ///   aimm loop feed --validate --db aimm.db --json
     #[command(verbatim_doc_comment)]
     Feed(FeedArgs),
@@ -130,6 +133,12 @@ pub struct FeedArgs {
     /// Seed of the sensor noise.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The operator works the panel during the runs (the panel wins: the loop pauses):
+    /// comma-separated `<seconds>s:<action>`, actions `override=<pct>` (0–200 in steps of 10;
+    /// off 100 the knob has precedence), `hold`, `cycle-start` (or `release`),
+    /// `single-block=on|off`, `mdi`, `auto`.
+    #[arg(long, conflicts_with = "validate")]
+    operator: Option<PanelScript>,
     #[command(flatten)]
     record: RecordArgs,
     /// Print JSON.
@@ -191,11 +200,18 @@ fn feed(args: FeedArgs) -> Result<()> {
             varying_engagement: false,
         }]
     };
+    let operator = args.operator.clone().unwrap_or_default();
     let bar = indicatif::ProgressBar::new(cases.len() as u64);
     let mut outcomes = Vec::new();
     for case in &cases {
         bar.set_message(case.name.clone());
-        outcomes.push(run_case(case, &params, args.actuation_delay_ms, args.seed)?);
+        outcomes.push(run_case_with_operator(
+            case,
+            &params,
+            args.actuation_delay_ms,
+            args.seed,
+            &operator,
+        )?);
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -259,6 +275,7 @@ fn record(
         &cases[0],
         (params, args.actuation_delay_ms),
         args.seed,
+        &args.operator.clone().unwrap_or_default(),
     )?;
     let checkpoint = checkpoint_now(&mut *store, &signer)?;
     Ok(format!(
@@ -450,4 +467,15 @@ fn print_outcomes(outcomes: &[CaseOutcome]) {
     println!(
         "pass = at most {SLOWER_TOLERANCE_PCT} % slower than the best safe constant override ({VARYING_ENGAGEMENT_GAIN_PCT} % faster where the engagement varies), no spindle overload, RMS tracking error ≤ {RMS_BOUND_PCT} % of setpoint over ≥ 1 s of unsaturated control"
     );
+    for o in outcomes {
+        for e in &o.loop_report.events {
+            if matches!(
+                e.kind,
+                FeedEventKind::OperatorPaused(_) | FeedEventKind::OperatorReleased(_)
+            ) {
+                let at_s = (e.t_ns - aimm_sim::DEFAULT_START_NS) as f64 * 1e-9;
+                println!("{}: {at_s:.3} s: {}", o.name, e.detail);
+            }
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `aimm loop feed` as a user runs it: one program compared with constant feed, a bad setpoint
-//! or actuation delay refused, a failed case failing the command in JSON too, and the validation
-//! recorded as a ledger report.
+//! or actuation delay refused, a failed case failing the command in JSON too, the validation
+//! recorded as a ledger report, and an operator script pausing the loop (a bad entry named).
 
 use std::process::Command;
 
@@ -42,6 +42,53 @@ fn feed_loop_removes_the_overload_of_the_stepped_part_and_is_faster() {
     assert!(
         case["cycle_time_reduction_pct"].as_f64().unwrap() > 8.0,
         "{case}"
+    );
+}
+
+#[test]
+fn an_operator_script_pauses_the_loop_and_a_bad_entry_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
+    let run = |script: &str| {
+        aimm(
+            dir.path(),
+            &[
+                "loop",
+                "feed",
+                "--program",
+                program,
+                "--setpoint",
+                "70",
+                "--operator",
+                script,
+                "--json",
+            ],
+        )
+    };
+    let out = run("14s:hold,15x:release");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("entry 2 `15x:release`") && err.contains("time `15x`"),
+        "{err}"
+    );
+    let out = run("14s:hold,17s:release");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&serde_json::Value> = v["cases"][0]["loop_report"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["kind"])
+        .collect();
+    assert!(
+        kinds.contains(&&serde_json::json!({ "OperatorPaused": "feed_hold" }))
+            && kinds.contains(&&serde_json::json!({ "OperatorReleased": "feed_hold" })),
+        "{kinds:?}"
     );
 }
 

@@ -16,7 +16,7 @@ use aimm_loops::feed::{
 use aimm_model::{MachineSpec, ToolSpec, DEFAULT_CHANGEOVER_S};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
-use aimm_sim::{PartResult, SimConfig, Simulator};
+use aimm_sim::{PanelScript, PartResult, SimConfig, Simulator};
 use aimm_store::{next_part_start_ns, Store, StoreError};
 
 /// Why a case could not run.
@@ -103,6 +103,24 @@ pub fn run_case(
     actuation_delay_ms: f64,
     seed: u64,
 ) -> Result<CaseOutcome, CaseError> {
+    run_case_with_operator(
+        case,
+        params,
+        actuation_delay_ms,
+        seed,
+        &PanelScript::default(),
+    )
+}
+
+/// [`run_case`] with the operator working the panel by `operator` in every run of the case
+/// (constant feed, teach-in and loop alike, so they stay comparable).
+pub fn run_case_with_operator(
+    case: &FeedCase,
+    params: &FeedParams,
+    actuation_delay_ms: f64,
+    seed: u64,
+    operator: &PanelScript,
+) -> Result<CaseOutcome, CaseError> {
     let setup_error = |message: String| CaseError::Setup {
         case: case.name.clone(),
         message,
@@ -122,6 +140,7 @@ pub fn run_case(
         for n in numbers {
             sim.set_tool_wear_vb_mm(n, case.initial_wear_mm);
         }
+        sim.set_panel_script(operator.clone());
         Ok(sim)
     };
     let programmed = run_unrecorded(&mut simulator()?, &mut |_: &Simulator<'_>| {})?;
@@ -172,13 +191,15 @@ pub enum RecordLoopError {
 /// Makes one part of `case` on `machine` with the loop on (`params`, the given actuation delay),
 /// recorded with its evidence: the program version, the loop's parameters (and setpoints taught
 /// on earlier parts of this program version), the run and its segments, the loop's actions and
-/// session. The part continues the machine's timeline.
+/// session. The part continues the machine's timeline; the operator works the panel by
+/// `operator` (its pauses of the loop are evidence too).
 pub fn record_loop_run(
     store: &mut dyn Store,
     machine: &MachineSpec,
     case: &FeedCase,
     (params, actuation_delay_ms): (&FeedParams, f64),
     seed: u64,
+    operator: &PanelScript,
 ) -> Result<RecordedLoopRun, RecordLoopError> {
     let setup_error = |message: String| CaseError::Setup {
         case: case.name.clone(),
@@ -191,6 +212,7 @@ pub fn record_loop_run(
     let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
         .map_err(|e| setup_error(e.to_string()))?;
     let mut sim = Simulator::new(&program, tools, config).map_err(CaseError::from)?;
+    sim.set_panel_script(operator.clone());
     let text = (case.program.as_str(), case.text.as_str());
     let (stored, program_cite) =
         register_program(store, machine, text, "run with aimm loop feed", start)?;

@@ -6,7 +6,9 @@
 //! cable would. This is the Sparkplug device as a [`LoopMachine`], beside the host that feeds it.
 
 use super::{Commander, DeviceMetric, HostObserver, MqttActuator, Update};
-use aimm_model::{Actuator, LoopMachine, MachineId, MachineLoop, SignalKind, SignalSeries};
+use aimm_model::{
+    Actuator, LoopMachine, MachineId, MachineLoop, OperatorAction, SignalKind, SignalSeries,
+};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -42,6 +44,16 @@ impl LoopMachine for RemoteMachine {
     }
     fn record_commanded(&mut self, t_ns: i64, pct: f64) {
         self.commanded.push(t_ns, pct);
+    }
+    /// Always `None`: a Sparkplug device's metrics carry no panel state (knob, feed hold,
+    /// single block, mode), so across the bus the loop cannot tell that the operator took over;
+    /// the device itself must refuse the loop's commands then.
+    fn operator(&self) -> Option<OperatorAction> {
+        None
+    }
+    /// The override the device last reported, %.
+    fn override_in_force_pct(&self) -> f64 {
+        self.latest[SignalKind::FeedOverridePct.index()]
     }
 }
 

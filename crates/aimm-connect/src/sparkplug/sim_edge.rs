@@ -2,11 +2,12 @@
 //! multiple of it), publishes what its sensors record as DDATA after every group of ticks, and
 //! applies the feed override and feed hold a host writes by DCMD. While the node is cut off from
 //! the broker no host can command the machine, so it returns to the fallback override (100 %,
-//! the programmed feed) until the connection is back.
+//! the programmed feed) until the connection is back. The operator's panel wins over the host:
+//! while it has precedence the machine refuses a commanded override.
 
 use super::edge::{DeviceCommand, EdgeNode};
 use super::payload::{DeviceMetric, Update};
-use aimm_model::NS_PER_S;
+use aimm_model::{Actuator, NS_PER_S};
 use aimm_sim::{PartResult, SimError, Simulator};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -47,6 +48,8 @@ pub struct SimEdgeReport {
     pub events: u64,
     /// Feed-override DCMDs applied to the simulator.
     pub override_commands: u64,
+    /// Feed-override DCMDs refused: not a number, or the operator had precedence.
+    pub refused_commands: u64,
     /// Feed-hold DCMDs applied to the simulator.
     pub hold_commands: u64,
     /// Times the machine fell back to the fallback override on losing the broker.
@@ -74,8 +77,13 @@ pub fn run_sim_edge(
         for command in edge.commands() {
             match command {
                 DeviceCommand::FeedOverride { device, pct } if device == options.device => {
-                    sim.set_feed_override(pct);
-                    report.override_commands += 1;
+                    match Actuator::set_feed_override(sim, pct) {
+                        Ok(()) => report.override_commands += 1,
+                        Err(e) => {
+                            tracing::warn!(%e, "feed-override DCMD refused");
+                            report.refused_commands += 1;
+                        }
+                    }
                 }
                 DeviceCommand::FeedHold { device, hold } if device == options.device => {
                     sim.set_feed_hold(hold);

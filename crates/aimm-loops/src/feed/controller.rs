@@ -714,6 +714,31 @@ impl FeedController {
         self.output = Some(out);
         out
     }
+
+    /// The operator hands the machine back at `now_ns` with `pct` in force (clamped into the
+    /// bounds; a non-finite `pct` keeps the last output): control continues from there,
+    /// bumplessly, the filters restarting from the next sample. The runner does not step the
+    /// controller while the operator has precedence, so nothing was learned or integrated then.
+    pub fn resume_from(&mut self, now_ns: i64, pct: f64) {
+        let from = if pct.is_finite() {
+            self.params.clamp_override(pct)
+        } else {
+            self.output.unwrap_or(self.wanted)
+        };
+        self.now_ns = Some(self.now_ns.map_or(now_ns, |prev| prev.max(now_ns)));
+        self.valid_now_ns = now_ns;
+        self.output = Some(from);
+        self.wanted = from;
+        self.history.fill(Command {
+            pct: from,
+            limited_dir: 0.0,
+        });
+        self.limited_dir = 0.0;
+        self.approach = None;
+        self.load_filter.reset();
+        self.command_filter.reset();
+        self.sudden.reset();
+    }
 }
 
 fn push_event(events: &mut Vec<FeedEvent>, t_ns: i64, kind: FeedEventKind, detail: &str) {

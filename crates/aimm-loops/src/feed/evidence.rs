@@ -1,7 +1,8 @@
 //! The feed loop's evidence in the store and its ledger: its parameters (a new version only when
-//! they change), setpoints learned by teach-in, protective events as `control_action` records,
-//! and a session record per run, each citing the sensor segments it was decided from. Records
-//! wait until the load segments covering their time are sealed, so every citation resolves.
+//! they change), setpoints learned by teach-in, protective events and the operator's taking over
+//! and handing back as `control_action` records, and a session record per run, each citing the
+//! sensor segments it was decided from. Records wait until the load segments covering their time
+//! are sealed, so every citation resolves.
 
 use super::{FeedEvent, FeedEventKind, FeedParams, FeedReport, FeedRunOptions, Setpoint};
 use crate::guard::SafeBounds;
@@ -183,6 +184,15 @@ impl FeedEvidence {
                         }),
                         FeedEventKind::StaleFallback => serde_json::json!({
                             "feed_override_pct": params.fallback_override_pct,
+                        }),
+                        // The operator's panel wins: the loop stops commanding, then resumes.
+                        FeedEventKind::OperatorPaused(action) => serde_json::json!({
+                            "loop": "paused",
+                            "operator": action,
+                        }),
+                        FeedEventKind::OperatorReleased(action) => serde_json::json!({
+                            "loop": "resumed",
+                            "operator": action,
                         }),
                         _ => serde_json::json!({ "alert": format!("{:?}", e.kind) }),
                     };

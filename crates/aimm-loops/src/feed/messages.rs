@@ -1,6 +1,7 @@
 //! What goes into and comes out of the feed controller: load samples, the mode, each tick's output
 //! with its events, and a serialisable snapshot of the controller's state for the evidence log.
 
+use aimm_model::OperatorAction;
 use serde::{Deserialize, Serialize};
 
 /// What the controller is doing.
@@ -46,7 +47,7 @@ pub struct FeedEvent {
     pub detail: String,
 }
 
-/// The kinds of protective and teach-in events.
+/// The kinds of protective, teach-in and operator-precedence events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FeedEventKind {
     /// A spindle overload ([`aimm_model::overload`]): feed held.
@@ -61,6 +62,12 @@ pub enum FeedEventKind {
     StaleFallback,
     /// Valid samples again after a fallback: control resumes.
     DataRestored,
+    /// The operator took precedence with this panel control: the loop pauses, commanding
+    /// nothing (recorded again when another control takes over).
+    OperatorPaused(OperatorAction),
+    /// The operator handed back (this control was the last in force): the loop resumes from the
+    /// override in force.
+    OperatorReleased(OperatorAction),
 }
 
 /// The controller's state, for dashboards and the parameter-change evidence.

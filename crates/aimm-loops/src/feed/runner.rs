@@ -2,14 +2,16 @@
 //! a message bus) at the load sample rate, through the safety guard and after an actuation delay
 //! (an interpolation cycle), records the commanded override as a signal like any sensor, manages
 //! setpoints per tool (fixed or taught in) and confirms breakage suspicions against the feed
-//! readings. What it did goes to the ledger through [`super::evidence`].
+//! readings. The operator's panel always wins: while the machine reports that the operator has
+//! precedence the loop pauses, commanding nothing, and it resumes from the override in force
+//! when the operator hands back. What it did goes to the ledger through [`super::evidence`].
 
 use super::evidence::{self, FeedEvidence, Pending};
 use super::options::{FeedReport, FeedRunOptions, Setpoint};
 use super::{FeedController, FeedEvent, FeedEventKind, FeedMode, InvalidFeedParam, LoadSample};
 use crate::guard::{Guard, SafeBounds};
 use aimm_ledger::Citation;
-use aimm_model::{LoopMachine, MachineLoop, SignalKind};
+use aimm_model::{LoopMachine, MachineLoop, OperatorAction, SignalKind};
 use aimm_store::{RunId, RunObserver, SegmentMeta, Store, StoreError};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -59,6 +61,8 @@ pub struct FeedLoop {
     report: FeedReport,
     sum_sq: f64,
     evidence: Option<FeedEvidence>,
+    /// The panel control that has precedence (the loop paused), as of the last step.
+    operator: Option<OperatorAction>,
 }
 
 impl FeedLoop {
@@ -106,6 +110,7 @@ impl FeedLoop {
             },
             sum_sq: 0.0,
             evidence: None,
+            operator: None,
             options,
         })
     }
@@ -330,6 +335,42 @@ impl FeedLoop {
         }
     }
 
+    /// Follows who has precedence on `machine`: when the operator takes over, the loop pauses
+    /// (the commands on their way are dropped: the machine would refuse them) and records which
+    /// control took it; when the operator hands back, the controller resumes from the override
+    /// in force. True while paused.
+    fn follow_operator(&mut self, machine: &dyn LoopMachine, now: i64) -> bool {
+        let action = machine.operator();
+        match (self.operator, action) {
+            (before, Some(a)) if before.is_none_or(|b| !b.same_control(a)) => {
+                self.queue.clear();
+                self.record_event(FeedEvent {
+                    t_ns: now,
+                    kind: FeedEventKind::OperatorPaused(a),
+                    detail: format!("{a} has precedence: the loop commands nothing"),
+                });
+            }
+            (Some(before), None) => {
+                let in_force = machine.override_in_force_pct();
+                self.controller.resume_from(now, in_force);
+                self.guard.override_in_force(now, in_force);
+                // The transfer is a transient: tracking counts again once it has settled.
+                self.engaged_since_ns = None;
+                let from = self.controller.snapshot().override_pct.unwrap_or(in_force);
+                self.record_event(FeedEvent {
+                    t_ns: now,
+                    kind: FeedEventKind::OperatorReleased(before),
+                    detail: format!(
+                        "{before} released: control resumes from {from:.1} % ({in_force:.1} % in force)"
+                    ),
+                });
+            }
+            _ => {}
+        }
+        self.operator = action;
+        action.is_some()
+    }
+
     /// Writes the pending evidence whose time is covered by sealed load segments.
     fn write_pending(
         &mut self,
@@ -359,6 +400,10 @@ impl FeedLoop {
             self.spindle_rpm = rpm;
             self.harvest_teach();
             self.restart_controller();
+        }
+        if self.follow_operator(machine, now) {
+            self.confirm_breakage(machine, now);
+            return;
         }
         self.track_plunge(machine, now);
         let dropped = !machine.load_fresh();
