@@ -101,6 +101,7 @@ pub mod engine;
 pub mod gcode;
 mod loop_machine;
 pub mod materials;
+pub mod planner;
 pub mod power;
 pub mod recording;
 pub mod result;
