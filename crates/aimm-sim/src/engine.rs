@@ -537,6 +537,7 @@ impl<'p> Simulator<'p> {
     /// Travels the path the planner gives for up to `left_s`, cutting as it goes; returns the
     /// (feed, rapid) distances, mm.
     fn advance(&mut self, left_s: &mut f64) -> Result<(f64, f64), SimError> {
+        self.fill()?;
         let mut rest = self
             .motion
             .plan(left_s, self.feed_override_pct, self.feed_hold);

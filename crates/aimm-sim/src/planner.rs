@@ -10,8 +10,9 @@
 //!   average than the axis's acceleration (`v ≤ √(a_a·L / |Δu_a|)`, L the shorter block; for
 //!   the chords of an arc of radius R this is the centripetal limit `√(a·R)`). Rapid↔feed
 //!   transitions stop (in-position check), as do dwells, tool changes, M0/M1 and program end.
-//! - Look-ahead: blocks are read ahead until the queued path is longer than the braking
-//!   distance from the fastest speed they allow, at most [`LOOK_AHEAD_BLOCKS`]; a backward pass
+//! - Look-ahead: blocks are read ahead, before every tick, until the queued path ahead of the
+//!   tool is longer than the braking distance from the fastest speed they allow (plus 10 ms of
+//!   travel), at most [`LOOK_AHEAD_BLOCKS`]; a backward pass
 //!   gives each boundary the highest speed from which all later limits, and a stop at the end
 //!   of the buffer, can still be met.
 //! - Profile: jerk-limited ("S-curve") acceleration, tick by tick: each tick takes the largest
@@ -39,11 +40,19 @@ use std::collections::VecDeque;
 /// control II up to 200). The buffer is usually shorter: it stops at the braking distance.
 pub const LOOK_AHEAD_BLOCKS: usize = 200;
 
+/// Time the buffer reaches beyond the braking distance, s (assumed; five 2 ms ticks): the tool
+/// travels between two reads of the buffer, and the end of the buffer must never be what slows
+/// it down.
+const LOOK_AHEAD_MARGIN_S: f64 = 0.01;
+
 /// Iterations of the bisection for a tick's acceleration: resolves it to 1/1024 of jerk·dt.
 const BISECTIONS: u32 = 10;
 
 /// Distances below this count as arrived, mm (a hundredth of a micrometre).
 const ARRIVED_MM: f64 = 1e-5;
+
+/// Path speeds below this count as stopped, mm/s (0.06 mm/min: rounding, not motion).
+const STOPPED_MM_PER_S: f64 = 1e-3;
 
 /// A machine rating the planner cannot work with.
 #[derive(Debug, thiserror::Error)]
@@ -84,8 +93,28 @@ struct Block {
     jerk: f64,
     /// Speed limit of the corner into the next block, mm/s (0 until a next block is read).
     corner_out: f64,
-    /// Highest speed at the block's end from which every later limit can still be met, mm/s.
-    exit_max: f64,
+    /// Where the block ends along the path since the planner started, mm.
+    end_at: f64,
+}
+
+/// A speed limit ahead on the path, with the acceleration and jerk limits to brake for it.
+#[derive(Clone, Copy, Debug)]
+struct Limit {
+    /// Path coordinate, mm.
+    at: f64,
+    /// Speed limit, mm/s.
+    w: f64,
+    /// Smallest acceleration (mm/s²) and jerk (mm/s³) limits on the way to it.
+    accel: f64,
+    jerk: f64,
+}
+
+impl Limit {
+    /// True if from speed `v` and acceleration `a` at path coordinate `x` the tool can still
+    /// brake for it (be at or below `w` when it gets there).
+    fn can_brake(&self, v: f64, a: f64, x: f64) -> bool {
+        s_curve_brake_mm(v, a, self.w, self.accel, self.jerk) <= (self.at - x).max(0.0) + 1e-9
+    }
 }
 
 impl Block {
@@ -145,15 +174,20 @@ pub struct Planner {
     ended: bool,
     /// Travelled along the front block, mm.
     done_mm: f64,
+    /// Path coordinate of the last buffered block's end, mm.
+    path_end_mm: f64,
     /// Path speed (mm/s) and acceleration (mm/s²).
     v: f64,
     a: f64,
-    /// (override, hold) the boundary speeds were planned for.
-    planned_for: (f64, bool),
+    /// The limits ahead that the fastest choice of a tick would break (kept to reuse its
+    /// allocation).
+    active: Vec<Limit>,
     /// Queued path ahead of the tool, mm.
     ahead_mm: f64,
     /// Highest `reachable` speed of the queued blocks, mm/s.
     reach_max: f64,
+    /// Path the buffer must hold ahead of the tool: braking from `reach_max`, and the margin, mm.
+    need_mm: f64,
     /// The front block's ops have been handed out.
     entered: bool,
 }
@@ -206,11 +240,13 @@ impl Planner {
             closed: false,
             ended: false,
             done_mm: 0.0,
+            path_end_mm: 0.0,
             v: 0.0,
             a: 0.0,
-            planned_for: (100.0, false),
+            active: Vec::new(),
             ahead_mm: 0.0,
             reach_max: 0.0,
+            need_mm: 0.0,
             entered: false,
         })
     }
@@ -221,9 +257,7 @@ impl Planner {
     pub fn wants_more(&self) -> bool {
         !self.closed
             && (self.queue.is_empty()
-                || (self.queue.len() < LOOK_AHEAD_BLOCKS
-                    && self.ahead_mm
-                        < s_curve_mm(self.reach_max, 0.0, self.min_accel, self.min_jerk)))
+                || (self.queue.len() < LOOK_AHEAD_BLOCKS && self.ahead_mm < self.need_mm))
     }
 
     /// Takes the interpreter's next op: a move joins the buffer, an op that needs a stop closes
@@ -312,94 +346,68 @@ impl Planner {
             accel,
             jerk,
             corner_out: 0.0,
-            exit_max: 0.0,
+            end_at: self.path_end_mm + len_mm,
         };
+        self.path_end_mm = block.end_at;
         if let Some(last) = self.queue.back_mut() {
             last.corner_out = corner_limit(&self.axes, last, &block);
         }
         self.ahead_mm += len_mm;
-        self.reach_max = self.reach_max.max(block.reachable());
+        if block.reachable() > self.reach_max {
+            self.set_reach_max(block.reachable());
+        }
         self.queue.push_back(block);
-        self.plan_back(self.queue.len() - 1);
+    }
+
+    fn set_reach_max(&mut self, reach: f64) {
+        self.reach_max = reach;
+        self.need_mm =
+            s_curve_mm(reach, 0.0, self.min_accel, self.min_jerk) + reach * LOOK_AHEAD_MARGIN_S;
     }
 
     // ---- planning ----------------------------------------------------------------------------
-
-    /// Backward pass from block `from` to the front: each boundary's highest speed from which
-    /// the later ones can be met, ending at a stop after the last block. Stops early once a
-    /// boundary is unchanged, since those before it then are too.
-    fn plan_back(&mut self, from: usize) {
-        let (ovr, hold) = self.planned_for;
-        let n = self.queue.len();
-        for i in (0..=from).rev() {
-            let w = match self.queue.get(i + 1) {
-                None => 0.0,
-                Some(next) => {
-                    let b = &self.queue[i];
-                    b.corner_out
-                        .min(b.cap(ovr, hold))
-                        .min(next.cap(ovr, hold))
-                        .min(s_curve_reach(
-                            next.exit_max,
-                            next.len_mm,
-                            next.accel,
-                            next.jerk,
-                        ))
-                }
-            };
-            let b = &mut self.queue[i];
-            if i < from && i + 1 < n && w == b.exit_max {
-                break;
-            }
-            b.exit_max = w;
-        }
-    }
-
-    /// Re-plans every boundary for a new override or feed hold.
-    fn replan(&mut self, override_pct: f64, hold: bool) {
-        self.planned_for = (override_pct, hold);
-        if let Some(last) = self.queue.len().checked_sub(1) {
-            // Force the full pass: no boundary may keep a value planned for another override.
-            for b in self.queue.iter_mut() {
-                b.exit_max = f64::NAN;
-            }
-            self.plan_back(last);
-        }
-    }
 
     /// Plans the path speed for up to `left_s` seconds at `override_pct` (feed hold when
     /// `hold`) and returns the distance to travel, mm; `left_s` keeps the time not used, which
     /// is non-zero only when the tool arrives at a stop within it.
     pub fn plan(&mut self, left_s: &mut f64, override_pct: f64, hold: bool) -> f64 {
-        if self.queue.is_empty() {
+        let Some(front) = self.queue.front() else {
             return 0.0;
-        }
-        if (override_pct, hold) != self.planned_for {
-            self.replan(override_pct, hold);
-        }
-        let front = &self.queue[0];
+        };
         let dt = *left_s;
         let (accel, jerk) = (front.accel, front.jerk);
         let cap = front.cap(override_pct, hold);
         let a = self.a.clamp(-accel, accel);
         let hi = (a + jerk * dt).min(accel);
         // Braking fades out as the speed nears the cap it comes down to (or zero), so the tool
-        // settles there without undershoot or a jerk: v − a²/2j never falls below it.
+        // settles there without undershoot or a jerk: at the end of the tick v − a²/2j may not
+        // fall below it, with v = v₀ + (a₀ + a)·dt/2, a quadratic in a.
         let settle = if self.v > cap { cap } else { 0.0 };
-        let lo = (a - jerk * dt)
-            .max(-accel)
-            .max(-(2.0 * jerk * (self.v - settle)).sqrt())
-            .min(hi);
+        let c = self.v + 0.5 * a * dt - settle;
+        let disc = jerk * jerk * dt * dt + 8.0 * jerk * c;
+        let fade = if disc >= 0.0 {
+            0.5 * (jerk * dt - disc.sqrt())
+        } else {
+            hi
+        };
+        let lo = (a - jerk * dt).max(-accel).max(fade).min(hi);
+        let v0 = self.v;
+        let x0 = self.position_at();
         let step = |a_new: f64| {
-            let v = self.v + 0.5 * (a + a_new) * dt;
-            let ds = self.v * dt + (2.0 * a + a_new) * dt * dt / 6.0;
+            let v = (v0 + 0.5 * (a + a_new) * dt).max(0.0);
+            let ds = (v0 * dt + (2.0 * a + a_new) * dt * dt / 6.0).max(0.0);
             (v, ds)
         };
+        // The limits the fastest choice breaks; any slower choice meets the others too.
+        let mut active = std::mem::take(&mut self.active);
+        let (v_hi, ds_hi) = step(hi);
+        self.limits_broken(v_hi, hi, x0 + ds_hi, override_pct, hold, &mut active);
+        let within_cap = |v: f64, a_new: f64| s_curve_brake_mm(v, a_new, cap, accel, jerk) <= 1e-9;
         let ok = |a_new: f64| {
             let (v, ds) = step(a_new);
-            self.can_meet_limits(v.max(0.0), a_new, ds.max(0.0), cap)
+            within_cap(v, a_new) && active.iter().all(|l| l.can_brake(v, a_new, x0 + ds))
         };
-        let a_new = if ok(hi) {
+        let a_new = if active.is_empty() && within_cap(v_hi, hi) {
             hi
         } else if !ok(lo) {
             lo // cannot meet everything (override cut below the speed): brake hardest
@@ -415,11 +423,15 @@ impl Planner {
             }
             good
         };
+        active.clear();
+        self.active = active;
         let (v, ds) = step(a_new);
-        let (v, a_new, ds) = if v <= 0.0 {
-            (0.0, 0.0, ds.max(0.0))
+        // Held, and slower than one tick of full jerk gives: stopped (the last step of the
+        // discrete fade-out, within the jerk limit).
+        let (v, a_new) = if (cap <= 0.0 && v < 0.5 * jerk * dt * dt && a_new <= 0.0) || v <= 0.0 {
+            (0.0, 0.0)
         } else {
-            (v, a_new, ds)
+            (v, a_new)
         };
         if let Some(stop_mm) = self.next_stop_mm(ds, v) {
             *left_s = if ds > 0.0 {
@@ -437,40 +449,66 @@ impl Planner {
         ds
     }
 
-    /// True if from speed `v` and acceleration `a`, after `ds` more millimetres, the tool can
-    /// still keep within `cap` and brake to every boundary's speed in time.
-    fn can_meet_limits(&self, v: f64, a: f64, ds: f64, cap: f64) -> bool {
-        let front = &self.queue[0];
-        if s_curve_brake_mm(v, a, cap, front.accel, front.jerk) > 1e-9 {
-            return false;
-        }
-        let mut to_end = front.len_mm - self.done_mm;
-        for b in &self.queue {
-            let left = to_end - ds;
-            if s_curve_brake_mm(v, a, b.exit_max, b.accel, b.jerk) > left.max(0.0) + 1e-9 {
-                return false;
+    /// Collects into `out` the boundary limits ahead that speed `v` and acceleration `a` at
+    /// path coordinate `x` would break. Scans only as far as the tool could need to brake.
+    fn limits_broken(
+        &self,
+        v: f64,
+        a: f64,
+        x: f64,
+        override_pct: f64,
+        hold: bool,
+        out: &mut Vec<Limit>,
+    ) {
+        let horizon = x + s_curve_brake_mm(v, a, 0.0, self.min_accel, self.min_jerk);
+        let (mut accel, mut jerk) = (f64::INFINITY, f64::INFINITY);
+        let mut blocks = self.queue.iter().peekable();
+        while let Some(b) = blocks.next() {
+            // Braking for a boundary may span every block before it.
+            accel = accel.min(b.accel);
+            jerk = jerk.min(b.jerk);
+            let w = match blocks.peek() {
+                None => 0.0,
+                Some(next) => b
+                    .corner_out
+                    .min(b.cap(override_pct, hold))
+                    .min(next.cap(override_pct, hold)),
+            };
+            let limit = Limit {
+                at: b.end_at,
+                w,
+                accel,
+                jerk,
+            };
+            if !limit.can_brake(v, a, x) {
+                out.push(limit);
             }
-            if left > 0.0 {
-                return true;
+            if b.end_at > horizon {
+                break;
             }
-            to_end += b.len_mm;
         }
-        true
     }
 
-    /// Distance to a boundary the tool must stop at, when it arrives there within `ds` (or is
-    /// crawling to it within [`ARRIVED_MM`]).
+    /// The tool's path coordinate, mm.
+    fn position_at(&self) -> f64 {
+        self.queue
+            .front()
+            .map_or(self.path_end_mm, |f| f.end_at - f.len_mm + self.done_mm)
+    }
+
+    /// Distance to a boundary the tool must stop at (a rapid↔feed transition or the end of the
+    /// buffer), when it arrives there within `ds` (or is crawling to it within [`ARRIVED_MM`]).
     fn next_stop_mm(&self, ds: f64, v: f64) -> Option<f64> {
-        let mut to_end = self.queue[0].len_mm - self.done_mm;
+        let x = self.position_at();
         for (i, b) in self.queue.iter().enumerate() {
-            let stops = b.exit_max <= 0.0 || i + 1 == self.queue.len();
-            if stops && (to_end <= ds || (v < 1e-3 && to_end - ds < ARRIVED_MM)) {
+            let to_end = b.end_at - x;
+            let stops = b.corner_out <= 0.0 || i + 1 == self.queue.len();
+            if stops && (to_end <= ds || (v < STOPPED_MM_PER_S && to_end - ds < ARRIVED_MM)) {
                 return Some(to_end);
             }
             if to_end > ds {
                 return None;
             }
-            to_end += b.len_mm;
         }
         None
     }
@@ -522,11 +560,11 @@ impl Planner {
             self.entered = false;
             if self.queue.is_empty() {
                 self.ahead_mm = 0.0;
-                self.reach_max = 0.0;
+                self.set_reach_max(0.0);
                 self.v = 0.0;
                 self.a = 0.0;
             } else if b.reachable() >= self.reach_max {
-                self.reach_max = self.queue.iter().map(Block::reachable).fold(0.0, f64::max);
+                self.set_reach_max(self.queue.iter().map(Block::reachable).fold(0.0, f64::max));
             }
         }
     }
@@ -568,27 +606,6 @@ fn s_curve_mm(v: f64, w: f64, accel: f64, jerk: f64) -> f64 {
     0.5 * (v + w) * t
 }
 
-/// The highest speed from which a jerk-limited slow-down reaches `w` within `len` mm: the
-/// inverse of [`s_curve_mm`] in closed form (a quadratic with a constant-acceleration phase,
-/// the depressed cubic x³ + (2w/j)·x − len/j = 0 in x = √(Δv/j) without one).
-fn s_curve_reach(w: f64, len: f64, accel: f64, jerk: f64) -> f64 {
-    let k = accel * accel / jerk;
-    let dv = if len >= (2.0 * w + k) * accel / jerk {
-        let b = 2.0 * w + k;
-        0.5 * (-b + ((2.0 * w - k).powi(2) + 8.0 * len * accel).sqrt())
-    } else {
-        let (p, q) = (2.0 * w / jerk, len / jerk);
-        let x = if p > 0.0 {
-            // Trigonometric (hyperbolic) form of the single real root: no cancellation.
-            2.0 * (p / 3.0).sqrt() * ((1.5 * q / p * (3.0 / p).sqrt()).asinh() / 3.0).sinh()
-        } else {
-            q.cbrt()
-        };
-        jerk * x * x
-    };
-    w + dv.max(0.0)
-}
-
 /// Distance the tool needs, from speed `v` and acceleration `a`, to be at or below `w` with
 /// zero acceleration, with limits `accel` and `jerk` (0 when it can keep below `w` at once).
 fn s_curve_brake_mm(v: f64, a: f64, w: f64, accel: f64, jerk: f64) -> f64 {
@@ -620,21 +637,6 @@ fn s_curve_brake_mm(v: f64, a: f64, w: f64, accel: f64, jerk: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn s_curve_reach_inverts_the_braking_distance() {
-        let (accel, jerk) = (3000.0, 50_000.0);
-        for w in [0.0, 5.0, 60.0, 400.0] {
-            for len in [0.01, 0.5, 3.0, 40.0, 500.0] {
-                let v = s_curve_reach(w, len, accel, jerk);
-                let back = s_curve_mm(v, w, accel, jerk);
-                assert!(
-                    (back - len).abs() < 1e-6 * len.max(1.0),
-                    "w {w} len {len}: {back}"
-                );
-            }
-        }
-    }
 
     #[test]
     fn braking_from_a_ramp_is_the_rest_of_the_symmetric_profile() {
