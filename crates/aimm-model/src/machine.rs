@@ -42,9 +42,9 @@ pub struct MachineSpec {
     pub spindle_rated_power_kw: f64,
     /// Maximum spindle speed, rev/min.
     pub spindle_max_rpm: f64,
-    /// Rapid traverse rate, mm/min.
+    /// Rapid traverse rate along the path, mm/min (each axis also has its own, in `axes`).
     pub rapid_mm_per_min: f64,
-    /// Highest programmable cutting feed, mm/min.
+    /// Highest programmable cutting feed along the path, mm/min (each axis also has its own).
     pub max_feed_mm_per_min: f64,
     /// Spindle load above which the control raises a spindle-overload alarm, %.
     pub overload_threshold_pct: f64,

@@ -12,12 +12,14 @@
 //!   transitions stop (in-position check), as do dwells, tool changes, M0/M1 and program end.
 //! - Look-ahead: blocks are read ahead, before every tick, until the queued path ahead of the
 //!   tool is longer than the braking distance from the fastest speed they allow (plus 10 ms of
-//!   travel), at most [`LOOK_AHEAD_BLOCKS`]; a backward pass
-//!   gives each boundary the highest speed from which all later limits, and a stop at the end
-//!   of the buffer, can still be met.
+//!   travel), at most [`LOOK_AHEAD_BLOCKS`]. The end of the buffer is a stop, so the tool can
+//!   always stop within what it has read; with enough blocks read that stop never binds.
 //! - Profile: jerk-limited ("S-curve") acceleration, tick by tick: each tick takes the largest
-//!   acceleration change within ±jerk·dt after which the tool can still brake, with the jerk
-//!   and acceleration limits, to every limit ahead (closed-form S-curve braking distances).
+//!   acceleration within ±jerk·dt of the last after which the tool can still brake, in one
+//!   S-curve with the smallest acceleration and jerk limits on the way, for every boundary
+//!   limit within its braking distance (closed-form braking distances; the acceleration found
+//!   by bisection to 1/1024 of jerk·dt). Braking fades out so that the speed settles on its
+//!   target without undershoot.
 //!   Chosen over a trapezoid with a jerk-derived ramp because at these ratings the jerk phase
 //!   is as long as the constant-acceleration one (a/j = 60 ms against 10 m/min ÷ 3 m/s² =
 //!   56 ms): a trapezoid would misstate short moves' time by a large share. Method after
@@ -36,8 +38,8 @@ use crate::gcode::{Move, Op, Vec3};
 use aimm_model::MachineSpec;
 use std::collections::VecDeque;
 
-/// Most blocks read ahead (assumed; controls buffer 50–200 blocks, e.g. Fanuc AI contour
-/// control II up to 200). The buffer is usually shorter: it stops at the braking distance.
+/// Most blocks read ahead (assumed, the top of the 50–200 blocks common controls look ahead).
+/// The buffer is usually shorter: it stops at the braking distance.
 pub const LOOK_AHEAD_BLOCKS: usize = 200;
 
 /// Time the buffer reaches beyond the braking distance, s (assumed; five 2 ms ticks): the tool
