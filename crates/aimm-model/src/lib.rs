@@ -24,7 +24,7 @@ pub use actuator::{Actuator, ActuatorError};
 pub use event::{Event, EventKind};
 pub use feature::FeatureResult;
 pub use loop_machine::{LoopMachine, MachineLoop};
-pub use machine::{MachineId, MachineSpec, MachineState};
+pub use machine::{AxisRating, AxisRatings, MachineId, MachineSpec, MachineState};
 pub use material::{Material, UnknownName};
 pub use operator::OperatorAction;
 pub use sample::{Sample, SignalSeries, TimeNs, NS_PER_S};

@@ -5,10 +5,11 @@
 
 use crate::cutting::{kienzle, CutConditions, CutLoad};
 use crate::gcode::{
-    InterpConfig, InterpError, Interpreter, Move, OffsetKind, Op, Program, SpindleDir, Vec3,
+    InterpConfig, InterpError, Interpreter, OffsetKind, Op, Program, SpindleDir, Vec3,
 };
 use crate::materials::MaterialConstants;
 use crate::panel::{Panel, PanelAction, PanelError, PanelScript};
+use crate::planner::{Planner, RatingError};
 use crate::power::PowerModel;
 use crate::recording::Recording;
 use crate::result::{FeatureResult, PartResult, ToolWear};
@@ -23,7 +24,7 @@ use aimm_model::{
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 pub use aimm_model::DEFAULT_START_NS;
 
@@ -109,6 +110,9 @@ pub enum SimError {
     /// An operator action the panel cannot do.
     #[error(transparent)]
     Panel(#[from] PanelError),
+    /// A machine rating the motion planner cannot work with.
+    #[error(transparent)]
+    Rating(#[from] RatingError),
 }
 
 /// What the machine is doing between ticks.
@@ -116,13 +120,8 @@ pub enum SimError {
 enum Activity {
     /// Needs the next op.
     Ready,
-    Moving {
-        mv: Move,
-        len_mm: f64,
-        done_mm: f64,
-        /// Mostly sideways (peripheral cut) rather than along the tool axis (plunge).
-        lateral: bool,
-    },
+    /// Travelling the planner's buffered blocks.
+    Moving,
     /// Dwell or tool change.
     Waiting {
         left_s: f64,
@@ -222,9 +221,6 @@ struct ToolState {
     loaded: bool,
 }
 
-/// Feed slower than this (mm/min) counts as stopped.
-const MIN_FEED: f64 = 1e-6;
-
 /// A simulated machine running one program.
 pub struct Simulator<'p> {
     cfg: SimConfig,
@@ -242,6 +238,7 @@ pub struct Simulator<'p> {
     slow_every: u64,
     cut_step_mm: f64,
     activity: Activity,
+    motion: Planner,
     line: u32,
     pos: Vec3,
     feed_override_pct: f64,
@@ -249,7 +246,7 @@ pub struct Simulator<'p> {
     /// The operator's panel, which wins over the loops.
     panel: Panel,
     /// The next op, held back by single block until cycle start.
-    parked: Option<Op>,
+    parked: VecDeque<Op>,
     programmed_feed: f64,
     spindle_rpm: f64,
     spindle_dir: SpindleDir,
@@ -320,12 +317,13 @@ impl<'p> Simulator<'p> {
             dt_ns,
             slow_every: (cfg.fast_rate_hz / cfg.slow_rate_hz).round().max(1.0) as u64,
             activity: Activity::Ready,
+            motion: Planner::new(&cfg.machine)?,
             line: 0,
             pos: cfg.interp.home_mm,
             feed_override_pct: 100.0,
             feed_hold: false,
             panel: Panel::default(),
-            parked: None,
+            parked: VecDeque::new(),
             programmed_feed: 0.0,
             spindle_rpm: 0.0,
             spindle_dir: SpindleDir::Off,
@@ -353,7 +351,9 @@ impl<'p> Simulator<'p> {
 
     // ---- live inputs -------------------------------------------------------------------------
 
-    /// Sets the feed-rate override, % (the control clamps to 0–200 %; 0 holds the feed).
+    /// Sets the feed-rate override, % (the control clamps to 0–200 %, the range of Fanuc and
+    /// Siemens panels; 0 holds the feed). The path speed follows from the next tick with the
+    /// machine's acceleration and jerk.
     pub fn set_feed_override(&mut self, pct: f64) {
         self.feed_override_pct = if pct.is_finite() {
             pct.clamp(0.0, 200.0)
@@ -362,8 +362,9 @@ impl<'p> Simulator<'p> {
         };
     }
 
-    /// Stops (true) or resumes (false) all axis motion; the spindle keeps turning. This is the
-    /// loops' hold: the operator's is on the panel ([`Simulator::operate`]) and outlasts it.
+    /// Stops (true) or resumes (false) all axis motion, braking and accelerating with the
+    /// machine's acceleration and jerk; the spindle keeps turning. This is the loops' hold: the
+    /// operator's is on the panel ([`Simulator::operate`]) and outlasts it.
     pub fn set_feed_hold(&mut self, hold: bool) {
         if hold != self.feed_hold {
             self.feed_hold = hold;
@@ -379,8 +380,15 @@ impl<'p> Simulator<'p> {
     /// force.
     pub fn operate(&mut self, action: PanelAction) -> Result<(), PanelError> {
         self.panel.apply(action, self.line)?;
-        if let PanelAction::OverrideKnob(pct) = action {
-            self.feed_override_pct = f64::from(pct);
+        match action {
+            PanelAction::OverrideKnob(pct) => self.feed_override_pct = f64::from(pct),
+            PanelAction::SingleBlock(true) => {
+                // The blocks read ahead go back to wait: the block in progress is the last.
+                let mut ahead: VecDeque<Op> = self.motion.cut_after_front().into();
+                ahead.append(&mut self.parked);
+                self.parked = ahead;
+            }
+            _ => {}
         }
         self.event(EventKind::OperatorPanel, action.to_string());
         Ok(())
@@ -557,17 +565,13 @@ impl<'p> Simulator<'p> {
             match &mut self.activity {
                 Activity::Finished => break,
                 Activity::Ready => {
-                    match self.parked.take().map(Ok).or_else(|| self.interp.next()) {
-                        None => self.finish(),
-                        Some(op) => {
-                            let op = op?;
-                            if !self.panel.admits(op.line()) {
-                                // Single block: stopped at the block end until cycle start.
-                                self.parked = Some(op);
-                                break;
-                            }
-                            self.begin(op)?;
-                        }
+                    self.fill()?;
+                    match self.motion.take_op() {
+                        Some(op) => self.begin(op)?,
+                        // Single block: stopped at the block end until cycle start.
+                        None if self.motion.is_empty() && !self.parked.is_empty() => break,
+                        None if self.motion.is_empty() => self.finish(),
+                        None => self.activity = Activity::Moving,
                     }
                 }
                 Activity::Waiting { left_s: wait } => {
@@ -578,15 +582,12 @@ impl<'p> Simulator<'p> {
                         self.activity = Activity::Ready;
                     }
                 }
-                Activity::Moving { .. } => {
-                    let (ds, rapid) = self.advance(&mut left_s);
-                    if ds == 0.0 {
-                        break; // feed hold: time passes, nothing moves
-                    }
-                    if rapid {
-                        rapid_mm += ds;
-                    } else {
-                        feed_mm += ds;
+                Activity::Moving => {
+                    let (fed, rapid) = self.advance(&mut left_s)?;
+                    feed_mm += fed;
+                    rapid_mm += rapid;
+                    if self.motion.is_empty() {
+                        self.activity = Activity::Ready;
                     }
                 }
             }
@@ -597,58 +598,85 @@ impl<'p> Simulator<'p> {
         Ok(!self.is_finished())
     }
 
-    /// Moves along the current move for up to `left_s`; returns (distance, rapid).
-    fn advance(&mut self, left_s: &mut f64) -> (f64, bool) {
-        let Activity::Moving {
-            mv,
-            len_mm,
-            done_mm,
-            lateral,
-        } = &mut self.activity
-        else {
-            return (0.0, false);
-        };
-        let speed = if self.feed_hold {
-            0.0
-        } else if mv.rapid {
-            self.cfg.machine.rapid_mm_per_min
-        } else {
-            (mv.feed_mm_per_min * self.feed_override_pct / 100.0)
-                .min(self.cfg.machine.max_feed_mm_per_min)
-        } / 60.0;
-        if speed <= MIN_FEED {
-            *left_s = 0.0;
-            return (0.0, mv.rapid);
-        }
-        let ds = (*len_mm - *done_mm).min(speed * *left_s);
-        *done_mm += ds;
-        *left_s -= ds / speed;
-        let f = *done_mm / *len_mm;
-        for a in 0..3 {
-            self.pos[a] = mv.from[a] + (mv.to[a] - mv.from[a]) * f;
-        }
-        let (rapid, comp, lateral, finished) = (
-            mv.rapid,
-            mv.comp_radius_mm,
-            *lateral,
-            *done_mm >= *len_mm - 1e-9,
-        );
-        if finished {
-            self.activity = Activity::Ready;
-        }
-        if rapid {
-            self.window = EngagementWindow::default();
-            self.since_cut_mm = 0.0;
-        } else {
-            self.since_cut_mm += ds;
-            if self.since_cut_mm >= self.cut_step_mm || finished {
-                self.cut();
+    /// Reads ops into the planner's look-ahead buffer while it wants more.
+    fn fill(&mut self) -> Result<(), SimError> {
+        while self.motion.wants_more() {
+            let op = match self.parked.pop_front() {
+                Some(op) => op,
+                None => match self.interp.next() {
+                    None => {
+                        self.motion.end_of_program();
+                        break;
+                    }
+                    Some(op) => op?,
+                },
+            };
+            if !self.panel.admits(op.line()) {
+                // Single block: the next block waits for cycle start; the planner brakes to a
+                // stop at the end of what it holds.
+                self.parked.push_front(op);
+                break;
             }
-            if lateral && self.window.engagement().section_mm2 > 0.0 {
-                self.record_wall(comp, ds);
+            if let Op::Move(mv) = &op {
+                let top = self.stock.spec().top_mm;
+                // Tool changes stop the buffer, so the tool now is the one this move runs with.
+                if !mv.rapid && self.tool.is_none() && mv.from[2].min(mv.to[2]) < top {
+                    return Err(SimError::Machine {
+                        program: self.program_name.clone(),
+                        line: mv.line,
+                        message: format!(
+                            "feed move below the stock top (Z{top} mm) with no tool in the spindle: no T… M6 before it"
+                        ),
+                    });
+                }
+            }
+            self.motion.offer(op);
+        }
+        Ok(())
+    }
+
+    /// Travels the path the planner gives for up to `left_s`, cutting as it goes; returns the
+    /// (feed, rapid) distances, mm.
+    fn advance(&mut self, left_s: &mut f64) -> Result<(f64, f64), SimError> {
+        self.fill()?;
+        let mut rest = self
+            .motion
+            .plan(left_s, self.feed_override_pct, self.feed_hold);
+        let (mut fed, mut rapid) = (0.0, 0.0);
+        while let Some(piece) = self.motion.travel(&mut rest) {
+            let mv = &piece.mv;
+            // Mostly sideways (peripheral cut) rather than along the tool axis (plunge).
+            let lateral = piece.unit[0].hypot(piece.unit[1]) >= piece.unit[2].abs();
+            if piece.entered {
+                for op in piece.ops {
+                    self.begin(op)?;
+                }
+                self.line = mv.line;
+                if !mv.rapid {
+                    self.programmed_feed = mv.feed_mm_per_min;
+                    self.lateral = lateral;
+                }
+            }
+            self.pos = piece.pos;
+            if mv.rapid {
+                rapid += piece.ds_mm;
+                self.window = EngagementWindow::default();
+                self.since_cut_mm = 0.0;
+            } else {
+                fed += piece.ds_mm;
+                self.since_cut_mm += piece.ds_mm;
+                if self.since_cut_mm >= self.cut_step_mm || piece.finished {
+                    self.cut();
+                }
+                if lateral && self.window.engagement().section_mm2 > 0.0 {
+                    self.record_wall(mv.comp_radius_mm, piece.ds_mm);
+                }
+            }
+            if piece.finished {
+                self.fill()?;
             }
         }
-        (ds, rapid)
+        Ok((fed, rapid))
     }
 
     /// Cuts the stock at the current position and updates the engagement window.
@@ -693,38 +721,10 @@ impl<'p> Simulator<'p> {
     fn begin(&mut self, op: Op) -> Result<(), SimError> {
         self.line = op.line();
         match op {
-            Op::Move(mv) => {
-                let d = [
-                    mv.to[0] - mv.from[0],
-                    mv.to[1] - mv.from[1],
-                    mv.to[2] - mv.from[2],
-                ];
-                let len_mm = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
-                let top = self.stock.spec().top_mm;
-                if !mv.rapid && self.tool.is_none() && mv.from[2].min(mv.to[2]) < top {
-                    return Err(SimError::Machine {
-                        program: self.program_name.clone(),
-                        line: self.line,
-                        message: format!(
-                            "feed move below the stock top (Z{top} mm) with no tool in the spindle: no T… M6 before it"
-                        ),
-                    });
-                }
-                if len_mm > 1e-9 {
-                    let lateral = d[0].hypot(d[1]) >= d[2].abs();
-                    if !mv.rapid {
-                        self.programmed_feed = mv.feed_mm_per_min;
-                        self.lateral = lateral;
-                    }
-                    self.activity = Activity::Moving {
-                        mv,
-                        len_mm,
-                        done_mm: 0.0,
-                        lateral,
-                    };
-                } else {
-                    self.pos = mv.to;
-                }
+            // Moves run through the planner's buffer.
+            op @ Op::Move(_) => {
+                self.motion.offer(op);
+                self.activity = Activity::Moving;
             }
             Op::Dwell { seconds, .. } => {
                 self.activity = Activity::Waiting {

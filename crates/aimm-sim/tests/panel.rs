@@ -54,9 +54,10 @@ fn the_knob_sets_the_override_in_force_and_comes_back_to_100() {
         sim.panel().operator(),
         Some(OperatorAction::OverrideKnob(50))
     );
-    // 0.5 s at 50 % of 600 mm/min is 2.5 mm.
+    // 0.5 s at 50 % of 600 mm/min is 2.5 mm, plus ~0.05 mm while the axis brakes from 600 to
+    // 300 mm/min at its acceleration and jerk.
     let moved = travel(&mut sim, 250);
-    assert!((moved - 2.5).abs() < 0.05, "moved {moved} mm at 50 %");
+    assert!((moved - 2.55).abs() < 0.05, "moved {moved} mm at 50 %");
     sim.operate(PanelAction::OverrideKnob(100)).unwrap();
     assert_eq!(sim.feed_override_pct(), 100.0);
     assert_eq!(sim.panel().operator(), None);

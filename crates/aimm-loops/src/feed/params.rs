@@ -38,6 +38,10 @@ pub struct FeedParams {
     /// sensor noise and the loop's tracking error (a longer actuation delay leaves more, see
     /// [`FeedParams::limit_setpoint_pct`]).
     pub limit_margin_pct: f64,
+    /// Time the machine's axes take to follow a large cut of the override, ms: jerk- and
+    /// acceleration-limited braking, part of the dead time the machine-limit setpoint leaves
+    /// room for. A VMC with 50 m/s³ jerk halves a 2.6 m/min feed in 2·√(Δv/j) ≈ 42 ms.
+    pub machine_response_ms: f64,
     /// Highest override while the tool plunges (feeds down its axis) and on entry into the
     /// material before a process gain is known, %: CAM programs plunges and entries at what the
     /// tool takes, and the load of a plunge cannot be measured before it is there.
@@ -82,6 +86,7 @@ impl Default for FeedParams {
             alarm_load_pct: 120.0,
             peak_guard_pct: 128.0,
             limit_margin_pct: 6.0,
+            machine_response_ms: 40.0,
             entry_override_pct: 150.0,
             hold_release_s: 2.0,
             stale_timeout_ms: 50.0,
@@ -140,6 +145,7 @@ impl FeedParams {
             ));
         }
         positive("entry_override_pct", p.entry_override_pct)?;
+        non_negative("machine_response_ms", p.machine_response_ms)?;
         non_negative("hold_release_s", p.hold_release_s)?;
         positive("stale_timeout_ms", p.stale_timeout_ms)?;
         if !(p.fallback_override_pct >= p.min_override_pct
@@ -186,10 +192,11 @@ impl FeedParams {
     /// they are decided, %: the alarm load less the margin, and low enough that a sudden
     /// [`LIMIT_STEP_RATIO`]-fold rise of the cutting load, answered only after the delay and one
     /// sample, leaves the overload meter ([`aimm_model::overload`], first order of
-    /// [`OVERLOAD_FILTER_MS`]) below the alarm: `alarm / (1 + (r − 1)(1 − e^(−θ/τ)))`. At 4 ms
-    /// that is 113 % of a 120 % alarm, at 100 ms 73 %: a slow actuator must leave more room.
+    /// [`OVERLOAD_FILTER_MS`]) below the alarm: `alarm / (1 + (r − 1)(1 − e^(−θ/τ)))` with the
+    /// dead time θ = delay + one sample + `machine_response_ms`. At 4 ms that is 87 % of a 120 %
+    /// alarm, at 100 ms 66 %: a slow actuator or a sluggish machine must leave more room.
     pub fn limit_setpoint_pct(&self, actuation_delay_ms: f64) -> f64 {
-        let dead_ms = actuation_delay_ms.max(0.0) + LOAD_SAMPLE_MS;
+        let dead_ms = actuation_delay_ms.max(0.0) + LOAD_SAMPLE_MS + self.machine_response_ms;
         let rise = 1.0 - (-dead_ms / OVERLOAD_FILTER_MS).exp();
         let step_safe = self.alarm_load_pct / (1.0 + (LIMIT_STEP_RATIO - 1.0) * rise);
         step_safe.min(self.alarm_load_pct - self.limit_margin_pct)

@@ -32,6 +32,10 @@ const PLUNGE_MIN_MM_PER_MIN: f64 = 20.0;
 /// A Z reading unchanged for this long means the axis stands, ms (two slow-rate periods).
 const Z_STANDS_MS: f64 = 40.0;
 
+/// A feed reading below this fraction of the commanded feed is braking or stopping, not steady
+/// cutting: a load lost then is no breakage.
+const STEADY_FEED_FRACTION: f64 = 0.8;
+
 /// How long around a breakage suspicion the machine must have kept feeding for it to stand,
 /// ms. Covers the 20 ms period of the machine's feed signals.
 const BREAKAGE_CONFIRM_MS: f64 = 40.0;
@@ -273,12 +277,14 @@ impl FeedLoop {
     /// end or turns from a side cut into a slow plunge vanishes as suddenly as that of a broken
     /// one; only the broken one does so in the middle of a feed block.
     fn confirm_breakage(&mut self, sim: &dyn LoopMachine, now: i64) {
-        // Moving, and no faster than the loop could have commanded: not a rapid, not stopped.
+        // Moving at about the commanded feed, and no faster than the loop could have commanded:
+        // not a rapid, not stopped, not braking into a corner (a machine with real dynamics
+        // slows down there, and the load with it).
         let actual = sim.latest(SignalKind::FeedActualMmPerMin);
-        let fastest = sim.latest(SignalKind::FeedProgrammedMmPerMin)
-            * self.options.params.max_override_pct
-            / 100.0;
-        let feeding = actual > 0.0 && actual <= 1.1 * fastest;
+        let programmed = sim.latest(SignalKind::FeedProgrammedMmPerMin);
+        let fastest = programmed * self.options.params.max_override_pct / 100.0;
+        let commanded = programmed * sim.latest(SignalKind::FeedOverridePct) / 100.0;
+        let feeding = actual >= STEADY_FEED_FRACTION * commanded && actual <= 1.1 * fastest;
         let reading = (feeding, sim.block());
         if self
             .feeding
