@@ -10,7 +10,7 @@ use aimm_assess::conformance::feed::run_case;
 use aimm_assess::faults::{FaultPlan, Faults};
 use aimm_connect::{record_run, run_unrecorded, RecordOptions};
 use aimm_ledger::record::Evidence;
-use aimm_loops::feed::validation::builtin_cases;
+use aimm_loops::feed::validation::{builtin_cases, heldout_cases};
 use aimm_loops::feed::{
     FeedEventKind, FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint,
     DEFAULT_ACTUATION_DELAY_MS,
@@ -714,4 +714,17 @@ fn mdi_interrupts_the_program_and_the_loop_until_auto() {
     let (paused, _, _) = operator_run("14s:mdi,17s:auto", OperatorAction::Mdi);
     let standing: Vec<Tick> = paused.into_iter().filter(|t| t.t_s > 14.03).collect();
     assert!(travel(&standing) < 0.01, "moved {} mm", travel(&standing));
+}
+
+#[test]
+fn held_out_parts_never_overload_with_the_loop() {
+    // Parts no setting was chosen on (corners and slots, uneven stock, 316L, a casting skin):
+    // whatever the cycle time, the loop never overloads the spindle and every part is cut.
+    for case in heldout_cases() {
+        let o = run_case(&case, &FeedParams::default(), DEFAULT_ACTUATION_DELAY_MS, 1).unwrap();
+        assert_eq!(o.adaptive.overload_events, 0, "{}", o.name);
+        assert_eq!(o.best_constant.figures.overload_events, 0, "{}", o.name);
+        assert!(o.adaptive.removed_cm3 > 10.0, "{}", o.name);
+        assert!(o.varying_engagement, "{}", o.name);
+    }
 }

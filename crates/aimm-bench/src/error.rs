@@ -50,6 +50,14 @@ pub enum BenchError {
     /// The wear model could not be trained or evaluated.
     #[error(transparent)]
     WearModel(#[from] aimm_loops::wear::model::WearModelError),
+    /// An input file has a bad entry.
+    #[error("{what}: {message}")]
+    BadInput {
+        /// The file and line.
+        what: String,
+        /// What is wrong.
+        message: String,
+    },
     /// An input file could not be read.
     #[error("cannot read {}", path.display())]
     Read {

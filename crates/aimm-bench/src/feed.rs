@@ -7,16 +7,21 @@
 use crate::baseline_pi::FixedGainPi;
 use crate::{render_table, BenchError, Figure, Report};
 use aimm_assess::conformance::feed::run_case;
-use aimm_loops::feed::validation::{builtin_cases, CaseOutcome, CONSTANT_OVERRIDE_STEP_PCT};
+use aimm_loops::feed::validation::{
+    builtin_cases, heldout_cases, CaseOutcome, FeedCase, CONSTANT_OVERRIDE_STEP_PCT,
+};
+use aimm_loops::feed::Setpoint;
 use aimm_loops::feed::{
     FeedController, FeedMode, FeedParams, LoadSample, DEFAULT_ACTUATION_DELAY_MS,
 };
-use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec};
+use aimm_model::{MachineSpec, Material, SignalKind, StockHardness, ToolSpec};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
 use aimm_sim::{SimConfig, Simulator};
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 use indicatif::ProgressBar;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// What `aimm bench feed` measured.
@@ -25,8 +30,8 @@ pub struct FeedReport {
     pub samples: usize,
     /// The latency figures, each next to its baseline.
     pub figures: Vec<Figure>,
-    /// The validation parts, each with its baselines.
-    pub cases: Vec<CaseOutcome>,
+    /// The parts, each with its baselines.
+    pub cases: Vec<BenchCase>,
 }
 
 /// The load stream of a real part (the stepped block at constant feed): what the loop sees.
@@ -64,9 +69,69 @@ fn latency(stream: &[(i64, f64)], mut step: impl FnMut(i64, f64) -> f64) -> (f64
     (at(0.5), at(0.99))
 }
 
+/// Which cases a row of the table comes from.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSet {
+    /// The built-in validation cases: the settings were chosen on them.
+    Tuned,
+    /// Parts never tuned on ([`heldout_cases`]).
+    HeldOut,
+    /// The real CAM programs of `testdata/gcode`, in the material `materials.csv` gives each.
+    RealProgram,
+}
+
+/// One part of the table: its outcome, or why it could not run.
+#[derive(Debug, Serialize)]
+pub struct BenchCase {
+    /// Where the case comes from.
+    pub set: CaseSet,
+    /// The case's name.
+    pub name: String,
+    /// Workpiece material.
+    pub material: String,
+    /// The outcome (`null` when it could not run).
+    pub outcome: Option<CaseOutcome>,
+    /// Why it could not run.
+    pub error: Option<String>,
+}
+
+/// The real programs listed in `dir/materials.csv` (program,material,reason) as cases in the
+/// machine-limit mode.
+fn real_programs(dir: &Path) -> Result<Vec<FeedCase>, BenchError> {
+    let read = |path: PathBuf| {
+        std::fs::read_to_string(&path).map_err(|source| BenchError::Read { path, source })
+    };
+    let list = read(dir.join("materials.csv"))?;
+    let mut cases = Vec::new();
+    for (i, line) in list.lines().enumerate().skip(1) {
+        let mut fields = line.splitn(3, ',');
+        let (Some(program), Some(material)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let material = Material::from_name(material).map_err(|e| BenchError::BadInput {
+            what: format!("{}: line {}", dir.join("materials.csv").display(), i + 1),
+            message: e.to_string(),
+        })?;
+        cases.push(FeedCase {
+            name: program.to_string(),
+            program: format!("testdata/gcode/{program}"),
+            text: read(dir.join(program))?,
+            material,
+            initial_wear_mm: 0.0,
+            setpoint: Setpoint::Limit,
+            varying_engagement: false,
+            hardness: StockHardness::default(),
+        });
+    }
+    Ok(cases)
+}
+
 /// Times both controllers over examples/steps_c45.nc's load stream, then runs every built-in
-/// feed validation case adaptive and at constant feed; progress on stderr.
-pub fn run() -> Result<FeedReport, BenchError> {
+/// feed validation case, the held-out parts and (with `real_programs_dir`) the real programs
+/// listed in its `materials.csv`, each at its programmed feed, at its best safe constant override
+/// and with the loop; progress on stderr. A case that cannot run is a row with its error.
+pub fn run(real_programs_dir: Option<&Path>) -> Result<FeedReport, BenchError> {
     let stream = recorded_load_stream()?;
     let params = FeedParams::default();
     let mut controller = FeedController::new(params, FeedMode::Control { setpoint_pct: 90.0 })
@@ -103,27 +168,46 @@ pub fn run() -> Result<FeedReport, BenchError> {
             target: "< 10 µs".into(),
         },
     ];
-    let cases = builtin_cases();
+    let mut cases: Vec<(CaseSet, FeedCase)> = builtin_cases()
+        .into_iter()
+        .map(|c| (CaseSet::Tuned, c))
+        .chain(heldout_cases().into_iter().map(|c| (CaseSet::HeldOut, c)))
+        .collect();
+    if let Some(dir) = real_programs_dir {
+        cases.extend(
+            real_programs(dir)?
+                .into_iter()
+                .map(|c| (CaseSet::RealProgram, c)),
+        );
+    }
     let bar = ProgressBar::new(cases.len() as u64);
-    let mut outcomes = Vec::new();
-    for case in &cases {
+    let mut rows = Vec::new();
+    for (set, case) in &cases {
         bar.set_message(case.name.clone());
-        outcomes.push(run_case(case, &params, DEFAULT_ACTUATION_DELAY_MS, 1)?);
+        let outcome = run_case(case, &params, DEFAULT_ACTUATION_DELAY_MS, 1);
+        rows.push(BenchCase {
+            set: *set,
+            name: case.name.clone(),
+            material: case.material.to_string(),
+            error: outcome.as_ref().err().map(ToString::to_string),
+            outcome: outcome.ok(),
+        });
         bar.inc(1);
     }
     bar.finish_and_clear();
     Ok(FeedReport {
         samples: stream.len(),
         figures,
-        cases: outcomes,
+        cases: rows,
     })
 }
 
 /// Per part and material: cycle time and overloads at the programmed feed, at the best safe
 /// constant override and with the loop.
-fn case_table(outcomes: &[CaseOutcome]) -> String {
+fn case_table(rows: &[BenchCase]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "set",
         "part",
         "material",
         "programmed s (overloads)",
@@ -132,11 +216,23 @@ fn case_table(outcomes: &[CaseOutcome]) -> String {
         "loop vs best %",
         "verdict",
     ]);
-    for o in outcomes {
+    for r in rows {
+        let set = format!("{:?}", r.set);
+        let Some(o) = &r.outcome else {
+            let error = r.error.clone().unwrap_or_default();
+            t.add_row(vec![
+                set,
+                r.name.clone(),
+                r.material.clone(),
+                format!("error: {error}"),
+            ]);
+            continue;
+        };
         let (p, b, a) = (&o.programmed_feed, &o.best_constant.figures, &o.adaptive);
         t.add_row(vec![
-            o.name.clone(),
-            o.material.clone(),
+            set,
+            r.name.clone(),
+            r.material.clone(),
             format!("{:.2} ({})", p.cycle_time_s, p.overload_events),
             format!(
                 "{:.0} → {:.2} ({})",

@@ -54,6 +54,13 @@ pub struct BenchWearArgs {
 
 #[derive(clap::Args)]
 pub struct BenchFeedArgs {
+    /// Folder of real CAM programs with a materials.csv (program,material,reason) naming the
+    /// material each one's speeds and feeds fit; each runs like a validation case.
+    #[arg(long, default_value = "testdata/gcode")]
+    real_programs: PathBuf,
+    /// Leave the real programs out (the built-in and held-out parts only).
+    #[arg(long)]
+    no_real_programs: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -138,7 +145,10 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             &aimm_bench::ledger::run(args.records, args.batch)?,
             args.json,
         ),
-        BenchCommand::Feed(args) => print(&aimm_bench::feed::run()?, args.json),
+        BenchCommand::Feed(args) => {
+            let dir = (!args.no_real_programs).then_some(args.real_programs.as_path());
+            print(&aimm_bench::feed::run(dir)?, args.json)
+        }
         BenchCommand::Wear(args) => print(&aimm_bench::wear::run(&args.data)?, args.json),
         BenchCommand::Store(args) => print(
             &aimm_bench::store::run(&args.db_postgres, args.parts, args.batch)?,

@@ -2,8 +2,8 @@
 
 use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, spinner, table};
-use crate::part::RecordArgs;
 use crate::part::{open_store, parse_material, read_program};
+use crate::part::{HardnessArgs, RecordArgs};
 use aimm_assess::conformance::feed::{record_loop_run, run_case_with_operator};
 use aimm_assess::conformance::wear::{run_trial, TrialSpec};
 use aimm_connect::wear_csv::write_wear_csv;
@@ -127,6 +127,8 @@ pub struct FeedArgs {
     /// Flank wear the tool starts with, mm.
     #[arg(long, default_value_t = 0.0)]
     initial_wear: f64,
+    #[command(flatten)]
+    hardness: HardnessArgs,
     /// Run the built-in validation cases and record a validation report (with --db).
     #[arg(long)]
     validate: bool,
@@ -198,6 +200,7 @@ fn feed(args: FeedArgs) -> Result<()> {
                 (None, false) => Setpoint::Limit,
             },
             varying_engagement: false,
+            hardness: args.hardness.hardness(),
         }]
     };
     let operator = args.operator.clone().unwrap_or_default();

@@ -2,7 +2,7 @@
 //! tool, building the simulator configuration, opening the store.
 
 use crate::keys_cmd::DEFAULT_KEY;
-use aimm_model::{Material, ToolKind, ToolSpec};
+use aimm_model::{HardSpot, Material, Skin, StockHardness, ToolKind, ToolSpec};
 use aimm_sim::gcode::{parse, Program};
 use aimm_store::Store;
 use anyhow::{bail, Context, Result};
@@ -19,6 +19,29 @@ pub struct RecordArgs {
     /// Signing key for the checkpoint closing what was recorded (with --db; created if missing).
     #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
     pub key: PathBuf,
+}
+
+/// Harder parts of the blank (a casting skin, inclusions), for the commands that cut one.
+#[derive(clap::Args)]
+pub struct HardnessArgs {
+    /// Casting skin under the stock's top and inside its side faces:
+    /// THICKNESS_MM:KC_FACTOR:WEAR_FACTOR, e.g. 2:1.4:2.5.
+    #[arg(long)]
+    pub skin: Option<Skin>,
+    /// Hard spot (inclusion) in the stock, repeatable: box:X0,Y0,Z0,X1,Y1,Z1:KC:WEAR or
+    /// cyl:X,Y,R,Z0,Z1:KC:WEAR (mm), e.g. cyl:40,20,4,-8,0:2:4.
+    #[arg(long, allow_hyphen_values = true)]
+    pub hard_spot: Vec<HardSpot>,
+}
+
+impl HardnessArgs {
+    /// The stock hardness the arguments describe (none without them).
+    pub fn hardness(&self) -> StockHardness {
+        StockHardness {
+            skin: self.skin,
+            hard_spots: self.hard_spot.clone(),
+        }
+    }
 }
 
 /// Tool kinds as the CLI names them.

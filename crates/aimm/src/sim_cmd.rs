@@ -2,14 +2,14 @@
 
 use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, table};
-use crate::part::RecordArgs;
 use crate::part::{open_store, parse_material, parse_tool, read_program, ToolKindArg};
+use crate::part::{HardnessArgs, RecordArgs};
 use aimm_connect::run_unrecorded;
 use aimm_connect::simulator::part::{record_part, register_program, PartSpec};
 use aimm_connect::sparkplug::{
     run_sim_edge, EdgeConfig, EdgeNode, EdgeStats, SimEdgeOptions, SimEdgeReport,
 };
-use aimm_model::{HardSpot, MachineId, MachineSpec, Skin, StockHardness};
+use aimm_model::{MachineId, MachineSpec};
 use aimm_sim::gcode::OffsetKind;
 use aimm_sim::setup::{prepare, tool_at_start};
 use aimm_sim::{PartResult, SimConfig, Simulator};
@@ -73,14 +73,8 @@ pub struct SimArgs {
     /// smaller than nominal).
     #[arg(long, allow_hyphen_values = true)]
     radius_wear_offset: Option<f64>,
-    /// Casting skin under the stock's top and inside its side faces:
-    /// THICKNESS_MM:KC_FACTOR:WEAR_FACTOR, e.g. 2:1.4:2.5.
-    #[arg(long)]
-    skin: Option<Skin>,
-    /// Hard spot (inclusion) in the stock, repeatable: box:X0,Y0,Z0,X1,Y1,Z1:KC:WEAR or
-    /// cyl:X,Y,R,Z0,Z1:KC:WEAR (mm), e.g. cyl:40,20,4,-8,0:2:4.
-    #[arg(long, allow_hyphen_values = true)]
-    hard_spot: Vec<HardSpot>,
+    #[command(flatten)]
+    hardness: HardnessArgs,
     /// Rate of spindle load, power and force samples, Hz.
     #[arg(long, default_value_t = 500.0)]
     rate: f64,
@@ -128,10 +122,7 @@ pub fn run(args: SimArgs) -> Result<()> {
     let mut config = SimConfig::new(MachineSpec::vmc(&args.machine), material, args.seed);
     config.fast_rate_hz = args.rate;
     config.slow_rate_hz = config.slow_rate_hz.min(args.rate);
-    config.hardness = StockHardness {
-        skin: args.skin,
-        hard_spots: args.hard_spot.clone(),
-    };
+    config.hardness = args.hardness.hardness();
     let hardness = config.hardness.clone();
     let mut tools = prepare(&program, &default_tool, &mut config).map_err(anyhow::Error::msg)?;
     let start_tool = tool_at_start(&program, &mut tools, &config, &default_tool)?;

@@ -133,6 +133,7 @@ pub fn run_case_with_operator(
     let program = parse(&case.program, &case.text)?;
     let simulator = || -> Result<Simulator<'_>, CaseError> {
         let mut config = SimConfig::new(MachineSpec::vmc("validation"), case.material, seed);
+        config.hardness = case.hardness.clone();
         let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
             .map_err(|e| setup_error(e.to_string()))?;
         let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
@@ -207,6 +208,7 @@ pub fn record_loop_run(
     };
     let program = parse(&case.program, &case.text).map_err(CaseError::from)?;
     let mut config = SimConfig::new(machine.clone(), case.material, seed);
+    config.hardness = case.hardness.clone();
     let start = next_part_start_ns(store, &machine.id, DEFAULT_CHANGEOVER_S)?;
     config.start_ns = start;
     let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)

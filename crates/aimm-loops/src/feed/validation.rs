@@ -14,7 +14,7 @@ use super::{
 };
 use aimm_ledger::record::{Evidence, Record, ValidationReport};
 use aimm_ledger::Citation;
-use aimm_model::Material;
+use aimm_model::{HardnessFactor, Material, Skin, StockHardness};
 use aimm_store::evidence::{append_one, record_program};
 use aimm_store::{Store, StoreError};
 use serde::Serialize;
@@ -56,6 +56,8 @@ pub struct FeedCase {
     /// The engagement varies along the path (corners, slots, uneven stock, a hard spot): here
     /// the loop must beat the best constant override by [`VARYING_ENGAGEMENT_GAIN_PCT`].
     pub varying_engagement: bool,
+    /// Harder parts of the blank (a casting skin, a hard spot); none by default.
+    pub hardness: StockHardness,
 }
 
 /// The figures of one run.
@@ -127,6 +129,7 @@ pub fn builtin_cases() -> Vec<FeedCase> {
         initial_wear_mm: wear,
         setpoint,
         varying_engagement: false,
+        hardness: StockHardness::default(),
     };
     vec![
         case(
@@ -180,6 +183,60 @@ pub fn builtin_cases() -> Vec<FeedCase> {
             0.2,
             Setpoint::Limit,
         ),
+    ]
+}
+
+/// Parts the loop and its settings were never tuned on, all with engagement varying along the
+/// path: a pocket with corners and full-width slots (C45), a profile along uneven stock
+/// (Al 6061), a pocket in stainless 316L and a cast-iron face and side cut through a casting skin
+/// (2 mm, 1.4 × kc, 2.5 × wear). `aimm bench feed` judges the loop on them beside the built-in
+/// cases.
+pub fn heldout_cases() -> Vec<FeedCase> {
+    let case = |name: &str, program: &str, text: &str, material| FeedCase {
+        name: name.into(),
+        program: format!("examples/{program}"),
+        text: text.into(),
+        material,
+        initial_wear_mm: 0.0,
+        setpoint: Setpoint::Limit,
+        varying_engagement: true,
+        hardness: StockHardness::default(),
+    };
+    let skin = Skin {
+        thickness_mm: 2.0,
+        factor: HardnessFactor { kc: 1.4, wear: 2.5 },
+    };
+    vec![
+        case(
+            "pocket with corners, steel",
+            "pocket_corners_c45.nc",
+            include_str!("../../../../examples/pocket_corners_c45.nc"),
+            Material::SteelC45,
+        ),
+        case(
+            "profile on uneven stock, aluminium",
+            "profile_stock_al6061.nc",
+            include_str!("../../../../examples/profile_stock_al6061.nc"),
+            Material::Aluminium6061,
+        ),
+        case(
+            "pocket, stainless 316L",
+            "pocket_316l.nc",
+            include_str!("../../../../examples/pocket_316l.nc"),
+            Material::Stainless316L,
+        ),
+        FeedCase {
+            hardness: StockHardness {
+                skin: Some(skin),
+                hard_spots: Vec::new(),
+            },
+            ..case(
+                "casting skin, cast iron",
+                "casting_skin_gg25.nc",
+                include_str!("../../../../examples/casting_skin_gg25.nc"),
+                Material::GreyCastIronGG25,
+            )
+        },
     ]
 }
 
