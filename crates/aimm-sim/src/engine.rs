@@ -879,6 +879,13 @@ impl<'p> Simulator<'p> {
         };
         let axis_fraction =
             ((feed_mm + rapid_mm) / dt * 60.0 / self.cfg.machine.rapid_mm_per_min).min(1.0);
+        // A cut with the spindle never started is modelled at half the maximum speed (warned
+        // above): the spindle's power and load are taken at that speed too, not at 0 rev/min.
+        let rpm = if cutting && !spindle_on {
+            self.cfg.machine.spindle_max_rpm / 2.0
+        } else {
+            rpm
+        };
         let draw = self.cfg.power.draw(
             &self.cfg.machine,
             state,

@@ -14,8 +14,8 @@ use aimm_loops::feed::{
     FeedLoop, FeedParams, FeedReport, FeedRunOptions, InvalidFeedParam, Setpoint,
 };
 use aimm_model::{MachineSpec, ToolSpec, DEFAULT_CHANGEOVER_S};
-use aimm_sim::gcode::parse;
-use aimm_sim::setup::prepare;
+use aimm_sim::gcode::{parse, Program};
+use aimm_sim::setup::{prepare, tool_at_start};
 use aimm_sim::{PanelScript, PartResult, SimConfig, Simulator};
 use aimm_store::{next_part_start_ns, Store, StoreError};
 
@@ -47,6 +47,34 @@ pub fn figures(r: &PartResult) -> RunFigures {
         energy_kwh: r.energy_kwh,
         removed_cm3: r.removed_cm3,
     }
+}
+
+/// The simulated machine for `program` with the tools it describes (the default end mill for the
+/// others), and their T numbers. A program that cuts before any tool change gets the tool it
+/// names or describes, or the default one, loaded at the start, with a warning in the part
+/// result naming the line and the tool: never a run that silently cuts nothing.
+fn case_machine<'p>(
+    program: &'p Program,
+    mut config: SimConfig,
+) -> Result<(Simulator<'p>, Vec<u32>), MachineSetupError> {
+    let default_tool = ToolSpec::default_end_mill(0);
+    let mut tools = prepare(program, &default_tool, &mut config)?;
+    let start = tool_at_start(program, &mut tools, &config, &default_tool)?;
+    let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
+    let mut sim = Simulator::new(program, tools, config)?;
+    if let Some(start) = start {
+        sim.load_tool_at_start(start.number, start.line, start.note())?;
+    }
+    Ok((sim, numbers))
+}
+
+/// Why the simulated machine for a case could not be set up.
+#[derive(Debug, thiserror::Error)]
+enum MachineSetupError {
+    #[error(transparent)]
+    Setup(#[from] aimm_sim::setup::SetupError),
+    #[error(transparent)]
+    Sim(#[from] aimm_sim::SimError),
 }
 
 /// Runs `sim` at a constant override of `pct` to its end, or until its first spindle overload or
@@ -134,10 +162,8 @@ pub fn run_case_with_operator(
     let simulator = || -> Result<Simulator<'_>, CaseError> {
         let mut config = SimConfig::new(MachineSpec::vmc("validation"), case.material, seed);
         config.hardness = case.hardness.clone();
-        let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
-            .map_err(|e| setup_error(e.to_string()))?;
-        let numbers: Vec<u32> = tools.tools().map(|t| t.number).collect();
-        let mut sim = Simulator::new(&program, tools, config)?;
+        let (mut sim, numbers) =
+            case_machine(&program, config).map_err(|e| setup_error(e.to_string()))?;
         for n in numbers {
             sim.set_tool_wear_vb_mm(n, case.initial_wear_mm);
         }
@@ -211,9 +237,7 @@ pub fn record_loop_run(
     config.hardness = case.hardness.clone();
     let start = next_part_start_ns(store, &machine.id, DEFAULT_CHANGEOVER_S)?;
     config.start_ns = start;
-    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
-        .map_err(|e| setup_error(e.to_string()))?;
-    let mut sim = Simulator::new(&program, tools, config).map_err(CaseError::from)?;
+    let (mut sim, _) = case_machine(&program, config).map_err(|e| setup_error(e.to_string()))?;
     sim.set_panel_script(operator.clone());
     let text = (case.program.as_str(), case.text.as_str());
     let (stored, program_cite) =
