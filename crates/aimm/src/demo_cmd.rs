@@ -166,7 +166,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     }
     print_summary(&outcomes);
     println!(
-        "feed loop validation: {passed} of {} cases pass (faster than constant feed, no overload, tracking within bound); report is ledger leaf {}",
+        "feed loop validation: {passed} of {} cases pass (at most 1 % slower than the best safe constant override, 8 % faster where the engagement varies, no overload, tracking within bound); report is ledger leaf {}",
         validation.len(),
         validation_leaf.leaf_index
     );

@@ -193,7 +193,7 @@ impl FeedParams {
     /// [`LIMIT_STEP_RATIO`]-fold rise of the cutting load, answered only after the delay and one
     /// sample, leaves the overload meter ([`aimm_model::overload`], first order of
     /// [`OVERLOAD_FILTER_MS`]) below the alarm: `alarm / (1 + (r − 1)(1 − e^(−θ/τ)))` with the
-    /// dead time θ = delay + one sample + `machine_response_ms`. At 4 ms that is 87 % of a 120 %
+    /// dead time θ = delay + one sample + `machine_response_ms`. At 4 ms that is 88 % of a 120 %
     /// alarm, at 100 ms 66 %: a slow actuator or a sluggish machine must leave more room.
     pub fn limit_setpoint_pct(&self, actuation_delay_ms: f64) -> f64 {
         let dead_ms = actuation_delay_ms.max(0.0) + LOAD_SAMPLE_MS + self.machine_response_ms;
