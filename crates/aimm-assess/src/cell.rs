@@ -4,11 +4,11 @@
 //! and parameters they came from) and a signed checkpoint after every run. Each machine's program
 //! is also simulated once at constant feed, unrecorded, to show what the loop gains.
 
-use crate::conformance::feed::figures;
+use crate::conformance::feed::{best_safe_constant, figures};
 use aimm_connect::simulator::part::{record_part, register_program, PartSpec};
 use aimm_connect::{run_unrecorded, ConnectError};
 use aimm_ledger::note::Signer;
-use aimm_loops::feed::validation::RunFigures;
+use aimm_loops::feed::validation::{ConstantBaseline, RunFigures};
 use aimm_loops::feed::{FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint};
 use aimm_model::{
     changeover_ns, MachineSpec, Material, ToolSpec, DEFAULT_CHANGEOVER_S, DEFAULT_START_NS,
@@ -52,7 +52,8 @@ pub struct CellMachine {
     pub material: String,
     /// Parts to make.
     pub parts: u32,
-    /// Spindle-load setpoint of the feed loop, %; absent = taught in on the first part.
+    /// Spindle-load setpoint of the feed loop, %; absent = the machine's limit
+    /// ([`Setpoint::Limit`]).
     #[serde(default)]
     pub setpoint_pct: Option<f64>,
 }
@@ -83,6 +84,9 @@ pub enum CellError {
     /// Writing evidence failed.
     #[error(transparent)]
     Evidence(#[from] aimm_store::evidence::EvidenceError),
+    /// The best safe constant override could not be found.
+    #[error(transparent)]
+    Baseline(#[from] crate::conformance::feed::CaseError),
 }
 
 impl CellFile {
@@ -129,8 +133,11 @@ pub struct MachineOutcome {
     pub program: String,
     /// Workpiece material.
     pub material: String,
-    /// The first part at constant programmed feed (simulated, not recorded).
-    pub constant_feed: RunFigures,
+    /// The first part at its programmed feed (simulated, not recorded).
+    pub programmed_feed: RunFigures,
+    /// The first part at the best safe constant override, the best the machine does without the
+    /// loop (simulated, not recorded).
+    pub best_constant: ConstantBaseline,
     /// Each part, with the loop on.
     pub parts: Vec<PartOutcome>,
 }
@@ -192,7 +199,8 @@ pub fn run_cell(
             machine: m.id.clone(),
             program: name.clone(),
             material: material.to_string(),
-            constant_feed: figures(&baseline),
+            programmed_feed: figures(&baseline),
+            best_constant: best_safe_constant(&m.id, || simulator(first_seed, start_ns))?,
             parts: Vec::new(),
         };
         for part in 0..m.parts {
@@ -204,7 +212,7 @@ pub fn run_cell(
             }
             let setpoint = match m.setpoint_pct {
                 Some(sp) => Setpoint::Fixed(sp),
-                None => Setpoint::Teach(FeedLoop::stored_setpoints(store, &part_key)?),
+                None => Setpoint::Limit,
             };
             let mut feed_loop =
                 FeedLoop::new(FeedRunOptions::new(cell.feed, setpoint)).map_err(|e| {

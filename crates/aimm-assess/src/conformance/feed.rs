@@ -79,7 +79,10 @@ enum MachineSetupError {
 
 /// Runs `sim` at a constant override of `pct` to its end, or until its first spindle overload or
 /// broken tool (`None`: not safe). Nothing is recorded.
-fn run_constant(mut sim: Simulator<'_>, pct: f64) -> Result<Option<PartResult>, CaseError> {
+fn run_constant(
+    mut sim: Simulator<'_>,
+    pct: f64,
+) -> Result<Option<PartResult>, aimm_sim::SimError> {
     sim.set_feed_override(pct);
     let mut ticks = 0u32;
     while sim.step()? {
@@ -98,11 +101,12 @@ fn run_constant(mut sim: Simulator<'_>, pct: f64) -> Result<Option<PartResult>, 
 /// The best safe constant override of a part: the highest override, from
 /// [`CONSTANT_OVERRIDE_MAX_PCT`] down in [`CONSTANT_OVERRIDE_STEP_PCT`] steps, that makes it with
 /// no spindle overload and no broken tool, found as an operator would by trying; `simulator`
-/// makes a fresh machine for each try. An error when not even the smallest step is safe.
-pub fn best_safe_constant<'p>(
-    case: &FeedCase,
-    simulator: impl Fn() -> Result<Simulator<'p>, CaseError>,
-) -> Result<ConstantBaseline, CaseError> {
+/// makes a fresh machine for each try. An error naming the part `name` when not even the
+/// smallest step is safe.
+pub fn best_safe_constant<'p, E: From<CaseError> + From<aimm_sim::SimError>>(
+    name: &str,
+    simulator: impl Fn() -> Result<Simulator<'p>, E>,
+) -> Result<ConstantBaseline, E> {
     let steps = (CONSTANT_OVERRIDE_MAX_PCT / CONSTANT_OVERRIDE_STEP_PCT).round() as u32;
     for (tried, k) in (1..=steps).rev().enumerate() {
         let pct = f64::from(k) * CONSTANT_OVERRIDE_STEP_PCT;
@@ -115,11 +119,12 @@ pub fn best_safe_constant<'p>(
         }
     }
     Err(CaseError::Setup {
-        case: case.name.clone(),
+        case: name.to_string(),
         message: format!(
             "overloads the spindle at every constant override down to {CONSTANT_OVERRIDE_STEP_PCT} %"
         ),
-    })
+    }
+    .into())
 }
 
 /// Runs `case` at its programmed feed, at its best safe constant override and with the loop (`params`, commands taking effect
@@ -171,7 +176,7 @@ pub fn run_case_with_operator(
         Ok(sim)
     };
     let programmed = run_unrecorded(&mut simulator()?, &mut |_: &Simulator<'_>| {})?;
-    let best = best_safe_constant(case, simulator)?;
+    let best = best_safe_constant(&case.name, simulator)?;
     let setpoint = match &case.setpoint {
         Setpoint::Teach(known) if known.is_empty() => {
             let mut teach = FeedLoop::new(options(case.setpoint.clone())).map_err(loop_error)?;
