@@ -742,6 +742,17 @@ impl<'p> Simulator<'p> {
                 self.spindle_rpm = rpm.clamp(0.0, max);
                 self.spindle_dir = dir;
             }
+            Op::ToolChange { tool: 0, .. } => {
+                // `T0 M6` empties the spindle (Fanuc and LinuxCNC convention): the tool goes back
+                // to the magazine and nothing cuts until the next tool change.
+                self.tool = None;
+                self.last_cut = None;
+                self.spindle_dir = SpindleDir::Off;
+                self.activity = Activity::Waiting {
+                    left_s: self.cfg.tool_change_s,
+                };
+                self.event(EventKind::ToolChange, "T0: spindle emptied".into());
+            }
             Op::ToolChange { line, tool } => {
                 if self.interp.tool_table().tool(tool).is_none() {
                     return Err(SimError::Machine {

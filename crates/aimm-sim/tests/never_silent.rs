@@ -112,3 +112,27 @@ fn a_non_finite_value_is_an_error_naming_the_line() {
     assert!(err.starts_with("engrave.nc: line "), "{err}");
     assert!(err.contains("inf") || err.contains("NaN"), "{err}");
 }
+
+/// A slot, then `T0 M6` (the spindle emptied, as Fanuc and LinuxCNC programs end), then `tail`.
+fn emptied(tail: &str) -> String {
+    format!(
+        "(STOCK X0 Y0 X60 Y40 Z0)\nG21 G90\nT1 M6\nS8000 M3\nG0 X10 Y20 Z5\nG1 Z-1 F100\n\
+         G1 X50 F600\nG0 Z20\nT0 M6\n{tail}M30\n"
+    )
+}
+
+#[test]
+fn t0_empties_the_spindle_and_a_cut_after_it_is_an_error_naming_the_line() {
+    let run = |text: &str| {
+        let program = parse("t0.nc", text).unwrap();
+        let mut config = SimConfig::new(MachineSpec::vmc("m"), Material::Aluminium6061, 1);
+        let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config).unwrap();
+        Simulator::new(&program, tools, config).unwrap().run()
+    };
+    let done = run(&emptied("")).expect("T0 M6 at the end is no error");
+    assert!(done.removed_cm3 > 0.1, "{done:?}");
+    let err = run(&emptied("G0 X10 Z5\nG1 Z-1 F100\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 11") && err.contains("no tool"), "{err}");
+}

@@ -28,7 +28,10 @@ const BUILT_IN_PROGRAMS: [(&str, &str); 3] = [
         "cover_al6061.nc",
         include_str!("../../../examples/cover_al6061.nc"),
     ),
-    ("steps_c45.nc", include_str!("../../../examples/steps_c45.nc")),
+    (
+        "steps_c45.nc",
+        include_str!("../../../examples/steps_c45.nc"),
+    ),
 ];
 /// The wear loop's part: a finished contour, cut by one tool over a long series.
 const WEAR_PROGRAM: (&str, &str) = (
