@@ -4,17 +4,14 @@
 //! and parameters they came from) and a signed checkpoint after every run. Each machine's program
 //! is also simulated once at constant feed, unrecorded, to show what the loop gains.
 
-use crate::conformance::feed::{best_safe_constant, figures};
+use crate::conformance::feed::{best_safe_constant, case_machine, figures};
 use aimm_connect::simulator::part::{record_part, register_program, PartSpec};
 use aimm_connect::{run_unrecorded, ConnectError};
 use aimm_ledger::note::Signer;
 use aimm_loops::feed::validation::{ConstantBaseline, RunFigures};
 use aimm_loops::feed::{FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint};
-use aimm_model::{
-    changeover_ns, MachineSpec, Material, ToolSpec, DEFAULT_CHANGEOVER_S, DEFAULT_START_NS,
-};
+use aimm_model::{changeover_ns, MachineSpec, Material, DEFAULT_CHANGEOVER_S, DEFAULT_START_NS};
 use aimm_sim::gcode::parse;
-use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
 use aimm_store::evidence::checkpoint_now;
 use aimm_store::{next_part_start_ns, RunId, RunObserver, SegmentMeta, Store, StoreError};
@@ -178,17 +175,15 @@ pub fn run_cell(
         let part_key = FeedLoop::part_key(name, &stored.sha256_hex, material.name());
         // Continue the machine's timeline after whatever it recorded before.
         let mut start_ns = next_part_start_ns(store, &spec.id, cell.changeover_s)?;
-        let simulator =
-            |seed: u64, start_ns: i64| -> Result<Simulator<'_>, CellError> {
-                let mut config = SimConfig::new(spec.clone(), material, seed);
-                config.start_ns = start_ns;
-                let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
-                    .map_err(|e| CellError::Plan {
-                        cell: m.id.clone(),
-                        message: e.to_string(),
-                    })?;
-                Ok(Simulator::new(&program, tools, config)?)
-            };
+        let simulator = |seed: u64, start_ns: i64| -> Result<Simulator<'_>, CellError> {
+            let mut config = SimConfig::new(spec.clone(), material, seed);
+            config.start_ns = start_ns;
+            let (sim, _) = case_machine(&program, config).map_err(|e| CellError::Plan {
+                cell: m.id.clone(),
+                message: e.to_string(),
+            })?;
+            Ok(sim)
+        };
         let first_seed = cell.seed + 1000 * m_index as u64;
         let baseline = run_unrecorded(
             &mut simulator(first_seed, start_ns)?,

@@ -96,27 +96,37 @@ pub struct BenchCase {
     pub error: Option<String>,
 }
 
+/// A row of `materials.csv`: the program, the material its speeds and feeds fit, and why.
+#[derive(serde::Deserialize)]
+struct ProgramMaterial {
+    program: String,
+    material: String,
+}
+
 /// The real programs listed in `dir/materials.csv` (program,material,reason) as cases in the
 /// machine-limit mode.
 fn real_programs(dir: &Path) -> Result<Vec<FeedCase>, BenchError> {
     let read = |path: PathBuf| {
         std::fs::read_to_string(&path).map_err(|source| BenchError::Read { path, source })
     };
-    let list = read(dir.join("materials.csv"))?;
+    let list_path = dir.join("materials.csv");
+    let mut list = csv::Reader::from_path(&list_path).map_err(|e| BenchError::BadInput {
+        what: list_path.display().to_string(),
+        message: e.to_string(),
+    })?;
     let mut cases = Vec::new();
-    for (i, line) in list.lines().enumerate().skip(1) {
-        let mut fields = line.splitn(3, ',');
-        let (Some(program), Some(material)) = (fields.next(), fields.next()) else {
-            continue;
+    for row in list.deserialize::<ProgramMaterial>() {
+        let bad = |message: String| BenchError::BadInput {
+            what: list_path.display().to_string(),
+            message,
         };
-        let material = Material::from_name(material).map_err(|e| BenchError::BadInput {
-            what: format!("{}: line {}", dir.join("materials.csv").display(), i + 1),
-            message: e.to_string(),
-        })?;
+        let row = row.map_err(|e| bad(e.to_string()))?;
+        let material =
+            Material::from_name(&row.material).map_err(|e| bad(format!("{}: {e}", row.program)))?;
         cases.push(FeedCase {
-            name: program.to_string(),
-            program: format!("testdata/gcode/{program}"),
-            text: read(dir.join(program))?,
+            name: row.program.clone(),
+            program: format!("testdata/gcode/{}", row.program),
+            text: read(dir.join(&row.program))?,
             material,
             initial_wear_mm: 0.0,
             setpoint: Setpoint::Limit,

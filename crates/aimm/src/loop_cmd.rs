@@ -159,11 +159,8 @@ fn feed(args: FeedArgs) -> Result<()> {
     let params = FeedParams {
         min_override_pct: args.min_override,
         max_override_pct: args.max_override,
-        alarm_load_pct: args.alarm_load,
         limit_margin_pct: args.limit_margin,
-        peak_guard_pct: args.alarm_load + FeedParams::default().peak_guard_pct
-            - FeedParams::default().alarm_load_pct,
-        ..FeedParams::default()
+        ..FeedParams::default().with_alarm_load(args.alarm_load)
     };
     params
         .validate()

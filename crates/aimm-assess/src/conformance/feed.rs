@@ -53,7 +53,7 @@ pub fn figures(r: &PartResult) -> RunFigures {
 /// others), and their T numbers. A program that cuts before any tool change gets the tool it
 /// names or describes, or the default one, loaded at the start, with a warning in the part
 /// result naming the line and the tool: never a run that silently cuts nothing.
-fn case_machine<'p>(
+pub(crate) fn case_machine<'p>(
     program: &'p Program,
     mut config: SimConfig,
 ) -> Result<(Simulator<'p>, Vec<u32>), MachineSetupError> {
@@ -70,7 +70,7 @@ fn case_machine<'p>(
 
 /// Why the simulated machine for a case could not be set up.
 #[derive(Debug, thiserror::Error)]
-enum MachineSetupError {
+pub(crate) enum MachineSetupError {
     #[error(transparent)]
     Setup(#[from] aimm_sim::setup::SetupError),
     #[error(transparent)]

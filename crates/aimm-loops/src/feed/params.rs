@@ -188,6 +188,16 @@ impl FeedParams {
         Ok(())
     }
 
+    /// These parameters with the overload alarm at `alarm_load_pct`, the peak guard moved with it
+    /// (kept the same distance above the alarm).
+    pub fn with_alarm_load(self, alarm_load_pct: f64) -> Self {
+        Self {
+            peak_guard_pct: self.peak_guard_pct - self.alarm_load_pct + alarm_load_pct,
+            alarm_load_pct,
+            ..self
+        }
+    }
+
     /// The setpoint of the machine-limit mode for commands that act `actuation_delay_ms` after
     /// they are decided, %: the alarm load less the margin, and low enough that a sudden
     /// [`LIMIT_STEP_RATIO`]-fold rise of the cutting load, answered only after the delay and one
