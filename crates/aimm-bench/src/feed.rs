@@ -250,11 +250,7 @@ fn case_table(rows: &[BenchCase]) -> String {
             ),
             format!("{:.2} ({})", a.cycle_time_s, a.overload_events),
             format!("{:+.1}", -o.cycle_time_reduction_pct),
-            if o.passed {
-                "pass".into()
-            } else {
-                format!("FAIL: {}", o.failures.join("; "))
-            },
+            o.verdict(),
         ]);
     }
     t.to_string()

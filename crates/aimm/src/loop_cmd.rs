@@ -456,11 +456,7 @@ fn print_outcomes(outcomes: &[CaseOutcome]) {
                 None => format!("{:.1}", o.loop_report.rms_error_pct),
                 Some(_) => "not judged (< 1 s unsaturated)".into(),
             },
-            if o.passed {
-                "pass".into()
-            } else {
-                format!("FAIL: {}", o.failures.join("; "))
-            },
+            o.verdict(),
         ]);
     }
     println!("{t}");

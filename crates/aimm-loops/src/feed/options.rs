@@ -56,10 +56,13 @@ pub struct FeedReport {
     pub setpoints: BTreeMap<u32, f64>,
     /// Setpoints learned by teach-in in this run, for the next parts.
     pub learned: BTreeMap<u32, f64>,
-    /// Samples in steady closed-loop control: engaged for at least [`SETTLE_MS`](super::SETTLE_MS) (entries are
-    /// transients, judged by their overshoot instead), not held, not in fallback, and the command
-    /// not saturated at a bound (where the setpoint is out of the loop's reach, e.g. a light
-    /// finishing pass already at the highest override).
+    /// Samples in steady closed-loop control: engaged, and in the same program block, for at
+    /// least [`SETTLE_MS`](super::SETTLE_MS) (entries and the engagement changes of a new block,
+    /// a corner or a new pass, are transients, judged by their overshoot, i.e. overloads,
+    /// instead), not held, not in fallback, and the command not saturated: not at a bound
+    /// (where the setpoint is out of the loop's reach, e.g. a light finishing pass already at
+    /// the highest override) and the machine feeding as commanded (not held back by its
+    /// acceleration limits).
     pub control_samples: u64,
     /// RMS of (measured load − setpoint) over those samples, % of setpoint; NaN (null in JSON)
     /// with fewer than [`MIN_CONTROL_SAMPLES`](super::MIN_CONTROL_SAMPLES).

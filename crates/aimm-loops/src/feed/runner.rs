@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, VecDeque};
 /// Longest delay between a decision and its effect the loop accepts, ms.
 pub const MAX_ACTUATION_DELAY_MS: f64 = 1000.0;
 
-/// Time after an engagement starts before tracking counts as steady, ms.
+/// Time after an engagement or a program block starts before tracking counts as steady, ms.
 pub const SETTLE_MS: f64 = 100.0;
 
 /// Fewest steady control samples (1 s at 500 Hz) for a tracking error to be stated; with fewer
@@ -35,6 +35,10 @@ const Z_STANDS_MS: f64 = 40.0;
 /// A feed reading below this fraction of the commanded feed is braking or stopping, not steady
 /// cutting: a load lost then is no breakage.
 const STEADY_FEED_FRACTION: f64 = 0.8;
+
+/// Tracking counts only while the machine feeds at no less than this fraction of the commanded
+/// feed: below it, its acceleration limits set the feed (and the load), not the loop.
+const TRACKING_FEED_FRACTION: f64 = 0.95;
 
 /// How long around a breakage suspicion the machine must have kept feeding for it to stand,
 /// ms. Covers the 20 ms period of the machine's feed signals.
@@ -55,6 +59,9 @@ pub struct FeedLoop {
     teach_peak: Option<f64>,
     /// When the current engagement began.
     engaged_since_ns: Option<i64>,
+    /// The program block in progress and when it began: a new block (a corner, a new pass)
+    /// changes the engagement as an entry does.
+    block_since: Option<(u32, i64)>,
     /// Recent (time, feeding at the programmed feed, program block) readings of the machine.
     feeding: VecDeque<(i64, bool, u32)>,
     /// Last distinct Z position reading and its time: a falling Z is a plunge or ramp-in.
@@ -103,6 +110,7 @@ impl FeedLoop {
             spindle_rpm: f64::NAN,
             teach_peak: None,
             engaged_since_ns: None,
+            block_since: None,
             feeding: VecDeque::new(),
             z_reading: None,
             suspicions: Vec::new(),
@@ -271,20 +279,25 @@ impl FeedLoop {
         self.report.events.push(event);
     }
 
+    /// Whether the machine moves at no less than `fraction` of the feed the override in force
+    /// commands and no faster than the loop could have commanded: not a rapid, not stopped, not
+    /// braking into or accelerating out of a corner (a machine with real dynamics slows down
+    /// there, and the load with it).
+    fn feeding_at(&self, sim: &dyn LoopMachine, fraction: f64) -> bool {
+        let actual = sim.latest(SignalKind::FeedActualMmPerMin);
+        let programmed = sim.latest(SignalKind::FeedProgrammedMmPerMin);
+        let fastest = programmed * self.options.params.max_override_pct / 100.0;
+        let commanded = programmed * sim.latest(SignalKind::FeedOverridePct) / 100.0;
+        actual >= fraction * commanded && actual <= 1.1 * fastest
+    }
+
     /// Notes whether the machine is feeding at its programmed feed (not rapid, stopped or
     /// dwelling) and in which program block, and settles the breakage suspicions whose
     /// surroundings are now known. The load of a tool that retracts at rapid, stops at a block
     /// end or turns from a side cut into a slow plunge vanishes as suddenly as that of a broken
     /// one; only the broken one does so in the middle of a feed block.
     fn confirm_breakage(&mut self, sim: &dyn LoopMachine, now: i64) {
-        // Moving at about the commanded feed, and no faster than the loop could have commanded:
-        // not a rapid, not stopped, not braking into a corner (a machine with real dynamics
-        // slows down there, and the load with it).
-        let actual = sim.latest(SignalKind::FeedActualMmPerMin);
-        let programmed = sim.latest(SignalKind::FeedProgrammedMmPerMin);
-        let fastest = programmed * self.options.params.max_override_pct / 100.0;
-        let commanded = programmed * sim.latest(SignalKind::FeedOverridePct) / 100.0;
-        let feeding = actual >= STEADY_FEED_FRACTION * commanded && actual <= 1.1 * fastest;
+        let feeding = self.feeding_at(sim, STEADY_FEED_FRACTION);
         let reading = (feeding, sim.block());
         if self
             .feeding
@@ -434,12 +447,21 @@ impl FeedLoop {
             (true, since) => since,
             (false, _) => None,
         };
-        let settled = self
-            .engaged_since_ns
-            .is_some_and(|since| (now - since) as f64 >= SETTLE_MS * 1e6);
+        let block = machine.block();
+        if self.block_since.is_none_or(|(b, _)| b != block) {
+            self.block_since = Some((block, now));
+        }
+        let settled_since = |since: i64| (now - since) as f64 >= SETTLE_MS * 1e6;
+        let settled = self.engaged_since_ns.is_some_and(settled_since)
+            && self
+                .block_since
+                .is_some_and(|(_, since)| settled_since(since));
         let p = &self.options.params;
+        // Saturated: at a bound of the override, or the machine's dynamics hold the feed below
+        // what the override commands (a corner): the loop has no say over the load then.
         let saturated = out.override_pct <= p.min_override_pct + 0.5
-            || out.override_pct >= p.max_override_pct - 0.5;
+            || out.override_pct >= p.max_override_pct - 0.5
+            || !self.feeding_at(machine, TRACKING_FEED_FRACTION);
         if let (Some(sp), false, false, true) = (state.setpoint_pct, dropped, saturated, settled) {
             if state.engaged
                 && !state.held
