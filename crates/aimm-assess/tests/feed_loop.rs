@@ -609,8 +609,8 @@ fn operator_run(script: &str, control: OperatorAction) -> (Vec<Tick>, FeedReport
         first.in_force
     );
     // On the machine too: from the hand-back (the knob's own turn to 100 % is the operator's)
-    // the override in force moves no faster than the loop's rate limit (2 % per 2 ms tick),
-    // with no jump to the last command before the pause.
+    // the override in force rises no faster than the loop's rate limit (10 % per 2 ms tick),
+    // with no jump to the last command before the pause (cuts may be sudden: the safe way).
     let handed_back: Vec<f64> = ticks
         .iter()
         .filter(|t| t.t_s > OPERATOR_TO_S + 0.001 && t.t_s < OPERATOR_TO_S + 0.5)
@@ -619,7 +619,7 @@ fn operator_run(script: &str, control: OperatorAction) -> (Vec<Tick>, FeedReport
     let rate = FeedParams::default().rate_limit_pct_per_s;
     let worst = handed_back
         .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
+        .map(|w| w[1] - w[0])
         .fold(0.0, f64::max);
     assert!(
         worst <= rate * 0.002 + 1e-9,

@@ -13,7 +13,7 @@ pub struct SafeBounds {
     pub min_override_pct: f64,
     /// Highest feed override the loop may command, %.
     pub max_override_pct: f64,
-    /// Largest override change per second, %/s.
+    /// Largest override rise per second, %/s (cuts pass at once).
     pub max_override_rate_pct_per_s: f64,
     /// Largest radius wear offset magnitude, mm.
     pub max_radius_offset_mm: f64,
@@ -73,8 +73,10 @@ impl Guard {
         &self.bounds
     }
 
-    /// Sends a feed override at `t_ns`: clamped into the bounds, limited to the rate since the
-    /// last one (a non-finite request repeats the last value). Returns what was sent.
+    /// Sends a feed override at `t_ns`: clamped into the bounds, and a rise limited to the rate
+    /// since the last one (a cut is the safe direction and passes at once: holding it back
+    /// would let the axes run on into an overload; a non-finite request repeats the last
+    /// value). Returns what was sent.
     pub fn feed_override(
         &mut self,
         machine: &mut dyn Actuator,
@@ -91,7 +93,7 @@ impl Guard {
         if let Some((t_last, last)) = self.last_override {
             let dt_s = (t_ns - t_last).max(0) as f64 * 1e-9;
             let step = b.max_override_rate_pct_per_s * dt_s;
-            pct = pct.clamp(last - step, last + step);
+            pct = pct.min(last + step);
         }
         machine.set_feed_override(pct)?;
         self.last_override = Some((t_ns, pct));
@@ -214,7 +216,12 @@ mod tests {
                 let sent = guard.feed_override(&mut machine, t, pct).unwrap();
                 prop_assert!((30.0..=150.0).contains(&sent));
                 if let Some((t0, v0)) = last {
-                    prop_assert!((sent - v0).abs() <= 1000.0 * (t - t0) as f64 * 1e-9 + 1e-9);
+                    prop_assert!(sent - v0 <= 1000.0 * (t - t0) as f64 * 1e-9 + 1e-9);
+                    // A cut is never held back.
+                    let wanted = if pct.is_finite() { pct.clamp(30.0, 150.0) } else { v0 };
+                    if wanted <= v0 {
+                        prop_assert_eq!(sent, wanted);
+                    }
                 }
                 last = Some((t, sent));
             }

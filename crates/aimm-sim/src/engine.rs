@@ -1051,6 +1051,19 @@ impl<'p> Simulator<'p> {
         self.samples += 1;
     }
 
+    /// The run's warnings, with one for a finished run that removed nothing: a program that
+    /// only cuts air is never reported as a part without saying so.
+    fn result_warnings(&self) -> Vec<String> {
+        let mut warnings = self.warnings.clone();
+        if self.is_finished() && self.removed_mm3 <= 0.0 {
+            warnings.push(format!(
+                "the program removed no material: no feed move met the stock (top at Z{} mm); the tools cut only air",
+                self.cfg.stock_top_mm
+            ));
+        }
+        warnings
+    }
+
     /// The part result so far (complete once [`Simulator::is_finished`]).
     pub fn result(&self) -> PartResult {
         let feature = if self.comp_feature.length_mm > 0.0 {
@@ -1090,7 +1103,7 @@ impl<'p> Simulator<'p> {
                     cutting_time_s: s.cutting_time_s,
                 })
                 .collect(),
-            warnings: self.warnings.clone(),
+            warnings: self.result_warnings(),
             samples: self.samples,
         }
     }

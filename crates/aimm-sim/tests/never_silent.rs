@@ -1,6 +1,7 @@
 //! Runs that could go wrong silently: a program that cuts with no tool in the spindle is an
 //! error naming its line (or, with a start tool loaded, cuts and says so), and titanium at an
-//! engraving program's speeds stays finite: the tool fails, with a warning naming the line.
+//! engraving program's speeds stays finite: the tool fails, with a warning naming the line; and
+//! a program that cuts only air says so.
 
 use aimm_model::{MachineSpec, Material, ToolSpec};
 use aimm_sim::gcode::parse;
@@ -46,6 +47,27 @@ fn a_start_tool_cuts_and_is_named_in_the_warnings() {
         r.warnings
             .iter()
             .any(|w| w.starts_with("line 4:") && w.contains("T1") && w.contains("default tool")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn a_program_that_cuts_only_air_says_so() {
+    // The same slot, but the tool stops 1 mm above the stock's top.
+    let text = NO_TOOL.replace("G1 Z-1", "G1 Z1");
+    let program = parse("air.nc", &format!("T1 M6\n{text}")).unwrap();
+    let mut config = SimConfig::new(MachineSpec::vmc("m"), Material::SteelC45, 1);
+    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config).unwrap();
+    let r = Simulator::new(&program, tools, config)
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(r.removed_cm3, 0.0);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("removed no material") && w.contains("Z0 mm")),
         "{:?}",
         r.warnings
     );

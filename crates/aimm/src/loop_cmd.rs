@@ -108,13 +108,14 @@ pub struct FeedArgs {
     /// left out), to load each tool no more than its program did.
     #[arg(long)]
     teach: bool,
-    /// Lowest override the loop may command, %.
-    #[arg(long, default_value_t = 30.0)]
+    /// Lowest override the loop may command, % (a cut too heavy for it overloads, holds and
+    /// restarts here).
+    #[arg(long, default_value_t = 10.0)]
     min_override: f64,
     /// Highest override the loop may command, % (the control's range ends at 200 %).
     #[arg(long, default_value_t = 200.0)]
     max_override: f64,
-    /// Spindle overload threshold, %: a spindle overload (load smoothed over 10 ms above it)
+    /// Spindle overload threshold, %: a spindle overload (load smoothed over 100 ms above it)
     /// holds the feed; the same definition judges the loop and every baseline.
     #[arg(long, default_value_t = 120.0)]
     alarm_load: f64,

@@ -293,10 +293,7 @@ pub fn print_result(r: &PartResult) {
     t.add_row(vec!["samples".into(), r.samples.to_string()]);
     println!("{t}");
     if !r.warnings.is_empty() {
-        println!(
-            "{} warning(s): not modelled, run continued:",
-            r.warnings.len()
-        );
+        println!("{} warning(s), run continued:", r.warnings.len());
         for w in &r.warnings {
             println!("  {w}");
         }

@@ -147,6 +147,13 @@ pub struct FeedController {
     plunge_touched: bool,
     /// The peak guard cut the command this tick: it goes down at once, not rate-limited.
     peak_cut: bool,
+    /// The feed restarts after a hold: from the release until the machine feeds as commanded
+    /// (told by the runner each tick), the load does not show the command yet.
+    restarting: bool,
+    /// The feed the machine makes, % of programmed (told by the runner each tick), if known.
+    feed_made_pct: Option<f64>,
+    /// The machine's feed lags the command (told by the runner each tick).
+    feed_lagging: bool,
 }
 
 impl FeedController {
@@ -202,6 +209,9 @@ impl FeedController {
             engaged_since_ns: None,
             plunge_history: PlungeHistory::None,
             plunge_touched: false,
+            restarting: false,
+            feed_made_pct: None,
+            feed_lagging: false,
             peak_cut: false,
         })
     }
@@ -359,6 +369,23 @@ impl FeedController {
         }
     }
 
+    /// The feed the machine makes now, % of the programmed feed (`None` if unknown), and
+    /// whether it lags the command (its acceleration limits hold it below what the override
+    /// commands); the runner reads both from the machine's feed readings. The peak guard scales
+    /// the feed that made the load, not the command: while the axes brake, the load still shows
+    /// the faster feed, and cutting the already cut command again would cut too deep. While the
+    /// feed restarts after a hold the loop does not raise its command on the low load of the
+    /// accelerating axes: it would wind up past what the cut takes once the feed arrives, and
+    /// overload again. (Out of a corner it may: there the cut is known and the lead of the
+    /// command saves time.)
+    pub fn set_machine_feed(&mut self, made_pct: Option<f64>, lagging: bool) {
+        if !lagging {
+            self.restarting = false;
+        }
+        self.feed_lagging = lagging;
+        self.feed_made_pct = made_pct.filter(|f| f.is_finite() && *f >= 0.0);
+    }
+
     fn setpoint(&self) -> Option<f64> {
         match self.mode {
             FeedMode::Control { setpoint_pct } => Some(setpoint_pct),
@@ -467,6 +494,12 @@ impl FeedController {
                 let ff = self.good_gain.map_or(self.params.entry_override_pct, |g| {
                     (setpoint_pct - no_load) / g
                 });
+                // A feed restarting after a hold climbs from the minimum, never jumps.
+                let ff = if self.restarting {
+                    ff.min(self.wanted)
+                } else {
+                    ff
+                };
                 self.wanted = self.params.clamp_override(ff);
                 self.approach = Some(Approach { arrived_ns: None });
             }
@@ -558,17 +591,19 @@ impl FeedController {
         no_load: f64,
         events: &mut Vec<FeedEvent>,
     ) {
-        // The command that made this load (one dead time ago), not the latest: samples still on
-        // their way from before the cut must not cut again.
-        let current = self.history[self.history.len() - 1].pct;
+        // The feed that made this load: the machine's if known, else the command one dead time
+        // ago (not the latest: samples still on their way from before a cut must not cut again).
+        let made_at = self
+            .feed_made_pct
+            .unwrap_or(self.history[self.history.len() - 1].pct);
         let scale = ((setpoint - no_load) / (load - no_load)).clamp(0.0, 1.0);
-        let cut = self.params.clamp_override(current * scale);
+        let cut = self.params.clamp_override(made_at * scale);
         if cut < self.wanted {
             self.wanted = cut;
             self.peak_cut = true;
             self.approach = None;
             let detail = format!(
-                "raw load {load:.1} % > peak guard {} %: override {current:.0} → {cut:.0} %",
+                "raw load {load:.1} % > peak guard {} % at {made_at:.0} % feed: override → {cut:.0} %",
                 self.params.peak_guard_pct
             );
             push_event(events, now_ns, FeedEventKind::PeakGuard, &detail);
@@ -584,8 +619,9 @@ impl FeedController {
         };
         let error = setpoint - load;
         let mut du = dt_s / (self.response_ms * 1e-3) * error / g;
-        if du * self.limited_dir > 0.0 {
-            // The command is still catching up in this direction: integrating would wind up.
+        if du * self.limited_dir > 0.0 || (self.restarting && self.feed_lagging && du > 0.0) {
+            // The command, or the machine's feed, is still catching up in this direction:
+            // integrating would wind up.
             du = 0.0;
         }
         if let Some(a) = &mut self.approach {
@@ -629,6 +665,7 @@ impl FeedController {
 
     fn release(&mut self, now_ns: i64) {
         self.hold_since_ns = None;
+        self.restarting = true;
         self.wanted = self.params.min_override_pct;
         let grace_ns = (self.response_ms * 1e6) as i64;
         self.release_grace_until_ns = Some(now_ns.saturating_add(grace_ns));
@@ -667,6 +704,9 @@ impl FeedController {
             p.fallback_override_pct
         } else if self.mode == FeedMode::Teach {
             p.clamp_override(100.0)
+        } else if self.restarting && self.feed_lagging {
+            // From the minimum up, only as the load of the restarted feed allows.
+            self.wanted
         } else if self.plunging && !self.load_measured() {
             let cap = self.plunge_override();
             p.clamp_override(if self.engagement.engaged() {

@@ -26,8 +26,10 @@
 //!   may only integrate downward until the load arrives: the load lags the entry ramp, and
 //!   integrating up on it would overshoot once the tool is fully in.
 //! - **Protection first**: a spindle overload as [`aimm_model::overload`] defines it (the same
-//!   definition that judges every baseline) → hold (a separate flag, not rate-limited); a raw
-//!   sample above the peak guard → the command cut at once in proportion; a plunge or ramp-in →
+//!   definition that judges every baseline) → hold (a separate flag, not rate-limited), and
+//!   after it the feed restarts from the minimum, rising only once the axes feed as commanded;
+//!   a raw sample above the peak guard → the command cut at once in proportion to the feed the
+//!   machine made (braking axes still show the faster feed); a plunge or ramp-in →
 //!   the override capped until its load is measured (at what the tool's last measured plunge
 //!   allows); stale data → fallback override; every rise of the command is rate-limited, and
 //!   every command clamped.

@@ -19,7 +19,9 @@ pub const CONTROL_MAX_OVERRIDE_PCT: f64 = 200.0;
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FeedParams {
-    /// Lowest override the controller commands, %.
+    /// Lowest override the controller commands, %: low enough for a program whose feeds are
+    /// far too heavy for the machine (a router program at 6 m/min takes 25 % on a VMC) to be
+    /// cut at what the spindle takes instead of overloading again after every hold.
     pub min_override_pct: f64,
     /// Highest override the controller commands (also the air-cut override), %; within the
     /// control's 0–200 % range.
@@ -50,8 +52,11 @@ pub struct FeedParams {
     /// the best constant override on every part whose engagement varies.)
     pub machine_response_ms: f64,
     /// Highest override while the tool plunges (feeds down its axis) and on entry into the
-    /// material before a process gain is known, %: CAM programs plunges and entries at what the
-    /// tool takes, and the load of a plunge cannot be measured before it is there.
+    /// material before a process gain is known, %. The top of the range by default: a plunge
+    /// that starts high above the stock (a slow feed down from a safe height) would otherwise
+    /// crawl through air, and the contact is answered by the peak guard within a sample; on the
+    /// training parts no entry at 200 % overloaded. Later plunges of the tool run at what the
+    /// last measured one allows.
     pub entry_override_pct: f64,
     /// A hold releases itself after this many seconds, resuming at the minimum override;
     /// 0 = stay held until `resume()`.
@@ -87,14 +92,14 @@ pub struct FeedParams {
 impl Default for FeedParams {
     fn default() -> Self {
         Self {
-            min_override_pct: 30.0,
+            min_override_pct: 10.0,
             max_override_pct: 200.0,
             rate_limit_pct_per_s: 5000.0,
             alarm_load_pct: 120.0,
             peak_guard_pct: 128.0,
             limit_margin_pct: 6.0,
             machine_response_ms: 8.0,
-            entry_override_pct: 150.0,
+            entry_override_pct: 200.0,
             hold_release_s: 2.0,
             stale_timeout_ms: 50.0,
             fallback_override_pct: 100.0,
@@ -280,7 +285,7 @@ mod tests {
     fn rejects_bad_fields_by_name() {
         let cases: [(&str, Spoil); 21] = [
             ("min_override_pct", |p| p.min_override_pct = 0.0),
-            ("max_override_pct", |p| p.max_override_pct = 20.0),
+            ("max_override_pct", |p| p.max_override_pct = 5.0),
             ("max_override_pct", |p| p.max_override_pct = f64::NAN),
             ("rate_limit_pct_per_s", |p| p.rate_limit_pct_per_s = -1.0),
             ("alarm_load_pct", |p| p.alarm_load_pct = f64::INFINITY),

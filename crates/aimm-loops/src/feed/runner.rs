@@ -425,6 +425,11 @@ impl FeedLoop {
             return;
         }
         self.track_plunge(machine, now);
+        let lagging = !self.feeding_at(machine, TRACKING_FEED_FRACTION);
+        let programmed = machine.latest(SignalKind::FeedProgrammedMmPerMin);
+        let made_pct = 100.0 * machine.latest(SignalKind::FeedActualMmPerMin) / programmed;
+        self.controller
+            .set_machine_feed((programmed > 0.0).then_some(made_pct), lagging);
         let dropped = !machine.load_fresh();
         let load = machine.latest(SignalKind::SpindleLoadPct);
         let sample = (!dropped).then_some(LoadSample {
@@ -461,7 +466,7 @@ impl FeedLoop {
         // what the override commands (a corner): the loop has no say over the load then.
         let saturated = out.override_pct <= p.min_override_pct + 0.5
             || out.override_pct >= p.max_override_pct - 0.5
-            || !self.feeding_at(machine, TRACKING_FEED_FRACTION);
+            || lagging;
         if let (Some(sp), false, false, true) = (state.setpoint_pct, dropped, saturated, settled) {
             if state.engaged
                 && !state.held
