@@ -282,13 +282,14 @@ impl FeedLoop {
     /// Whether the machine moves at no less than `fraction` of the feed the override in force
     /// commands and no faster than the loop could have commanded: not a rapid, not stopped, not
     /// braking into or accelerating out of a corner (a machine with real dynamics slows down
-    /// there, and the load with it).
-    fn feeding_at(&self, sim: &dyn LoopMachine, fraction: f64) -> bool {
+    /// there, and the load with it). `None` when the machine reports no feed readings.
+    fn feeding_at(&self, sim: &dyn LoopMachine, fraction: f64) -> Option<bool> {
         let actual = sim.latest(SignalKind::FeedActualMmPerMin);
         let programmed = sim.latest(SignalKind::FeedProgrammedMmPerMin);
         let fastest = programmed * self.options.params.max_override_pct / 100.0;
         let commanded = programmed * sim.latest(SignalKind::FeedOverridePct) / 100.0;
-        actual >= fraction * commanded && actual <= 1.1 * fastest
+        (actual.is_finite() && commanded.is_finite())
+            .then(|| actual >= fraction * commanded && actual <= 1.1 * fastest)
     }
 
     /// Notes whether the machine is feeding at its programmed feed (not rapid, stopped or
@@ -297,7 +298,8 @@ impl FeedLoop {
     /// end or turns from a side cut into a slow plunge vanishes as suddenly as that of a broken
     /// one; only the broken one does so in the middle of a feed block.
     fn confirm_breakage(&mut self, sim: &dyn LoopMachine, now: i64) {
-        let feeding = self.feeding_at(sim, STEADY_FEED_FRACTION);
+        // Without feed readings a suspicion cannot be confirmed.
+        let feeding = self.feeding_at(sim, STEADY_FEED_FRACTION) == Some(true);
         let reading = (feeding, sim.block());
         if self
             .feeding
@@ -425,7 +427,8 @@ impl FeedLoop {
             return;
         }
         self.track_plunge(machine, now);
-        let lagging = !self.feeding_at(machine, TRACKING_FEED_FRACTION);
+        // A machine without feed readings is not known to lag.
+        let lagging = self.feeding_at(machine, TRACKING_FEED_FRACTION) == Some(false);
         let programmed = machine.latest(SignalKind::FeedProgrammedMmPerMin);
         let made_pct = 100.0 * machine.latest(SignalKind::FeedActualMmPerMin) / programmed;
         self.controller
