@@ -289,7 +289,7 @@ impl FeedLoop {
         let fastest = programmed * self.options.params.max_override_pct / 100.0;
         let commanded = programmed * sim.latest(SignalKind::FeedOverridePct) / 100.0;
         (actual.is_finite() && commanded.is_finite())
-            .then(|| actual >= fraction * commanded && actual <= 1.1 * fastest)
+            .then_some(actual >= fraction * commanded && actual <= 1.1 * fastest)
     }
 
     /// Notes whether the machine is feeding at its programmed feed (not rapid, stopped or
