@@ -420,3 +420,133 @@ fn cppagent_device_files_of_every_version_are_read() {
         assert!(model.item_by_key(0, key).is_some(), "{file}: key {key}");
     }
 }
+
+/// A 2.7 device with a condition, a message, a program event and a spindle whose speed an
+/// adapter sends under its `<Source>` key.
+const ADAPTER_PROBE: &str = r#"<?xml version="1.0"?>
+<MTConnectDevices xmlns="urn:mtconnect.org:MTConnectDevices:2.7"><Header instanceId="1"/>
+<Devices><Device id="d" name="D" uuid="d-1"><DataItems>
+  <DataItem id="avail" category="EVENT" type="AVAILABILITY"/>
+  <DataItem id="msg" category="EVENT" type="MESSAGE"/>
+  <DataItem id="prog" category="EVENT" type="PROGRAM"/>
+  <DataItem id="logic" category="CONDITION" type="LOGIC_PROGRAM"/>
+</DataItems><Components><Axes id="axes"><Components><Rotary id="s" name="S"><DataItems>
+  <DataItem id="load" category="SAMPLE" type="LOAD" units="PERCENT"/>
+  <DataItem id="speed" category="SAMPLE" type="ROTARY_VELOCITY" subType="ACTUAL" units="REVOLUTION/MINUTE"><Source>spindle_speed</Source></DataItem>
+</DataItems></Rotary></Components></Axes></Components></Device></Devices></MTConnectDevices>"#;
+
+/// An agent on `ADAPTER_PROBE` storing into a SQLite file in `dir`.
+fn adapter_agent(dir: &std::path::Path) -> Agent {
+    use aimm_connect::mtconnect::{DeviceModel, SignalMap, StoreSink};
+    let model = DeviceModel::parse("probe", ADAPTER_PROBE).unwrap();
+    let signals = SignalMap::build(&model, &HashMap::new());
+    let store = SqliteStore::open(dir.join("a.db")).unwrap();
+    Agent::new(
+        model,
+        signals,
+        &AgentOptions::default(),
+        Some(StoreSink::new(Box::new(store))),
+    )
+    .unwrap()
+}
+
+fn stored_load(dir: &std::path::Path) -> Vec<f64> {
+    SqliteStore::open(dir.join("a.db"))
+        .unwrap()
+        .read_samples(
+            &MachineId::new("D"),
+            SignalKind::SpindleLoadPct,
+            i64::MIN,
+            i64::MAX,
+        )
+        .unwrap()
+        .values
+}
+
+#[test]
+fn whatever_an_adapter_sends_every_document_stays_schema_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = adapter_agent(dir.path());
+    let text = "2026-01-01T00:00:01Z|load|10|spindle_speed|1200\n\
+                2026-01-01T00:00:02Z|logic|WARNING|M101|2|HIGH|program check\n\
+                2026-01-01T00:00:03Z|logic|FAULT||||a fault with no code\n\
+                2026-01-01T00:00:04Z|msg|M202|coolant low\n\
+                2026-01-01T00:00:05Z|prog|O\u{1}\u{2}\n\
+                2026-01-01T00:00:06Z|load|inf\n\
+                2026-01-01T00:00:07Z|load|NaN\n\
+                9999-01-01T00:00:00Z|load|50\n\
+                2026-01-01T00:00:08Z|load\n\
+                2026-01-01T00:00:09Z|load|11\n";
+    let stats = replay_into(&mut agent, 0, "adapter.shdr", text, &mut |_| {}).unwrap();
+    assert_eq!(stats.rejected, 1, "the year-9999 line: {stats:?}");
+    // Non-finite, out-of-range and cut-off values are no samples.
+    assert_eq!(stored_load(dir.path()), [10.0, 11.0]);
+
+    let current = agent.current(None);
+    let (sample, _) = agent.sample(None, None, 1000, "/sample").unwrap();
+    for doc in [&current, &sample] {
+        assert_valid("Streams", doc);
+    }
+    // Activated conditions carry a conditionId: the native code, else the data item.
+    assert!(sample.contains(r#"conditionId="M101""#), "{sample}");
+    assert!(sample.contains(r#"conditionId="logic""#), "{sample}");
+    // 2.x messages have no nativeCode attribute; the text is published.
+    assert!(!sample.contains(r#"nativeCode="M202""#) && sample.contains("coolant low"));
+    assert_eq!(
+        values_of("/sample", &sample, "prog").last().unwrap().1,
+        "O\u{FFFD}\u{FFFD}"
+    );
+    // The adapter's `spindle_speed` is the item whose <Source> names it.
+    assert_eq!(
+        values_of("/sample", &sample, "speed").last().unwrap().1,
+        "1200"
+    );
+}
+
+#[test]
+fn creation_time_is_the_documents_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = adapter_agent(dir.path());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let doc = agent.current(None);
+    let attr = |name: &str| {
+        let start = doc.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        parse_timestamp(&doc[start..start + doc[start..].find('"').unwrap()]).unwrap()
+    };
+    let gap_ms = (attr("creationTime") - attr("deviceModelChangeTime")) / 1_000_000;
+    assert!(
+        gap_ms >= 20,
+        "creationTime only {gap_ms} ms after the agent started"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_line_never_drops_the_adapter_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = SharedAgent::new(adapter_agent(dir.path()));
+    let adapter = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = adapter.local_addr().unwrap().to_string();
+    let send = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        let (mut sock, _) = adapter.accept().await.unwrap();
+        // A Latin-1 ü and ß in an alarm text, a 100 kB line, then good data.
+        let mut bytes = b"2026-01-01T00:00:01Z|msg|M1|Gr\xfc\xdfe\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 100_000));
+        bytes.extend_from_slice(b"\n2026-01-01T00:00:02Z|load|12\n");
+        sock.write_all(&bytes).await.unwrap();
+        sock.shutdown().await.unwrap();
+    });
+    let link = run_once(&shared, 0, &addr).await.unwrap();
+    send.await.unwrap();
+    assert_eq!(link.lines, 3, "{link:?}");
+    assert_eq!(link.rejected, 1, "the long line: {link:?}");
+    assert_eq!(stored_load(dir.path()), [12.0]);
+    let (sample, _) = shared
+        .read(|a| a.sample(None, None, 1000, "/sample"))
+        .unwrap();
+    let msg = values_of("/sample", &sample, "msg");
+    assert!(
+        msg.iter().any(|(_, v)| v == "Gr\u{FFFD}\u{FFFD}e"),
+        "{msg:?}"
+    );
+}

@@ -11,6 +11,7 @@ use super::shdr::ShdrRecord;
 use super::signal_map::SignalMap;
 use super::store_sink::StoreSink;
 use super::tool_assets::{cutting_tool_xml, tool_asset_id, tool_uses};
+use super::xml::xml_safe;
 use super::MtcError;
 use aimm_model::{Event, EventKind, MachineId, SignalKind, TimeNs};
 use aimm_store::Store;
@@ -25,7 +26,14 @@ pub struct AgentOptions {
     pub asset_buffer_size: usize,
     /// `sender` in every header.
     pub sender: String,
+    /// Longest SHDR line taken from an adapter, bytes: a longer one is refused (logged cut
+    /// short), so one runaway line cannot fill the memory or the log.
+    pub max_line_bytes: usize,
 }
+
+/// Default of [`AgentOptions::max_line_bytes`]: far above any SHDR data line (an asset body
+/// of a few hundred tools is ~100 kB and comes as a multi-line `--multiline--` block).
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
 
 impl Default for AgentOptions {
     fn default() -> Self {
@@ -33,6 +41,7 @@ impl Default for AgentOptions {
             buffer_size: 131_072,
             asset_buffer_size: 1024,
             sender: "aimm".into(),
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
     }
 }
@@ -46,6 +55,7 @@ pub struct Agent {
     header: Header,
     sink: Option<StoreSink>,
     warned: HashSet<(usize, String)>,
+    max_line_bytes: usize,
     /// Last published value per data item that drives store events (tool, execution).
     last_state: HashMap<usize, String>,
 }
@@ -77,6 +87,7 @@ impl Agent {
                 instance_id: (now / 1_000_000) as u64,
                 sender: options.sender.clone(),
                 creation_ns: now,
+                model_change_ns: now,
                 buffer_size: options.buffer_size,
                 asset_buffer_size: options.asset_buffer_size,
                 asset_count: 0,
@@ -85,6 +96,7 @@ impl Agent {
             signals,
             sink,
             warned: HashSet::new(),
+            max_line_bytes: options.max_line_bytes,
             last_state: HashMap::new(),
         };
         for item in 0..agent.model.items.len() {
@@ -157,6 +169,11 @@ impl Agent {
     }
 
     /// The header's `instanceId`: the agent's start time in ms since the Unix epoch, so a
+    /// Longest SHDR line taken from an adapter, bytes.
+    pub fn max_line_bytes(&self) -> usize {
+        self.max_line_bytes
+    }
+
     /// restarted agent gets a new one and clients know to re-probe.
     pub fn instance_id(&self) -> u64 {
         self.header.instance_id
@@ -301,10 +318,21 @@ impl Agent {
             } else {
                 1
             };
+            let label = info.name.as_deref().unwrap_or(&info.id).to_string();
+            if fields.len() <= i + 1 {
+                // `ts|Xact` with nothing after the key: a cut-off line, not UNAVAILABLE.
+                tracing::warn!("{place}: the line ends before the value of '{label}'; skipped");
+                break;
+            }
             let args: Vec<&str> = (1..=take)
                 .map(|k| fields.get(i + k).map_or("", String::as_str))
                 .collect();
             i += 1 + take;
+            if args.iter().any(|a| xml_safe(a).len() != a.len()) {
+                tracing::warn!(
+                    "{place}: '{label}' carries control characters XML cannot hold; published as U+FFFD"
+                );
+            }
             if let Some(value) = self.value_of(item, &args, place) {
                 self.publish(item, t_ns, value)?;
             }
@@ -337,6 +365,13 @@ impl Agent {
                 let numbers: Result<Vec<f64>, _> =
                     first.split_whitespace().map(str::parse::<f64>).collect();
                 match numbers {
+                    Ok(n) if n.iter().any(|v| !v.is_finite()) => {
+                        tracing::warn!(
+                            "{place}: sample '{}' value '{first}' is not finite; skipped",
+                            info.name.as_deref().unwrap_or(&info.id)
+                        );
+                        None
+                    }
                     Ok(_) if scale == 1.0 => Some(Value::Text(first.trim().to_string())),
                     Ok(n) => Some(Value::Text(
                         n.iter()
@@ -418,6 +453,7 @@ impl Agent {
     fn header(&self) -> Header {
         Header {
             asset_count: self.assets.count(),
+            creation_ns: now_ns(),
             ..self.header.clone()
         }
     }

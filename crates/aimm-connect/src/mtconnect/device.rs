@@ -61,6 +61,9 @@ pub struct DataItem {
     pub component_name: Option<String>,
     /// The owning component has a `ROTARY_VELOCITY` data item: it turns a spindle.
     pub component_turns: bool,
+    /// The text of its `<Source>` element: the key an adapter sends it under, looked up before
+    /// the id and name (as the reference agent does).
+    pub source: Option<String>,
 }
 
 impl DataItem {
@@ -219,6 +222,20 @@ impl DeviceModel {
                         stack.push((name, component));
                     }
                 }
+                Event::Text(ref t)
+                    if stack.last().map(|(n, _)| n.as_str()) == Some("Source")
+                        && stack.iter().rev().nth(1).map(|(n, _)| n.as_str())
+                            == Some("DataItem") =>
+                {
+                    let raw = t.decode().map_err(|e| err(before, e.to_string()))?;
+                    let key = quick_xml::escape::unescape(&raw)
+                        .map_err(|e| err(before, e.to_string()))?
+                        .trim()
+                        .to_string();
+                    if let (false, Some(item)) = (key.is_empty(), new_items.last_mut()) {
+                        item.source = Some(key);
+                    }
+                }
                 Event::End(ref e) => {
                     let (name, component) = stack
                         .pop()
@@ -275,6 +292,7 @@ impl DeviceModel {
     ) -> Result<(), MtcError> {
         let index = self.devices.len();
         let mut keys = HashMap::new();
+        let mut sources = Vec::new();
         for mut item in items {
             item.device = index;
             let i = self.items.len();
@@ -288,14 +306,17 @@ impl DeviceModel {
                 keys.entry(name.clone()).or_insert(i);
             }
             keys.insert(item.id.clone(), i);
+            sources.extend(item.source.clone().map(|s| (s, i)));
             self.items.push(item);
         }
+        // A Source key wins over an id or name that happens to be the same text.
+        keys.extend(sources);
         self.devices.push(device);
         self.by_key.push(keys);
         Ok(())
     }
 
-    /// The data item an SHDR key of `device` names (by id or name).
+    /// The data item an SHDR key of `device` names (by `<Source>`, id or name).
     pub fn item_by_key(&self, device: usize, key: &str) -> Option<usize> {
         self.by_key.get(device)?.get(key).copied()
     }
@@ -355,6 +376,7 @@ fn data_item(attrs: &HashMap<String, String>) -> Result<DataItem, String> {
         component_id: String::new(),
         component_name: None,
         component_turns: false,
+        source: None,
     })
 }
 

@@ -18,9 +18,11 @@ pub struct Header {
     pub instance_id: u64,
     /// `sender`: the agent's name.
     pub sender: String,
-    /// `creationTime` (and `deviceModelChangeTime`): when the agent started, ns since the
-    /// Unix epoch (UTC).
+    /// `creationTime`: when the document was made, ns since the Unix epoch (UTC).
     pub creation_ns: i64,
+    /// `deviceModelChangeTime`: when the device model last changed (the agent's start: it is
+    /// fixed for the life of an agent instance), ns since the Unix epoch (UTC).
+    pub model_change_ns: i64,
     /// `bufferSize`: observations the sequence buffer holds.
     pub buffer_size: usize,
     /// `assetBufferSize`: assets the asset buffer holds.
@@ -56,12 +58,12 @@ fn root(x: &mut XmlOut, kind: &str) {
 
 fn header(x: &mut XmlOut, h: &Header, buffer: bool, extra: &[(&str, String)]) {
     let created = format_timestamp(h.creation_ns);
+    let model_changed = format_timestamp(h.model_change_ns);
     let instance = h.instance_id.to_string();
     let buffer_size = h.buffer_size.to_string();
     let mut attrs: Vec<(&str, &str)> = vec![
         ("creationTime", &created),
-        // The device model is fixed for the life of an agent instance.
-        ("deviceModelChangeTime", &created),
+        ("deviceModelChangeTime", &model_changed),
         ("sender", &h.sender),
         ("instanceId", &instance),
         ("version", "2.7.0.0"),
@@ -186,6 +188,18 @@ fn observation(x: &mut XmlOut, model: &DeviceModel, obs: &Observation) {
         attrs.push(("type", &item.kind));
         match &obs.value {
             Value::Condition(c) => {
+                let element = condition_element(&c.level);
+                // A Warning or Fault is an activated condition: 2.x requires its conditionId,
+                // which SHDR does not send; like cppagent, the native code identifies the
+                // activation, else the data item.
+                if matches!(element.as_str(), "Warning" | "Fault") {
+                    let id = if c.native_code.is_empty() {
+                        &item.id
+                    } else {
+                        &c.native_code
+                    };
+                    attrs.push(("conditionId", id));
+                }
                 for (k, v) in [
                     ("nativeCode", &c.native_code),
                     ("nativeSeverity", &c.native_severity),
@@ -195,7 +209,7 @@ fn observation(x: &mut XmlOut, model: &DeviceModel, obs: &Observation) {
                         attrs.push((k, v));
                     }
                 }
-                x.leaf(&condition_element(&c.level), &attrs, &c.message);
+                x.leaf(&element, &attrs, &c.message);
             }
             _ => x.empty("Unavailable", &attrs),
         }
@@ -232,12 +246,9 @@ fn observation(x: &mut XmlOut, model: &DeviceModel, obs: &Observation) {
                 x.leaf(&name, &attrs, text);
             }
         }
-        Value::Message { native_code, text } => {
-            if !native_code.is_empty() {
-                attrs.push(("nativeCode", native_code));
-            }
-            x.leaf(&name, &attrs, text);
-        }
+        // MTConnect 2.x made Message a plain string event: its nativeCode attribute is gone
+        // from the schema, so the code stays in the buffer (and the store) but not the document.
+        Value::Message { text, .. } => x.leaf(&name, &attrs, text),
         Value::Condition(c) => x.leaf(&name, &attrs, &c.level),
     }
 }

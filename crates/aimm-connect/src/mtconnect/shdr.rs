@@ -154,6 +154,14 @@ pub enum TimestampError {
         /// The timestamp as given.
         text: String,
     },
+    /// After the last instant a nanosecond clock in an i64 holds (2262-04-11T23:47:16Z).
+    #[error(
+        "timestamp '{text}' is after 2262-04-11T23:47:16Z, the last instant aimm's clock holds"
+    )]
+    TooLate {
+        /// The timestamp as given.
+        text: String,
+    },
 }
 
 /// Parses an SHDR / MTConnect timestamp (RFC 3339, UTC, up to nanoseconds; `Z` optional).
@@ -168,7 +176,9 @@ pub fn parse_timestamp(text: &str) -> Result<TimeNs, TimestampError> {
         .map_err(|_| TimestampError::BeforeEpoch {
             text: text.to_string(),
         })?;
-    Ok(d.as_nanos() as TimeNs)
+    TimeNs::try_from(d.as_nanos()).map_err(|_| TimestampError::TooLate {
+        text: text.to_string(),
+    })
 }
 
 /// Formats UTC nanoseconds as MTConnect does: RFC 3339 with `Z`, fraction without trailing zeros
@@ -191,6 +201,13 @@ pub fn format_timestamp(t_ns: TimeNs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timestamp_past_the_clock_is_refused_not_wrapped() {
+        let err = parse_timestamp("9999-01-01T00:00:00Z").unwrap_err();
+        assert!(matches!(err, TimestampError::TooLate { .. }), "{err}");
+        assert!(parse_timestamp("2262-04-11T23:47:16Z").is_ok());
+    }
 
     #[test]
     fn timestamps_round_trip_to_the_nanosecond() {

@@ -4,6 +4,27 @@
 
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
+use std::borrow::Cow;
+
+/// Whether XML 1.0 allows `c` in a document at all: most C0 controls are not allowed even as
+/// character references (`&#1;`), so escaping cannot carry them.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `text` with every character XML 1.0 does not allow replaced by U+FFFD, so whatever an
+/// adapter sent, the document stays well-formed; borrowed when nothing had to change.
+pub fn xml_safe(text: &str) -> Cow<'_, str> {
+    if text.chars().all(xml_char) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if xml_char(c) { c } else { '\u{FFFD}' })
+                .collect(),
+        )
+    }
+}
 
 /// Builds one XML document as a string.
 pub struct XmlOut {
@@ -32,7 +53,11 @@ impl XmlOut {
     }
 
     fn start<'a>(name: &'a str, attrs: &[(&'a str, &'a str)]) -> BytesStart<'a> {
-        BytesStart::new(name).with_attributes(attrs.iter().copied())
+        let mut start = BytesStart::new(name);
+        for (k, v) in attrs {
+            start.push_attribute((*k, xml_safe(v).as_ref()));
+        }
+        start
     }
 
     // Writing into a Vec cannot fail, so the io::Results below are infallible.
@@ -62,9 +87,11 @@ impl XmlOut {
         }
     }
 
-    /// Writes character data, escaping `<`, `&` and the like.
+    /// Writes character data, escaping `<`, `&` and the like (characters XML cannot carry at
+    /// all become U+FFFD, see [`xml_safe`]).
     pub fn text(&mut self, text: &str) {
-        let _ = self.w.write_event(Event::Text(BytesText::new(text)));
+        let text = xml_safe(text);
+        let _ = self.w.write_event(Event::Text(BytesText::new(&text)));
     }
 
     /// Inserts an already well-formed fragment as is.
