@@ -255,3 +255,67 @@ fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
         assert_eq!(stored.get(signal), Some(n), "{signal}");
     }
 }
+
+#[test]
+fn an_edge_node_refuses_commands_out_of_range_and_applies_none_of_their_message() {
+    use aimm_connect::sparkplug::payload::encode_command;
+    use aimm_connect::sparkplug::{DeviceCommand, EdgeConfig, EdgeNode, Value};
+    let group = unique_group("cmds");
+    let edge = EdgeNode::start(EdgeConfig::new(
+        &common::mqtt::broker_url(),
+        &group,
+        "cell-1",
+        vec![MachineId::new("mill-1")],
+    ))
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !edge.is_online() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "edge node never came online"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (host_name, port) = broker_host_port();
+    let options = rumqttc::MqttOptions::new(format!("{group}-hand"), host_name, port);
+    let (client, mut connection) = rumqttc::Client::new(options, 16);
+    std::thread::spawn(move || for _ in connection.iter() {});
+    let topic = format!("spBv1.0/{group}/DCMD/cell-1/mill-1");
+    let override_of =
+        |pct: f64| encode_command(&[("commands/feed_override_pct", Value::Number(pct))]);
+    for bytes in [
+        override_of(f64::NAN),
+        override_of(-50.0),
+        override_of(0.0),
+        override_of(1000.0),
+        // A good write and a bad one in one message: neither applies.
+        encode_command(&[
+            ("commands/feed_hold", Value::Flag(true)),
+            ("commands/feed_override_pct", Value::Number(f64::INFINITY)),
+        ]),
+        override_of(55.0),
+    ] {
+        client
+            .publish(&topic, rumqttc::QoS::AtLeastOnce, false, bytes)
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while seen.is_empty() && std::time::Instant::now() < deadline {
+        seen.extend(edge.commands());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stats = edge.finish().unwrap();
+    assert_eq!(
+        seen,
+        [DeviceCommand::FeedOverride {
+            device: 0,
+            pct: 55.0
+        }]
+    );
+    assert_eq!(
+        (stats.commands_accepted, stats.commands_rejected),
+        (1, 5),
+        "{stats:?}"
+    );
+}

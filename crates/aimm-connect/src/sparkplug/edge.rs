@@ -37,12 +37,20 @@ pub struct EdgeConfig {
     pub max_command_age_ms: u64,
     /// How long [`EdgeNode::finish`] waits for the broker to take what is still unsent.
     pub finish_timeout: Duration,
+    /// Feed overrides a command may set, % (lowest, highest): anything else, and anything not
+    /// finite, is refused with its reason, never clamped (a clamped −50 % held the feed at 0 %
+    /// without a word).
+    pub override_range_pct: (f64, f64),
 }
+
+/// Feed overrides an edge node accepts unless configured otherwise, %: the feed loop's floor
+/// (a feed stop is a hold, not an override of 0 %) to the top of a Fanuc/Siemens panel.
+pub const DEFAULT_OVERRIDE_RANGE_PCT: (f64, f64) = (10.0, 200.0);
 
 impl EdgeConfig {
     /// A node `edge` of Sparkplug group `group` on the broker at `url`, one device per machine
-    /// of `devices`; commands older than 1000 ms are dropped and [`EdgeNode::finish`] waits up
-    /// to 30 s.
+    /// of `devices`; commands older than 1000 ms are dropped, overrides outside
+    /// [`DEFAULT_OVERRIDE_RANGE_PCT`] refused, and [`EdgeNode::finish`] waits up to 30 s.
     pub fn new(url: &str, group: &str, edge: &str, devices: Vec<MachineId>) -> Self {
         Self {
             url: url.into(),
@@ -51,6 +59,7 @@ impl EdgeConfig {
             devices,
             max_command_age_ms: 1000,
             finish_timeout: Duration::from_secs(30),
+            override_range_pct: DEFAULT_OVERRIDE_RANGE_PCT,
         }
     }
 }
@@ -494,7 +503,8 @@ impl Node {
         }
     }
 
-    /// Applies a command message; returns how many writes it carried.
+    /// Applies a command message; returns how many writes it carried. A message with any write
+    /// that is refused applies none of them.
     fn read_command(&mut self, topic: &str, bytes: &[u8]) -> Result<u64, String> {
         let topic = Topic::parse(topic).map_err(|e| e.to_string())?;
         let p = payload::decode(bytes).map_err(|e| e.to_string())?;
@@ -516,30 +526,47 @@ impl Node {
             ),
             None => None,
         };
-        let mut applied = 0;
+        let mut rebirth = false;
+        let mut commands = Vec::new();
         for m in &p.metrics {
             let value = payload::value_of(m).map_err(|e| e.to_string())?;
             let name = m.name.as_deref().unwrap_or_default();
-            let command = match (device, name, value) {
-                (None, payload::REBIRTH, Value::Flag(true)) => {
-                    tracing::info!(edge = %self.config.edge, "rebirth requested");
-                    self.birth();
-                    applied += 1;
-                    continue;
-                }
+            match (device, name, value) {
+                (None, payload::REBIRTH, Value::Flag(true)) => rebirth = true,
                 (Some(device), payload::CMD_FEED_OVERRIDE, Value::Number(pct)) => {
-                    DeviceCommand::FeedOverride { device, pct }
+                    let (low, high) = self.config.override_range_pct;
+                    if !(pct.is_finite() && (low..=high).contains(&pct)) {
+                        return Err(format!(
+                            "feed override {pct} % refused: outside the {low}–{high} % this machine takes (a feed stop is a feed_hold)"
+                        ));
+                    }
+                    commands.push(DeviceCommand::FeedOverride { device, pct });
                 }
                 (Some(device), payload::CMD_FEED_HOLD, Value::Flag(hold)) => {
-                    DeviceCommand::FeedHold { device, hold }
+                    commands.push(DeviceCommand::FeedHold { device, hold });
                 }
                 (_, name, value) => {
                     return Err(format!("no writable metric '{name}' taking {value:?}"))
                 }
-            };
+            }
+        }
+        if rebirth {
+            tracing::info!(edge = %self.config.edge, "rebirth requested");
+            self.birth();
+        }
+        let applied = u64::from(rebirth) + commands.len() as u64;
+        for command in commands {
+            if let DeviceCommand::FeedHold { device, hold } = command {
+                // A stop or restart from the network is for everyone to see.
+                tracing::warn!(
+                    edge = %self.config.edge,
+                    machine = %self.config.devices[device],
+                    "feed {} commanded over the network",
+                    if hold { "hold" } else { "release" }
+                );
+            }
             // The receiver lives as long as the EdgeNode; after that commands have no machine.
             let _ = self.commands.send(command);
-            applied += 1;
         }
         Ok(applied)
     }
