@@ -51,6 +51,7 @@ pub mod model;
 pub mod params;
 pub mod policy;
 pub mod runner;
+pub mod signals;
 mod training_record;
 pub mod validation;
 
@@ -64,5 +65,6 @@ pub use model::{
 pub use params::{signal_names, Decision, WearLoopError, WearLoopParams, WEAR_SIGNALS};
 pub use policy::{Plan, Prediction};
 pub use runner::WearRunner;
+pub use signals::{SignalScale, MAX_GROUP_SCALE_RATIO};
 pub use training_record::MODEL_KIND;
 pub use validation::{PartRecord, Series, ToolRetired, WearValidation, MIN_LIFE_USED};

@@ -4,6 +4,7 @@
 //! calibrated on held-out training runs. Training is closed-form and deterministic.
 
 use super::features::{feature_names, windows, Window, WindowSpec};
+use super::signals::{group_scale_clash, unit_of, SignalScale, MAX_GROUP_SCALE_RATIO};
 use aimm_model::WearRun;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -127,8 +128,13 @@ impl WearPrior {
 /// A trained wear model: serialisable, identified by [`WearModel::digest`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WearModel {
-    /// The signals the model reads, in order; data must name the same.
+    /// The signals the model reads, in order; data must name the same (columns are matched by
+    /// name, in any order).
     pub signal_names: Vec<String>,
+    /// Each signal's unit where its name states it (`_kw`, `_pct`, …), in the same order.
+    pub signal_units: Vec<Option<String>>,
+    /// Each signal's mean and standard deviation over the training rows, in the same order.
+    pub signal_scales: Vec<SignalScale>,
     /// The window features the ridge regression reads, in order.
     pub feature_names: Vec<String>,
     /// The settings it was trained with.
@@ -191,9 +197,27 @@ pub const DEFAULT_WEAR_CRITERION_MM: f64 = 0.3;
 /// Why a model could not be trained or applied.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum WearModelError {
-    /// No training run had data.
-    #[error("training needs at least one run with data; got none")]
+    /// No training run had a window with measured wear.
+    #[error("training needs at least one run with measured wear; got none")]
     NoTrainingData,
+    /// The training runs mix groups whose signals are on different scales.
+    #[error(
+        "signal {signal:?}: RMS {high_rms:.3} in group {high_group:?} but {low_rms:.3} in group \
+         {low_group:?}, more than {MAX_GROUP_SCALE_RATIO}× apart (another sensor, gain or unit): \
+         train on one group at a time (--group)"
+    )]
+    MixedScales {
+        /// The signal.
+        signal: String,
+        /// The group with the larger RMS.
+        high_group: String,
+        /// Its RMS.
+        high_rms: f64,
+        /// The group with the smaller RMS.
+        low_group: String,
+        /// Its RMS.
+        low_rms: f64,
+    },
     /// A run's signals are not the ones the model reads.
     #[error("run {run:?} has {got} signals, the model expects {expected} ({names:?})")]
     SignalMismatch {
@@ -321,7 +345,11 @@ struct Observer {
 
 impl Observer {
     fn fit(runs: &[&Vec<Window>], config: &WearTrainConfig, lambda: f64) -> Observer {
-        let all: Vec<&Window> = runs.iter().flat_map(|r| r.iter()).collect();
+        let all: Vec<&Window> = runs
+            .iter()
+            .flat_map(|r| r.iter())
+            .filter(|w| w.labelled())
+            .collect();
         let prior = WearPrior::fit(&all, &config.prior_exponents);
         Observer {
             ridge: Ridge::fit(&all, &prior, lambda),
@@ -400,10 +428,20 @@ impl WearModel {
         for r in runs {
             check_signals(r, signal_names)?;
         }
+        if let Some(c) = group_scale_clash(runs, signal_names) {
+            return Err(WearModelError::MixedScales {
+                signal: c.signal,
+                high_group: c.high.0,
+                high_rms: c.high.1,
+                low_group: c.low.0,
+                low_rms: c.low.1,
+            });
+        }
+        // Runs whose wear was never measured have nothing to learn from.
         let per_run: Vec<Vec<Window>> = runs
             .iter()
             .map(|r| windows(r, config.window))
-            .filter(|w| !w.is_empty())
+            .filter(|w| w.iter().any(Window::labelled))
             .collect();
         if per_run.is_empty() {
             return Err(WearModelError::NoTrainingData);
@@ -434,7 +472,7 @@ impl WearModel {
                 folds
                     .iter()
                     .zip(&per_run)
-                    .flat_map(|((_, zs), ws)| zs.iter().zip(ws).map(|(z, w)| z - w.wear_mm)),
+                    .flat_map(|((_, zs), ws)| labelled_errors(zs, ws)),
             )
         };
         let mut best: Option<(f64, f64, Vec<HeldOut>)> = None;
@@ -447,26 +485,39 @@ impl WearModel {
         }
         let (lambda, observation_var, folds) = best.expect("the λ grid is not empty");
         let observer = Observer::fit(&all_refs, config, lambda);
+        // Growth beyond the prior's between consecutive measured windows, per window between them
+        // (a variance adds up over the windows of a gap).
         let process_var = mean_sq(per_run.iter().flat_map(|ws| {
-            ws.windows(2).map(|p| {
-                (p[1].wear_mm - p[0].wear_mm)
-                    - (observer.prior.wear_mm(&p[1].clocks) - observer.prior.wear_mm(&p[0].clocks))
-            })
+            let measured: Vec<(usize, &Window)> = ws
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.labelled())
+                .collect();
+            measured
+                .windows(2)
+                .map(|p| {
+                    let ((i0, w0), (i1, w1)) = (p[0], p[1]);
+                    let excess = (w1.wear_mm - w0.wear_mm)
+                        - (observer.prior.wear_mm(&w1.clocks) - observer.prior.wear_mm(&w0.clocks));
+                    excess / ((i1 - i0) as f64).sqrt()
+                })
+                .collect::<Vec<_>>()
         }));
         let half_width = folds
             .iter()
             .zip(&per_run)
             .map(|((prior, zs), ws)| {
-                let errors = filter(prior, ws, zs, observation_var, process_var)
-                    .into_iter()
-                    .zip(ws)
-                    .map(|(x, w)| (x - w.wear_mm).abs())
-                    .collect::<Vec<_>>();
+                let xs = filter(prior, ws, zs, observation_var, process_var);
+                let errors = labelled_errors(&xs, ws).map(f64::abs).collect();
                 conformal_quantile(errors, config.coverage)
             })
             .fold(0.0, f64::max);
         Ok(WearModel {
             signal_names: signal_names.to_vec(),
+            signal_units: signal_names.iter().map(|n| unit_of(n)).collect(),
+            signal_scales: (0..signal_names.len())
+                .map(|j| SignalScale::of(runs, j))
+                .collect(),
             feature_names: feature_names(signal_names),
             config: config.clone(),
             training_runs: runs.iter().map(|r| r.run.clone()).collect(),
@@ -617,6 +668,15 @@ fn clock_rates(ws: &[Window]) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+/// `value − measured wear` at each window with a measurement.
+fn labelled_errors<'a>(values: &'a [f64], ws: &'a [Window]) -> impl Iterator<Item = f64> + 'a {
+    values
+        .iter()
+        .zip(ws)
+        .filter(|(_, w)| w.labelled())
+        .map(|(v, w)| v - w.wear_mm)
 }
 
 fn check_signals(run: &WearRun, names: &[String]) -> Result<(), WearModelError> {

@@ -1,0 +1,136 @@
+//! What a wear model knows of each signal besides its name: the unit its name states and the
+//! scale it had in training; and the check that a training set does not mix groups whose signals
+//! are on different scales (another sensor, gain or unit), which the model would read as wear.
+
+use aimm_model::WearRun;
+use serde::{Deserialize, Serialize};
+
+/// Largest ratio between two groups' RMS of one signal that a training set may mix. Cutting
+/// conditions move a signal's level by less within one set-up (uniwear.csv: NUAA's six runs under
+/// different conditions have force_z RMS within 1.2× of each other; the largest spread between
+/// single runs, NUAA vibration_x of W5 against W6, is 13×, but a group pools its runs), while
+/// another sensor, amplifier gain or unit moves it by an order of magnitude or more (PHM2010
+/// against NUAA: force_z 15×, vibration 33–35×). Ten separates the two.
+pub const MAX_GROUP_SCALE_RATIO: f64 = 10.0;
+
+/// A signal's level over the training rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SignalScale {
+    /// Mean over the rows.
+    pub mean: f64,
+    /// Standard deviation over the rows.
+    pub std: f64,
+}
+
+impl SignalScale {
+    /// Mean and standard deviation of signal `j` over every row of `runs`.
+    pub fn of(runs: &[&WearRun], j: usize) -> SignalScale {
+        let values = || runs.iter().flat_map(|r| r.signals[j].iter().copied());
+        let n = values().count().max(1) as f64;
+        let mean = values().sum::<f64>() / n;
+        let var = values().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        SignalScale {
+            mean,
+            std: var.sqrt(),
+        }
+    }
+
+    /// Root mean square, the signal's size whatever its offset.
+    pub fn rms(&self) -> f64 {
+        (self.mean * self.mean + self.std * self.std).sqrt()
+    }
+}
+
+/// The unit a signal's name states by its suffix (`spindle_power_kw` → kW), if a known one.
+pub fn unit_of(name: &str) -> Option<String> {
+    const SUFFIXES: [(&str, &str); 9] = [
+        ("_pct", "%"),
+        ("_kw", "kW"),
+        ("_w", "W"),
+        ("_n", "N"),
+        ("_nm", "N·m"),
+        ("_a", "A"),
+        ("_g", "g"),
+        ("_mm", "mm"),
+        ("_rpm", "1/min"),
+    ];
+    let lower = name.to_ascii_lowercase();
+    SUFFIXES
+        .iter()
+        .find(|(suffix, _)| lower.ends_with(suffix))
+        .map(|(_, unit)| unit.to_string())
+}
+
+/// Two groups of a training set whose RMS of one signal are more than
+/// [`MAX_GROUP_SCALE_RATIO`] apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleClash {
+    /// The signal.
+    pub signal: String,
+    /// The group with the larger RMS, and that RMS.
+    pub high: (String, f64),
+    /// The group with the smaller RMS, and that RMS.
+    pub low: (String, f64),
+}
+
+/// The first signal whose RMS differs between two groups of `runs` by more than
+/// [`MAX_GROUP_SCALE_RATIO`]; runs without a group form one group.
+pub fn group_scale_clash(runs: &[&WearRun], signal_names: &[String]) -> Option<ScaleClash> {
+    let mut groups: Vec<(String, Vec<&WearRun>)> = Vec::new();
+    for r in runs {
+        let g = r.group.clone().unwrap_or_default();
+        match groups.iter_mut().find(|(name, _)| *name == g) {
+            Some((_, members)) => members.push(r),
+            None => groups.push((g, vec![r])),
+        }
+    }
+    if groups.len() < 2 {
+        return None;
+    }
+    signal_names.iter().enumerate().find_map(|(j, name)| {
+        let rms: Vec<(String, f64)> = groups
+            .iter()
+            .map(|(g, members)| (g.clone(), SignalScale::of(members, j).rms()))
+            .collect();
+        let high = rms.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let low = rms.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
+        (high.1 > MAX_GROUP_SCALE_RATIO * low.1).then(|| ScaleClash {
+            signal: name.clone(),
+            high: high.clone(),
+            low: low.clone(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(group: &str, load: f64) -> WearRun {
+        WearRun {
+            run: format!("{group}-1"),
+            group: Some(group.into()),
+            time_s: vec![1.0, 2.0],
+            wear_mm: vec![0.1, 0.2],
+            signals: vec![vec![load, load], vec![1.0, 1.0]],
+        }
+    }
+
+    #[test]
+    fn groups_an_order_of_magnitude_apart_clash() {
+        let names = vec!["force_z".to_string(), "vib".to_string()];
+        let (a, b) = (run("phm", 6.0), run("nuaa", 100.0));
+        let clash = group_scale_clash(&[&a, &b], &names).unwrap();
+        assert_eq!(clash.signal, "force_z");
+        assert_eq!(clash.high, ("nuaa".to_string(), 100.0));
+        let c = run("other", 30.0);
+        assert_eq!(group_scale_clash(&[&a, &c], &names), None);
+    }
+
+    #[test]
+    fn units_from_name_suffixes() {
+        assert_eq!(unit_of("spindle_power_kw").as_deref(), Some("kW"));
+        assert_eq!(unit_of("spindle_load_pct").as_deref(), Some("%"));
+        assert_eq!(unit_of("force_z"), None);
+    }
+}
