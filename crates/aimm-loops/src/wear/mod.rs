@@ -1,7 +1,8 @@
 //! Tool-wear estimation and tool life, the pure core (no I/O): features per window of cutting time
 //! ([`features`]), a physics-prior + data-corrected estimator with calibrated intervals and
-//! remaining useful life ([`model`]), and leave-one-run-out evaluation against the sensor-free
-//! baseline ([`eval`]). Input is a tool's recorded life ([`aimm_model::WearRun`], e.g.
+//! remaining useful life ([`model`]), a model's window-by-window view of a run with its errors
+//! where wear was measured ([`trajectory`]), and leave-one-run-out evaluation against the
+//! sensor-free baseline ([`eval`]). Input is a tool's recorded life ([`aimm_model::WearRun`], e.g.
 //! loaded from a wear CSV by `aimm-connect`).
 //!
 //! Around that estimator, the loop has the same parts as every other: a pure [`policy`] (after a
@@ -52,6 +53,7 @@ pub mod params;
 pub mod policy;
 pub mod runner;
 pub mod signals;
+pub mod trajectory;
 mod training_record;
 pub mod validation;
 
@@ -66,5 +68,6 @@ pub use params::{signal_names, Decision, WearLoopError, WearLoopParams, WEAR_SIG
 pub use policy::{Plan, Prediction};
 pub use runner::WearRunner;
 pub use signals::{SignalScale, MAX_GROUP_SCALE_RATIO};
+pub use trajectory::{trajectory, Trajectory, TrajectoryPoint};
 pub use training_record::MODEL_KIND;
 pub use validation::{PartRecord, Series, ToolRetired, WearValidation, MIN_LIFE_USED};
