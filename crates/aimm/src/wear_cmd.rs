@@ -8,7 +8,7 @@ use crate::part::open_store;
 use crate::part::RecordArgs;
 use aimm_connect::wear_csv::{read_wear_csv, WearCsvOptions, WearDataset, WearRun, WearUnit};
 use aimm_loops::wear::{
-    leave_one_run_out, trajectory, training_metrics, FoldResult, WearModel, WearTrainConfig,
+    leave_one_run_out, training_metrics, trajectory, FoldResult, WearModel, WearTrainConfig,
     DEFAULT_WEAR_CRITERION_MM, MODEL_KIND,
 };
 use aimm_store::evidence::{checkpoint_now, record_model_training};
