@@ -15,7 +15,8 @@
 //! 1. **Windows**: each run is cut into fixed spans of cutting time (10 s by default); a window
 //!    gives, per signal, mean, RMS, standard deviation and peak |value|, plus the cutting time, the
 //!    cumulative signal energy ∑ v²·Δt and the cumulative signal work ∑ |v|·Δt since the tool was
-//!    new.
+//!    new. Its label is the mean wear measured in it; wear is often measured only at inspections,
+//!    so windows without a measurement are not fitted or scored, but every window's signals count.
 //! 2. **Prior**: wear is driven by the work the cut does, not by the clock alone. Usui's wear law
 //!    makes the flank-wear rate grow with contact stress × sliding speed, so the wear accumulated
 //!    since the tool was new follows the time integral of a load-like signal (force, vibration
