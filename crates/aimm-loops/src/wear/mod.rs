@@ -54,8 +54,8 @@ pub mod params;
 pub mod policy;
 pub mod runner;
 pub mod signals;
-pub mod trajectory;
 mod training_record;
+pub mod trajectory;
 pub mod validation;
 
 pub use eval::{leave_one_run_out, training_metrics, FoldResult};
@@ -69,6 +69,6 @@ pub use params::{signal_names, Decision, WearLoopError, WearLoopParams, WEAR_SIG
 pub use policy::{Plan, Prediction};
 pub use runner::WearRunner;
 pub use signals::{SignalScale, MAX_GROUP_SCALE_RATIO};
-pub use trajectory::{trajectory, Trajectory, TrajectoryPoint};
 pub use training_record::MODEL_KIND;
+pub use trajectory::{trajectory, Trajectory, TrajectoryPoint};
 pub use validation::{PartRecord, Series, ToolRetired, WearValidation, MIN_LIFE_USED};
