@@ -282,6 +282,9 @@ fn predict(args: PredictArgs) -> Result<()> {
     // Columns are matched to the model's signals by name, whatever their order in the file.
     let data = load(&args.data, false)?.with_signals(&model.signal_names)?;
     let runs = select(&data, &args.data.group)?;
+    model
+        .check_scales(&runs)
+        .with_context(|| format!("{}: cannot apply {}", data.source, args.model.display()))?;
     let trajectories = runs
         .iter()
         .map(|run| trajectory(&model, run, args.criterion))

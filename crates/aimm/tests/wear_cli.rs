@@ -407,3 +407,21 @@ fn a_training_set_mixing_signal_scales_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn predict_refuses_data_on_another_scale_than_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let phm = write_csv(d, "phm.csv", &phm2010(), &PHM_COLUMNS);
+    train_c1_c4(d, &phm);
+    // NUAA's force sensor reads 12.6 times PHM2010's.
+    let err = failure(predict(
+        d,
+        DATA,
+        &["--wear-unit", "mm", "--group", "nuaa", "--json"],
+    ));
+    assert!(
+        err.contains("uniwear.csv: cannot apply") && err.contains("signal \"force_z\""),
+        "{err}"
+    );
+}

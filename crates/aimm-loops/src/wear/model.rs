@@ -4,7 +4,9 @@
 //! calibrated on held-out training runs. Training is closed-form and deterministic.
 
 use super::features::{feature_names, windows, Window, WindowSpec};
-use super::signals::{group_scale_clash, unit_of, SignalScale, MAX_GROUP_SCALE_RATIO};
+use super::signals::{
+    group_scale_clash, training_scale_clash, unit_of, SignalScale, MAX_GROUP_SCALE_RATIO,
+};
 use aimm_model::WearRun;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -131,9 +133,13 @@ pub struct WearModel {
     /// The signals the model reads, in order; data must name the same (columns are matched by
     /// name, in any order).
     pub signal_names: Vec<String>,
-    /// Each signal's unit where its name states it (`_kw`, `_pct`, …), in the same order.
+    /// Each signal's unit where its name states it (`_kw`, `_pct`, …), in the same order (empty in
+    /// model files written before units were kept).
+    #[serde(default)]
     pub signal_units: Vec<Option<String>>,
-    /// Each signal's mean and standard deviation over the training rows, in the same order.
+    /// Each signal's mean and standard deviation over the training rows, in the same order (empty
+    /// in model files written before scales were kept: then data are not checked against them).
+    #[serde(default)]
     pub signal_scales: Vec<SignalScale>,
     /// The window features the ridge regression reads, in order.
     pub feature_names: Vec<String>,
@@ -217,6 +223,19 @@ pub enum WearModelError {
         low_group: String,
         /// Its RMS.
         low_rms: f64,
+    },
+    /// Data whose signals are on another scale than the model's training data.
+    #[error(
+        "signal {signal:?}: RMS {data_rms:.3} in the data but {training_rms:.3} in the model's \
+         training data, more than {MAX_GROUP_SCALE_RATIO}× apart (another sensor, gain or unit?)"
+    )]
+    ScaleMismatch {
+        /// The signal.
+        signal: String,
+        /// Its RMS in the data.
+        data_rms: f64,
+        /// Its RMS in training.
+        training_rms: f64,
     },
     /// A run's signals are not the ones the model reads.
     #[error("run {run:?} has {got} signals, the model expects {expected} ({names:?})")]
@@ -531,6 +550,19 @@ impl WearModel {
             process_var_mm2: process_var,
             interval_half_width_mm: half_width,
         })
+    }
+
+    /// Refuses `runs` when a signal's RMS over them is more than [`MAX_GROUP_SCALE_RATIO`] from
+    /// its training RMS: the model would read another sensor's level as wear.
+    pub fn check_scales(&self, runs: &[&WearRun]) -> Result<(), WearModelError> {
+        match training_scale_clash(runs, &self.signal_names, &self.signal_scales) {
+            Some((signal, data_rms, training_rms)) => Err(WearModelError::ScaleMismatch {
+                signal,
+                data_rms,
+                training_rms,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Wear estimates for every window of a run, in order, each using only the windows up to it.

@@ -102,6 +102,25 @@ pub fn group_scale_clash(runs: &[&WearRun], signal_names: &[String]) -> Option<S
     })
 }
 
+/// The first signal whose RMS over `runs` is more than [`MAX_GROUP_SCALE_RATIO`] away from its
+/// training RMS in `trained`, with the two RMS (data, training): data from another sensor, gain or
+/// unit than the model learnt on.
+pub fn training_scale_clash(
+    runs: &[&WearRun],
+    signal_names: &[String],
+    trained: &[SignalScale],
+) -> Option<(String, f64, f64)> {
+    signal_names
+        .iter()
+        .zip(trained)
+        .enumerate()
+        .find_map(|(j, (name, t))| {
+            let (data, training) = (SignalScale::of(runs, j).rms(), t.rms());
+            let ratio = data.max(training) / data.min(training);
+            (ratio > MAX_GROUP_SCALE_RATIO).then(|| (name.clone(), data, training))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +144,10 @@ mod tests {
         assert_eq!(clash.high, ("nuaa".to_string(), 100.0));
         let c = run("other", 30.0);
         assert_eq!(group_scale_clash(&[&a, &c], &names), None);
+        let trained = [SignalScale::of(&[&a], 0), SignalScale::of(&[&a], 1)];
+        let clash = training_scale_clash(&[&b], &names, &trained).unwrap();
+        assert_eq!(clash, ("force_z".to_string(), 100.0, 6.0));
+        assert_eq!(training_scale_clash(&[&c], &names, &trained), None);
     }
 
     #[test]
