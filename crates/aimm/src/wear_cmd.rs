@@ -34,8 +34,9 @@ pub enum WearCommand {
     ///
     /// Example:
     ///   aimm wear eval --data testdata/wear/uniwear.csv --wear-unit mm --group phm2010
+    ///   aimm wear eval --data testdata/wear/uniwear.csv --wear-unit mm --normalise-per-group
     #[command(verbatim_doc_comment)]
-    Eval(DataArgs),
+    Eval(EvalArgs),
     /// Score data with a trained model, window by window: wear with its interval, remaining life
     /// to the wear criterion and, where wear was measured, the error (with a per-run RMSE).
     /// Signal columns are matched to the model's by name, in any order; a missing or extra one is
@@ -89,10 +90,39 @@ pub struct ColumnArgs {
     signals: Option<Vec<String>>,
 }
 
+/// How the model is trained.
+#[derive(clap::Args)]
+pub struct ModelArgs {
+    /// Divide each signal by its group's RMS before training, so groups measured on different
+    /// scales (another sensor or gain) are learnt together; without it such a mix is refused.
+    /// Data to score must then belong to a trained group.
+    #[arg(long)]
+    normalise_per_group: bool,
+}
+
+impl ModelArgs {
+    fn config(&self) -> WearTrainConfig {
+        WearTrainConfig {
+            normalise_per_group: self.normalise_per_group,
+            ..WearTrainConfig::default()
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
 #[derive(clap::Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Runs to leave out of training (e.g. the one to test on).
     #[arg(long)]
     exclude: Vec<String>,
@@ -184,7 +214,7 @@ fn train(args: TrainArgs) -> Result<()> {
         .into_iter()
         .filter(|r| !args.exclude.contains(&r.run))
         .collect();
-    let config = WearTrainConfig::default();
+    let config = args.model.config();
     let model = WearModel::train(&runs, &data.signal_names, &config)
         .with_context(|| format!("{}: cannot train", data.source))?;
     let digest = model.digest();
@@ -224,15 +254,15 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn eval(args: DataArgs) -> Result<()> {
-    let data = load(&args, true)?;
-    let runs = select(&data, &args.group)?;
+fn eval(args: EvalArgs) -> Result<()> {
+    let data = load(&args.data, true)?;
+    let runs = select(&data, &args.data.group)?;
     if runs.len() < 2 {
         bail!("{}: leave-one-run-out needs at least two runs", data.source);
     }
-    let folds = leave_one_run_out(&runs, &data.signal_names, &WearTrainConfig::default())
+    let folds = leave_one_run_out(&runs, &data.signal_names, &args.model.config())
         .with_context(|| format!("{}: cannot evaluate", data.source))?;
-    if args.json {
+    if args.data.json {
         return print_json(&folds);
     }
     print_folds(&folds);

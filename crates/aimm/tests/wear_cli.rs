@@ -425,3 +425,45 @@ fn predict_refuses_data_on_another_scale_than_training() {
         "{err}"
     );
 }
+
+#[test]
+fn groups_on_different_scales_train_together_normalised_per_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let norm = ["--wear-unit", "mm", "--normalise-per-group", "--json"];
+    let mut args = vec!["wear", "eval", "--data", DATA];
+    args.extend(norm);
+    let folds = ok_json(aimm(d, &args));
+    assert_eq!(folds.as_array().unwrap().len(), 9, "PHM2010 and NUAA runs");
+    for f in folds.as_array().unwrap() {
+        assert!(f["rmse_um"].as_f64().unwrap().is_finite(), "{f}");
+    }
+    let mut args = vec![
+        "wear",
+        "train",
+        "--data",
+        DATA,
+        "--exclude",
+        "c6",
+        "--out",
+        "model.json",
+    ];
+    args.extend(norm);
+    ok_json(aimm(d, &args));
+    let runs = ok_json(predict(
+        d,
+        DATA,
+        &["--wear-unit", "mm", "--group", "phm2010", "--json"],
+    ));
+    assert!(
+        runs[2]["rmse_um"].as_f64().unwrap() < 100.0,
+        "{}",
+        runs[2]["rmse_um"]
+    );
+    let phm = write_csv(d, "nogroup.csv", &phm2010(), &PHM_COLUMNS);
+    let err = failure(predict(d, &phm, &[]));
+    assert!(
+        err.contains("nogroup.csv") && err.contains("not one the model normalises"),
+        "{err}"
+    );
+}

@@ -68,7 +68,7 @@ pub use model::{
 pub use params::{signal_names, Decision, WearLoopError, WearLoopParams, WEAR_SIGNALS};
 pub use policy::{Plan, Prediction};
 pub use runner::WearRunner;
-pub use signals::{SignalScale, MAX_GROUP_SCALE_RATIO};
+pub use signals::{GroupScale, SignalScale, MAX_GROUP_SCALE_RATIO};
 pub use training_record::MODEL_KIND;
 pub use trajectory::{trajectory, Trajectory, TrajectoryPoint};
 pub use validation::{PartRecord, Series, ToolRetired, WearValidation, MIN_LIFE_USED};

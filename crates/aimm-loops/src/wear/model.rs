@@ -5,11 +5,13 @@
 
 use super::features::{feature_names, windows, Window, WindowSpec};
 use super::signals::{
-    group_scale_clash, training_scale_clash, unit_of, SignalScale, MAX_GROUP_SCALE_RATIO,
+    group_scale_clash, group_scales, normalised, training_scale_clash, unit_of, GroupScale,
+    SignalScale, MAX_GROUP_SCALE_RATIO,
 };
 use aimm_model::WearRun;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// Training settings. Defaults are fixed rules, not fitted to any data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +24,10 @@ pub struct WearTrainConfig {
     pub prior_exponents: Vec<f64>,
     /// Nominal coverage of the interval (0.9 = 90 %).
     pub coverage: f64,
+    /// Divide each signal by its group's training RMS, so groups measured on different scales
+    /// are learnt together; data to apply the model to must then belong to a trained group.
+    #[serde(default)]
+    pub normalise_per_group: bool,
 }
 
 impl Default for WearTrainConfig {
@@ -32,6 +38,7 @@ impl Default for WearTrainConfig {
             ridge_lambdas: vec![0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0],
             prior_exponents: vec![0.5, 0.75, 1.0, 1.25, 1.5, 2.0],
             coverage: 0.9,
+            normalise_per_group: false,
         }
     }
 }
@@ -137,7 +144,11 @@ pub struct WearModel {
     /// model files written before units were kept).
     #[serde(default)]
     pub signal_units: Vec<Option<String>>,
-    /// Each signal's mean and standard deviation over the training rows, in the same order (empty
+    /// With [`WearTrainConfig::normalise_per_group`], each training group's signal RMS, by which
+    /// its signals are divided before anything else; empty otherwise.
+    #[serde(default)]
+    pub group_scales: Vec<GroupScale>,
+    /// Each signal's mean and standard deviation over the (normalised) training rows, in the same order (empty
     /// in model files written before scales were kept: then data are not checked against them).
     #[serde(default)]
     pub signal_scales: Vec<SignalScale>,
@@ -210,7 +221,7 @@ pub enum WearModelError {
     #[error(
         "signal {signal:?}: RMS {high_rms:.3} in group {high_group:?} but {low_rms:.3} in group \
          {low_group:?}, more than {MAX_GROUP_SCALE_RATIO}× apart (another sensor, gain or unit): \
-         train on one group at a time (--group)"
+         train on one group at a time (--group) or normalise per group"
     )]
     MixedScales {
         /// The signal.
@@ -236,6 +247,16 @@ pub enum WearModelError {
         data_rms: f64,
         /// Its RMS in training.
         training_rms: f64,
+    },
+    /// A run of a group the model was not trained on, with a per-group normalised model.
+    #[error("run {run:?}: group {group:?} is not one the model normalises (trained on {known:?})")]
+    UnknownGroup {
+        /// The run.
+        run: String,
+        /// Its group ("" for none).
+        group: String,
+        /// The groups the model knows.
+        known: Vec<String>,
     },
     /// A run's signals are not the ones the model reads.
     #[error("run {run:?} has {got} signals, the model expects {expected} ({names:?})")]
@@ -447,6 +468,17 @@ impl WearModel {
         for r in runs {
             check_signals(r, signal_names)?;
         }
+        let scales = if config.normalise_per_group {
+            group_scales(runs, signal_names.len())
+        } else {
+            Vec::new()
+        };
+        let scaled: Vec<Cow<WearRun>> = runs
+            .iter()
+            .map(|r| normalised(r, &scales).expect("every training group has its scale"))
+            .collect();
+        let runs: Vec<&WearRun> = scaled.iter().map(|r| r.as_ref()).collect();
+        let runs = &runs[..];
         if let Some(c) = group_scale_clash(runs, signal_names) {
             return Err(WearModelError::MixedScales {
                 signal: c.signal,
@@ -534,6 +566,7 @@ impl WearModel {
         Ok(WearModel {
             signal_names: signal_names.to_vec(),
             signal_units: signal_names.iter().map(|n| unit_of(n)).collect(),
+            group_scales: scales,
             signal_scales: (0..signal_names.len())
                 .map(|j| SignalScale::of(runs, j))
                 .collect(),
@@ -552,10 +585,24 @@ impl WearModel {
         })
     }
 
+    /// `run` divided by its group's training RMS when the model normalises per group.
+    fn normalised<'a>(&self, run: &'a WearRun) -> Result<Cow<'a, WearRun>, WearModelError> {
+        normalised(run, &self.group_scales).ok_or_else(|| WearModelError::UnknownGroup {
+            run: run.run.clone(),
+            group: run.group.clone().unwrap_or_default(),
+            known: self.group_scales.iter().map(|s| s.group.clone()).collect(),
+        })
+    }
+
     /// Refuses `runs` when a signal's RMS over them is more than [`MAX_GROUP_SCALE_RATIO`] from
     /// its training RMS: the model would read another sensor's level as wear.
     pub fn check_scales(&self, runs: &[&WearRun]) -> Result<(), WearModelError> {
-        match training_scale_clash(runs, &self.signal_names, &self.signal_scales) {
+        let scaled = runs
+            .iter()
+            .map(|r| self.normalised(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let runs: Vec<&WearRun> = scaled.iter().map(|r| r.as_ref()).collect();
+        match training_scale_clash(&runs, &self.signal_names, &self.signal_scales) {
             Some((signal, data_rms, training_rms)) => Err(WearModelError::ScaleMismatch {
                 signal,
                 data_rms,
@@ -568,6 +615,8 @@ impl WearModel {
     /// Wear estimates for every window of a run, in order, each using only the windows up to it.
     pub fn predict(&self, run: &WearRun) -> Result<Vec<WearEstimate>, WearModelError> {
         check_signals(run, &self.signal_names)?;
+        let run = self.normalised(run)?;
+        let run = run.as_ref();
         let ridge = Ridge {
             mean: self.feature_mean.clone(),
             scale: self.feature_scale.clone(),

@@ -1,9 +1,11 @@
 //! What a wear model knows of each signal besides its name: the unit its name states and the
-//! scale it had in training; and the check that a training set does not mix groups whose signals
-//! are on different scales (another sensor, gain or unit), which the model would read as wear.
+//! scale it had in training; the check that a training set does not mix groups whose signals are
+//! on different scales (another sensor, gain or unit), which the model would read as wear; and
+//! per-group normalisation, which lets such groups be learnt together.
 
 use aimm_model::WearRun;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Largest ratio between two groups' RMS of one signal that a training set may mix. Cutting
 /// conditions move a pooled group's level by less (uniwear.csv: NUAA's six runs under different
@@ -73,9 +75,8 @@ pub struct ScaleClash {
     pub low: (String, f64),
 }
 
-/// The first signal whose RMS differs between two groups of `runs` by more than
-/// [`MAX_GROUP_SCALE_RATIO`]; runs without a group form one group.
-pub fn group_scale_clash(runs: &[&WearRun], signal_names: &[String]) -> Option<ScaleClash> {
+/// `runs` by group, in order of first appearance; runs without a group form the group "".
+fn by_group<'a>(runs: &[&'a WearRun]) -> Vec<(String, Vec<&'a WearRun>)> {
     let mut groups: Vec<(String, Vec<&WearRun>)> = Vec::new();
     for r in runs {
         let g = r.group.clone().unwrap_or_default();
@@ -84,6 +85,13 @@ pub fn group_scale_clash(runs: &[&WearRun], signal_names: &[String]) -> Option<S
             None => groups.push((g, vec![r])),
         }
     }
+    groups
+}
+
+/// The first signal whose RMS differs between two groups of `runs` by more than
+/// [`MAX_GROUP_SCALE_RATIO`]; runs without a group form one group.
+pub fn group_scale_clash(runs: &[&WearRun], signal_names: &[String]) -> Option<ScaleClash> {
+    let groups = by_group(runs);
     if groups.len() < 2 {
         return None;
     }
@@ -100,6 +108,52 @@ pub fn group_scale_clash(runs: &[&WearRun], signal_names: &[String]) -> Option<S
             low: low.clone(),
         })
     })
+}
+
+/// One group's RMS of each signal over its training rows, by which per-group normalisation
+/// divides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupScale {
+    /// The group ("" for runs without one).
+    pub group: String,
+    /// RMS of each signal, in the model's signal order.
+    pub rms: Vec<f64>,
+}
+
+/// Each group's signal RMS over `runs`, groups in order of first appearance.
+pub fn group_scales(runs: &[&WearRun], n_signals: usize) -> Vec<GroupScale> {
+    by_group(runs)
+        .into_iter()
+        .map(|(group, members)| GroupScale {
+            rms: (0..n_signals)
+                .map(|j| SignalScale::of(&members, j).rms())
+                .collect(),
+            group,
+        })
+        .collect()
+}
+
+/// `run` with each signal divided by its group's RMS in `scales` (a zero RMS divides by 1);
+/// unchanged when `scales` is empty (no normalisation); `None` when its group is not in `scales`.
+pub fn normalised<'a>(run: &'a WearRun, scales: &[GroupScale]) -> Option<Cow<'a, WearRun>> {
+    if scales.is_empty() {
+        return Some(Cow::Borrowed(run));
+    }
+    let group = run.group.as_deref().unwrap_or_default();
+    let scale = scales.iter().find(|s| s.group == group)?;
+    let signals = run
+        .signals
+        .iter()
+        .zip(&scale.rms)
+        .map(|(values, &rms)| {
+            let by = if rms > 0.0 { rms } else { 1.0 };
+            values.iter().map(|v| v / by).collect()
+        })
+        .collect();
+    Some(Cow::Owned(WearRun {
+        signals,
+        ..run.clone()
+    }))
 }
 
 /// The first signal whose RMS over `runs` is more than [`MAX_GROUP_SCALE_RATIO`] away from its
@@ -148,6 +202,10 @@ mod tests {
         let clash = training_scale_clash(&[&b], &names, &trained).unwrap();
         assert_eq!(clash, ("force_z".to_string(), 100.0, 6.0));
         assert_eq!(training_scale_clash(&[&c], &names, &trained), None);
+        let scales = group_scales(&[&a, &b], 2);
+        let b1 = normalised(&b, &scales).unwrap();
+        assert_eq!(b1.signals, vec![vec![1.0, 1.0], vec![1.0, 1.0]]);
+        assert!(normalised(&c, &scales).is_none(), "group not trained");
     }
 
     #[test]
