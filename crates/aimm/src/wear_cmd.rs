@@ -6,7 +6,9 @@ use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, table};
 use crate::part::open_store;
 use crate::part::RecordArgs;
-use aimm_connect::wear_csv::{read_wear_csv, WearCsvOptions, WearDataset, WearRun, WearUnit};
+use aimm_connect::wear_csv::{
+    read_wear_csv, WearCsvOptions, WearDataset, WearRun, WearUnit, DEFAULT_GROUP_COLUMN,
+};
 use aimm_loops::wear::{
     leave_one_run_out, training_metrics, trajectory, FoldResult, WearModel, WearTrainConfig,
     DEFAULT_WEAR_CRITERION_MM, MODEL_KIND,
@@ -182,22 +184,30 @@ fn load(args: &DataArgs, wear_required: bool) -> Result<WearDataset> {
 }
 
 fn quoted(names: &[String]) -> String {
-    let q: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    let q: Vec<String> = names
+        .iter()
+        .map(|n| match n.as_str() {
+            "" => "\"\" (an unnamed index)".to_string(),
+            n => format!("{n:?}"),
+        })
+        .collect();
     q.join(", ")
 }
 
-fn select<'a>(data: &'a WearDataset, group: &Option<String>) -> Result<Vec<&'a WearRun>> {
-    let runs: Vec<&WearRun> = match group {
+fn select<'a>(data: &'a WearDataset, args: &DataArgs) -> Result<Vec<&'a WearRun>> {
+    let runs: Vec<&WearRun> = match &args.group {
         Some(g) => data.group(g),
         None => data.runs.iter().collect(),
     };
     if runs.is_empty() {
+        let column = args.columns.group_col.as_deref();
         bail!(
             "{}: no runs{}",
             data.source,
-            group
-                .as_ref()
-                .map_or(String::new(), |g| format!(" in group '{g}'"))
+            args.group.as_ref().map_or(String::new(), |g| format!(
+                " in group {g:?} (column {:?})",
+                column.unwrap_or(DEFAULT_GROUP_COLUMN)
+            ))
         );
     }
     Ok(runs)
@@ -210,7 +220,7 @@ fn mean(v: impl Iterator<Item = f64>) -> f64 {
 
 fn train(args: TrainArgs) -> Result<()> {
     let data = load(&args.data, true)?;
-    let runs: Vec<&WearRun> = select(&data, &args.data.group)?
+    let runs: Vec<&WearRun> = select(&data, &args.data)?
         .into_iter()
         .filter(|r| !args.exclude.contains(&r.run))
         .collect();
@@ -256,7 +266,7 @@ fn train(args: TrainArgs) -> Result<()> {
 
 fn eval(args: EvalArgs) -> Result<()> {
     let data = load(&args.data, true)?;
-    let runs = select(&data, &args.data.group)?;
+    let runs = select(&data, &args.data)?;
     if runs.len() < 2 {
         bail!("{}: leave-one-run-out needs at least two runs", data.source);
     }
@@ -311,7 +321,7 @@ fn predict(args: PredictArgs) -> Result<()> {
     let model: WearModel = read_model(&args.model)?;
     // Columns are matched to the model's signals by name, whatever their order in the file.
     let data = load(&args.data, false)?.with_signals(&model.signal_names)?;
-    let runs = select(&data, &args.data.group)?;
+    let runs = select(&data, &args.data)?;
     model
         .check_scales(&runs)
         .with_context(|| format!("{}: cannot apply {}", data.source, args.model.display()))?;
