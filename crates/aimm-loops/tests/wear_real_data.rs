@@ -80,3 +80,15 @@ fn same_data_same_model_digest() {
     let fewer = WearModel::train(&runs[..2], &data.signal_names, &config).unwrap();
     assert_ne!(fewer.digest(), a.digest());
 }
+
+#[test]
+fn mixing_phm2010_and_nuaa_signal_scales_is_refused() {
+    let data = uniwear();
+    let runs: Vec<_> = data.runs.iter().collect();
+    let e = WearModel::train(&runs, &data.signal_names, &WearTrainConfig::default()).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("\"force_z\"") && text.contains("nuaa") && text.contains("phm2010"),
+        "{text}"
+    );
+}

@@ -1,13 +1,16 @@
 //! `aimm wear`: train, evaluate and apply the flank-wear model on recorded data (the long-format
-//! wear CSV, see `aimm_connect::wear_csv`); training is recorded as ledger evidence.
+//! wear CSV, see `aimm_connect::wear_csv`, with its columns named on the command line); training
+//! is recorded as ledger evidence, and applying a model prints its trajectory per run.
 
 use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, table};
 use crate::part::open_store;
 use crate::part::RecordArgs;
-use aimm_connect::wear_csv::{read_wear_csv, WearCsvOptions, WearDataset, WearRun, WearUnit};
+use aimm_connect::wear_csv::{
+    read_wear_csv, WearCsvOptions, WearDataset, WearRun, WearUnit, DEFAULT_GROUP_COLUMN,
+};
 use aimm_loops::wear::{
-    leave_one_run_out, training_metrics, FoldResult, WearModel, WearTrainConfig,
+    leave_one_run_out, training_metrics, trajectory, FoldResult, WearModel, WearTrainConfig,
     DEFAULT_WEAR_CRITERION_MM, MODEL_KIND,
 };
 use aimm_store::evidence::{checkpoint_now, record_model_training};
@@ -15,33 +18,43 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Model kind in `model_training` records.
-
 #[derive(clap::Subcommand)]
 pub enum WearCommand {
     /// Train the wear model on a wear CSV and write it to a file; with --db also record a
     /// `model_training` ledger record (dataset digest, features, hyper-parameters, metrics,
-    /// artifact digest). The same data give the same model digest.
+    /// artifact digest). The same data give the same model digest. The model file keeps its
+    /// signals' names, units and training scale; `predict` matches columns to them by name.
     ///
     /// Example:
-    ///   aimm wear train --data testdata/wear/uniwear.csv --group phm2010 --exclude c6 --out wear.json --db aimm.db
+    ///   aimm wear train --data testdata/wear/uniwear.csv --wear-unit mm --group phm2010 --exclude c6 --out wear.json --db aimm.db
+    ///   aimm wear train --data plant.csv --run-col tool --time-col cut_s --wear-col vb_um --signals load_pct,power_kw --out wear.json
     #[command(verbatim_doc_comment)]
     Train(TrainArgs),
     /// Leave-one-run-out evaluation: RMSE/MAE per held-out run and interval coverage, next to
-    /// the sensor-free baseline (the training runs' mean wear curve).
+    /// the sensor-free baseline (the training runs' mean wear curve); only windows with measured
+    /// wear are scored.
     ///
     /// Example:
-    ///   aimm wear eval --data testdata/wear/uniwear.csv --group phm2010
+    ///   aimm wear eval --data testdata/wear/uniwear.csv --wear-unit mm --group phm2010
+    ///   aimm wear eval --data testdata/wear/uniwear.csv --wear-unit mm --normalise-per-group
     #[command(verbatim_doc_comment)]
-    Eval(DataArgs),
-    /// Score new data with a trained model: wear with its interval and remaining life to the
-    /// wear criterion, per run.
+    Eval(EvalArgs),
+    /// Score data with a trained model, window by window: wear with its interval, remaining life
+    /// to the wear criterion and, where wear was measured, the error (with a per-run RMSE).
+    /// Signal columns are matched to the model's by name, in any order; a missing or extra one is
+    /// refused. The data need no wear column (a tool in production).
+    ///
+    /// Example:
+    ///   aimm wear predict --model wear.json --data testdata/wear/uniwear.csv --wear-unit mm --group phm2010
+    ///   aimm wear predict --model wear.json --data spindle-today.csv --json
+    #[command(verbatim_doc_comment)]
     Predict(PredictArgs),
 }
 
 #[derive(clap::Args)]
 pub struct DataArgs {
-    /// Wear CSV: one row per time point; run id, time (s), signal columns, measured wear.
+    /// Wear CSV: one row per time point; run id, time (s), signal columns, measured wear (may be
+    /// empty or NaN where not measured). Format: `aimm_connect::wear_csv`.
     #[arg(long)]
     data: PathBuf,
     /// Only runs of this group (e.g. phm2010, nuaa).
@@ -50,15 +63,68 @@ pub struct DataArgs {
     /// Unit of the wear column when its header does not say (mm or um).
     #[arg(long)]
     wear_unit: Option<WearUnit>,
+    #[command(flatten)]
+    columns: ColumnArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Which column is which, for files not laid out as uniwear.csv.
+#[derive(clap::Args)]
+pub struct ColumnArgs {
+    /// Header of the run id column (one tool's life).
+    #[arg(long, default_value = "experiment_tag")]
+    run_col: String,
+    /// Header of the time column, s of cutting since the tool was new.
+    #[arg(long, default_value = "timestamp")]
+    time_col: String,
+    /// Header of the measured wear column [default: the first of tool_wear, tool_wear_mm,
+    /// tool_wear_um, vb_mm, vb_um].
+    #[arg(long)]
+    wear_col: Option<String>,
+    /// Header of the group column [default: dataset_tag when present].
+    #[arg(long)]
+    group_col: Option<String>,
+    /// The signal columns, comma-separated (e.g. force_z,vibration_x); every other column is
+    /// ignored. Default: every numeric column without another role (the choice is printed).
+    #[arg(long, value_delimiter = ',')]
+    signals: Option<Vec<String>>,
+}
+
+/// How the model is trained.
+#[derive(clap::Args)]
+pub struct ModelArgs {
+    /// Divide each signal by its group's RMS before training, so groups measured on different
+    /// scales (another sensor or gain) are learnt together; without it such a mix is refused.
+    /// Data to score must then belong to a trained group.
+    #[arg(long)]
+    normalise_per_group: bool,
+}
+
+impl ModelArgs {
+    fn config(&self) -> WearTrainConfig {
+        WearTrainConfig {
+            normalise_per_group: self.normalise_per_group,
+            ..WearTrainConfig::default()
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
 }
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Runs to leave out of training (e.g. the one to test on).
     #[arg(long)]
     exclude: Vec<String>,
@@ -89,26 +155,59 @@ pub fn run(cmd: WearCommand) -> Result<()> {
     }
 }
 
-fn load(args: &DataArgs) -> Result<WearDataset> {
+/// Reads the data; without `--signals`, says on stderr which columns became signals.
+fn load(args: &DataArgs, wear_required: bool) -> Result<WearDataset> {
+    let c = &args.columns;
     let options = WearCsvOptions {
+        run_column: c.run_col.clone(),
+        time_column: c.time_col.clone(),
+        wear_column: c.wear_col.clone(),
         wear_unit: args.wear_unit,
-        ..WearCsvOptions::default()
+        group_column: c.group_col.clone(),
+        signals: c.signals.clone(),
+        wear_required,
     };
-    Ok(read_wear_csv(&args.data, &options)?)
+    let data = read_wear_csv(&args.data, &options)?;
+    if c.signals.is_none() {
+        let ignored = if data.ignored.is_empty() {
+            String::new()
+        } else {
+            format!("; ignored: {}", quoted(&data.ignored))
+        };
+        eprintln!(
+            "{}: signals (every numeric column without another role; --signals to choose): {}{ignored}",
+            data.source,
+            quoted(&data.signal_names)
+        );
+    }
+    Ok(data)
 }
 
-fn select<'a>(data: &'a WearDataset, group: &Option<String>) -> Result<Vec<&'a WearRun>> {
-    let runs: Vec<&WearRun> = match group {
+fn quoted(names: &[String]) -> String {
+    let q: Vec<String> = names
+        .iter()
+        .map(|n| match n.as_str() {
+            "" => "\"\" (an unnamed index)".to_string(),
+            n => format!("{n:?}"),
+        })
+        .collect();
+    q.join(", ")
+}
+
+fn select<'a>(data: &'a WearDataset, args: &DataArgs) -> Result<Vec<&'a WearRun>> {
+    let runs: Vec<&WearRun> = match &args.group {
         Some(g) => data.group(g),
         None => data.runs.iter().collect(),
     };
     if runs.is_empty() {
+        let column = args.columns.group_col.as_deref();
         bail!(
             "{}: no runs{}",
             data.source,
-            group
-                .as_ref()
-                .map_or(String::new(), |g| format!(" in group '{g}'"))
+            args.group.as_ref().map_or(String::new(), |g| format!(
+                " in group {g:?} (column {:?})",
+                column.unwrap_or(DEFAULT_GROUP_COLUMN)
+            ))
         );
     }
     Ok(runs)
@@ -120,13 +219,14 @@ fn mean(v: impl Iterator<Item = f64>) -> f64 {
 }
 
 fn train(args: TrainArgs) -> Result<()> {
-    let data = load(&args.data)?;
-    let runs: Vec<&WearRun> = select(&data, &args.data.group)?
+    let data = load(&args.data, true)?;
+    let runs: Vec<&WearRun> = select(&data, &args.data)?
         .into_iter()
         .filter(|r| !args.exclude.contains(&r.run))
         .collect();
-    let config = WearTrainConfig::default();
-    let model = WearModel::train(&runs, &data.signal_names, &config)?;
+    let config = args.model.config();
+    let model = WearModel::train(&runs, &data.signal_names, &config)
+        .with_context(|| format!("{}: cannot train", data.source))?;
     let digest = model.digest();
     let json = serde_json::to_string_pretty(&model)?;
     std::fs::write(&args.out, &json)
@@ -164,14 +264,15 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn eval(args: DataArgs) -> Result<()> {
-    let data = load(&args)?;
-    let runs = select(&data, &args.group)?;
+fn eval(args: EvalArgs) -> Result<()> {
+    let data = load(&args.data, true)?;
+    let runs = select(&data, &args.data)?;
     if runs.len() < 2 {
         bail!("{}: leave-one-run-out needs at least two runs", data.source);
     }
-    let folds = leave_one_run_out(&runs, &data.signal_names, &WearTrainConfig::default())?;
-    if args.json {
+    let folds = leave_one_run_out(&runs, &data.signal_names, &args.model.config())
+        .with_context(|| format!("{}: cannot evaluate", data.source))?;
+    if args.data.json {
         return print_json(&folds);
     }
     print_folds(&folds);
@@ -218,42 +319,57 @@ pub fn print_folds(folds: &[FoldResult]) {
 
 fn predict(args: PredictArgs) -> Result<()> {
     let model: WearModel = read_model(&args.model)?;
-    let data = load(&args.data)?;
-    let runs = select(&data, &args.data.group)?;
-    let mut out = Vec::new();
-    for run in runs {
-        let estimates = model.predict(run)?;
-        let Some(last) = estimates.last() else {
-            continue;
-        };
-        let life = model.remaining_life(last, args.criterion);
-        out.push(serde_json::json!({
-            "run": run.run, "t_s": last.t_s, "wear_mm": last.wear_mm,
-            "interval_mm": [last.lo_mm, last.hi_mm], "remaining_life_s": life.seconds,
-            "remaining_life_interval_s": [life.lo_s, life.hi_s],
-        }));
-    }
+    // Columns are matched to the model's signals by name, whatever their order in the file.
+    let data = load(&args.data, false)?.with_signals(&model.signal_names)?;
+    let runs = select(&data, &args.data)?;
+    model
+        .check_scales(&runs)
+        .with_context(|| format!("{}: cannot apply {}", data.source, args.model.display()))?;
+    let trajectories = runs
+        .iter()
+        .map(|run| trajectory(&model, run, args.criterion))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("{}: cannot apply {}", data.source, args.model.display()))?;
     if args.data.json {
-        return print_json(&out);
+        return print_json(&trajectories);
     }
-    let mut t = table(&[
-        "run",
-        "cutting time s",
-        "VB mm",
-        "90 % interval mm",
-        "remaining life s",
-    ]);
-    for o in &out {
-        let f = |v: &serde_json::Value| v.as_f64().map_or("-".into(), |x| format!("{x:.3}"));
-        t.add_row(vec![
-            o["run"].as_str().unwrap_or("").to_string(),
-            f(&o["t_s"]),
-            f(&o["wear_mm"]),
-            format!("{} – {}", f(&o["interval_mm"][0]), f(&o["interval_mm"][1])),
-            f(&o["remaining_life_s"]),
+    let mm = |v: f64| format!("{v:.3}");
+    let s = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.0}"));
+    for tr in &trajectories {
+        println!(
+            "run {} (remaining life to VB {} mm)",
+            tr.run, tr.criterion_mm
+        );
+        let mut t = table(&[
+            "cutting time s",
+            "VB mm",
+            "90 % interval mm",
+            "remaining life s",
+            "life interval s",
+            "measured mm",
+            "error µm",
         ]);
+        for p in &tr.points {
+            let life = &p.remaining_life;
+            t.add_row(vec![
+                format!("{:.1}", p.t_s),
+                mm(p.wear_mm),
+                format!("{} – {}", mm(p.interval_mm[0]), mm(p.interval_mm[1])),
+                s(life.seconds),
+                format!("{} – {}", s(life.lo_s), s(life.hi_s)),
+                p.measured_mm.map_or("-".into(), mm),
+                p.error_um.map_or("-".into(), |e| format!("{e:+.1}")),
+            ]);
+        }
+        println!("{t}");
+        match tr.rmse_um {
+            Some(rmse) => println!(
+                "run {}: RMSE {rmse:.1} µm over {} measured window(s)",
+                tr.run, tr.measured_windows
+            ),
+            None => println!("run {}: no measured wear to score against", tr.run),
+        }
     }
-    println!("{t}");
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! Leave-one-run-out evaluation of the wear model next to the sensor-free baseline (the mean wear
 //! curve of the training runs against cutting time), per held-out run.
 
-use super::features::windows;
-use super::model::{WearModel, WearModelError, WearTrainConfig};
+use super::features::{windows, Window};
+use super::model::{WearEstimate, WearModel, WearModelError, WearTrainConfig};
 use aimm_model::WearRun;
 use serde::Serialize;
 
@@ -11,7 +11,7 @@ use serde::Serialize;
 pub struct FoldResult {
     /// The held-out run.
     pub run: String,
-    /// Windows of it that were estimated.
+    /// Windows of it with measured wear, the ones scored.
     pub windows: usize,
     /// Root-mean-square error of the estimate, µm.
     pub rmse_um: f64,
@@ -48,7 +48,13 @@ pub fn leave_one_run_out(
         let truth = windows(test, config.window);
         let baseline = baseline_curve(&train, config);
         let (mut se, mut ae, mut bse, mut bae, mut inside) = (0.0, 0.0, 0.0, 0.0, 0usize);
-        for (k, (e, w)) in estimates.iter().zip(&truth).enumerate() {
+        let scored: Vec<(usize, (&WearEstimate, &Window))> = estimates
+            .iter()
+            .zip(&truth)
+            .enumerate()
+            .filter(|(_, (_, w))| w.labelled())
+            .collect();
+        for &(k, (e, w)) in &scored {
             let err = (e.wear_mm - w.wear_mm) * 1000.0;
             se += err * err;
             ae += err.abs();
@@ -58,10 +64,10 @@ pub fn leave_one_run_out(
             bae += berr.abs();
             inside += usize::from(e.lo_mm <= w.wear_mm && w.wear_mm <= e.hi_mm);
         }
-        let n = truth.len().max(1) as f64;
+        let n = scored.len().max(1) as f64;
         out.push(FoldResult {
             run: test.run.clone(),
-            windows: truth.len(),
+            windows: scored.len(),
             rmse_um: (se / n).sqrt(),
             mae_um: ae / n,
             coverage: inside as f64 / n,
@@ -75,7 +81,8 @@ pub fn leave_one_run_out(
 }
 
 /// Mean measured wear of the training runs per window index (windows are fixed spans of cutting
-/// time), averaged over the runs that reach it; past the longest run the last value holds.
+/// time), averaged over the runs measured there; an index where none is holds the value before it
+/// (the first measured one at the start), and past the longest run the last value holds.
 fn baseline_curve(train: &[&WearRun], config: &WearTrainConfig) -> Vec<f64> {
     let curves: Vec<Vec<f64>> = train
         .iter()
@@ -87,10 +94,24 @@ fn baseline_curve(train: &[&WearRun], config: &WearTrainConfig) -> Vec<f64> {
         })
         .collect();
     let len = curves.iter().map(Vec::len).max().unwrap_or(0);
-    (0..len)
+    let means: Vec<f64> = (0..len)
         .map(|k| {
-            let vals: Vec<f64> = curves.iter().filter_map(|c| c.get(k).copied()).collect();
+            let vals: Vec<f64> = curves
+                .iter()
+                .filter_map(|c| c.get(k).copied())
+                .filter(|v| !v.is_nan())
+                .collect();
             vals.iter().sum::<f64>() / vals.len() as f64
+        })
+        .collect();
+    let first = means.iter().copied().find(|v| !v.is_nan()).unwrap_or(0.0);
+    means
+        .iter()
+        .scan(first, |held, &v| {
+            if !v.is_nan() {
+                *held = v;
+            }
+            Some(*held)
         })
         .collect()
 }
@@ -120,5 +141,54 @@ pub fn training_metrics(
     match metrics {
         serde_json::Value::Object(map) => Ok(map),
         _ => unreachable!("built as an object"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tool whose wear grows with the work of its load signal, measured every `every` rows.
+    fn run(name: &str, load: f64, every: usize) -> WearRun {
+        let time_s: Vec<f64> = (0..300).map(|i| i as f64).collect();
+        let wear_mm = time_s
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if i % every == 0 {
+                    0.02 + 1e-5 * load * t
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        let signals = vec![time_s.iter().map(|t| load + (t * 0.7).sin()).collect()];
+        WearRun {
+            run: name.into(),
+            group: None,
+            time_s,
+            wear_mm,
+            signals,
+        }
+    }
+
+    #[test]
+    fn sparse_labels_train_and_score_only_the_measured_windows() {
+        let runs = [run("a", 5.0, 25), run("b", 8.0, 25), run("c", 6.0, 25)];
+        let refs: Vec<&WearRun> = runs.iter().collect();
+        let names = vec!["load".to_string()];
+        let folds = leave_one_run_out(&refs, &names, &WearTrainConfig::default()).unwrap();
+        for f in &folds {
+            // 300 s in 10 s windows, wear measured every 25 s: 12 measured windows of 30.
+            assert_eq!(f.windows, 12, "{f:?}");
+            assert!(
+                f.rmse_um.is_finite() && f.baseline_rmse_um.is_finite(),
+                "{f:?}"
+            );
+        }
+        let model = WearModel::train(&refs[..2], &names, &WearTrainConfig::default()).unwrap();
+        let estimates = model.predict(&runs[2]).unwrap();
+        assert_eq!(estimates.len(), 30, "every window is estimated");
+        assert!(estimates.iter().all(|e| e.wear_mm.is_finite()));
     }
 }

@@ -17,8 +17,16 @@ pub struct Window {
     /// The wear clocks at the window's last row: cutting time, s, then per signal the cumulative
     /// signal work ∑ |v|·Δt since the tool was new (the `<signal>_cum_abs` features).
     pub clocks: Vec<f64>,
-    /// Mean measured wear over the window's rows, mm (the label; ignored when predicting).
+    /// Mean measured wear over the window's rows that have it, mm (the label; NaN when none
+    /// has, ignored when predicting).
     pub wear_mm: f64,
+}
+
+impl Window {
+    /// Whether wear was measured in the window.
+    pub fn labelled(&self) -> bool {
+        !self.wear_mm.is_nan()
+    }
 }
 
 /// How windows are cut. Fixed, not fitted: see the module doc of [`super`].
@@ -80,7 +88,16 @@ pub fn windows(run: &WearRun, spec: WindowSpec) -> Vec<Window> {
             clocks.push(work[j]);
         }
         prev_t = run.time_s[end - 1];
-        let wear_mm = run.wear_mm[start..end].iter().sum::<f64>() / n;
+        let measured: Vec<f64> = run.wear_mm[start..end]
+            .iter()
+            .copied()
+            .filter(|w| !w.is_nan())
+            .collect();
+        let wear_mm = if measured.is_empty() {
+            f64::NAN
+        } else {
+            measured.iter().sum::<f64>() / measured.len() as f64
+        };
         out.push(Window {
             t_s: run.time_s[end - 1],
             features,

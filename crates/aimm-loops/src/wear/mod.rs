@@ -1,7 +1,8 @@
 //! Tool-wear estimation and tool life, the pure core (no I/O): features per window of cutting time
 //! ([`features`]), a physics-prior + data-corrected estimator with calibrated intervals and
-//! remaining useful life ([`model`]), and leave-one-run-out evaluation against the sensor-free
-//! baseline ([`eval`]). Input is a tool's recorded life ([`aimm_model::WearRun`], e.g.
+//! remaining useful life ([`model`]), a model's window-by-window view of a run with its errors
+//! where wear was measured ([`trajectory`]), and leave-one-run-out evaluation against the
+//! sensor-free baseline ([`eval`]). Input is a tool's recorded life ([`aimm_model::WearRun`], e.g.
 //! loaded from a wear CSV by `aimm-connect`).
 //!
 //! Around that estimator, the loop has the same parts as every other: a pure [`policy`] (after a
@@ -14,7 +15,8 @@
 //! 1. **Windows**: each run is cut into fixed spans of cutting time (10 s by default); a window
 //!    gives, per signal, mean, RMS, standard deviation and peak |value|, plus the cutting time, the
 //!    cumulative signal energy ∑ v²·Δt and the cumulative signal work ∑ |v|·Δt since the tool was
-//!    new.
+//!    new. Its label is the mean wear measured in it; wear is often measured only at inspections,
+//!    so windows without a measurement are not fitted or scored, but every window's signals count.
 //! 2. **Prior**: wear is driven by the work the cut does, not by the clock alone. Usui's wear law
 //!    makes the flank-wear rate grow with contact stress × sliding speed, so the wear accumulated
 //!    since the tool was new follows the time integral of a load-like signal (force, vibration
@@ -51,7 +53,9 @@ pub mod model;
 pub mod params;
 pub mod policy;
 pub mod runner;
+pub mod signals;
 mod training_record;
+pub mod trajectory;
 pub mod validation;
 
 pub use eval::{leave_one_run_out, training_metrics, FoldResult};
@@ -64,5 +68,7 @@ pub use model::{
 pub use params::{signal_names, Decision, WearLoopError, WearLoopParams, WEAR_SIGNALS};
 pub use policy::{Plan, Prediction};
 pub use runner::WearRunner;
+pub use signals::{GroupScale, SignalScale, MAX_GROUP_SCALE_RATIO};
 pub use training_record::MODEL_KIND;
+pub use trajectory::{trajectory, Trajectory, TrajectoryPoint};
 pub use validation::{PartRecord, Series, ToolRetired, WearValidation, MIN_LIFE_USED};

@@ -4,9 +4,14 @@
 //! calibrated on held-out training runs. Training is closed-form and deterministic.
 
 use super::features::{feature_names, windows, Window, WindowSpec};
+use super::signals::{
+    group_scale_clash, group_scales, normalised, training_scale_clash, unit_of, GroupScale,
+    SignalScale, MAX_GROUP_SCALE_RATIO,
+};
 use aimm_model::WearRun;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// Training settings. Defaults are fixed rules, not fitted to any data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,6 +24,10 @@ pub struct WearTrainConfig {
     pub prior_exponents: Vec<f64>,
     /// Nominal coverage of the interval (0.9 = 90 %).
     pub coverage: f64,
+    /// Divide each signal by its group's training RMS, so groups measured on different scales
+    /// are learnt together; data to apply the model to must then belong to a trained group.
+    #[serde(default)]
+    pub normalise_per_group: bool,
 }
 
 impl Default for WearTrainConfig {
@@ -29,6 +38,7 @@ impl Default for WearTrainConfig {
             ridge_lambdas: vec![0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0],
             prior_exponents: vec![0.5, 0.75, 1.0, 1.25, 1.5, 2.0],
             coverage: 0.9,
+            normalise_per_group: false,
         }
     }
 }
@@ -127,8 +137,21 @@ impl WearPrior {
 /// A trained wear model: serialisable, identified by [`WearModel::digest`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WearModel {
-    /// The signals the model reads, in order; data must name the same.
+    /// The signals the model reads, in order; data must name the same (columns are matched by
+    /// name, in any order).
     pub signal_names: Vec<String>,
+    /// Each signal's unit where its name states it (`_kw`, `_pct`, …), in the same order (empty in
+    /// model files written before units were kept).
+    #[serde(default)]
+    pub signal_units: Vec<Option<String>>,
+    /// With [`WearTrainConfig::normalise_per_group`], each training group's signal RMS, by which
+    /// its signals are divided before anything else; empty otherwise.
+    #[serde(default)]
+    pub group_scales: Vec<GroupScale>,
+    /// Each signal's mean and standard deviation over the (normalised) training rows, in the same order (empty
+    /// in model files written before scales were kept: then data are not checked against them).
+    #[serde(default)]
+    pub signal_scales: Vec<SignalScale>,
     /// The window features the ridge regression reads, in order.
     pub feature_names: Vec<String>,
     /// The settings it was trained with.
@@ -191,9 +214,50 @@ pub const DEFAULT_WEAR_CRITERION_MM: f64 = 0.3;
 /// Why a model could not be trained or applied.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum WearModelError {
-    /// No training run had data.
-    #[error("training needs at least one run with data; got none")]
+    /// No training run had a window with measured wear.
+    #[error("training needs at least one run with measured wear; got none")]
     NoTrainingData,
+    /// The training runs mix groups whose signals are on different scales.
+    #[error(
+        "signal {signal:?}: RMS {high_rms:.3} in group {high_group:?} but {low_rms:.3} in group \
+         {low_group:?}, more than {MAX_GROUP_SCALE_RATIO}× apart (another sensor, gain or unit): \
+         train on one group at a time (--group) or normalise per group"
+    )]
+    MixedScales {
+        /// The signal.
+        signal: String,
+        /// The group with the larger RMS.
+        high_group: String,
+        /// Its RMS.
+        high_rms: f64,
+        /// The group with the smaller RMS.
+        low_group: String,
+        /// Its RMS.
+        low_rms: f64,
+    },
+    /// Data whose signals are on another scale than the model's training data.
+    #[error(
+        "signal {signal:?}: RMS {data_rms:.3} in the data but {training_rms:.3} in the model's \
+         training data, more than {MAX_GROUP_SCALE_RATIO}× apart (another sensor, gain or unit?)"
+    )]
+    ScaleMismatch {
+        /// The signal.
+        signal: String,
+        /// Its RMS in the data.
+        data_rms: f64,
+        /// Its RMS in training.
+        training_rms: f64,
+    },
+    /// A run of a group the model was not trained on, with a per-group normalised model.
+    #[error("run {run:?}: group {group:?} is not one the model normalises (trained on {known:?})")]
+    UnknownGroup {
+        /// The run.
+        run: String,
+        /// Its group ("" for none).
+        group: String,
+        /// The groups the model knows.
+        known: Vec<String>,
+    },
     /// A run's signals are not the ones the model reads.
     #[error("run {run:?} has {got} signals, the model expects {expected} ({names:?})")]
     SignalMismatch {
@@ -321,7 +385,11 @@ struct Observer {
 
 impl Observer {
     fn fit(runs: &[&Vec<Window>], config: &WearTrainConfig, lambda: f64) -> Observer {
-        let all: Vec<&Window> = runs.iter().flat_map(|r| r.iter()).collect();
+        let all: Vec<&Window> = runs
+            .iter()
+            .flat_map(|r| r.iter())
+            .filter(|w| w.labelled())
+            .collect();
         let prior = WearPrior::fit(&all, &config.prior_exponents);
         Observer {
             ridge: Ridge::fit(&all, &prior, lambda),
@@ -400,10 +468,31 @@ impl WearModel {
         for r in runs {
             check_signals(r, signal_names)?;
         }
+        let scales = if config.normalise_per_group {
+            group_scales(runs, signal_names.len())
+        } else {
+            Vec::new()
+        };
+        let scaled: Vec<Cow<WearRun>> = runs
+            .iter()
+            .map(|r| normalised(r, &scales).expect("every training group has its scale"))
+            .collect();
+        let runs: Vec<&WearRun> = scaled.iter().map(|r| r.as_ref()).collect();
+        let runs = &runs[..];
+        if let Some(c) = group_scale_clash(runs, signal_names) {
+            return Err(WearModelError::MixedScales {
+                signal: c.signal,
+                high_group: c.high.0,
+                high_rms: c.high.1,
+                low_group: c.low.0,
+                low_rms: c.low.1,
+            });
+        }
+        // Runs whose wear was never measured have nothing to learn from.
         let per_run: Vec<Vec<Window>> = runs
             .iter()
             .map(|r| windows(r, config.window))
-            .filter(|w| !w.is_empty())
+            .filter(|w| w.iter().any(Window::labelled))
             .collect();
         if per_run.is_empty() {
             return Err(WearModelError::NoTrainingData);
@@ -434,7 +523,7 @@ impl WearModel {
                 folds
                     .iter()
                     .zip(&per_run)
-                    .flat_map(|((_, zs), ws)| zs.iter().zip(ws).map(|(z, w)| z - w.wear_mm)),
+                    .flat_map(|((_, zs), ws)| labelled_errors(zs, ws)),
             )
         };
         let mut best: Option<(f64, f64, Vec<HeldOut>)> = None;
@@ -447,26 +536,40 @@ impl WearModel {
         }
         let (lambda, observation_var, folds) = best.expect("the λ grid is not empty");
         let observer = Observer::fit(&all_refs, config, lambda);
+        // Growth beyond the prior's between consecutive measured windows, per window between them
+        // (a variance adds up over the windows of a gap).
         let process_var = mean_sq(per_run.iter().flat_map(|ws| {
-            ws.windows(2).map(|p| {
-                (p[1].wear_mm - p[0].wear_mm)
-                    - (observer.prior.wear_mm(&p[1].clocks) - observer.prior.wear_mm(&p[0].clocks))
-            })
+            let measured: Vec<(usize, &Window)> = ws
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.labelled())
+                .collect();
+            measured
+                .windows(2)
+                .map(|p| {
+                    let ((i0, w0), (i1, w1)) = (p[0], p[1]);
+                    let excess = (w1.wear_mm - w0.wear_mm)
+                        - (observer.prior.wear_mm(&w1.clocks) - observer.prior.wear_mm(&w0.clocks));
+                    excess / ((i1 - i0) as f64).sqrt()
+                })
+                .collect::<Vec<_>>()
         }));
         let half_width = folds
             .iter()
             .zip(&per_run)
             .map(|((prior, zs), ws)| {
-                let errors = filter(prior, ws, zs, observation_var, process_var)
-                    .into_iter()
-                    .zip(ws)
-                    .map(|(x, w)| (x - w.wear_mm).abs())
-                    .collect::<Vec<_>>();
+                let xs = filter(prior, ws, zs, observation_var, process_var);
+                let errors = labelled_errors(&xs, ws).map(f64::abs).collect();
                 conformal_quantile(errors, config.coverage)
             })
             .fold(0.0, f64::max);
         Ok(WearModel {
             signal_names: signal_names.to_vec(),
+            signal_units: signal_names.iter().map(|n| unit_of(n)).collect(),
+            group_scales: scales,
+            signal_scales: (0..signal_names.len())
+                .map(|j| SignalScale::of(runs, j))
+                .collect(),
             feature_names: feature_names(signal_names),
             config: config.clone(),
             training_runs: runs.iter().map(|r| r.run.clone()).collect(),
@@ -482,9 +585,38 @@ impl WearModel {
         })
     }
 
+    /// `run` divided by its group's training RMS when the model normalises per group.
+    fn normalised<'a>(&self, run: &'a WearRun) -> Result<Cow<'a, WearRun>, WearModelError> {
+        normalised(run, &self.group_scales).ok_or_else(|| WearModelError::UnknownGroup {
+            run: run.run.clone(),
+            group: run.group.clone().unwrap_or_default(),
+            known: self.group_scales.iter().map(|s| s.group.clone()).collect(),
+        })
+    }
+
+    /// Refuses `runs` when a signal's RMS over them is more than [`MAX_GROUP_SCALE_RATIO`] from
+    /// its training RMS: the model would read another sensor's level as wear.
+    pub fn check_scales(&self, runs: &[&WearRun]) -> Result<(), WearModelError> {
+        let scaled = runs
+            .iter()
+            .map(|r| self.normalised(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let runs: Vec<&WearRun> = scaled.iter().map(|r| r.as_ref()).collect();
+        match training_scale_clash(&runs, &self.signal_names, &self.signal_scales) {
+            Some((signal, data_rms, training_rms)) => Err(WearModelError::ScaleMismatch {
+                signal,
+                data_rms,
+                training_rms,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Wear estimates for every window of a run, in order, each using only the windows up to it.
     pub fn predict(&self, run: &WearRun) -> Result<Vec<WearEstimate>, WearModelError> {
         check_signals(run, &self.signal_names)?;
+        let run = self.normalised(run)?;
+        let run = run.as_ref();
         let ridge = Ridge {
             mean: self.feature_mean.clone(),
             scale: self.feature_scale.clone(),
@@ -617,6 +749,15 @@ fn clock_rates(ws: &[Window]) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+/// `value − measured wear` at each window with a measurement.
+fn labelled_errors<'a>(values: &'a [f64], ws: &'a [Window]) -> impl Iterator<Item = f64> + 'a {
+    values
+        .iter()
+        .zip(ws)
+        .filter(|(_, w)| w.labelled())
+        .map(|(v, w)| v - w.wear_mm)
 }
 
 fn check_signals(run: &WearRun, names: &[String]) -> Result<(), WearModelError> {
