@@ -408,6 +408,12 @@ fn cppagent_device_files_of_every_version_are_read() {
         ("cppagent_test_kinematics_2.5_data_set.xml", 1, 1, "alarm"),
         ("cppagent_test_test_config.xml", 1, 32, "avail"),
         ("cppagent_test_two_devices.xml", 2, 6, "avail"),
+        (
+            "cppagent_test_agent.mtconnect.org.xml",
+            1,
+            0,
+            "spindle_speed",
+        ),
         ("demo_okuma_mazak_Devices_2.7.xml", 2, 0, "S1load"),
     ] {
         let model =
@@ -549,4 +555,55 @@ async fn a_bad_line_never_drops_the_adapter_link() {
         msg.iter().any(|(_, v)| v == "Gr\u{FFFD}\u{FFFD}e"),
         "{msg:?}"
     );
+}
+
+#[test]
+fn a_1x_device_s_spindle_feed_and_override_reach_the_store_with_no_map() {
+    use aimm_connect::mtconnect::{DeviceModel, SignalMap, StoreSink};
+    // Which data item carries each signal, on the unchanged 1.x device files.
+    for (file, expected) in [
+        (
+            "cppagent_test_agent.mtconnect.org.xml",
+            &[
+                (SignalKind::SpindleSpeedRpm, "12"),
+                (SignalKind::FeedActualMmPerMin, "6"),
+                (SignalKind::FeedOverridePct, "25"),
+            ][..],
+        ),
+        (
+            "cppagent_test_test_config.xml",
+            &[
+                (SignalKind::SpindleSpeedRpm, "c1"),
+                (SignalKind::SpindleLoadPct, "cl3"),
+            ][..],
+        ),
+    ] {
+        let model = DeviceModel::parse(file, &read(&format!("devices/{file}"))).unwrap();
+        let map = SignalMap::build(&model, &HashMap::new());
+        for (signal, id) in expected {
+            let item = map.item(0, *signal).map(|i| model.items[i].id.as_str());
+            assert_eq!(item, Some(*id), "{file}: {signal:?}");
+        }
+    }
+    let file = "cppagent_test_agent.mtconnect.org.xml";
+    let model = DeviceModel::parse(file, &read(&format!("devices/{file}"))).unwrap();
+    let signals = SignalMap::build(&model, &HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    let sink = StoreSink::new(Box::new(store));
+    let mut agent = Agent::new(model, signals, &AgentOptions::default(), Some(sink)).unwrap();
+    let text = "2026-01-01T00:00:01Z|spindle_speed|1200|path_feedrate|10|feed_ovr|80\n";
+    replay_into(&mut agent, 0, "linuxcnc.shdr", text, &mut |_| {}).unwrap();
+    agent.flush().unwrap();
+    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    let value = |signal| {
+        store
+            .read_samples(&MachineId::new("LinuxCNC"), signal, i64::MIN, i64::MAX)
+            .unwrap()
+            .values
+    };
+    assert_eq!(value(SignalKind::SpindleSpeedRpm), [1200.0]);
+    // 10 mm/s published, 600 mm/min stored.
+    assert_eq!(value(SignalKind::FeedActualMmPerMin), [600.0]);
+    assert_eq!(value(SignalKind::FeedOverridePct), [80.0]);
 }

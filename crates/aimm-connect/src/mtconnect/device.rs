@@ -59,7 +59,8 @@ pub struct DataItem {
     pub component_id: String,
     /// The owning component's `name`, if it has one.
     pub component_name: Option<String>,
-    /// The owning component has a `ROTARY_VELOCITY` data item: it turns a spindle.
+    /// The owning component has a `ROTARY_VELOCITY` (1.x: `SPINDLE_SPEED`) data item: it turns
+    /// a spindle.
     pub component_turns: bool,
     /// The text of its `<Source>` element: the key an adapter sends it under, looked up before
     /// the id and name (as the reference agent does).
@@ -244,10 +245,13 @@ impl DeviceModel {
                         return Err(err(before, format!("</{name}> expected")));
                     }
                     if let Some(c) = component {
-                        let turns = components[c]
-                            .3
-                            .iter()
-                            .any(|&i| new_items[i].kind == "ROTARY_VELOCITY");
+                        // SPINDLE_SPEED is the 1.x name of ROTARY_VELOCITY.
+                        let turns = components[c].3.iter().any(|&i| {
+                            matches!(
+                                new_items[i].kind.as_str(),
+                                "ROTARY_VELOCITY" | "SPINDLE_SPEED"
+                            )
+                        });
                         for &i in &components[c].3 {
                             new_items[i].component_turns = turns;
                         }

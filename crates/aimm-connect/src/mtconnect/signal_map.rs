@@ -4,7 +4,7 @@
 //! system); the first such item of a device wins. Odd devices are mapped by an override table
 //! (data item id or name → signal).
 
-use super::device::{DataItem, DeviceModel};
+use super::device::{Category, DataItem, DeviceModel};
 use aimm_model::SignalKind;
 use std::collections::HashMap;
 
@@ -61,14 +61,36 @@ impl SignalMap {
     }
 }
 
-/// The signal whose MTConnect mapping `item` fits, if one does.
+/// The (type, subType) forms MTConnect 1.x devices publish a signal in, besides the 2.x form
+/// [`SignalKind::mtconnect`] names (same units and component): 1.x had SPINDLE_SPEED for
+/// ROTARY_VELOCITY, PATH_FEEDRATE subType OVERRIDE for PATH_FEEDRATE_OVERRIDE, and often left the
+/// subType of an actual value (a spindle's LOAD, the PATH_FEEDRATE) out or set it to ACTUAL.
+fn legacy_forms(signal: SignalKind) -> &'static [(&'static str, Option<&'static str>)] {
+    match signal {
+        SignalKind::SpindleLoadPct => &[("LOAD", Some("ACTUAL"))],
+        SignalKind::SpindleSpeedRpm => {
+            &[("SPINDLE_SPEED", Some("ACTUAL")), ("SPINDLE_SPEED", None)]
+        }
+        SignalKind::FeedActualMmPerMin => &[("PATH_FEEDRATE", None)],
+        SignalKind::FeedOverridePct => &[
+            ("PATH_FEEDRATE", Some("OVERRIDE")),
+            ("PATH_FEEDRATE_OVERRIDE", None),
+        ],
+        _ => &[],
+    }
+}
+
+/// The signal whose MTConnect mapping (2.x, or a 1.x form of it) `item` fits, if one does.
 fn matching_signal(item: &DataItem) -> Option<SignalKind> {
     SignalKind::ALL.into_iter().find(|s| {
         let Some(m) = s.mtconnect() else {
             return false;
         };
-        if m.data_item_type != item.kind
-            || m.sub_type != item.sub_type.as_deref()
+        let form = (item.kind.as_str(), item.sub_type.as_deref());
+        // A condition (a LOAD alarm) has a type but no value; 1.x published overrides as
+        // samples, 2.x as events, so the category is not checked further.
+        if item.category == Category::Condition
+            || !((m.data_item_type, m.sub_type) == form || legacy_forms(*s).contains(&form))
             || !component_fits(m.component, item)
         {
             return false;
@@ -99,7 +121,8 @@ fn component_fits(want: &str, item: &DataItem) -> bool {
             let label = item.component_name.as_deref().unwrap_or(&item.component_id);
             item.component == "Linear" && label.to_ascii_uppercase().starts_with(want)
         }
-        "Path" => matches!(item.component.as_str(), "Path" | "Controller"),
+        // 1.x devices put the path's feed rate and override on Axes.
+        "Path" => matches!(item.component.as_str(), "Path" | "Controller" | "Axes"),
         "Electric" => matches!(item.component.as_str(), "Electric" | "Device"),
         other => item.component == other,
     }
