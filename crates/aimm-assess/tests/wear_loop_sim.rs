@@ -15,7 +15,7 @@ const RING: (&str, &str) = (
 #[test]
 fn compensation_keeps_parts_in_tolerance_and_the_tool_is_changed_in_time() {
     let params = WearLoopParams::default();
-    let model = train_on_simulated_lives(RING, Material::SteelC45, &[11, 12], &params, None)
+    let model = train_on_simulated_lives(RING, Material::SteelC45, &[11, 12], false, &params, None)
         .unwrap()
         .model;
 
@@ -28,7 +28,8 @@ fn compensation_keeps_parts_in_tolerance_and_the_tool_is_changed_in_time() {
         Practice::Uncompensated,
         &params,
         None,
-    ).unwrap();
+    )
+    .unwrap();
     let looped = run_series(
         RING,
         Material::SteelC45,

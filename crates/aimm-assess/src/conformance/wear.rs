@@ -115,19 +115,22 @@ impl<'s> RunObserver<Simulator<'s>> for CuttingLog {
     }
 }
 
-/// The tool in the machine between parts: its seed (its life), true wear (the simulator's
+/// The tool in the machine between parts: its seed, whether its life and its blanks scatter
+/// ([`aimm_sim::scatter`]; else every tool and batch is nominal), true wear (the simulator's
 /// state), cutting time and log so far.
 struct ToolState {
     seed: u64,
+    scattered: bool,
     vb_mm: f64,
     cut_s: f64,
     rows: Option<WearRun>,
 }
 
 impl ToolState {
-    fn new(seed: u64) -> Self {
+    fn new(seed: u64, scattered: bool) -> Self {
         Self {
             seed,
+            scattered,
             vb_mm: 0.0,
             cut_s: 0.0,
             rows: None,
@@ -144,7 +147,7 @@ pub fn tool_seed(seed: u64, n: u64) -> u64 {
 /// Makes part `part` (from 1) of the series seeded `seed` with the program `text` and the loop's
 /// tool in `tool` (updated to after the part), recorded when `recorder` is given. The part's
 /// sensor noise and its batch of blanks follow from `seed` and `part`; the tool's life from
-/// its own seed.
+/// its own seed (when they scatter).
 #[allow(clippy::too_many_arguments)]
 fn make_part(
     name: &str,
@@ -161,9 +164,11 @@ fn make_part(
         .as_ref()
         .map_or_else(|| MachineSpec::vmc("wear"), |r| r.machine().clone());
     let mut config = SimConfig::new(machine.clone(), material, seed * 1000 + u64::from(part));
-    config.batch = scatter::batch_hardness(
-        (seed << 20).wrapping_add(u64::from((part - 1) / scatter::PARTS_PER_BATCH)),
-    );
+    if tool.scattered {
+        config.batch = scatter::batch_hardness(
+            (seed << 20).wrapping_add(u64::from((part - 1) / scatter::PARTS_PER_BATCH)),
+        );
+    }
     if let Some(r) = &recorder {
         config.start_ns = r.next_start_ns();
     }
@@ -175,7 +180,9 @@ fn make_part(
     })?;
     let mut sim = Simulator::new(&program, tools, config)?;
     sim.set_tool_wear_vb_mm(params.tool, tool.vb_mm);
-    sim.set_tool_life_factor(params.tool, scatter::tool_life_factor(tool.seed))?;
+    if tool.scattered {
+        sim.set_tool_life_factor(params.tool, scatter::tool_life_factor(tool.seed))?;
+    }
     let run = format!("{name}#{}", tool.seed);
     let mut log = CuttingLog::new(params.tool, &run, tool.cut_s, tool.rows.take());
     let (result, made) = match recorder {
@@ -223,6 +230,7 @@ struct SeriesRun<'a, 'm> {
     runner: WearRunner,
     tool: ToolState,
     tools_used: u64,
+    scattered: bool,
     new_tool: bool,
     retired: Vec<ToolRetired>,
 }
@@ -234,6 +242,7 @@ impl<'a, 'm> SeriesRun<'a, 'm> {
         seed: u64,
         practice: Practice<'m>,
         params: &'a WearLoopParams,
+        scattered: bool,
     ) -> Result<Self, WearTrialError> {
         if let Practice::NominalOffsets(m) = practice {
             if !m.signal_names.is_empty() {
@@ -249,8 +258,9 @@ impl<'a, 'm> SeriesRun<'a, 'm> {
             params,
             practice,
             runner: WearRunner::new(params),
-            tool: ToolState::new(tool_seed(seed, 0)),
+            tool: ToolState::new(tool_seed(seed, 0), scattered),
             tools_used: 1,
+            scattered,
             new_tool: false,
             retired: Vec::new(),
         })
@@ -308,9 +318,9 @@ impl<'a, 'm> SeriesRun<'a, 'm> {
             _ => None,
         };
         let mut changed = false;
-        if let Some((p, decision)) =
-            self.runner
-                .after_part(model, log, part_cut_s, part, evidence)?
+        if let Some((p, decision)) = self
+            .runner
+            .after_part(model, log, part_cut_s, part, evidence)?
         {
             let e = &p.estimate;
             record.estimated_vb_mm = Some(e.wear_mm);
@@ -320,7 +330,7 @@ impl<'a, 'm> SeriesRun<'a, 'm> {
                     cutting_s: self.tool.cut_s,
                     true_vb_mm: self.tool.vb_mm,
                 });
-                self.tool = ToolState::new(tool_seed(self.seed, self.tools_used));
+                self.tool = ToolState::new(tool_seed(self.seed, self.tools_used), self.scattered);
                 self.tools_used += 1;
                 self.new_tool = true;
                 changed = true;
@@ -343,7 +353,7 @@ pub fn run_series(
     params: &WearLoopParams,
     mut recorder: Option<&mut WearRecorder<'_>>,
 ) -> Result<Series, WearTrialError> {
-    let mut run = SeriesRun::new(program, material, seed, practice, params)?;
+    let mut run = SeriesRun::new(program, material, seed, practice, params, false)?;
     let mut made = Vec::new();
     for part in 1..=parts {
         made.push(run.next_part(part, recorder.as_deref_mut())?.0);
@@ -355,7 +365,7 @@ pub fn run_series(
     })
 }
 
-/// One tool (seed `seed`) under `practice`, from new until the loop changes it, `stop` says so
+/// One tool (seed `seed`; its life and its blanks scatter) under `practice`, from new until the loop changes it, `stop` says so
 /// after a part, or its wear reaches `limit_mm` (or its edge fails): the parts it made, with a
 /// log of the tool's life. `limit_mm` must lie below the wear at which the edge fails.
 pub fn run_tool(
@@ -367,7 +377,7 @@ pub fn run_tool(
     limit_mm: f64,
     mut stop: impl FnMut(&PartRecord) -> bool,
 ) -> Result<Series, WearTrialError> {
-    let mut run = SeriesRun::new(program, material, seed, practice, params)?;
+    let mut run = SeriesRun::new(program, material, seed, practice, params, true)?;
     let mut made = Vec::new();
     for part in 1.. {
         let (record, changed) = run.next_part(part, None)?;
@@ -395,11 +405,13 @@ pub struct SimulatedTraining {
 }
 
 /// Trains a wear model on the simulated lives (to VB 1.1 × the criterion) of one tool per seed
-/// on `program`; with `recorder`, the lives are recorded as runs of its machine.
+/// on `program`, tools and blanks nominal or `scattered`; with `recorder`, the lives are recorded
+/// as runs of its machine.
 pub fn train_on_simulated_lives(
     program: (&str, &str),
     material: Material,
     seeds: &[u64],
+    scattered: bool,
     params: &WearLoopParams,
     mut recorder: Option<&mut WearRecorder<'_>>,
 ) -> Result<SimulatedTraining, WearTrialError> {
@@ -411,6 +423,7 @@ pub fn train_on_simulated_lives(
             material,
             seed,
             (1.1 * params.criterion_mm, 500),
+            scattered,
             params,
             recorder.as_deref_mut(),
         )?;
@@ -428,18 +441,19 @@ pub fn train_on_simulated_lives(
 }
 
 /// A tool's whole life on `program`, uncompensated, until its true wear reaches `until.0` mm (at
-/// most `until.1` parts): training data for the model, with the citations of the recorded
+/// most `until.1` parts), nominal or `scattered`: training data for the model, with the citations of the recorded
 /// segments of the signals it reads.
 pub fn tool_life_log(
     program: (&str, &str),
     material: Material,
     seed: u64,
     until: (f64, u32),
+    scattered: bool,
     params: &WearLoopParams,
     mut recorder: Option<&mut WearRecorder<'_>>,
 ) -> Result<(WearRun, Vec<Citation>), WearTrialError> {
     let (name, text) = program;
-    let mut tool = ToolState::new(seed);
+    let mut tool = ToolState::new(seed, scattered);
     let mut cites = Vec::new();
     for part in 1..=until.1 {
         let (_, log, made) = make_part(
@@ -528,6 +542,7 @@ pub fn run_trial(
             program,
             material,
             &spec.train_seeds,
+            false,
             params,
             recorder.as_mut(),
         )?;

@@ -58,7 +58,8 @@ pub fn run_fleet(
     let (material, params) = (spec.material, &spec.params);
     let criterion = params.criterion_mm;
     progress("training the wear models on simulated tool lives");
-    let training = train_on_simulated_lives(program, material, &spec.train_seeds, params, None)?;
+    let training =
+        train_on_simulated_lives(program, material, &spec.train_seeds, true, params, None)?;
     let time_only_model = train_time_only(&training.lives)?;
     let model = training.model;
 
@@ -162,7 +163,11 @@ pub fn run_fleet(
             PracticeFigures::of("(b) loop on cutting time alone", time_only, criterion),
             time_margin,
         ),
-        PracticeFigures::of("(c) no compensation, tool to the criterion", plain, criterion),
+        PracticeFigures::of(
+            "(c) no compensation, tool to the criterion",
+            plain,
+            criterion,
+        ),
     );
     Ok(FleetTrial {
         model,
@@ -253,7 +258,8 @@ fn changed_in_time(
         };
         let part_cut_s = part.tool_cutting_s - cut_before_s;
         cut_before_s = part.tool_cutting_s;
-        let Some(prediction) = predict(model, &prefix, part_cut_s, params).map_err(WearLoopError::from)?
+        let Some(prediction) =
+            predict(model, &prefix, part_cut_s, params).map_err(WearLoopError::from)?
         else {
             continue;
         };
