@@ -49,12 +49,7 @@ pub fn run(spec: &FleetSpec, progress: impl FnMut(&str)) -> Result<WearLoopRepor
             &|p| p.parts_per_tool,
             &format!("≥ (a) + {:.0} %", 100.0 * MIN_GAIN_OVER_FIXED_COUNT),
         ),
-        figure(
-            "tool life used (mean)",
-            "%",
-            &|p| 100.0 * p.life_used,
-            "-",
-        ),
+        figure("tool life used (mean)", "%", &|p| 100.0 * p.life_used, "-"),
         figure(
             "tools taken out at or past VB 0.3 mm",
             "tools",

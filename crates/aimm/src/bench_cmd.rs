@@ -4,9 +4,9 @@
 use crate::output::{print_json, spinner};
 use crate::part::{parse_material, read_program};
 use aimm_assess::conformance::wear_fleet::FleetSpec;
-use aimm_loops::wear::WearLoopParams;
 use aimm_bench::connect::ConnectOptions;
 use aimm_bench::Report;
+use aimm_loops::wear::WearLoopParams;
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 
@@ -231,7 +231,10 @@ fn wear_loop(args: BenchWearLoopArgs) -> Result<()> {
     print(&report, args.json)?;
     let v = &report.validation;
     if !v.passed {
-        bail!("the wear loop failed its verdict: {}", v.failures.join("; "));
+        bail!(
+            "the wear loop failed its verdict: {}",
+            v.failures.join("; ")
+        );
     }
     Ok(())
 }

@@ -58,8 +58,8 @@ pub mod validation;
 
 pub use eval::{leave_one_run_out, training_metrics, FoldResult};
 pub use evidence::{PartMade, RecordedModel, WearRecorder, LOOP_NAME};
-pub use fleet::{FleetValidation, PracticeFigures, ToolOutcome};
 pub use features::{feature_names, windows, Window, WindowSpec};
+pub use fleet::{FleetValidation, PracticeFigures, ToolOutcome};
 pub use model::{
     ClockLaw, RemainingLife, WearEstimate, WearModel, WearModelError, WearPrior, WearTrainConfig,
     DEFAULT_WEAR_CRITERION_MM,
