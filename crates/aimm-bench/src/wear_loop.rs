@@ -18,7 +18,7 @@ pub struct WearLoopReport {
 
 /// Runs the fleet trial of `spec`; `progress` hears each stage.
 pub fn run(spec: &FleetSpec, progress: impl FnMut(&str)) -> Result<WearLoopReport, BenchError> {
-    let trial = run_fleet(spec, progress)?;
+    let trial = run_fleet(spec, progress).map_err(Box::new)?;
     let v = trial.validation;
     let baselines = |f: &dyn Fn(&PracticeFigures) -> f64| {
         format!(
