@@ -3,7 +3,7 @@
 //! uncompensated series drifts out, and changes the tool before the wear criterion after using
 //! most of its life.
 
-use aimm_assess::conformance::wear::{run_series, train_on_simulated_lives};
+use aimm_assess::conformance::wear::{run_series, train_on_simulated_lives, Practice};
 use aimm_loops::wear::WearLoopParams;
 use aimm_model::Material;
 
@@ -15,18 +15,27 @@ const RING: (&str, &str) = (
 #[test]
 fn compensation_keeps_parts_in_tolerance_and_the_tool_is_changed_in_time() {
     let params = WearLoopParams::default();
-    let model = train_on_simulated_lives(RING, Material::SteelC45, &[11, 12], &params, None)
+    let model = train_on_simulated_lives(RING, Material::SteelC45, &[11, 12], false, &params, None)
         .unwrap()
         .model;
 
     let parts = 70;
-    let plain = run_series(RING, Material::SteelC45, 13, parts, None, &params, None).unwrap();
+    let plain = run_series(
+        RING,
+        Material::SteelC45,
+        13,
+        parts,
+        Practice::Uncompensated,
+        &params,
+        None,
+    )
+    .unwrap();
     let looped = run_series(
         RING,
         Material::SteelC45,
         13,
         parts,
-        Some(&model),
+        Practice::Loop(&model),
         &params,
         None,
     )

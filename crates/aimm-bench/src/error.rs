@@ -50,6 +50,9 @@ pub enum BenchError {
     /// The wear model could not be trained or evaluated.
     #[error(transparent)]
     WearModel(#[from] aimm_loops::wear::model::WearModelError),
+    /// A wear-loop trial on the simulator failed (boxed: it is large).
+    #[error(transparent)]
+    WearTrial(#[from] Box<aimm_assess::conformance::wear::WearTrialError>),
     /// An input file has a bad entry.
     #[error("{what}: {message}")]
     BadInput {

@@ -20,6 +20,7 @@ pub mod part;
 pub mod sim;
 pub mod store;
 pub mod wear;
+pub mod wear_loop;
 
 pub use error::BenchError;
 pub use figure::{render_table, Figure};

@@ -18,8 +18,8 @@ use crate::tool_table::ToolTable;
 use crate::wear::WearModel;
 use aimm_model::overload::{OverloadChange, OverloadMeter};
 use aimm_model::{
-    ActuatorError, Event, EventKind, MachineSpec, MachineState, Material, SignalKind,
-    StockHardness, TimeNs, ToolKind, NS_PER_S,
+    ActuatorError, Event, EventKind, HardnessFactor, MachineSpec, MachineState, Material,
+    SignalKind, StockHardness, TimeNs, ToolKind, NS_PER_S,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -49,6 +49,10 @@ pub struct SimConfig {
     pub stock_top_mm: f64,
     /// Harder regions of the stock (casting skin, hard spots); none by default.
     pub hardness: StockHardness,
+    /// The batch of blanks the stock comes from: factors on kc and on the wear rate over the
+    /// whole block, on top of [`SimConfig::hardness`] (nominal by default; seeded draws in
+    /// [`crate::scatter::batch_hardness`]).
+    pub batch: HardnessFactor,
     /// Z-map cell edge, mm; `None` = a fortieth of the smallest tool diameter, 0.05–0.25 mm.
     /// Finishing allowances thinner than a cell are not resolved.
     pub cell_mm: Option<f64>,
@@ -78,6 +82,7 @@ impl SimConfig {
             stock: None,
             stock_top_mm: 0.0,
             hardness: StockHardness::default(),
+            batch: HardnessFactor { kc: 1.0, wear: 1.0 },
             cell_mm: None,
             tolerance_mm: 0.02,
             tool_change_s: 5.0,
@@ -211,14 +216,28 @@ impl Cutter {
 }
 
 /// Per-tool wear state.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct ToolState {
     vb_mm: f64,
     cutting_time_s: f64,
+    /// This tool's life as a factor on the nominal Taylor life ([`crate::scatter`]).
+    life_factor: f64,
     /// Broken off: the tool turns but cuts nothing.
     broken: bool,
     /// Loaded into the spindle during this run.
     loaded: bool,
+}
+
+impl Default for ToolState {
+    fn default() -> Self {
+        Self {
+            vb_mm: 0.0,
+            cutting_time_s: 0.0,
+            life_factor: 1.0,
+            broken: false,
+            loaded: false,
+        }
+    }
 }
 
 /// A simulated machine running one program.
@@ -299,6 +318,13 @@ impl<'p> Simulator<'p> {
         cfg.hardness
             .validate()
             .map_err(|e| SimError::Config(e.to_string()))?;
+        let b = cfg.batch;
+        if !(b.kc.is_finite() && b.kc > 0.0 && b.wear.is_finite() && b.wear > 0.0) {
+            return Err(SimError::Config(format!(
+                "batch hardness factors kc {} and wear {} must be positive numbers",
+                b.kc, b.wear
+            )));
+        }
         let stock = Stock::new(spec, cell_mm).with_hardness(&cfg.hardness);
         let dt_ns = (NS_PER_S as f64 / cfg.fast_rate_hz).round() as TimeNs;
         let rec = Recording::new(&cfg.machine.id);
@@ -514,6 +540,19 @@ impl<'p> Simulator<'p> {
     /// Presets the wear of tool `number` (a tool that was used before this run), mm.
     pub fn set_tool_wear_vb_mm(&mut self, number: u32, vb_mm: f64) {
         self.tools.entry(number).or_default().vb_mm = vb_mm.max(0.0);
+    }
+
+    /// Sets the life of tool `number` to `factor` × the nominal Taylor life (a tool of a longer-
+    /// or shorter-lived edge; [`crate::scatter::tool_life_factor`] draws one). It wears at
+    /// 1/`factor` of the nominal rate; a replaced tool is nominal again.
+    pub fn set_tool_life_factor(&mut self, number: u32, factor: f64) -> Result<(), SimError> {
+        if !(factor.is_finite() && factor > 0.0) {
+            return Err(SimError::Config(format!(
+                "tool life factor of T{number}: {factor} must be a positive number"
+            )));
+        }
+        self.tools.entry(number).or_default().life_factor = factor;
+        Ok(())
     }
 
     /// The tool table in force (geometry and wear offsets).
@@ -874,7 +913,7 @@ impl<'p> Simulator<'p> {
                         depth_mm: cut.depth_mm,
                         plunge: !self.lateral || spec.kind == ToolKind::Drill,
                         wear_factor: self.cfg.wear.force_factor(self.current_vb()),
-                        hardness_factor: cut.kc_factor,
+                        hardness_factor: cut.kc_factor * self.cfg.batch.kc,
                     },
                 )
             }
@@ -908,7 +947,8 @@ impl<'p> Simulator<'p> {
         if cutting {
             if let Some(t) = self.tool {
                 let vb = self.current_vb();
-                let rate = cut.wear_factor
+                let life_factor = self.tools.get(&t).map_or(1.0, |s| s.life_factor);
+                let rate = cut.wear_factor * self.cfg.batch.wear / life_factor
                     * self.cfg.wear.rate_mm_per_s(
                         &self.consts,
                         load.cutting_speed_m_per_min,

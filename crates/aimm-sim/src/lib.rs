@@ -98,6 +98,21 @@
 //! and the run warns, naming the line. Any physical value that is still not finite stops the
 //! run with an error naming the line.
 //!
+//! # Tool-to-tool and batch-to-batch scatter ([`scatter`])
+//! Nominally identical tools do not live equally long: a tool's life is a lognormal factor
+//! (mean 1, CV 0.3) on the Taylor life, i.e. its C is C · factor^n, set per tool with
+//! [`Simulator::set_tool_life_factor`] (the tool wears at 1/factor of the nominal rate). Source:
+//! J. G. Wager, M. M. Barash, "Study of the distribution of the life of HSS tools", J. Eng. Ind.
+//! 93 (1971), and S. Ramalingam, J. D. Watson, "Tool-life distributions", J. Eng. Ind. 99
+//! (1977): lognormal lives, CV 0.2–0.4; 0.3 is the middle. Blanks come in batches (heats) of
+//! different strength: [`SimConfig::batch`] multiplies kc by the batch's strength factor s and
+//! the wear rate by s² over the whole block (s lognormal, CV 0.05: the 700–850 MPa tensile band
+//! of C45+QT in EN 10083-2 read as ± 2 σ; the exponent 2 is assumed, the middle of the
+//! HB^-(1.5…2.5) hardness corrections of machinability data; 25 parts a batch, assumed). Both are
+//! seeded draws ([`scatter::tool_life_factor`], [`scatter::batch_hardness`]): the same seed gives
+//! the same tool and batch. The sensors see the difference only through the cut: a tool that
+//! wears faster raises kc (and so load and power) sooner.
+//!
 //! | material | C m/min | n | basis |
 //! |---|---|---|---|
 //! | steel C45 | 400 | 0.25 | carbide n = 0.2–0.5 (Kalpakjian & Schmid, *Manufacturing Engineering and Technology*, tool-life chapter); C set so 200 m/min gives 16 min |
@@ -156,6 +171,7 @@ pub mod planner;
 pub mod power;
 pub mod recording;
 pub mod result;
+pub mod scatter;
 pub mod setup;
 pub mod stock;
 pub mod tool_table;

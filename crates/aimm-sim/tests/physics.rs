@@ -2,7 +2,7 @@
 //! override against cutting time, wear growth, wear against part size and its compensation,
 //! and determinism of the sensor noise.
 
-use aimm_model::{MachineSpec, Material, SignalKind, ToolSpec};
+use aimm_model::{HardnessFactor, MachineSpec, Material, SignalKind, ToolSpec};
 use aimm_sim::gcode::{parse, Program};
 use aimm_sim::setup::prepare;
 use aimm_sim::{PartResult, SimConfig, Simulator};
@@ -205,4 +205,48 @@ fn every_example_program_runs_and_cuts() {
             "{file}: {r:?}"
         );
     }
+}
+
+#[test]
+fn a_longer_lived_tool_and_a_softer_batch_wear_slower_and_cut_lighter() {
+    let text = std::fs::read_to_string("../../examples/bracket_c45.nc").unwrap();
+    let program = parse("bracket.nc", &text).unwrap();
+    let run_with = |life_factor: f64, batch: HardnessFactor| {
+        let mut config = SimConfig::new(MachineSpec::vmc("m"), Material::SteelC45, 3);
+        config.batch = batch;
+        let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config).unwrap();
+        let mut sim = Simulator::new(&program, tools, config).unwrap();
+        sim.set_tool_life_factor(1, life_factor).unwrap();
+        let r = sim.run().unwrap();
+        (sim.tool_wear_vb_mm(1), r.max_spindle_load_pct)
+    };
+    let nominal = HardnessFactor { kc: 1.0, wear: 1.0 };
+    let (vb, load) = run_with(1.0, nominal);
+    // Twice the life: half the rate at the same wear; less wear also keeps it in the faster
+    // break-in phase longer, so a little over half the wear.
+    let (vb_long, _) = run_with(2.0, nominal);
+    assert!((0.5..0.8).contains(&(vb_long / vb)), "VB {vb} vs {vb_long}");
+    let (vb_soft, load_soft) = run_with(
+        1.0,
+        HardnessFactor {
+            kc: 0.9,
+            wear: 0.81,
+        },
+    );
+    assert!(
+        vb_soft < vb && load_soft < load,
+        "VB {vb_soft}, load {load_soft} %"
+    );
+
+    let mut config = SimConfig::new(MachineSpec::vmc("m"), Material::SteelC45, 3);
+    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config).unwrap();
+    let mut sim = Simulator::new(&program, tools, config.clone()).unwrap();
+    let err = sim.set_tool_life_factor(1, 0.0).unwrap_err().to_string();
+    assert!(err.contains("T1"), "{err}");
+    config.batch = HardnessFactor {
+        kc: f64::NAN,
+        wear: 1.0,
+    };
+    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config).unwrap();
+    assert!(Simulator::new(&program, tools, config).is_err());
 }

@@ -1,10 +1,13 @@
 //! `aimm bench`: the arguments of each benchmark area; the benchmarks themselves live in the
 //! aimm-bench crate, which hands back a report printed here as a table or as JSON.
 
-use crate::output::print_json;
+use crate::output::{print_json, spinner};
+use crate::part::{parse_material, read_program};
+use aimm_assess::conformance::wear_fleet::FleetSpec;
 use aimm_bench::connect::ConnectOptions;
 use aimm_bench::Report;
-use anyhow::Result;
+use aimm_loops::wear::WearLoopParams;
+use anyhow::{bail, Result};
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand)]
@@ -22,6 +25,18 @@ pub enum BenchCommand {
     /// Tool-wear model on real data: leave-one-run-out RMSE/MAE/coverage per fold next to the
     /// sensor-free baseline, training time, and prediction latency per window.
     Wear(BenchWearArgs),
+    /// Tool-wear loop over many simulated tools of scattered life (lognormal, CV 0.3) and blank
+    /// batches: parts out of tolerance, parts per tool and tool life used, next to (a) a fixed
+    /// parts-per-tool count (the largest with no part of any tool out of tolerance) with offsets
+    /// from the nominal wear curve, (b) the same loop on cutting time alone and (c) no
+    /// compensation, on the same tools in the same run. The models train on their own lives,
+    /// the plan margins are searched on calibration tools, the tools tested are a third set.
+    /// Non-zero exit when the loop fails its verdict.
+    ///
+    /// Example (run from the repo root):
+    ///   aimm bench wear-loop --tools 20 --json
+    #[command(verbatim_doc_comment)]
+    WearLoop(BenchWearLoopArgs),
     /// Store backends: PostgreSQL segment ingest samples/s (binary COPY, durable) next to SQLite
     /// ingesting the same simulated samples in the same run.
     ///
@@ -47,6 +62,28 @@ pub struct BenchWearArgs {
     /// Wear CSV (wear in mm).
     #[arg(long, default_value = "testdata/wear/uniwear.csv")]
     data: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct BenchWearLoopArgs {
+    /// NC program with a reference feature cut under cutter compensation.
+    #[arg(long, default_value = "examples/ring_c45.nc")]
+    program: PathBuf,
+    /// Workpiece material: steel-c45, al-6061, ti-6al-4v, ss-316l or gg-25.
+    #[arg(long, default_value = "steel-c45")]
+    material: String,
+    /// Tools tested (seeds 2001, 2002, …).
+    #[arg(long, default_value_t = 20)]
+    tools: u64,
+    /// Tool lives the models are trained on (seeds 1, 2, …).
+    #[arg(long, default_value_t = 8)]
+    train_lives: u64,
+    /// Tools the plan margins are searched on (seeds 1001, 1002, …).
+    #[arg(long, default_value_t = 6)]
+    calibration_tools: u64,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -150,6 +187,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             print(&aimm_bench::feed::run(dir)?, args.json)
         }
         BenchCommand::Wear(args) => print(&aimm_bench::wear::run(&args.data)?, args.json),
+        BenchCommand::WearLoop(args) => wear_loop(args),
         BenchCommand::Store(args) => print(
             &aimm_bench::store::run(&args.db_postgres, args.parts, args.batch)?,
             args.json,
@@ -166,6 +204,39 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             print(&aimm_bench::connect::run(&options)?, args.json)
         }
     }
+}
+
+fn wear_loop(args: BenchWearLoopArgs) -> Result<()> {
+    for (flag, n) in [
+        ("--tools", args.tools),
+        ("--train-lives", args.train_lives),
+        ("--calibration-tools", args.calibration_tools),
+    ] {
+        if !(1..1000).contains(&n) {
+            bail!("{flag} {n}: must be within 1–999");
+        }
+    }
+    let (_, text) = read_program(&args.program)?;
+    let spec = FleetSpec {
+        program: (args.program.display().to_string(), text),
+        material: parse_material(&args.material)?,
+        train_seeds: (1..=args.train_lives).collect(),
+        calibration_seeds: (1001..=1000 + args.calibration_tools).collect(),
+        test_seeds: (2001..=2000 + args.tools).collect(),
+        params: WearLoopParams::default(),
+    };
+    let bar = spinner();
+    let report = aimm_bench::wear_loop::run(&spec, |stage| bar.set_message(stage.to_string()))?;
+    bar.finish_and_clear();
+    print(&report, args.json)?;
+    let v = &report.validation;
+    if !v.passed {
+        bail!(
+            "the wear loop failed its verdict: {}",
+            v.failures.join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// Prints `report` as JSON with `json`, as a table otherwise.

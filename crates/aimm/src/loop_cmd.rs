@@ -44,7 +44,9 @@ pub enum LoopCommand {
     /// between parts the wear model (trained on simulated tool lives) estimates its wear from
     /// spindle load and power, the radius wear offset is written into the NC program (G10 L13)
     /// for the next part, and a tool change is planned before the wear criterion. The same
-    /// series without the loop is shown beside it, and the loop's validation verdict.
+    /// series without the loop is shown beside it, and the loop's validation verdict. Its tools
+    /// are nominal (each lives alike): this is one tool's evidence trail; the loop over tools of
+    /// scattered life, against plant practice without it, is `aimm bench wear-loop`.
     ///
     /// With --db everything is recorded: the training lives and the looped series as runs with
     /// their sensor segments, and in the ledger the model (`model_training`, citing the training

@@ -4,3 +4,4 @@
 
 pub mod feed;
 pub mod wear;
+pub mod wear_fleet;

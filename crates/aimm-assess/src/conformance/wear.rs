@@ -18,7 +18,7 @@ use aimm_loops::wear::{
 use aimm_model::{MachineSpec, MachineState, Material, SignalKind, ToolSpec, WearRun};
 use aimm_sim::gcode::parse;
 use aimm_sim::setup::prepare;
-use aimm_sim::{PartResult, SimConfig, Simulator};
+use aimm_sim::{scatter, PartResult, SimConfig, Simulator};
 use aimm_store::{RunObserver, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -49,6 +49,9 @@ pub enum WearTrialError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] aimm_store::StoreError),
+    /// The tool seeds of a trial are unusable (named in the message).
+    #[error("wear trial seeds: {0}")]
+    Seeds(String),
 }
 
 /// One row per second of cutting with the loop's tool: mean spindle load and power while cutting,
@@ -112,17 +115,22 @@ impl<'s> RunObserver<Simulator<'s>> for CuttingLog {
     }
 }
 
-/// The tool in the machine between parts: its true wear (the simulator's state), cutting time
-/// and log so far.
+/// The tool in the machine between parts: its seed, whether its life and its blanks scatter
+/// ([`aimm_sim::scatter`]; else every tool and batch is nominal), true wear (the simulator's
+/// state), cutting time and log so far.
 struct ToolState {
+    seed: u64,
+    scattered: bool,
     vb_mm: f64,
     cut_s: f64,
     rows: Option<WearRun>,
 }
 
 impl ToolState {
-    fn new() -> Self {
+    fn new(seed: u64, scattered: bool) -> Self {
         Self {
+            seed,
+            scattered,
             vb_mm: 0.0,
             cut_s: 0.0,
             rows: None,
@@ -130,8 +138,16 @@ impl ToolState {
     }
 }
 
-/// Makes part `part` of the program `text` with the loop's tool in `tool` (updated to after the
-/// part), recorded when `recorder` is given.
+/// Seed of the `n`-th tool (from 0) of the series seeded `seed`: the first is `seed` itself, the
+/// next ones lie above 2³² so that they never meet the small seeds of training lives.
+pub fn tool_seed(seed: u64, n: u64) -> u64 {
+    seed.wrapping_add(n << 32)
+}
+
+/// Makes part `part` (from 1) of the series seeded `seed` with the program `text` and the loop's
+/// tool in `tool` (updated to after the part), recorded when `recorder` is given. The part's
+/// sensor noise and its batch of blanks follow from `seed` and `part`; the tool's life from
+/// its own seed (when they scatter).
 #[allow(clippy::too_many_arguments)]
 fn make_part(
     name: &str,
@@ -148,6 +164,11 @@ fn make_part(
         .as_ref()
         .map_or_else(|| MachineSpec::vmc("wear"), |r| r.machine().clone());
     let mut config = SimConfig::new(machine.clone(), material, seed * 1000 + u64::from(part));
+    if tool.scattered {
+        config.batch = scatter::batch_hardness(
+            (seed << 20).wrapping_add(u64::from((part - 1) / scatter::PARTS_PER_BATCH)),
+        );
+    }
     if let Some(r) = &recorder {
         config.start_ns = r.next_start_ns();
     }
@@ -159,7 +180,10 @@ fn make_part(
     })?;
     let mut sim = Simulator::new(&program, tools, config)?;
     sim.set_tool_wear_vb_mm(params.tool, tool.vb_mm);
-    let run = format!("{name}#{seed}");
+    if tool.scattered {
+        sim.set_tool_life_factor(params.tool, scatter::tool_life_factor(tool.seed))?;
+    }
+    let run = format!("{name}#{}", tool.seed);
     let mut log = CuttingLog::new(params.tool, &run, tool.cut_s, tool.rows.take());
     let (result, made) = match recorder {
         Some(r) => {
@@ -183,83 +207,191 @@ fn make_part(
     Ok((result, log, made))
 }
 
-/// Makes `parts` parts of `program` (name, text) in `material` with one tool that wears from part
-/// to part. With `model`, the loop acts between parts; without it the program runs as written.
-/// With `recorder`, every part and (with a model) every decision is recorded.
+/// How the parts of a series are compensated and their tools changed.
+#[derive(Clone, Copy)]
+pub enum Practice<'m> {
+    /// The program as written; the tool stays in.
+    Uncompensated,
+    /// The wear loop on this model (trained on sensor signals, or on none: cutting time alone):
+    /// offsets from its estimate, tool changes from its remaining-life interval.
+    Loop(&'m WearModel),
+    /// Offsets from the nominal wear curve: this time-only model's prior at the tool's cutting
+    /// time half-way through the next part; the tool stays in (a fixed count changes it).
+    NominalOffsets(&'m WearModel),
+}
+
+/// A series in progress: the program, the tool in the machine and the offsets in its program.
+struct SeriesRun<'a, 'm> {
+    program: (&'a str, &'a str),
+    material: Material,
+    seed: u64,
+    params: &'a WearLoopParams,
+    practice: Practice<'m>,
+    runner: WearRunner,
+    tool: ToolState,
+    tools_used: u64,
+    scattered: bool,
+    new_tool: bool,
+    retired: Vec<ToolRetired>,
+}
+
+impl<'a, 'm> SeriesRun<'a, 'm> {
+    fn new(
+        program: (&'a str, &'a str),
+        material: Material,
+        seed: u64,
+        practice: Practice<'m>,
+        params: &'a WearLoopParams,
+        scattered: bool,
+    ) -> Result<Self, WearTrialError> {
+        if let Practice::NominalOffsets(m) = practice {
+            if !m.signal_names.is_empty() {
+                return Err(WearTrialError::Loop(WearLoopError::Setup(
+                    "the nominal wear curve is a model on cutting time alone (no signals)",
+                )));
+            }
+        }
+        Ok(Self {
+            program,
+            material,
+            seed,
+            params,
+            practice,
+            runner: WearRunner::new(params),
+            tool: ToolState::new(tool_seed(seed, 0), scattered),
+            tools_used: 1,
+            scattered,
+            new_tool: false,
+            retired: Vec::new(),
+        })
+    }
+
+    /// Makes part `part` and decides what the next one runs with; `true` when the tool was
+    /// changed after it.
+    fn next_part(
+        &mut self,
+        part: u32,
+        mut recorder: Option<&mut WearRecorder<'_>>,
+    ) -> Result<(PartRecord, bool), WearTrialError> {
+        let (name, text) = self.program;
+        let edited = match self.practice {
+            Practice::Uncompensated => text.to_string(),
+            _ => self.runner.program(text).map_err(WearLoopError::from)?,
+        };
+        let cut_before_s = self.tool.cut_s;
+        let (result, log, made) = make_part(
+            name,
+            &edited,
+            self.material,
+            self.seed,
+            part,
+            self.params,
+            &mut self.tool,
+            recorder.as_deref_mut(),
+        )?;
+        let part_cut_s = self.tool.cut_s - cut_before_s;
+        let mut record = PartRecord {
+            part,
+            offset_mm: self.runner.offset_mm(),
+            new_tool: std::mem::take(&mut self.new_tool),
+            feature: result.reference_feature.clone(),
+            true_vb_mm: self.tool.vb_mm,
+            tool_cutting_s: self.tool.cut_s,
+            estimated_vb_mm: None,
+            estimated_interval_mm: None,
+            decision: None,
+        };
+        let log = self.tool.rows.insert(log.rows);
+        let model = match self.practice {
+            Practice::Uncompensated => return Ok((record, false)),
+            Practice::NominalOffsets(curve) => {
+                let t = self.tool.cut_s + part_cut_s / 2.0;
+                let vb = curve.prior.wear_mm(&[t]);
+                let tan = self.params.clearance_deg.to_radians().tan();
+                self.runner.compensate(0, -vb * tan, "nominal wear curve")?;
+                return Ok((record, false));
+            }
+            Practice::Loop(model) => model,
+        };
+        let evidence = match (recorder, &made) {
+            (Some(r), Some(made)) => Some((r, made, (name, text))),
+            _ => None,
+        };
+        let mut changed = false;
+        if let Some((p, decision)) = self
+            .runner
+            .after_part(model, log, part_cut_s, part, evidence)?
+        {
+            let e = &p.estimate;
+            record.estimated_vb_mm = Some(e.wear_mm);
+            record.estimated_interval_mm = Some((e.lo_mm, e.hi_mm));
+            if let Decision::ToolChange { .. } = decision {
+                self.retired.push(ToolRetired {
+                    cutting_s: self.tool.cut_s,
+                    true_vb_mm: self.tool.vb_mm,
+                });
+                self.tool = ToolState::new(tool_seed(self.seed, self.tools_used), self.scattered);
+                self.tools_used += 1;
+                self.new_tool = true;
+                changed = true;
+            }
+            record.decision = Some(decision);
+        }
+        Ok((record, changed))
+    }
+}
+
+/// Makes `parts` parts of `program` (name, text) in `material` from tools that wear from part to
+/// part, the first seeded `seed`, compensated and changed by `practice`. With `recorder`, every
+/// part and (with the loop) every decision is recorded.
 pub fn run_series(
     program: (&str, &str),
     material: Material,
     seed: u64,
     parts: u32,
-    model: Option<&WearModel>,
+    practice: Practice<'_>,
     params: &WearLoopParams,
     mut recorder: Option<&mut WearRecorder<'_>>,
 ) -> Result<Series, WearTrialError> {
-    let (name, text) = program;
-    let mut series = Series {
-        parts: Vec::new(),
-        retired: Vec::new(),
-        last_log: None,
-    };
-    let mut tool = ToolState::new();
-    let mut runner = WearRunner::new(params);
-    let mut new_tool = false;
+    let mut run = SeriesRun::new(program, material, seed, practice, params, false)?;
+    let mut made = Vec::new();
     for part in 1..=parts {
-        let edited = match model {
-            Some(_) => runner.program(text).map_err(WearLoopError::from)?,
-            None => text.to_string(),
-        };
-        let cut_before_s = tool.cut_s;
-        let (result, log, made) = make_part(
-            name,
-            &edited,
-            material,
-            seed,
-            part,
-            params,
-            &mut tool,
-            recorder.as_deref_mut(),
-        )?;
-        let part_cut_s = tool.cut_s - cut_before_s;
-        let mut record = PartRecord {
-            part,
-            offset_mm: runner.offset_mm(),
-            new_tool,
-            feature: result.reference_feature.clone(),
-            true_vb_mm: tool.vb_mm,
-            tool_cutting_s: tool.cut_s,
-            estimated_vb_mm: None,
-            estimated_interval_mm: None,
-            decision: None,
-        };
-        new_tool = false;
-        let log = tool.rows.insert(log.rows);
-        let Some(model) = model else {
-            series.parts.push(record);
-            continue;
-        };
-        let evidence = match (recorder.as_deref_mut(), &made) {
-            (Some(r), Some(made)) => Some((r, made, (name, text))),
-            _ => None,
-        };
-        if let Some((p, decision)) = runner.after_part(model, log, part_cut_s, part, evidence)? {
-            let e = &p.estimate;
-            record.estimated_vb_mm = Some(e.wear_mm);
-            record.estimated_interval_mm = Some((e.lo_mm, e.hi_mm));
-            if let Decision::ToolChange { .. } = decision {
-                series.retired.push(ToolRetired {
-                    cutting_s: tool.cut_s,
-                    true_vb_mm: tool.vb_mm,
-                });
-                tool = ToolState::new();
-                new_tool = true;
-            }
-            record.decision = Some(decision);
-        }
-        series.parts.push(record);
+        made.push(run.next_part(part, recorder.as_deref_mut())?.0);
     }
-    series.last_log = tool.rows;
-    Ok(series)
+    Ok(Series {
+        parts: made,
+        retired: run.retired,
+        last_log: run.tool.rows,
+    })
+}
+
+/// One tool (seed `seed`; its life and its blanks scatter) under `practice`, from new until the loop changes it, `stop` says so
+/// after a part, or its wear reaches `limit_mm` (or its edge fails): the parts it made, with a
+/// log of the tool's life. `limit_mm` must lie below the wear at which the edge fails.
+pub fn run_tool(
+    program: (&str, &str),
+    material: Material,
+    seed: u64,
+    practice: Practice<'_>,
+    params: &WearLoopParams,
+    limit_mm: f64,
+    mut stop: impl FnMut(&PartRecord) -> bool,
+) -> Result<Series, WearTrialError> {
+    let mut run = SeriesRun::new(program, material, seed, practice, params, true)?;
+    let mut made = Vec::new();
+    for part in 1.. {
+        let (record, changed) = run.next_part(part, None)?;
+        let end = changed || stop(&record) || record.true_vb_mm >= limit_mm;
+        made.push(record);
+        if end {
+            break;
+        }
+    }
+    Ok(Series {
+        parts: made,
+        retired: run.retired,
+        last_log: run.tool.rows,
+    })
 }
 
 /// A wear model trained, through the same pipeline as recorded data, on simulated tool lives.
@@ -273,11 +405,13 @@ pub struct SimulatedTraining {
 }
 
 /// Trains a wear model on the simulated lives (to VB 1.1 × the criterion) of one tool per seed
-/// on `program`; with `recorder`, the lives are recorded as runs of its machine.
+/// on `program`, tools and blanks nominal or `scattered`; with `recorder`, the lives are recorded
+/// as runs of its machine.
 pub fn train_on_simulated_lives(
     program: (&str, &str),
     material: Material,
     seeds: &[u64],
+    scattered: bool,
     params: &WearLoopParams,
     mut recorder: Option<&mut WearRecorder<'_>>,
 ) -> Result<SimulatedTraining, WearTrialError> {
@@ -289,6 +423,7 @@ pub fn train_on_simulated_lives(
             material,
             seed,
             (1.1 * params.criterion_mm, 500),
+            scattered,
             params,
             recorder.as_deref_mut(),
         )?;
@@ -306,18 +441,19 @@ pub fn train_on_simulated_lives(
 }
 
 /// A tool's whole life on `program`, uncompensated, until its true wear reaches `until.0` mm (at
-/// most `until.1` parts): training data for the model, with the citations of the recorded
+/// most `until.1` parts), nominal or `scattered`: training data for the model, with the citations of the recorded
 /// segments of the signals it reads.
 pub fn tool_life_log(
     program: (&str, &str),
     material: Material,
     seed: u64,
     until: (f64, u32),
+    scattered: bool,
     params: &WearLoopParams,
     mut recorder: Option<&mut WearRecorder<'_>>,
 ) -> Result<(WearRun, Vec<Citation>), WearTrialError> {
     let (name, text) = program;
-    let mut tool = ToolState::new();
+    let mut tool = ToolState::new(seed, scattered);
     let mut cites = Vec::new();
     for part in 1..=until.1 {
         let (_, log, made) = make_part(
@@ -406,6 +542,7 @@ pub fn run_trial(
             program,
             material,
             &spec.train_seeds,
+            false,
             params,
             recorder.as_mut(),
         )?;
@@ -424,7 +561,15 @@ pub fn run_trial(
         (training, model)
     };
     progress("making the series without and with the loop");
-    let plain = run_series(program, material, spec.seed, spec.parts, None, params, None)?;
+    let plain = run_series(
+        program,
+        material,
+        spec.seed,
+        spec.parts,
+        Practice::Uncompensated,
+        params,
+        None,
+    )?;
     let mut recorder = store
         .map(|s| WearRecorder::new(s, &spec.machine))
         .transpose()?;
@@ -436,7 +581,7 @@ pub fn run_trial(
         material,
         spec.seed,
         spec.parts,
-        Some(&training.model),
+        Practice::Loop(&training.model),
         params,
         recorder.as_mut(),
     )?;

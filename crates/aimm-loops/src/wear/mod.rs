@@ -8,7 +8,8 @@
 //! Around that estimator, the loop has the same parts as every other: a pure [`policy`] (after a
 //! part: change the tool, or compensate by how much), a [`runner`] that applies it through the
 //! safety guard to the NC program's offsets, its ledger [`evidence`], and its [`validation`]
-//! verdict on a series of parts made without and with the loop; the settings, decisions and
+//! verdict on a series of parts made without and with the loop, and over many tools of scattered
+//! life against plant practice without it ([`fleet`]); the settings, decisions and
 //! errors they share are in [`params`].
 //!
 //! # Model
@@ -49,6 +50,7 @@
 pub mod eval;
 pub mod evidence;
 pub mod features;
+pub mod fleet;
 pub mod model;
 pub mod params;
 pub mod policy;
@@ -61,6 +63,7 @@ pub mod validation;
 pub use eval::{leave_one_run_out, training_metrics, FoldResult};
 pub use evidence::{PartMade, RecordedModel, WearRecorder, LOOP_NAME};
 pub use features::{feature_names, windows, Window, WindowSpec};
+pub use fleet::{FleetValidation, PracticeFigures, ToolOutcome};
 pub use model::{
     ClockLaw, RemainingLife, WearEstimate, WearModel, WearModelError, WearPrior, WearTrainConfig,
     DEFAULT_WEAR_CRITERION_MM,

@@ -2,10 +2,11 @@
 //! remaining life, either plan a tool change before the next part or compensate the wear the
 //! next part will see. No store, no machine; the runner applies the plan through the guard.
 
-use super::params::WearLoopParams;
+use super::params::{WearLoopParams, WEAR_SIGNALS};
 use super::{RemainingLife, WearEstimate, WearModel, WearModelError};
 use aimm_model::WearRun;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The estimate a decision was taken on.
 #[derive(Clone, Debug, Serialize)]
@@ -46,7 +47,7 @@ pub fn predict(
     part_cut_s: f64,
     params: &WearLoopParams,
 ) -> Result<Option<Prediction>, WearModelError> {
-    let Some(estimate) = model.predict(log)?.pop() else {
+    let Some(estimate) = model.predict(&signals_read_by(model, log))?.pop() else {
         return Ok(None);
     };
     let plan_at_mm = params.criterion_mm * (1.0 - params.plan_margin);
@@ -59,6 +60,27 @@ pub fn predict(
         grown_mm,
         plan_at_mm,
     }))
+}
+
+/// `log` (which holds [`WEAR_SIGNALS`]) with only the signals `model` reads: a model trained
+/// without some signals (a time-only model: none) runs on the same log as the loop's.
+fn signals_read_by<'a>(model: &WearModel, log: &'a WearRun) -> Cow<'a, WearRun> {
+    if model.signal_names.len() == log.signals.len() {
+        return Cow::Borrowed(log);
+    }
+    let signals = model
+        .signal_names
+        .iter()
+        .filter_map(|name| WEAR_SIGNALS.iter().position(|s| s == name))
+        .filter_map(|j| log.signals.get(j).cloned())
+        .collect();
+    Cow::Owned(WearRun {
+        run: log.run.clone(),
+        group: log.group.clone(),
+        time_s: log.time_s.clone(),
+        wear_mm: log.wear_mm.clone(),
+        signals,
+    })
 }
 
 /// The decision on `prediction` for a next part of `part_cut_s` cutting: change the tool before a

@@ -45,6 +45,20 @@ impl WearRunner {
             .unwrap_or(0.0)
     }
 
+    /// Asks the guard (at `t_ns`, for `cause`) for the radius wear offset `requested_mm` of the
+    /// loop's tool in the program; returns what it let through, mm.
+    pub fn compensate(
+        &mut self,
+        t_ns: i64,
+        requested_mm: f64,
+        cause: &str,
+    ) -> Result<f64, WearLoopError> {
+        let tool = self.params.tool;
+        Ok(self
+            .guard
+            .radius_wear_offset(&mut self.nc, t_ns, tool, requested_mm, cause)?)
+    }
+
     /// After a part that took `part_cut_s` of cutting and left the tool's log `log`: predicts,
     /// decides and applies the decision (at `t_ns`) through the guard. With `evidence`, the
     /// decision is recorded against the part as `made` and the program `(name, text)` the next
@@ -75,19 +89,10 @@ impl WearRunner {
                     part_cutting_s,
                 }
             }
-            Plan::Offset { requested_mm } => {
-                let offset_mm = self.guard.radius_wear_offset(
-                    &mut self.nc,
-                    t_ns,
-                    tool,
-                    requested_mm,
-                    "predicted flank wear",
-                )?;
-                Decision::Offset {
-                    requested_mm,
-                    offset_mm,
-                }
-            }
+            Plan::Offset { requested_mm } => Decision::Offset {
+                requested_mm,
+                offset_mm: self.compensate(t_ns, requested_mm, "predicted flank wear")?,
+            },
         };
         if let Some((recorder, made, (name, text))) = evidence {
             let next_text = self.program(text)?;
