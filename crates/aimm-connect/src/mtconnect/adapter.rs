@@ -210,18 +210,21 @@ pub async fn follow(agent: Arc<SharedAgent>, device: usize, addr: String) {
     let mut backoff = Duration::from_secs(1);
     loop {
         let (stats, result) = run_counted(&agent, device, &addr).await;
-        let outcome = match result {
-            Ok(()) => format!("closed after {} lines", stats.lines),
-            Err(e) => format!("{e} after {} lines", stats.lines),
-        };
         // Any data means the adapter is back: the next failure starts the back-off afresh.
         if stats.lines > 0 {
             backoff = Duration::from_secs(1);
         }
-        tracing::warn!(
-            "adapter {addr}: {outcome}; reconnecting in {} s",
-            backoff.as_secs()
-        );
+        let wait = backoff.as_secs();
+        match result {
+            Ok(()) => tracing::info!(
+                "adapter {addr} closed after {} lines; reconnecting in {wait} s",
+                stats.lines
+            ),
+            Err(e) => tracing::warn!(
+                "{e} after {} lines from adapter {addr}; reconnecting in {wait} s",
+                stats.lines
+            ),
+        }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(30));
     }
