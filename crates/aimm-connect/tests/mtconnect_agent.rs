@@ -279,6 +279,17 @@ async fn okuma_recording_through_an_adapter_link_comes_out_of_the_agent_and_into
         .await
         .unwrap();
     assert_valid("Assets", &all);
+    // One or more assets by id.
+    for path in ["asset", "assets"] {
+        let (status, two) = http
+            .get(&format!("{base}/{path}/123456.2206;mill-1.T1"))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{two}");
+        assert_valid("Assets", &two);
+        assert_eq!(two.matches("<CuttingTool ").count(), 2, "{two}");
+        assert!(two.contains("assetId=\"123456.2206\"") && two.contains("assetId=\"mill-1.T1\""));
+    }
 
     // errors: each kind is a valid MTConnectError with the right element and status.
     for (query, status, element) in [
@@ -288,6 +299,7 @@ async fn okuma_recording_through_an_adapter_link_comes_out_of_the_agent_and_into
         ("/sample?bogus=1", 400, "InvalidRequest"),
         ("/sample?path=//Spindle", 501, "Unsupported"),
         ("/NOSUCH/probe", 404, "NoDevice"),
+        ("/asset/no-such-tool", 404, "AssetNotFound"),
         ("/a/b/c", 400, "InvalidURI"),
     ] {
         let (got, doc) = http.get(&format!("{base}{query}")).await.unwrap();

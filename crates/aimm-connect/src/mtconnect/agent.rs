@@ -548,6 +548,25 @@ impl Agent {
         Ok((doc, next))
     }
 
+    /// `/asset/ID;ID…`: an `MTConnectAssets` document with those assets, or ASSET_NOT_FOUND
+    /// naming the first id the agent does not hold.
+    pub fn assets_by_id(&self, ids: &str, uri: &str) -> Result<String, RequestError> {
+        let mut found = Vec::new();
+        for id in ids.split(';').filter(|id| !id.is_empty()) {
+            found.push(self.assets.get(id).ok_or_else(|| RequestError {
+                code: ErrorCode::AssetNotFound,
+                uri: uri.to_string(),
+                message: format!("no asset '{id}'"),
+                parameter: Some(BadParameter {
+                    name: "assetId",
+                    value: id.to_string(),
+                    range: None,
+                }),
+            })?);
+        }
+        Ok(documents::assets(&self.header(), found))
+    }
+
     /// The `/assets` answer: an `MTConnectAssets` document of the assets of `asset_type` (all
     /// types with `None`), newest first, including removed ones when `removed` is true.
     pub fn assets(&self, asset_type: Option<&str>, removed: bool) -> String {

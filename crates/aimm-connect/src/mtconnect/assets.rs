@@ -115,6 +115,11 @@ impl AssetBuffer {
             .collect()
     }
 
+    /// The asset with id `id` (removed ones too: asking by id is asking for that one).
+    pub fn get(&self, id: &str) -> Option<&Asset> {
+        self.assets.iter().find(|a| a.id == id)
+    }
+
     /// Number of assets not removed.
     pub fn count(&self) -> usize {
         self.assets.iter().filter(|a| !a.removed).count()

@@ -295,6 +295,8 @@ pub enum ErrorCode {
     /// `UNSUPPORTED`: a valid MTConnect request feature aimm's agent does not implement
     /// (e.g. `path`, `at`).
     Unsupported,
+    /// `ASSET_NOT_FOUND`: `/asset/ID` names no asset the agent holds.
+    AssetNotFound,
 }
 
 impl ErrorCode {
@@ -306,6 +308,7 @@ impl ErrorCode {
             ErrorCode::OutOfRange => "OutOfRange",
             ErrorCode::NoDevice => "NoDevice",
             ErrorCode::Unsupported => "Unsupported",
+            ErrorCode::AssetNotFound => "AssetNotFound",
         }
     }
 
@@ -318,6 +321,7 @@ impl ErrorCode {
             ErrorCode::OutOfRange => "OUT_OF_RANGE",
             ErrorCode::NoDevice => "NO_DEVICE",
             ErrorCode::Unsupported => "UNSUPPORTED",
+            ErrorCode::AssetNotFound => "ASSET_NOT_FOUND",
         }
     }
 }
@@ -353,7 +357,10 @@ pub fn error(h: &Header, e: &RequestError) -> String {
     header(&mut x, h, true, &[]);
     x.open("Errors", &[]);
     x.open(e.code.element(), &[]);
-    if let Some(p) = &e.parameter {
+    if let (ErrorCode::AssetNotFound, Some(p)) = (e.code, &e.parameter) {
+        // The asset id asked for is the "parameter" of an ASSET_NOT_FOUND; 2.x wants it first.
+        x.leaf("AssetId", &[], &p.value);
+    } else if let Some(p) = &e.parameter {
         x.open("QueryParameter", &[("name", p.name)]);
         if let Some((min, max)) = p.range {
             x.leaf("Maximum", &[], &max.to_string());

@@ -63,6 +63,8 @@ pub fn router(agent: Arc<SharedAgent>) -> Router {
         .route("/current", get(current_all))
         .route("/sample", get(sample_all))
         .route("/assets", get(assets))
+        .route("/asset/{ids}", get(assets_by_id))
+        .route("/assets/{ids}", get(assets_by_id))
         .route("/{device}", get(probe_one))
         .route("/{device}/probe", get(probe_one))
         .route("/{device}/current", get(current_one))
@@ -88,7 +90,7 @@ fn xml(status: StatusCode, body: String) -> Response {
 
 fn error_response(agent: &SharedAgent, e: &RequestError) -> Response {
     let status = match e.code {
-        ErrorCode::NoDevice => StatusCode::NOT_FOUND,
+        ErrorCode::NoDevice | ErrorCode::AssetNotFound => StatusCode::NOT_FOUND,
         ErrorCode::Unsupported => StatusCode::NOT_IMPLEMENTED,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -369,12 +371,27 @@ async fn assets(
     )
 }
 
+async fn assets_by_id(
+    State(a): State<Arc<SharedAgent>>,
+    Path(ids): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(p): Params,
+) -> Response {
+    let uri = uri.to_string();
+    let result =
+        check_params(&p, &[], &uri).and_then(|()| a.read(|agent| agent.assets_by_id(&ids, &uri)));
+    match result {
+        Ok(doc) => xml(StatusCode::OK, doc),
+        Err(e) => error_response(&a, &e),
+    }
+}
+
 async fn unknown(State(a): State<Arc<SharedAgent>>, OriginalUri(uri): OriginalUri) -> Response {
     let e = RequestError {
         code: ErrorCode::InvalidUri,
         uri: uri.to_string(),
         message: format!(
-            "'{}' is no MTConnect request of aimm's agent (probe, current, sample, assets)",
+            "'{}' is no MTConnect request of aimm's agent (probe, current, sample, assets, asset/ID)",
             uri.path()
         ),
         parameter: None,
