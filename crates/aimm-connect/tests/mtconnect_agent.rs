@@ -291,6 +291,37 @@ async fn okuma_recording_through_an_adapter_link_comes_out_of_the_agent_and_into
         assert!(two.contains("assetId=\"123456.2206\"") && two.contains("assetId=\"mill-1.T1\""));
     }
 
+    // current?at=: the state at the last sequence is the current state; at an earlier one,
+    // an item changed since shows its earlier value.
+    let state = |doc: &str| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = parse_streams("/current", doc)
+            .unwrap()
+            .observations
+            .into_iter()
+            .map(|o| (o.data_item_id, o.value))
+            .collect();
+        v.sort();
+        v
+    };
+    let (_, now) = http.get(&format!("{base}/current")).await.unwrap();
+    let last = parse_streams("/current", &now)
+        .unwrap()
+        .header
+        .last_sequence;
+    let (status, at_last) = http
+        .get(&format!("{base}/current?at={last}"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{at_last}");
+    assert_valid("Streams", &at_last);
+    assert_eq!(state(&at_last), state(&now));
+    let (_, at_earlier) = http
+        .get(&format!("{base}/current?at={}", last - 200))
+        .await
+        .unwrap();
+    assert_valid("Streams", &at_earlier);
+    assert_ne!(state(&at_earlier), state(&now));
+
     // errors: each kind is a valid MTConnectError with the right element and status.
     for (query, status, element) in [
         ("/sample?from=abc", 400, "InvalidParameterValue"),
@@ -300,6 +331,7 @@ async fn okuma_recording_through_an_adapter_link_comes_out_of_the_agent_and_into
         ("/sample?path=//Spindle", 501, "Unsupported"),
         ("/NOSUCH/probe", 404, "NoDevice"),
         ("/asset/no-such-tool", 404, "AssetNotFound"),
+        ("/current?at=0", 400, "InvalidRequest"),
         ("/a/b/c", 400, "InvalidURI"),
     ] {
         let (got, doc) = http.get(&format!("{base}{query}")).await.unwrap();

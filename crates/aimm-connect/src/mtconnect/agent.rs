@@ -189,6 +189,11 @@ impl Agent {
         self.buffer.last_sequence()
     }
 
+    /// Sequence number of the oldest observation held (the header's `firstSequence`).
+    pub fn first_sequence(&self) -> u64 {
+        self.buffer.first_sequence()
+    }
+
     /// The store sink aimm signals go to, if the agent has one.
     pub fn sink_mut(&mut self) -> Option<&mut StoreSink> {
         self.sink.as_mut()
@@ -510,6 +515,33 @@ impl Agent {
             &self.device_list(device),
             latest,
         )
+    }
+
+    /// `/current?at=`: the state of one device or all at sequence `at` (within
+    /// `[firstSequence, lastSequence]`), or an error naming the earliest sequence whose state
+    /// the buffer still holds in full.
+    pub fn current_at(
+        &self,
+        device: Option<usize>,
+        at: u64,
+        uri: &str,
+    ) -> Result<String, RequestError> {
+        let keep = |item: usize| device.is_none_or(|d| self.model.items[item].device == d);
+        let state = self.buffer.state_at(at, keep).map_err(|earliest| RequestError {
+            code: ErrorCode::OutOfRange,
+            uri: uri.to_string(),
+            message: format!(
+                "the buffer no longer holds every data item's state at sequence {at}; the earliest it holds in full is {earliest}"
+            ),
+            parameter: None,
+        })?;
+        Ok(documents::streams(
+            &self.header(),
+            self.sequences(at + 1),
+            &self.model,
+            &self.device_list(device),
+            state,
+        ))
     }
 
     /// `/sample?from=&count=`: the document and the `nextSequence` it names.

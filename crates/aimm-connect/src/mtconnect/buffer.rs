@@ -136,11 +136,84 @@ impl SequenceBuffer {
     pub fn latest(&self) -> impl Iterator<Item = &Observation> {
         self.latest.iter().flatten()
     }
+
+    /// The state at sequence `at`: for every data item `keep` accepts, its last observation
+    /// with a sequence ≤ `at`. When the ring no longer holds some item's state at `at` (its
+    /// observation then has been dropped), `Err` gives the earliest sequence whose state it
+    /// holds in full.
+    pub fn state_at(
+        &self,
+        at: u64,
+        keep: impl Fn(usize) -> bool,
+    ) -> Result<Vec<&Observation>, u64> {
+        let mut state: Vec<Option<&Observation>> = vec![None; self.latest.len()];
+        let mut first_held: Vec<Option<u64>> = vec![None; self.latest.len()];
+        for obs in &self.ring {
+            first_held[obs.item].get_or_insert(obs.sequence);
+            if obs.sequence <= at {
+                state[obs.item] = Some(obs);
+            }
+        }
+        let mut out = Vec::new();
+        let mut earliest = self.first_sequence();
+        let mut complete = true;
+        for (item, latest) in self.latest.iter().enumerate() {
+            let Some(latest) = latest.as_ref().filter(|_| keep(item)) else {
+                continue;
+            };
+            // An item not seen in the ring has not changed since before it: its latest holds.
+            let held = if first_held[item].is_none() {
+                Some(latest)
+            } else {
+                state[item]
+            };
+            if let Some(first) = first_held[item] {
+                earliest = earliest.max(first);
+            }
+            match held {
+                Some(obs) => out.push(obs),
+                None => complete = false,
+            }
+        }
+        out.sort_by_key(|o| o.sequence);
+        if complete {
+            Ok(out)
+        } else {
+            Err(earliest)
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_at_a_sequence_and_where_the_ring_no_longer_holds_it() {
+        let mut b = SequenceBuffer::new(2, 4);
+        let text = |s: &str| Value::Text(s.into());
+        b.push(0, 1, text("a1")); // 1
+        b.push(1, 2, text("b1")); // 2
+        b.push(0, 3, text("a2")); // 3
+        b.push(0, 4, text("a3")); // 4
+        let values = |obs: Vec<&Observation>| -> Vec<Value> {
+            obs.into_iter().map(|o| o.value.clone()).collect()
+        };
+        assert_eq!(
+            values(b.state_at(3, |_| true).unwrap()),
+            [text("b1"), text("a2")]
+        );
+        b.push(1, 5, text("b2")); // 5: drops sequence 1
+        b.push(0, 6, text("a4")); // 6: drops sequence 2, b1
+                                  // At 4, b was b1, which is gone: the earliest full state is at 5.
+        assert_eq!(b.state_at(4, |_| true), Err(5));
+        assert_eq!(
+            values(b.state_at(5, |_| true).unwrap()),
+            [text("a3"), text("b2")]
+        );
+        // Only item 0 asked for: its state at 4 is held.
+        assert_eq!(values(b.state_at(4, |i| i == 0).unwrap()), [text("a3")]);
+    }
 
     #[test]
     fn ring_drops_oldest_and_pages_by_sequence() {

@@ -293,7 +293,7 @@ pub enum ErrorCode {
     /// `NO_DEVICE`: the path names no device of the agent.
     NoDevice,
     /// `UNSUPPORTED`: a valid MTConnect request feature aimm's agent does not implement
-    /// (e.g. `path`, `at`).
+    /// (e.g. `path`).
     Unsupported,
     /// `ASSET_NOT_FOUND`: `/asset/ID` names no asset the agent holds.
     AssetNotFound,

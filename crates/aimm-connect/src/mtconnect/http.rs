@@ -221,7 +221,27 @@ fn current(
     uri: &str,
     p: &HashMap<String, String>,
 ) -> Response {
-    document(a, device, uri, p, Agent::current)
+    let result = check_params(p, &["at"], uri).and_then(|()| {
+        a.read(|agent| {
+            let device = agent.device(device, uri)?;
+            let range = (agent.first_sequence(), agent.last_sequence());
+            // The 2.7 Error schema has no QueryParameter named `at` (and OUT_OF_RANGE needs
+            // one): a bad `at` is an INVALID_REQUEST whose message says the range.
+            let invalid = |e: RequestError| RequestError {
+                code: ErrorCode::InvalidRequest,
+                parameter: None,
+                ..e
+            };
+            match number(p, "at", range, uri).map_err(invalid)? {
+                None => Ok(agent.current(device)),
+                Some(at) => agent.current_at(device, at, uri).map_err(invalid),
+            }
+        })
+    });
+    match result {
+        Ok(doc) => xml(StatusCode::OK, doc),
+        Err(e) => error_response(a, &e),
+    }
 }
 
 async fn sample_all(
