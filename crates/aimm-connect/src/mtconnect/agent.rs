@@ -15,6 +15,7 @@ use super::xml::xml_safe;
 use super::MtcError;
 use aimm_model::{Event, EventKind, MachineId, SignalKind, TimeNs};
 use aimm_store::Store;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Sizes and identity of an agent.
@@ -333,7 +334,7 @@ impl Agent {
                 .map(|k| fields.get(i + k).map_or("", String::as_str))
                 .collect();
             i += 1 + take;
-            if args.iter().any(|a| xml_safe(a).len() != a.len()) {
+            if args.iter().any(|a| matches!(xml_safe(a), Cow::Owned(_))) {
                 tracing::warn!(
                     "{place}: '{label}' carries control characters XML cannot hold; published as U+FFFD"
                 );

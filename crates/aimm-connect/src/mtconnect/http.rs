@@ -97,6 +97,14 @@ fn error_response(agent: &SharedAgent, e: &RequestError) -> Response {
     xml(status, agent.read(|a| a.error(e)))
 }
 
+/// The document, or the error document saying why there is none.
+fn respond(agent: &SharedAgent, result: Result<String, RequestError>) -> Response {
+    match result {
+        Ok(doc) => xml(StatusCode::OK, doc),
+        Err(e) => error_response(agent, &e),
+    }
+}
+
 /// Rejects query parameters a request does not take.
 fn check_params(
     params: &HashMap<String, String>,
@@ -192,10 +200,7 @@ fn document(
 ) -> Response {
     let result = check_params(p, &[], uri)
         .and_then(|()| a.read(|agent| agent.device(device, uri).map(|d| render(agent, d))));
-    match result {
-        Ok(doc) => xml(StatusCode::OK, doc),
-        Err(e) => error_response(a, &e),
-    }
+    respond(a, result)
 }
 
 async fn current_all(
@@ -238,10 +243,7 @@ fn current(
             }
         })
     });
-    match result {
-        Ok(doc) => xml(StatusCode::OK, doc),
-        Err(e) => error_response(a, &e),
-    }
+    respond(a, result)
 }
 
 async fn sample_all(
@@ -400,10 +402,7 @@ async fn assets_by_id(
     let uri = uri.to_string();
     let result =
         check_params(&p, &[], &uri).and_then(|()| a.read(|agent| agent.assets_by_id(&ids, &uri)));
-    match result {
-        Ok(doc) => xml(StatusCode::OK, doc),
-        Err(e) => error_response(&a, &e),
-    }
+    respond(&a, result)
 }
 
 async fn unknown(State(a): State<Arc<SharedAgent>>, OriginalUri(uri): OriginalUri) -> Response {

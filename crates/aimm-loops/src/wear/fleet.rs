@@ -172,11 +172,7 @@ impl FleetValidation {
 
     /// One paragraph saying what was tested and how it came out.
     pub fn summary(&self) -> String {
-        let verdict = if self.passed {
-            "passed".to_string()
-        } else {
-            format!("failed: {}", self.failures.join("; "))
-        };
+        let verdict = super::validation::verdict(self.passed, &self.failures);
         format!(
             "{} tools: the loop made {:.1} parts per tool ({:+.1} % over the fixed count of {}) \
              with {} out of tolerance; cutting time alone {:.1} with {}; required: none out of \

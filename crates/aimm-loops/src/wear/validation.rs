@@ -223,11 +223,7 @@ impl WearValidation {
 
     /// One paragraph saying what was tested and how it came out.
     pub fn summary(&self) -> String {
-        let verdict = if self.passed {
-            "passed".to_string()
-        } else {
-            format!("failed: {}", self.failures.join("; "))
-        };
+        let verdict = verdict(self.passed, &self.failures);
         format!(
             "{} parts: {} out of tolerance without the loop, {} with it; {} planned tool \
              change(s) before VB {} mm, each required to use ≥ {:.0} % of the tool's life; {verdict}",
@@ -238,5 +234,14 @@ impl WearValidation {
             self.criterion_mm,
             100.0 * MIN_LIFE_USED
         )
+    }
+}
+
+/// `passed`, or `failed:` and the reasons: the end of a wear validation's summary.
+pub(super) fn verdict(passed: bool, failures: &[String]) -> String {
+    if passed {
+        "passed".to_string()
+    } else {
+        format!("failed: {}", failures.join("; "))
     }
 }
