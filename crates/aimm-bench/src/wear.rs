@@ -55,6 +55,29 @@ pub fn run(data: &Path) -> Result<WearReport, BenchError> {
                     "mean below baseline; covers ≥ 80 % at ±≤ 130 µm".into()
                 },
             });
+            figures.push(Figure {
+                what: format!(
+                    "{group} {}: interval score (Winkler, 90 %; baseline ±{:.0} µm covers {:.0} %)",
+                    f.run,
+                    f.baseline_half_width_um,
+                    100.0 * f.baseline_coverage
+                ),
+                value: f.winkler_um,
+                unit: "µm",
+                baseline: "the mean curve's own interval, calibrated alike".into(),
+                baseline_value: f.baseline_winkler_um,
+                target: "below baseline".into(),
+            });
+            if let (Some(a), Some(b)) = (f.anchored_rmse_um, f.baseline_anchored_rmse_um) {
+                figures.push(Figure {
+                    what: format!("{group} {}: RMSE anchored at the first inspection", f.run),
+                    value: a,
+                    unit: "µm",
+                    baseline: "mean curve anchored alike".into(),
+                    baseline_value: b,
+                    target: "stated".into(),
+                });
+            }
         }
         // Training on all runs of the group, and scoring one run window by window.
         let started = Instant::now();
@@ -106,6 +129,22 @@ impl Report for WearReport {
                 folds.len(),
                 100.0 * mean(&|f| f.coverage),
                 mean(&|f| f.interval_half_width_um)
+            ));
+            let anchored: Vec<(f64, f64)> = folds
+                .iter()
+                .filter_map(|f| Some((f.anchored_rmse_um?, f.baseline_anchored_rmse_um?)))
+                .collect();
+            let n = anchored.len().max(1) as f64;
+            out.push_str(&format!(
+                "\n{group}: interval score {:.0} µm vs the baseline's calibrated interval {:.0} µm \
+                 (±{:.0} µm, covers {:.0} %); anchored at the first inspection: mean RMSE {:.1} µm \
+                 vs baseline anchored alike {:.1} µm",
+                mean(&|f| f.winkler_um),
+                mean(&|f| f.baseline_winkler_um),
+                mean(&|f| f.baseline_half_width_um),
+                100.0 * mean(&|f| f.baseline_coverage),
+                anchored.iter().map(|a| a.0).sum::<f64>() / n,
+                anchored.iter().map(|a| a.1).sum::<f64>() / n,
             ));
         }
         out

@@ -2,7 +2,7 @@
 //! curve of the training runs against cutting time), per held-out run.
 
 use super::features::{windows, Window};
-use super::model::{WearEstimate, WearModel, WearModelError, WearTrainConfig};
+use super::model::{conformal_quantile, WearEstimate, WearModel, WearModelError, WearTrainConfig};
 use aimm_model::WearRun;
 use serde::Serialize;
 
@@ -25,6 +25,23 @@ pub struct FoldResult {
     pub baseline_rmse_um: f64,
     /// MAE of the sensor-free baseline, µm.
     pub baseline_mae_um: f64,
+    /// Mean interval score of the model's interval (Winkler: its width, plus 2/α times how far
+    /// the measured wear lies outside it, α = 1 − the nominal coverage), µm: lower is better; it
+    /// rewards sharpness and punishes misses, so a wide interval cannot buy its coverage.
+    pub winkler_um: f64,
+    /// Half-width of the baseline's own interval, µm: calibrated like the model's (the largest
+    /// over the training runs of the conformal quantile of the baseline's held-out errors).
+    pub baseline_half_width_um: f64,
+    /// Share of windows inside the baseline's interval.
+    pub baseline_coverage: f64,
+    /// Mean interval score of the baseline's interval, µm.
+    pub baseline_winkler_um: f64,
+    /// RMSE after the first inspection when the estimate is anchored there (shifted by the
+    /// difference between the wear measured at the run's first measured window and the estimate
+    /// there: the filter starts from the measurement), over the measured windows after it, µm; `None` without a second measured window.
+    pub anchored_rmse_um: Option<f64>,
+    /// The same for the baseline, shifted by the difference at the first measured window, µm.
+    pub baseline_anchored_rmse_um: Option<f64>,
     /// Digest of the model trained without this run.
     pub model_digest: String,
 }
@@ -47,37 +64,170 @@ pub fn leave_one_run_out(
         let estimates = model.predict(test)?;
         let truth = windows(test, config.window);
         let baseline = baseline_curve(&train, config);
-        let (mut se, mut ae, mut bse, mut bae, mut inside) = (0.0, 0.0, 0.0, 0.0, 0usize);
+        let at = |k: usize| baseline.get(k).or(baseline.last()).copied().unwrap_or(0.0);
+        let baseline_hw = baseline_half_width(&train, config);
         let scored: Vec<(usize, (&WearEstimate, &Window))> = estimates
             .iter()
             .zip(&truth)
             .enumerate()
             .filter(|(_, (_, w))| w.labelled())
             .collect();
-        for &(k, (e, w)) in &scored {
-            let err = (e.wear_mm - w.wear_mm) * 1000.0;
-            se += err * err;
-            ae += err.abs();
-            let b = baseline.get(k).or(baseline.last()).copied().unwrap_or(0.0);
-            let berr = (b - w.wear_mm) * 1000.0;
-            bse += berr * berr;
-            bae += berr.abs();
-            inside += usize::from(e.lo_mm <= w.wear_mm && w.wear_mm <= e.hi_mm);
-        }
-        let n = scored.len().max(1) as f64;
+        let alpha = 1.0 - config.coverage;
+        let model_scores: Vec<Scored> = scored
+            .iter()
+            .map(|&(_, (e, w))| Scored::of(e.wear_mm, (e.lo_mm, e.hi_mm), w.wear_mm, alpha))
+            .collect();
+        let baseline_scores: Vec<Scored> = scored
+            .iter()
+            .map(|&(k, (_, w))| {
+                let b = at(k);
+                Scored::of(
+                    b,
+                    ((b - baseline_hw).max(0.0), b + baseline_hw),
+                    w.wear_mm,
+                    alpha,
+                )
+            })
+            .collect();
+        let m = Scored::summary(&model_scores);
+        let b = Scored::summary(&baseline_scores);
         out.push(FoldResult {
             run: test.run.clone(),
             windows: scored.len(),
-            rmse_um: (se / n).sqrt(),
-            mae_um: ae / n,
-            coverage: inside as f64 / n,
+            rmse_um: m.rmse_um,
+            mae_um: m.mae_um,
+            coverage: m.coverage,
             interval_half_width_um: model.interval_half_width_mm * 1000.0,
-            baseline_rmse_um: (bse / n).sqrt(),
-            baseline_mae_um: bae / n,
+            baseline_rmse_um: b.rmse_um,
+            baseline_mae_um: b.mae_um,
+            winkler_um: m.winkler_um,
+            baseline_half_width_um: baseline_hw * 1000.0,
+            baseline_coverage: b.coverage,
+            baseline_winkler_um: b.winkler_um,
+            anchored_rmse_um: anchored_model_rmse(&model, test, &scored)?,
+            baseline_anchored_rmse_um: anchored_rmse(&baseline_scores),
             model_digest: model.digest(),
         });
     }
     Ok(out)
+}
+
+/// One scored window: estimate, interval and measured wear, mm.
+struct Scored {
+    estimate: f64,
+    interval: (f64, f64),
+    measured: f64,
+    /// Its Winkler interval score, mm.
+    winkler: f64,
+}
+
+/// RMSE, MAE, coverage and mean interval score over scored windows.
+struct Summary {
+    rmse_um: f64,
+    mae_um: f64,
+    coverage: f64,
+    winkler_um: f64,
+}
+
+impl Scored {
+    fn of(estimate: f64, interval: (f64, f64), measured: f64, alpha: f64) -> Self {
+        let (lo, hi) = interval;
+        let miss = (lo - measured).max(0.0) + (measured - hi).max(0.0);
+        Scored {
+            estimate,
+            interval,
+            measured,
+            winkler: (hi - lo) + 2.0 / alpha * miss,
+        }
+    }
+
+    fn summary(scores: &[Scored]) -> Summary {
+        let n = scores.len().max(1) as f64;
+        let err = |s: &Scored| 1000.0 * (s.estimate - s.measured);
+        Summary {
+            rmse_um: (scores.iter().map(|s| err(s).powi(2)).sum::<f64>() / n).sqrt(),
+            mae_um: scores.iter().map(|s| err(s).abs()).sum::<f64>() / n,
+            coverage: scores
+                .iter()
+                .filter(|s| s.interval.0 <= s.measured && s.measured <= s.interval.1)
+                .count() as f64
+                / n,
+            winkler_um: 1000.0 * scores.iter().map(|s| s.winkler).sum::<f64>() / n,
+        }
+    }
+}
+
+/// RMSE over the measured windows after the first of `model`'s estimates on `run` anchored at
+/// its first measured window (`scored`: the measured windows with their index), µm.
+fn anchored_model_rmse(
+    model: &WearModel,
+    run: &WearRun,
+    scored: &[(usize, (&WearEstimate, &Window))],
+) -> Result<Option<f64>, WearModelError> {
+    let Some((&(first, (_, w0)), rest)) = scored.split_first() else {
+        return Ok(None);
+    };
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    let anchored = model.predict_anchored(run, Some((first, w0.wear_mm)))?;
+    let mse = rest
+        .iter()
+        .map(|&(k, (_, w))| (anchored[k].wear_mm - w.wear_mm).powi(2))
+        .sum::<f64>()
+        / rest.len() as f64;
+    Ok(Some(1000.0 * mse.sqrt()))
+}
+
+/// RMSE over the windows after the first, of the estimates shifted so that the first equals its
+/// measured wear (the first inspection anchors the curve), µm.
+fn anchored_rmse(scores: &[Scored]) -> Option<f64> {
+    let (first, rest) = scores.split_first()?;
+    if rest.is_empty() {
+        return None;
+    }
+    let shift = first.measured - first.estimate;
+    let mse = rest
+        .iter()
+        .map(|s| (s.estimate + shift - s.measured).powi(2))
+        .sum::<f64>()
+        / rest.len() as f64;
+    Some(1000.0 * mse.sqrt())
+}
+
+/// Half-width of the baseline's interval, mm, calibrated as the model's is: for each training
+/// run, the conformal quantile of the errors of the curve of the other training runs on it; the
+/// largest over the runs (with one run, its own curve: 0).
+fn baseline_half_width(train: &[&WearRun], config: &WearTrainConfig) -> f64 {
+    (0..train.len())
+        .map(|i| {
+            let others: Vec<&WearRun> = if train.len() > 1 {
+                train
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, r)| *r)
+                    .collect()
+            } else {
+                train.to_vec()
+            };
+            let curve = baseline_curve(&others, config);
+            let errors: Vec<f64> = windows(train[i], config.window)
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.labelled())
+                .map(|(k, w)| {
+                    let b = curve.get(k).or(curve.last()).copied().unwrap_or(0.0);
+                    (b - w.wear_mm).abs()
+                })
+                .collect();
+            if errors.is_empty() {
+                0.0
+            } else {
+                conformal_quantile(errors, config.coverage)
+            }
+        })
+        .fold(0.0, f64::max)
 }
 
 /// Mean measured wear of the training runs per window index (windows are fixed spans of cutting

@@ -404,12 +404,14 @@ impl Observer {
 
 /// Monotone scalar Kalman filter: the state grows with the prior's increment between windows and
 /// is corrected by each feature-based observation; the estimate never decreases, as wear cannot.
+/// An `anchor` (window index, measured wear) sets the state there to the measured wear, exactly:
+/// an inspection outweighs any sensor.
 fn filter(
     prior: &WearPrior,
     ws: &[Window],
     obs: &[f64],
-    observation_var: f64,
-    process_var: f64,
+    (observation_var, process_var): (f64, f64),
+    anchor: Option<(usize, f64)>,
 ) -> Vec<f64> {
     let mut out = Vec::with_capacity(obs.len());
     let (mut x, mut p) = (0.0, f64::INFINITY);
@@ -434,6 +436,9 @@ fn filter(
         if let Some(&last) = out.last() {
             x = f64::max(x, last);
         }
+        if let Some((_, measured)) = anchor.filter(|a| a.0 == out.len()) {
+            (x, p) = (measured, 0.0);
+        }
         out.push(x);
         prev = Some(w);
     }
@@ -441,7 +446,7 @@ fn filter(
 }
 
 /// Conformal quantile: the ⌈(m+1)·c⌉-th smallest of m absolute errors (the largest when m is small).
-fn conformal_quantile(mut abs_errors: Vec<f64>, coverage: f64) -> f64 {
+pub(super) fn conformal_quantile(mut abs_errors: Vec<f64>, coverage: f64) -> f64 {
     abs_errors.sort_by(f64::total_cmp);
     let m = abs_errors.len();
     let rank = (((m + 1) as f64) * coverage).ceil() as usize;
@@ -558,7 +563,7 @@ impl WearModel {
             .iter()
             .zip(&per_run)
             .map(|((prior, zs), ws)| {
-                let xs = filter(prior, ws, zs, observation_var, process_var);
+                let xs = filter(prior, ws, zs, (observation_var, process_var), None);
                 let errors = labelled_errors(&xs, ws).map(f64::abs).collect();
                 conformal_quantile(errors, config.coverage)
             })
@@ -614,6 +619,16 @@ impl WearModel {
 
     /// Wear estimates for every window of a run, in order, each using only the windows up to it.
     pub fn predict(&self, run: &WearRun) -> Result<Vec<WearEstimate>, WearModelError> {
+        self.predict_anchored(run, None)
+    }
+
+    /// [`WearModel::predict`] with the wear measured at an inspection: `anchor` is (window index,
+    /// measured wear, mm); from that window on the estimate starts from the measurement.
+    pub fn predict_anchored(
+        &self,
+        run: &WearRun,
+        anchor: Option<(usize, f64)>,
+    ) -> Result<Vec<WearEstimate>, WearModelError> {
         check_signals(run, &self.signal_names)?;
         let run = self.normalised(run)?;
         let run = run.as_ref();
@@ -633,8 +648,8 @@ impl WearModel {
             &self.prior,
             &ws,
             &zs,
-            self.observation_var_mm2,
-            self.process_var_mm2,
+            (self.observation_var_mm2, self.process_var_mm2),
+            anchor,
         )
         .into_iter()
         .enumerate()
