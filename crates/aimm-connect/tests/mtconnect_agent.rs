@@ -15,42 +15,10 @@ use aimm_model::{EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, To
 use aimm_store::{SqliteStore, Store};
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/mtconnect")
-        .join(rel)
-}
-
-fn read(rel: &str) -> String {
-    std::fs::read_to_string(testdata(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-/// Validates `doc` against MTConnect 2.7 schema `kind` (Devices, Streams, Assets, Error).
-fn assert_valid(kind: &str, doc: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join(format!("{kind}.xml"));
-    std::fs::write(&file, doc).unwrap();
-    let schema = testdata(&format!("schemas/MTConnect{kind}_2.7_1.0.xsd"));
-    let out = std::process::Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(&schema)
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run xmllint ({e}): install it with `apt-get install libxml2-utils`")
-        });
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{kind} document does not validate:\n{}\n--- document head ---\n{}",
-        stderr.lines().take(20).collect::<Vec<_>>().join("\n"),
-        &doc[..doc.len().min(3000)]
-    );
-}
+mod common;
+use common::{assert_valid, read};
 
 /// A store with one simulated machine: spindle load, feed, tool number and wear offset.
 fn store_with_mill(path: &std::path::Path) -> SqliteStore {
@@ -328,7 +296,8 @@ async fn okuma_recording_through_an_adapter_link_comes_out_of_the_agent_and_into
         ("/sample?from=999999999", 400, "OutOfRange"),
         ("/sample?count=0", 400, "OutOfRange"),
         ("/sample?bogus=1", 400, "InvalidRequest"),
-        ("/sample?path=//Spindle", 501, "Unsupported"),
+        ("/probe?path=//Axes", 501, "Unsupported"),
+        ("/sample?path=//Spindle", 400, "InvalidXPath"),
         ("/NOSUCH/probe", 404, "NoDevice"),
         ("/asset/no-such-tool", 404, "AssetNotFound"),
         ("/current?at=0", 400, "InvalidRequest"),

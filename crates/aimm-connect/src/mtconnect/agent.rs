@@ -7,6 +7,7 @@ use super::buffer::{Condition, Observation, SequenceBuffer, Value};
 use super::device::{Category, DeviceModel};
 use super::documents::{self, BadParameter, ErrorCode, Header, RequestError, Sequences};
 use super::machine_devices::machine_devices_xml;
+use super::path::{DeviceTree, PathExpr};
 use super::shdr::ShdrRecord;
 use super::signal_map::SignalMap;
 use super::store_sink::StoreSink;
@@ -47,9 +48,37 @@ impl Default for AgentOptions {
     }
 }
 
+/// The data items a Streams request covers: one device or (`None`) all, narrowed to those a
+/// `path=` selects.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// The device named in the request's URI, if any.
+    pub device: Option<usize>,
+    /// Per data item of the model, whether the request's `path` selects it; `None`: no path.
+    pub items: Option<Vec<bool>>,
+}
+
+impl From<Option<usize>> for Selection {
+    fn from(device: Option<usize>) -> Self {
+        Self {
+            device,
+            items: None,
+        }
+    }
+}
+
+impl Selection {
+    fn keeps(&self, model: &DeviceModel, item: usize) -> bool {
+        self.device.is_none_or(|d| model.items[item].device == d)
+            && self.items.as_ref().is_none_or(|s| s[item])
+    }
+}
+
 /// An MTConnect agent's data.
 pub struct Agent {
     model: DeviceModel,
+    /// The probe document's element tree, for `path=`.
+    tree: DeviceTree,
     signals: SignalMap,
     buffer: SequenceBuffer,
     assets: AssetBuffer,
@@ -82,6 +111,7 @@ impl Agent {
         let mut agent = Agent {
             buffer: SequenceBuffer::new(model.items.len(), options.buffer_size),
             assets: AssetBuffer::new(options.asset_buffer_size),
+            tree: DeviceTree::build(&model),
             header: Header {
                 // Start time in ms: a restarted agent gets a new one (cppagent uses seconds,
                 // which two quick restarts can share).
@@ -489,9 +519,51 @@ impl Agent {
         }
     }
 
-    fn device_list(&self, device: Option<usize>) -> Vec<usize> {
+    /// The selection a request's device and `path` make, or INVALID_XPATH naming the
+    /// expression and where it fails (a path that selects nothing fails too, as in cppagent).
+    pub fn select(
+        &self,
+        device: Option<usize>,
+        path: Option<&str>,
+        uri: &str,
+    ) -> Result<Selection, RequestError> {
+        let mut selection = Selection::from(device);
+        let Some(path) = path else {
+            return Ok(selection);
+        };
+        let invalid = |why: String| RequestError {
+            code: ErrorCode::InvalidXPath,
+            uri: uri.to_string(),
+            message: format!("the path '{path}' could not be used: {why}"),
+            parameter: None,
+        };
+        let expr = PathExpr::parse(path).map_err(|e| invalid(e.to_string()))?;
+        selection.items = Some(self.tree.select(&expr, self.model.items.len()));
+        if !(0..self.model.items.len()).any(|i| selection.keeps(&self.model, i)) {
+            return Err(invalid(match device {
+                Some(d) => format!(
+                    "it selects no data item of device '{}'",
+                    self.model.devices[d].name
+                ),
+                None => "it selects no data item".into(),
+            }));
+        }
+        Ok(selection)
+    }
+
+    /// The devices a Streams document for `sel` lists: those with a data item it keeps.
+    fn device_list(&self, sel: &Selection) -> Vec<usize> {
         (0..self.model.devices.len())
-            .filter(|&d| device.is_none_or(|x| x == d))
+            .filter(|&d| {
+                sel.device.is_none_or(|x| x == d)
+                    && sel.items.as_ref().is_none_or(|s| {
+                        self.model
+                            .items
+                            .iter()
+                            .zip(s)
+                            .any(|(i, &kept)| kept && i.device == d)
+                    })
+            })
             .collect()
     }
 
@@ -501,33 +573,35 @@ impl Agent {
     }
 
     /// The `/current` answer: an `MTConnectStreams` document with the latest observation of
-    /// every data item of one device or (`None`) all.
-    pub fn current(&self, device: Option<usize>) -> String {
+    /// every data item `sel` keeps (one device or, with `None`, all).
+    pub fn current(&self, sel: impl Into<Selection>) -> String {
+        let sel = sel.into();
         let mut latest: Vec<&Observation> = self
             .buffer
             .latest()
-            .filter(|o| device.is_none_or(|d| self.model.items[o.item].device == d))
+            .filter(|o| sel.keeps(&self.model, o.item))
             .collect();
         latest.sort_by_key(|o| o.sequence);
         documents::streams(
             &self.header(),
             self.sequences(self.buffer.next_sequence()),
             &self.model,
-            &self.device_list(device),
+            &self.device_list(&sel),
             latest,
         )
     }
 
-    /// `/current?at=`: the state of one device or all at sequence `at` (within
+    /// `/current?at=`: the state of the data items `sel` keeps at sequence `at` (within
     /// `[firstSequence, lastSequence]`), or an error naming the earliest sequence whose state
     /// the buffer still holds in full.
     pub fn current_at(
         &self,
-        device: Option<usize>,
+        sel: impl Into<Selection>,
         at: u64,
         uri: &str,
     ) -> Result<String, RequestError> {
-        let keep = |item: usize| device.is_none_or(|d| self.model.items[item].device == d);
+        let sel = sel.into();
+        let keep = |item: usize| sel.keeps(&self.model, item);
         let state = self.buffer.state_at(at, keep).map_err(|earliest| RequestError {
             code: ErrorCode::OutOfRange,
             uri: uri.to_string(),
@@ -540,15 +614,16 @@ impl Agent {
             &self.header(),
             self.sequences(at + 1),
             &self.model,
-            &self.device_list(device),
+            &self.device_list(&sel),
             state,
         ))
     }
 
-    /// `/sample?from=&count=`: the document and the `nextSequence` it names.
+    /// `/sample?from=&count=` of the data items `sel` keeps: the document and the
+    /// `nextSequence` it names.
     pub fn sample(
         &self,
-        device: Option<usize>,
+        sel: impl Into<Selection>,
         from: Option<u64>,
         count: usize,
         uri: &str,
@@ -568,14 +643,15 @@ impl Agent {
                 }),
             });
         }
-        let (obs, next) = self.buffer.range(from, count, |o| {
-            device.is_none_or(|d| self.model.items[o.item].device == d)
-        });
+        let sel = sel.into();
+        let (obs, next) = self
+            .buffer
+            .range(from, count, |o| sel.keeps(&self.model, o.item));
         let doc = documents::streams(
             &self.header(),
             self.sequences(next),
             &self.model,
-            &self.device_list(device),
+            &self.device_list(&sel),
             obs,
         );
         Ok((doc, next))

@@ -293,8 +293,11 @@ pub enum ErrorCode {
     /// `NO_DEVICE`: the path names no device of the agent.
     NoDevice,
     /// `UNSUPPORTED`: a valid MTConnect request feature aimm's agent does not implement
-    /// (e.g. `path`).
+    /// (e.g. `to`).
     Unsupported,
+    /// `INVALID_XPATH`: a `path` that is malformed, outside the supported subset, or selects
+    /// no data item.
+    InvalidXPath,
     /// `ASSET_NOT_FOUND`: `/asset/ID` names no asset the agent holds.
     AssetNotFound,
 }
@@ -308,6 +311,7 @@ impl ErrorCode {
             ErrorCode::OutOfRange => "OutOfRange",
             ErrorCode::NoDevice => "NoDevice",
             ErrorCode::Unsupported => "Unsupported",
+            ErrorCode::InvalidXPath => "InvalidXPath",
             ErrorCode::AssetNotFound => "AssetNotFound",
         }
     }
@@ -321,6 +325,7 @@ impl ErrorCode {
             ErrorCode::OutOfRange => "OUT_OF_RANGE",
             ErrorCode::NoDevice => "NO_DEVICE",
             ErrorCode::Unsupported => "UNSUPPORTED",
+            ErrorCode::InvalidXPath => "INVALID_XPATH",
             ErrorCode::AssetNotFound => "ASSET_NOT_FOUND",
         }
     }

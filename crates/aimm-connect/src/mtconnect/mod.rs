@@ -12,6 +12,7 @@ pub mod documents;
 pub mod http;
 pub mod http_get;
 pub mod machine_devices;
+pub mod path;
 pub mod replay;
 pub mod service;
 pub mod shdr;
