@@ -123,8 +123,7 @@ async fn current_and_sample_hold_exactly_the_data_items_a_path_selects() {
             docs.push((url, doc));
         }
     }
-    let labelled: Vec<(&str, &str)> = docs.iter().map(|(u, d)| (u.as_str(), d.as_str())).collect();
-    assert_all_valid("Streams", &labelled);
+    assert_all_valid("Streams", &docs);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

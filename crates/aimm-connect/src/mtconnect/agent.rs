@@ -4,7 +4,7 @@
 
 use super::assets::AssetBuffer;
 use super::buffer::{Condition, Observation, SequenceBuffer, Value};
-use super::device::{Category, DeviceModel};
+use super::device::{Category, DeviceModel, Representation};
 use super::documents::{self, BadParameter, ErrorCode, Header, RequestError, Sequences};
 use super::machine_devices::machine_devices_xml;
 use super::path::{DeviceTree, PathExpr};
@@ -12,6 +12,8 @@ use super::shdr::ShdrRecord;
 use super::signal_map::SignalMap;
 use super::store_sink::StoreSink;
 use super::tool_assets::{cutting_tool_xml, tool_asset_id, tool_uses};
+use super::values;
+use super::vocabulary::{vocabulary, ValueKind};
 use super::xml::xml_safe;
 use super::MtcError;
 use aimm_model::{Event, EventKind, MachineId, SignalKind, TimeNs};
@@ -79,6 +81,9 @@ pub struct Agent {
     model: DeviceModel,
     /// The probe document's element tree, for `path=`.
     tree: DeviceTree,
+    /// Per data item, what its 2.7 observation element may hold; `None` when 2.7 has no
+    /// element for it (an extension type such as a 1.x `x:COIL`): it is never streamed.
+    kinds: Vec<Option<ValueKind>>,
     signals: SignalMap,
     buffer: SequenceBuffer,
     assets: AssetBuffer,
@@ -112,6 +117,7 @@ impl Agent {
             buffer: SequenceBuffer::new(model.items.len(), options.buffer_size),
             assets: AssetBuffer::new(options.asset_buffer_size),
             tree: DeviceTree::build(&model),
+            kinds: model.items.iter().map(value_kind).collect(),
             header: Header {
                 // Start time in ms: a restarted agent gets a new one (cppagent uses seconds,
                 // which two quick restarts can share).
@@ -130,8 +136,21 @@ impl Agent {
             max_line_bytes: options.max_line_bytes,
             last_state: HashMap::new(),
         };
-        for item in 0..agent.model.items.len() {
-            agent.buffer.push(item, now, Value::Unavailable);
+        let mut unstreamed = Vec::new();
+        for (item, kind) in agent.kinds.iter().enumerate() {
+            let info = &agent.model.items[item];
+            match kind {
+                Some(_) => {
+                    agent.buffer.push(item, now, Value::Unavailable);
+                }
+                None => unstreamed.push(format!("'{}' ({})", info.id, info.kind)),
+            }
+        }
+        if !unstreamed.is_empty() {
+            tracing::warn!(
+                "data items with no MTConnect 2.7 observation element, published in /probe only: {}",
+                unstreamed.join(", ")
+            );
         }
         agent.load_history()?;
         Ok(agent)
@@ -245,6 +264,9 @@ impl Agent {
                 else {
                     continue;
                 };
+                if self.kinds[item].is_none() {
+                    continue;
+                }
                 let segments = store.segments(&machine, signal, TimeNs::MIN, TimeNs::MAX)?;
                 // Newest segments back to the ones holding `per_signal` samples.
                 let mut from = TimeNs::MAX;
@@ -351,6 +373,8 @@ impl Agent {
                 5
             } else if info.kind == "MESSAGE" {
                 2
+            } else if info.representation == Representation::TimeSeries {
+                3 // sample count | sample rate | values
             } else {
                 1
             };
@@ -376,55 +400,53 @@ impl Agent {
         Ok(())
     }
 
-    /// The value SHDR fields give a data item; `None` (logged) for a sample that is no number.
+    /// The value SHDR fields give a data item; `None` (logged) for one its 2.7 observation
+    /// element cannot hold, or for an item 2.7 has no element for.
     fn value_of(&self, item: usize, args: &[&str], place: &str) -> Option<Value> {
         let info = &self.model.items[item];
+        let label = info.name.as_deref().unwrap_or(&info.id);
+        let Some(kind) = &self.kinds[item] else {
+            tracing::debug!("{place}: '{label}' has no 2.7 observation element; skipped");
+            return None;
+        };
         let first = args[0];
         if first.eq_ignore_ascii_case("UNAVAILABLE") {
             return Some(Value::Unavailable);
         }
         match info.category {
-            Category::Condition => Some(Value::Condition(Condition {
-                level: first.to_string(),
-                native_code: args[1].to_string(),
-                native_severity: args[2].to_string(),
-                qualifier: args[3].to_string(),
-                message: args[4].to_string(),
-            })),
+            Category::Condition => {
+                let qualifier = args[3].to_ascii_uppercase();
+                let qualifier = if matches!(qualifier.as_str(), "" | "HIGH" | "LOW") {
+                    qualifier
+                } else {
+                    tracing::warn!(
+                        "{place}: condition '{label}' qualifier '{}' is neither HIGH nor LOW; published without it",
+                        args[3]
+                    );
+                    String::new()
+                };
+                Some(Value::Condition(Condition {
+                    level: first.to_string(),
+                    native_code: args[1].to_string(),
+                    native_severity: args[2].to_string(),
+                    qualifier,
+                    message: args[4].to_string(),
+                }))
+            }
             _ if info.kind == "MESSAGE" => Some(Value::Message {
                 native_code: first.to_string(),
                 text: args[1].to_string(),
             }),
             Category::Sample if first.trim().is_empty() => Some(Value::Unavailable),
-            Category::Sample => {
-                let scale = info.native_scale();
-                let numbers: Result<Vec<f64>, _> =
-                    first.split_whitespace().map(str::parse::<f64>).collect();
-                match numbers {
-                    Ok(n) if n.iter().any(|v| !v.is_finite()) => {
-                        tracing::warn!(
-                            "{place}: sample '{}' value '{first}' is not finite; skipped",
-                            info.name.as_deref().unwrap_or(&info.id)
-                        );
-                        None
-                    }
-                    Ok(_) if scale == 1.0 => Some(Value::Text(first.trim().to_string())),
-                    Ok(n) => Some(Value::Text(
-                        n.iter()
-                            .map(|v| format_number(v * scale))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    )),
-                    Err(_) => {
-                        tracing::warn!(
-                            "{place}: sample '{}' value '{first}' is not a number; skipped",
-                            info.name.as_deref().unwrap_or(&info.id)
-                        );
-                        None
-                    }
-                }
+            _ => {
+                let text = match info.representation {
+                    Representation::TimeSeries => args[2],
+                    _ => first,
+                };
+                values::observation(kind, text, info.native_scale())
+                    .map_err(|why| tracing::warn!("{place}: '{label}' value refused: {why}"))
+                    .ok()
             }
-            Category::Event => Some(Value::Text(first.to_string())),
         }
     }
 
@@ -699,6 +721,15 @@ impl Agent {
         let uuid = self.model.devices[device].uuid.clone();
         self.assets
             .put("aimm tool table", id, asset_type, &uuid, t_ns, xml)
+    }
+}
+
+/// What `item`'s 2.7 observation element may hold; `None` when 2.7 has none for it.
+fn value_kind(item: &super::device::DataItem) -> Option<ValueKind> {
+    let v = vocabulary();
+    match item.category {
+        Category::Condition => v.streams_type(&item.kind).then_some(ValueKind::Text),
+        _ => v.observation(&item.element_name()),
     }
 }
 

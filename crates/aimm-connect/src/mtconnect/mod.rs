@@ -20,6 +20,9 @@ pub mod signal_map;
 pub mod store_sink;
 pub mod streams;
 pub mod tool_assets;
+pub mod upgrade;
+pub mod values;
+pub mod vocabulary;
 pub mod xml;
 
 pub use agent::{Agent, AgentOptions};

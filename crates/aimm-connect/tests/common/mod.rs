@@ -26,14 +26,14 @@ pub fn assert_valid(kind: &str, doc: &str) {
 /// Validates every (label, document) against schema `kind` in one `xmllint` run (a run costs
 /// ~0.3 s of schema compilation, so property tests batch their documents); a failure names the
 /// label and shows xmllint's complaints and the head of the document.
-pub fn assert_all_valid(kind: &str, docs: &[(&str, &str)]) {
+pub fn assert_all_valid(kind: &str, docs: &[(impl AsRef<str>, impl AsRef<str>)]) {
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<PathBuf> = docs
         .iter()
         .enumerate()
         .map(|(i, (_, doc))| {
             let file = dir.path().join(format!("{i}.xml"));
-            std::fs::write(&file, doc).unwrap();
+            std::fs::write(&file, doc.as_ref()).unwrap();
             file
         })
         .collect();
@@ -60,7 +60,7 @@ pub fn assert_all_valid(kind: &str, docs: &[(&str, &str)]) {
                 .position(|f| stderr.contains(&f.display().to_string()))
         })
         .unwrap_or(0);
-    let (label, doc) = docs[failed];
+    let (label, doc) = (docs[failed].0.as_ref(), docs[failed].1.as_ref());
     let name = files[failed].display().to_string();
     panic!(
         "{kind} document '{label}' does not validate:\n{}\n--- document head ---\n{}",
