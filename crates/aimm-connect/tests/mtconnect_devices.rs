@@ -6,35 +6,8 @@
 mod common;
 
 use aimm_connect::mtconnect::{Agent, AgentOptions, DeviceModel, SignalMap};
-use common::{assert_all_valid, testdata};
+use common::{assert_all_valid, device_files, REFUSED};
 use std::collections::HashMap;
-
-/// The files refused on load, with what the reason must say.
-const REFUSED: &[(&str, &[&str])] = &[
-    (
-        "cppagent_test_reference_example.xml",
-        &["line 45", "id 'd'", "<Door>", "<Device>", "unique"],
-    ),
-    (
-        "cppagent_test_relationship_test.xml",
-        &["line 43", "<DataItemRelationship name=\"bob\"", "no type"],
-    ),
-];
-
-/// Every device file's name and text, sorted by name.
-pub fn device_files() -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = std::fs::read_dir(testdata("devices"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(&p).unwrap())
-        })
-        .collect();
-    files.sort();
-    files
-}
 
 #[test]
 fn every_device_file_is_served_as_2_7_or_refused_with_its_reason() {

@@ -73,3 +73,31 @@ pub fn assert_all_valid(kind: &str, docs: &[(impl AsRef<str>, impl AsRef<str>)])
         &doc[..doc.len().min(3000)]
     );
 }
+
+/// The device files refused on load (invalid on purpose upstream), with what the reason must
+/// say.
+pub const REFUSED: &[(&str, &[&str])] = &[
+    (
+        "cppagent_test_reference_example.xml",
+        &["line 45", "id 'd'", "<Door>", "<Device>", "unique"],
+    ),
+    (
+        "cppagent_test_relationship_test.xml",
+        &["line 43", "<DataItemRelationship name=\"bob\"", "no type"],
+    ),
+];
+
+/// Every device file in `testdata/mtconnect/devices`: name and text, sorted by name.
+pub fn device_files() -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(testdata("devices"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
