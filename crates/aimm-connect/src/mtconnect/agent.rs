@@ -218,12 +218,12 @@ impl Agent {
         &self.model
     }
 
-    /// The header's `instanceId`: the agent's start time in ms since the Unix epoch, so a
     /// Longest SHDR line taken from an adapter, bytes.
     pub fn max_line_bytes(&self) -> usize {
         self.max_line_bytes
     }
 
+    /// The header's `instanceId`: the agent's start time in ms since the Unix epoch, so a
     /// restarted agent gets a new one and clients know to re-probe.
     pub fn instance_id(&self) -> u64 {
         self.header.instance_id
