@@ -326,9 +326,11 @@ impl DeviceModel {
                 keys.entry(name.clone()).or_insert(i);
             }
             keys.insert(item.id.clone(), i);
-            // An adapter written for the file still sends an id the upgrade had to change.
+            // An adapter written for the file, or an older agent serving it, still uses an id
+            // the upgrade had to change.
             if let Some(old) = renamed.get(&item.id) {
                 keys.insert(old.clone(), i);
+                self.by_id.insert(old.clone(), i);
             }
             sources.extend(item.source.clone().map(|s| (s, i)));
             self.items.push(item);
@@ -439,6 +441,21 @@ mod tests {
         assert_eq!(f.component, "Path");
         assert!((f.native_scale() * 600.0 - 10.0).abs() < 1e-12);
         assert_eq!(model.item_by_key(0, "a"), Some(0));
+    }
+
+    #[test]
+    fn an_id_changed_into_an_xml_id_is_still_found_by_the_old_one() {
+        let model = DeviceModel::parse(
+            "old.xml",
+            r#"<MTConnectDevices><Devices><Device id="1" name="M"><DataItems>
+               <DataItem id="4" category="EVENT" type="AVAILABILITY"/></DataItems></Device>
+               </Devices></MTConnectDevices>"#,
+        )
+        .unwrap();
+        assert_eq!(model.items[0].id, "_4");
+        assert_eq!(model.item_by_id("4"), Some(0));
+        assert_eq!(model.item_by_key(0, "4"), Some(0));
+        assert!(model.devices[0].xml.contains(r#"id="_4""#));
     }
 
     #[test]

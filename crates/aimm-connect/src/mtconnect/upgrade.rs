@@ -7,6 +7,7 @@
 
 use super::device::line_of;
 use super::vocabulary::vocabulary;
+use super::xml::attribute;
 use super::MtcError;
 use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
@@ -166,13 +167,6 @@ struct Seen {
     pos: u64,
 }
 
-fn attr_value(e: &BytesStart<'_>, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref() == name.as_bytes())
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
-}
-
 /// Checks device file `source` and rewrites it as 2.7.
 pub fn to_2_7(source: &str, xml: &str) -> Result<Upgraded, MtcError> {
     let err = |pos: u64, message: String| MtcError::Xml {
@@ -301,7 +295,7 @@ pub fn to_2_7(source: &str, xml: &str) -> Result<Upgraded, MtcError> {
                     if local == "Device" && parent == Some("Devices") {
                         device = Some(OpenDevice {
                             depth: stack.len(),
-                            id: attr_value(e, "id").unwrap_or_default(),
+                            id: attribute(e, "id").unwrap_or_default(),
                             items: false,
                             available: false,
                         });

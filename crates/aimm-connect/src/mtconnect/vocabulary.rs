@@ -5,7 +5,8 @@
 //! agent publishes only what these say is valid, so its documents hold whatever the device file
 //! declared and the adapter sent; reading the schemas themselves keeps that in step with them.
 
-use quick_xml::events::{BytesStart, Event};
+use super::xml::attribute;
+use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -68,13 +69,6 @@ struct Schema {
     groups: HashMap<String, String>,
 }
 
-fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref() == name.as_bytes())
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
-}
-
 impl Schema {
     /// Reads the named simple and complex types and global elements of an MTConnect XSD (their
     /// layout is generated, so the few forms below are all it uses).
@@ -107,11 +101,13 @@ impl Schema {
             let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
             let depth = stack.len();
             match (name.as_str(), depth) {
-                ("simpleType", 1) => simple = attr(&e, "name").map(|n| (n, None)),
-                ("complexType", 1) => complex = attr(&e, "name").map(|n| (n, Complex::default())),
+                ("simpleType", 1) => simple = attribute(&e, "name").map(|n| (n, None)),
+                ("complexType", 1) => {
+                    complex = attribute(&e, "name").map(|n| (n, Complex::default()))
+                }
                 ("element", 1) => {
-                    if let (Some(n), Some(t)) = (attr(&e, "name"), attr(&e, "type")) {
-                        if let Some(g) = attr(&e, "substitutionGroup") {
+                    if let (Some(n), Some(t)) = (attribute(&e, "name"), attribute(&e, "type")) {
+                        if let Some(g) = attribute(&e, "substitutionGroup") {
                             schema.groups.insert(n.clone(), g);
                         }
                         schema.elements.insert(n, t);
@@ -122,14 +118,14 @@ impl Schema {
             if let Some((_, s)) = simple.as_mut() {
                 match name.as_str() {
                     "enumeration" => {
-                        let value = attr(&e, "value").unwrap_or_default();
+                        let value = attribute(&e, "value").unwrap_or_default();
                         match s {
                             Some(Simple::Enum(values)) => values.push(value),
                             _ => *s = Some(Simple::Enum(vec![value])),
                         }
                     }
                     "union" => {
-                        let members = attr(&e, "memberTypes").unwrap_or_default();
+                        let members = attribute(&e, "memberTypes").unwrap_or_default();
                         *s = Some(Simple::Union(
                             members.split_whitespace().map(String::from).collect(),
                         ));
@@ -137,13 +133,13 @@ impl Schema {
                     "list" => *s = Some(Simple::List),
                     "restriction" if s.is_none() => {
                         *s = Some(Simple::Restriction {
-                            base: attr(&e, "base").unwrap_or_default(),
+                            base: attribute(&e, "base").unwrap_or_default(),
                             length: None,
                         })
                     }
                     "minLength" | "maxLength" | "length" => {
                         if let Some(Simple::Restriction { length, .. }) = s {
-                            *length = attr(&e, "value").and_then(|v| v.parse().ok());
+                            *length = attribute(&e, "value").and_then(|v| v.parse().ok());
                         }
                     }
                     _ => {}
@@ -153,15 +149,15 @@ impl Schema {
                 let parent = stack.last().map(String::as_str);
                 match (name.as_str(), parent) {
                     ("restriction" | "extension", Some("simpleContent" | "complexContent")) => {
-                        c.base = attr(&e, "base")
+                        c.base = attribute(&e, "base")
                     }
-                    ("restriction", Some("simpleType")) => c.value = attr(&e, "base"),
-                    ("attribute", _) if attr(&e, "use").as_deref() == Some("required") => {
-                        c.required.extend(attr(&e, "name"))
+                    ("restriction", Some("simpleType")) => c.value = attribute(&e, "base"),
+                    ("attribute", _) if attribute(&e, "use").as_deref() == Some("required") => {
+                        c.required.extend(attribute(&e, "name"))
                     }
-                    ("element", _) => match attr(&e, "name").as_deref() {
-                        Some("Entry") => c.entry = attr(&e, "type"),
-                        Some("Cell") => c.cell = attr(&e, "type"),
+                    ("element", _) => match attribute(&e, "name").as_deref() {
+                        Some("Entry") => c.entry = attribute(&e, "type"),
+                        Some("Cell") => c.cell = attribute(&e, "type"),
                         _ => {}
                     },
                     _ => {}
@@ -261,6 +257,7 @@ impl Vocabulary {
     /// (`"Event"`) or `Condition`, following its substitution groups.
     pub fn observation_group(&self, element: &str) -> Option<&str> {
         let mut name = element;
+        // Bounded: a schema whose groups formed a cycle must not hang the agent.
         for _ in 0..16 {
             let group = self.streams.groups.get(name)?;
             if matches!(group.as_str(), "Sample" | "Event" | "Condition") {
