@@ -108,14 +108,16 @@ async fn current_and_sample_hold_exactly_the_data_items_a_path_selects() {
     let mut docs = Vec::new();
     for (device, path, expected) in &cases {
         assert!(!expected.is_empty(), "{path}: the model has no such items");
-        for request in ["current", "sample?count=100000"] {
+        // The state at a sequence after every item's initial UNAVAILABLE.
+        let at = format!("current?at={}", model.items.len() + 50);
+        for request in ["current", at.as_str(), "sample?count=100000"] {
             let sep = if request.contains('?') { '&' } else { '?' };
             let url = format!("{base}{device}/{request}{sep}path={}", encoded(path));
             let (status, doc) = http.get(&url).await.unwrap();
             assert_eq!(status, 200, "{url}: {doc}");
             let got = ids_in(&url, &doc);
-            if request == "current" {
-                // Every data item has a latest observation: /current shows them all.
+            if request.starts_with("current") {
+                // Every data item has a state: /current shows them all.
                 assert_eq!(&got, expected, "{url}");
             } else {
                 assert!(got.is_subset(expected) && !got.is_empty(), "{url}: {got:?}");
