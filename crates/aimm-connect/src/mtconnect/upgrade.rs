@@ -187,9 +187,11 @@ pub fn to_2_7(source: &str, xml: &str) -> Result<Upgraded, MtcError> {
     let mut renamed = HashMap::new();
     // (relationship element, idRef, position): resolved once every id is known.
     let mut references: Vec<(String, String, u64)> = Vec::new();
-    // An open coordinate `…DataSet`: its name, position and the entry values so far.
+    // An open coordinate `…DataSet`: the element it becomes and the entry values so far.
     let mut data_set: Option<(String, Vec<String>)> = None;
     let mut device: Option<OpenDevice> = None;
+    // Open elements that have an id: (depth, element, id), to name a relationship's owner.
+    let mut owners: Vec<(usize, String, String)> = Vec::new();
     loop {
         let pos = reader.buffer_position();
         let event = reader
@@ -274,11 +276,15 @@ pub fn to_2_7(source: &str, xml: &str) -> Result<Upgraded, MtcError> {
                     }
                 }
                 if local.ends_with("Relationship") && parent == Some("Relationships") {
-                    let description = String::from_utf8_lossy(e.as_ref()).into_owned();
+                    let tag = String::from_utf8_lossy(e.as_ref()).into_owned();
+                    let description = match owners.last() {
+                        Some((_, element, id)) => format!("<{tag}> of <{element}> '{id}'"),
+                        None => format!("<{tag}>"),
+                    };
                     if !typed {
                         return Err(refused(
                             pos,
-                            format!("<{description}> has no type, which a relationship must have"),
+                            format!("{description} has no type, which a relationship must have"),
                         ));
                     }
                     if let Some(r) = id_ref {
@@ -300,12 +306,21 @@ pub fn to_2_7(source: &str, xml: &str) -> Result<Upgraded, MtcError> {
                             available: false,
                         });
                     }
+                    if let Some(id) = attribute(e, "id") {
+                        owners.push((stack.len(), local.clone(), id));
+                    }
                     write(&mut out, Event::Start(start));
                     stack.push(local);
                 }
             }
             Event::End(ref e) => {
                 let local = stack.pop().unwrap_or_default();
+                if owners
+                    .last()
+                    .is_some_and(|(depth, _, _)| *depth == stack.len())
+                {
+                    owners.pop();
+                }
                 match (&mut data_set, local.as_str()) {
                     (Some(_), "Entry") => continue,
                     (Some(_), l) if l.ends_with("DataSet") => {
@@ -362,9 +377,7 @@ pub fn to_2_7(source: &str, xml: &str) -> Result<Upgraded, MtcError> {
         if !ids.contains_key(published_id(&target).as_ref()) {
             return Err(refused(
                 pos,
-                format!(
-                    "<{description}> refers to id '{target}', which no element of the file has"
-                ),
+                format!("{description} refers to id '{target}', which no element of the file has"),
             ));
         }
     }

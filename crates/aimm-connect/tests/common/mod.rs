@@ -83,7 +83,12 @@ pub const REFUSED: &[(&str, &[&str])] = &[
     ),
     (
         "cppagent_test_relationship_test.xml",
-        &["line 43", "<DataItemRelationship name=\"bob\"", "no type"],
+        &[
+            "line 43",
+            "<DataItemRelationship name=\"bob\"",
+            "of <DataItem> 'xlcpl'",
+            "no type",
+        ],
     ),
 ];
 
