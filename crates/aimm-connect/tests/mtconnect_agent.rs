@@ -327,7 +327,9 @@ async fn sample_streams_new_observations_as_multipart_chunks() {
     let host = base.trim_start_matches("http://").to_string();
     let reader = std::thread::spawn(move || {
         let mut tcp = std::net::TcpStream::connect(&host).unwrap();
-        write!(tcp, "GET /OKUMA/sample?from={next}&interval=50&heartbeat=1000 HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+        // Only the loads: path=//DataItem[@type="LOAD"].
+        let path = "%2F%2FDataItem%5B%40type%3D%22LOAD%22%5D";
+        write!(tcp, "GET /OKUMA/sample?from={next}&interval=50&heartbeat=1000&path={path} HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
         tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
             .unwrap();
         let mut got = Vec::new();
@@ -342,9 +344,13 @@ async fn sample_streams_new_observations_as_multipart_chunks() {
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let okuma = shared.read(|a| a.model().device_by_name("OKUMA").unwrap());
+    let feed_override = shared.read(|a| {
+        let item = a.model().item_by_key(okuma, "pFovr").unwrap();
+        a.model().items[item].id.clone()
+    });
     let record = ShdrRecord::Data {
         t_ns: parse_timestamp("2026-01-02T03:04:05.5Z").unwrap(),
-        fields: vec!["S1load".into(), "42.5".into()],
+        fields: vec!["pFovr".into(), "50".into(), "S1load".into(), "42.5".into()],
     };
     shared.update(|a| a.ingest(okuma, record, "test")).unwrap();
     let text = tokio::task::spawn_blocking(move || reader.join().unwrap())
@@ -366,6 +372,11 @@ async fn sample_streams_new_observations_as_multipart_chunks() {
     assert!(
         doc.contains("timestamp=\"2026-01-02T03:04:05.500000Z\""),
         "{doc}"
+    );
+    // The override changed in the same line, but the path keeps it out of the stream.
+    assert!(
+        !text.contains(&format!("dataItemId=\"{feed_override}\"")),
+        "{text}"
     );
 }
 
