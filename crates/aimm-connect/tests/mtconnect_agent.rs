@@ -15,42 +15,10 @@ use aimm_model::{EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, To
 use aimm_store::{SqliteStore, Store};
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/mtconnect")
-        .join(rel)
-}
-
-fn read(rel: &str) -> String {
-    std::fs::read_to_string(testdata(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-/// Validates `doc` against MTConnect 2.7 schema `kind` (Devices, Streams, Assets, Error).
-fn assert_valid(kind: &str, doc: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join(format!("{kind}.xml"));
-    std::fs::write(&file, doc).unwrap();
-    let schema = testdata(&format!("schemas/MTConnect{kind}_2.7_1.0.xsd"));
-    let out = std::process::Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(&schema)
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run xmllint ({e}): install it with `apt-get install libxml2-utils`")
-        });
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{kind} document does not validate:\n{}\n--- document head ---\n{}",
-        stderr.lines().take(20).collect::<Vec<_>>().join("\n"),
-        &doc[..doc.len().min(3000)]
-    );
-}
+mod common;
+use common::{assert_valid, read};
 
 /// A store with one simulated machine: spindle load, feed, tool number and wear offset.
 fn store_with_mill(path: &std::path::Path) -> SqliteStore {
@@ -328,7 +296,8 @@ async fn okuma_recording_through_an_adapter_link_comes_out_of_the_agent_and_into
         ("/sample?from=999999999", 400, "OutOfRange"),
         ("/sample?count=0", 400, "OutOfRange"),
         ("/sample?bogus=1", 400, "InvalidRequest"),
-        ("/sample?path=//Spindle", 501, "Unsupported"),
+        ("/probe?path=//Axes", 501, "Unsupported"),
+        ("/sample?path=//Spindle", 400, "InvalidXPath"),
         ("/NOSUCH/probe", 404, "NoDevice"),
         ("/asset/no-such-tool", 404, "AssetNotFound"),
         ("/current?at=0", 400, "InvalidRequest"),
@@ -358,7 +327,9 @@ async fn sample_streams_new_observations_as_multipart_chunks() {
     let host = base.trim_start_matches("http://").to_string();
     let reader = std::thread::spawn(move || {
         let mut tcp = std::net::TcpStream::connect(&host).unwrap();
-        write!(tcp, "GET /OKUMA/sample?from={next}&interval=50&heartbeat=1000 HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+        // Only the loads: path=//DataItem[@type="LOAD"].
+        let path = "%2F%2FDataItem%5B%40type%3D%22LOAD%22%5D";
+        write!(tcp, "GET /OKUMA/sample?from={next}&interval=50&heartbeat=1000&path={path} HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
         tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
             .unwrap();
         let mut got = Vec::new();
@@ -373,9 +344,13 @@ async fn sample_streams_new_observations_as_multipart_chunks() {
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let okuma = shared.read(|a| a.model().device_by_name("OKUMA").unwrap());
+    let feed_override = shared.read(|a| {
+        let item = a.model().item_by_key(okuma, "pFovr").unwrap();
+        a.model().items[item].id.clone()
+    });
     let record = ShdrRecord::Data {
         t_ns: parse_timestamp("2026-01-02T03:04:05.5Z").unwrap(),
-        fields: vec!["S1load".into(), "42.5".into()],
+        fields: vec!["pFovr".into(), "50".into(), "S1load".into(), "42.5".into()],
     };
     shared.update(|a| a.ingest(okuma, record, "test")).unwrap();
     let text = tokio::task::spawn_blocking(move || reader.join().unwrap())
@@ -397,6 +372,11 @@ async fn sample_streams_new_observations_as_multipart_chunks() {
     assert!(
         doc.contains("timestamp=\"2026-01-02T03:04:05.500000Z\""),
         "{doc}"
+    );
+    // The override changed in the same line, but the path keeps it out of the stream.
+    assert!(
+        !text.contains(&format!("dataItemId=\"{feed_override}\"")),
+        "{text}"
     );
 }
 
@@ -449,7 +429,8 @@ fn cppagent_device_files_of_every_version_are_read() {
     // (file, devices, data items, an SHDR key of the first device that must resolve)
     for (file, devices, items, key) in [
         ("cppagent_test_SimpleDevlce.xml", 2, 38, "avail"),
-        ("cppagent_test_kinematics_2.5_data_set.xml", 1, 1, "alarm"),
+        // An AVAILABILITY item is added, as the reference agent does.
+        ("cppagent_test_kinematics_2.5_data_set.xml", 1, 2, "alarm"),
         ("cppagent_test_test_config.xml", 1, 32, "avail"),
         ("cppagent_test_two_devices.xml", 2, 6, "avail"),
         (
@@ -609,9 +590,10 @@ fn a_1x_device_s_spindle_feed_and_override_reach_the_store_with_no_map() {
         (
             "cppagent_test_agent.mtconnect.org.xml",
             &[
-                (SignalKind::SpindleSpeedRpm, "12"),
-                (SignalKind::FeedActualMmPerMin, "6"),
-                (SignalKind::FeedOverridePct, "25"),
+                // The file's ids are numbers, which 2.7 ids (XML IDs) cannot be.
+                (SignalKind::SpindleSpeedRpm, "_12"),
+                (SignalKind::FeedActualMmPerMin, "_6"),
+                (SignalKind::FeedOverridePct, "_25"),
             ][..],
         ),
         (

@@ -4,13 +4,16 @@
 
 use super::assets::AssetBuffer;
 use super::buffer::{Condition, Observation, SequenceBuffer, Value};
-use super::device::{Category, DeviceModel};
+use super::device::{Category, DeviceModel, Representation};
 use super::documents::{self, BadParameter, ErrorCode, Header, RequestError, Sequences};
 use super::machine_devices::machine_devices_xml;
+use super::path::{DeviceTree, PathExpr};
 use super::shdr::ShdrRecord;
 use super::signal_map::SignalMap;
 use super::store_sink::StoreSink;
 use super::tool_assets::{cutting_tool_xml, tool_asset_id, tool_uses};
+use super::values;
+use super::vocabulary::{vocabulary, ValueKind};
 use super::xml::xml_safe;
 use super::MtcError;
 use aimm_model::{Event, EventKind, MachineId, SignalKind, TimeNs};
@@ -47,9 +50,40 @@ impl Default for AgentOptions {
     }
 }
 
+/// The data items a Streams request covers: one device or (`None`) all, narrowed to those a
+/// `path=` selects.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// The device named in the request's URI, if any.
+    pub device: Option<usize>,
+    /// Per data item of the model, whether the request's `path` selects it; `None`: no path.
+    pub items: Option<Vec<bool>>,
+}
+
+impl From<Option<usize>> for Selection {
+    fn from(device: Option<usize>) -> Self {
+        Self {
+            device,
+            items: None,
+        }
+    }
+}
+
+impl Selection {
+    fn keeps(&self, model: &DeviceModel, item: usize) -> bool {
+        self.device.is_none_or(|d| model.items[item].device == d)
+            && self.items.as_ref().is_none_or(|s| s[item])
+    }
+}
+
 /// An MTConnect agent's data.
 pub struct Agent {
     model: DeviceModel,
+    /// The probe document's element tree, for `path=`.
+    tree: DeviceTree,
+    /// Per data item, what its 2.7 observation element may hold; `None` when 2.7 has no
+    /// element for it (an extension type such as a 1.x `x:COIL`): it is never streamed.
+    kinds: Vec<Option<ValueKind>>,
     signals: SignalMap,
     buffer: SequenceBuffer,
     assets: AssetBuffer,
@@ -82,6 +116,8 @@ impl Agent {
         let mut agent = Agent {
             buffer: SequenceBuffer::new(model.items.len(), options.buffer_size),
             assets: AssetBuffer::new(options.asset_buffer_size),
+            tree: DeviceTree::build(&model),
+            kinds: model.items.iter().map(value_kind).collect(),
             header: Header {
                 // Start time in ms: a restarted agent gets a new one (cppagent uses seconds,
                 // which two quick restarts can share).
@@ -100,8 +136,21 @@ impl Agent {
             max_line_bytes: options.max_line_bytes,
             last_state: HashMap::new(),
         };
-        for item in 0..agent.model.items.len() {
-            agent.buffer.push(item, now, Value::Unavailable);
+        let mut unstreamed = Vec::new();
+        for (item, kind) in agent.kinds.iter().enumerate() {
+            let info = &agent.model.items[item];
+            match kind {
+                Some(_) => {
+                    agent.buffer.push(item, now, Value::Unavailable);
+                }
+                None => unstreamed.push(format!("'{}' ({})", info.id, info.kind)),
+            }
+        }
+        if !unstreamed.is_empty() {
+            tracing::warn!(
+                "data items with no MTConnect 2.7 observation element, published in /probe only: {}",
+                unstreamed.join(", ")
+            );
         }
         agent.load_history()?;
         Ok(agent)
@@ -169,12 +218,12 @@ impl Agent {
         &self.model
     }
 
-    /// The header's `instanceId`: the agent's start time in ms since the Unix epoch, so a
     /// Longest SHDR line taken from an adapter, bytes.
     pub fn max_line_bytes(&self) -> usize {
         self.max_line_bytes
     }
 
+    /// The header's `instanceId`: the agent's start time in ms since the Unix epoch, so a
     /// restarted agent gets a new one and clients know to re-probe.
     pub fn instance_id(&self) -> u64 {
         self.header.instance_id
@@ -215,6 +264,9 @@ impl Agent {
                 else {
                     continue;
                 };
+                if self.kinds[item].is_none() {
+                    continue;
+                }
                 let segments = store.segments(&machine, signal, TimeNs::MIN, TimeNs::MAX)?;
                 // Newest segments back to the ones holding `per_signal` samples.
                 let mut from = TimeNs::MAX;
@@ -321,6 +373,8 @@ impl Agent {
                 5
             } else if info.kind == "MESSAGE" {
                 2
+            } else if info.representation == Representation::TimeSeries {
+                3 // sample count | sample rate | values
             } else {
                 1
             };
@@ -346,55 +400,53 @@ impl Agent {
         Ok(())
     }
 
-    /// The value SHDR fields give a data item; `None` (logged) for a sample that is no number.
+    /// The value SHDR fields give a data item; `None` (logged) for one its 2.7 observation
+    /// element cannot hold, or for an item 2.7 has no element for.
     fn value_of(&self, item: usize, args: &[&str], place: &str) -> Option<Value> {
         let info = &self.model.items[item];
+        let label = info.name.as_deref().unwrap_or(&info.id);
+        let Some(kind) = &self.kinds[item] else {
+            tracing::debug!("{place}: '{label}' has no 2.7 observation element; skipped");
+            return None;
+        };
         let first = args[0];
         if first.eq_ignore_ascii_case("UNAVAILABLE") {
             return Some(Value::Unavailable);
         }
         match info.category {
-            Category::Condition => Some(Value::Condition(Condition {
-                level: first.to_string(),
-                native_code: args[1].to_string(),
-                native_severity: args[2].to_string(),
-                qualifier: args[3].to_string(),
-                message: args[4].to_string(),
-            })),
+            Category::Condition => {
+                let qualifier = args[3].to_ascii_uppercase();
+                let qualifier = if matches!(qualifier.as_str(), "" | "HIGH" | "LOW") {
+                    qualifier
+                } else {
+                    tracing::warn!(
+                        "{place}: condition '{label}' qualifier '{}' is neither HIGH nor LOW; published without it",
+                        args[3]
+                    );
+                    String::new()
+                };
+                Some(Value::Condition(Condition {
+                    level: first.to_string(),
+                    native_code: args[1].to_string(),
+                    native_severity: args[2].to_string(),
+                    qualifier,
+                    message: args[4].to_string(),
+                }))
+            }
             _ if info.kind == "MESSAGE" => Some(Value::Message {
                 native_code: first.to_string(),
                 text: args[1].to_string(),
             }),
             Category::Sample if first.trim().is_empty() => Some(Value::Unavailable),
-            Category::Sample => {
-                let scale = info.native_scale();
-                let numbers: Result<Vec<f64>, _> =
-                    first.split_whitespace().map(str::parse::<f64>).collect();
-                match numbers {
-                    Ok(n) if n.iter().any(|v| !v.is_finite()) => {
-                        tracing::warn!(
-                            "{place}: sample '{}' value '{first}' is not finite; skipped",
-                            info.name.as_deref().unwrap_or(&info.id)
-                        );
-                        None
-                    }
-                    Ok(_) if scale == 1.0 => Some(Value::Text(first.trim().to_string())),
-                    Ok(n) => Some(Value::Text(
-                        n.iter()
-                            .map(|v| format_number(v * scale))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    )),
-                    Err(_) => {
-                        tracing::warn!(
-                            "{place}: sample '{}' value '{first}' is not a number; skipped",
-                            info.name.as_deref().unwrap_or(&info.id)
-                        );
-                        None
-                    }
-                }
+            _ => {
+                let text = match info.representation {
+                    Representation::TimeSeries => args[2],
+                    _ => first,
+                };
+                values::observation(kind, text, info.native_scale())
+                    .map_err(|why| tracing::warn!("{place}: '{label}' value refused: {why}"))
+                    .ok()
             }
-            Category::Event => Some(Value::Text(first.to_string())),
         }
     }
 
@@ -489,9 +541,51 @@ impl Agent {
         }
     }
 
-    fn device_list(&self, device: Option<usize>) -> Vec<usize> {
+    /// The selection a request's device and `path` make, or INVALID_XPATH naming the
+    /// expression and where it fails (a path that selects nothing fails too, as in cppagent).
+    pub fn select(
+        &self,
+        device: Option<usize>,
+        path: Option<&str>,
+        uri: &str,
+    ) -> Result<Selection, RequestError> {
+        let mut selection = Selection::from(device);
+        let Some(path) = path else {
+            return Ok(selection);
+        };
+        let invalid = |why: String| RequestError {
+            code: ErrorCode::InvalidXPath,
+            uri: uri.to_string(),
+            message: format!("the path '{path}' could not be used: {why}"),
+            parameter: None,
+        };
+        let expr = PathExpr::parse(path).map_err(|e| invalid(e.to_string()))?;
+        selection.items = Some(self.tree.select(&expr, self.model.items.len()));
+        if !(0..self.model.items.len()).any(|i| selection.keeps(&self.model, i)) {
+            return Err(invalid(match device {
+                Some(d) => format!(
+                    "it selects no data item of device '{}'",
+                    self.model.devices[d].name
+                ),
+                None => "it selects no data item".into(),
+            }));
+        }
+        Ok(selection)
+    }
+
+    /// The devices a Streams document for `sel` lists: those with a data item it keeps.
+    fn device_list(&self, sel: &Selection) -> Vec<usize> {
         (0..self.model.devices.len())
-            .filter(|&d| device.is_none_or(|x| x == d))
+            .filter(|&d| {
+                sel.device.is_none_or(|x| x == d)
+                    && sel.items.as_ref().is_none_or(|s| {
+                        self.model
+                            .items
+                            .iter()
+                            .zip(s)
+                            .any(|(i, &kept)| kept && i.device == d)
+                    })
+            })
             .collect()
     }
 
@@ -501,33 +595,35 @@ impl Agent {
     }
 
     /// The `/current` answer: an `MTConnectStreams` document with the latest observation of
-    /// every data item of one device or (`None`) all.
-    pub fn current(&self, device: Option<usize>) -> String {
+    /// every data item `sel` keeps (one device or, with `None`, all).
+    pub fn current(&self, sel: impl Into<Selection>) -> String {
+        let sel = sel.into();
         let mut latest: Vec<&Observation> = self
             .buffer
             .latest()
-            .filter(|o| device.is_none_or(|d| self.model.items[o.item].device == d))
+            .filter(|o| sel.keeps(&self.model, o.item))
             .collect();
         latest.sort_by_key(|o| o.sequence);
         documents::streams(
             &self.header(),
             self.sequences(self.buffer.next_sequence()),
             &self.model,
-            &self.device_list(device),
+            &self.device_list(&sel),
             latest,
         )
     }
 
-    /// `/current?at=`: the state of one device or all at sequence `at` (within
+    /// `/current?at=`: the state of the data items `sel` keeps at sequence `at` (within
     /// `[firstSequence, lastSequence]`), or an error naming the earliest sequence whose state
     /// the buffer still holds in full.
     pub fn current_at(
         &self,
-        device: Option<usize>,
+        sel: impl Into<Selection>,
         at: u64,
         uri: &str,
     ) -> Result<String, RequestError> {
-        let keep = |item: usize| device.is_none_or(|d| self.model.items[item].device == d);
+        let sel = sel.into();
+        let keep = |item: usize| sel.keeps(&self.model, item);
         let state = self.buffer.state_at(at, keep).map_err(|earliest| RequestError {
             code: ErrorCode::OutOfRange,
             uri: uri.to_string(),
@@ -540,15 +636,16 @@ impl Agent {
             &self.header(),
             self.sequences(at + 1),
             &self.model,
-            &self.device_list(device),
+            &self.device_list(&sel),
             state,
         ))
     }
 
-    /// `/sample?from=&count=`: the document and the `nextSequence` it names.
+    /// `/sample?from=&count=` of the data items `sel` keeps: the document and the
+    /// `nextSequence` it names.
     pub fn sample(
         &self,
-        device: Option<usize>,
+        sel: impl Into<Selection>,
         from: Option<u64>,
         count: usize,
         uri: &str,
@@ -568,14 +665,15 @@ impl Agent {
                 }),
             });
         }
-        let (obs, next) = self.buffer.range(from, count, |o| {
-            device.is_none_or(|d| self.model.items[o.item].device == d)
-        });
+        let sel = sel.into();
+        let (obs, next) = self
+            .buffer
+            .range(from, count, |o| sel.keeps(&self.model, o.item));
         let doc = documents::streams(
             &self.header(),
             self.sequences(next),
             &self.model,
-            &self.device_list(device),
+            &self.device_list(&sel),
             obs,
         );
         Ok((doc, next))
@@ -623,6 +721,15 @@ impl Agent {
         let uuid = self.model.devices[device].uuid.clone();
         self.assets
             .put("aimm tool table", id, asset_type, &uuid, t_ns, xml)
+    }
+}
+
+/// What `item`'s 2.7 observation element may hold; `None` when 2.7 has none for it.
+fn value_kind(item: &super::device::DataItem) -> Option<ValueKind> {
+    let v = vocabulary();
+    match item.category {
+        Category::Condition => v.streams_type(&item.kind).then_some(ValueKind::Text),
+        _ => v.observation(&item.element_name()),
     }
 }
 

@@ -29,6 +29,10 @@ pub enum Value {
     Text(String),
     /// The state of a CONDITION data item.
     Condition(Condition),
+    /// A DATA_SET observation: its entries, key and value.
+    DataSet(Vec<(String, String)>),
+    /// A TABLE observation: its rows, key and cells (key and value).
+    Table(Vec<(String, Vec<(String, String)>)>),
     /// A `MESSAGE` event: native code and text.
     Message {
         /// The controller's message code (`nativeCode`); empty when none.

@@ -1,8 +1,11 @@
 //! The device model an agent publishes: devices, their components and data items, read from an
 //! MTConnect `Devices` document (a device file such as cppagent's, or one aimm generates for the
-//! machines in its store). `/probe` serves each device's XML exactly as read; streams, SHDR key
-//! look-up and signal mapping use the parsed data items.
+//! machines in its store). `/probe` serves each device's XML as read, rewritten into 2.7 where
+//! the file is of an older version (see [`super::upgrade`]); streams, SHDR key look-up and
+//! signal mapping use the parsed data items.
 
+use super::upgrade::to_2_7;
+use super::vocabulary::vocabulary;
 use super::MtcError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -154,7 +157,10 @@ impl DeviceModel {
     }
 
     /// Adds the devices of another document; a device whose name is already known is skipped.
+    /// A document with a duplicate id or a broken relationship is refused.
     pub fn add_document(&mut self, source: &str, xml: &str) -> Result<(), MtcError> {
+        let upgraded = to_2_7(source, xml)?;
+        let xml = upgraded.xml.as_str();
         let err = |pos: u64, message: String| MtcError::Xml {
             input: source.to_string(),
             line: line_of(xml, pos),
@@ -270,7 +276,7 @@ impl DeviceModel {
                                 device.name
                             );
                         } else {
-                            self.push_device(source, device, items)?;
+                            self.push_device(source, device, items, &upgraded.renamed)?;
                         }
                         components.clear();
                     }
@@ -293,12 +299,22 @@ impl DeviceModel {
         source: &str,
         device: Device,
         items: Vec<DataItem>,
+        renamed: &HashMap<String, String>,
     ) -> Result<(), MtcError> {
         let index = self.devices.len();
         let mut keys = HashMap::new();
         let mut sources = Vec::new();
         for mut item in items {
             item.device = index;
+            // Streams place an observation by its element, whatever category an older file
+            // declared (test_config.xml has a PATH_POSITION EVENT, a sample in 2.7).
+            if item.category != Category::Condition {
+                match vocabulary().observation_group(&item.element_name()) {
+                    Some("Sample") => item.category = Category::Sample,
+                    Some("Event") => item.category = Category::Event,
+                    _ => {}
+                }
+            }
             let i = self.items.len();
             if self.by_id.insert(item.id.clone(), i).is_some() {
                 return Err(MtcError::Model(format!(
@@ -310,6 +326,12 @@ impl DeviceModel {
                 keys.entry(name.clone()).or_insert(i);
             }
             keys.insert(item.id.clone(), i);
+            // An adapter written for the file, or an older agent serving it, still uses an id
+            // the upgrade had to change.
+            if let Some(old) = renamed.get(&item.id) {
+                keys.insert(old.clone(), i);
+                self.by_id.insert(old.clone(), i);
+            }
             sources.extend(item.source.clone().map(|s| (s, i)));
             self.items.push(item);
         }
@@ -419,6 +441,21 @@ mod tests {
         assert_eq!(f.component, "Path");
         assert!((f.native_scale() * 600.0 - 10.0).abs() < 1e-12);
         assert_eq!(model.item_by_key(0, "a"), Some(0));
+    }
+
+    #[test]
+    fn an_id_changed_into_an_xml_id_is_still_found_by_the_old_one() {
+        let model = DeviceModel::parse(
+            "old.xml",
+            r#"<MTConnectDevices><Devices><Device id="1" name="M"><DataItems>
+               <DataItem id="4" category="EVENT" type="AVAILABILITY"/></DataItems></Device>
+               </Devices></MTConnectDevices>"#,
+        )
+        .unwrap();
+        assert_eq!(model.items[0].id, "_4");
+        assert_eq!(model.item_by_id("4"), Some(0));
+        assert_eq!(model.item_by_key(0, "4"), Some(0));
+        assert!(model.devices[0].xml.contains(r#"id="_4""#));
     }
 
     #[test]

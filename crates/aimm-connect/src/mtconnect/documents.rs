@@ -217,20 +217,19 @@ fn observation(x: &mut XmlOut, model: &DeviceModel, obs: &Observation) {
     }
     let name = item.element_name();
     match &obs.value {
-        Value::Unavailable => {
-            if matches!(
-                item.representation,
-                Representation::DataSet | Representation::Table
-            ) {
+        Value::Unavailable => match item.representation {
+            Representation::DataSet | Representation::Table => {
                 attrs.push(("count", "0"));
+                x.leaf(&name, &attrs, "UNAVAILABLE");
             }
-            x.leaf(&name, &attrs, "UNAVAILABLE");
-        }
-        Value::Text(text) if item.representation == Representation::DataSet => {
-            let entries: Vec<(&str, &str)> = text
-                .split_whitespace()
-                .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
-                .collect();
+            // A time series is a list of floats, which UNAVAILABLE is not: no samples.
+            Representation::TimeSeries => {
+                attrs.push(("sampleCount", "0"));
+                x.empty(&name, &attrs);
+            }
+            Representation::Value => x.leaf(&name, &attrs, "UNAVAILABLE"),
+        },
+        Value::DataSet(entries) => {
             let count = entries.len().to_string();
             attrs.push(("count", &count));
             x.open(&name, &attrs);
@@ -239,13 +238,25 @@ fn observation(x: &mut XmlOut, model: &DeviceModel, obs: &Observation) {
             }
             x.close(&name);
         }
-        Value::Text(text) => {
-            if text.is_empty() {
-                x.empty(&name, &attrs);
-            } else {
-                x.leaf(&name, &attrs, text);
+        Value::Table(rows) => {
+            let count = rows.len().to_string();
+            attrs.push(("count", &count));
+            x.open(&name, &attrs);
+            for (k, cells) in rows {
+                x.open("Entry", &[("key", k)]);
+                for (c, v) in cells {
+                    x.leaf("Cell", &[("key", c)], v);
+                }
+                x.close("Entry");
             }
+            x.close(&name);
         }
+        Value::Text(text) if item.representation == Representation::TimeSeries => {
+            let count = text.split_whitespace().count().to_string();
+            attrs.push(("sampleCount", &count));
+            x.leaf(&name, &attrs, text);
+        }
+        Value::Text(text) => x.leaf(&name, &attrs, text),
         // MTConnect 2.x made Message a plain string event: its nativeCode attribute is gone
         // from the schema, so the code stays in the buffer (and the store) but not the document.
         Value::Message { text, .. } => x.leaf(&name, &attrs, text),
@@ -293,8 +304,11 @@ pub enum ErrorCode {
     /// `NO_DEVICE`: the path names no device of the agent.
     NoDevice,
     /// `UNSUPPORTED`: a valid MTConnect request feature aimm's agent does not implement
-    /// (e.g. `path`).
+    /// (e.g. `to`).
     Unsupported,
+    /// `INVALID_XPATH`: a `path` that is malformed, outside the supported subset, or selects
+    /// no data item.
+    InvalidXPath,
     /// `ASSET_NOT_FOUND`: `/asset/ID` names no asset the agent holds.
     AssetNotFound,
 }
@@ -308,6 +322,7 @@ impl ErrorCode {
             ErrorCode::OutOfRange => "OutOfRange",
             ErrorCode::NoDevice => "NoDevice",
             ErrorCode::Unsupported => "Unsupported",
+            ErrorCode::InvalidXPath => "InvalidXPath",
             ErrorCode::AssetNotFound => "AssetNotFound",
         }
     }
@@ -321,6 +336,7 @@ impl ErrorCode {
             ErrorCode::OutOfRange => "OUT_OF_RANGE",
             ErrorCode::NoDevice => "NO_DEVICE",
             ErrorCode::Unsupported => "UNSUPPORTED",
+            ErrorCode::InvalidXPath => "INVALID_XPATH",
             ErrorCode::AssetNotFound => "ASSET_NOT_FOUND",
         }
     }

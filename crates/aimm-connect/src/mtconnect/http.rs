@@ -1,8 +1,9 @@
 //! The agent's HTTP interface (axum): `/probe`, `/current`, `/sample` (paged by `from`/`count`,
-//! or streamed as `multipart/x-mixed-replace` chunks when `interval` is given), `/assets`, each
-//! also under `/{device}/…`; every bad request gets an `MTConnectError` document.
+//! or streamed as `multipart/x-mixed-replace` chunks when `interval` is given; both filtered by
+//! `path`), `/assets`, each also under `/{device}/…`; every bad request gets an `MTConnectError`
+//! document.
 
-use super::agent::Agent;
+use super::agent::{Agent, Selection};
 use super::documents::{BadParameter, ErrorCode, RequestError};
 use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, Path, Query, State};
@@ -226,9 +227,10 @@ fn current(
     uri: &str,
     p: &HashMap<String, String>,
 ) -> Response {
-    let result = check_params(p, &["at"], uri).and_then(|()| {
+    let result = check_params(p, &["at", "path"], uri).and_then(|()| {
         a.read(|agent| {
             let device = agent.device(device, uri)?;
+            let sel = agent.select(device, p.get("path").map(String::as_str), uri)?;
             let range = (agent.first_sequence(), agent.last_sequence());
             // The 2.7 Error schema has no QueryParameter named `at` (and OUT_OF_RANGE needs
             // one): a bad `at` is an INVALID_REQUEST whose message says the range.
@@ -238,8 +240,8 @@ fn current(
                 ..e
             };
             match number(p, "at", range, uri).map_err(invalid)? {
-                None => Ok(agent.current(device)),
-                Some(at) => agent.current_at(device, at, uri).map_err(invalid),
+                None => Ok(agent.current(sel)),
+                Some(at) => agent.current_at(sel, at, uri).map_err(invalid),
             }
         })
     });
@@ -265,7 +267,7 @@ async fn sample_one(
 
 /// What a `/sample` request asks for.
 struct SampleRequest {
-    device: Option<usize>,
+    selection: Selection,
     from: Option<u64>,
     count: usize,
     /// Streaming: least time between chunks, and the longest silence before an empty chunk.
@@ -279,11 +281,11 @@ fn sample_request(
     uri: &str,
     p: &HashMap<String, String>,
 ) -> Result<SampleRequest, RequestError> {
-    check_params(p, &["from", "count", "interval", "heartbeat"], uri)?;
+    check_params(p, &["from", "count", "interval", "heartbeat", "path"], uri)?;
     let device = agent.device(device, uri)?;
     let buffer = agent.buffer_size() as u64;
     Ok(SampleRequest {
-        device,
+        selection: agent.select(device, p.get("path").map(String::as_str), uri)?,
         from: number(p, "from", (0, u64::MAX), uri)?,
         count: number(p, "count", (1, buffer), uri)?.unwrap_or(100) as usize,
         interval: number(p, "interval", (0, 3_600_000), uri)?.map(Duration::from_millis),
@@ -304,7 +306,8 @@ fn sample(
         Ok(r) => r,
         Err(e) => return error_response(&a, &e),
     };
-    let first = a.read(|agent| agent.sample(request.device, request.from, request.count, &uri));
+    let first =
+        a.read(|agent| agent.sample(request.selection.clone(), request.from, request.count, &uri));
     let (doc, next) = match first {
         Ok(x) => x,
         Err(e) => return error_response(&a, &e),
@@ -340,7 +343,7 @@ fn stream(
     let body = futures_util::stream::unfold(state, move |(a, mut changed, next, pending, done)| {
         let uri = uri.clone();
         let heartbeat = request.heartbeat;
-        let (device, count) = (request.device, request.count);
+        let (selection, count) = (request.selection.clone(), request.count);
         async move {
             if done {
                 return None;
@@ -357,7 +360,7 @@ fn stream(
                 // Wait for new data or the heart-beat, whichever comes first.
                 let _ = tokio::time::timeout(heartbeat, changed.changed()).await;
             }
-            match a.read(|agent| agent.sample(device, Some(next), count, &uri)) {
+            match a.read(|agent| agent.sample(selection, Some(next), count, &uri)) {
                 Ok((doc, next)) => Some((Ok(part(&doc)), (a, changed, next, None, false))),
                 Err(e) => {
                     let doc = a.read(|agent| agent.error(&e));

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod http;
 pub mod http_get;
 pub mod machine_devices;
+pub mod path;
 pub mod replay;
 pub mod service;
 pub mod shdr;
@@ -19,6 +20,9 @@ pub mod signal_map;
 pub mod store_sink;
 pub mod streams;
 pub mod tool_assets;
+pub mod upgrade;
+pub mod values;
+pub mod vocabulary;
 pub mod xml;
 
 pub use agent::{Agent, AgentOptions};

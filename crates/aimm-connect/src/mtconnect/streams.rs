@@ -4,8 +4,9 @@
 
 use super::device::line_of;
 use super::shdr::parse_timestamp;
+use super::xml::attribute;
 use super::MtcError;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use quick_xml::Reader;
 
 /// Header facts of a Streams document.
@@ -51,13 +52,6 @@ pub struct Streams {
     pub observations: Vec<StreamObservation>,
 }
 
-fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
-}
-
 /// Parses a Streams document from `source` (a URL, for errors). An `MTConnectError` document
 /// becomes an [`MtcError::Agent`] with its error code and message.
 pub fn parse_streams(source: &str, xml: &str) -> Result<Streams, MtcError> {
@@ -97,42 +91,36 @@ pub fn parse_streams(source: &str, xml: &str) -> Result<Streams, MtcError> {
                 }
                 match name.as_str() {
                     "Header" => {
-                        let num = |k: &[u8]| -> Result<u64, MtcError> {
-                            let text = attr(e, k).unwrap_or_default();
+                        let num = |k: &str| -> Result<u64, MtcError> {
+                            let text = attribute(e, k).unwrap_or_default();
                             text.parse().map_err(|_| {
-                                err(
-                                    pos,
-                                    format!(
-                                        "Header {} '{text}' is not a number",
-                                        String::from_utf8_lossy(k)
-                                    ),
-                                )
+                                err(pos, format!("Header {} '{text}' is not a number", k))
                             })
                         };
-                        out.header.instance_id = num(b"instanceId")?;
+                        out.header.instance_id = num("instanceId")?;
                         if error_code.is_none() {
-                            out.header.first_sequence = num(b"firstSequence")?;
-                            out.header.last_sequence = num(b"lastSequence")?;
-                            out.header.next_sequence = num(b"nextSequence")?;
+                            out.header.first_sequence = num("firstSequence")?;
+                            out.header.last_sequence = num("lastSequence")?;
+                            out.header.next_sequence = num("nextSequence")?;
                         }
                     }
-                    "DeviceStream" => device = attr(e, b"uuid").unwrap_or_default(),
+                    "DeviceStream" => device = attribute(e, "uuid").unwrap_or_default(),
                     "Samples" | "Events" | "Condition" => in_group = Some(depth + 1),
                     _ if in_group == Some(depth) => {
-                        let timestamp = attr(e, b"timestamp")
+                        let timestamp = attribute(e, "timestamp")
                             .ok_or_else(|| err(pos, format!("<{name}> without timestamp")))?;
                         let t_ns =
                             parse_timestamp(&timestamp).map_err(|e| err(pos, e.to_string()))?;
-                        let sequence = attr(e, b"sequence")
+                        let sequence = attribute(e, "sequence")
                             .and_then(|s| s.parse().ok())
                             .ok_or_else(|| {
                                 err(pos, format!("<{name}> without a sequence number"))
                             })?;
                         let obs = StreamObservation {
                             device_uuid: device.clone(),
-                            data_item_id: attr(e, b"dataItemId")
+                            data_item_id: attribute(e, "dataItemId")
                                 .ok_or_else(|| err(pos, format!("<{name}> without dataItemId")))?,
-                            name: attr(e, b"name"),
+                            name: attribute(e, "name"),
                             element: name.clone(),
                             timestamp,
                             t_ns,
@@ -146,7 +134,7 @@ pub fn parse_streams(source: &str, xml: &str) -> Result<Streams, MtcError> {
                         }
                     }
                     _ if error_code.as_deref() == Some("") && depth >= 2 => {
-                        error_code = Some(attr(e, b"errorCode").unwrap_or(name.clone()));
+                        error_code = Some(attribute(e, "errorCode").unwrap_or(name.clone()));
                     }
                     _ => {}
                 }

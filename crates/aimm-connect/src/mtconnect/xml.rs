@@ -1,6 +1,6 @@
 //! A small XML writer over quick-xml's event writer: elements with escaped attributes and text,
 //! plus verbatim insertion of XML fragments that were read and checked elsewhere (device
-//! elements, asset bodies).
+//! elements, asset bodies); and the one attribute look-up the readers share.
 
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
@@ -24,6 +24,14 @@ pub fn xml_safe(text: &str) -> Cow<'_, str> {
                 .collect(),
         )
     }
+}
+
+/// The unescaped value of the attribute of `e` whose local name is `name`.
+pub fn attribute(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name.as_bytes())
+        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
 /// Builds one XML document as a string.
