@@ -8,6 +8,7 @@ mod demo_cmd;
 mod keys_cmd;
 mod ledger_cmd;
 mod loop_cmd;
+mod mqtt_args;
 mod mtconnect_cmd;
 mod output;
 mod part;
