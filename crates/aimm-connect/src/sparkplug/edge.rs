@@ -192,6 +192,7 @@ impl EdgeNode {
         let thread = std::thread::Builder::new()
             .name(format!("sparkplug-edge-{edge}"))
             .spawn(move || {
+                let _shield = session::SigpipeShield::new();
                 runtime.block_on(async move {
                     let bd_seq = Arc::new(AtomicU64::new(0));
                     let next = bd_seq.clone();

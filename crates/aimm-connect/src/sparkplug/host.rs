@@ -237,6 +237,7 @@ pub fn run_host(
     let mut options = session::options(&config.url, &config.client_id, &config.auth)?;
     options.set_clean_session(false).set_manual_acks(true);
     let runtime = session::runtime(&config.client_id)?;
+    let _shield = session::SigpipeShield::new();
     runtime.block_on(async {
         let (client, events) = session::connect(options, &config.url, || None);
         let commander = Commander {

@@ -373,6 +373,67 @@ pub fn connect(
     (client, drive(eventloop, url.into(), will))
 }
 
+/// Keeps a write to a connection the broker has dropped from killing the process while it lives,
+/// on the thread that made it. rumqttc writes through `writev` (tokio-util's vectored flush, and
+/// rustls's), which, unlike the `send` std uses for plain writes, raises SIGPIPE; `aimm` restores
+/// SIGPIPE's default disposition (so `aimm … | head` ends quietly), under which that signal ends
+/// the process without a word. Blocked, it only makes the write fail (EPIPE), which rumqttc
+/// reports as a lost connection. On drop, a SIGPIPE left pending is taken (it was for a socket)
+/// and the thread's signal mask restored.
+pub(crate) struct SigpipeShield {
+    #[cfg(unix)]
+    old: libc::sigset_t,
+}
+
+#[cfg(unix)]
+fn sigpipe_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset and sigaddset initialise the set they are given; SIGPIPE is valid.
+    unsafe {
+        let mut set = std::mem::zeroed::<libc::sigset_t>();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        set
+    }
+}
+
+impl SigpipeShield {
+    /// Blocks SIGPIPE on the current thread.
+    pub(crate) fn new() -> Self {
+        #[cfg(unix)]
+        {
+            let set = sigpipe_set();
+            // SAFETY: both sets are initialised; pthread_sigmask changes only this thread's mask.
+            let old = unsafe {
+                let mut old = std::mem::zeroed::<libc::sigset_t>();
+                libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+                old
+            };
+            Self { old }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+}
+
+impl Drop for SigpipeShield {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        {
+            let set = sigpipe_set();
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: sigtimedwait with a zero timeout only takes a pending SIGPIPE (or returns
+            // -1 at once); the mask restored is the one this thread had.
+            unsafe {
+                while libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) == libc::SIGPIPE {}
+                libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
 /// A single-threaded tokio runtime for one role's thread.
 pub fn runtime(role: &str) -> Result<tokio::runtime::Runtime, SessionError> {
     tokio::runtime::Builder::new_current_thread()
