@@ -162,7 +162,8 @@ aimm_mosquitto_stop() {
     fi
     kill "$pid" || return 1
     for _ in $(seq 100); do
-        [[ -e "/proc/$pid" ]] || return 0
+        # Gone, or a zombie its parent has not reaped.
+        [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" =~ ^(Z|X|)$ ]] && return 0
         sleep 0.1
     done
     echo "mosquitto $pid did not stop within 10 s" >&2

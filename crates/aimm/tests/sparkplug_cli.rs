@@ -258,14 +258,17 @@ fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
 
 #[test]
 fn an_edge_node_refuses_commands_out_of_range_and_applies_none_of_their_message() {
-    use aimm_connect::sparkplug::payload::encode_command;
-    use aimm_connect::sparkplug::{DeviceCommand, EdgeConfig, EdgeNode, Value};
+    use aimm_connect::sparkplug::{
+        CommandSigner, CommandTrust, DeviceCommand, EdgeConfig, EdgeNode, Value,
+    };
     let group = unique_group("cmds");
+    let host = aimm_ledger::Signer::generate("test-host").unwrap();
     let edge = EdgeNode::start(EdgeConfig::new(
         &common::mqtt::broker_url(),
         &group,
         "cell-1",
         vec![MachineId::new("mill-1")],
+        CommandTrust::Host(host.verifier()),
     ))
     .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -281,15 +284,17 @@ fn an_edge_node_refuses_commands_out_of_range_and_applies_none_of_their_message(
     let (client, mut connection) = rumqttc::Client::new(options, 16);
     std::thread::spawn(move || for _ in connection.iter() {});
     let topic = format!("spBv1.0/{group}/DCMD/cell-1/mill-1");
-    let override_of =
-        |pct: f64| encode_command(&[("commands/feed_override_pct", Value::Number(pct))]);
+    // Signed by the trusted host: what is refused here is the value, not the sender.
+    let signer = CommandSigner::new(Some(host));
+    let command = |metrics: &[(&str, Value)]| signer.encode(&topic, metrics);
+    let override_of = |pct: f64| command(&[("commands/feed_override_pct", Value::Number(pct))]);
     for bytes in [
         override_of(f64::NAN),
         override_of(-50.0),
         override_of(0.0),
         override_of(1000.0),
         // A good write and a bad one in one message: neither applies.
-        encode_command(&[
+        command(&[
             ("commands/feed_hold", Value::Flag(true)),
             ("commands/feed_override_pct", Value::Number(f64::INFINITY)),
         ]),
@@ -305,7 +310,12 @@ fn an_edge_node_refuses_commands_out_of_range_and_applies_none_of_their_message(
         seen.extend(edge.commands());
         std::thread::sleep(Duration::from_millis(20));
     }
-    let stats = edge.finish().unwrap();
+    let (stats, refusals) = edge.finish().unwrap();
+    assert_eq!(
+        refusals.len(),
+        5,
+        "each refusal is a ledger record: {refusals:?}"
+    );
     assert_eq!(
         seen,
         [DeviceCommand::FeedOverride {

@@ -17,7 +17,7 @@
 use super::payload::{self, DeviceMetric, Update, Value};
 use super::session::{self, BrokerAuth, ConnectionLost, SessionError, SessionEvent};
 use super::topic::{MessageType, Topic};
-use super::trust::{CommandGate, CommandTrust, Refusal};
+use super::trust::{Accepted, CommandGate, CommandTrust, Refusal};
 use aimm_ledger::record::{CommandRefused, ControlAction};
 use aimm_ledger::{Evidence, Record};
 use aimm_model::MachineId;
@@ -611,16 +611,12 @@ impl Node {
             host_id: accepted.host_id.clone(),
             reason,
         };
-        self.apply(&topic, &accepted.metrics).map_err(refuse)?;
+        self.apply(&topic, &accepted).map_err(refuse)?;
         Ok(accepted.metrics.len() as u64)
     }
 
     /// Applies the writes of an authenticated command.
-    fn apply(
-        &mut self,
-        topic: &Topic,
-        metrics: &[payload::proto::payload::Metric],
-    ) -> Result<(), String> {
+    fn apply(&mut self, topic: &Topic, accepted: &Accepted) -> Result<(), String> {
         let device = match &topic.device {
             Some(name) => Some(
                 self.config
@@ -633,7 +629,7 @@ impl Node {
         };
         let mut rebirth = false;
         let mut commands = Vec::new();
-        for m in metrics {
+        for m in &accepted.metrics {
             let value = payload::value_of(m).map_err(|e| e.to_string())?;
             let name = m.name.as_deref().unwrap_or_default();
             match (device, name, value) {
@@ -672,7 +668,11 @@ impl Node {
                     loop_name: "network".into(),
                     machine,
                     command: serde_json::json!({ "feed_hold": hold }),
-                    inputs: serde_json::json!({ "topic": topic.to_string() }),
+                    inputs: serde_json::json!({
+                        "topic": topic.to_string(),
+                        "host_id": accepted.host_id,
+                        "seq": accepted.seq,
+                    }),
                 }));
             }
             // The receiver lives as long as the EdgeNode; after that commands have no machine.
