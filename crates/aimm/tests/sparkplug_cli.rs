@@ -1,7 +1,8 @@
 //! Sparkplug B over a real mosquitto broker (AIMM_TEST_MQTT_URL, started by scripts/test): a
 //! third-party implementation (Python pysparkplug) decodes what `aimm sim --mqtt` publishes,
-//! with the same names, aliases and values that `aimm connect mqtt` stores; garbage payloads on
-//! Sparkplug topics are rejected by topic while ingest goes on.
+//! with the same names, aliases and values that `aimm connect mqtt` stores; garbage payloads and
+//! unknown message types on Sparkplug topics are rejected by topic while ingest goes on; an edge
+//! node refuses out-of-range commands from its trusted host.
 
 mod common;
 
@@ -203,6 +204,7 @@ fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
     });
     let garbage_topic = format!("spBv1.0/{group}/DDATA/cell-1/mill-1");
     let bad_birth_topic = format!("spBv1.0/{group}/DBIRTH/ghost/dev");
+    let bogus_topic = format!("spBv1.0/{group}/BOGUS/cell-1");
     let publish = |topic: &str, bytes: &[u8]| {
         client
             .publish(topic, rumqttc::QoS::AtLeastOnce, false, bytes.to_vec())
@@ -224,15 +226,16 @@ fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
     std::thread::sleep(Duration::from_millis(300));
     publish(&garbage_topic, &[0x0a, 0x05, 0x01]);
     publish(&bad_birth_topic, b"\x08");
+    publish(&bogus_topic, b"");
     let sim = json_of(&sim.wait_with_output().unwrap());
     let (report, log) = host.finish();
     client.disconnect().unwrap();
     pump.join().unwrap();
 
     let ingest = &report["ingest"];
-    assert!(ingest["rejected"].as_u64().unwrap() >= 3, "{ingest}");
+    assert!(ingest["rejected"].as_u64().unwrap() >= 4, "{ingest}");
     let rejections = ingest["rejections"].as_array().unwrap();
-    for topic in [&garbage_topic, &bad_birth_topic] {
+    for topic in [&garbage_topic, &bad_birth_topic, &bogus_topic] {
         assert!(
             rejections.iter().any(|r| r["topic"] == topic.as_str()),
             "{topic} not named among {rejections:?}"
@@ -247,6 +250,10 @@ fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
             .iter()
             .any(|r| r["error"].as_str().unwrap().contains("protobuf")),
         "{rejections:?}"
+    );
+    assert!(
+        log.contains("unknown message type 'BOGUS'"),
+        "an unknown message type is logged:\n{log}"
     );
     // Every sample the edge node published is stored all the same.
     let published = published_counts(&sim);

@@ -8,8 +8,8 @@
 //! acknowledged when the broker or the host went away is delivered again, and samples at or
 //! before the last one kept per signal are dropped as duplicates. The broker must let enough
 //! messages be in flight for one window (mosquitto: `max_inflight_messages 0`). A garbage
-//! payload is logged with its topic and error, counted, acknowledged and skipped; the connection
-//! stays up.
+//! payload, or a message type Sparkplug does not have, is logged with its topic and error,
+//! counted, acknowledged and skipped; the connection stays up.
 //!
 //! An observer (a closed loop, see `aimm-loops`) sees each device's data as it arrives and may
 //! command the devices through a [`Commander`]. Every command the host sends (the loop's, and
@@ -219,12 +219,8 @@ struct Host<'a> {
     nodes: HashMap<String, NodeState>,
     devices: BTreeMap<MachineId, DeviceState>,
     unacknowledged: Vec<Publish>,
-    subscriptions_acknowledged: usize,
     report: HostReport,
 }
-
-/// The message types the host follows (not the commands, its own included).
-const SUBSCRIBED_TYPES: [&str; 6] = ["NBIRTH", "NDEATH", "DBIRTH", "DDEATH", "DDATA", "NDATA"];
 
 /// Runs the host until `stop` is set, the configured duration is over or (with
 /// `exit_on_death`) every edge node has died; seals what it holds before returning.
@@ -254,7 +250,6 @@ pub fn run_host(
             nodes: HashMap::new(),
             devices: BTreeMap::new(),
             unacknowledged: Vec::new(),
-            subscriptions_acknowledged: 0,
             report: HostReport::default(),
         };
         host.run(events, observer, stop).await
@@ -341,23 +336,18 @@ impl Host<'_> {
     ) -> Result<(), HostError> {
         match event {
             Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
-                let g = &self.config.group;
-                self.subscriptions_acknowledged = 0;
-                for t in SUBSCRIBED_TYPES {
-                    let _ = self
-                        .commander
-                        .client
-                        .try_subscribe(format!("spBv1.0/{g}/{t}/#"), QoS::AtLeastOnce);
-                }
+                // The whole group, commands included (and skipped): a message of a type
+                // Sparkplug does not have must be seen to be logged.
+                let _ = self
+                    .commander
+                    .client
+                    .try_subscribe(format!("spBv1.0/{}/#", self.config.group), QoS::AtLeastOnce);
                 self.commander.online.store(true, Ordering::SeqCst);
                 tracing::info!("host connected to {}", self.config.url);
             }
             Ok(rumqttc::Event::Incoming(Packet::SubAck(_))) => {
-                self.subscriptions_acknowledged += 1;
-                if self.subscriptions_acknowledged == SUBSCRIBED_TYPES.len() {
-                    // Scripts and tests wait for this line before starting edge nodes.
-                    tracing::info!("host ready: subscribed to spBv1.0/{}/…", self.config.group);
-                }
+                // Scripts and tests wait for this line before starting edge nodes.
+                tracing::info!("host ready: subscribed to spBv1.0/{}/#", self.config.group);
             }
             Ok(rumqttc::Event::Incoming(Packet::Publish(p))) => self.on_publish(p, observer)?,
             Ok(_) => {}
