@@ -73,7 +73,7 @@ fn bench_host_key() -> Signer {
 
 /// An edge node of `group` with device `bench`, taking the bench host's commands.
 fn bench_edge(url: &str, group: &str) -> EdgeConfig {
-    let trust = CommandTrust::Host(bench_host_key().verifier());
+    let trust = CommandTrust::Host(Box::new(bench_host_key().verifier()));
     EdgeConfig::new(url, group, "edge", vec![MachineId::new("bench")], trust)
 }
 

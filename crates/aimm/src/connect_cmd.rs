@@ -18,7 +18,7 @@ use std::time::Duration;
 #[derive(clap::Subcommand)]
 pub enum ConnectCommand {
     Mtconnect(crate::mtconnect_cmd::ConnectMtconnectArgs),
-    Mqtt(MqttArgs),
+    Mqtt(Box<MqttArgs>),
 }
 
 /// Ingest Sparkplug B data from an MQTT broker into the store, as a Sparkplug host.
@@ -87,7 +87,7 @@ pub struct MqttArgs {
 pub fn run(cmd: ConnectCommand) -> Result<()> {
     match cmd {
         ConnectCommand::Mtconnect(args) => crate::mtconnect_cmd::connect(args),
-        ConnectCommand::Mqtt(args) => mqtt(args),
+        ConnectCommand::Mqtt(args) => mqtt(*args),
     }
 }
 

@@ -337,9 +337,9 @@ fn run_edge(
         anyhow::bail!("--speed must be ≥ 0 and --ticks-per-message ≥ 1");
     }
     let trust = match (&args.command_key, args.insecure_commands) {
-        (Some(key), _) => {
-            CommandTrust::Host(read_verifier(key).with_context(|| format!("--command-key {key}"))?)
-        }
+        (Some(key), _) => CommandTrust::Host(Box::new(
+            read_verifier(key).with_context(|| format!("--command-key {key}"))?,
+        )),
         (None, true) => CommandTrust::Insecure,
         (None, false) => anyhow::bail!(
             "an edge node needs --command-key HOST.vkey, the verifier key of the host whose \

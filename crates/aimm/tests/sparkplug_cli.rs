@@ -275,7 +275,7 @@ fn an_edge_node_refuses_commands_out_of_range_and_applies_none_of_their_message(
         &group,
         "cell-1",
         vec![MachineId::new("mill-1")],
-        CommandTrust::Host(host.verifier()),
+        CommandTrust::Host(Box::new(host.verifier())),
     ))
     .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);

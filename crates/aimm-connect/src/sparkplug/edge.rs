@@ -156,7 +156,7 @@ pub struct EdgeNode {
     evidence: std_mpsc::Receiver<Record>,
     online: Arc<AtomicBool>,
     edge: String,
-    thread: std::thread::JoinHandle<Result<EdgeStats, ConnectionLost>>,
+    thread: std::thread::JoinHandle<Result<EdgeStats, Box<ConnectionLost>>>,
 }
 
 /// How long [`EdgeNode::start`] waits for the first connection's outcome.
@@ -217,9 +217,7 @@ impl EdgeNode {
         match first.recv_timeout(FIRST_CONNECTION_WAIT) {
             Err(std_mpsc::RecvTimeoutError::Disconnected) => {
                 let ended = thread.join().map_err(|_| EdgeError::Thread { edge })?;
-                let lost = ended
-                    .err()
-                    .expect("the thread ends early only on a fatal error");
+                let lost = ended.expect_err("the thread ends early only on a fatal error");
                 return Err(SessionError::Broker(lost).into());
             }
             Ok(()) | Err(std_mpsc::RecvTimeoutError::Timeout) => {}
@@ -292,7 +290,7 @@ struct Node {
     /// Told once the node is first born (set by `run`).
     first_birth: Option<std_mpsc::Sender<()>>,
     /// Why the session ended for good.
-    fatal: Option<ConnectionLost>,
+    fatal: Option<Box<ConnectionLost>>,
     online: Arc<AtomicBool>,
     seq: u8,
     /// Batches not yet handed to the client, oldest first.
@@ -361,7 +359,7 @@ impl Node {
         mut events: mpsc::UnboundedReceiver<SessionEvent>,
         evidence: std_mpsc::Sender<Record>,
         first_birth: std_mpsc::Sender<()>,
-    ) -> Result<EdgeStats, ConnectionLost> {
+    ) -> Result<EdgeStats, Box<ConnectionLost>> {
         self.evidence = Some(evidence);
         self.first_birth = Some(first_birth);
         let mut finish_by: Option<Instant> = None;
@@ -486,7 +484,7 @@ impl Node {
             }
             Ok(Event::Incoming(Packet::Publish(p))) => self.on_command(&p.topic, &p.payload),
             Ok(_) => {}
-            Err(lost) if lost.fatal => self.fatal = Some(lost),
+            Err(lost) if lost.fatal => self.fatal = Some(Box::new(lost)),
             Err(reason) => {
                 if self.online.swap(false, Ordering::SeqCst) {
                     self.stats.connection_losses += 1;

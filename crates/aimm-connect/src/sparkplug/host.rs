@@ -351,7 +351,7 @@ impl Host<'_> {
             }
             Ok(rumqttc::Event::Incoming(Packet::Publish(p))) => self.on_publish(p, observer)?,
             Ok(_) => {}
-            Err(lost) if lost.fatal => return Err(SessionError::Broker(lost).into()),
+            Err(lost) if lost.fatal => return Err(SessionError::Broker(Box::new(lost)).into()),
             Err(reason) => {
                 if self.commander.online.swap(false, Ordering::SeqCst) {
                     self.report.connection_losses += 1;

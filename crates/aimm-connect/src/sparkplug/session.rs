@@ -46,7 +46,7 @@ pub enum SessionError {
     /// The broker cannot be used with these settings: credentials refused, or the TLS
     /// handshake failed.
     #[error("{0}")]
-    Broker(ConnectionLost),
+    Broker(Box<ConnectionLost>),
     /// The tokio runtime (or the thread) for a role could not be started.
     #[error("MQTT session {role}: {reason}")]
     Runtime {

@@ -108,7 +108,7 @@ fn signed_message(topic: &str, unsigned: &Payload) -> Vec<u8> {
 #[derive(Clone, Debug)]
 pub enum CommandTrust {
     /// Only commands signed by this host key (the host id is the key's name), each once.
-    Host(Verifier),
+    Host(Box<Verifier>),
     /// Any command on the edge node's topics, signed or not: for a closed, trusted network
     /// only (the node warns at start).
     Insecure,
@@ -252,7 +252,7 @@ mod tests {
     use super::*;
 
     fn gate(signer: &Signer) -> CommandGate {
-        CommandGate::new(CommandTrust::Host(signer.verifier()), 1000)
+        CommandGate::new(CommandTrust::Host(Box::new(signer.verifier())), 1000)
     }
 
     const TOPIC: &str = "spBv1.0/g/DCMD/e/d";
