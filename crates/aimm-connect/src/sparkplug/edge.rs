@@ -7,7 +7,7 @@
 //! [`trust`](super::trust)). Every refused command is logged at warn with its reason and becomes
 //! a `command_refused` ledger record; a feed hold or release from the network is a warning and
 //! a `control_action` record (an override of 0 % is refused: a feed stop is a hold). The
-//! records wait in [`EdgeNode::evidence`] for whoever holds the store.
+//! records are handed over by [`EdgeNode::finish`] to whoever holds the store.
 //!
 //! Nothing the broker has not acknowledged is dropped: each data batch is kept until its PUBACK;
 //! when the connection drops, unacknowledged and new batches wait, and after the next birth they
@@ -243,11 +243,6 @@ impl EdgeNode {
         self.commands.try_iter()
     }
 
-    /// Ledger records made since the last call: refused commands, feed holds from the network.
-    pub fn evidence(&self) -> impl Iterator<Item = Record> + '_ {
-        self.evidence.try_iter()
-    }
-
     /// Whether the node is connected and born.
     pub fn is_online(&self) -> bool {
         self.online.load(Ordering::SeqCst)
@@ -255,7 +250,7 @@ impl EdgeNode {
 
     /// Sends what is queued (waiting up to the configured time for a lost broker to return),
     /// then DDEATH per device and NDEATH, disconnects and says what was done, with the ledger
-    /// records not yet taken by [`EdgeNode::evidence`].
+    /// records it made: refused commands, feed holds from the network.
     pub fn finish(self) -> Result<(EdgeStats, Vec<Record>), EdgeError> {
         let _ = self.tx.send(Outbound::Finish);
         let ended = self
