@@ -205,8 +205,9 @@ impl EdgeNode {
                             false,
                         ))
                     });
-                    let node = Node::new(config, client, bd_seq, cmd_tx, flag);
-                    node.run(rx, events, evidence_tx, first_tx).await
+                    let node =
+                        Node::new(config, client, bd_seq, cmd_tx, evidence_tx, first_tx, flag);
+                    node.run(rx, events).await
                 })
             })
             .map_err(|e| SessionError::Runtime {
@@ -280,9 +281,9 @@ struct Node {
     bd_seq: Arc<AtomicU64>,
     commands: std_mpsc::Sender<DeviceCommand>,
     gate: CommandGate,
-    /// Where ledger records go (set by `run`).
-    evidence: Option<std_mpsc::Sender<Record>>,
-    /// Told once the node is first born (set by `run`).
+    /// Where ledger records go.
+    evidence: std_mpsc::Sender<Record>,
+    /// Told once the node is first born.
     first_birth: Option<std_mpsc::Sender<()>>,
     /// Why the session ended for good.
     fatal: Option<Box<ConnectionLost>>,
@@ -306,6 +307,8 @@ impl Node {
         client: AsyncClient,
         bd_seq: Arc<AtomicU64>,
         commands: std_mpsc::Sender<DeviceCommand>,
+        evidence: std_mpsc::Sender<Record>,
+        first_birth: std_mpsc::Sender<()>,
         online: Arc<AtomicBool>,
     ) -> Self {
         let devices = config.devices.len();
@@ -315,8 +318,8 @@ impl Node {
             client,
             bd_seq,
             commands,
-            evidence: None,
-            first_birth: None,
+            evidence,
+            first_birth: Some(first_birth),
             fatal: None,
             online,
             seq: 0,
@@ -352,11 +355,7 @@ impl Node {
         mut self,
         mut rx: mpsc::UnboundedReceiver<Outbound>,
         mut events: mpsc::UnboundedReceiver<SessionEvent>,
-        evidence: std_mpsc::Sender<Record>,
-        first_birth: std_mpsc::Sender<()>,
     ) -> Result<EdgeStats, Box<ConnectionLost>> {
-        self.evidence = Some(evidence);
-        self.first_birth = Some(first_birth);
         let mut finish_by: Option<Instant> = None;
         loop {
             if let Some(lost) = self.fatal.take() {
@@ -584,10 +583,8 @@ impl Node {
     /// Hands a ledger record to whoever holds the store.
     fn record(&self, evidence: Evidence) {
         let t_ns = (payload::now_ms() * 1_000_000) as i64;
-        if let Some(tx) = &self.evidence {
-            // The receiver lives as long as the EdgeNode; after that nobody can store it.
-            let _ = tx.send(Record::new(t_ns, evidence, vec![]));
-        }
+        // The receiver lives as long as the EdgeNode; after that nobody can store it.
+        let _ = self.evidence.send(Record::new(t_ns, evidence, vec![]));
     }
 
     /// Applies a command message; returns how many writes it carried. A message with any write
