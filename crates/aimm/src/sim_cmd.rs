@@ -123,6 +123,11 @@ pub struct EdgeArgs {
     /// everyone who can publish may command the machine.
     #[arg(long, conflicts_with = "command_key")]
     insecure_commands: bool,
+    /// Commands sent longer ago than this (or this far ahead: clocks apart) are refused as
+    /// expired, ms: a command held up in the network must not act on a machine that has moved
+    /// on.
+    #[arg(long, default_value_t = 1000)]
+    max_command_age_ms: u64,
 }
 
 pub fn run(args: SimArgs) -> Result<()> {
@@ -357,6 +362,7 @@ fn run_edge(
     };
     let mut config = EdgeConfig::new(url, &args.group, &args.edge, vec![machine.clone()], trust);
     config.auth = args.auth.auth()?;
+    config.max_command_age_ms = args.max_command_age_ms;
     config.finish_timeout = std::time::Duration::from_secs_f64(args.finish_timeout_s.max(0.0));
     let edge = EdgeNode::start(config)?;
     let options = SimEdgeOptions {

@@ -77,7 +77,15 @@ fn refused_commands_never_reach_the_simulator_and_each_is_in_the_edge_ledger() {
         dir.path(),
         &group,
         "cell-1",
-        &["--speed", "4", "--db", "edge.db"],
+        // Commands live 3 s: a busy machine may hold a valid one up for a second.
+        &[
+            "--speed",
+            "4",
+            "--db",
+            "edge.db",
+            "--max-command-age-ms",
+            "3000",
+        ],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -106,7 +114,7 @@ fn refused_commands_never_reach_the_simulator_and_each_is_in_the_edge_ledger() {
     // Captured on the bus and sent again: same signature, same sequence.
     publish(first);
     let late = override_of(&host_signer, 34.0);
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(3500));
     publish(late);
     publish(override_of(&host_signer, 0.0));
     let hold = |on: bool| host_signer.encode(&topic, &[("commands/feed_hold", Value::Flag(on))]);
@@ -175,7 +183,10 @@ fn loop_over_tls(cert: bool) {
     let mut host_args = vec!["--exit-on-death", "--feed-setpoint", "80"];
     host_args.extend(&tls);
     let host = Host::start_on(dir.path(), &url, &group, "plant.db", &host_args);
-    let mut sim_args = vec!["--speed", "8"];
+    // Light, and commands live 5 s: both TLS tests at once on a busy machine hold commands up
+    // (expired ones are refused, rightly, and this test wants none).
+    let mut sim_args = vec!["--speed", "4", "--ticks-per-message", "10"];
+    sim_args.extend(["--max-command-age-ms", "5000"]);
     sim_args.extend(&tls);
     let sim = json_of(
         &sim_edge_on(dir.path(), &url, &group, "cell-1", &sim_args)
