@@ -7,9 +7,10 @@
 use crate::part::BenchPart;
 use crate::{BenchError, Figure};
 use aimm_connect::sparkplug::{
-    run_host, Commander, DeviceCommand, DeviceMetric, EdgeConfig, EdgeNode, HostConfig,
-    HostObserver, MqttActuator, Update,
+    run_host, CommandTrust, Commander, DeviceCommand, DeviceMetric, EdgeConfig, EdgeNode,
+    HostConfig, HostObserver, MqttActuator, Update,
 };
+use aimm_ledger::Signer;
 use aimm_model::{Actuator, MachineId, SignalKind, SignalSeries};
 use aimm_store::{SqliteStore, Store};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -64,6 +65,18 @@ fn bench_group(what: &str) -> String {
     format!("bench-{what}-{}-{nanos}", std::process::id())
 }
 
+/// The key the bench host signs its commands with, as a plant's host would (the round trip
+/// includes signing and checking).
+fn bench_host_key() -> Signer {
+    Signer::from_seed("bench-host", [1; 32]).expect("a valid key name")
+}
+
+/// An edge node of `group` with device `bench`, taking the bench host's commands.
+fn bench_edge(url: &str, group: &str) -> EdgeConfig {
+    let trust = CommandTrust::Host(Box::new(bench_host_key().verifier()));
+    EdgeConfig::new(url, group, "edge", vec![MachineId::new("bench")], trust)
+}
+
 /// A host in its own thread, ingesting into a throwaway SQLite store with `observer` riding
 /// along, until `stop` is set (the thread returns the samples it stored); returns once it is
 /// subscribed.
@@ -83,6 +96,7 @@ fn start_host<O: HostObserver + Send + 'static>(
     let path = dir.path().join("bench.db");
     let mut config = HostConfig::new(url, group);
     config.client_id = format!("{group}-host");
+    config.command_key = Some(bench_host_key());
     let handle = std::thread::spawn(move || {
         let mut store = SqliteStore::open(&path)?;
         let report = run_host(config, &mut store, &mut observer, &stop)?;
@@ -121,8 +135,7 @@ fn mqtt_round_trip(url: &str) -> Result<(f64, f64), BenchError> {
     let group = bench_group("rtt");
     let stop = Arc::new(AtomicBool::new(false));
     let (host, _dir) = start_host(url, &group, Echo { actuator: None }, stop.clone())?;
-    let machine = MachineId::new("bench");
-    let edge = EdgeNode::start(EdgeConfig::new(url, &group, "edge", vec![machine]))?;
+    let edge = EdgeNode::start(bench_edge(url, &group))?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !edge.is_online() {
         if Instant::now() > deadline {
@@ -226,12 +239,7 @@ fn mqtt_ingest(url: &str, part: &BenchPart) -> Result<(f64, Vec<SignalSeries>), 
     let seen = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let (host, _dir) = start_host(url, &group, Counter(seen.clone()), stop.clone())?;
-    let edge = EdgeNode::start(EdgeConfig::new(
-        url,
-        &group,
-        "edge",
-        vec![MachineId::new("bench")],
-    ))?;
+    let edge = EdgeNode::start(bench_edge(url, &group))?;
     while !edge.is_online() {
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -235,6 +235,12 @@ impl Signer {
         self.key_id
     }
 
+    /// The Ed25519 signature of `msg` (for messages that are not notes, e.g. a command; the
+    /// caller puts its own domain prefix in `msg`), checked by [`Verifier::verify`].
+    pub fn sign_bytes(&self, msg: &[u8]) -> [u8; 64] {
+        self.key.sign(msg).to_bytes()
+    }
+
     /// The matching public key.
     pub fn verifier(&self) -> Verifier {
         Verifier {

@@ -131,6 +131,18 @@ pub struct ValidationReport {
     pub summary: String,
 }
 
+/// A command an edge node refused before it reached the machine: not signed by the trusted
+/// host, replayed, expired, unreadable or out of the machine's limits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommandRefused {
+    /// The MQTT topic it came on, e.g. `spBv1.0/plant/DCMD/cell-1/mill-1`.
+    pub topic: String,
+    /// The host application id the command claimed, if it claimed one.
+    pub host_id: Option<String>,
+    /// Why it was refused.
+    pub reason: String,
+}
+
 /// What a record attests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -147,6 +159,8 @@ pub enum Evidence {
     ControlAction(ControlAction),
     /// A validation test's outcome.
     ValidationReport(ValidationReport),
+    /// A command refused by a machine's edge node.
+    CommandRefused(CommandRefused),
 }
 
 impl Evidence {
@@ -159,6 +173,7 @@ impl Evidence {
             Evidence::ControlParameterChange(_) => "control_parameter_change",
             Evidence::ControlAction(_) => "control_action",
             Evidence::ValidationReport(_) => "validation_report",
+            Evidence::CommandRefused(_) => "command_refused",
         }
     }
 }

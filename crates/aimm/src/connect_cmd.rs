@@ -3,9 +3,11 @@
 //! broker.
 
 use crate::keys_cmd::load_or_create_signer;
+use crate::mqtt_args::MqttAuthArgs;
 use crate::output::{print_json, table};
 use crate::part::{open_store, RecordArgs};
 use aimm_connect::sparkplug::{run_host, HostConfig, HostReport, RemoteLoops};
+use aimm_ledger::read_signer;
 use aimm_loops::feed::{FeedLoop, FeedParams, FeedReport, FeedRunOptions, Setpoint};
 use aimm_store::evidence::checkpoint_now;
 use anyhow::{bail, Context, Result};
@@ -16,7 +18,7 @@ use std::time::Duration;
 #[derive(clap::Subcommand)]
 pub enum ConnectCommand {
     Mtconnect(crate::mtconnect_cmd::ConnectMtconnectArgs),
-    Mqtt(MqttArgs),
+    Mqtt(Box<MqttArgs>),
 }
 
 /// Ingest Sparkplug B data from an MQTT broker into the store, as a Sparkplug host.
@@ -32,14 +34,30 @@ pub enum ConnectCommand {
 /// drives its own loop, whose override goes back by DCMD; when data stops (broker gone) the
 /// loop falls back to 100 %.
 ///
+/// Commands (the loop's DCMDs, rebirth requests) are signed with --command-key, an ed25519 key
+/// whose name is this host's id (`aimm keys new --name plant-host`); edge nodes are given its
+/// .vkey and take commands from no one else. Over TLS (mqtts://) the broker's certificate is
+/// checked against --mqtt-ca; the password comes from a file or AIMM_MQTT_PASSWORD, never
+/// from the command line.
+///
 /// Examples:
 ///   aimm connect mqtt mqtt://127.0.0.1:1883 --db plant.db --group plant
-///   aimm connect mqtt mqtt://127.0.0.1:1883 --db plant.db --feed-setpoint 70 --exit-on-death
+///   aimm connect mqtt mqtt://127.0.0.1:1883 --db plant.db --feed-setpoint 70 --exit-on-death \
+///     --command-key plant-host.key
+///   aimm connect mqtt mqtts://broker.plant:8883 --mqtt-ca plant-ca.pem --mqtt-username aimm \
+///     --mqtt-password-file /etc/aimm/mqtt.pass --db plant.db
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct MqttArgs {
-    /// Broker URL, mqtt://HOST:PORT.
+    /// Broker URL, mqtt://HOST:PORT or mqtts://HOST:PORT (TLS).
     url: String,
+    #[command(flatten)]
+    auth: MqttAuthArgs,
+    /// Private ed25519 key (`aimm keys new`) that signs this host's commands; its name is the
+    /// host id edge nodes check. Without it commands go unsigned, and only edge nodes started
+    /// with --insecure-commands take them.
+    #[arg(long, env = "AIMM_COMMAND_KEY")]
+    command_key: Option<std::path::PathBuf>,
     /// Sparkplug group id to follow.
     #[arg(long, default_value = "aimm")]
     group: String,
@@ -69,7 +87,7 @@ pub struct MqttArgs {
 pub fn run(cmd: ConnectCommand) -> Result<()> {
     match cmd {
         ConnectCommand::Mtconnect(args) => crate::mtconnect_cmd::connect(args),
-        ConnectCommand::Mqtt(args) => mqtt(args),
+        ConnectCommand::Mqtt(args) => mqtt(*args),
     }
 }
 
@@ -83,6 +101,18 @@ fn mqtt(args: MqttArgs) -> Result<()> {
         bail!("--seal-window-s {}: must be > 0", args.seal_window_s);
     }
     let mut config = HostConfig::new(&args.url, &args.group);
+    config.auth = args.auth.auth()?;
+    config.command_key = match &args.command_key {
+        Some(file) => {
+            Some(read_signer(file).with_context(|| format!("--command-key {}", file.display()))?)
+        }
+        None => {
+            if args.feed_setpoint.is_some() {
+                tracing::warn!("no --command-key: the loop's commands go unsigned, and edge nodes refuse them unless started with --insecure-commands");
+            }
+            None
+        }
+    };
     if let Some(id) = &args.client_id {
         config.client_id = id.clone();
     }

@@ -42,7 +42,7 @@ pub struct LsArgs {
     #[command(flatten)]
     db: DbArgs,
     /// Only records of this type: sensor_segment, nc_program, model_training,
-    /// control_parameter_change, control_action, validation_report.
+    /// control_parameter_change, control_action, validation_report, command_refused.
     #[arg(long = "type")]
     kind: Option<String>,
     /// First leaf index to list.
@@ -159,6 +159,12 @@ fn summary(e: &Evidence) -> String {
             v.loop_name,
             v.test,
             if v.passed { "PASS" } else { "FAIL" }
+        ),
+        Evidence::CommandRefused(r) => format!(
+            "{} from host {}: {}",
+            r.topic,
+            r.host_id.as_deref().unwrap_or("(none)"),
+            r.reason
         ),
     }
 }

@@ -8,6 +8,7 @@ mod demo_cmd;
 mod keys_cmd;
 mod ledger_cmd;
 mod loop_cmd;
+mod mqtt_args;
 mod mtconnect_cmd;
 mod output;
 mod part;
@@ -33,7 +34,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Sim(sim_cmd::SimArgs),
+    Sim(Box<sim_cmd::SimArgs>),
     Demo(demo_cmd::DemoArgs),
     /// Read machines over their open interfaces (MTConnect agents, Sparkplug B over MQTT) into
     /// the store.
@@ -75,7 +76,7 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let outcome = match cli.command {
-        Command::Sim(args) => sim_cmd::run(args),
+        Command::Sim(args) => sim_cmd::run(*args),
         Command::Demo(args) => demo_cmd::run(args),
         Command::Connect(cmd) => connect_cmd::run(cmd),
         Command::Data(cmd) => data_cmd::run(cmd),

@@ -1,21 +1,23 @@
 //! `aimm sim`: one program on the simulated mill.
 
 use crate::keys_cmd::load_or_create_signer;
+use crate::mqtt_args::MqttAuthArgs;
 use crate::output::{print_json, table};
 use crate::part::{open_store, parse_material, parse_tool, read_program, ToolKindArg};
 use crate::part::{HardnessArgs, RecordArgs};
 use aimm_connect::run_unrecorded;
 use aimm_connect::simulator::part::{record_part, register_program, PartSpec};
 use aimm_connect::sparkplug::{
-    run_sim_edge, EdgeConfig, EdgeNode, EdgeStats, SimEdgeOptions, SimEdgeReport,
+    run_sim_edge, CommandTrust, EdgeConfig, EdgeNode, EdgeStats, SimEdgeOptions, SimEdgeReport,
 };
+use aimm_ledger::read_verifier;
 use aimm_model::{MachineId, MachineSpec};
 use aimm_sim::gcode::OffsetKind;
 use aimm_sim::setup::{prepare, tool_at_start};
 use aimm_sim::{PartResult, SimConfig, Simulator};
 use aimm_store::evidence::checkpoint_now;
 use aimm_store::redact_url;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
@@ -39,8 +41,11 @@ use std::path::PathBuf;
 ///
 /// With --mqtt the simulated mill runs in real time as a Sparkplug B edge node on a broker:
 /// one device per machine publishing its signals as DDATA, taking feed-override and feed-hold
-/// writes by DCMD (e.g. from `aimm connect mqtt --feed-setpoint`):
-///   aimm sim examples/steps_c45.nc --mqtt mqtt://127.0.0.1:1883 --group plant --edge cell-1
+/// writes by DCMD (e.g. from `aimm connect mqtt --feed-setpoint`). It takes commands only
+/// signed by the host whose verifier key --command-key names, each once and fresh; the rest
+/// are refused, logged and, with --db, recorded in that store's ledger (`command_refused`):
+///   aimm sim examples/steps_c45.nc --mqtt mqtt://127.0.0.1:1883 --group plant --edge cell-1 \
+///     --command-key plant-host.vkey --db edge.db
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct SimArgs {
@@ -78,9 +83,10 @@ pub struct SimArgs {
     /// Rate of spindle load, power and force samples, Hz.
     #[arg(long, default_value_t = 500.0)]
     rate: f64,
-    /// Run as a Sparkplug B edge node on this MQTT broker (mqtt://HOST:PORT) instead of
-    /// recording: in real time, publishing and taking commands.
-    #[arg(long, conflicts_with = "db")]
+    /// Run as a Sparkplug B edge node on this MQTT broker (mqtt://HOST:PORT or mqtts://…)
+    /// instead of recording the part: in real time, publishing and taking commands (--db then
+    /// holds the commands refused and the feed holds taken).
+    #[arg(long)]
     mqtt: Option<String>,
     #[command(flatten)]
     edge: EdgeArgs,
@@ -107,6 +113,21 @@ pub struct EdgeArgs {
     /// Seconds to wait at the end for a lost broker to take the last data.
     #[arg(long, default_value_t = 30.0)]
     finish_timeout_s: f64,
+    #[command(flatten)]
+    auth: MqttAuthArgs,
+    /// Verifier key (.vkey) of the one host whose signed commands this node takes; the host id
+    /// is the key's name.
+    #[arg(long, env = "AIMM_COMMAND_KEY")]
+    command_key: Option<String>,
+    /// Take any command on the node's topics, signed or not: only on a closed network where
+    /// everyone who can publish may command the machine.
+    #[arg(long, conflicts_with = "command_key")]
+    insecure_commands: bool,
+    /// Commands sent longer ago than this (or this far ahead: clocks apart) are refused as
+    /// expired, ms: a command held up in the network must not act on a machine that has moved
+    /// on.
+    #[arg(long, default_value_t = 1000)]
+    max_command_age_ms: u64,
 }
 
 pub fn run(args: SimArgs) -> Result<()> {
@@ -160,7 +181,14 @@ pub fn run(args: SimArgs) -> Result<()> {
     let mut show = |sim: &Simulator<'_>| bar.set_position(sim.line() as u64);
 
     if let Some(url) = &args.mqtt {
-        let result = run_edge(&mut sim, url, &args.edge, &machine.id, &mut show);
+        let result = run_edge(
+            &mut sim,
+            url,
+            &args.edge,
+            &args.record,
+            &machine.id,
+            &mut show,
+        );
         bar.finish_and_clear();
         let (result, edge_report, stats) = result?;
         if args.json {
@@ -300,18 +328,41 @@ pub fn print_result(r: &PartResult) {
     }
 }
 
-/// Runs the simulator as device `machine` of a Sparkplug edge node on `url`.
+/// Runs the simulator as device `machine` of a Sparkplug edge node on `url`; the node's
+/// ledger records go to `record`'s store, if any.
 fn run_edge(
     sim: &mut Simulator<'_>,
     url: &str,
     args: &EdgeArgs,
+    record: &RecordArgs,
     machine: &MachineId,
     progress: &mut dyn FnMut(&Simulator<'_>),
 ) -> Result<(PartResult, SimEdgeReport, EdgeStats)> {
     if !(args.speed >= 0.0 && args.speed.is_finite()) || args.ticks_per_message == 0 {
         anyhow::bail!("--speed must be ≥ 0 and --ticks-per-message ≥ 1");
     }
-    let mut config = EdgeConfig::new(url, &args.group, &args.edge, vec![machine.clone()]);
+    let trust = match (&args.command_key, args.insecure_commands) {
+        (Some(key), _) => CommandTrust::Host(Box::new(
+            read_verifier(key).with_context(|| format!("--command-key {key}"))?,
+        )),
+        (None, true) => CommandTrust::Insecure,
+        (None, false) => anyhow::bail!(
+            "an edge node needs --command-key HOST.vkey, the verifier key of the host whose \
+             commands it takes (or --insecure-commands on a network where anyone who can \
+             publish may command the machine)"
+        ),
+    };
+    // Opened first: a store that cannot be written must not show up only after the part.
+    let ledger = match &record.db {
+        Some(path) => Some((open_store(path)?, load_or_create_signer(&record.key)?)),
+        None => {
+            tracing::warn!("no --db: refused commands are logged, not recorded in a ledger");
+            None
+        }
+    };
+    let mut config = EdgeConfig::new(url, &args.group, &args.edge, vec![machine.clone()], trust);
+    config.auth = args.auth.auth()?;
+    config.max_command_age_ms = args.max_command_age_ms;
     config.finish_timeout = std::time::Duration::from_secs_f64(args.finish_timeout_s.max(0.0));
     let edge = EdgeNode::start(config)?;
     let options = SimEdgeOptions {
@@ -320,7 +371,13 @@ fn run_edge(
         ..SimEdgeOptions::default()
     };
     let outcome = run_sim_edge(sim, &edge, options, progress);
-    let stats = edge.finish()?;
+    let (stats, evidence) = edge.finish()?;
+    if let Some((mut store, signer)) = ledger {
+        if !evidence.is_empty() {
+            store.append_records(&evidence)?;
+        }
+        checkpoint_now(&mut *store, &signer)?;
+    }
     let (result, report) = outcome?;
     if stats.updates_unsent > 0 {
         anyhow::bail!(

@@ -36,17 +36,40 @@ fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-/// Stops the broker (SIGTERM: it saves its sessions and queued messages) and returns how to
-/// start it again.
+/// Whether process `pid` is still running (a zombie waiting for its parent is not).
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the command name in parentheses, which may itself hold spaces.
+        let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+        !state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
+    })
+}
+
+/// Stops the broker (SIGTERM: it saves its sessions and queued messages) and waits for its
+/// process to end, not only its port to close: a new broker started while the old one still
+/// saves and exits would race it for the persistence and pid files. The pid file must name a
+/// mosquitto: a stale one may name any process that has taken the number since.
 fn stop_broker(conf: &str) {
     let pid_file = std::path::Path::new(conf).with_file_name("mosquitto.pid");
     let pid = std::fs::read_to_string(&pid_file)
         .unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()));
-    let status = Command::new("kill").arg(pid.trim()).status().unwrap();
+    let pid = pid.trim();
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    assert_eq!(
+        comm.trim(),
+        "mosquitto",
+        "{} names process {pid}, which is no mosquitto: not killing it",
+        pid_file.display()
+    );
+    let status = Command::new("kill").arg(pid).status().unwrap();
     assert!(status.success(), "kill {pid}");
-    wait_until("the broker stops", Duration::from_secs(10), || {
-        !broker_listening()
+    wait_until("the broker's process ends", Duration::from_secs(20), || {
+        !running(pid)
     });
+    assert!(
+        !broker_listening(),
+        "a broker still listens after {pid} ended"
+    );
 }
 
 fn start_broker(conf: &str) {

@@ -1,7 +1,8 @@
 //! Sparkplug B over a real mosquitto broker (AIMM_TEST_MQTT_URL, started by scripts/test): a
 //! third-party implementation (Python pysparkplug) decodes what `aimm sim --mqtt` publishes,
-//! with the same names, aliases and values that `aimm connect mqtt` stores; garbage payloads on
-//! Sparkplug topics are rejected by topic while ingest goes on.
+//! with the same names, aliases and values that `aimm connect mqtt` stores; garbage payloads and
+//! unknown message types on Sparkplug topics are rejected by topic while ingest goes on; an edge
+//! node refuses out-of-range commands from its trusted host.
 
 mod common;
 
@@ -203,6 +204,7 @@ fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
     });
     let garbage_topic = format!("spBv1.0/{group}/DDATA/cell-1/mill-1");
     let bad_birth_topic = format!("spBv1.0/{group}/DBIRTH/ghost/dev");
+    let bogus_topic = format!("spBv1.0/{group}/BOGUS/cell-1");
     let publish = |topic: &str, bytes: &[u8]| {
         client
             .publish(topic, rumqttc::QoS::AtLeastOnce, false, bytes.to_vec())
@@ -224,15 +226,16 @@ fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
     std::thread::sleep(Duration::from_millis(300));
     publish(&garbage_topic, &[0x0a, 0x05, 0x01]);
     publish(&bad_birth_topic, b"\x08");
+    publish(&bogus_topic, b"");
     let sim = json_of(&sim.wait_with_output().unwrap());
     let (report, log) = host.finish();
     client.disconnect().unwrap();
     pump.join().unwrap();
 
     let ingest = &report["ingest"];
-    assert!(ingest["rejected"].as_u64().unwrap() >= 3, "{ingest}");
+    assert!(ingest["rejected"].as_u64().unwrap() >= 4, "{ingest}");
     let rejections = ingest["rejections"].as_array().unwrap();
-    for topic in [&garbage_topic, &bad_birth_topic] {
+    for topic in [&garbage_topic, &bad_birth_topic, &bogus_topic] {
         assert!(
             rejections.iter().any(|r| r["topic"] == topic.as_str()),
             "{topic} not named among {rejections:?}"
@@ -248,6 +251,10 @@ fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
             .any(|r| r["error"].as_str().unwrap().contains("protobuf")),
         "{rejections:?}"
     );
+    assert!(
+        log.contains("unknown message type 'BOGUS'"),
+        "an unknown message type is logged:\n{log}"
+    );
     // Every sample the edge node published is stored all the same.
     let published = published_counts(&sim);
     let stored = stored_counts(&dir.path().join("plant.db"));
@@ -258,14 +265,17 @@ fn garbage_payloads_are_rejected_by_topic_and_ingest_goes_on() {
 
 #[test]
 fn an_edge_node_refuses_commands_out_of_range_and_applies_none_of_their_message() {
-    use aimm_connect::sparkplug::payload::encode_command;
-    use aimm_connect::sparkplug::{DeviceCommand, EdgeConfig, EdgeNode, Value};
+    use aimm_connect::sparkplug::{
+        CommandSigner, CommandTrust, DeviceCommand, EdgeConfig, EdgeNode, Value,
+    };
     let group = unique_group("cmds");
+    let host = aimm_ledger::Signer::generate("test-host").unwrap();
     let edge = EdgeNode::start(EdgeConfig::new(
         &common::mqtt::broker_url(),
         &group,
         "cell-1",
         vec![MachineId::new("mill-1")],
+        CommandTrust::Host(Box::new(host.verifier())),
     ))
     .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -281,15 +291,17 @@ fn an_edge_node_refuses_commands_out_of_range_and_applies_none_of_their_message(
     let (client, mut connection) = rumqttc::Client::new(options, 16);
     std::thread::spawn(move || for _ in connection.iter() {});
     let topic = format!("spBv1.0/{group}/DCMD/cell-1/mill-1");
-    let override_of =
-        |pct: f64| encode_command(&[("commands/feed_override_pct", Value::Number(pct))]);
+    // Signed by the trusted host: what is refused here is the value, not the sender.
+    let signer = CommandSigner::new(Some(host));
+    let command = |metrics: &[(&str, Value)]| signer.encode(&topic, metrics);
+    let override_of = |pct: f64| command(&[("commands/feed_override_pct", Value::Number(pct))]);
     for bytes in [
         override_of(f64::NAN),
         override_of(-50.0),
         override_of(0.0),
         override_of(1000.0),
         // A good write and a bad one in one message: neither applies.
-        encode_command(&[
+        command(&[
             ("commands/feed_hold", Value::Flag(true)),
             ("commands/feed_override_pct", Value::Number(f64::INFINITY)),
         ]),
@@ -305,7 +317,12 @@ fn an_edge_node_refuses_commands_out_of_range_and_applies_none_of_their_message(
         seen.extend(edge.commands());
         std::thread::sleep(Duration::from_millis(20));
     }
-    let stats = edge.finish().unwrap();
+    let (stats, refusals) = edge.finish().unwrap();
+    assert_eq!(
+        refusals.len(),
+        5,
+        "each refusal is a ledger record: {refusals:?}"
+    );
     assert_eq!(
         seen,
         [DeviceCommand::FeedOverride {

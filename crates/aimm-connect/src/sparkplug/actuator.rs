@@ -1,9 +1,10 @@
 //! [`MqttActuator`]: commands a machine that is a Sparkplug device by DCMD writes of its
-//! `commands/*` metrics, QoS 1. While the host has no broker connection it refuses commands
+//! `commands/*` metrics, QoS 1, each signed by the host ([`CommandSigner`]). While the host has no broker connection it refuses commands
 //! rather than queue them: a command delivered late would act on a machine that has moved on
 //! (the edge node also drops commands older than its limit).
 
 use super::payload::{self, Value};
+use super::trust::CommandSigner;
 use aimm_model::{Actuator, ActuatorError, MachineId};
 use rumqttc::{AsyncClient, QoS};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use std::sync::Arc;
 /// An [`Actuator`] publishing DCMD to one device.
 pub struct MqttActuator {
     client: AsyncClient,
+    signer: Arc<CommandSigner>,
     topic: String,
     machine: MachineId,
     online: Arc<AtomicBool>,
@@ -22,12 +24,14 @@ pub struct MqttActuator {
 impl MqttActuator {
     pub(crate) fn new(
         client: AsyncClient,
+        signer: Arc<CommandSigner>,
         topic: String,
         machine: MachineId,
         online: Arc<AtomicBool>,
     ) -> Self {
         Self {
             client,
+            signer,
             topic,
             machine,
             online,
@@ -44,7 +48,7 @@ impl MqttActuator {
         if !self.online.load(Ordering::SeqCst) {
             return Err(fail(format!("no broker connection for {}", self.topic)));
         }
-        let bytes = payload::encode_command(&[(metric, value)]);
+        let bytes = self.signer.encode(&self.topic, &[(metric, value)]);
         self.client
             .try_publish(self.topic.clone(), QoS::AtLeastOnce, false, bytes)
             .map_err(|e| fail(format!("{}: {e}", self.topic)))

@@ -3,14 +3,23 @@
 //! NDEATH as its MQTT will; it takes DCMD writes of the feed override and feed hold and honours
 //! the host's `Node Control/Rebirth` NCMD.
 //!
+//! Commands come only from the host it trusts: signed, fresh and never twice (the scheme is in
+//! [`trust`](super::trust)). Every refused command is logged at warn with its reason and becomes
+//! a `command_refused` ledger record; a feed hold or release from the network is a warning and
+//! a `control_action` record (an override of 0 % is refused: a feed stop is a hold). The
+//! records are handed over by [`EdgeNode::finish`] to whoever holds the store.
+//!
 //! Nothing the broker has not acknowledged is dropped: each data batch is kept until its PUBACK;
 //! when the connection drops, unacknowledged and new batches wait, and after the next birth they
 //! go out in order, flagged historical. The MQTT work runs on its own thread; the machine side
 //! calls [`EdgeNode::publish`] and [`EdgeNode::commands`] without ever blocking on the network.
 
 use super::payload::{self, DeviceMetric, Update, Value};
-use super::session::{self, SessionError, SessionEvent};
+use super::session::{self, BrokerAuth, ConnectionLost, SessionError, SessionEvent};
 use super::topic::{MessageType, Topic};
+use super::trust::{Accepted, CommandGate, CommandTrust, Refusal};
+use aimm_ledger::record::{CommandRefused, ControlAction};
+use aimm_ledger::{Evidence, Record};
 use aimm_model::MachineId;
 use rumqttc::{AsyncClient, Event, LastWill, Outgoing, Packet, QoS};
 use serde::Serialize;
@@ -23,8 +32,12 @@ use tokio::sync::mpsc;
 /// Where and as what the edge node publishes.
 #[derive(Clone, Debug)]
 pub struct EdgeConfig {
-    /// Broker, `mqtt://HOST:PORT`.
+    /// Broker, `mqtt://HOST:PORT` or `mqtts://HOST:PORT`.
     pub url: String,
+    /// Credentials and TLS files for the broker.
+    pub auth: BrokerAuth,
+    /// Whose commands the node takes.
+    pub trust: CommandTrust,
     /// Sparkplug group id.
     pub group: String,
     /// Edge node id; the MQTT client id is `{group}:{edge}` (two connections with one client
@@ -48,12 +61,21 @@ pub struct EdgeConfig {
 pub const DEFAULT_OVERRIDE_RANGE_PCT: (f64, f64) = (10.0, 200.0);
 
 impl EdgeConfig {
-    /// A node `edge` of Sparkplug group `group` on the broker at `url`, one device per machine
-    /// of `devices`; commands older than 1000 ms are dropped, overrides outside
-    /// [`DEFAULT_OVERRIDE_RANGE_PCT`] refused, and [`EdgeNode::finish`] waits up to 30 s.
-    pub fn new(url: &str, group: &str, edge: &str, devices: Vec<MachineId>) -> Self {
+    /// A node `edge` of Sparkplug group `group` on the broker at `url` (anonymous), one device
+    /// per machine of `devices`, taking commands as `trust` allows; commands older than 1000 ms
+    /// are dropped, overrides outside [`DEFAULT_OVERRIDE_RANGE_PCT`] refused, and
+    /// [`EdgeNode::finish`] waits up to 30 s.
+    pub fn new(
+        url: &str,
+        group: &str,
+        edge: &str,
+        devices: Vec<MachineId>,
+        trust: CommandTrust,
+    ) -> Self {
         Self {
             url: url.into(),
+            auth: BrokerAuth::default(),
+            trust,
             group: group.into(),
             edge: edge.into(),
             devices,
@@ -100,7 +122,8 @@ pub struct EdgeStats {
     pub batches_resent: u64,
     /// Writes taken from NCMD/DCMD messages (rebirth requests and device commands).
     pub commands_accepted: u64,
-    /// Command messages dropped: unreadable, stale, for an unknown device or metric.
+    /// Command messages dropped: unauthenticated, replayed, stale, unreadable, for an unknown
+    /// device or metric, or out of the machine's limits.
     pub commands_rejected: u64,
     /// Updates the broker never acknowledged before [`EdgeNode::finish`] gave up.
     pub updates_unsent: u64,
@@ -109,7 +132,8 @@ pub struct EdgeStats {
 /// Why an edge node could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeError {
-    /// The MQTT session could not be set up (bad broker URL, no runtime or thread).
+    /// The MQTT session could not be set up (bad broker URL or TLS file, no runtime or
+    /// thread) or ended for good (credentials or TLS handshake refused).
     #[error(transparent)]
     Session(#[from] SessionError),
     /// The node's MQTT thread panicked, so its statistics are lost.
@@ -129,16 +153,25 @@ enum Outbound {
 pub struct EdgeNode {
     tx: mpsc::UnboundedSender<Outbound>,
     commands: std_mpsc::Receiver<DeviceCommand>,
+    evidence: std_mpsc::Receiver<Record>,
     online: Arc<AtomicBool>,
     edge: String,
-    thread: std::thread::JoinHandle<EdgeStats>,
+    thread: std::thread::JoinHandle<Result<EdgeStats, Box<ConnectionLost>>>,
 }
 
+/// How long [`EdgeNode::start`] waits for the first connection's outcome.
+const FIRST_CONNECTION_WAIT: Duration = Duration::from_secs(10);
+
 impl EdgeNode {
-    /// Starts the node's MQTT thread; it connects (and keeps reconnecting) in the background.
+    /// Starts the node's MQTT thread and waits (up to 10 s) for its first connection: a broker
+    /// that refuses the credentials or the TLS handshake is an error here; one that cannot be
+    /// reached yet is retried in the background.
     pub fn start(config: EdgeConfig) -> Result<Self, EdgeError> {
         let client_id = format!("{}:{}", config.group, config.edge);
-        let mut options = session::options(&config.url, &client_id)?;
+        let mut options = session::options(&config.url, &client_id, &config.auth)?;
+        if matches!(config.trust, CommandTrust::Insecure) {
+            tracing::warn!(edge = %config.edge, "insecure commands: anyone who can publish on {} commands these machines", config.url);
+        }
         // Sparkplug edge nodes use clean sessions; the will is NDEATH with the bdSeq of NBIRTH.
         options.set_clean_session(true);
         let death_topic = Topic::node(&config.group, MessageType::NDeath, &config.edge).to_string();
@@ -151,12 +184,15 @@ impl EdgeNode {
         let runtime = session::runtime(&config.edge)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let (cmd_tx, commands) = std_mpsc::channel();
+        let (evidence_tx, evidence) = std_mpsc::channel();
+        let (first_tx, first) = std_mpsc::channel();
         let online = Arc::new(AtomicBool::new(false));
         let flag = online.clone();
         let edge = config.edge.clone();
         let thread = std::thread::Builder::new()
             .name(format!("sparkplug-edge-{edge}"))
             .spawn(move || {
+                let _shield = session::SigpipeShield::new();
                 runtime.block_on(async move {
                     let bd_seq = Arc::new(AtomicU64::new(0));
                     let next = bd_seq.clone();
@@ -169,7 +205,8 @@ impl EdgeNode {
                             false,
                         ))
                     });
-                    let node = Node::new(config, client, bd_seq, cmd_tx, flag);
+                    let node =
+                        Node::new(config, client, bd_seq, cmd_tx, evidence_tx, first_tx, flag);
                     node.run(rx, events).await
                 })
             })
@@ -177,9 +214,19 @@ impl EdgeNode {
                 role: edge.clone(),
                 reason: e.to_string(),
             })?;
+        // Ok once born; a fatal error ends the thread (and drops the sender) first.
+        match first.recv_timeout(FIRST_CONNECTION_WAIT) {
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => {
+                let ended = thread.join().map_err(|_| EdgeError::Thread { edge })?;
+                let lost = ended.expect_err("the thread ends early only on a fatal error");
+                return Err(SessionError::Broker(lost).into());
+            }
+            Ok(()) | Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+        }
         Ok(Self {
             tx,
             commands,
+            evidence,
             online,
             edge,
             thread,
@@ -203,12 +250,16 @@ impl EdgeNode {
     }
 
     /// Sends what is queued (waiting up to the configured time for a lost broker to return),
-    /// then DDEATH per device and NDEATH, disconnects and says what was done.
-    pub fn finish(self) -> Result<EdgeStats, EdgeError> {
+    /// then DDEATH per device and NDEATH, disconnects and says what was done, with the ledger
+    /// records it made: refused commands, feed holds from the network.
+    pub fn finish(self) -> Result<(EdgeStats, Vec<Record>), EdgeError> {
         let _ = self.tx.send(Outbound::Finish);
-        self.thread
+        let ended = self
+            .thread
             .join()
-            .map_err(|_| EdgeError::Thread { edge: self.edge })
+            .map_err(|_| EdgeError::Thread { edge: self.edge })?;
+        let stats = ended.map_err(SessionError::Broker)?;
+        Ok((stats, self.evidence.try_iter().collect()))
     }
 }
 
@@ -229,6 +280,13 @@ struct Node {
     client: AsyncClient,
     bd_seq: Arc<AtomicU64>,
     commands: std_mpsc::Sender<DeviceCommand>,
+    gate: CommandGate,
+    /// Where ledger records go.
+    evidence: std_mpsc::Sender<Record>,
+    /// Told once the node is first born.
+    first_birth: Option<std_mpsc::Sender<()>>,
+    /// Why the session ended for good.
+    fatal: Option<Box<ConnectionLost>>,
     online: Arc<AtomicBool>,
     seq: u8,
     /// Batches not yet handed to the client, oldest first.
@@ -249,14 +307,20 @@ impl Node {
         client: AsyncClient,
         bd_seq: Arc<AtomicU64>,
         commands: std_mpsc::Sender<DeviceCommand>,
+        evidence: std_mpsc::Sender<Record>,
+        first_birth: std_mpsc::Sender<()>,
         online: Arc<AtomicBool>,
     ) -> Self {
         let devices = config.devices.len();
         Self {
+            gate: CommandGate::new(config.trust.clone(), config.max_command_age_ms),
             config,
             client,
             bd_seq,
             commands,
+            evidence,
+            first_birth: Some(first_birth),
+            fatal: None,
             online,
             seq: 0,
             queue: VecDeque::new(),
@@ -291,9 +355,13 @@ impl Node {
         mut self,
         mut rx: mpsc::UnboundedReceiver<Outbound>,
         mut events: mpsc::UnboundedReceiver<SessionEvent>,
-    ) -> EdgeStats {
+    ) -> Result<EdgeStats, Box<ConnectionLost>> {
         let mut finish_by: Option<Instant> = None;
         loop {
+            if let Some(lost) = self.fatal.take() {
+                tracing::error!(edge = %self.config.edge, "{lost}");
+                return Err(lost);
+            }
             if self.online.load(Ordering::SeqCst) {
                 self.pump();
             }
@@ -343,7 +411,7 @@ impl Node {
             }
         }
         self.stats.bd_seq = self.bd_seq.load(Ordering::SeqCst);
-        self.stats.clone()
+        Ok(self.stats.clone())
     }
 
     /// Hands queued batches to the client, within the window.
@@ -392,6 +460,9 @@ impl Node {
                 }
                 self.birth();
                 self.online.store(true, Ordering::SeqCst);
+                if let Some(first) = self.first_birth.take() {
+                    let _ = first.send(());
+                }
                 tracing::info!(edge = %self.config.edge, bd_seq = self.bd_seq.load(Ordering::SeqCst), "connected to {} and born", self.config.url);
             }
             Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
@@ -407,6 +478,7 @@ impl Node {
             }
             Ok(Event::Incoming(Packet::Publish(p))) => self.on_command(&p.topic, &p.payload),
             Ok(_) => {}
+            Err(lost) if lost.fatal => self.fatal = Some(Box::new(lost)),
             Err(reason) => {
                 if self.online.swap(false, Ordering::SeqCst) {
                     self.stats.connection_losses += 1;
@@ -496,26 +568,45 @@ impl Node {
     fn on_command(&mut self, topic: &str, bytes: &[u8]) {
         match self.read_command(topic, bytes) {
             Ok(n) => self.stats.commands_accepted += n,
-            Err(reason) => {
+            Err(Refusal { host_id, reason }) => {
                 self.stats.commands_rejected += 1;
-                tracing::warn!(edge = %self.config.edge, topic, "command rejected: {reason}");
+                tracing::warn!(edge = %self.config.edge, topic, host = host_id.as_deref().unwrap_or("(none)"), "command refused: {reason}");
+                self.record(Evidence::CommandRefused(CommandRefused {
+                    topic: topic.into(),
+                    host_id,
+                    reason,
+                }));
             }
         }
     }
 
+    /// Hands a ledger record to whoever holds the store.
+    fn record(&self, evidence: Evidence) {
+        let t_ns = (payload::now_ms() * 1_000_000) as i64;
+        // The receiver lives as long as the EdgeNode; after that nobody can store it.
+        let _ = self.evidence.send(Record::new(t_ns, evidence, vec![]));
+    }
+
     /// Applies a command message; returns how many writes it carried. A message with any write
     /// that is refused applies none of them.
-    fn read_command(&mut self, topic: &str, bytes: &[u8]) -> Result<u64, String> {
-        let topic = Topic::parse(topic).map_err(|e| e.to_string())?;
-        let p = payload::decode(bytes).map_err(|e| e.to_string())?;
-        let sent_ms = p.timestamp.ok_or("payload has no timestamp")?;
-        let age_ms = payload::now_ms().saturating_sub(sent_ms);
-        if age_ms > self.config.max_command_age_ms {
-            return Err(format!(
-                "sent {age_ms} ms ago, older than the {} ms a command may be",
-                self.config.max_command_age_ms
-            ));
-        }
+    fn read_command(&mut self, topic_text: &str, bytes: &[u8]) -> Result<u64, Refusal> {
+        let unsigned = |reason: String| Refusal {
+            host_id: None,
+            reason,
+        };
+        let topic = Topic::parse(topic_text).map_err(|e| unsigned(e.to_string()))?;
+        let p = payload::decode(bytes).map_err(|e| unsigned(e.to_string()))?;
+        let accepted = self.gate.check(topic_text, p, payload::now_ms())?;
+        let refuse = |reason: String| Refusal {
+            host_id: accepted.host_id.clone(),
+            reason,
+        };
+        self.apply(&topic, &accepted).map_err(refuse)?;
+        Ok(accepted.metrics.len() as u64)
+    }
+
+    /// Applies the writes of an authenticated command.
+    fn apply(&mut self, topic: &Topic, accepted: &Accepted) -> Result<(), String> {
         let device = match &topic.device {
             Some(name) => Some(
                 self.config
@@ -528,7 +619,7 @@ impl Node {
         };
         let mut rebirth = false;
         let mut commands = Vec::new();
-        for m in &p.metrics {
+        for m in &accepted.metrics {
             let value = payload::value_of(m).map_err(|e| e.to_string())?;
             let name = m.name.as_deref().unwrap_or_default();
             match (device, name, value) {
@@ -554,20 +645,29 @@ impl Node {
             tracing::info!(edge = %self.config.edge, "rebirth requested");
             self.birth();
         }
-        let applied = u64::from(rebirth) + commands.len() as u64;
         for command in commands {
             if let DeviceCommand::FeedHold { device, hold } = command {
-                // A stop or restart from the network is for everyone to see.
+                // A stop or restart from the network is for everyone to see, and on record.
+                let machine = self.config.devices[device].to_string();
                 tracing::warn!(
-                    edge = %self.config.edge,
-                    machine = %self.config.devices[device],
+                    edge = %self.config.edge, %machine,
                     "feed {} commanded over the network",
                     if hold { "hold" } else { "release" }
                 );
+                self.record(Evidence::ControlAction(ControlAction {
+                    loop_name: "network".into(),
+                    machine,
+                    command: serde_json::json!({ "feed_hold": hold }),
+                    inputs: serde_json::json!({
+                        "topic": topic.to_string(),
+                        "host_id": accepted.host_id,
+                        "seq": accepted.seq,
+                    }),
+                }));
             }
             // The receiver lives as long as the EdgeNode; after that commands have no machine.
             let _ = self.commands.send(command);
         }
-        Ok(applied)
+        Ok(())
     }
 }

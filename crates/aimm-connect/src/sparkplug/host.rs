@@ -8,16 +8,20 @@
 //! acknowledged when the broker or the host went away is delivered again, and samples at or
 //! before the last one kept per signal are dropped as duplicates. The broker must let enough
 //! messages be in flight for one window (mosquitto: `max_inflight_messages 0`). A garbage
-//! payload is logged with its topic and error, counted, acknowledged and skipped; the connection
-//! stays up.
+//! payload, or a message type Sparkplug does not have, is logged with its topic and error,
+//! counted, acknowledged and skipped; the connection stays up.
 //!
 //! An observer (a closed loop, see `aimm-loops`) sees each device's data as it arrives and may
-//! command the devices through a [`Commander`].
+//! command the devices through a [`Commander`]. Every command the host sends (the loop's, and
+//! its own rebirth requests) is signed with its command key, carrying its host id and the next
+//! command sequence ([`trust`](super::trust)); edge nodes take no other.
 
 use super::actuator::MqttActuator;
 use super::payload::{self, DeviceMetric, Update, Value};
-use super::session::{self, SessionError, SessionEvent};
+use super::session::{self, BrokerAuth, SessionError, SessionEvent};
 use super::topic::{MessageType, Topic};
+use super::trust::CommandSigner;
+use aimm_ledger::Signer;
 use aimm_model::{Event, MachineId, SignalKind, SignalSeries, TimeNs};
 use aimm_store::{NewRun, RunId, Store, StoreError};
 use rumqttc::{AsyncClient, Packet, Publish, QoS};
@@ -30,8 +34,13 @@ use std::time::{Duration, Instant};
 /// How the host runs.
 #[derive(Clone, Debug)]
 pub struct HostConfig {
-    /// Broker, `mqtt://HOST:PORT`.
+    /// Broker, `mqtt://HOST:PORT` or `mqtts://HOST:PORT`.
     pub url: String,
+    /// Credentials and TLS files for the broker.
+    pub auth: BrokerAuth,
+    /// The key that signs the host's commands; its name is the host application id. Without
+    /// one, commands go unsigned (only an edge node with insecure commands takes them).
+    pub command_key: Option<Signer>,
     /// Sparkplug group id to follow.
     pub group: String,
     /// MQTT client id; the broker keeps this host's session under it across reconnects.
@@ -50,12 +59,14 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
-    /// A host following Sparkplug group `group` on the broker at `url`, as MQTT client
-    /// `aimm-host-{group}`: sealing every 1 s or after 10 000 unacknowledged messages, ticking
+    /// A host following Sparkplug group `group` on the broker at `url` (anonymous, commands
+    /// unsigned), as MQTT client `aimm-host-{group}`: sealing every 1 s or after 10 000 unacknowledged messages, ticking
     /// the observer every 5 ms, running until stopped.
     pub fn new(url: &str, group: &str) -> Self {
         Self {
             url: url.into(),
+            auth: BrokerAuth::default(),
+            command_key: None,
             group: group.into(),
             client_id: format!("aimm-host-{group}"),
             seal_window: Duration::from_secs(1),
@@ -116,7 +127,8 @@ pub struct HostReport {
 /// Why the host stopped before its end; garbage messages are not errors (see [`Rejection`]).
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    /// The MQTT session could not be set up (bad broker URL, no runtime).
+    /// The MQTT session could not be set up (bad broker URL or TLS file, no runtime) or ended
+    /// for good (credentials or TLS handshake refused).
     #[error(transparent)]
     Session(#[from] SessionError),
     /// The store refused the ingested data (or finishing a run); the unsealed messages stay
@@ -160,6 +172,7 @@ impl HostObserver for () {}
 /// Sends commands to devices the host has seen born.
 pub struct Commander {
     client: AsyncClient,
+    signer: Arc<CommandSigner>,
     group: String,
     online: Arc<AtomicBool>,
     /// Edge node of each device.
@@ -173,6 +186,7 @@ impl Commander {
         let topic = Topic::device(&self.group, MessageType::DCmd, edge, machine.as_str());
         Some(MqttActuator::new(
             self.client.clone(),
+            self.signer.clone(),
             topic.to_string(),
             machine.clone(),
             self.online.clone(),
@@ -205,12 +219,8 @@ struct Host<'a> {
     nodes: HashMap<String, NodeState>,
     devices: BTreeMap<MachineId, DeviceState>,
     unacknowledged: Vec<Publish>,
-    subscriptions_acknowledged: usize,
     report: HostReport,
 }
-
-/// The message types the host follows (not the commands, its own included).
-const SUBSCRIBED_TYPES: [&str; 6] = ["NBIRTH", "NDEATH", "DBIRTH", "DDEATH", "DDATA", "NDATA"];
 
 /// Runs the host until `stop` is set, the configured duration is over or (with
 /// `exit_on_death`) every edge node has died; seals what it holds before returning.
@@ -220,13 +230,15 @@ pub fn run_host(
     observer: &mut dyn HostObserver,
     stop: &AtomicBool,
 ) -> Result<HostReport, HostError> {
-    let mut options = session::options(&config.url, &config.client_id)?;
+    let mut options = session::options(&config.url, &config.client_id, &config.auth)?;
     options.set_clean_session(false).set_manual_acks(true);
     let runtime = session::runtime(&config.client_id)?;
+    let _shield = session::SigpipeShield::new();
     runtime.block_on(async {
         let (client, events) = session::connect(options, &config.url, || None);
         let commander = Commander {
             client,
+            signer: Arc::new(CommandSigner::new(config.command_key.clone())),
             group: config.group.clone(),
             online: Arc::new(AtomicBool::new(false)),
             edges: HashMap::new(),
@@ -238,7 +250,6 @@ pub fn run_host(
             nodes: HashMap::new(),
             devices: BTreeMap::new(),
             unacknowledged: Vec::new(),
-            subscriptions_acknowledged: 0,
             report: HostReport::default(),
         };
         host.run(events, observer, stop).await
@@ -325,26 +336,22 @@ impl Host<'_> {
     ) -> Result<(), HostError> {
         match event {
             Ok(rumqttc::Event::Incoming(Packet::ConnAck(_))) => {
-                let g = &self.config.group;
-                self.subscriptions_acknowledged = 0;
-                for t in SUBSCRIBED_TYPES {
-                    let _ = self
-                        .commander
-                        .client
-                        .try_subscribe(format!("spBv1.0/{g}/{t}/#"), QoS::AtLeastOnce);
-                }
+                // The whole group, commands included (and skipped): a message of a type
+                // Sparkplug does not have must be seen to be logged.
+                let _ = self
+                    .commander
+                    .client
+                    .try_subscribe(format!("spBv1.0/{}/#", self.config.group), QoS::AtLeastOnce);
                 self.commander.online.store(true, Ordering::SeqCst);
                 tracing::info!("host connected to {}", self.config.url);
             }
             Ok(rumqttc::Event::Incoming(Packet::SubAck(_))) => {
-                self.subscriptions_acknowledged += 1;
-                if self.subscriptions_acknowledged == SUBSCRIBED_TYPES.len() {
-                    // Scripts and tests wait for this line before starting edge nodes.
-                    tracing::info!("host ready: subscribed to spBv1.0/{}/…", self.config.group);
-                }
+                // Scripts and tests wait for this line before starting edge nodes.
+                tracing::info!("host ready: subscribed to spBv1.0/{}/#", self.config.group);
             }
             Ok(rumqttc::Event::Incoming(Packet::Publish(p))) => self.on_publish(p, observer)?,
             Ok(_) => {}
+            Err(lost) if lost.fatal => return Err(SessionError::Broker(Box::new(lost)).into()),
             Err(reason) => {
                 if self.commander.online.swap(false, Ordering::SeqCst) {
                     self.report.connection_losses += 1;
@@ -566,12 +573,13 @@ impl Host<'_> {
             return;
         }
         node.rebirth_requested = Some(Instant::now());
-        let ncmd = Topic::node(&topic.group, MessageType::NCmd, &topic.edge);
-        let bytes = payload::encode_command(&[(payload::REBIRTH, Value::Flag(true))]);
-        if self
-            .commander
-            .client
-            .try_publish(ncmd.to_string(), QoS::AtLeastOnce, false, bytes)
+        let ncmd = Topic::node(&topic.group, MessageType::NCmd, &topic.edge).to_string();
+        let c = &self.commander;
+        let bytes = c
+            .signer
+            .encode(&ncmd, &[(payload::REBIRTH, Value::Flag(true))]);
+        if c.client
+            .try_publish(ncmd, QoS::AtLeastOnce, false, bytes)
             .is_ok()
         {
             self.report.rebirths_requested += 1;

@@ -2,7 +2,9 @@
 //! generated from the upstream protobuf definition ([`payload`]), topics ([`topic`]), an edge
 //! node with one device per machine ([`edge`], and the simulator as such a device in
 //! [`sim_edge`]), a host that ingests into the store and lets a closed loop ride along
-//! ([`host`]), and the [`MqttActuator`] by which that loop commands a device.
+//! ([`host`]), the [`MqttActuator`] by which that loop commands a device, and the signed,
+//! non-replayable commands that are the only ones an edge node takes ([`trust`]). The broker
+//! may be plain MQTT or MQTT over TLS with a password and a client certificate ([`BrokerAuth`]).
 
 pub mod actuator;
 pub mod edge;
@@ -12,12 +14,14 @@ pub mod remote_loop;
 mod session;
 pub mod sim_edge;
 pub mod topic;
+pub mod trust;
 
 pub use actuator::MqttActuator;
 pub use edge::{DeviceCommand, EdgeConfig, EdgeError, EdgeNode, EdgeStats};
 pub use host::{run_host, Commander, HostConfig, HostError, HostObserver, HostReport, Rejection};
 pub use payload::{DeviceMetric, Update, Value};
 pub use remote_loop::RemoteLoops;
-pub use session::SessionError;
+pub use session::{BrokerAuth, ConnectionLost, SessionError};
 pub use sim_edge::{run_sim_edge, SimEdgeOptions, SimEdgeReport};
 pub use topic::{MessageType, Topic, TopicError};
+pub use trust::{CommandSigner, CommandTrust};

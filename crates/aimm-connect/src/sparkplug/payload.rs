@@ -337,8 +337,15 @@ pub fn encode_device_death(seq: u8) -> Vec<u8> {
     .encode_to_vec()
 }
 
-/// A command payload (NCMD/DCMD) setting metrics by name; commands carry no seq.
+/// An unsigned command payload (NCMD/DCMD) setting metrics by name; commands carry no seq.
+/// An edge node takes it only with insecure commands: hosts sign theirs
+/// ([`CommandSigner`](super::trust::CommandSigner)).
 pub fn encode_command(metrics: &[(&str, Value)]) -> Vec<u8> {
+    command(metrics).encode_to_vec()
+}
+
+/// The command payload setting metrics by name, stamped now.
+pub(crate) fn command(metrics: &[(&str, Value)]) -> Payload {
     let ms = now_ms();
     Payload {
         timestamp: Some(ms),
@@ -361,7 +368,6 @@ pub fn encode_command(metrics: &[(&str, Value)]) -> Vec<u8> {
             .collect(),
         ..Payload::default()
     }
-    .encode_to_vec()
 }
 
 /// Decodes a Sparkplug B payload from an MQTT message body.

@@ -1,10 +1,11 @@
-//! Shared by the Sparkplug tests: the test broker's URL, the `aimm` binary as a host and as an
-//! edge node, and reading what they print.
+//! Shared by the Sparkplug tests: the test broker's URLs and credentials, the host's command key,
+//! the `aimm` binary as a host and as an edge node, and reading what they print (a process that
+//! fails is reported with how it ended: exit code or signal).
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -19,6 +20,55 @@ pub fn broker_url() -> String {
              allows unlimited in-flight messages"
         )
     })
+}
+
+/// An environment variable `scripts/services/mosquitto.sh` exports; the test fails without it.
+pub fn service_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: these tests need the TLS listeners, CA and credentials of the \
+             test broker that `. scripts/services/mosquitto.sh` starts (scripts/test does this)"
+        )
+    })
+}
+
+/// The broker's TLS listener with a password (`cert`: the one that also requires a client
+/// certificate), and the arguments that reach it.
+pub fn tls_broker(cert: bool) -> (String, Vec<String>) {
+    let url = service_env(if cert {
+        "AIMM_TEST_MQTTS_CERT_URL"
+    } else {
+        "AIMM_TEST_MQTTS_URL"
+    });
+    let mut args: Vec<String> = [
+        ("--mqtt-ca", "AIMM_TEST_MQTT_CA"),
+        ("--mqtt-username", "AIMM_TEST_MQTT_USER"),
+        ("--mqtt-password-file", "AIMM_TEST_MQTT_PASSWORD_FILE"),
+    ]
+    .iter()
+    .flat_map(|(flag, var)| [flag.to_string(), service_env(var)])
+    .collect();
+    if cert {
+        args.extend([
+            "--mqtt-cert".into(),
+            service_env("AIMM_TEST_MQTT_CLIENT_CERT"),
+        ]);
+        args.extend([
+            "--mqtt-key".into(),
+            service_env("AIMM_TEST_MQTT_CLIENT_KEY"),
+        ]);
+    }
+    (url, args)
+}
+
+/// The host's command key in `dir`, made on first use: `test-host.key` signs commands,
+/// `test-host.vkey` is what edge nodes trust. Keys live in the test's temp dir only.
+pub fn host_keys(dir: &Path) -> (PathBuf, PathBuf) {
+    let (key, vkey) = (dir.join("test-host.key"), dir.join("test-host.vkey"));
+    if !key.exists() {
+        aimm_ledger::write_key_pair(dir, "test-host").unwrap();
+    }
+    (key, vkey)
 }
 
 /// Host and port of the broker.
@@ -55,9 +105,17 @@ impl Host {
     /// Starts the host on `group` storing into `db` in `dir`, and waits until it has
     /// subscribed.
     pub fn start(dir: &Path, group: &str, db: &str, extra: &[&str]) -> Host {
+        Host::start_on(dir, &broker_url(), group, db, extra)
+    }
+
+    /// [`Host::start`] on the broker at `url`; the host signs its commands with
+    /// [`host_keys`].
+    pub fn start_on(dir: &Path, url: &str, group: &str, db: &str, extra: &[&str]) -> Host {
+        let (key, _) = host_keys(dir);
         let mut child = aimm(dir)
-            .args(["--log", "info", "connect", "mqtt", &broker_url()])
-            .args(["--db", db, "--group", group, "--json"])
+            .args(["--log", "info", "connect", "mqtt", url])
+            .args(["--db", db, "--group", group, "--json", "--command-key"])
+            .arg(key)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -101,7 +159,11 @@ impl Host {
         // drops its sender), or a failure loses its last lines, the error among them.
         self.lines.extend(self.stderr.iter());
         let stderr = self.lines.join("\n");
-        assert!(out.status.success(), "host failed: {stderr}");
+        assert!(
+            out.status.success(),
+            "host failed ({}): {stderr}",
+            out.status
+        );
         let json = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("host printed no JSON ({e}); stderr: {stderr}"));
         (json, stderr)
@@ -125,18 +187,27 @@ fn lines_of(stderr: ChildStderr) -> mpsc::Receiver<String> {
 pub fn json_of(out: &Output) -> serde_json::Value {
     assert!(
         out.status.success(),
-        "aimm failed: {}",
+        "aimm failed ({}): {}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// `aimm sim PROGRAM --mqtt` as edge node `edge` of `group`, with `extra` arguments.
+/// `aimm sim PROGRAM --mqtt` as edge node `edge` of `group`, trusting the host of
+/// [`host_keys`], with `extra` arguments.
 pub fn sim_edge(dir: &Path, group: &str, edge: &str, extra: &[&str]) -> Command {
+    sim_edge_on(dir, &broker_url(), group, edge, extra)
+}
+
+/// [`sim_edge`] on the broker at `url`.
+pub fn sim_edge_on(dir: &Path, url: &str, group: &str, edge: &str, extra: &[&str]) -> Command {
     let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
+    let (_, vkey) = host_keys(dir);
     let mut c = aimm(dir);
-    c.args(["sim", program, "--mqtt", &broker_url(), "--group", group])
-        .args(["--edge", edge, "--json"])
+    c.args(["sim", program, "--mqtt", url, "--group", group])
+        .args(["--edge", edge, "--json", "--command-key"])
+        .arg(vkey)
         .args(extra);
     c
 }
