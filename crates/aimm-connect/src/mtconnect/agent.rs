@@ -290,7 +290,8 @@ impl Agent {
         }
         history.sort_by_key(|&(t, item, _)| (t, item));
         for (t, item, v) in history {
-            self.buffer.push(item, t, Value::Text(format_number(v)));
+            self.buffer
+                .push(item, t, Value::Text(values::format_number(v)));
         }
         Ok(())
     }
@@ -743,17 +744,5 @@ pub(super) fn state_event(kind: &str, value: &str) -> Option<EventKind> {
             Some(EventKind::ProgramStop)
         }
         _ => None,
-    }
-}
-
-/// `v` with at most nine decimals and no trailing zeros (unit conversions such as mm/min →
-/// mm/s would otherwise publish artefacts like 833.3249999999999).
-pub fn format_number(v: f64) -> String {
-    let text = format!("{v:.9}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" {
-        "0".into()
-    } else {
-        text.into()
     }
 }

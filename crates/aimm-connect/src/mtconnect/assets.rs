@@ -2,8 +2,8 @@
 //! aimm builds them from its tool table, each stamped with `timestamp` and `deviceUuid` on its
 //! root element as the Assets schema requires; removed assets stay listed with `removed="true"`.
 
-use super::device::line_of;
 use super::shdr::format_timestamp;
+use super::xml::line_of;
 use super::MtcError;
 use aimm_model::TimeNs;
 use quick_xml::events::{BytesStart, Event};

@@ -6,6 +6,7 @@
 
 use super::upgrade::to_2_7;
 use super::vocabulary::vocabulary;
+use super::xml::line_of;
 use super::MtcError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -404,16 +405,6 @@ fn data_item(attrs: &HashMap<String, String>) -> Result<DataItem, String> {
         component_turns: false,
         source: None,
     })
-}
-
-/// 1-based line of byte offset `pos` in `text`.
-pub fn line_of(text: &str, pos: u64) -> usize {
-    let pos = (pos as usize).min(text.len());
-    text.as_bytes()[..pos]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 //! client receives them: the header's instance and sequence numbers, and every observation with
 //! its device, data item, timestamp, sequence and value.
 
-use super::device::line_of;
 use super::shdr::parse_timestamp;
 use super::xml::attribute;
+use super::xml::line_of;
 use super::MtcError;
 use quick_xml::events::Event;
 use quick_xml::Reader;

@@ -5,9 +5,9 @@
 //! 2.7 enumerations (as `x:` extension values, the form the schema leaves for them), dates
 //! without a time, a `Filter` without its type, coordinate `…DataSet`s of `Entry`s.
 
-use super::device::line_of;
 use super::vocabulary::vocabulary;
 use super::xml::attribute;
+use super::xml::line_of;
 use super::MtcError;
 use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};

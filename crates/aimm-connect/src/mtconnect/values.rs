@@ -43,7 +43,7 @@ fn floats(tokens: &[&str], scale: f64) -> Result<String, String> {
     } else {
         values
             .iter()
-            .map(|v| super::agent::format_number(*v))
+            .map(|v| format_number(*v))
             .collect::<Vec<_>>()
             .join(" ")
     })
@@ -157,6 +157,18 @@ pub fn observation(kind: &ValueKind, text: &str, scale: f64) -> Result<Value, St
             Ok(Value::Table(rows))
         }
         _ => scalar(kind, text, scale).map(Value::Text),
+    }
+}
+
+/// `v` with at most nine decimals and no trailing zeros (unit conversions such as mm/min →
+/// mm/s would otherwise publish artefacts like 833.3249999999999).
+pub fn format_number(v: f64) -> String {
+    let text = format!("{v:.9}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
     }
 }
 

@@ -113,3 +113,13 @@ impl XmlOut {
         String::from_utf8(self.w.into_inner()).unwrap_or_default()
     }
 }
+
+/// 1-based line of byte offset `pos` in `text`.
+pub fn line_of(text: &str, pos: u64) -> usize {
+    let pos = (pos as usize).min(text.len());
+    text.as_bytes()[..pos]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
