@@ -12,8 +12,8 @@ use aimm_ledger::bundle::verify_bundle;
 use aimm_ledger::note::Signer;
 use aimm_ledger::record::Evidence;
 use aimm_ledger::Citation;
+use aimm_loops::wear::WearModel;
 use aimm_loops::wear::{signal_names, Decision, WearLoopParams};
-use aimm_loops::wear::{WearModel, WearTrainConfig};
 use aimm_model::{EventKind, MachineId, Material};
 use aimm_store::evidence::{self, checkpoint_now, export_bundle};
 use aimm_store::Store;
@@ -76,7 +76,8 @@ fn an_offset_traces_to_its_model_training_data_and_sensor_segments_and_the_bundl
     );
     let reread = parse_wear_csv(csv.as_bytes(), "lives.csv", &WearCsvOptions::default()).unwrap();
     let runs: Vec<_> = reread.runs.iter().collect();
-    let retrained = WearModel::train(&runs, &reread.signal_names, &WearTrainConfig::default());
+    let config = &trial.training.model.config;
+    let retrained = WearModel::train(&runs, &reread.signal_names, config);
     assert_eq!(retrained.unwrap().digest(), trial.training.model.digest());
     match store
         .ledger_record(evidence.model.cite.leaf_index)

@@ -52,17 +52,18 @@ fn phm2010_leave_one_cutter_out_against_the_baseline() {
     let folds = leave_one_run_out(&runs, &data.signal_names, &WearTrainConfig::default()).unwrap();
     report("phm2010", &folds);
     // The model beats the sensor-free baseline on every held-out cutter, in RMSE and MAE
-    // (today: 10.1 / 18.9 / 17.2 µm RMSE against 19.7 / 22.5 / 33.5).
+    // (today: 10.1 / 19.2 / 17.2 µm RMSE against 19.7 / 22.5 / 33.5).
     for f in &folds {
         assert!(f.rmse_um < f.baseline_rmse_um, "{}: {f:?}", f.run);
         assert!(f.mae_um < f.baseline_mae_um, "{}: {f:?}", f.run);
     }
-    // The nominal 90 % interval holds on every held-out cutter (today 100 / 93 / 94 %).
+    // The nominal 90 % interval covers ≥ 85 % of every held-out cutter (issue 12's figure; today
+    // 100 / 88 / 94 % at ± 100 / 28 / 28 µm).
     for f in &folds {
-        assert!(f.coverage >= 0.9, "{}: coverage {}", f.run, f.coverage);
+        assert!(f.coverage >= 0.85, "{}: coverage {}", f.run, f.coverage);
     }
     // And it is the better interval: a lower mean interval score than the baseline's own
-    // interval calibrated the same way (today 110 against 148 µm).
+    // interval calibrated the same way (today 109 against 148 µm).
     assert_sharper_than_the_baseline(&folds);
 }
 

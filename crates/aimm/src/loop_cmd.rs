@@ -57,7 +57,9 @@ pub enum LoopCommand {
     /// Examples:
     ///   aimm loop wear --parts 70
     ///   aimm loop wear --db aimm.db --training-csv lives.csv
-    ///   aimm wear train --data lives.csv --wear-unit mm --out m.json   (same model digest)
+    ///   aimm wear train --data lives.csv --wear-unit mm --window-s 19.58 \
+    ///       --observation sensor-state --out m.json   (same model digest; the command
+    ///       to retrain is printed with --training-csv)
     #[command(verbatim_doc_comment)]
     Wear(WearLoopArgs),
 }
@@ -323,6 +325,15 @@ fn wear(args: WearLoopArgs) -> Result<()> {
         let lives: Vec<_> = trial.training.lives.iter().collect();
         std::fs::write(path, write_wear_csv(&lives, &signal_names()))
             .with_context(|| format!("cannot write {}", path.display()))?;
+        let config = &trial.training.model.config;
+        eprintln!(
+            "wrote the training lives to {0}; `aimm wear train --data {0} --wear-unit mm \
+             --window-s {1} --observation sensor-state --out model.json` trains the same model \
+             (digest {2})",
+            path.display(),
+            config.window.window_s,
+            trial.training.model.digest()
+        );
     }
     if args.json {
         return print_json(&serde_json::json!({

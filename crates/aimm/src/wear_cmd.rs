@@ -10,8 +10,8 @@ use aimm_connect::wear_csv::{
     read_wear_csv, WearCsvOptions, WearDataset, WearRun, WearUnit, DEFAULT_GROUP_COLUMN,
 };
 use aimm_loops::wear::{
-    leave_one_run_out, training_metrics, trajectory, FoldResult, WearModel, WearTrainConfig,
-    DEFAULT_WEAR_CRITERION_MM, MODEL_KIND,
+    leave_one_run_out, training_metrics, trajectory, FoldResult, Observation, WearModel,
+    WearTrainConfig, DEFAULT_WEAR_CRITERION_MM, MODEL_KIND,
 };
 use aimm_store::evidence::{checkpoint_now, record_model_training};
 use anyhow::{bail, Context, Result};
@@ -100,14 +100,43 @@ pub struct ModelArgs {
     /// Data to score must then belong to a trained group.
     #[arg(long)]
     normalise_per_group: bool,
+    /// Cutting time per window, s. For a part program repeated tool after tool, one part's
+    /// cutting time (every window then holds the same cuts).
+    #[arg(long, default_value_t = WearTrainConfig::default().window.window_s)]
+    window_s: f64,
+    /// What a window's observation of the wear is: prior-residual (the wear-clock prior
+    /// corrected by a ridge map of every feature; suits any data) or sensor-state (each signal's
+    /// drift against the new tool, calibrated against the wear and inverted; for a part program
+    /// repeated tool after tool, with --window-s one part).
+    #[arg(long, value_enum, default_value_t = ObservationArg::PriorResidual)]
+    observation: ObservationArg,
+}
+
+/// [`Observation`] on the command line.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ObservationArg {
+    PriorResidual,
+    SensorState,
 }
 
 impl ModelArgs {
-    fn config(&self) -> WearTrainConfig {
-        WearTrainConfig {
-            normalise_per_group: self.normalise_per_group,
-            ..WearTrainConfig::default()
+    fn config(&self) -> anyhow::Result<WearTrainConfig> {
+        if !(self.window_s.is_finite() && self.window_s > 0.0) {
+            anyhow::bail!(
+                "--window-s {}: a window must last a positive number of seconds",
+                self.window_s
+            );
         }
+        let mut config = WearTrainConfig {
+            normalise_per_group: self.normalise_per_group,
+            observation: match self.observation {
+                ObservationArg::PriorResidual => Observation::PriorResidual,
+                ObservationArg::SensorState => Observation::SensorState,
+            },
+            ..WearTrainConfig::default()
+        };
+        config.window.window_s = self.window_s;
+        Ok(config)
     }
 }
 
@@ -224,7 +253,7 @@ fn train(args: TrainArgs) -> Result<()> {
         .into_iter()
         .filter(|r| !args.exclude.contains(&r.run))
         .collect();
-    let config = args.model.config();
+    let config = args.model.config()?;
     let model = WearModel::train(&runs, &data.signal_names, &config)
         .with_context(|| format!("{}: cannot train", data.source))?;
     let digest = model.digest();
@@ -270,7 +299,7 @@ fn eval(args: EvalArgs) -> Result<()> {
     if runs.len() < 2 {
         bail!("{}: leave-one-run-out needs at least two runs", data.source);
     }
-    let folds = leave_one_run_out(&runs, &data.signal_names, &args.model.config())
+    let folds = leave_one_run_out(&runs, &data.signal_names, &args.model.config()?)
         .with_context(|| format!("{}: cannot evaluate", data.source))?;
     if args.data.json {
         return print_json(&folds);

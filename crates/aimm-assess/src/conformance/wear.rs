@@ -11,7 +11,7 @@ use aimm_connect::wear_csv::write_wear_csv;
 use aimm_connect::{run_unrecorded, ConnectError};
 use aimm_ledger::Citation;
 use aimm_loops::wear::{
-    signal_names, Decision, PartMade, PartRecord, RecordedModel, Series, ToolRetired,
+    signal_names, Decision, Observation, PartMade, PartRecord, RecordedModel, Series, ToolRetired,
     WearLoopError, WearLoopParams, WearModel, WearRecorder, WearRunner, WearTrainConfig,
     WearValidation, WEAR_SIGNALS,
 };
@@ -215,6 +215,9 @@ pub enum Practice<'m> {
     /// The wear loop on this model (trained on sensor signals, or on none: cutting time alone):
     /// offsets from its estimate, tool changes from its remaining-life interval.
     Loop(&'m WearModel),
+    /// Offsets from the wear measured after each part (as when tool lives are recorded for
+    /// training); the tool stays in.
+    MeasuredOffsets,
     /// Offsets from the nominal wear curve: this time-only model's prior at the tool's cutting
     /// time half-way through the next part; the tool stays in (a fixed count changes it).
     NominalOffsets(&'m WearModel),
@@ -304,6 +307,12 @@ impl<'a, 'm> SeriesRun<'a, 'm> {
         let log = self.tool.rows.insert(log.rows);
         let model = match self.practice {
             Practice::Uncompensated => return Ok((record, false)),
+            Practice::MeasuredOffsets => {
+                let tan = self.params.clearance_deg.to_radians().tan();
+                self.runner
+                    .compensate(0, -self.tool.vb_mm * tan, "measured wear")?;
+                return Ok((record, false));
+            }
             Practice::NominalOffsets(curve) => {
                 let t = self.tool.cut_s + part_cut_s / 2.0;
                 let vb = curve.prior.wear_mm(&[t]);
@@ -431,8 +440,8 @@ pub fn train_on_simulated_lives(
         segments.extend(cites);
     }
     let runs: Vec<&WearRun> = lives.iter().collect();
-    let model = WearModel::train(&runs, &signal_names(), &WearTrainConfig::default())
-        .map_err(WearLoopError::from)?;
+    let config = part_program_config(program, material, params)?;
+    let model = WearModel::train(&runs, &signal_names(), &config).map_err(WearLoopError::from)?;
     Ok(SimulatedTraining {
         model,
         lives,
@@ -440,9 +449,36 @@ pub fn train_on_simulated_lives(
     })
 }
 
-/// A tool's whole life on `program`, uncompensated, until its true wear reaches `until.0` mm (at
-/// most `until.1` parts), nominal or `scattered`: training data for the model, with the citations of the recorded
-/// segments of the signals it reads.
+/// Training settings for a tool that cuts `program` part after part: windows of one part's
+/// cutting time, so that every window holds the same cuts and a signal's level moves only with
+/// the tool and the stock; and the sensors read the wear directly ([`Observation::SensorState`]),
+/// which carries to tools that wear faster or slower than any trained on.
+pub fn part_program_config(
+    program: (&str, &str),
+    material: Material,
+    params: &WearLoopParams,
+) -> Result<WearTrainConfig, WearTrialError> {
+    let first = run_tool(
+        program,
+        material,
+        0,
+        Practice::Uncompensated,
+        params,
+        0.0,
+        |_| true,
+    )?;
+    // To 10 ms (the simulator's steps sum to a hair off the part's time), so that `aimm wear
+    // train --window-s` can state it.
+    let part_s = (first.parts[0].tool_cutting_s * 100.0).round() / 100.0;
+    let mut config = WearTrainConfig::default();
+    config.window.window_s = part_s;
+    config.observation = Observation::SensorState;
+    Ok(config)
+}
+
+/// A tool's whole life on `program`, compensated by its measured wear, until its true wear
+/// reaches `until.0` mm (at most `until.1` parts), nominal or `scattered`: training data for the
+/// model, with the citations of the recorded segments of the signals it reads.
 pub fn tool_life_log(
     program: (&str, &str),
     material: Material,
@@ -455,10 +491,16 @@ pub fn tool_life_log(
     let (name, text) = program;
     let mut tool = ToolState::new(seed, scattered);
     let mut cites = Vec::new();
+    // Compensated by the wear measured after each part, as the plant that measured these lives
+    // would have: an uncompensated tool cuts ever less of the finishing stock, so it would load
+    // the spindle and wear unlike the tool the loop keeps on size.
+    let mut runner = WearRunner::new(params);
+    let tan = params.clearance_deg.to_radians().tan();
     for part in 1..=until.1 {
+        let edited = runner.program(text).map_err(WearLoopError::from)?;
         let (_, log, made) = make_part(
             name,
-            text,
+            &edited,
             material,
             seed,
             part,
@@ -471,6 +513,7 @@ pub fn tool_life_log(
         if tool.vb_mm >= until.0 {
             break;
         }
+        runner.compensate(0, -tool.vb_mm * tan, "measured wear")?;
     }
     Ok((tool.rows.expect("at least one part"), cites))
 }

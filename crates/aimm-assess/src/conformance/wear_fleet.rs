@@ -60,17 +60,19 @@ pub fn run_fleet(
     progress("training the wear models on simulated tool lives");
     let training =
         train_on_simulated_lives(program, material, &spec.train_seeds, true, params, None)?;
-    let time_only_model = train_time_only(&training.lives)?;
+    let time_only_model = train_time_only(&training.lives, &training.model.config)?;
     let model = training.model;
 
     progress("searching the plan margins on the calibration tools");
     let mut calibration = Vec::new();
     for &seed in &spec.calibration_seeds {
+        // Kept on size by its measured wear, as the loop keeps its tools: an uncompensated tool
+        // cuts less and wears slower.
         let life = run_tool(
             program,
             material,
             seed,
-            Practice::Uncompensated,
+            Practice::MeasuredOffsets,
             params,
             1.1 * criterion,
             |_| false,
@@ -193,8 +195,12 @@ fn outcome(seed: u64, parts: &[PartRecord], life_s: Option<f64>) -> ToolOutcome 
     }
 }
 
-/// The wear model on cutting time alone: the same pipeline on the same lives with no signals.
-pub fn train_time_only(lives: &[WearRun]) -> Result<WearModel, WearTrialError> {
+/// The wear model on cutting time alone: the same pipeline, with the same settings (`config`),
+/// on the same lives with no signals.
+pub fn train_time_only(
+    lives: &[WearRun],
+    config: &WearTrainConfig,
+) -> Result<WearModel, WearTrialError> {
     let bare: Vec<WearRun> = lives
         .iter()
         .map(|l| WearRun {
@@ -203,7 +209,7 @@ pub fn train_time_only(lives: &[WearRun]) -> Result<WearModel, WearTrialError> {
         })
         .collect();
     let runs: Vec<&WearRun> = bare.iter().collect();
-    Ok(WearModel::train(&runs, &[], &WearTrainConfig::default()).map_err(WearLoopError::from)?)
+    Ok(WearModel::train(&runs, &[], config).map_err(WearLoopError::from)?)
 }
 
 /// The smallest of [`PLAN_MARGINS`] at which the policy on `model` changes every calibration tool

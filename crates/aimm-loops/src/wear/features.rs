@@ -37,18 +37,82 @@ pub struct WindowSpec {
 }
 
 /// Statistics per signal, in feature order.
-const STATS: [&str; 6] = ["mean", "rms", "std", "peak", "cum_energy", "cum_abs"];
+const STATS: [&str; 7] = [
+    "mean",
+    "rms",
+    "std",
+    "peak",
+    "cum_energy",
+    "cum_abs",
+    "drift",
+];
 
 /// Names of the features [`windows`] yields for these signals: `cut_time_s`, then per signal
 /// `<signal>_<stat>` for the window mean, RMS, standard deviation, peak |value|, the cumulative
-/// energy (∑ v²·Δt since the tool was new) and the cumulative signal work (∑ |v|·Δt since the tool
-/// was new, a wear clock of the prior).
+/// energy (∑ v²·Δt since the tool was new), the cumulative signal work (∑ |v|·Δt since the tool
+/// was new, a wear clock of the prior) and `drift`, the [`LevelDrift`] of the signal's level.
 pub fn feature_names(signals: &[String]) -> Vec<String> {
     let mut names = vec!["cut_time_s".to_string()];
     for s in signals {
         names.extend(STATS.iter().map(|stat| format!("{s}_{stat}")));
     }
     names
+}
+
+/// Whether feature `i` (in [`feature_names`] order) is a signal's `drift`.
+pub fn is_drift_feature(i: usize) -> bool {
+    i > 0 && STATS[(i - 1) % STATS.len()] == "drift"
+}
+
+/// A window-to-window change of the relative level larger than this many times the median of the
+/// earlier changes is a step, not wear: a new batch of blanks (harder or softer stock moves the
+/// load at once, wear moves it part by part) or a changed program.
+const JUMP_FACTOR: f64 = 3.0;
+
+/// Changes seen before steps are judged (the median needs a few).
+const MIN_CHANGES: usize = 5;
+
+/// The changes a step is judged against: the last few, so that the faster wear near the end of a
+/// tool's life is not taken for steps.
+const RECENT_CHANGES: usize = 10;
+
+/// How much harder a tool cuts than when it was new, from one signal: its level (mean over the
+/// window's cutting time, ∑ |v|·Δt / ∑ Δt) relative to the first window's, minus 1, accumulated
+/// window by window without the steps ([`JUMP_FACTOR`]). Wear raises the cutting force slowly;
+/// the hardness of a new batch of blanks moves it by a step that would otherwise read as tens
+/// of µm of wear. Causal: each window uses only the windows before it.
+#[derive(Debug, Default)]
+struct LevelDrift {
+    reference: Option<f64>,
+    last_rel: Option<f64>,
+    changes: Vec<f64>,
+    drift: f64,
+}
+
+impl LevelDrift {
+    fn update(&mut self, level: f64) -> f64 {
+        let reference = *self.reference.get_or_insert(level);
+        if reference == 0.0 {
+            return 0.0;
+        }
+        let rel = level / reference - 1.0;
+        if let Some(last) = self.last_rel.replace(rel) {
+            let change = rel - last;
+            let recent = &self.changes[self.changes.len().saturating_sub(RECENT_CHANGES)..];
+            let step = recent.len() >= MIN_CHANGES && change.abs() > JUMP_FACTOR * median(recent);
+            self.changes.push(change.abs());
+            if !step {
+                self.drift += change;
+            }
+        }
+        self.drift
+    }
+}
+
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// Cuts a run into windows of `spec.window_s` seconds of cutting (window k holds rows with
@@ -60,6 +124,7 @@ pub fn windows(run: &WearRun, spec: WindowSpec) -> Vec<Window> {
     let mut work = vec![0.0; n_sig];
     let mut start = 0;
     let mut prev_t = 0.0;
+    let mut drifts: Vec<LevelDrift> = (0..n_sig).map(|_| LevelDrift::default()).collect();
     while start < run.time_s.len() {
         let k = (run.time_s[start] / spec.window_s).floor();
         let mut end = start;
@@ -76,7 +141,7 @@ pub fn windows(run: &WearRun, spec: WindowSpec) -> Vec<Window> {
             let var = (ms - mean * mean).max(0.0);
             let peak = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
             // Energy over the window's span of cutting time, as if each row held until the next.
-            let mut t0 = prev_t;
+            let (mut t0, work_before) = (prev_t, work[j]);
             for (i, x) in v.iter().enumerate() {
                 let t = run.time_s[start + i];
                 let dt = (t - t0).max(0.0);
@@ -84,7 +149,14 @@ pub fn windows(run: &WearRun, spec: WindowSpec) -> Vec<Window> {
                 work[j] += x.abs() * dt;
                 t0 = t;
             }
-            features.extend([mean, ms.sqrt(), var.sqrt(), peak, energy[j], work[j]]);
+            let span = run.time_s[end - 1] - prev_t;
+            let level = if span > 0.0 {
+                (work[j] - work_before) / span
+            } else {
+                mean
+            };
+            let drift = drifts[j].update(level);
+            features.extend([mean, ms.sqrt(), var.sqrt(), peak, energy[j], work[j], drift]);
             clocks.push(work[j]);
         }
         prev_t = run.time_s[end - 1];
@@ -134,5 +206,39 @@ mod tests {
         assert_eq!(w[1].clocks, vec![6.0, 12.0]);
         assert!((w[0].wear_mm - 0.4 / 3.0).abs() < 1e-12);
         assert_eq!(feature_names(&["f".into()]).len(), w[0].features.len());
+        // drift: the level (∑ |v|·Δt / span) is 6 / 3 s in both windows.
+        assert_eq!((w[0].features[7], w[1].features[7]), (0.0, 0.0));
+        let doubled = WearRun {
+            signals: vec![vec![2.0, 2.0, 2.0, 4.0, 4.0]],
+            ..run.clone()
+        };
+        let w = windows(&doubled, WindowSpec { window_s: 4.0 });
+        assert_eq!((w[0].features[7], w[1].features[7]), (0.0, 1.0));
+        let names = feature_names(&["f".into()]);
+        let drift: Vec<&str> = (0..names.len())
+            .filter(|&i| is_drift_feature(i))
+            .map(|i| names[i].as_str())
+            .collect();
+        assert_eq!(drift, ["f_drift"]);
+    }
+
+    #[test]
+    fn drift_follows_a_slow_rise_and_skips_a_step() {
+        let mut d = LevelDrift::default();
+        let mut level = 100.0;
+        let mut last = 0.0;
+        for k in 0..40 {
+            // +0.1 % per window, and a new batch 6 % softer from window 20 on.
+            level *= 1.001;
+            let reading = if k >= 20 { level * 0.94 } else { level };
+            last = d.update(reading);
+        }
+        // Within 10 % of the rise (the step's window loses its own rise, and the softer batch
+        // rises 6 % less); without skipping the step it would read −0.02.
+        let expected = 1.001f64.powi(39) - 1.0;
+        assert!(
+            (last - expected).abs() < 0.1 * expected,
+            "drift {last}, rise {expected}"
+        );
     }
 }

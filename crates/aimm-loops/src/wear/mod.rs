@@ -16,7 +16,8 @@
 //! 1. **Windows**: each run is cut into fixed spans of cutting time (10 s by default); a window
 //!    gives, per signal, mean, RMS, standard deviation and peak |value|, plus the cutting time, the
 //!    cumulative signal energy ∑ v²·Δt and the cumulative signal work ∑ |v|·Δt since the tool was
-//!    new. Its label is the mean wear measured in it; wear is often measured only at inspections,
+//!    new, and the signal's *drift*: its level against the new tool's, accumulated window by
+//!    window without steps (a new batch of blanks). Its label is the mean wear measured in it; wear is often measured only at inspections,
 //!    so windows without a measurement are not fitted or scored, but every window's signals count.
 //! 2. **Prior**: wear is driven by the work the cut does, not by the clock alone. Usui's wear law
 //!    makes the flank-wear rate grow with contact stress × sliding speed, so the wear accumulated
@@ -28,24 +29,28 @@
 //!    prior is the **equal-weight mean** of these laws. The clocks are averaged, not selected or
 //!    weighted: nothing is tuned to a data set, so the rule carries to other machines' signals.
 //!    (|v|·Δt, not v²·Δt: on PHM2010 the squared signal made a worse clock.)
-//! 3. **Observation**: prior(clocks) + ridge regression of the prior's residual on standardised
-//!    window features.
+//! 3. **Observation** ([`model::Observation`]): by default prior(clocks) + ridge regression of the
+//!    prior's residual on standardised window features; for a part program repeated tool after
+//!    tool (windows of one part), the *sensor state*: each drift calibrated against the wear
+//!    (drift = offset + gain·VB) and inverted, so a tool that wears faster than any trained on is
+//!    read as such rather than pulled back to its clock.
 //! 4. **Filter**: a scalar Kalman filter advances the estimate by the prior's change between
 //!    consecutive windows' clocks and corrects it with each observation; the estimate is held
-//!    non-decreasing. Ahead of the last window (remaining life, growth over the next part) each
+//!    non-decreasing (the state itself may fall, so noise does not ratchet it up); with the sensor
+//!    state it starts from the prior, else from the first observation. Ahead of the last window (remaining life, growth over the next part) each
 //!    clock runs on at its growth per second of cutting over the last three windows.
 //! 5. **Interval**: ± the conformal quantile (at the nominal coverage, 90 %) of the filtered
 //!    errors on each held-out training run, the largest over the runs: tools differ from one
 //!    another more than windows of one tool do, so the interval is sized for the least typical
 //!    tool seen rather than for the pooled windows (pooled, a tool unlike the others — NUAA W5 —
-//!    was covered 3 % of the time; sized per tool, 76 %).
+//!    was covered 3 % of the time; sized per tool, 77 %).
 //!
 //! # Hyper-parameters, by rule
 //! The window length, the exponent grid and the λ grid are fixed defaults, the same for every data
 //! set. λ is chosen by nested leave-one-run-out CV on the training runs only (minimum held-out
 //! RMSE of the observation); that CV's held-out errors also set the observation variance and the
 //! interval; the process variance is the training runs' spread of per-window wear growth around
-//! the prior's. Nothing is random: the same data give the same model and digest.
+//! the prior's (with the sensor state, times a factor chosen by the same CV). Nothing is random: the same data give the same model and digest.
 
 pub mod eval;
 pub mod evidence;
@@ -65,8 +70,8 @@ pub use evidence::{PartMade, RecordedModel, WearRecorder, LOOP_NAME};
 pub use features::{feature_names, windows, Window, WindowSpec};
 pub use fleet::{FleetValidation, PracticeFigures, ToolOutcome};
 pub use model::{
-    ClockLaw, RemainingLife, WearEstimate, WearModel, WearModelError, WearPrior, WearTrainConfig,
-    DEFAULT_WEAR_CRITERION_MM,
+    ClockLaw, LoadCalibration, Observation, RemainingLife, WearEstimate, WearModel, WearModelError,
+    WearPrior, WearTrainConfig, DEFAULT_WEAR_CRITERION_MM,
 };
 pub use params::{signal_names, Decision, WearLoopError, WearLoopParams, WEAR_SIGNALS};
 pub use policy::{Plan, Prediction};

@@ -3,7 +3,7 @@
 //! the prior's residual, a monotone Kalman filter joining the two, and a conformal interval
 //! calibrated on held-out training runs. Training is closed-form and deterministic.
 
-use super::features::{feature_names, windows, Window, WindowSpec};
+use super::features::{feature_names, is_drift_feature, windows, Window, WindowSpec};
 use super::signals::{
     group_scale_clash, group_scales, normalised, training_scale_clash, unit_of, GroupScale,
     SignalScale, MAX_GROUP_SCALE_RATIO,
@@ -24,6 +24,10 @@ pub struct WearTrainConfig {
     pub prior_exponents: Vec<f64>,
     /// Nominal coverage of the interval (0.9 = 90 %).
     pub coverage: f64,
+    /// What a window's observation of the wear is. The default suits any data; a direct sensor
+    /// reading suits a part program repeated tool after tool, in windows of one part.
+    #[serde(default)]
+    pub observation: Observation,
     /// Divide each signal by its group's training RMS, so groups measured on different scales
     /// are learnt together; data to apply the model to must then belong to a trained group.
     #[serde(default)]
@@ -38,6 +42,7 @@ impl Default for WearTrainConfig {
             ridge_lambdas: vec![0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0],
             prior_exponents: vec![0.5, 0.75, 1.0, 1.25, 1.5, 2.0],
             coverage: 0.9,
+            observation: Observation::PriorResidual,
             normalise_per_group: false,
         }
     }
@@ -134,6 +139,22 @@ impl WearPrior {
     }
 }
 
+/// What a window's observation of the wear is, chosen by nested leave-one-run-out CV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Observation {
+    /// The prior at the window's clocks plus a ridge map of every feature to the prior's residual:
+    /// the signals correct the clocks.
+    #[default]
+    PriorResidual,
+    /// A ridge map of the window's state features alone (levels of the signals, and each against
+    /// the tool's first window; no clock) to the wear: the signals measure the wear directly,
+    /// whatever the tool's rate, as a load-monitoring system compares a part's load with the new
+    /// tool's. Learnt from the rise of wear and load within each training run, it carries to a
+    /// tool that wears faster or slower than any trained on, where a clock cannot.
+    SensorState,
+}
+
 /// A trained wear model: serialisable, identified by [`WearModel::digest`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WearModel {
@@ -154,6 +175,9 @@ pub struct WearModel {
     pub signal_scales: Vec<SignalScale>,
     /// The window features the ridge regression reads, in order.
     pub feature_names: Vec<String>,
+    /// What a window's observation is (older model files: the prior and its residual).
+    #[serde(default)]
+    pub observation: Observation,
     /// The settings it was trained with.
     pub config: WearTrainConfig,
     /// Ids of the runs it was trained on.
@@ -168,12 +192,21 @@ pub struct WearModel {
     pub coef: Vec<f64>,
     /// Intercept of the ridge regression, mm.
     pub intercept_mm: f64,
+    /// With [`Observation::SensorState`]: how each signal's level rises with wear.
+    #[serde(default)]
+    pub calibration: Vec<LoadCalibration>,
     /// Ridge penalty chosen by nested cross-validation.
     pub ridge_lambda: f64,
     /// Variance of one window's feature-based observation, mm² (from nested CV).
     pub observation_var_mm2: f64,
-    /// Variance of the wear growth per window beyond the prior's, mm².
+    /// Variance of the wear growth per window beyond the prior's, mm²: the spread of the measured
+    /// growth times a factor chosen by nested CV (how far the filter may follow the observations
+    /// away from the prior's rate).
     pub process_var_mm2: f64,
+    /// Variance of the prior at the first window, mm², when the filter starts from the prior
+    /// (with [`Observation::SensorState`]); `None`: it starts from the first observation.
+    #[serde(default)]
+    pub start_var_mm2: Option<f64>,
     /// Half-width of the interval, mm: the largest over held-out training runs of their
     /// conformal quantile of errors.
     pub interval_half_width_mm: f64,
@@ -258,6 +291,24 @@ pub enum WearModelError {
         /// The groups the model knows.
         known: Vec<String>,
     },
+    /// A sensor-state observation was asked for but no signal's level rises with wear.
+    #[error(
+        "no signal's level rises with wear in the training runs (or in all but one of them), so \
+         none can read the wear directly: train with the prior-residual observation"
+    )]
+    NoSensorState,
+    /// A model file whose features are not the ones this version computes (written by an older
+    /// aimm).
+    #[error(
+        "the model reads {model} window features but this aimm computes {computed} for its \
+         signals: the model file was written by another version; train it again"
+    )]
+    FeatureMismatch {
+        /// Features the model file names.
+        model: usize,
+        /// Features computed now.
+        computed: usize,
+    },
     /// A run's signals are not the ones the model reads.
     #[error("run {run:?} has {got} signals, the model expects {expected} ({names:?})")]
     SignalMismatch {
@@ -281,7 +332,14 @@ struct Ridge {
 }
 
 impl Ridge {
-    fn fit(windows: &[&Window], prior: &WearPrior, lambda: f64) -> Ridge {
+    /// Fits `target(w)` on the features of `windows` that `used` marks (the others get
+    /// coefficient 0).
+    fn fit(
+        windows: &[&Window],
+        target: impl Fn(&Window) -> f64,
+        used: &[bool],
+        lambda: f64,
+    ) -> Ridge {
         let p = windows[0].features.len();
         let m = windows.len() as f64;
         let mut mean = vec![0.0; p];
@@ -306,13 +364,11 @@ impl Ridge {
                 .iter()
                 .zip(&mean)
                 .zip(&scale)
-                .map(|((x, mu), s)| (x - mu) / s)
+                .zip(used)
+                .map(|(((x, mu), s), u)| if *u { (x - mu) / s } else { 0.0 })
                 .collect()
         };
-        let r: Vec<f64> = windows
-            .iter()
-            .map(|w| w.wear_mm - prior.wear_mm(&w.clocks))
-            .collect();
+        let r: Vec<f64> = windows.iter().map(|w| target(w)).collect();
         let intercept = r.iter().sum::<f64>() / m;
         let mut a = vec![vec![0.0; p]; p];
         let mut b = vec![0.0; p];
@@ -377,29 +433,147 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     x
 }
 
-/// The observation model: prior plus ridge residual, fitted on some runs' windows.
+/// The observation model fitted on some runs' windows: the prior (which also drives the filter)
+/// and the map of [`Observation`].
 struct Observer {
+    kind: Observation,
     prior: WearPrior,
     ridge: Ridge,
+    /// With [`Observation::SensorState`]: the calibration of each signal that rises with wear.
+    calibration: Vec<LoadCalibration>,
+}
+
+/// How one signal's `drift` feature (its level against the new tool's) rises with wear, fitted on
+/// the training windows by least squares: drift = offset + gain·VB. Fitted in this direction — the
+/// sensor's response to the wear, not the wear regressed on the sensor — and inverted, so the
+/// observation it gives is unbiased: a regression of wear on a noisy signal would shrink every
+/// reading towards the training mean and pull a fast-wearing tool back to the average.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadCalibration {
+    /// Index of the `drift` feature (in [`WearModel::feature_names`]).
+    pub feature: usize,
+    /// Drift of a tool with no wear.
+    pub offset: f64,
+    /// Rise of the drift per mm of wear (> 0).
+    pub gain_per_mm: f64,
+    /// Variance of the wear read from it, mm² (its residual variance / gain²).
+    pub var_mm2: f64,
+}
+
+impl LoadCalibration {
+    /// Fits every signal's `drift` feature; keeps those that rise with wear.
+    fn fit(windows: &[&Window]) -> Vec<LoadCalibration> {
+        let n = windows[0].features.len();
+        let m = windows.len() as f64;
+        (0..n)
+            .filter(|&i| is_drift_feature(i))
+            .filter_map(|i| {
+                let (mx, my) = windows.iter().fold((0.0, 0.0), |(a, b), w| {
+                    (a + w.wear_mm / m, b + w.features[i] / m)
+                });
+                let sxx: f64 = windows.iter().map(|w| (w.wear_mm - mx).powi(2)).sum();
+                let sxy: f64 = windows
+                    .iter()
+                    .map(|w| (w.wear_mm - mx) * (w.features[i] - my))
+                    .sum();
+                let gain = sxy / sxx;
+                if !(gain.is_finite() && gain > 0.0) {
+                    return None;
+                }
+                let offset = my - gain * mx;
+                let var = windows
+                    .iter()
+                    .map(|w| (w.features[i] - offset - gain * w.wear_mm).powi(2))
+                    .sum::<f64>()
+                    / m;
+                Some(LoadCalibration {
+                    feature: i,
+                    offset,
+                    gain_per_mm: gain,
+                    var_mm2: (var / (gain * gain)).max(1e-12),
+                })
+            })
+            .collect()
+    }
+
+    /// The wear the calibrated signals read in `features`: their inverse-variance weighted mean.
+    fn read(calibration: &[LoadCalibration], features: &[f64]) -> f64 {
+        let (sum, weights) = calibration.iter().fold((0.0, 0.0), |(s, ws), c| {
+            let vb = (features[c.feature] - c.offset) / c.gain_per_mm;
+            (s + vb / c.var_mm2, ws + 1.0 / c.var_mm2)
+        });
+        sum / weights
+    }
 }
 
 impl Observer {
-    fn fit(runs: &[&Vec<Window>], config: &WearTrainConfig, lambda: f64) -> Observer {
+    /// `None` for [`Observation::SensorState`] when no signal rises with wear.
+    fn fit(
+        runs: &[&Vec<Window>],
+        config: &WearTrainConfig,
+        kind: Observation,
+        lambda: f64,
+    ) -> Option<Observer> {
         let all: Vec<&Window> = runs
             .iter()
             .flat_map(|r| r.iter())
             .filter(|w| w.labelled())
             .collect();
         let prior = WearPrior::fit(&all, &config.prior_exponents);
-        Observer {
-            ridge: Ridge::fit(&all, &prior, lambda),
+        let n = all[0].features.len();
+        let (ridge, calibration) = match kind {
+            Observation::PriorResidual => (
+                Ridge::fit(
+                    &all,
+                    |w| w.wear_mm - prior.wear_mm(&w.clocks),
+                    &vec![true; n],
+                    lambda,
+                ),
+                Vec::new(),
+            ),
+            Observation::SensorState => {
+                let calibration = LoadCalibration::fit(&all);
+                if calibration.is_empty() {
+                    return None;
+                }
+                // No ridge: the ridge part stays empty (every feature unused).
+                (
+                    Ridge::fit(&all, |_| 0.0, &vec![false; n], lambda),
+                    calibration,
+                )
+            }
+        };
+        Some(Observer {
+            kind,
             prior,
-        }
+            ridge,
+            calibration,
+        })
     }
 
     fn observe(&self, w: &Window) -> f64 {
-        self.prior.wear_mm(&w.clocks) + self.ridge.residual(&w.features)
+        match self.kind {
+            Observation::PriorResidual => {
+                self.prior.wear_mm(&w.clocks) + self.ridge.residual(&w.features)
+            }
+            Observation::SensorState => LoadCalibration::read(&self.calibration, &w.features),
+        }
     }
+}
+
+/// Factors on the measured growth variance tried for the filter's process variance.
+const PROCESS_VAR_FACTORS: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
+
+/// The filter's variances, mm².
+#[derive(Debug, Clone, Copy)]
+struct FilterNoise {
+    /// Of one window's observation.
+    observation: f64,
+    /// Of the growth per window beyond the prior's.
+    process: f64,
+    /// Of the prior at the first window, when the filter starts there (else from the first
+    /// observation).
+    start: Option<f64>,
 }
 
 /// Monotone scalar Kalman filter: the state grows with the prior's increment between windows and
@@ -410,11 +584,15 @@ fn filter(
     prior: &WearPrior,
     ws: &[Window],
     obs: &[f64],
-    (observation_var, process_var): (f64, f64),
+    noise: FilterNoise,
     anchor: Option<(usize, f64)>,
 ) -> Vec<f64> {
+    let (observation_var, process_var) = (noise.observation, noise.process);
     let mut out = Vec::with_capacity(obs.len());
-    let (mut x, mut p) = (0.0, f64::INFINITY);
+    let (mut x, mut p) = match (noise.start, ws.first()) {
+        (Some(var), Some(w)) => (prior.wear_mm(&w.clocks), var),
+        _ => (0.0, f64::INFINITY),
+    };
     let mut prev: Option<&Window> = None;
     for (w, &z) in ws.iter().zip(obs) {
         if let (true, Some(prev)) = (p.is_finite(), prev) {
@@ -433,16 +611,37 @@ fn filter(
         } else {
             observation_var
         };
-        if let Some(&last) = out.last() {
-            x = f64::max(x, last);
-        }
         if let Some((_, measured)) = anchor.filter(|a| a.0 == out.len()) {
             (x, p) = (measured, 0.0);
         }
-        out.push(x);
+        // The estimate never falls; the state may, so that noise does not ratchet it up.
+        out.push(out.last().map_or(x, |&last: &f64| last.max(x)));
         prev = Some(w);
     }
     out
+}
+
+/// Variance of the wear growth beyond `prior`'s between consecutive measured windows, per window
+/// between them (a variance adds up over the windows of a gap); at least (1 µm)², so the factors
+/// of [`PROCESS_VAR_FACTORS`] span a range even where the prior fits exactly.
+fn growth_variance(per_run: &[Vec<Window>], prior: &WearPrior) -> f64 {
+    let var = mean_sq(per_run.iter().flat_map(|ws| {
+        let measured: Vec<(usize, &Window)> = ws
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.labelled())
+            .collect();
+        measured
+            .windows(2)
+            .map(|p| {
+                let ((i0, w0), (i1, w1)) = (p[0], p[1]);
+                let excess = (w1.wear_mm - w0.wear_mm)
+                    - (prior.wear_mm(&w1.clocks) - prior.wear_mm(&w0.clocks));
+                excess / ((i1 - i0) as f64).sqrt()
+            })
+            .collect::<Vec<_>>()
+    }));
+    var.max(1e-6)
 }
 
 /// Conformal quantile: the ⌈(m+1)·c⌉-th smallest of m absolute errors (the largest when m is small).
@@ -503,8 +702,9 @@ impl WearModel {
             return Err(WearModelError::NoTrainingData);
         }
         let all_refs: Vec<&Vec<Window>> = per_run.iter().collect();
-        // Held-out (observation, filter input) per run for one λ: fold models fitted without the run.
-        let held_out = |lambda: f64| -> Vec<HeldOut> {
+        // Held-out (prior, observations) per run: fold models fitted without the run; `None`
+        // when a fold's signals do not rise with wear (no sensor state to read).
+        let held_out = |kind: Observation, lambda: f64| -> Option<Vec<HeldOut>> {
             (0..per_run.len())
                 .map(|i| {
                     let others: Vec<&Vec<Window>> = if per_run.len() > 1 {
@@ -517,55 +717,84 @@ impl WearModel {
                     } else {
                         all_refs.clone()
                     };
-                    let obs = Observer::fit(&others, config, lambda);
+                    let obs = Observer::fit(&others, config, kind, lambda)?;
                     let zs = per_run[i].iter().map(|w| obs.observe(w)).collect();
-                    (obs.prior, zs)
+                    Some((obs.prior, zs))
                 })
                 .collect()
         };
-        let obs_mse = |folds: &[HeldOut]| {
-            mean_sq(
+        let filtered = |folds: &[HeldOut], noise: FilterNoise| -> Vec<Vec<f64>> {
+            folds
+                .iter()
+                .zip(&per_run)
+                .map(|((prior, zs), ws)| {
+                    let xs = filter(prior, ws, zs, noise, None);
+                    labelled_errors(&xs, ws).collect()
+                })
+                .collect()
+        };
+        let full_prior = WearPrior::fit(
+            &per_run
+                .iter()
+                .flatten()
+                .filter(|w| w.labelled())
+                .collect::<Vec<_>>(),
+            &config.prior_exponents,
+        );
+        let growth_var = growth_variance(&per_run, &full_prior);
+        // Observation, λ and process variance, by the held-out runs' filtered errors. Without
+        // signals there is no state to observe.
+        let kind = if signal_names.is_empty() {
+            Observation::PriorResidual
+        } else {
+            config.observation
+        };
+        // λ (for the ridge) and the process variance (for a direct reading: how far the filter
+        // may follow it away from the prior's rate) by the held-out runs' filtered errors. The
+        // prior's residual keeps the measured growth spread: its observation already holds
+        // the prior's rate.
+        let (lambdas, factors): (&[f64], &[f64]) = match kind {
+            Observation::PriorResidual => (&config.ridge_lambdas, &PROCESS_VAR_FACTORS[..1]),
+            Observation::SensorState => (&config.ridge_lambdas[..1], &PROCESS_VAR_FACTORS),
+        };
+        let mut best: Option<(f64, f64, FilterNoise, Vec<HeldOut>)> = None;
+        for &lambda in lambdas {
+            let folds = held_out(kind, lambda).ok_or(WearModelError::NoSensorState)?;
+            let observation = mean_sq(
                 folds
                     .iter()
                     .zip(&per_run)
                     .flat_map(|((_, zs), ws)| labelled_errors(zs, ws)),
-            )
-        };
-        let mut best: Option<(f64, f64, Vec<HeldOut>)> = None;
-        for &lambda in &config.ridge_lambdas {
-            let folds = held_out(lambda);
-            let mse = obs_mse(&folds);
-            if best.as_ref().is_none_or(|b| mse < b.1) {
-                best = Some((lambda, mse, folds));
+            );
+            // A direct reading starts from the prior (its own spread on held-out runs) rather
+            // than from the first, noisiest, reading.
+            let start = (kind == Observation::SensorState).then(|| {
+                mean_sq(folds.iter().zip(&per_run).flat_map(|((prior, _), ws)| {
+                    ws.iter()
+                        .filter(|w| w.labelled())
+                        .map(|w| prior.wear_mm(&w.clocks) - w.wear_mm)
+                        .collect::<Vec<_>>()
+                }))
+            });
+            for factor in factors {
+                let noise = FilterNoise {
+                    observation,
+                    process: factor * growth_var,
+                    start,
+                };
+                let mse = mean_sq(filtered(&folds, noise).into_iter().flatten());
+                if best.as_ref().is_none_or(|b| mse < b.0) {
+                    best = Some((mse, lambda, noise, folds.clone()));
+                }
             }
         }
-        let (lambda, observation_var, folds) = best.expect("the λ grid is not empty");
-        let observer = Observer::fit(&all_refs, config, lambda);
-        // Growth beyond the prior's between consecutive measured windows, per window between them
-        // (a variance adds up over the windows of a gap).
-        let process_var = mean_sq(per_run.iter().flat_map(|ws| {
-            let measured: Vec<(usize, &Window)> = ws
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| w.labelled())
-                .collect();
-            measured
-                .windows(2)
-                .map(|p| {
-                    let ((i0, w0), (i1, w1)) = (p[0], p[1]);
-                    let excess = (w1.wear_mm - w0.wear_mm)
-                        - (observer.prior.wear_mm(&w1.clocks) - observer.prior.wear_mm(&w0.clocks));
-                    excess / ((i1 - i0) as f64).sqrt()
-                })
-                .collect::<Vec<_>>()
-        }));
-        let half_width = folds
-            .iter()
-            .zip(&per_run)
-            .map(|((prior, zs), ws)| {
-                let xs = filter(prior, ws, zs, (observation_var, process_var), None);
-                let errors = labelled_errors(&xs, ws).map(f64::abs).collect();
-                conformal_quantile(errors, config.coverage)
+        let (_, lambda, noise, folds) = best.expect("the λ grid is not empty");
+        let observer =
+            Observer::fit(&all_refs, config, kind, lambda).ok_or(WearModelError::NoSensorState)?;
+        let half_width = filtered(&folds, noise)
+            .into_iter()
+            .map(|errors| {
+                conformal_quantile(errors.iter().map(|e| e.abs()).collect(), config.coverage)
             })
             .fold(0.0, f64::max);
         Ok(WearModel {
@@ -576,6 +805,7 @@ impl WearModel {
                 .map(|j| SignalScale::of(runs, j))
                 .collect(),
             feature_names: feature_names(signal_names),
+            observation: kind,
             config: config.clone(),
             training_runs: runs.iter().map(|r| r.run.clone()).collect(),
             prior: observer.prior,
@@ -583,9 +813,11 @@ impl WearModel {
             feature_scale: observer.ridge.scale,
             coef: observer.ridge.coef,
             intercept_mm: observer.ridge.intercept,
+            calibration: observer.calibration,
             ridge_lambda: lambda,
-            observation_var_mm2: observation_var,
-            process_var_mm2: process_var,
+            observation_var_mm2: noise.observation,
+            process_var_mm2: noise.process,
+            start_var_mm2: noise.start,
             interval_half_width_mm: half_width,
         })
     }
@@ -632,23 +864,36 @@ impl WearModel {
         check_signals(run, &self.signal_names)?;
         let run = self.normalised(run)?;
         let run = run.as_ref();
-        let ridge = Ridge {
-            mean: self.feature_mean.clone(),
-            scale: self.feature_scale.clone(),
-            coef: self.coef.clone(),
-            intercept: self.intercept_mm,
+        let expected = feature_names(&self.signal_names);
+        if self.feature_names != expected {
+            return Err(WearModelError::FeatureMismatch {
+                model: self.feature_names.len(),
+                computed: expected.len(),
+            });
+        }
+        let observer = Observer {
+            kind: self.observation,
+            prior: self.prior.clone(),
+            ridge: Ridge {
+                mean: self.feature_mean.clone(),
+                scale: self.feature_scale.clone(),
+                coef: self.coef.clone(),
+                intercept: self.intercept_mm,
+            },
+            calibration: self.calibration.clone(),
         };
         let ws = windows(run, self.config.window);
-        let zs: Vec<f64> = ws
-            .iter()
-            .map(|w| self.prior.wear_mm(&w.clocks) + ridge.residual(&w.features))
-            .collect();
+        let zs: Vec<f64> = ws.iter().map(|w| observer.observe(w)).collect();
         let h = self.interval_half_width_mm;
         Ok(filter(
             &self.prior,
             &ws,
             &zs,
-            (self.observation_var_mm2, self.process_var_mm2),
+            FilterNoise {
+                observation: self.observation_var_mm2,
+                process: self.process_var_mm2,
+                start: self.start_var_mm2,
+            },
             anchor,
         )
         .into_iter()
