@@ -36,9 +36,9 @@ pub struct FoldResult {
     pub baseline_coverage: f64,
     /// Mean interval score of the baseline's interval, µm.
     pub baseline_winkler_um: f64,
-    /// RMSE after the first inspection when the estimate is anchored there (shifted by the
-    /// difference between the wear measured at the run's first measured window and the estimate
-    /// there: the filter starts from the measurement), over the measured windows after it, µm; `None` without a second measured window.
+    /// RMSE after the first inspection when the estimate is anchored there (the filter starts
+    /// from the wear measured at the run's first measured window), over the measured windows
+    /// after it, µm; `None` without a second measured window.
     pub anchored_rmse_um: Option<f64>,
     /// The same for the baseline, shifted by the difference at the first measured window, µm.
     pub baseline_anchored_rmse_um: Option<f64>,
