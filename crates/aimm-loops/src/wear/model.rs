@@ -1031,3 +1031,80 @@ fn check_signals(run: &WearRun, names: &[String]) -> Result<(), WearModelError> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tool cutting one part every 10 s (one window) whose wear grows at `rate` mm per s of
+    /// cutting and whose load rises with it (kc × (1 + 1.5·VB)), on a pattern of ±20 % that
+    /// repeats each part.
+    fn tool(name: &str, rate: f64) -> WearRun {
+        let time_s: Vec<f64> = (1..=600).map(f64::from).collect();
+        let wear_mm: Vec<f64> = time_s.iter().map(|t| 0.01 + rate * t).collect();
+        let load = time_s
+            .iter()
+            .zip(&wear_mm)
+            .map(|(t, vb)| {
+                let phase = std::f64::consts::TAU * t / 10.0;
+                40.0 * (1.0 + 1.5 * vb) * (1.0 + 0.2 * phase.sin())
+            })
+            .collect();
+        WearRun {
+            run: name.into(),
+            group: None,
+            time_s,
+            wear_mm,
+            signals: vec![load],
+        }
+    }
+
+    fn rmse_um(model: &WearModel, run: &WearRun) -> f64 {
+        let estimates = model.predict(run).unwrap();
+        let truth = windows(run, model.config.window);
+        let mse = estimates
+            .iter()
+            .zip(&truth)
+            .map(|(e, w)| (e.wear_mm - w.wear_mm).powi(2))
+            .sum::<f64>()
+            / truth.len() as f64;
+        1000.0 * mse.sqrt()
+    }
+
+    #[test]
+    fn the_sensor_state_reads_a_tool_that_wears_faster_than_any_trained_on() {
+        let (slow, medium, fast) = (tool("slow", 2e-4), tool("medium", 3e-4), tool("fast", 5e-4));
+        let names = vec!["load".to_string()];
+        let train = [&slow, &medium];
+        let prior_residual = WearModel::train(&train, &names, &WearTrainConfig::default()).unwrap();
+        let config = WearTrainConfig {
+            observation: Observation::SensorState,
+            ..WearTrainConfig::default()
+        };
+        let sensor_state = WearModel::train(&train, &names, &config).unwrap();
+        assert_eq!(sensor_state.observation, Observation::SensorState);
+        // The load's drift rises 1.5 per mm of wear (less its own start): the calibration finds it.
+        let gain = sensor_state.calibration[0].gain_per_mm;
+        assert!((gain - 1.5).abs() < 0.2, "gain {gain}");
+        let (a, b) = (
+            rmse_um(&sensor_state, &fast),
+            rmse_um(&prior_residual, &fast),
+        );
+        assert!(
+            a < 0.5 * b,
+            "sensor state {a} µm, prior and residual {b} µm"
+        );
+    }
+
+    #[test]
+    fn a_sensor_state_needs_a_signal_that_rises_with_wear() {
+        let mut flat = tool("flat", 3e-4);
+        flat.signals[0] = vec![40.0; flat.time_s.len()];
+        let config = WearTrainConfig {
+            observation: Observation::SensorState,
+            ..WearTrainConfig::default()
+        };
+        let err = WearModel::train(&[&flat, &flat.clone()], &["load".into()], &config);
+        assert_eq!(err.unwrap_err(), WearModelError::NoSensorState);
+    }
+}
