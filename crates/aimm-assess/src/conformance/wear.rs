@@ -54,14 +54,19 @@ pub enum WearTrialError {
     Seeds(String),
 }
 
-/// One row per second of cutting with the loop's tool: mean spindle load and power while cutting,
-/// and the true wear (the microscope's reading; training data only, never read by the model).
+/// One row per part cut with the loop's tool, as a tool-monitoring system keeps a cycle's
+/// summary: its mean spindle load and power while cutting, and the true wear over the same
+/// cutting (its mean: the wear the load saw; the microscope's reading, for training only, never
+/// read by the model). Per part, not per second:
+/// a part's load follows its cuts (roughing high, finishing low), so rows or windows that do not
+/// end with the part mix a varying share of the next part's first cut into their level, a
+/// swing of a few per cent from one window to the next that buries the wear's rise.
 pub struct CuttingLog {
     tool: u32,
-    /// Cutting time of the tool before this run, s.
+    /// Cutting time of the tool so far, s.
     cut_s: f64,
-    next_row_s: f64,
     sums: [f64; 2],
+    vb_sum: f64,
     count: u32,
     /// The rows so far, as a wear data set holds them.
     pub rows: WearRun,
@@ -73,8 +78,8 @@ impl CuttingLog {
         Self {
             tool,
             cut_s,
-            next_row_s: cut_s.floor() + 1.0,
             sums: [0.0; 2],
+            vb_sum: 0.0,
             count: 0,
             rows: rows.unwrap_or_else(|| WearRun {
                 run: run.into(),
@@ -90,6 +95,21 @@ impl CuttingLog {
     pub fn cutting_s(&self) -> f64 {
         self.cut_s
     }
+
+    /// Ends the part: its row (none if the tool did not cut).
+    fn end_part(&mut self) {
+        if self.count == 0 {
+            return;
+        }
+        self.rows.time_s.push(self.cut_s);
+        self.rows.wear_mm.push(self.vb_sum / f64::from(self.count));
+        self.vb_sum = 0.0;
+        for (j, s) in self.sums.iter().enumerate() {
+            self.rows.signals[j].push(s / f64::from(self.count));
+        }
+        self.sums = [0.0; 2];
+        self.count = 0;
+    }
 }
 
 impl<'s> RunObserver<Simulator<'s>> for CuttingLog {
@@ -101,17 +121,8 @@ impl<'s> RunObserver<Simulator<'s>> for CuttingLog {
         self.cut_s += 1.0 / 500.0;
         self.sums[0] += sim.latest(SignalKind::SpindleLoadPct);
         self.sums[1] += sim.latest(SignalKind::SpindlePowerKw);
+        self.vb_sum += sim.tool_wear_vb_mm(self.tool);
         self.count += 1;
-        if self.cut_s >= self.next_row_s {
-            self.rows.time_s.push(self.cut_s);
-            self.rows.wear_mm.push(sim.tool_wear_vb_mm(self.tool));
-            for (j, s) in self.sums.iter().enumerate() {
-                self.rows.signals[j].push(s / f64::from(self.count));
-            }
-            self.sums = [0.0; 2];
-            self.count = 0;
-            self.next_row_s += 1.0;
-        }
     }
 }
 
@@ -203,6 +214,7 @@ fn make_part(
         None => (run_unrecorded(&mut sim, &mut log)?, None),
     };
     tool.vb_mm = sim.tool_wear_vb_mm(params.tool);
+    log.end_part();
     tool.cut_s = log.cutting_s();
     Ok((result, log, made))
 }
@@ -449,9 +461,9 @@ pub fn train_on_simulated_lives(
     })
 }
 
-/// Training settings for a tool that cuts `program` part after part: windows of one part's
-/// cutting time, so that every window holds the same cuts and a signal's level moves only with
-/// the tool and the stock; and the sensors read the wear directly ([`Observation::SensorState`]),
+/// Training settings for a tool that cuts `program` part after part: each window holds one part's
+/// row of the [`CuttingLog`], so that every window holds the same cuts and a signal's level moves
+/// only with the tool and the stock; and the sensors read the wear directly ([`Observation::SensorState`]),
 /// which carries to tools that wear faster or slower than any trained on.
 pub fn part_program_config(
     program: (&str, &str),
@@ -467,11 +479,11 @@ pub fn part_program_config(
         0.0,
         |_| true,
     )?;
-    // To 10 ms (the simulator's steps sum to a hair off the part's time), so that `aimm wear
-    // train --window-s` can state it.
-    let part_s = (first.parts[0].tool_cutting_s * 100.0).round() / 100.0;
+    // Half a part, so that each part's row (parts differ by a few tens of ms) is a window of its
+    // own; to 10 ms, so that `aimm wear train --window-s` can state it.
+    let half_part_s = (first.parts[0].tool_cutting_s * 50.0).round() / 100.0;
     let mut config = WearTrainConfig::default();
-    config.window.window_s = part_s;
+    config.window.window_s = half_part_s;
     config.observation = Observation::SensorState;
     Ok(config)
 }

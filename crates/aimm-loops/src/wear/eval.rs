@@ -2,7 +2,9 @@
 //! curve of the training runs against cutting time), per held-out run.
 
 use super::features::{windows, Window};
-use super::model::{conformal_quantile, WearEstimate, WearModel, WearModelError, WearTrainConfig};
+use super::model::{
+    all_but, conformal_quantile, WearEstimate, WearModel, WearModelError, WearTrainConfig,
+};
 use aimm_model::WearRun;
 use serde::Serialize;
 
@@ -19,7 +21,8 @@ pub struct FoldResult {
     pub mae_um: f64,
     /// Share of windows whose measured wear lies inside the interval.
     pub coverage: f64,
-    /// Mean half width of the 90 % interval, µm.
+    /// Mean half width of the 90 % interval over the scored windows, µm (the lower end is
+    /// clipped at no wear, so early windows count their narrower interval).
     pub interval_half_width_um: f64,
     /// RMSE of the sensor-free baseline (mean wear-vs-time curve of the training runs), µm.
     pub baseline_rmse_um: f64,
@@ -29,8 +32,9 @@ pub struct FoldResult {
     /// the measured wear lies outside it, α = 1 − the nominal coverage), µm: lower is better; it
     /// rewards sharpness and punishes misses, so a wide interval cannot buy its coverage.
     pub winkler_um: f64,
-    /// Half-width of the baseline's own interval, µm: calibrated like the model's (the largest
-    /// over the training runs of the conformal quantile of the baseline's held-out errors).
+    /// Mean half-width of the baseline's own interval, µm, counted as the model's: calibrated like
+    /// the model's (the largest over the training runs of the conformal quantile of the
+    /// baseline's held-out errors).
     pub baseline_half_width_um: f64,
     /// Share of windows inside the baseline's interval.
     pub baseline_coverage: f64,
@@ -54,12 +58,7 @@ pub fn leave_one_run_out(
 ) -> Result<Vec<FoldResult>, WearModelError> {
     let mut out = Vec::new();
     for (i, test) in runs.iter().enumerate() {
-        let train: Vec<&WearRun> = runs
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, r)| *r)
-            .collect();
+        let train = all_but(runs, i);
         let model = WearModel::train(&train, signal_names, config)?;
         let estimates = model.predict(test)?;
         let truth = windows(test, config.window);
@@ -97,11 +96,11 @@ pub fn leave_one_run_out(
             rmse_um: m.rmse_um,
             mae_um: m.mae_um,
             coverage: m.coverage,
-            interval_half_width_um: model.interval_half_width_mm * 1000.0,
+            interval_half_width_um: m.half_width_um,
             baseline_rmse_um: b.rmse_um,
             baseline_mae_um: b.mae_um,
             winkler_um: m.winkler_um,
-            baseline_half_width_um: baseline_hw * 1000.0,
+            baseline_half_width_um: b.half_width_um,
             baseline_coverage: b.coverage,
             baseline_winkler_um: b.winkler_um,
             anchored_rmse_um: anchored_model_rmse(&model, test, &scored)?,
@@ -126,6 +125,7 @@ struct Summary {
     rmse_um: f64,
     mae_um: f64,
     coverage: f64,
+    half_width_um: f64,
     winkler_um: f64,
 }
 
@@ -151,6 +151,12 @@ impl Scored {
                 .iter()
                 .filter(|s| s.interval.0 <= s.measured && s.measured <= s.interval.1)
                 .count() as f64
+                / n,
+            half_width_um: 500.0
+                * scores
+                    .iter()
+                    .map(|s| s.interval.1 - s.interval.0)
+                    .sum::<f64>()
                 / n,
             winkler_um: 1000.0 * scores.iter().map(|s| s.winkler).sum::<f64>() / n,
         }
@@ -201,17 +207,7 @@ fn anchored_rmse(scores: &[Scored]) -> Option<f64> {
 fn baseline_half_width(train: &[&WearRun], config: &WearTrainConfig) -> f64 {
     (0..train.len())
         .map(|i| {
-            let others: Vec<&WearRun> = if train.len() > 1 {
-                train
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, r)| *r)
-                    .collect()
-            } else {
-                train.to_vec()
-            };
-            let curve = baseline_curve(&others, config);
+            let curve = baseline_curve(&all_but(train, i), config);
             let errors: Vec<f64> = windows(train[i], config.window)
                 .iter()
                 .enumerate()

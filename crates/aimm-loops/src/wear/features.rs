@@ -6,6 +6,7 @@
 
 use aimm_model::WearRun;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 /// One window of a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,9 +65,10 @@ pub fn is_drift_feature(i: usize) -> bool {
     i > 0 && STATS[(i - 1) % STATS.len()] == "drift"
 }
 
-/// A window-to-window change of the relative level larger than this many times the median of the
-/// earlier changes is a step, not wear: a new batch of blanks (harder or softer stock moves the
-/// load at once, wear moves it part by part) or a changed program.
+/// A window-to-window change of the relative level further from the typical (median) earlier change
+/// than this many times their typical size (median |change|) is a step, not wear: a new batch of
+/// blanks (harder or softer stock moves the load at once, wear moves it part by part, and only
+/// up) or a changed program.
 const JUMP_FACTOR: f64 = 3.0;
 
 /// Changes seen before steps are judged (the median needs a few).
@@ -78,14 +80,16 @@ const RECENT_CHANGES: usize = 10;
 
 /// How much harder a tool cuts than when it was new, from one signal: its level (mean over the
 /// window's cutting time, ∑ |v|·Δt / ∑ Δt) relative to the first window's, minus 1, accumulated
-/// window by window without the steps ([`JUMP_FACTOR`]). Wear raises the cutting force slowly;
-/// the hardness of a new batch of blanks moves it by a step that would otherwise read as tens
-/// of µm of wear. Causal: each window uses only the windows before it.
+/// window by window, a step ([`JUMP_FACTOR`]) counting as the typical change instead (the wear
+/// went on growing under it). Wear raises the cutting force slowly; the hardness of a new batch
+/// of blanks moves it by a step that would otherwise read as tens of µm of wear. Causal: each
+/// window uses only the windows before it.
 #[derive(Debug, Default)]
 struct LevelDrift {
     reference: Option<f64>,
     last_rel: Option<f64>,
-    changes: Vec<f64>,
+    /// The last [`RECENT_CHANGES`] changes, signed.
+    changes: VecDeque<f64>,
     drift: f64,
 }
 
@@ -98,19 +102,25 @@ impl LevelDrift {
         let rel = level / reference - 1.0;
         if let Some(last) = self.last_rel.replace(rel) {
             let change = rel - last;
-            let recent = &self.changes[self.changes.len().saturating_sub(RECENT_CHANGES)..];
-            let step = recent.len() >= MIN_CHANGES && change.abs() > JUMP_FACTOR * median(recent);
-            self.changes.push(change.abs());
-            if !step {
-                self.drift += change;
+            let typical = (self.changes.len() >= MIN_CHANGES).then(|| {
+                let size = median(self.changes.iter().map(|c| c.abs()));
+                (median(self.changes.iter().copied()), size)
+            });
+            self.drift += match typical {
+                Some((t, size)) if (change - t).abs() > JUMP_FACTOR * size => t,
+                _ => change,
+            };
+            if self.changes.len() == RECENT_CHANGES {
+                self.changes.pop_front();
             }
+            self.changes.push_back(change);
         }
         self.drift
     }
 }
 
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
+fn median(xs: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = xs.collect();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

@@ -59,6 +59,7 @@ pub mod fleet;
 pub mod model;
 pub mod params;
 pub mod policy;
+pub mod rate_state;
 pub mod runner;
 pub mod signals;
 mod training_record;
@@ -75,6 +76,7 @@ pub use model::{
 };
 pub use params::{signal_names, Decision, WearLoopError, WearLoopParams, WEAR_SIGNALS};
 pub use policy::{Plan, Prediction};
+pub use rate_state::{RateFilter, RateLaw};
 pub use runner::WearRunner;
 pub use signals::{GroupScale, SignalScale, MAX_GROUP_SCALE_RATIO};
 pub use training_record::MODEL_KIND;

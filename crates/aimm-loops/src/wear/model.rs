@@ -4,6 +4,7 @@
 //! calibrated on held-out training runs. Training is closed-form and deterministic.
 
 use super::features::{feature_names, is_drift_feature, windows, Window, WindowSpec};
+use super::rate_state::{rate_start_var, RateFilter, RateLaw};
 use super::signals::{
     group_scale_clash, group_scales, normalised, training_scale_clash, unit_of, GroupScale,
     SignalScale, MAX_GROUP_SCALE_RATIO,
@@ -208,8 +209,13 @@ pub struct WearModel {
     #[serde(default)]
     pub start_var_mm2: Option<f64>,
     /// Half-width of the interval, mm: the largest over held-out training runs of their
-    /// conformal quantile of errors.
+    /// conformal quantile of errors. With the rate state each window's half-width is its own
+    /// (see [`RateFilter::interval_sigmas`]) and this is their mean over the held-out windows.
     pub interval_half_width_mm: f64,
+    /// With [`Observation::SensorState`]: the rate law and the two-state filter that estimates
+    /// the tool's own rate with its wear.
+    #[serde(default)]
+    pub rate: Option<RateFilter>,
 }
 
 /// Estimated wear at one window.
@@ -228,6 +234,15 @@ pub struct WearEstimate {
     /// Each clock's recent growth per second of cutting (over the last few windows; the cutting
     /// time's is 1): how the clocks are extrapolated into the future.
     pub clock_rates: Vec<f64>,
+    /// With the rate state: the tool's wear rate against the training tools' typical rate (1.3:
+    /// it wears 30 % faster), how its wear is extrapolated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_factor: Option<f64>,
+    /// With the rate state: the rate factor's interval, as many of its standard deviations
+    /// either side as the wear's interval is wide; the short end of the remaining life grows
+    /// from the wear's upper end at the upper rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_factor_interval: Option<[f64; 2]>,
 }
 
 /// Remaining cutting time until the wear criterion; `None` when the prior never reaches it.
@@ -297,6 +312,18 @@ pub enum WearModelError {
          none can read the wear directly: train with the prior-residual observation"
     )]
     NoSensorState,
+    /// A sensor-state model needs the wear's growth between measurements to learn its rate law.
+    #[error(
+        "the sensor-state observation learns how fast wear grows from consecutive measurements \
+         of a run, and no training run has two measured windows"
+    )]
+    NoWearGrowth,
+    /// A sensor-state model file written before models kept their rate law.
+    #[error(
+        "the model file holds a sensor-state model without its rate law (written by an older \
+         aimm): train it again"
+    )]
+    NoRateLaw,
     /// A model file whose features are not the ones this version computes (written by an older
     /// aimm).
     #[error(
@@ -332,14 +359,8 @@ struct Ridge {
 }
 
 impl Ridge {
-    /// Fits `target(w)` on the features of `windows` that `used` marks (the others get
-    /// coefficient 0).
-    fn fit(
-        windows: &[&Window],
-        target: impl Fn(&Window) -> f64,
-        used: &[bool],
-        lambda: f64,
-    ) -> Ridge {
+    /// Fits `target(w)` on the features of `windows`.
+    fn fit(windows: &[&Window], target: impl Fn(&Window) -> f64, lambda: f64) -> Ridge {
         let p = windows[0].features.len();
         let m = windows.len() as f64;
         let mut mean = vec![0.0; p];
@@ -364,8 +385,7 @@ impl Ridge {
                 .iter()
                 .zip(&mean)
                 .zip(&scale)
-                .zip(used)
-                .map(|(((x, mu), s), u)| if *u { (x - mu) / s } else { 0.0 })
+                .map(|((x, mu), s)| (x - mu) / s)
                 .collect()
         };
         let r: Vec<f64> = windows.iter().map(|w| target(w)).collect();
@@ -407,7 +427,7 @@ impl Ridge {
 
 /// Gaussian elimination with partial pivoting; `a` is symmetric positive definite (ridge), so
 /// pivots are never zero.
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+pub(super) fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for col in 0..n {
         let piv = (col..n)
@@ -433,14 +453,23 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     x
 }
 
-/// The observation model fitted on some runs' windows: the prior (which also drives the filter)
-/// and the map of [`Observation`].
+/// The observation model fitted on some runs' windows: the prior (which also drives the filter
+/// or starts it), what a window's features are read as, and with the sensor state the rate law.
 struct Observer {
-    kind: Observation,
     prior: WearPrior,
-    ridge: Ridge,
-    /// With [`Observation::SensorState`]: the calibration of each signal that rises with wear.
-    calibration: Vec<LoadCalibration>,
+    reading: Reading,
+    /// With [`Observation::SensorState`]: the typical wear rate as a function of the wear, and
+    /// the spread of the training tools' rate factors about it.
+    rate: Option<(RateLaw, f64)>,
+}
+
+/// What a window's features are read as ([`Observation`]).
+enum Reading {
+    /// The prior's residual, by a ridge map of every feature.
+    Residual(Ridge),
+    /// The wear, by the calibrated drift of each signal that rises with it; with none (a model
+    /// without signals) nothing is read and the filter only predicts.
+    Sensor(Vec<LoadCalibration>),
 }
 
 /// How one signal's `drift` feature (its level against the new tool's) rises with wear, fitted on
@@ -507,58 +536,142 @@ impl LoadCalibration {
 }
 
 impl Observer {
-    /// `None` for [`Observation::SensorState`] when no signal rises with wear.
     fn fit(
         runs: &[&Vec<Window>],
         config: &WearTrainConfig,
         kind: Observation,
         lambda: f64,
-    ) -> Option<Observer> {
+    ) -> Result<Observer, WearModelError> {
         let all: Vec<&Window> = runs
             .iter()
             .flat_map(|r| r.iter())
             .filter(|w| w.labelled())
             .collect();
         let prior = WearPrior::fit(&all, &config.prior_exponents);
-        let n = all[0].features.len();
-        let (ridge, calibration) = match kind {
-            Observation::PriorResidual => (
-                Ridge::fit(
-                    &all,
-                    |w| w.wear_mm - prior.wear_mm(&w.clocks),
-                    &vec![true; n],
-                    lambda,
-                ),
-                Vec::new(),
-            ),
+        Ok(match kind {
+            Observation::PriorResidual => {
+                let ridge = Ridge::fit(&all, |w| w.wear_mm - prior.wear_mm(&w.clocks), lambda);
+                Observer {
+                    prior,
+                    reading: Reading::Residual(ridge),
+                    rate: None,
+                }
+            }
             Observation::SensorState => {
                 let calibration = LoadCalibration::fit(&all);
-                if calibration.is_empty() {
-                    return None;
+                let has_signals = all[0].features.len() > 1;
+                if has_signals && calibration.is_empty() {
+                    return Err(WearModelError::NoSensorState);
                 }
-                // No ridge: the ridge part stays empty (every feature unused).
-                (
-                    Ridge::fit(&all, |_| 0.0, &vec![false; n], lambda),
-                    calibration,
-                )
+                let (law, factors) = RateLaw::fit(runs).ok_or(WearModelError::NoWearGrowth)?;
+                Observer {
+                    prior,
+                    reading: Reading::Sensor(calibration),
+                    rate: Some((law, rate_start_var(&factors))),
+                }
             }
-        };
-        Some(Observer {
-            kind,
-            prior,
-            ridge,
-            calibration,
         })
     }
 
+    /// The window's observation of the wear, mm (`NaN`: none).
     fn observe(&self, w: &Window) -> f64 {
-        match self.kind {
-            Observation::PriorResidual => {
-                self.prior.wear_mm(&w.clocks) + self.ridge.residual(&w.features)
-            }
-            Observation::SensorState => LoadCalibration::read(&self.calibration, &w.features),
+        match &self.reading {
+            Reading::Residual(ridge) => self.prior.wear_mm(&w.clocks) + ridge.residual(&w.features),
+            Reading::Sensor(calibration) if calibration.is_empty() => f64::NAN,
+            Reading::Sensor(calibration) => LoadCalibration::read(calibration, &w.features),
         }
     }
+
+    /// The estimates over `ws` from observations `zs` (see [`Track`]); `rate_drift` is the
+    /// rate factor's variance per window as a share of its start variance.
+    fn track(
+        &self,
+        ws: &[Window],
+        zs: &[f64],
+        noise: FilterNoise,
+        anchor: Option<(usize, f64)>,
+    ) -> Vec<Track> {
+        match &self.rate {
+            None => filter(&self.prior, ws, zs, noise, anchor)
+                .into_iter()
+                .map(|wear_mm| Track {
+                    wear_mm,
+                    var_mm2: None,
+                    rate_factor: None,
+                    rate_var: None,
+                })
+                .collect(),
+            Some((law, start_var)) => {
+                let rate = RateFilter {
+                    law: law.clone(),
+                    rate_start_var: *start_var,
+                    rate_process_var: noise.rate_drift * start_var,
+                    wear_process_var_mm2: noise.process,
+                    interval_sigmas: f64::NAN,
+                };
+                let start = ws.first().map_or(0.0, |w| self.prior.wear_mm(&w.clocks));
+                let steps = rate.run(
+                    (start, noise.start.unwrap_or(f64::INFINITY)),
+                    ws,
+                    zs,
+                    noise.observation,
+                    anchor,
+                );
+                monotone(steps.iter().map(|s| s.wear_mm))
+                    .zip(&steps)
+                    .map(|(wear_mm, s)| Track {
+                        wear_mm,
+                        var_mm2: Some(s.var_mm2),
+                        rate_factor: Some(s.rate_factor),
+                        rate_var: Some(s.rate_var),
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+impl Observer {
+    /// The errors the filter's settings are chosen by, on a held-out run: of the estimate at each
+    /// measured window; with the rate state, of the wear it predicts for the next measured window
+    /// (grown from the estimate at the tool's rate), which a plan rests on and which only a
+    /// learnt rate gets right: the current wear alone is best followed by trusting each reading.
+    fn scored_errors(&self, track: &[Track], ws: &[Window]) -> Vec<f64> {
+        match &self.rate {
+            None => {
+                let xs: Vec<f64> = track.iter().map(|t| t.wear_mm).collect();
+                labelled_errors(&xs, ws).collect()
+            }
+            Some((law, _)) => track
+                .iter()
+                .zip(ws)
+                .zip(ws.iter().skip(1))
+                .filter(|(_, next)| next.labelled())
+                .map(|((t, w), next)| {
+                    let m = t.rate_factor.unwrap_or(1.0);
+                    law.grow(t.wear_mm, m, next.t_s - w.t_s) - next.wear_mm
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One window's estimate: the wear (never falling), with the rate state its variance and the
+/// tool's rate factor.
+#[derive(Debug, Clone, Copy)]
+struct Track {
+    wear_mm: f64,
+    var_mm2: Option<f64>,
+    rate_factor: Option<f64>,
+    rate_var: Option<f64>,
+}
+
+/// The running maximum: wear cannot fall, so neither does its estimate (the filter's state may).
+fn monotone(xs: impl Iterator<Item = f64>) -> impl Iterator<Item = f64> {
+    xs.scan(f64::NEG_INFINITY, |hi, x| {
+        *hi = hi.max(x);
+        Some(*hi)
+    })
 }
 
 /// Factors on the measured growth variance tried for the filter's process variance.
@@ -574,7 +687,13 @@ struct FilterNoise {
     /// Of the prior at the first window, when the filter starts there (else from the first
     /// observation).
     start: Option<f64>,
+    /// With the rate state: the rate factor's variance per window, as a share of its start
+    /// variance.
+    rate_drift: f64,
 }
+
+/// Shares of the rate factor's start variance it may drift by per window, tried by nested CV.
+const RATE_DRIFT_FACTORS: [f64; 4] = [0.0, 0.001, 0.01, 0.1];
 
 /// Monotone scalar Kalman filter: the state grows with the prior's increment between windows and
 /// is corrected by each feature-based observation; the estimate never decreases, as wear cannot.
@@ -652,8 +771,20 @@ pub(super) fn conformal_quantile(mut abs_errors: Vec<f64>, coverage: f64) -> f64
     abs_errors[rank.clamp(1, m) - 1]
 }
 
-/// A fold model's prior and its (time, observation) pairs on the run it did not see.
-type HeldOut = (WearPrior, Vec<f64>);
+/// A fold's observer (fitted without one run) and its observations of that run.
+type HeldOut = (Observer, Vec<f64>);
+
+/// Every item of `xs` but the `i`-th; all of them when there is only one (nothing to hold out).
+pub(super) fn all_but<T: Copy>(xs: &[T], i: usize) -> Vec<T> {
+    if xs.len() == 1 {
+        return xs.to_vec();
+    }
+    xs.iter()
+        .enumerate()
+        .filter(|(j, _)| *j != i)
+        .map(|(_, x)| *x)
+        .collect()
+}
 
 fn mean_sq(v: impl Iterator<Item = f64>) -> f64 {
     let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x * x, n + 1));
@@ -702,35 +833,21 @@ impl WearModel {
             return Err(WearModelError::NoTrainingData);
         }
         let all_refs: Vec<&Vec<Window>> = per_run.iter().collect();
-        // Held-out (prior, observations) per run: fold models fitted without the run; `None`
-        // when a fold's signals do not rise with wear (no sensor state to read).
-        let held_out = |kind: Observation, lambda: f64| -> Option<Vec<HeldOut>> {
+        // Observers fitted without each run, with their observations of it.
+        let held_out = |kind: Observation, lambda: f64| -> Result<Vec<HeldOut>, WearModelError> {
             (0..per_run.len())
                 .map(|i| {
-                    let others: Vec<&Vec<Window>> = if per_run.len() > 1 {
-                        all_refs
-                            .iter()
-                            .enumerate()
-                            .filter(|(j, _)| *j != i)
-                            .map(|(_, r)| *r)
-                            .collect()
-                    } else {
-                        all_refs.clone()
-                    };
-                    let obs = Observer::fit(&others, config, kind, lambda)?;
+                    let obs = Observer::fit(&all_but(&all_refs, i), config, kind, lambda)?;
                     let zs = per_run[i].iter().map(|w| obs.observe(w)).collect();
-                    Some((obs.prior, zs))
+                    Ok((obs, zs))
                 })
                 .collect()
         };
-        let filtered = |folds: &[HeldOut], noise: FilterNoise| -> Vec<Vec<f64>> {
+        let tracked = |folds: &[HeldOut], noise: FilterNoise| -> Vec<Vec<Track>> {
             folds
                 .iter()
                 .zip(&per_run)
-                .map(|((prior, zs), ws)| {
-                    let xs = filter(prior, ws, zs, noise, None);
-                    labelled_errors(&xs, ws).collect()
-                })
+                .map(|((obs, zs), ws)| obs.track(ws, zs, noise, None))
                 .collect()
         };
         let full_prior = WearPrior::fit(
@@ -742,61 +859,124 @@ impl WearModel {
             &config.prior_exponents,
         );
         let growth_var = growth_variance(&per_run, &full_prior);
-        // Observation, λ and process variance, by the held-out runs' filtered errors. Without
-        // signals there is no state to observe.
-        let kind = if signal_names.is_empty() {
-            Observation::PriorResidual
-        } else {
-            config.observation
+        // Without signals there is nothing for a ridge to read: the prior's residual is then
+        // the clocks' law alone; the sensor state is the rate law with the typical rate.
+        let kind = config.observation;
+        // λ (for the ridge) and the process variances (for the sensor state: how far the filter
+        // may follow the readings away from the law, and how fast the tool's rate may change)
+        // by the held-out runs' filtered errors. The prior's residual keeps the measured growth
+        // spread: its observation already holds the prior's rate.
+        let (lambdas, factors, drifts): (&[f64], &[f64], &[f64]) = match kind {
+            Observation::PriorResidual => (
+                &config.ridge_lambdas,
+                &PROCESS_VAR_FACTORS[..1],
+                &RATE_DRIFT_FACTORS[..1],
+            ),
+            Observation::SensorState => (
+                &config.ridge_lambdas[..1],
+                &PROCESS_VAR_FACTORS,
+                &RATE_DRIFT_FACTORS,
+            ),
         };
-        // λ (for the ridge) and the process variance (for a direct reading: how far the filter
-        // may follow it away from the prior's rate) by the held-out runs' filtered errors. The
-        // prior's residual keeps the measured growth spread: its observation already holds
-        // the prior's rate.
-        let (lambdas, factors): (&[f64], &[f64]) = match kind {
-            Observation::PriorResidual => (&config.ridge_lambdas, &PROCESS_VAR_FACTORS[..1]),
-            Observation::SensorState => (&config.ridge_lambdas[..1], &PROCESS_VAR_FACTORS),
-        };
-        let mut best: Option<(f64, f64, FilterNoise, Vec<HeldOut>)> = None;
+        let mut best: Option<(f64, f64, FilterNoise)> = None;
+        let mut best_folds: Option<Vec<HeldOut>> = None;
         for &lambda in lambdas {
-            let folds = held_out(kind, lambda).ok_or(WearModelError::NoSensorState)?;
+            let folds = held_out(kind, lambda)?;
             let observation = mean_sq(
                 folds
                     .iter()
                     .zip(&per_run)
-                    .flat_map(|((_, zs), ws)| labelled_errors(zs, ws)),
+                    .flat_map(|((_, zs), ws)| labelled_errors(zs, ws).filter(|e| e.is_finite())),
             );
             // A direct reading starts from the prior (its own spread on held-out runs) rather
             // than from the first, noisiest, reading.
             let start = (kind == Observation::SensorState).then(|| {
-                mean_sq(folds.iter().zip(&per_run).flat_map(|((prior, _), ws)| {
+                mean_sq(folds.iter().zip(&per_run).flat_map(|((obs, _), ws)| {
                     ws.iter()
                         .filter(|w| w.labelled())
-                        .map(|w| prior.wear_mm(&w.clocks) - w.wear_mm)
+                        .map(|w| obs.prior.wear_mm(&w.clocks) - w.wear_mm)
                         .collect::<Vec<_>>()
                 }))
             });
-            for factor in factors {
-                let noise = FilterNoise {
-                    observation,
-                    process: factor * growth_var,
-                    start,
-                };
-                let mse = mean_sq(filtered(&folds, noise).into_iter().flatten());
-                if best.as_ref().is_none_or(|b| mse < b.0) {
-                    best = Some((mse, lambda, noise, folds.clone()));
+            let mut improved = false;
+            for &factor in factors {
+                for &rate_drift in drifts {
+                    let noise = FilterNoise {
+                        observation,
+                        process: factor * growth_var,
+                        start,
+                        rate_drift,
+                    };
+                    let mse = mean_sq(
+                        tracked(&folds, noise)
+                            .iter()
+                            .zip(&folds)
+                            .zip(&per_run)
+                            .flat_map(|((track, (obs, _)), ws)| obs.scored_errors(track, ws)),
+                    );
+                    if best.as_ref().is_none_or(|b| mse < b.0) {
+                        best = Some((mse, lambda, noise));
+                        improved = true;
+                    }
                 }
             }
+            if improved {
+                best_folds = Some(folds);
+            }
         }
-        let (_, lambda, noise, folds) = best.expect("the λ grid is not empty");
-        let observer =
-            Observer::fit(&all_refs, config, kind, lambda).ok_or(WearModelError::NoSensorState)?;
-        let half_width = filtered(&folds, noise)
-            .into_iter()
-            .map(|errors| {
-                conformal_quantile(errors.iter().map(|e| e.abs()).collect(), config.coverage)
-            })
-            .fold(0.0, f64::max);
+        let (_, lambda, noise) = best.expect("the λ grid is not empty");
+        let folds = best_folds.expect("the best λ's folds are kept");
+        let observer = Observer::fit(&all_refs, config, kind, lambda)?;
+        // Each held-out run's conformal quantile of its errors (with the rate state, of its
+        // errors in the filter's standard deviations); the largest over the runs.
+        let per_run_quantile = |score: &dyn Fn(&Track, f64) -> f64| -> f64 {
+            tracked(&folds, noise)
+                .iter()
+                .zip(&per_run)
+                .map(|(track, ws)| {
+                    let scores = track
+                        .iter()
+                        .zip(ws)
+                        .filter(|(_, w)| w.labelled())
+                        .map(|(t, w)| score(t, w.wear_mm))
+                        .collect();
+                    conformal_quantile(scores, config.coverage)
+                })
+                .fold(0.0, f64::max)
+        };
+        let (half_width, rate) = match &observer.rate {
+            None => (
+                per_run_quantile(&|t, measured| (t.wear_mm - measured).abs()),
+                None,
+            ),
+            Some((law, start_var)) => {
+                let sigmas = per_run_quantile(&|t, measured| {
+                    let sd = t.var_mm2.unwrap_or(0.0).sqrt().max(1e-9);
+                    (t.wear_mm - measured).abs() / sd
+                });
+                // The mean half-width over the held-out windows, for the record.
+                let sds: Vec<f64> = tracked(&folds, noise)
+                    .iter()
+                    .flatten()
+                    .map(|t| t.var_mm2.unwrap_or(0.0).sqrt())
+                    .collect();
+                let mean_sd = sds.iter().sum::<f64>() / sds.len().max(1) as f64;
+                (
+                    sigmas * mean_sd,
+                    Some(RateFilter {
+                        law: law.clone(),
+                        rate_start_var: *start_var,
+                        rate_process_var: noise.rate_drift * start_var,
+                        wear_process_var_mm2: noise.process,
+                        interval_sigmas: sigmas,
+                    }),
+                )
+            }
+        };
+        let (ridge, calibration) = match observer.reading {
+            Reading::Residual(ridge) => (Some(ridge), Vec::new()),
+            Reading::Sensor(calibration) => (None, calibration),
+        };
         Ok(WearModel {
             signal_names: signal_names.to_vec(),
             signal_units: signal_names.iter().map(|n| unit_of(n)).collect(),
@@ -809,16 +989,17 @@ impl WearModel {
             config: config.clone(),
             training_runs: runs.iter().map(|r| r.run.clone()).collect(),
             prior: observer.prior,
-            feature_mean: observer.ridge.mean,
-            feature_scale: observer.ridge.scale,
-            coef: observer.ridge.coef,
-            intercept_mm: observer.ridge.intercept,
-            calibration: observer.calibration,
+            feature_mean: ridge.as_ref().map_or_else(Vec::new, |r| r.mean.clone()),
+            feature_scale: ridge.as_ref().map_or_else(Vec::new, |r| r.scale.clone()),
+            coef: ridge.as_ref().map_or_else(Vec::new, |r| r.coef.clone()),
+            intercept_mm: ridge.as_ref().map_or(0.0, |r| r.intercept),
+            calibration,
             ridge_lambda: lambda,
             observation_var_mm2: noise.observation,
             process_var_mm2: noise.process,
             start_var_mm2: noise.start,
             interval_half_width_mm: half_width,
+            rate,
         })
     }
 
@@ -871,47 +1052,67 @@ impl WearModel {
                 computed: expected.len(),
             });
         }
-        let observer = Observer {
-            kind: self.observation,
-            prior: self.prior.clone(),
-            ridge: Ridge {
+        let reading = match self.observation {
+            Observation::PriorResidual => Reading::Residual(Ridge {
                 mean: self.feature_mean.clone(),
                 scale: self.feature_scale.clone(),
                 coef: self.coef.clone(),
                 intercept: self.intercept_mm,
-            },
-            calibration: self.calibration.clone(),
+            }),
+            Observation::SensorState => Reading::Sensor(self.calibration.clone()),
+        };
+        let rate = match (self.observation, &self.rate) {
+            (Observation::SensorState, None) => return Err(WearModelError::NoRateLaw),
+            (_, rate) => rate.as_ref(),
+        };
+        let observer = Observer {
+            prior: self.prior.clone(),
+            reading,
+            rate: rate.map(|r| (r.law.clone(), r.rate_start_var)),
         };
         let ws = windows(run, self.config.window);
         let zs: Vec<f64> = ws.iter().map(|w| observer.observe(w)).collect();
-        let h = self.interval_half_width_mm;
-        Ok(filter(
-            &self.prior,
-            &ws,
-            &zs,
-            FilterNoise {
-                observation: self.observation_var_mm2,
-                process: self.process_var_mm2,
-                start: self.start_var_mm2,
-            },
-            anchor,
-        )
-        .into_iter()
-        .enumerate()
-        .map(|(i, x)| WearEstimate {
-            t_s: ws[i].t_s,
-            wear_mm: x,
-            lo_mm: (x - h).max(0.0),
-            hi_mm: x + h,
-            clocks: ws[i].clocks.clone(),
-            clock_rates: clock_rates(&ws[..=i]),
-        })
-        .collect())
+        let noise = FilterNoise {
+            observation: self.observation_var_mm2,
+            process: self.process_var_mm2,
+            start: self.start_var_mm2,
+            rate_drift: rate.map_or(0.0, |r| r.rate_process_var / r.rate_start_var),
+        };
+        Ok(observer
+            .track(&ws, &zs, noise, anchor)
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let h = match (rate, t.var_mm2) {
+                    (Some(r), Some(var)) => r.interval_sigmas * var.sqrt(),
+                    _ => self.interval_half_width_mm,
+                };
+                WearEstimate {
+                    t_s: ws[i].t_s,
+                    wear_mm: t.wear_mm,
+                    lo_mm: (t.wear_mm - h).max(0.0),
+                    hi_mm: t.wear_mm + h,
+                    clocks: ws[i].clocks.clone(),
+                    clock_rates: clock_rates(&ws[..=i]),
+                    rate_factor: t.rate_factor,
+                    rate_factor_interval: rate.zip(t.rate_factor).zip(t.rate_var).map(
+                        |((r, m), var)| {
+                            let d = r.interval_sigmas * var.sqrt();
+                            [(m - d).max(0.0), m + d]
+                        },
+                    ),
+                }
+            })
+            .collect())
     }
 
-    /// The prior's wear growth over the next `dt_s` seconds of cutting from `estimate`, each clock
-    /// running on at its recent rate ([`WearEstimate::clock_rates`]).
+    /// The wear growth over the next `dt_s` seconds of cutting from `estimate`: with the rate
+    /// state, the rate law from the estimated wear at the tool's own rate; else the prior's, each
+    /// clock running on at its recent rate ([`WearEstimate::clock_rates`]).
     pub fn growth_mm(&self, estimate: &WearEstimate, dt_s: f64) -> f64 {
+        if let (Some(r), Some(m)) = (&self.rate, estimate.rate_factor) {
+            return r.law.grow(estimate.wear_mm, m, dt_s) - estimate.wear_mm;
+        }
         let ahead: Vec<f64> = estimate
             .clocks
             .iter()
@@ -921,10 +1122,19 @@ impl WearModel {
         self.prior.wear_mm(&ahead) - self.prior.wear_mm(&estimate.clocks)
     }
 
-    /// Cutting time left from `estimate` until wear reaches `criterion_mm`, growing at the prior's
-    /// rate from there: each clock runs on at its recent rate (the conditions of the last windows
-    /// hold).
+    /// Cutting time left from `estimate` until wear reaches `criterion_mm`, growing as
+    /// [`WearModel::growth_mm`] does (the conditions of the last windows hold); the short end from
+    /// the interval's upper wear, the long end from its lower.
     pub fn remaining_life(&self, estimate: &WearEstimate, criterion_mm: f64) -> RemainingLife {
+        if let (Some(r), Some(m)) = (&self.rate, estimate.rate_factor) {
+            let [m_lo, m_hi] = estimate.rate_factor_interval.unwrap_or([m, m]);
+            let life = |wear: f64, m: f64| r.law.time_to(wear, criterion_mm, m);
+            return RemainingLife {
+                seconds: life(estimate.wear_mm, m),
+                lo_s: life(estimate.hi_mm, m_hi),
+                hi_s: life(estimate.lo_mm, m_lo),
+            };
+        }
         let life = |wear_now: f64| self.time_to_reach(estimate, wear_now, criterion_mm);
         RemainingLife {
             seconds: life(estimate.wear_mm),
@@ -933,6 +1143,7 @@ impl WearModel {
         }
     }
 
+    /// Cutting time from `wear_now` to `criterion_mm` at the prior's growth from `estimate`.
     fn time_to_reach(
         &self,
         estimate: &WearEstimate,

@@ -52,8 +52,9 @@ pub fn predict(
     };
     let plan_at_mm = params.criterion_mm * (1.0 - params.plan_margin);
     let remaining_life = model.remaining_life(&estimate, plan_at_mm);
-    // The next part is cut, on average, half a part further into the wear curve.
-    let grown_mm = model.growth_mm(&estimate, part_cut_s / 2.0);
+    // The estimate is the wear over the last window (one part, as the loop logs it): the next
+    // part is cut, on average, a part further into the wear curve.
+    let grown_mm = model.growth_mm(&estimate, part_cut_s);
     Ok(Some(Prediction {
         estimate,
         remaining_life,
@@ -84,12 +85,13 @@ fn signals_read_by<'a>(model: &WearModel, log: &'a WearRun) -> Cow<'a, WearRun> 
 }
 
 /// The decision on `prediction` for a next part of `part_cut_s` cutting: change the tool before a
-/// part it might not finish within its life (the short end of the remaining-life interval, so the
-/// criterion is not crossed), else offset the radius by the flank wear expected during the part
+/// part it might not finish within its life (the short end of the remaining-life interval, from
+/// the estimate's window, half a part back, to the next part's end, so the criterion is not
+/// crossed), else offset the radius by the flank wear expected during the part
 /// projected through the clearance angle (radial wear = VB · tan α).
 pub fn decide(prediction: &Prediction, part_cut_s: f64, params: &WearLoopParams) -> Plan {
     match prediction.remaining_life.lo_s {
-        Some(lo) if lo < part_cut_s => Plan::ChangeTool {
+        Some(lo) if lo < 1.5 * part_cut_s => Plan::ChangeTool {
             remaining_life_lo_s: lo,
             part_cutting_s: part_cut_s,
         },
