@@ -6,6 +6,7 @@
 
 use aimm_model::WearRun;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 /// One window of a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,7 +86,8 @@ const RECENT_CHANGES: usize = 10;
 struct LevelDrift {
     reference: Option<f64>,
     last_rel: Option<f64>,
-    changes: Vec<f64>,
+    /// The last [`RECENT_CHANGES`] changes, oldest first; older ones are never read again.
+    changes: VecDeque<f64>,
     drift: f64,
 }
 
@@ -98,9 +100,12 @@ impl LevelDrift {
         let rel = level / reference - 1.0;
         if let Some(last) = self.last_rel.replace(rel) {
             let change = rel - last;
-            let recent = &self.changes[self.changes.len().saturating_sub(RECENT_CHANGES)..];
-            let step = recent.len() >= MIN_CHANGES && change.abs() > JUMP_FACTOR * median(recent);
-            self.changes.push(change.abs());
+            let step = self.changes.len() >= MIN_CHANGES
+                && change.abs() > JUMP_FACTOR * median(&self.changes);
+            if self.changes.len() == RECENT_CHANGES {
+                self.changes.pop_front();
+            }
+            self.changes.push_back(change.abs());
             if !step {
                 self.drift += change;
             }
@@ -109,8 +114,8 @@ impl LevelDrift {
     }
 }
 
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
+fn median(xs: &VecDeque<f64>) -> f64 {
+    let mut v: Vec<f64> = xs.iter().copied().collect();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
