@@ -47,9 +47,10 @@ pub enum BenchCommand {
     Store(BenchStoreArgs),
     /// Machine interfaces and the plant store: MTConnect agent /sample and /current responses/s
     /// (vs a bare HTTP hello on the same loopback) and SHDR ingest lines/s (vs parsing alone);
-    /// with --mqtt, the Sparkplug B sample → override round trip p50/p99 (vs an in-process
-    /// channel) and MQTT ingest samples/s (vs sealing straight into SQLite); with --db-postgres,
-    /// PostgreSQL segment ingest (vs SQLite).
+    /// with --mqtt, the Sparkplug B sample → override round trip p50/p99 signed (vs the same
+    /// round trip unsigned) and unsigned (vs an in-process channel) and MQTT ingest samples/s
+    /// (vs sealing straight into SQLite); with --db-postgres, PostgreSQL segment ingest (vs
+    /// SQLite).
     ///
     /// Example (scripts/services/*.sh start the broker and server; run from the repo root):
     ///   aimm bench connect --mqtt mqtt://127.0.0.1:18830 --db-postgres postgresql://aimm@127.0.0.1:55432/postgres

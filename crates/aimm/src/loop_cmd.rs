@@ -4,6 +4,7 @@ use crate::keys_cmd::load_or_create_signer;
 use crate::output::{print_json, spinner, table};
 use crate::part::{open_store, parse_material, read_program};
 use crate::part::{HardnessArgs, RecordArgs};
+use crate::wear_cmd::observation_flag;
 use aimm_assess::conformance::feed::{record_loop_run, run_case_with_operator};
 use aimm_assess::conformance::wear::{run_trial, TrialSpec};
 use aimm_connect::wear_csv::write_wear_csv;
@@ -328,10 +329,11 @@ fn wear(args: WearLoopArgs) -> Result<()> {
         let config = &trial.training.model.config;
         eprintln!(
             "wrote the training lives to {0}; `aimm wear train --data {0} --wear-unit mm \
-             --window-s {1} --observation sensor-state --out model.json` trains the same model \
-             (digest {2})",
+             --window-s {1} --observation {2} --out model.json` trains the same model \
+             (digest {3})",
             path.display(),
             config.window.window_s,
+            observation_flag(config.observation),
             trial.training.model.digest()
         );
     }

@@ -119,6 +119,19 @@ enum ObservationArg {
     SensorState,
 }
 
+/// The `--observation` value that trains with `observation`, for commands printed to retrain a
+/// model (named by clap, so it cannot drift from what the option accepts).
+pub fn observation_flag(observation: Observation) -> String {
+    let arg = match observation {
+        Observation::PriorResidual => ObservationArg::PriorResidual,
+        Observation::SensorState => ObservationArg::SensorState,
+    };
+    clap::ValueEnum::to_possible_value(&arg)
+        .expect("no observation is hidden")
+        .get_name()
+        .to_string()
+}
+
 impl ModelArgs {
     fn config(&self) -> anyhow::Result<WearTrainConfig> {
         if !(self.window_s.is_finite() && self.window_s > 0.0) {

@@ -12,11 +12,11 @@ use aimm_connect::sparkplug::{CommandSigner, Value};
 use aimm_model::{MachineId, SignalKind};
 use aimm_store::{SqliteStore, Store};
 use common::mqtt::{
-    aimm, broker_host_port, host_keys, json_of, sim_edge, sim_edge_on, tls_broker, unique_group,
-    Host,
+    aimm, broker_host_port, host_command, host_keys, json_of, sim_edge, sim_edge_on, tls_broker,
+    unique_group, Host, SIM_PROGRAM,
 };
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -221,18 +221,19 @@ fn host_and_edge_close_the_loop_over_tls_with_a_client_certificate() {
 #[test]
 fn wrong_credentials_or_certificates_are_named_and_exit_non_zero() {
     let dir = tempfile::tempdir().unwrap();
+    let group = unique_group("refused");
     let (url, tls) = tls_broker(false);
     let wrong = dir.path().join("wrong.pass");
     std::fs::write(&wrong, "not-the-password\n").unwrap();
     // Every failure here is known at the first connection: it must not take long.
-    let run = |args: Vec<String>| {
+    let run = |command: &mut Command| {
         let started = Instant::now();
-        let out = aimm(dir.path()).args(&args).output().unwrap();
+        let out = command.output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(!out.status.success(), "{args:?} succeeded: {stderr}");
+        assert!(!out.status.success(), "{command:?} succeeded: {stderr}");
         assert!(
             started.elapsed() < Duration::from_secs(15),
-            "{args:?} took {:?}",
+            "{command:?} took {:?}",
             started.elapsed()
         );
         stderr
@@ -243,62 +244,52 @@ fn wrong_credentials_or_certificates_are_named_and_exit_non_zero() {
         args[i + 1] = value.into();
         args
     };
-    let host = |auth: Vec<String>| {
-        let mut args: Vec<String> = ["connect", "mqtt", &url, "--db", "plant.db"]
-            .map(String::from)
-            .to_vec();
-        args.extend(auth);
-        args
+    let host = |url: &str, auth: Vec<String>| {
+        let mut c = host_command(dir.path(), url, &group, "plant.db", &[]);
+        c.args(auth);
+        c
     };
-    let (_, vkey) = host_keys(dir.path());
-    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
     let edge = |auth: Vec<String>| {
-        let mut args: Vec<String> = ["sim", program, "--mqtt", &url, "--command-key"]
-            .map(String::from)
-            .to_vec();
-        args.push(vkey.display().to_string());
-        args.extend(auth);
-        args
+        let mut c = sim_edge_on(dir.path(), &url, &group, "cell-1", &[]);
+        c.args(auth);
+        c
     };
     let wrong_pass = with("--mqtt-password-file", wrong.to_str().unwrap());
-    for stderr in [run(host(wrong_pass.clone())), run(edge(wrong_pass))] {
+    for stderr in [
+        run(&mut host(&url, wrong_pass.clone())),
+        run(&mut edge(wrong_pass)),
+    ] {
         assert!(stderr.contains("error: broker mqtts://"), "{stderr}");
         assert!(stderr.contains("not authorised"), "{stderr}");
     }
     let missing = dir.path().join("no-such-ca.pem");
-    let stderr = run(host(with("--mqtt-ca", missing.to_str().unwrap())));
+    let stderr = run(&mut host(
+        &url,
+        with("--mqtt-ca", missing.to_str().unwrap()),
+    ));
     assert!(
         stderr.contains("CA file") && stderr.contains("no-such-ca.pem"),
         "{stderr}"
     );
     // A CA that did not sign the broker's certificate (the client's own certificate).
-    let stderr = run(edge(with(
+    let stderr = run(&mut edge(with(
         "--mqtt-ca",
         &common::mqtt::service_env("AIMM_TEST_MQTT_CLIENT_CERT"),
     )));
     assert!(stderr.contains("TLS handshake failed"), "{stderr}");
     // The listener that requires a client certificate, without one.
     let (cert_url, _) = tls_broker(true);
-    let mut args = host(tls.clone());
-    args[2] = cert_url;
-    let stderr = run(args);
+    let stderr = run(&mut host(&cert_url, tls.clone()));
     assert!(stderr.contains("TLS handshake failed"), "{stderr}");
     // Secrets in the URL are refused before anything connects.
-    let stderr = run([
-        "connect",
-        "mqtt",
-        "mqtt://aimm:secret@127.0.0.1:1883",
-        "--db",
-        "x.db",
-    ]
-    .map(String::from)
-    .to_vec());
+    let stderr = run(&mut host("mqtt://aimm:secret@127.0.0.1:1883", Vec::new()));
     assert!(
         stderr.contains("credentials do not belong in a URL"),
         "{stderr}"
     );
-    // An edge node with no host to trust does not start.
-    let stderr = run(["sim", program, "--mqtt", &url].map(String::from).to_vec());
+    // An edge node with no host to trust does not start (so not [`sim_edge_on`], which trusts
+    // one).
+    let stderr = run(aimm(dir.path()).args(["sim", SIM_PROGRAM, "--mqtt", &url]));
     assert!(
         stderr.contains("--command-key") && stderr.contains("--insecure-commands"),
         "{stderr}"

@@ -282,12 +282,12 @@ impl<'a, 'm> SeriesRun<'a, 'm> {
     }
 
     /// Makes part `part` and decides what the next one runs with; `true` when the tool was
-    /// changed after it.
+    /// changed after it, and what was recorded of the part (with `recorder`).
     fn next_part(
         &mut self,
         part: u32,
         mut recorder: Option<&mut WearRecorder<'_>>,
-    ) -> Result<(PartRecord, bool), WearTrialError> {
+    ) -> Result<(PartRecord, bool, Option<PartMade>), WearTrialError> {
         let (name, text) = self.program;
         let edited = match self.practice {
             Practice::Uncompensated => text.to_string(),
@@ -318,19 +318,19 @@ impl<'a, 'm> SeriesRun<'a, 'm> {
         };
         let log = self.tool.rows.insert(log.rows);
         let model = match self.practice {
-            Practice::Uncompensated => return Ok((record, false)),
+            Practice::Uncompensated => return Ok((record, false, made)),
             Practice::MeasuredOffsets => {
                 let tan = self.params.clearance_deg.to_radians().tan();
                 self.runner
                     .compensate(0, -self.tool.vb_mm * tan, "measured wear")?;
-                return Ok((record, false));
+                return Ok((record, false, made));
             }
             Practice::NominalOffsets(curve) => {
                 let t = self.tool.cut_s + part_cut_s / 2.0;
                 let vb = curve.prior.wear_mm(&[t]);
                 let tan = self.params.clearance_deg.to_radians().tan();
                 self.runner.compensate(0, -vb * tan, "nominal wear curve")?;
-                return Ok((record, false));
+                return Ok((record, false, made));
             }
             Practice::Loop(model) => model,
         };
@@ -358,7 +358,7 @@ impl<'a, 'm> SeriesRun<'a, 'm> {
             }
             record.decision = Some(decision);
         }
-        Ok((record, changed))
+        Ok((record, changed, made))
     }
 }
 
@@ -396,23 +396,37 @@ pub fn run_tool(
     practice: Practice<'_>,
     params: &WearLoopParams,
     limit_mm: f64,
-    mut stop: impl FnMut(&PartRecord) -> bool,
+    stop: impl FnMut(&PartRecord) -> bool,
 ) -> Result<Series, WearTrialError> {
-    let mut run = SeriesRun::new(program, material, seed, practice, params, true)?;
+    let run = SeriesRun::new(program, material, seed, practice, params, true)?;
+    Ok(until_tool_out(run, limit_mm, None, stop)?.0)
+}
+
+/// Makes the parts of `run`'s first tool until the tool is changed, `stop` says so after a part,
+/// or its wear reaches `limit_mm`: the series, and the wear segments recorded with `recorder`.
+fn until_tool_out(
+    mut run: SeriesRun<'_, '_>,
+    limit_mm: f64,
+    mut recorder: Option<&mut WearRecorder<'_>>,
+    mut stop: impl FnMut(&PartRecord) -> bool,
+) -> Result<(Series, Vec<Citation>), WearTrialError> {
     let mut made = Vec::new();
+    let mut segments = Vec::new();
     for part in 1.. {
-        let (record, changed) = run.next_part(part, None)?;
+        let (record, changed, recorded) = run.next_part(part, recorder.as_deref_mut())?;
+        segments.extend(recorded.into_iter().flat_map(|m| m.wear_segments));
         let end = changed || stop(&record) || record.true_vb_mm >= limit_mm;
         made.push(record);
         if end {
             break;
         }
     }
-    Ok(Series {
+    let series = Series {
         parts: made,
         retired: run.retired,
         last_log: run.tool.rows,
-    })
+    };
+    Ok((series, segments))
 }
 
 /// A wear model trained, through the same pipeline as recorded data, on simulated tool lives.
@@ -498,36 +512,21 @@ pub fn tool_life_log(
     until: (f64, u32),
     scattered: bool,
     params: &WearLoopParams,
-    mut recorder: Option<&mut WearRecorder<'_>>,
+    recorder: Option<&mut WearRecorder<'_>>,
 ) -> Result<(WearRun, Vec<Citation>), WearTrialError> {
-    let (name, text) = program;
-    let mut tool = ToolState::new(seed, scattered);
-    let mut cites = Vec::new();
     // Compensated by the wear measured after each part, as the plant that measured these lives
     // would have: an uncompensated tool cuts ever less of the finishing stock, so it would load
     // the spindle and wear unlike the tool the loop keeps on size.
-    let mut runner = WearRunner::new(params);
-    let tan = params.clearance_deg.to_radians().tan();
-    for part in 1..=until.1 {
-        let edited = runner.program(text).map_err(WearLoopError::from)?;
-        let (_, log, made) = make_part(
-            name,
-            &edited,
-            material,
-            seed,
-            part,
-            params,
-            &mut tool,
-            recorder.as_deref_mut(),
-        )?;
-        tool.rows = Some(log.rows);
-        cites.extend(made.into_iter().flat_map(|m| m.wear_segments));
-        if tool.vb_mm >= until.0 {
-            break;
-        }
-        runner.compensate(0, -tool.vb_mm * tan, "measured wear")?;
-    }
-    Ok((tool.rows.expect("at least one part"), cites))
+    let run = SeriesRun::new(
+        program,
+        material,
+        seed,
+        Practice::MeasuredOffsets,
+        params,
+        scattered,
+    )?;
+    let (series, cites) = until_tool_out(run, until.0, recorder, |p| p.part >= until.1)?;
+    Ok((series.last_log.expect("at least one part"), cites))
 }
 /// What a trial runs.
 #[derive(Clone, Debug)]

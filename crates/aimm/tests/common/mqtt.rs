@@ -94,6 +94,19 @@ pub fn unique_group(name: &str) -> String {
     format!("{name}-{}-{nanos}", std::process::id())
 }
 
+/// `aimm connect mqtt URL` as the host of `group` storing into `db` in `dir`, signing its
+/// commands with [`host_keys`], with `extra` arguments ([`Host::start_on`] runs it and waits
+/// until it is ready; a test of a host that must fail runs it itself).
+pub fn host_command(dir: &Path, url: &str, group: &str, db: &str, extra: &[&str]) -> Command {
+    let (key, _) = host_keys(dir);
+    let mut c = aimm(dir);
+    c.args(["--log", "info", "connect", "mqtt", url])
+        .args(["--db", db, "--group", group, "--json", "--command-key"])
+        .arg(key)
+        .args(extra);
+    c
+}
+
 /// A running `aimm connect mqtt` with its stderr lines collected.
 pub struct Host {
     pub child: Child,
@@ -111,12 +124,7 @@ impl Host {
     /// [`Host::start`] on the broker at `url`; the host signs its commands with
     /// [`host_keys`].
     pub fn start_on(dir: &Path, url: &str, group: &str, db: &str, extra: &[&str]) -> Host {
-        let (key, _) = host_keys(dir);
-        let mut child = aimm(dir)
-            .args(["--log", "info", "connect", "mqtt", url])
-            .args(["--db", db, "--group", group, "--json", "--command-key"])
-            .arg(key)
-            .args(extra)
+        let mut child = host_command(dir, url, group, db, extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -194,6 +202,9 @@ pub fn json_of(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The program the simulated edge nodes cut.
+pub const SIM_PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
+
 /// `aimm sim PROGRAM --mqtt` as edge node `edge` of `group`, trusting the host of
 /// [`host_keys`], with `extra` arguments.
 pub fn sim_edge(dir: &Path, group: &str, edge: &str, extra: &[&str]) -> Command {
@@ -202,10 +213,9 @@ pub fn sim_edge(dir: &Path, group: &str, edge: &str, extra: &[&str]) -> Command 
 
 /// [`sim_edge`] on the broker at `url`.
 pub fn sim_edge_on(dir: &Path, url: &str, group: &str, edge: &str, extra: &[&str]) -> Command {
-    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/steps_c45.nc");
     let (_, vkey) = host_keys(dir);
     let mut c = aimm(dir);
-    c.args(["sim", program, "--mqtt", url, "--group", group])
+    c.args(["sim", SIM_PROGRAM, "--mqtt", url, "--group", group])
         .args(["--edge", edge, "--json", "--command-key"])
         .arg(vkey)
         .args(extra);
