@@ -65,10 +65,10 @@ pub fn is_drift_feature(i: usize) -> bool {
     i > 0 && STATS[(i - 1) % STATS.len()] == "drift"
 }
 
-/// A window-to-window change of the relative level further from the typical (median) earlier change
-/// than this many times their typical size (median |change|) is a step, not wear: a new batch of
-/// blanks (harder or softer stock moves the load at once, wear moves it part by part, and only
-/// up) or a changed program.
+/// A window-to-window change of the relative level larger than this many times the typical size
+/// of the earlier changes (median |change|), or below the typical (median) change by as much, is
+/// a step, not wear: a new batch of blanks (harder or softer stock moves the load at once, wear
+/// moves it part by part, and only up) or a changed program.
 const JUMP_FACTOR: f64 = 3.0;
 
 /// Changes seen before steps are judged (the median needs a few).
@@ -107,7 +107,11 @@ impl LevelDrift {
                 (median(self.changes.iter().copied()), size)
             });
             self.drift += match typical {
-                Some((t, size)) if (change - t).abs() > JUMP_FACTOR * size => t,
+                Some((t, size))
+                    if change.abs() > JUMP_FACTOR * size || change < t - JUMP_FACTOR * size =>
+                {
+                    t
+                }
                 _ => change,
             };
             if self.changes.len() == RECENT_CHANGES {

@@ -4,6 +4,7 @@
 //! calibrated on held-out training runs. Training is closed-form and deterministic.
 
 use super::features::{feature_names, is_drift_feature, windows, Window, WindowSpec};
+use super::linear::solve;
 use super::rate_state::{rate_start_var, RateFilter, RateLaw};
 use super::signals::{
     group_scale_clash, group_scales, normalised, training_scale_clash, unit_of, GroupScale,
@@ -423,34 +424,6 @@ impl Ridge {
                 .map(|(((x, mu), s), c)| (x - mu) / s * c)
                 .sum::<f64>()
     }
-}
-
-/// Gaussian elimination with partial pivoting; `a` is symmetric positive definite (ridge), so
-/// pivots are never zero.
-pub(super) fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
-    let n = b.len();
-    for col in 0..n {
-        let piv = (col..n)
-            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
-            .unwrap_or(col);
-        a.swap(col, piv);
-        b.swap(col, piv);
-        let (top, rest) = a.split_at_mut(col + 1);
-        let pivot_row = &top[col];
-        for (r, row) in rest.iter_mut().enumerate() {
-            let f = row[col] / pivot_row[col];
-            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
-                *x -= f * p;
-            }
-            b[col + 1 + r] -= f * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for i in (0..n).rev() {
-        let s: f64 = (i + 1..n).map(|k| a[i][k] * x[k]).sum();
-        x[i] = (b[i] - s) / a[i][i];
-    }
-    x
 }
 
 /// The observation model fitted on some runs' windows: the prior (which also drives the filter

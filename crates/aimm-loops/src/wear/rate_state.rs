@@ -190,7 +190,7 @@ impl RateLaw {
         for (i, row) in a.iter_mut().enumerate() {
             row[i] += 1e-9 * weight.max(f64::MIN_POSITIVE);
         }
-        let rates = super::model::solve(a, b);
+        let rates = super::linear::solve(a, b);
         let floor = 1e-3 * rates.iter().copied().fold(0.0, f64::max).max(1e-12);
         rates.into_iter().map(|r| r.max(floor)).collect()
     }
