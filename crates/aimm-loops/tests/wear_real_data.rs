@@ -51,19 +51,25 @@ fn phm2010_leave_one_cutter_out_against_the_baseline() {
     assert_eq!(runs.len(), 3);
     let folds = leave_one_run_out(&runs, &data.signal_names, &WearTrainConfig::default()).unwrap();
     report("phm2010", &folds);
-    // The model beats the sensor-free baseline on every held-out cutter, in RMSE and MAE
-    // (today: 10.1 / 19.2 / 17.2 µm RMSE against 19.7 / 22.5 / 33.5).
+    // The model beats the sensor-free baseline on every held-out cutter, in RMSE and MAE, and by
+    // a quarter on the mean (today: 10.1 / 19.9 / 23.2 µm RMSE against 19.7 / 22.5 / 33.5,
+    // 0.70 ×).
     for f in &folds {
         assert!(f.rmse_um < f.baseline_rmse_um, "{}: {f:?}", f.run);
         assert!(f.mae_um < f.baseline_mae_um, "{}: {f:?}", f.run);
     }
-    // The nominal 90 % interval covers ≥ 85 % of every held-out cutter (issue 12's figure; today
-    // 100 / 88 / 94 % at ± 100 / 28 / 28 µm).
+    let mean = |f: fn(&FoldResult) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
+    let ratio = mean(|f| f.rmse_um) / mean(|f| f.baseline_rmse_um);
+    assert!(ratio <= 0.75, "mean RMSE {ratio:.2} × the baseline's");
+    // The nominal 90 % interval covers ≥ 85 % of every held-out cutter at a mean half-width
+    // ≤ 80 µm (issue 12's figures; today 100 / 88 / 91 % at ± 97 / 30 / 30 µm).
     for f in &folds {
         assert!(f.coverage >= 0.85, "{}: coverage {}", f.run, f.coverage);
     }
+    let half_width = mean(|f| f.interval_half_width_um);
+    assert!(half_width <= 80.0, "mean half-width {half_width} µm");
     // And it is the better interval: a lower mean interval score than the baseline's own
-    // interval calibrated the same way (today 109 against 148 µm).
+    // interval calibrated the same way (today 118 against 148 µm).
     assert_sharper_than_the_baseline(&folds);
 }
 
@@ -85,16 +91,26 @@ fn nuaa_leave_one_run_out_figures() {
     let folds = leave_one_run_out(&runs, &data.signal_names, &WearTrainConfig::default()).unwrap();
     report("nuaa", &folds);
     assert_eq!(folds.len(), runs.len());
-    // Six runs under different conditions: the model wins on the mean (today 49.6 against 50.7 µm
-    // RMSE), not on every run (W3, W4, W6 lose); its interval, sized on the least typical
-    // training run, covers 94 % on the mean but only 76 % of W5, the least typical of all.
+    // Six runs under different conditions: the model wins on the mean (today 49.7 against 50.7 µm
+    // RMSE) and on half the runs (W3, W4, W6 lose).
     let mean = |f: fn(&FoldResult) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
     assert!(mean(|f| f.rmse_um) < mean(|f| f.baseline_rmse_um));
-    assert!(mean(|f| f.coverage) >= 0.9, "mean coverage");
-    assert_sharper_than_the_baseline(&folds); // today 213 against 248 µm
-                                              // The runs start at different wear: anchored at its first inspection the estimate is
-                                              // closer to the measurements after it than without (today 38.4 against 49.6 µm; the mean
-                                              // curve anchored alike: 33.0, see README).
+    let below = folds
+        .iter()
+        .filter(|f| f.rmse_um < f.baseline_rmse_um)
+        .count();
+    assert!(below >= 3, "below the baseline on {below} of 6 runs");
+    // Its interval, calibrated per run at the level the training runs need, covers ≥ 80 % of
+    // every run (W5, the least typical, 89 %) at a mean half-width ≤ 130 µm (today 108).
+    for f in &folds {
+        assert!(f.coverage >= 0.8, "{}: coverage {}", f.run, f.coverage);
+    }
+    let half_width = mean(|f| f.interval_half_width_um);
+    assert!(half_width <= 130.0, "mean half-width {half_width} µm");
+    assert_sharper_than_the_baseline(&folds); // today 219 against 236 µm
+                                              // The runs start at different wear: anchored at its first inspection the estimate is closer
+                                              // to the measurements after it than without (today 39.0 against 49.7 µm; the mean curve
+                                              // anchored alike: 33.0, see README).
     let anchored = |f: &FoldResult| f.anchored_rmse_um.expect("every NUAA window is measured");
     let mean_anchored = folds.iter().map(anchored).sum::<f64>() / folds.len() as f64;
     assert!(

@@ -3,7 +3,7 @@
 
 use super::features::{windows, Window};
 use super::model::{
-    all_but, conformal_quantile, WearEstimate, WearModel, WearModelError, WearTrainConfig,
+    all_but, run_level_quantile, WearEstimate, WearModel, WearModelError, WearTrainConfig,
 };
 use aimm_model::WearRun;
 use serde::Serialize;
@@ -202,13 +202,13 @@ fn anchored_rmse(scores: &[Scored]) -> Option<f64> {
 }
 
 /// Half-width of the baseline's interval, mm, calibrated as the model's is: for each training
-/// run, the conformal quantile of the errors of the curve of the other training runs on it; the
-/// largest over the runs (with one run, its own curve: 0).
+/// run, the errors of the curve of the other training runs on it, calibrated per run
+/// ([`run_level_quantile`]); with one run, its own curve (0).
 fn baseline_half_width(train: &[&WearRun], config: &WearTrainConfig) -> f64 {
-    (0..train.len())
+    let errors: Vec<Vec<f64>> = (0..train.len())
         .map(|i| {
             let curve = baseline_curve(&all_but(train, i), config);
-            let errors: Vec<f64> = windows(train[i], config.window)
+            windows(train[i], config.window)
                 .iter()
                 .enumerate()
                 .filter(|(_, w)| w.labelled())
@@ -216,14 +216,10 @@ fn baseline_half_width(train: &[&WearRun], config: &WearTrainConfig) -> f64 {
                     let b = curve.get(k).or(curve.last()).copied().unwrap_or(0.0);
                     (b - w.wear_mm).abs()
                 })
-                .collect();
-            if errors.is_empty() {
-                0.0
-            } else {
-                conformal_quantile(errors, config.coverage)
-            }
+                .collect()
         })
-        .fold(0.0, f64::max)
+        .collect();
+    run_level_quantile(&errors, config.coverage)
 }
 
 /// Mean measured wear of the training runs per window index (windows are fixed spans of cutting

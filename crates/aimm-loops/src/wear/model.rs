@@ -744,6 +744,47 @@ pub(super) fn conformal_quantile(mut abs_errors: Vec<f64>, coverage: f64) -> f64
     abs_errors[rank.clamp(1, m) - 1]
 }
 
+/// Levels of each run's own quantile tried by [`run_level_quantile`], from the nominal coverage up.
+const RUN_QUANTILE_LEVELS: [f64; 5] = [0.9, 0.925, 0.95, 0.975, 1.0];
+
+/// The interval's half-width (in score units) from the held-out `scores` of each training run:
+/// the largest over the runs of each run's conformal quantile at a level chosen by leave-one-run-
+/// out on the runs themselves, the lowest (from `coverage` up) at which the half-width the other
+/// runs give covers each run at least `coverage` of the time. Runs, not windows, are the units:
+/// tools differ more than windows of one tool do, and with a handful of runs no rank of their
+/// quantiles gives a run-level guarantee (at 90 % it takes nine), so the level is raised until
+/// the runs at hand, each held out in turn, are covered; a set of runs that are alike keeps the
+/// nominal level. The check needs three runs or more: with two, each would be judged by the
+/// other alone, and the nominal level stays.
+pub(super) fn run_level_quantile(scores: &[Vec<f64>], coverage: f64) -> f64 {
+    let runs: Vec<usize> = (0..scores.len())
+        .filter(|&r| !scores[r].is_empty())
+        .collect();
+    let at = |level: f64, among: &[usize]| {
+        among
+            .iter()
+            .map(|&r| conformal_quantile(scores[r].clone(), level))
+            .fold(0.0, f64::max)
+    };
+    let covers = |level: f64| {
+        runs.iter().enumerate().all(|(i, &r)| {
+            let hw = at(level, &all_but(&runs, i));
+            let inside = scores[r].iter().filter(|s| **s <= hw).count();
+            inside as f64 >= coverage * scores[r].len() as f64
+        })
+    };
+    let level = if runs.len() < 3 {
+        coverage
+    } else {
+        RUN_QUANTILE_LEVELS
+            .into_iter()
+            .filter(|l| *l >= coverage)
+            .find(|&l| covers(l))
+            .unwrap_or(1.0)
+    };
+    at(level, &runs)
+}
+
 /// A fold's observer (fitted without one run) and its observations of that run.
 type HeldOut = (Observer, Vec<f64>);
 
@@ -900,22 +941,22 @@ impl WearModel {
         let (_, lambda, noise) = best.expect("the λ grid is not empty");
         let folds = best_folds.expect("the best λ's folds are kept");
         let observer = Observer::fit(&all_refs, config, kind, lambda)?;
-        // Each held-out run's conformal quantile of its errors (with the rate state, of its
-        // errors in the filter's standard deviations); the largest over the runs.
+        // Each held-out run's scores (its errors; with the rate state, its errors in the
+        // filter's standard deviations), calibrated per run (see `run_level_quantile`).
         let per_run_quantile = |score: &dyn Fn(&Track, f64) -> f64| -> f64 {
-            tracked(&folds, noise)
+            let scores: Vec<Vec<f64>> = tracked(&folds, noise)
                 .iter()
                 .zip(&per_run)
                 .map(|(track, ws)| {
-                    let scores = track
+                    track
                         .iter()
                         .zip(ws)
                         .filter(|(_, w)| w.labelled())
                         .map(|(t, w)| score(t, w.wear_mm))
-                        .collect();
-                    conformal_quantile(scores, config.coverage)
+                        .collect()
                 })
-                .fold(0.0, f64::max)
+                .collect();
+            run_level_quantile(&scores, config.coverage)
         };
         let (half_width, rate) = match &observer.rate {
             None => (
