@@ -58,7 +58,7 @@ pub enum LoopCommand {
     /// Examples:
     ///   aimm loop wear --parts 70
     ///   aimm loop wear --db aimm.db --training-csv lives.csv
-    ///   aimm wear train --data lives.csv --wear-unit mm --window-s 19.58 \
+    ///   aimm wear train --data lives.csv --wear-unit mm --window-s 9.79 \
     ///       --observation sensor-state --out m.json   (same model digest; the command
     ///       to retrain is printed with --training-csv)
     #[command(verbatim_doc_comment)]

@@ -100,14 +100,15 @@ pub struct ModelArgs {
     /// Data to score must then belong to a trained group.
     #[arg(long)]
     normalise_per_group: bool,
-    /// Cutting time per window, s. For a part program repeated tool after tool, one part's
-    /// cutting time (every window then holds the same cuts).
+    /// Cutting time per window, s. For a part program repeated tool after tool with one row per
+    /// part, half a part's cutting time (every part is then a window of its own).
     #[arg(long, default_value_t = WearTrainConfig::default().window.window_s)]
     window_s: f64,
     /// What a window's observation of the wear is: prior-residual (the wear-clock prior
     /// corrected by a ridge map of every feature; suits any data) or sensor-state (each signal's
-    /// drift against the new tool, calibrated against the wear and inverted; for a part program
-    /// repeated tool after tool, with --window-s one part).
+    /// drift against the new tool, calibrated against the wear and inverted, read by a filter
+    /// that learns the tool's own wear rate; for a part program repeated tool after tool, one
+    /// row per part, with --window-s half a part).
     #[arg(long, value_enum, default_value_t = ObservationArg::PriorResidual)]
     observation: ObservationArg,
 }

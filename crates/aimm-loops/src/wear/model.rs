@@ -149,11 +149,12 @@ pub enum Observation {
     /// the signals correct the clocks.
     #[default]
     PriorResidual,
-    /// A ridge map of the window's state features alone (levels of the signals, and each against
-    /// the tool's first window; no clock) to the wear: the signals measure the wear directly,
-    /// whatever the tool's rate, as a load-monitoring system compares a part's load with the new
-    /// tool's. Learnt from the rise of wear and load within each training run, it carries to a
-    /// tool that wears faster or slower than any trained on, where a clock cannot.
+    /// Each signal's drift (its level against the tool's first window) calibrated against the
+    /// wear and inverted ([`LoadCalibration`]): the signals measure the wear directly, whatever
+    /// the tool's rate, as a load-monitoring system compares a part's load with the new tool's;
+    /// read by a filter that learns the tool's own rate ([`RateFilter`]). Learnt from the rise of
+    /// wear and load within each training run, it carries to a tool that wears faster or slower
+    /// than any trained on, where a clock cannot.
     SensorState,
 }
 
