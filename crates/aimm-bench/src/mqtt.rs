@@ -33,39 +33,26 @@ pub fn mqtt_figures(url: &str, part: &BenchPart) -> Result<Vec<Figure>, BenchErr
     let direct = direct_ingest(&samples)?;
     // Each round-trip row isolates one cost: the signed one against the unsigned (signing and
     // checking the command), the unsigned one against the channel (the broker and the network).
+    let round_trip =
+        |how: &str, pct: &str, ns: f64, baseline: &str, base_ns: f64, target: &str| Figure {
+            what: format!(
+                "sample → override command round trip over MQTT (loopback), {how}, {pct}"
+            ),
+            value: ns * 1e-3,
+            unit: "µs",
+            baseline: format!("{baseline}, {pct}"),
+            baseline_value: base_ns * 1e-3,
+            target: target.into(),
+        };
+    let (unsigned, channel) = (
+        "the same round trip unsigned",
+        "in-process channel round trip",
+    );
     Ok(vec![
-        Figure {
-            what: "sample → override command round trip over MQTT (loopback), signed, p50".into(),
-            value: p50 * 1e-3,
-            unit: "µs",
-            baseline: "the same round trip unsigned, p50".into(),
-            baseline_value: unsigned_p50 * 1e-3,
-            target: "—".into(),
-        },
-        Figure {
-            what: "sample → override command round trip over MQTT (loopback), signed, p99".into(),
-            value: p99 * 1e-3,
-            unit: "µs",
-            baseline: "the same round trip unsigned, p99".into(),
-            baseline_value: unsigned_p99 * 1e-3,
-            target: "< 2000 µs".into(),
-        },
-        Figure {
-            what: "sample → override command round trip over MQTT (loopback), unsigned, p50".into(),
-            value: unsigned_p50 * 1e-3,
-            unit: "µs",
-            baseline: "in-process channel round trip, p50".into(),
-            baseline_value: base_p50 * 1e-3,
-            target: "—".into(),
-        },
-        Figure {
-            what: "sample → override command round trip over MQTT (loopback), unsigned, p99".into(),
-            value: unsigned_p99 * 1e-3,
-            unit: "µs",
-            baseline: "in-process channel round trip, p99".into(),
-            baseline_value: base_p99 * 1e-3,
-            target: "—".into(),
-        },
+        round_trip("signed", "p50", p50, unsigned, unsigned_p50, "—"),
+        round_trip("signed", "p99", p99, unsigned, unsigned_p99, "< 2000 µs"),
+        round_trip("unsigned", "p50", unsigned_p50, channel, base_p50, "—"),
+        round_trip("unsigned", "p99", unsigned_p99, channel, base_p99, "—"),
         Figure {
             what: "MQTT (Sparkplug B) ingest into SQLite, sealed and acknowledged".into(),
             value: ingest,
