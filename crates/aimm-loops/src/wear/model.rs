@@ -5,7 +5,7 @@
 
 use super::features::{feature_names, is_drift_feature, windows, Window, WindowSpec};
 use super::linear::solve;
-use super::rate_state::{rate_start_var, RateFilter, RateLaw};
+use super::rate_state::{rate_start_var, RateFilter, RateLaw, WearNoise};
 use super::signals::{
     group_scale_clash, group_scales, normalised, training_scale_clash, unit_of, GroupScale,
     SignalScale, MAX_GROUP_SCALE_RATIO,
@@ -212,12 +212,17 @@ pub struct WearModel {
     pub start_var_mm2: Option<f64>,
     /// Half-width of the interval, mm: the largest over held-out training runs of their
     /// conformal quantile of errors. With the rate state each window's half-width is its own
-    /// (see [`RateFilter::interval_sigmas`]) and this is their mean over the held-out windows.
+    /// ([`WearModel::interval_sigmas`]) and this is their mean over the held-out windows.
     pub interval_half_width_mm: f64,
     /// With [`Observation::SensorState`]: the rate law and the two-state filter that estimates
     /// the tool's own rate with its wear.
     #[serde(default)]
     pub rate: Option<RateFilter>,
+    /// With the rate state: the interval's half-width in standard deviations of the filter's wear
+    /// (and the rate factor's interval in its own), calibrated like the half-width above on the
+    /// held-out errors divided by the filter's standard deviation.
+    #[serde(default)]
+    pub interval_sigmas: Option<f64>,
 }
 
 /// Estimated wear at one window.
@@ -556,16 +561,25 @@ impl Observer {
         }
     }
 
-    /// The estimates over `ws` from observations `zs` (see [`Track`]); `rate_drift` is the
-    /// rate factor's variance per window as a share of its start variance.
+    /// The rate filter this observer's law gives with the variances of `noise`.
+    fn rate_filter(&self, noise: FilterNoise) -> Option<RateFilter> {
+        self.rate.as_ref().map(|(law, start_var)| RateFilter {
+            law: law.clone(),
+            rate_start_var: *start_var,
+            rate_process_var: noise.rate_drift * start_var,
+        })
+    }
+
+    /// The estimates over `ws` from observations `zs` (see [`Track`]) with the variances of
+    /// `noise`, by the rate filter `rate` when there is one.
     fn track(
         &self,
-        ws: &[Window],
-        zs: &[f64],
+        rate: Option<&RateFilter>,
+        (ws, zs): (&[Window], &[f64]),
         noise: FilterNoise,
         anchor: Option<(usize, f64)>,
     ) -> Vec<Track> {
-        match &self.rate {
+        match rate {
             None => filter(&self.prior, ws, zs, noise, anchor)
                 .into_iter()
                 .map(|wear_mm| Track {
@@ -575,22 +589,15 @@ impl Observer {
                     rate_var: None,
                 })
                 .collect(),
-            Some((law, start_var)) => {
-                let rate = RateFilter {
-                    law: law.clone(),
-                    rate_start_var: *start_var,
-                    rate_process_var: noise.rate_drift * start_var,
-                    wear_process_var_mm2: noise.process,
-                    interval_sigmas: f64::NAN,
-                };
+            Some(rate) => {
                 let start = ws.first().map_or(0.0, |w| self.prior.wear_mm(&w.clocks));
-                let steps = rate.run(
-                    (start, noise.start.unwrap_or(f64::INFINITY)),
-                    ws,
-                    zs,
-                    noise.observation,
-                    anchor,
-                );
+                let wear_noise = WearNoise {
+                    // The rate state always starts from the prior (see `train`).
+                    start: noise.start.unwrap_or(0.0),
+                    observation: noise.observation,
+                    process: noise.process,
+                };
+                let steps = rate.run(start, wear_noise, (ws, zs), anchor);
                 monotone(steps.iter().map(|s| s.wear_mm))
                     .zip(&steps)
                     .map(|(wear_mm, s)| Track {
@@ -603,9 +610,7 @@ impl Observer {
             }
         }
     }
-}
 
-impl Observer {
     /// The errors the filter's settings are chosen by, on a held-out run: of the estimate at each
     /// measured window; with the rate state, of the wear it predicts for the next measured window
     /// (grown from the estimate at the tool's rate), which a plan rests on and which only a
@@ -862,7 +867,9 @@ impl WearModel {
             folds
                 .iter()
                 .zip(&per_run)
-                .map(|((obs, zs), ws)| obs.track(ws, zs, noise, None))
+                .map(|((obs, zs), ws)| {
+                    obs.track(obs.rate_filter(noise).as_ref(), (ws, zs), noise, None)
+                })
                 .collect()
         };
         let full_prior = WearPrior::fit(
@@ -959,12 +966,12 @@ impl WearModel {
                 .collect();
             run_level_quantile(&scores, config.coverage)
         };
-        let (half_width, rate) = match &observer.rate {
+        let (half_width, interval_sigmas) = match &observer.rate {
             None => (
                 per_run_quantile(&|t, measured| (t.wear_mm - measured).abs()),
                 None,
             ),
-            Some((law, start_var)) => {
+            Some(_) => {
                 let sigmas = per_run_quantile(&|t, measured| {
                     let sd = t.var_mm2.unwrap_or(0.0).sqrt().max(1e-9);
                     (t.wear_mm - measured).abs() / sd
@@ -976,18 +983,10 @@ impl WearModel {
                     .map(|t| t.var_mm2.unwrap_or(0.0).sqrt())
                     .collect();
                 let mean_sd = sds.iter().sum::<f64>() / sds.len().max(1) as f64;
-                (
-                    sigmas * mean_sd,
-                    Some(RateFilter {
-                        law: law.clone(),
-                        rate_start_var: *start_var,
-                        rate_process_var: noise.rate_drift * start_var,
-                        wear_process_var_mm2: noise.process,
-                        interval_sigmas: sigmas,
-                    }),
-                )
+                (sigmas * mean_sd, Some(sigmas))
             }
         };
+        let rate = observer.rate_filter(noise);
         let (ridge, calibration) = match observer.reading {
             Reading::Residual(ridge) => (Some(ridge), Vec::new()),
             Reading::Sensor(calibration) => (None, calibration),
@@ -1015,6 +1014,7 @@ impl WearModel {
             start_var_mm2: noise.start,
             interval_half_width_mm: half_width,
             rate,
+            interval_sigmas,
         })
     }
 
@@ -1076,14 +1076,16 @@ impl WearModel {
             }),
             Observation::SensorState => Reading::Sensor(self.calibration.clone()),
         };
-        let rate = match (self.observation, &self.rate) {
-            (Observation::SensorState, None) => return Err(WearModelError::NoRateLaw),
-            (_, rate) => rate.as_ref(),
+        let rate = match (self.observation, &self.rate, self.interval_sigmas) {
+            (Observation::SensorState, Some(rate), Some(sigmas)) => Some((rate, sigmas)),
+            (Observation::SensorState, _, _) => return Err(WearModelError::NoRateLaw),
+            _ => None,
         };
+        // The rate filter comes whole from the model: the observer needs none of its own.
         let observer = Observer {
             prior: self.prior.clone(),
             reading,
-            rate: rate.map(|r| (r.law.clone(), r.rate_start_var)),
+            rate: None,
         };
         let ws = windows(run, self.config.window);
         let zs: Vec<f64> = ws.iter().map(|w| observer.observe(w)).collect();
@@ -1091,15 +1093,15 @@ impl WearModel {
             observation: self.observation_var_mm2,
             process: self.process_var_mm2,
             start: self.start_var_mm2,
-            rate_drift: rate.map_or(0.0, |r| r.rate_process_var / r.rate_start_var),
+            rate_drift: 0.0,
         };
         Ok(observer
-            .track(&ws, &zs, noise, anchor)
+            .track(rate.map(|r| r.0), (&ws, &zs), noise, anchor)
             .into_iter()
             .enumerate()
             .map(|(i, t)| {
                 let h = match (rate, t.var_mm2) {
-                    (Some(r), Some(var)) => r.interval_sigmas * var.sqrt(),
+                    (Some((_, sigmas)), Some(var)) => sigmas * var.sqrt(),
                     _ => self.interval_half_width_mm,
                 };
                 WearEstimate {
@@ -1112,7 +1114,7 @@ impl WearModel {
                     rate_factor: t.rate_factor,
                     rate_factor_interval: rate.zip(t.rate_factor).zip(t.rate_var).map(
                         |((r, m), var)| {
-                            let d = r.interval_sigmas * var.sqrt();
+                            let d = r.1 * var.sqrt();
                             [(m - d).max(0.0), m + d]
                         },
                     ),

@@ -208,8 +208,8 @@ pub fn rate_start_var(factors: &[f64]) -> f64 {
     (factors.iter().map(|m| (m - 1.0).powi(2)).sum::<f64>() / n).max(MIN_RATE_VAR)
 }
 
-/// The two-state filter's settings: the law and its variances (from nested CV on the training
-/// runs), and the interval's width in the filter's standard deviations (conformal).
+/// The two-state filter's rate settings: the law and the rate factor's variances (from the
+/// training runs and nested CV on them); the wear's variances come with each run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateFilter {
     /// The typical wear rate as a function of the wear.
@@ -218,11 +218,17 @@ pub struct RateFilter {
     pub rate_start_var: f64,
     /// Variance the rate factor may drift by per window (a harder batch, a changed condition).
     pub rate_process_var: f64,
-    /// Variance of the wear growth per window beyond the law's, mm².
-    pub wear_process_var_mm2: f64,
-    /// Interval half-width in standard deviations of the filter's wear estimate: the largest over
-    /// held-out training runs of their conformal quantile of errors / standard deviation.
-    pub interval_sigmas: f64,
+}
+
+/// Variances of the wear in the two-state filter, mm².
+#[derive(Debug, Clone, Copy)]
+pub struct WearNoise {
+    /// Of the wear at the first window.
+    pub start: f64,
+    /// Of one window's observation.
+    pub observation: f64,
+    /// Of the wear growth per window beyond the law's.
+    pub process: f64,
 }
 
 /// The filter's state after a window.
@@ -239,20 +245,19 @@ pub struct RateStep {
 }
 
 impl RateFilter {
-    /// Runs the filter over `ws` from wear `start.0` (variance `start.1`) at the first window,
-    /// correcting with each observation (`NaN`: none, the filter only predicts) whose variance is
-    /// `observation_var`. An `anchor` (window index, measured wear) sets the wear there exactly.
+    /// Runs the filter over `ws` from wear `start` at the first window, correcting with each
+    /// observation (`NaN`: none, the filter only predicts). An `anchor` (window index, measured
+    /// wear) sets the wear there exactly.
     pub fn run(
         &self,
-        start: (f64, f64),
-        ws: &[Window],
-        obs: &[f64],
-        observation_var: f64,
+        start: f64,
+        noise: WearNoise,
+        (ws, obs): (&[Window], &[f64]),
         anchor: Option<(usize, f64)>,
     ) -> Vec<RateStep> {
-        let (mut x, mut m) = (start.0, 1.0);
+        let (mut x, mut m) = (start, 1.0);
         // Covariance of (wear, rate factor).
-        let mut p = [[start.1, 0.0], [0.0, self.rate_start_var]];
+        let mut p = [[noise.start, 0.0], [0.0, self.rate_start_var]];
         let mut prev_t: Option<f64> = None;
         let mut out = Vec::with_capacity(ws.len());
         for (k, (w, &z)) in ws.iter().zip(obs).enumerate() {
@@ -266,15 +271,12 @@ impl RateFilter {
                 let f = [[dx, dm], [0.0, 1.0]];
                 p = add(
                     mul(mul(f, p), transpose(f)),
-                    [
-                        [self.wear_process_var_mm2, 0.0],
-                        [0.0, self.rate_process_var],
-                    ],
+                    [[noise.process, 0.0], [0.0, self.rate_process_var]],
                 );
                 x = grown;
             }
             if z.is_finite() {
-                let s = p[0][0] + observation_var;
+                let s = p[0][0] + noise.observation;
                 let (g0, g1) = (p[0][0] / s, p[1][0] / s);
                 let innovation = z - x;
                 x += g0 * innovation;
@@ -373,11 +375,14 @@ mod tests {
             law,
             rate_start_var: rate_start_var(&factors).max(0.1),
             rate_process_var: 0.0,
-            wear_process_var_mm2: 1e-8,
-            interval_sigmas: 2.0,
+        };
+        let noise = WearNoise {
+            start: 1e-4,
+            observation: 1e-4,
+            process: 1e-8,
         };
         let readings: Vec<f64> = fast.iter().map(|w| w.wear_mm).collect();
-        let steps = filter.run((0.0, 1e-4), &fast, &readings, 1e-4, None);
+        let steps = filter.run(0.0, noise, (&fast, &readings), None);
         let last = steps.last().unwrap();
         // The law is the geometric mean of the two trained on: 0.8 and 1.0 of the test's unit.
         let m_fast = 1.5 / 0.8f64.sqrt();
@@ -387,7 +392,7 @@ mod tests {
             last.rate_factor
         );
         // Without readings the filter follows the typical tool and grows unsure.
-        let blind = filter.run((0.0, 1e-4), &fast, &vec![f64::NAN; fast.len()], 1e-4, None);
+        let blind = filter.run(0.0, noise, (&fast, &vec![f64::NAN; fast.len()]), None);
         assert!(blind.last().unwrap().wear_mm < 0.8 * fast.last().unwrap().wear_mm);
         assert!(blind.last().unwrap().var_mm2 > last.var_mm2);
     }
