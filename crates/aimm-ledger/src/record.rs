@@ -163,8 +163,19 @@ pub enum Evidence {
     CommandRefused(CommandRefused),
 }
 
+/// Every record type name [`Evidence::kind`] gives, as in the JSON `type` field.
+pub const KINDS: [&str; 7] = [
+    "sensor_segment",
+    "nc_program",
+    "model_training",
+    "control_parameter_change",
+    "control_action",
+    "validation_report",
+    "command_refused",
+];
+
 impl Evidence {
-    /// The record type name, as in the JSON `type` field.
+    /// The record type name, as in the JSON `type` field (one of [`KINDS`]).
     pub fn kind(&self) -> &'static str {
         match self {
             Evidence::SensorSegment(_) => "sensor_segment",

@@ -1,6 +1,7 @@
 //! `aimm`: the command line. It parses arguments and wires the aimm crates together; the domain
 //! logic lives in those crates.
 
+mod assess_cmd;
 mod bench_cmd;
 mod connect_cmd;
 mod data_cmd;
@@ -64,6 +65,9 @@ enum Command {
     /// Benchmarks that print a table of figures next to their baselines.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
+    /// The AIMM levels L1–L5: the criteria aimm judges a cell by.
+    #[command(subcommand)]
+    Assess(assess_cmd::AssessCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -89,6 +93,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => mtconnect_cmd::serve(args),
         Command::Replay(args) => mtconnect_cmd::replay(args),
         Command::Bench(cmd) => bench_cmd::run(cmd),
+        Command::Assess(cmd) => assess_cmd::run(cmd),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

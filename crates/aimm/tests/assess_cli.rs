@@ -1,0 +1,90 @@
+//! `aimm assess catalog` as a user runs it: the built-in catalog by level and as JSON, a
+//! replacement catalog checked, and bad input refused with the file and criterion named.
+
+use std::process::{Command, Output};
+
+fn aimm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aimm"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_catalog_lists_every_level_with_its_thresholds_and_sources() {
+    let all = json(&aimm(&["assess", "catalog", "--json"]));
+    let criteria = all["criteria"].as_array().unwrap();
+    for level in 1..=5 {
+        assert!(
+            criteria.iter().any(|c| c["level"] == level),
+            "no L{level} criterion"
+        );
+    }
+    let l3 = json(&aimm(&["assess", "catalog", "--level", "3", "--json"]));
+    let l3 = l3["criteria"].as_array().unwrap();
+    assert!(l3.iter().all(|c| c["level"] == 3));
+    for lp in ["feed", "wear", "schedule", "learn"] {
+        assert!(l3.iter().any(|c| c["loop"] == lp), "no {lp} criterion");
+    }
+    let latency = l3.iter().find(|c| c["id"] == "L3.feed.latency").unwrap();
+    assert_eq!(latency["threshold"]["unit"], "ms");
+    assert_eq!(latency["source"], "published");
+    // The measurements a catalog may name, with their units.
+    let measures = json(&aimm(&["assess", "catalog", "--measures", "--json"]));
+    assert!(measures
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == "lineage_completeness" && m["unit"] == "%"));
+}
+
+#[test]
+fn a_replacement_catalog_is_checked_and_bad_ones_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin = include_str!("../../aimm-assess/catalog/aimm-criteria.toml");
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        builtin.replace("version = \"2026-12-07\"", "version = \"final\""),
+    )
+    .unwrap();
+    let out = json(&aimm(&[
+        "assess",
+        "catalog",
+        "--json",
+        "--file",
+        good.to_str().unwrap(),
+    ]));
+    assert_eq!(out["version"], "final");
+    // A latency budget stated in seconds where the measurement is in ms: refused, not scaled.
+    let seconds = dir.path().join("seconds.toml");
+    std::fs::write(
+        &seconds,
+        builtin.replace(
+            r#"threshold = { op = "<=", value = 1000.0, unit = "ms" }"#,
+            r#"threshold = { op = "<=", value = 1.0, unit = "s" }"#,
+        ),
+    )
+    .unwrap();
+    for (file, expect) in [
+        (seconds.to_str().unwrap(), "L3.schedule.latency"),
+        ("/nonexistent/criteria.toml", "/nonexistent/criteria.toml"),
+    ] {
+        let out = aimm(&["assess", "catalog", "--json", "--file", file]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{file} accepted");
+        assert!(stderr.contains(expect), "{stderr}");
+    }
+    let out = aimm(&["assess", "catalog", "--level", "9"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--level 9"));
+}
