@@ -1,7 +1,12 @@
-//! `aimm assess`: the AIMM levels L1–L5 and how aimm judges them (the criteria catalog).
+//! `aimm assess`: the AIMM levels L1–L5, how aimm judges them (the criteria catalog), and an
+//! assessment of a store's evidence by them.
 
+use crate::ledger_cmd::DbArgs;
 use crate::output::{print_json, table};
+use crate::part::open_store;
+use aimm_assess::assessment::{assess, Judged};
 use aimm_assess::catalog::{Catalog, Criterion, MEASURES};
+use aimm_assess::measure::LedgerView;
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 
@@ -14,6 +19,28 @@ pub enum AssessCommand {
 aimm assess catalog --measures              # what aimm measures, with units\n  \
 aimm assess catalog --file my-criteria.toml  # check a replacement catalog")]
     Catalog(CatalogArgs),
+    /// Judge the evidence in a store by the catalog: each criterion's measurement, computed
+    /// from the ledger's records and the citations between them, against its threshold; the
+    /// level each loop and the cell reach, and the loops missing. A criterion this aimm cannot
+    /// measure yet is listed as not measured and does not pass. Exit 0 whenever the assessment
+    /// ran, whatever level it found.
+    #[command(
+        after_help = "Examples:\n  aimm demo && aimm assess run --db aimm.db\n  \
+aimm assess run --db aimm.db --json | jq .level"
+    )]
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// A catalog file to judge by instead of the built-in one.
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -36,7 +63,80 @@ pub struct CatalogArgs {
 pub fn run(cmd: AssessCommand) -> Result<()> {
     match cmd {
         AssessCommand::Catalog(args) => catalog(args),
+        AssessCommand::Run(args) => run_assessment(args),
     }
+}
+
+fn run_assessment(args: RunArgs) -> Result<()> {
+    let catalog = match &args.catalog {
+        Some(path) => Catalog::load(path)?,
+        None => Catalog::builtin(),
+    };
+    let store = open_store(&args.db.db)?;
+    let entries = store.ledger_entries(0, store.ledger_size()?)?;
+    let records = entries.len();
+    let assessment = assess(&catalog, &LedgerView::new(entries));
+    if args.json {
+        return print_json(&assessment);
+    }
+    println!(
+        "{}: {records} ledger records judged by {}: level L{}{}",
+        args.db.db,
+        assessment.catalog,
+        assessment.level,
+        if assessment.missing.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; loops below L3: {}",
+                assessment
+                    .missing
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    let mut t = table(&[
+        "criterion",
+        "loop",
+        "result",
+        "measured",
+        "threshold",
+        "why",
+    ]);
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(160);
+    let rows = assessment.cell.iter().map(|j| ("-", j)).chain(
+        assessment
+            .loops
+            .iter()
+            .flat_map(|l| l.criteria.iter().map(move |j| (l.loop_kind.name(), j))),
+    );
+    let mut rows: Vec<(&str, &Judged)> = rows.collect();
+    rows.sort_by(|a, b| (a.1.level, &a.1.id).cmp(&(b.1.level, &b.1.id)));
+    for (lp, j) in rows {
+        let result = match j.passed {
+            Some(true) => "pass",
+            Some(false) => "FAIL",
+            None => "not measured",
+        };
+        let mut why = j.reason.clone();
+        if let Some((leaf, first)) = j.failures.first() {
+            why.push_str(&format!("; e.g. leaf {leaf}: {first}"));
+        }
+        t.add_row(vec![
+            j.id.clone(),
+            lp.to_string(),
+            result.to_string(),
+            j.measured.map_or("-".into(), |v| format!("{v:.1}")),
+            j.threshold.to_string(),
+            why,
+        ]);
+    }
+    println!("{t}");
+    Ok(())
 }
 
 fn catalog(args: CatalogArgs) -> Result<()> {

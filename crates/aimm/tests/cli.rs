@@ -59,6 +59,27 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
         let signals = store.signals(Some(&MachineId::new(id))).unwrap();
         assert!(signals.len() >= 10, "{id}: {signals:?}");
     }
+    // The assessment judges it: every machine records data, every record's lineage is complete;
+    // what this aimm cannot measure yet is not a pass, so no loop is claimed at L3.
+    let out = aimm()
+        .current_dir(dir.path())
+        .args(["assess", "run", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cell = a["cell"].as_array().unwrap();
+    let judged = |id: &str| cell.iter().find(|c| c["id"] == id).unwrap().clone();
+    for id in ["L1.data.recorded", "L2.model.versioned", "L3.lineage"] {
+        assert_eq!(judged(id)["passed"], true, "{}", judged(id));
+    }
+    assert!(judged("L1.data.clock")["passed"].is_null());
+    assert_eq!(a["level"], 0, "L1.data.clock is not measured yet");
+    assert_eq!(a["missing"].as_array().unwrap().len(), 4);
     // `data ls` and `data export` read it back.
     let ls = aimm()
         .current_dir(dir.path())

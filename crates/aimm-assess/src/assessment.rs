@@ -1,0 +1,158 @@
+//! An assessment: every criterion of a catalog judged on the evidence by its measurement, the
+//! level each loop and the cell reach, and the loops missing. A criterion whose measurement this
+//! aimm does not compute yet, or whose evidence holds nothing to measure, is reported as not
+//! measured and does not pass: a level is claimed only on what was measured.
+
+use crate::catalog::{Catalog, Criterion, LoopKind, Threshold};
+use crate::measure::{LedgerView, Measured};
+use serde::Serialize;
+
+/// One criterion judged.
+#[derive(Clone, Debug, Serialize)]
+pub struct Judged {
+    /// The criterion's id.
+    pub id: String,
+    /// Its level.
+    pub level: u8,
+    /// What it asks.
+    pub text: String,
+    /// The measurement.
+    pub measure: String,
+    /// Whether it passed; `None`: not measured.
+    pub passed: Option<bool>,
+    /// The measured value, in the threshold's unit.
+    pub measured: Option<f64>,
+    /// The threshold.
+    pub threshold: Threshold,
+    /// Why it passed, failed or was not measured.
+    pub reason: String,
+    /// Leaf indices it rests on.
+    pub evidence: Vec<u64>,
+    /// Leaf indices found wanting, with why.
+    pub failures: Vec<(u64, String)>,
+}
+
+/// One loop's criteria and the level it reaches.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoopAssessment {
+    /// The loop.
+    #[serde(rename = "loop")]
+    pub loop_kind: LoopKind,
+    /// 3 when every criterion of the loop and every cell-wide one up to L3 passed, else the
+    /// cell-wide level below it.
+    pub level: u8,
+    /// Its criteria.
+    pub criteria: Vec<Judged>,
+}
+
+/// The assessment of a cell's evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Assessment {
+    /// The catalog judged by (name and version).
+    pub catalog: String,
+    /// The highest level all of whose criteria, and all below it, passed (0: not even L1).
+    pub level: u8,
+    /// The L3 loops that do not reach L3.
+    pub missing: Vec<LoopKind>,
+    /// Per loop.
+    pub loops: Vec<LoopAssessment>,
+    /// The criteria that judge the cell rather than one loop.
+    pub cell: Vec<Judged>,
+}
+
+/// Judges `view` by `catalog`.
+pub fn assess(catalog: &Catalog, view: &LedgerView) -> Assessment {
+    let judged: Vec<(Option<LoopKind>, Judged)> = catalog
+        .criteria
+        .iter()
+        .map(|c| (c.loop_kind, judge(c, view)))
+        .collect();
+    let passed_up_to = |level: u8, only: Option<LoopKind>| {
+        judged
+            .iter()
+            .filter(|(k, j)| j.level <= level && (k.is_none() || *k == only))
+            .all(|(_, j)| j.passed == Some(true))
+    };
+    let cell_level = (1..=5u8)
+        .take_while(|&l| {
+            // A loop-level criterion counts for the cell too: the cell is at L3 when all loops are.
+            judged
+                .iter()
+                .filter(|(_, j)| j.level <= l)
+                .all(|(_, j)| j.passed == Some(true))
+        })
+        .last()
+        .unwrap_or(0);
+    let cell_wide_level = (1..=5u8)
+        .take_while(|&l| l < 3 && passed_up_to(l, None))
+        .last()
+        .unwrap_or(0);
+    let loops: Vec<LoopAssessment> = LoopKind::ALL
+        .into_iter()
+        .map(|kind| LoopAssessment {
+            loop_kind: kind,
+            level: if passed_up_to(3, Some(kind)) {
+                3
+            } else {
+                cell_wide_level
+            },
+            criteria: judged
+                .iter()
+                .filter(|(k, _)| *k == Some(kind))
+                .map(|(_, j)| j.clone())
+                .collect(),
+        })
+        .collect();
+    Assessment {
+        catalog: format!("{} {}", catalog.catalog, catalog.version),
+        level: cell_level,
+        missing: loops
+            .iter()
+            .filter(|l| l.level < 3)
+            .map(|l| l.loop_kind)
+            .collect(),
+        cell: judged
+            .iter()
+            .filter(|(k, _)| k.is_none())
+            .map(|(_, j)| j.clone())
+            .collect(),
+        loops,
+    }
+}
+
+/// `criterion` judged on `view` by its measurement.
+fn judge(criterion: &Criterion, view: &LedgerView) -> Judged {
+    let measured = match criterion.measure.as_str() {
+        "machines_with_data_share" => Some(view.machines_with_data_share()),
+        "model_lineage_share" => Some(view.model_lineage_share()),
+        "lineage_completeness" => Some(view.lineage_completeness()),
+        _ => None,
+    };
+    let Measured {
+        value,
+        reason,
+        evidence,
+        failures,
+    } = measured.unwrap_or_else(|| Measured {
+        value: None,
+        reason: format!(
+            "not measured: this aimm does not compute {} yet",
+            criterion.measure
+        ),
+        evidence: Vec::new(),
+        failures: Vec::new(),
+    });
+    let passed = value.map(|v| criterion.threshold.passes(v));
+    Judged {
+        id: criterion.id.clone(),
+        level: criterion.level,
+        text: criterion.text.clone(),
+        measure: criterion.measure.clone(),
+        passed,
+        measured: value,
+        threshold: criterion.threshold.clone(),
+        reason,
+        evidence,
+        failures,
+    }
+}

@@ -1,0 +1,369 @@
+//! Measurements of the criteria catalog computed from the ledger's records themselves: what the
+//! citations between records prove, never what a record claims about itself. So far the data and
+//! lineage measurements (`machines_with_data_share`, `model_lineage_share`,
+//! `lineage_completeness`); each gives its value and the leaves it rests on or found wanting.
+
+use aimm_ledger::record::{Evidence, Record};
+use aimm_store::LedgerEntry;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One measurement's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Measured {
+    /// The value, in the measurement's unit; `None` when nothing in the evidence could be
+    /// measured (no record of the kinds it reads).
+    pub value: Option<f64>,
+    /// Why, in a sentence: what was counted, or what was missing.
+    pub reason: String,
+    /// Leaf indices it rests on (a sample, at most [`MAX_CITED`]).
+    pub evidence: Vec<u64>,
+    /// Leaf indices it found wanting, each with why (at most [`MAX_CITED`]).
+    pub failures: Vec<(u64, String)>,
+}
+
+/// Leaves listed per measurement: enough to follow, few enough to read.
+pub const MAX_CITED: usize = 20;
+
+/// The ledger's records by leaf index, with what the citations between them prove.
+pub struct LedgerView {
+    entries: BTreeMap<u64, LedgerEntry>,
+    /// Per leaf: whether its citations, followed all the way, reach a sensor segment, and a
+    /// model or control parameter record; `None` while not yet worked out.
+    reach: BTreeMap<u64, Reach>,
+    broken: BTreeMap<u64, String>,
+}
+
+/// What a record's lineage reaches.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Reach {
+    segment: bool,
+    model_or_parameter: bool,
+}
+
+impl LedgerView {
+    /// The records of `entries` (any order), with their citations checked: a citation of a leaf
+    /// that is missing, later than the citing record, or whose hash differs is a broken link.
+    pub fn new(entries: Vec<LedgerEntry>) -> Self {
+        let entries: BTreeMap<u64, LedgerEntry> =
+            entries.into_iter().map(|e| (e.leaf_index, e)).collect();
+        let mut broken = BTreeMap::new();
+        for (&i, e) in &entries {
+            for c in &e.record.cites {
+                let why = match entries.get(&c.leaf_index) {
+                    None => Some(format!(
+                        "cites leaf {}, which is not in the evidence",
+                        c.leaf_index
+                    )),
+                    Some(_) if c.leaf_index >= i => {
+                        Some(format!("cites leaf {}, which is not earlier", c.leaf_index))
+                    }
+                    Some(cited) if cited.leaf_hash != c.leaf_hash => Some(format!(
+                        "cites leaf {} by a hash that is not its own",
+                        c.leaf_index
+                    )),
+                    Some(_) => None,
+                };
+                if let Some(why) = why {
+                    broken.entry(i).or_insert(why);
+                }
+            }
+        }
+        let mut evidence = LedgerView {
+            entries,
+            reach: BTreeMap::new(),
+            broken,
+        };
+        // Citations point to earlier leaves only (later ones are broken links), so one pass in
+        // leaf order sees every cited record's reach before the citing one's.
+        let indices: Vec<u64> = evidence.entries.keys().copied().collect();
+        for i in indices {
+            let r = evidence.reach_of(i);
+            evidence.reach.insert(i, r);
+        }
+        evidence
+    }
+
+    fn reach_of(&self, i: u64) -> Reach {
+        let e = &self.entries[&i];
+        let own = Reach {
+            segment: matches!(e.record.evidence, Evidence::SensorSegment(_)),
+            model_or_parameter: matches!(
+                e.record.evidence,
+                Evidence::ModelTraining(_) | Evidence::ControlParameterChange(_)
+            ),
+        };
+        e.record
+            .cites
+            .iter()
+            .filter(|c| c.leaf_index < i)
+            .filter_map(|c| self.reach.get(&c.leaf_index))
+            .fold(own, |a, b| Reach {
+                segment: a.segment || b.segment,
+                model_or_parameter: a.model_or_parameter || b.model_or_parameter,
+            })
+    }
+
+    fn records(&self) -> impl Iterator<Item = (u64, &Record)> {
+        self.entries.iter().map(|(i, e)| (*i, &e.record))
+    }
+
+    /// `machines_with_data_share`: of the machines the evidence names (in segments and control
+    /// actions), the share with sealed sensor segments, %.
+    pub fn machines_with_data_share(&self) -> Measured {
+        let mut with_data = BTreeMap::new();
+        let mut named = BTreeSet::new();
+        for (i, r) in self.records() {
+            match &r.evidence {
+                Evidence::SensorSegment(s) => {
+                    named.insert(s.machine.clone());
+                    with_data.entry(s.machine.clone()).or_insert(i);
+                }
+                Evidence::ControlAction(a) => {
+                    named.insert(a.machine.clone());
+                }
+                _ => {}
+            }
+        }
+        let failures: Vec<(u64, String)> = self
+            .records()
+            .filter_map(|(i, r)| match &r.evidence {
+                Evidence::ControlAction(a) if !with_data.contains_key(&a.machine) => Some((
+                    i,
+                    format!(
+                        "machine {:?} is commanded but records no sensor data",
+                        a.machine
+                    ),
+                )),
+                _ => None,
+            })
+            .take(MAX_CITED)
+            .collect();
+        Measured {
+            value: (!named.is_empty()).then(|| 100.0 * with_data.len() as f64 / named.len() as f64),
+            reason: format!(
+                "{} of {} machines named in the evidence record time-stamped sensor segments",
+                with_data.len(),
+                named.len()
+            ),
+            evidence: with_data.values().copied().take(MAX_CITED).collect(),
+            failures,
+        }
+    }
+
+    /// `model_lineage_share`: model_training records whose citations reach sensor segments (the
+    /// data they were trained on), %.
+    pub fn model_lineage_share(&self) -> Measured {
+        self.share(
+            |r| matches!(r.evidence, Evidence::ModelTraining(_)),
+            |reach, _| {
+                reach
+                    .segment
+                    .then_some(())
+                    .ok_or("cites no sensor segment".into())
+            },
+            "models trace to the sensor segments they were trained on",
+        )
+    }
+
+    /// `lineage_completeness`: of the control actions, derived NC program versions, control
+    /// parameter changes and models, the share with no broken link whose lineage reaches what it
+    /// must: sensor segments for actions, derived programs and models; also a model or control
+    /// parameter record for actions and derived programs (the decision's version). A program
+    /// version that cites no decision (a program as written) and a parameter change must only
+    /// have no broken link.
+    pub fn lineage_completeness(&self) -> Measured {
+        self.share(
+            |r| {
+                matches!(
+                    r.evidence,
+                    Evidence::ControlAction(_)
+                        | Evidence::NcProgram(_)
+                        | Evidence::ControlParameterChange(_)
+                        | Evidence::ModelTraining(_)
+                )
+            },
+            |reach, r| {
+                let derived = match &r.evidence {
+                    Evidence::ControlAction(_) => true,
+                    Evidence::NcProgram(_) => !r.cites.is_empty() && reach.model_or_parameter,
+                    _ => false,
+                };
+                if matches!(r.evidence, Evidence::ModelTraining(_)) && !reach.segment {
+                    return Err("a model whose lineage reaches no sensor segment".into());
+                }
+                if derived && !reach.segment {
+                    return Err("a decision whose lineage reaches no sensor segment".into());
+                }
+                if matches!(r.evidence, Evidence::ControlAction(_)) && !reach.model_or_parameter
+                {
+                    return Err(
+                        "an action whose lineage reaches no model or control parameter record"
+                            .into(),
+                    );
+                }
+                Ok(())
+            },
+            "records' lineage is complete (no broken link, reaches sensor segments and the versioned model or parameters)",
+        )
+    }
+
+    /// The share (%) of records `pick` picks that have no broken link and pass `complete`.
+    fn share(
+        &self,
+        pick: impl Fn(&Record) -> bool,
+        complete: impl Fn(Reach, &Record) -> Result<(), String>,
+        what: &str,
+    ) -> Measured {
+        let (mut checked, mut good) = (0usize, Vec::new());
+        let mut failures = Vec::new();
+        for (i, r) in self.records().filter(|(_, r)| pick(r)) {
+            checked += 1;
+            let verdict = match self.broken.get(&i) {
+                Some(why) => Err(why.clone()),
+                None => complete(self.reach[&i], r),
+            };
+            match verdict {
+                Ok(()) => good.push(i),
+                Err(why) => failures.push((i, format!("{}: {why}", r.evidence.kind()))),
+            }
+        }
+        let failed = failures.len();
+        failures.truncate(MAX_CITED);
+        Measured {
+            value: (checked > 0).then(|| 100.0 * good.len() as f64 / checked as f64),
+            reason: if checked == 0 {
+                "no record of the kinds it reads is in the evidence".into()
+            } else {
+                format!("{} of {checked} {what}; {failed} not", good.len())
+            },
+            evidence: good.into_iter().take(MAX_CITED).collect(),
+            failures,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aimm_ledger::record::{ControlAction, ModelTraining, SensorSegment};
+    use aimm_ledger::Citation;
+    use aimm_store::{SqliteStore, Store};
+
+    fn segment(machine: &str) -> Evidence {
+        Evidence::SensorSegment(SensorSegment {
+            machine: machine.into(),
+            signal: "spindle_load_pct".into(),
+            t_first_ns: 0,
+            t_last_ns: 1_000,
+            count: 10,
+            sha256: [7; 32],
+        })
+    }
+
+    fn model() -> Evidence {
+        Evidence::ModelTraining(ModelTraining {
+            model_kind: "wear".into(),
+            version: 1,
+            dataset_digests: vec![],
+            features: vec![],
+            hyper_parameters: Default::default(),
+            code_version: "test".into(),
+            seed: 0,
+            metrics: Default::default(),
+            artifact_sha256: [3; 32],
+        })
+    }
+
+    fn action(machine: &str) -> Evidence {
+        Evidence::ControlAction(ControlAction {
+            loop_name: "wear".into(),
+            machine: machine.into(),
+            command: serde_json::json!({ "radius_wear_offset_mm": -0.01 }),
+            inputs: serde_json::json!({}),
+        })
+    }
+
+    /// A ledger of `records` (evidence, leaves cited) in a real store, read back as entries.
+    fn ledger(records: &[(Evidence, &[u64])]) -> Vec<LedgerEntry> {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        for (i, (evidence, cites)) in records.iter().enumerate() {
+            let cites = cites
+                .iter()
+                .map(|&k| {
+                    let e = store.ledger_record(k).unwrap();
+                    Citation {
+                        leaf_index: k,
+                        leaf_hash: e.leaf_hash,
+                    }
+                })
+                .collect();
+            let r = Record::new(i as i64, evidence.clone(), cites);
+            store.append_records(&[r]).unwrap();
+        }
+        store
+            .ledger_entries(0, store.ledger_size().unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn a_complete_lineage_passes_and_a_model_without_its_data_does_not() {
+        // Segment → model → action citing both: complete.
+        let good = LedgerView::new(ledger(&[
+            (segment("mill-1"), &[]),
+            (model(), &[0]),
+            (action("mill-1"), &[0, 1]),
+        ]));
+        assert_eq!(good.lineage_completeness().value, Some(100.0));
+        assert_eq!(good.model_lineage_share().value, Some(100.0));
+        assert_eq!(good.machines_with_data_share().value, Some(100.0));
+        // A model record without its training data, and an action on a machine with no data.
+        let bad = LedgerView::new(ledger(&[
+            (segment("mill-1"), &[]),
+            (model(), &[]),
+            (action("mill-2"), &[1]),
+        ]));
+        let m = bad.model_lineage_share();
+        assert_eq!(m.value, Some(0.0));
+        assert_eq!(m.failures[0].0, 1, "{m:?}");
+        let l = bad.lineage_completeness();
+        assert_eq!(l.value, Some(0.0), "{l:?}");
+        assert!(l
+            .failures
+            .iter()
+            .any(|(leaf, why)| *leaf == 2 && why.contains("no sensor segment")));
+        let d = bad.machines_with_data_share();
+        assert_eq!(d.value, Some(50.0));
+        assert!(d.failures[0].1.contains("mill-2"), "{d:?}");
+    }
+
+    #[test]
+    fn a_removed_or_forged_link_is_a_broken_link() {
+        let mut entries = ledger(&[
+            (segment("mill-1"), &[]),
+            (model(), &[0]),
+            (action("mill-1"), &[0, 1]),
+        ]);
+        // The model's record removed from the evidence: the action's link to it dangles.
+        let without_model: Vec<LedgerEntry> = entries
+            .iter()
+            .filter(|e| e.leaf_index != 1)
+            .cloned()
+            .collect();
+        let l = LedgerView::new(without_model).lineage_completeness();
+        assert_eq!(l.value, Some(0.0));
+        assert!(l.failures[0].1.contains("not in the evidence"), "{l:?}");
+        // A citation by another hash (the cited record swapped for another).
+        entries[2].record.cites[1].leaf_hash = [9; 32];
+        let l = LedgerView::new(entries).lineage_completeness();
+        assert!(
+            l.failures
+                .iter()
+                .any(|(leaf, why)| *leaf == 2 && why.contains("not its own")),
+            "{l:?}"
+        );
+        // Nothing to judge is not a pass.
+        let empty = LedgerView::new(Vec::new()).lineage_completeness();
+        assert_eq!(empty.value, None);
+    }
+}
