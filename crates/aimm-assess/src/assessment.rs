@@ -126,6 +126,7 @@ fn judge(criterion: &Criterion, view: &LedgerView) -> Judged {
         "machines_with_data_share" => Some(view.machines_with_data_share()),
         "model_lineage_share" => Some(view.model_lineage_share()),
         "lineage_completeness" => Some(view.lineage_completeness()),
+        "actionability_share" => criterion.loop_kind.map(|k| view.actionability_share(k)),
         _ => None,
     };
     let Measured {

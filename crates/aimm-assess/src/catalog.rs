@@ -84,6 +84,16 @@ impl LoopKind {
         LoopKind::Learn,
     ];
 
+    /// The loop names its ledger records carry (`loop` of a control action).
+    pub fn record_names(self) -> &'static [&'static str] {
+        match self {
+            LoopKind::Feed => &["adaptive_feed", "feed"],
+            LoopKind::Wear => &["wear"],
+            LoopKind::Schedule => &["schedule"],
+            LoopKind::Learn => &["learn"],
+        }
+    }
+
     /// Its name, as in the catalog.
     pub fn name(self) -> &'static str {
         match self {

@@ -1,8 +1,10 @@
 //! Measurements of the criteria catalog computed from the ledger's records themselves: what the
 //! citations between records prove, never what a record claims about itself. So far the data and
 //! lineage measurements (`machines_with_data_share`, `model_lineage_share`,
-//! `lineage_completeness`); each gives its value and the leaves it rests on or found wanting.
+//! `lineage_completeness`) and whether a loop's decisions became NC program versions
+//! (`actionability_share`); each gives its value and the leaves it rests on or found wanting.
 
+use crate::catalog::LoopKind;
 use aimm_ledger::record::{Evidence, Record};
 use aimm_store::LedgerEntry;
 use serde::Serialize;
@@ -208,6 +210,54 @@ impl LedgerView {
         )
     }
 
+    /// `actionability_share` of `kind`'s decisions that change the program (a wear offset, learnt
+    /// parameters: every decision of the loop but a planned tool change), the share a later NC
+    /// program version cites, %: the version is what the machine runs. Decisions recorded with
+    /// no program written from them are a dashboard, not a loop.
+    pub fn actionability_share(&self, kind: LoopKind) -> Measured {
+        let mut acted_on = BTreeSet::new();
+        for (_, r) in self.records() {
+            if let Evidence::NcProgram(_) = r.evidence {
+                acted_on.extend(r.cites.iter().map(|c| c.leaf_index));
+            }
+        }
+        let decisions: Vec<u64> = self
+            .records()
+            .filter_map(|(i, r)| match &r.evidence {
+                Evidence::ControlAction(a)
+                    if kind.record_names().contains(&a.loop_name.as_str())
+                        && a.command.get("decision").and_then(|d| d.as_str())
+                            != Some("tool_change") =>
+                {
+                    Some(i)
+                }
+                _ => None,
+            })
+            .collect();
+        let (done, not): (Vec<u64>, Vec<u64>) =
+            decisions.iter().partition(|i| acted_on.contains(i));
+        Measured {
+            value: (!decisions.is_empty())
+                .then(|| 100.0 * done.len() as f64 / decisions.len() as f64),
+            reason: if decisions.is_empty() {
+                format!("no decision of the {} loop is in the evidence", kind.name())
+            } else {
+                format!(
+                    "{} of {} decisions of the {} loop became NC program versions",
+                    done.len(),
+                    decisions.len(),
+                    kind.name()
+                )
+            },
+            evidence: done.into_iter().take(MAX_CITED).collect(),
+            failures: not
+                .into_iter()
+                .take(MAX_CITED)
+                .map(|i| (i, "no NC program version cites this decision".to_string()))
+                .collect(),
+        }
+    }
+
     /// The share (%) of records `pick` picks that have no broken link and pass `complete`.
     fn share(
         &self,
@@ -335,6 +385,42 @@ mod tests {
         let d = bad.machines_with_data_share();
         assert_eq!(d.value, Some(50.0));
         assert!(d.failures[0].1.contains("mill-2"), "{d:?}");
+    }
+
+    fn nc_version(version: u32) -> Evidence {
+        Evidence::NcProgram(aimm_ledger::record::NcProgram {
+            name: "ring.nc".into(),
+            version,
+            sha256: [version as u8; 32],
+            parent_version: None,
+            what_changed: "offset".into(),
+            why: "wear".into(),
+        })
+    }
+
+    #[test]
+    fn wear_decisions_without_a_program_version_are_a_dashboard() {
+        let looped = LedgerView::new(ledger(&[
+            (segment("mill-1"), &[]),
+            (model(), &[0]),
+            (action("mill-1"), &[0, 1]),
+            (nc_version(2), &[2]),
+        ]));
+        assert_eq!(
+            looped.actionability_share(LoopKind::Wear).value,
+            Some(100.0)
+        );
+        let dashboard = LedgerView::new(ledger(&[
+            (segment("mill-1"), &[]),
+            (model(), &[0]),
+            (action("mill-1"), &[0, 1]),
+            (action("mill-1"), &[0, 1]),
+        ]));
+        let m = dashboard.actionability_share(LoopKind::Wear);
+        assert_eq!(m.value, Some(0.0));
+        assert_eq!(m.failures.len(), 2);
+        // A loop with no decisions is not measured, not passed.
+        assert_eq!(dashboard.actionability_share(LoopKind::Learn).value, None);
     }
 
     #[test]

@@ -78,6 +78,20 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
         assert_eq!(judged(id)["passed"], true, "{}", judged(id));
     }
     assert!(judged("L1.data.clock")["passed"].is_null());
+    // Every wear decision became an NC program version: the loop is not a dashboard.
+    let wear = a["loops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["loop"] == "wear")
+        .unwrap();
+    let compensates = wear["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "L3.wear.compensates")
+        .unwrap();
+    assert_eq!(compensates["passed"], true, "{compensates}");
     assert_eq!(a["level"], 0, "L1.data.clock is not measured yet");
     assert_eq!(a["missing"].as_array().unwrap().len(), 4);
     // `data ls` and `data export` read it back.
