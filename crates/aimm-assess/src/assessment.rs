@@ -4,7 +4,9 @@
 //! measured and does not pass: a level is claimed only on what was measured.
 
 use crate::catalog::{Catalog, Criterion, LoopKind, Threshold};
+use crate::closed_loop::closed_loop_p;
 use crate::measure::{LedgerView, Measured};
+use aimm_store::Store;
 use serde::Serialize;
 
 /// One criterion judged.
@@ -60,12 +62,13 @@ pub struct Assessment {
     pub cell: Vec<Judged>,
 }
 
-/// Judges `view` by `catalog`.
-pub fn assess(catalog: &Catalog, view: &LedgerView) -> Assessment {
+/// Judges `view` (the ledger) by `catalog`; the measurements that read signals read them from
+/// `store` (without one they are not measured).
+pub fn assess(catalog: &Catalog, view: &LedgerView, store: Option<&dyn Store>) -> Assessment {
     let judged: Vec<(Option<LoopKind>, Judged)> = catalog
         .criteria
         .iter()
-        .map(|c| (c.loop_kind, judge(c, view)))
+        .map(|c| (c.loop_kind, judge(c, view, store)))
         .collect();
     let passed_up_to = |level: u8, only: Option<LoopKind>| {
         judged
@@ -120,9 +123,17 @@ pub fn assess(catalog: &Catalog, view: &LedgerView) -> Assessment {
     }
 }
 
-/// `criterion` judged on `view` by its measurement.
-fn judge(criterion: &Criterion, view: &LedgerView) -> Judged {
+/// `criterion` judged on `view` (and `store`'s signals) by its measurement.
+fn judge(criterion: &Criterion, view: &LedgerView, store: Option<&dyn Store>) -> Judged {
     let measured = match criterion.measure.as_str() {
+        "closed_loop_p" => store.map(|s| {
+            closed_loop_p(s).unwrap_or_else(|e| Measured {
+                value: None,
+                reason: format!("not measured: reading the signals failed: {e}"),
+                evidence: Vec::new(),
+                failures: Vec::new(),
+            })
+        }),
         "machines_with_data_share" => Some(view.machines_with_data_share()),
         "model_lineage_share" => Some(view.model_lineage_share()),
         "lineage_completeness" => Some(view.lineage_completeness()),

@@ -9,6 +9,7 @@
 pub mod assessment;
 pub mod catalog;
 pub mod cell;
+pub mod closed_loop;
 pub mod conformance;
 pub mod faults;
 pub mod measure;

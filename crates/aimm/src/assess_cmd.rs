@@ -75,7 +75,7 @@ fn run_assessment(args: RunArgs) -> Result<()> {
     let store = open_store(&args.db.db)?;
     let entries = store.ledger_entries(0, store.ledger_size()?)?;
     let records = entries.len();
-    let assessment = assess(&catalog, &LedgerView::new(entries));
+    let assessment = assess(&catalog, &LedgerView::new(entries), Some(&*store));
     if args.json {
         return print_json(&assessment);
     }

@@ -92,6 +92,22 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
         .find(|c| c["id"] == "L3.wear.compensates")
         .unwrap();
     assert_eq!(compensates["passed"], true, "{compensates}");
+    // The feed loop's closed-loop test ran on the stored load and override (what it finds
+    // depends on whether the loop had to act in so short a run).
+    let feed = a["loops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["loop"] == "feed")
+        .unwrap();
+    let closed = feed["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "L3.feed.closed")
+        .unwrap();
+    let p = closed["measured"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p), "{closed}");
     assert_eq!(a["level"], 0, "L1.data.clock is not measured yet");
     assert_eq!(a["missing"].as_array().unwrap().len(), 4);
     // `data ls` and `data export` read it back.

@@ -1,6 +1,6 @@
 //! The small dense linear systems of the wear model (the ridge map, the rate law's knots: a dozen
-//! or a few dozen unknowns), solved in place: a linear-algebra crate would be a dependency for
-//! two calls of this size.
+//! or a few dozen unknowns; also the assessment's lagged regressions), solved in place: a
+//! linear-algebra crate would be a dependency for a few calls of this size.
 
 /// Solves `a`·x = `b` by Gaussian elimination with partial pivoting; `a` is symmetric positive
 /// definite (a penalised least-squares system), so pivots are never zero.

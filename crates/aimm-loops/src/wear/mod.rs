@@ -60,7 +60,7 @@ pub mod eval;
 pub mod evidence;
 pub mod features;
 pub mod fleet;
-mod linear;
+pub mod linear;
 pub mod model;
 pub mod params;
 pub mod policy;
