@@ -137,6 +137,9 @@ fn judge(criterion: &Criterion, view: &LedgerView, store: Option<&dyn Store>) ->
         "machines_with_data_share" => Some(view.machines_with_data_share()),
         "model_lineage_share" => Some(view.model_lineage_share()),
         "lineage_completeness" => Some(view.lineage_completeness()),
+        "insights" => Some(view.insights()),
+        "multi_machine_models" => Some(view.multi_machine_models()),
+        "cross_loop_links" => Some(view.cross_loop_links()),
         "actionability_share" => criterion.loop_kind.map(|k| view.actionability_share(k)),
         _ => None,
     };

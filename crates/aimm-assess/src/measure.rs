@@ -1,8 +1,10 @@
 //! Measurements of the criteria catalog computed from the ledger's records themselves: what the
 //! citations between records prove, never what a record claims about itself. So far the data and
 //! lineage measurements (`machines_with_data_share`, `model_lineage_share`,
-//! `lineage_completeness`) and whether a loop's decisions became NC program versions
-//! (`actionability_share`); each gives its value and the leaves it rests on or found wanting.
+//! `lineage_completeness`), whether a loop's decisions became NC program versions
+//! (`actionability_share`), and counts of decisions (`insights`), of models trained across
+//! machines (`multi_machine_models`) and of one loop acting on another's decision
+//! (`cross_loop_links`); each gives its value and the leaves it rests on or found wanting.
 
 use crate::catalog::LoopKind;
 use aimm_ledger::record::{Evidence, Record};
@@ -258,6 +260,89 @@ impl LedgerView {
         }
     }
 
+    /// `insights`: decisions the loops recorded (control actions, each citing what it was decided
+    /// from).
+    pub fn insights(&self) -> Measured {
+        let decisions: Vec<u64> = self
+            .records()
+            .filter(|(_, r)| matches!(r.evidence, Evidence::ControlAction(_)))
+            .map(|(i, _)| i)
+            .collect();
+        Measured {
+            value: Some(decisions.len() as f64),
+            reason: format!("{} decisions recorded as control actions", decisions.len()),
+            evidence: decisions.into_iter().take(MAX_CITED).collect(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// `multi_machine_models`: model_training records whose cited sensor segments come from
+    /// more than one machine.
+    pub fn multi_machine_models(&self) -> Measured {
+        let mut models = Vec::new();
+        let mut single = Vec::new();
+        for (i, r) in self.records() {
+            if !matches!(r.evidence, Evidence::ModelTraining(_)) {
+                continue;
+            }
+            let machines: BTreeSet<&str> = r
+                .cites
+                .iter()
+                .filter_map(|c| self.entries.get(&c.leaf_index))
+                .filter_map(|e| match &e.record.evidence {
+                    Evidence::SensorSegment(s) => Some(s.machine.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if machines.len() > 1 {
+                models.push(i);
+            } else {
+                single.push((
+                    i,
+                    format!("trained on the data of {} machine(s)", machines.len()),
+                ));
+            }
+        }
+        Measured {
+            value: Some(models.len() as f64),
+            reason: format!(
+                "{} of {} models trained on the data of more than one machine",
+                models.len(),
+                models.len() + single.len()
+            ),
+            evidence: models.into_iter().take(MAX_CITED).collect(),
+            failures: single.into_iter().take(MAX_CITED).collect(),
+        }
+    }
+
+    /// `cross_loop_links`: control actions of one loop that cite a control action of another.
+    pub fn cross_loop_links(&self) -> Measured {
+        let loop_of = |i: u64| match self.entries.get(&i).map(|e| &e.record.evidence) {
+            Some(Evidence::ControlAction(a)) => Some(a.loop_name.as_str()),
+            _ => None,
+        };
+        let links: Vec<u64> = self
+            .records()
+            .filter(|(i, r)| {
+                let own = loop_of(*i);
+                own.is_some()
+                    && r.cites
+                        .iter()
+                        .any(|c| loop_of(c.leaf_index).is_some_and(|l| Some(l) != own))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        Measured {
+            value: Some(links.len() as f64),
+            reason: format!(
+                "{} decisions of one loop cite a decision of another",
+                links.len()
+            ),
+            evidence: links.into_iter().take(MAX_CITED).collect(),
+            failures: Vec::new(),
+        }
+    }
+
     /// The share (%) of records `pick` picks that have no broken link and pass `complete`.
     fn share(
         &self,
@@ -421,6 +506,27 @@ mod tests {
         assert_eq!(m.failures.len(), 2);
         // A loop with no decisions is not measured, not passed.
         assert_eq!(dashboard.actionability_share(LoopKind::Learn).value, None);
+    }
+
+    #[test]
+    fn counts_of_decisions_fleet_models_and_loops_acting_on_each_other() {
+        let mut feed = action("mill-1");
+        if let Evidence::ControlAction(a) = &mut feed {
+            a.loop_name = "schedule".into();
+        }
+        let view = LedgerView::new(ledger(&[
+            (segment("mill-1"), &[]),
+            (segment("mill-2"), &[]),
+            (model(), &[0]),
+            (model(), &[0, 1]),
+            (action("mill-1"), &[0, 2]),
+            (feed, &[4]),
+        ]));
+        assert_eq!(view.insights().value, Some(2.0));
+        let fleet = view.multi_machine_models();
+        assert_eq!((fleet.value, fleet.evidence.clone()), (Some(1.0), vec![3]));
+        let links = view.cross_loop_links();
+        assert_eq!((links.value, links.evidence), (Some(1.0), vec![5]));
     }
 
     #[test]
