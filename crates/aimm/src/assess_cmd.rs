@@ -72,7 +72,13 @@ fn run_assessment(args: RunArgs) -> Result<()> {
         Some(path) => Catalog::load(path)?,
         None => Catalog::builtin(),
     };
-    let store = open_store(&args.db.db)?;
+    // Opening a SQLite path creates the file: an assessment of a store that is not there would
+    // judge an empty one instead of saying so.
+    let location = &args.db.db;
+    if !location.starts_with("postgres") && !std::path::Path::new(location).exists() {
+        bail!("{location}: no such store (aimm assess judges an existing store, e.g. one `aimm demo` made)");
+    }
+    let store = open_store(location)?;
     let entries = store.ledger_entries(0, store.ledger_size()?)?;
     let records = entries.len();
     let assessment = assess(&catalog, &LedgerView::new(entries), Some(&*store));

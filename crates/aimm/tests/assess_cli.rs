@@ -84,6 +84,15 @@ fn a_replacement_catalog_is_checked_and_bad_ones_refused_by_name() {
         assert!(!out.status.success(), "{file} accepted");
         assert!(stderr.contains(expect), "{stderr}");
     }
+    // A store that is not there is not judged as an empty one.
+    let missing = dir.path().join("nothing.db");
+    let out = aimm(&["assess", "run", "--db", missing.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such store"));
+    assert!(
+        !missing.exists(),
+        "the assessment created the store it was asked to judge"
+    );
     let out = aimm(&["assess", "catalog", "--level", "9"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--level 9"));

@@ -72,40 +72,26 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
         String::from_utf8_lossy(&out.stderr)
     );
     let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let cell = a["cell"].as_array().unwrap();
-    let judged = |id: &str| cell.iter().find(|c| c["id"] == id).unwrap().clone();
+    // A criterion by id, of the cell or of a loop.
+    let judged = |id: &str| {
+        let loops = a["loops"].as_array().unwrap().iter();
+        let mut all = a["cell"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(loops.flat_map(|l| l["criteria"].as_array().unwrap()));
+        all.find(|c| c["id"] == id).unwrap().clone()
+    };
     for id in ["L1.data.recorded", "L2.model.versioned", "L3.lineage"] {
         assert_eq!(judged(id)["passed"], true, "{}", judged(id));
     }
     assert!(judged("L1.data.clock")["passed"].is_null());
     // Every wear decision became an NC program version: the loop is not a dashboard.
-    let wear = a["loops"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["loop"] == "wear")
-        .unwrap();
-    let compensates = wear["criteria"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "L3.wear.compensates")
-        .unwrap();
+    let compensates = judged("L3.wear.compensates");
     assert_eq!(compensates["passed"], true, "{compensates}");
     // The feed loop's closed-loop test ran on the stored load and override (what it finds
     // depends on whether the loop had to act in so short a run).
-    let feed = a["loops"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["loop"] == "feed")
-        .unwrap();
-    let closed = feed["criteria"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "L3.feed.closed")
-        .unwrap();
+    let closed = judged("L3.feed.closed");
     let p = closed["measured"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&p), "{closed}");
     assert_eq!(a["level"], 0, "L1.data.clock is not measured yet");
