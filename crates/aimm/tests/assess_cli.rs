@@ -1,6 +1,9 @@
 //! `aimm assess catalog` as a user runs it: the built-in catalog by level and as JSON, a
 //! replacement catalog checked, and bad input refused with the file and criterion named.
 
+mod common;
+
+use common::json_of;
 use std::process::{Command, Output};
 
 fn aimm(args: &[&str]) -> Output {
@@ -10,18 +13,9 @@ fn aimm(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn the_catalog_lists_every_level_with_its_thresholds_and_sources() {
-    let all = json(&aimm(&["assess", "catalog", "--json"]));
+    let all = json_of(&aimm(&["assess", "catalog", "--json"]));
     let criteria = all["criteria"].as_array().unwrap();
     for level in 1..=5 {
         assert!(
@@ -29,7 +23,7 @@ fn the_catalog_lists_every_level_with_its_thresholds_and_sources() {
             "no L{level} criterion"
         );
     }
-    let l3 = json(&aimm(&["assess", "catalog", "--level", "3", "--json"]));
+    let l3 = json_of(&aimm(&["assess", "catalog", "--level", "3", "--json"]));
     let l3 = l3["criteria"].as_array().unwrap();
     assert!(l3.iter().all(|c| c["level"] == 3));
     for lp in ["feed", "wear", "schedule", "learn"] {
@@ -39,7 +33,7 @@ fn the_catalog_lists_every_level_with_its_thresholds_and_sources() {
     assert_eq!(latency["threshold"]["unit"], "ms");
     assert_eq!(latency["source"], "published");
     // The measurements a catalog may name, with their units.
-    let measures = json(&aimm(&["assess", "catalog", "--measures", "--json"]));
+    let measures = json_of(&aimm(&["assess", "catalog", "--measures", "--json"]));
     assert!(measures
         .as_array()
         .unwrap()
@@ -57,7 +51,7 @@ fn a_replacement_catalog_is_checked_and_bad_ones_refused_by_name() {
         builtin.replace("version = \"2026-12-07\"", "version = \"final\""),
     )
     .unwrap();
-    let out = json(&aimm(&[
+    let out = json_of(&aimm(&[
         "assess",
         "catalog",
         "--json",

@@ -2,6 +2,9 @@
 //! action's lineage reaches its sensor segments and parameters, tampering or a foreign key fails
 //! verification, and the same seed gives the same ledger root.
 
+mod common;
+
+use common::json_of;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -14,15 +17,6 @@ fn aimm(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// A demo of two parts per machine, without the wear loop, in a fresh folder.
 fn demo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -30,7 +24,7 @@ fn demo() -> tempfile::TempDir {
         dir.path(),
         &["demo", "--parts", "2", "--wear-parts", "0", "--json"],
     );
-    let v = json(&out);
+    let v = json_of(&out);
     assert!(v["bundle_records"].as_u64().unwrap() > 100, "{v}");
     dir
 }
@@ -56,11 +50,11 @@ fn demo_bundle_verifies_and_lineage_reaches_segments_and_parameters() {
             "--json",
         ],
     );
-    let report = json(&ok);
+    let report = json_of(&ok);
     assert!(report["first_failure"].is_null(), "{report}");
 
     // The run-to-run loop decided after every part.
-    let actions = json(&aimm(
+    let actions = json_of(&aimm(
         d,
         &["ledger", "ls", "--type", "control_action", "--json"],
     ));
@@ -73,7 +67,7 @@ fn demo_bundle_verifies_and_lineage_reaches_segments_and_parameters() {
         .collect();
     assert_eq!(actions.len(), 6, "two parts on each of three machines");
     let leaf = actions[0]["leaf_index"].as_u64().unwrap().to_string();
-    let lineage = json(&aimm(d, &["ledger", "lineage", &leaf, "--json"]));
+    let lineage = json_of(&aimm(d, &["ledger", "lineage", &leaf, "--json"]));
     let kinds: Vec<&str> = lineage["records"]
         .as_array()
         .unwrap()
@@ -96,7 +90,7 @@ fn demo_bundle_verifies_and_lineage_reaches_segments_and_parameters() {
     assert!(lineage["not_followed"].as_array().unwrap().is_empty());
 
     // --depth 0: the record alone, what it cites counted (and named in JSON), not listed.
-    let alone = json(&aimm(
+    let alone = json_of(&aimm(
         d,
         &["ledger", "lineage", &leaf, "--depth", "0", "--json"],
     ));
@@ -123,7 +117,7 @@ fn demo_bundle_verifies_and_lineage_reaches_segments_and_parameters() {
     assert_eq!(not_followed, cited);
 
     // `show` proves inclusion in the latest checkpoint.
-    let shown = json(&aimm(d, &["ledger", "show", &leaf, "--json"]));
+    let shown = json_of(&aimm(d, &["ledger", "show", &leaf, "--json"]));
     assert!(!shown["inclusion_proof"]["hashes"]
         .as_array()
         .unwrap()
@@ -149,7 +143,7 @@ fn tampering_and_foreign_keys_fail_verification() {
 
     // A verifier key from another signer is not the one that signed.
     let keys = aimm(d, &["keys", "new", "--name", "someone-else", "--json"]);
-    let keys = json(&keys);
+    let keys = json_of(&keys);
     let other = keys["verifier_key"].as_str().unwrap();
     let out = aimm(d, &["verify", "aimm-bundle", "--key", other]);
     assert!(!out.status.success(), "a foreign key must not verify");
@@ -161,7 +155,7 @@ fn same_seed_same_ledger_root() {
     let b = demo();
     assert_eq!(root(a.path()), root(b.path()));
     let c = tempfile::tempdir().unwrap();
-    json(&aimm(
+    json_of(&aimm(
         c.path(),
         &[
             "demo",

@@ -6,9 +6,11 @@
 
 mod common;
 
+use common::json_of;
+
 use aimm_model::{MachineId, SignalKind};
 use aimm_store::{SqliteStore, Store};
-use common::mqtt::{broker_host_port, json_of, sim_edge, unique_group, Host};
+use common::mqtt::{broker_host_port, sim_edge, unique_group, Host};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -6,10 +6,12 @@
 
 mod common;
 
+use common::json_of;
+
 use aimm_connect::sparkplug::DeviceMetric;
 use aimm_model::{MachineId, SignalKind};
 use aimm_store::{SqliteStore, Store};
-use common::mqtt::{broker_host_port, json_of, sim_edge, unique_group, Host};
+use common::mqtt::{broker_host_port, sim_edge, unique_group, Host};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -7,12 +7,14 @@
 
 mod common;
 
+use common::json_of;
+
 use aimm_connect::sparkplug::payload::encode_command;
 use aimm_connect::sparkplug::{CommandSigner, Value};
 use aimm_model::{MachineId, SignalKind};
 use aimm_store::{SqliteStore, Store};
 use common::mqtt::{
-    aimm, broker_host_port, host_command, host_keys, json_of, sim_edge, sim_edge_on, tls_broker,
+    aimm, broker_host_port, host_command, host_keys, sim_edge, sim_edge_on, tls_broker,
     unique_group, Host, SIM_PROGRAM,
 };
 use std::path::Path;

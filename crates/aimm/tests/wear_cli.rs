@@ -2,6 +2,9 @@
 //! the ledger as a `model_training` record that verifies in an exported bundle; a CSV whose wear
 //! unit is not stated is refused with row and column named.
 
+mod common;
+
+use common::json_of;
 use std::process::{Command, Output};
 
 const DATA: &str = concat!(
@@ -17,21 +20,12 @@ fn aimm(dir: &std::path::Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn ok_json(out: Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn training_is_reproducible_and_recorded_as_verifiable_evidence() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let train = |out: &str, exclude: &str| {
-        ok_json(aimm(
+        json_of(&aimm(
             d,
             &[
                 "wear",
@@ -62,7 +56,7 @@ fn training_is_reproducible_and_recorded_as_verifiable_evidence() {
     let other = train("c.json", "c4");
     assert_ne!(other["sha256"], first["sha256"]);
     assert_eq!(other["version"], 2);
-    let records = ok_json(aimm(
+    let records = json_of(&aimm(
         d,
         &[
             "ledger",
@@ -81,11 +75,11 @@ fn training_is_reproducible_and_recorded_as_verifiable_evidence() {
         serde_json::json!(["c1", "c6"])
     );
     assert_eq!(record["cites"][0]["leaf_index"], "0", "v2 cites v1");
-    ok_json(aimm(
+    json_of(&aimm(
         d,
         &["export", "--db", "w.db", "--bundle", "b", "--json"],
     ));
-    let report = ok_json(aimm(
+    let report = json_of(&aimm(
         d,
         &["verify", "b", "--key", "aimm-ledger.vkey", "--json"],
     ));
@@ -95,7 +89,7 @@ fn training_is_reproducible_and_recorded_as_verifiable_evidence() {
 #[test]
 fn eval_reports_every_fold_next_to_the_baseline() {
     let dir = tempfile::tempdir().unwrap();
-    let folds = ok_json(aimm(
+    let folds = json_of(&aimm(
         dir.path(),
         &[
             "wear",
@@ -175,7 +169,7 @@ const PHM_COLUMNS: [(&str, &str); 6] = [
 
 /// Trains on c1 and c4 of `data` into `model.json` in `dir`.
 fn train_c1_c4(dir: &std::path::Path, data: &str) {
-    ok_json(aimm(
+    json_of(&aimm(
         dir,
         &[
             "wear",
@@ -216,8 +210,8 @@ fn predict_matches_signals_by_name_and_refuses_a_mismatch() {
     let mut swapped = PHM_COLUMNS;
     swapped.swap(2, 3);
     let swapped = write_csv(d, "b.csv", &phm, &swapped);
-    let a = ok_json(predict(d, &original, &["--json"]));
-    let b = ok_json(predict(d, &swapped, &["--json"]));
+    let a = json_of(&predict(d, &original, &["--json"]));
+    let b = json_of(&predict(d, &swapped, &["--json"]));
     assert_eq!(a, b, "reordered columns, identical predictions");
     let mut renamed = PHM_COLUMNS;
     renamed[3].1 = "vib_x";
@@ -246,7 +240,7 @@ fn predict_prints_the_trajectory_with_errors_and_scores_unlabelled_data() {
     let phm = phm2010();
     let labelled = write_csv(d, "a.csv", &phm, &PHM_COLUMNS);
     train_c1_c4(d, &labelled);
-    let runs = ok_json(predict(d, &labelled, &["--json"]));
+    let runs = json_of(&predict(d, &labelled, &["--json"]));
     let c6 = &runs[2];
     assert_eq!(c6["run"], "c6");
     let points = c6["points"].as_array().unwrap();
@@ -268,7 +262,7 @@ fn predict_prints_the_trajectory_with_errors_and_scores_unlabelled_data() {
 
     // A tool in production: no wear column at all.
     let unlabelled = write_csv(d, "b.csv", &phm, &PHM_COLUMNS[..5]);
-    let runs = ok_json(predict(d, &unlabelled, &["--json"]));
+    let runs = json_of(&predict(d, &unlabelled, &["--json"]));
     let c6 = &runs[2];
     assert_eq!(c6["points"].as_array().unwrap().len(), 127);
     assert!(c6["rmse_um"].is_null() && c6["points"][5]["error_um"].is_null());
@@ -316,7 +310,7 @@ fn columns_are_named_on_the_command_line_and_labels_may_be_sparse() {
     ];
     let mut args = vec!["wear", "eval", "--data", &data, "--json"];
     args.extend(cols);
-    let folds = ok_json(aimm(d, &args));
+    let folds = json_of(&aimm(d, &args));
     for f in folds.as_array().unwrap() {
         let windows = f["windows"].as_u64().unwrap();
         assert!(windows > 10 && windows < 127, "only measured windows: {f}");
@@ -433,7 +427,7 @@ fn groups_on_different_scales_train_together_normalised_per_group() {
     let norm = ["--wear-unit", "mm", "--normalise-per-group", "--json"];
     let mut args = vec!["wear", "eval", "--data", DATA];
     args.extend(norm);
-    let folds = ok_json(aimm(d, &args));
+    let folds = json_of(&aimm(d, &args));
     assert_eq!(folds.as_array().unwrap().len(), 9, "PHM2010 and NUAA runs");
     for f in folds.as_array().unwrap() {
         assert!(f["rmse_um"].as_f64().unwrap().is_finite(), "{f}");
@@ -449,8 +443,8 @@ fn groups_on_different_scales_train_together_normalised_per_group() {
         "model.json",
     ];
     args.extend(norm);
-    ok_json(aimm(d, &args));
-    let runs = ok_json(predict(
+    json_of(&aimm(d, &args));
+    let runs = json_of(&predict(
         d,
         DATA,
         &["--wear-unit", "mm", "--group", "phm2010", "--json"],

@@ -951,8 +951,10 @@ impl WearModel {
         let observer = Observer::fit(&all_refs, config, kind, lambda)?;
         // Each held-out run's scores (its errors; with the rate state, its errors in the
         // filter's standard deviations), calibrated per run (see `run_level_quantile`).
+        // The held-out runs filtered once with the chosen settings, for both figures below.
+        let tracks = tracked(&folds, noise);
         let per_run_quantile = |score: &dyn Fn(&Track, f64) -> f64| -> f64 {
-            let scores: Vec<Vec<f64>> = tracked(&folds, noise)
+            let scores: Vec<Vec<f64>> = tracks
                 .iter()
                 .zip(&per_run)
                 .map(|(track, ws)| {
@@ -977,7 +979,7 @@ impl WearModel {
                     (t.wear_mm - measured).abs() / sd
                 });
                 // The mean half-width over the held-out windows, for the record.
-                let sds: Vec<f64> = tracked(&folds, noise)
+                let sds: Vec<f64> = tracks
                     .iter()
                     .flatten()
                     .map(|t| t.var_mm2.unwrap_or(0.0).sqrt())

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, Command, Output, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -189,17 +189,6 @@ fn lines_of(stderr: ChildStderr) -> mpsc::Receiver<String> {
         }
     });
     rx
-}
-
-/// The JSON an `aimm` run printed, failing with its stderr.
-pub fn json_of(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "aimm failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The program the simulated edge nodes cut.
