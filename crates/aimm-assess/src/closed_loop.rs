@@ -59,11 +59,12 @@ pub fn closed_loop_p(store: &dyn Store) -> Result<Measured, StoreError> {
             });
         let load = store.read_samples(m, SignalKind::SpindleLoadPct, t0, t1)?;
         let commanded = store.read_samples(m, SignalKind::FeedOverrideCommandedPct, t0, t1)?;
+        let mut leaves = Vec::new();
         for kind in [
             SignalKind::SpindleLoadPct,
             SignalKind::FeedOverrideCommandedPct,
         ] {
-            evidence.extend(
+            leaves.extend(
                 store
                     .segments(m, kind, t0, t1)?
                     .iter()
@@ -80,9 +81,13 @@ pub fn closed_loop_p(store: &dyn Store) -> Result<Measured, StoreError> {
             ),
             Err(why) => format!("{m}: {why}"),
         };
+        // A failure cites the machine's own segments (none when they are not in the ledger).
         if outcome.as_ref().is_err() || p > 0.01 {
-            failures.push((evidence.last().copied().unwrap_or(0), why.clone()));
+            if let Some(&leaf) = leaves.first() {
+                failures.push((leaf, why.clone()));
+            }
         }
+        evidence.extend(leaves);
         reasons.push(why);
         worst = Some(worst.map_or(p, |w: f64| w.max(p)));
     }

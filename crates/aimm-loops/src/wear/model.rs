@@ -580,8 +580,8 @@ impl Observer {
         anchor: Option<(usize, f64)>,
     ) -> Vec<Track> {
         match rate {
-            None => filter(&self.prior, ws, zs, noise, anchor)
-                .into_iter()
+            // The estimate never falls; the state may, so that noise does not ratchet it up.
+            None => monotone(filter(&self.prior, ws, zs, noise, anchor).into_iter())
                 .map(|wear_mm| Track {
                     wear_mm,
                     var_mm2: None,
@@ -674,9 +674,9 @@ struct FilterNoise {
 /// Shares of the rate factor's start variance it may drift by per window, tried by nested CV.
 const RATE_DRIFT_FACTORS: [f64; 4] = [0.0, 0.001, 0.01, 0.1];
 
-/// Monotone scalar Kalman filter: the state grows with the prior's increment between windows and
-/// is corrected by each feature-based observation; the estimate never decreases, as wear cannot.
-/// An `anchor` (window index, measured wear) sets the state there to the measured wear, exactly:
+/// Scalar Kalman filter: the state grows with the prior's increment between windows and is
+/// corrected by each feature-based observation; its states, one per window (the estimate is their
+/// running maximum, [`monotone`]). An `anchor` (window index, measured wear) sets the state there to the measured wear, exactly:
 /// an inspection outweighs any sensor.
 fn filter(
     prior: &WearPrior,
@@ -712,8 +712,7 @@ fn filter(
         if let Some((_, measured)) = anchor.filter(|a| a.0 == out.len()) {
             (x, p) = (measured, 0.0);
         }
-        // The estimate never falls; the state may, so that noise does not ratchet it up.
-        out.push(out.last().map_or(x, |&last: &f64| last.max(x)));
+        out.push(x);
         prev = Some(w);
     }
     out
