@@ -6,7 +6,7 @@
 use crate::catalog::{Catalog, Criterion, LoopKind, Threshold};
 use crate::closed_loop::closed_loop_p;
 use crate::measure::{LedgerView, Measured};
-use aimm_store::Store;
+use crate::signals::Signals;
 use serde::Serialize;
 
 /// One criterion judged.
@@ -32,6 +32,8 @@ pub struct Judged {
     pub evidence: Vec<u64>,
     /// Leaf indices found wanting, with why.
     pub failures: Vec<(u64, String)>,
+    /// The observations the measured value summarises (e.g. each latency), for plots.
+    pub samples: Vec<f64>,
 }
 
 /// One loop's criteria and the level it reaches.
@@ -62,13 +64,13 @@ pub struct Assessment {
     pub cell: Vec<Judged>,
 }
 
-/// Judges `view` (the ledger) by `catalog`; the measurements that read signals read them from
-/// `store` (without one they are not measured).
-pub fn assess(catalog: &Catalog, view: &LedgerView, store: Option<&dyn Store>) -> Assessment {
+/// Judges `view` (the ledger) by `catalog`; the measurements that read signals read them
+/// through `signals` (without them they are not measured).
+pub fn assess(catalog: &Catalog, view: &LedgerView, signals: Option<&Signals>) -> Assessment {
     let judged: Vec<(Option<LoopKind>, Judged)> = catalog
         .criteria
         .iter()
-        .map(|c| (c.loop_kind, judge(c, view, store)))
+        .map(|c| (c.loop_kind, judge(c, view, signals)))
         .collect();
     let passed_up_to = |level: u8, only: Option<LoopKind>| {
         judged
@@ -123,15 +125,12 @@ pub fn assess(catalog: &Catalog, view: &LedgerView, store: Option<&dyn Store>) -
     }
 }
 
-/// `criterion` judged on `view` (and `store`'s signals) by its measurement.
-fn judge(criterion: &Criterion, view: &LedgerView, store: Option<&dyn Store>) -> Judged {
+/// `criterion` judged on `view` (and its `signals`) by its measurement.
+fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) -> Judged {
     let measured = match criterion.measure.as_str() {
-        "closed_loop_p" => store.map(|s| {
-            closed_loop_p(s).unwrap_or_else(|e| Measured {
-                value: None,
-                reason: format!("not measured: reading the signals failed: {e}"),
-                evidence: Vec::new(),
-                failures: Vec::new(),
+        "closed_loop_p" => signals.map(|s| {
+            closed_loop_p(s).unwrap_or_else(|e| {
+                Measured::unmeasured(format!("not measured: reading the signals failed: {e}"))
             })
         }),
         "machines_with_data_share" => Some(view.machines_with_data_share()),
@@ -148,14 +147,12 @@ fn judge(criterion: &Criterion, view: &LedgerView, store: Option<&dyn Store>) ->
         reason,
         evidence,
         failures,
-    } = measured.unwrap_or_else(|| Measured {
-        value: None,
-        reason: format!(
+        samples,
+    } = measured.unwrap_or_else(|| {
+        Measured::unmeasured(format!(
             "not measured: this aimm does not compute {} yet",
             criterion.measure
-        ),
-        evidence: Vec::new(),
-        failures: Vec::new(),
+        ))
     });
     let passed = value.map(|v| criterion.threshold.passes(v));
     Judged {
@@ -169,5 +166,6 @@ fn judge(criterion: &Criterion, view: &LedgerView, store: Option<&dyn Store>) ->
         reason,
         evidence,
         failures,
+        samples,
     }
 }

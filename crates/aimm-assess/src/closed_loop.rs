@@ -16,8 +16,8 @@
 //! offers surrogate tests.
 
 use crate::measure::{Measured, MAX_CITED};
-use aimm_model::{MachineId, SignalKind, SignalSeries};
-use aimm_store::{Store, StoreError};
+use crate::signals::Signals;
+use aimm_model::{SignalKind, SignalSeries};
 
 /// Grid step, ms: finer than a feed loop's reaction budget (50 ms), coarse enough to keep a
 /// shift's record to thousands of points.
@@ -32,45 +32,27 @@ pub const SURROGATES: usize = 199;
 /// Grid points a machine needs for the test (20 s at [`GRID_MS`]).
 const MIN_POINTS: usize = 1000;
 
-/// `closed_loop_p` over every machine of `store` that records both the spindle load and the
+/// `closed_loop_p` over every machine whose evidence records both the spindle load and the
 /// commanded feed override: the largest p (every such machine's loop must be closed).
-pub fn closed_loop_p(store: &dyn Store) -> Result<Measured, StoreError> {
-    let summaries = store.signals(None)?;
-    let machines: Vec<MachineId> = summaries
-        .iter()
-        .filter(|s| s.signal == SignalKind::FeedOverrideCommandedPct)
-        .map(|s| s.machine.clone())
-        .filter(|m| {
-            summaries
-                .iter()
-                .any(|s| &s.machine == m && s.signal == SignalKind::SpindleLoadPct)
-        })
-        .collect();
+pub fn closed_loop_p(signals: &Signals) -> Result<Measured, String> {
+    let machines = signals.machines_with(
+        SignalKind::SpindleLoadPct,
+        SignalKind::FeedOverrideCommandedPct,
+    );
     let mut worst: Option<f64> = None;
     let mut reasons = Vec::new();
     let mut evidence = Vec::new();
     let mut failures = Vec::new();
     for m in &machines {
-        let (t0, t1) = summaries
+        let load = signals.read(m, SignalKind::SpindleLoadPct)?;
+        let commanded = signals.read(m, SignalKind::FeedOverrideCommandedPct)?;
+        let leaves: Vec<u64> = load
+            .leaves
             .iter()
-            .filter(|s| &s.machine == m)
-            .fold((i64::MAX, i64::MIN), |(a, b), s| {
-                (a.min(s.t_first_ns), b.max(s.t_last_ns + 1))
-            });
-        let load = store.read_samples(m, SignalKind::SpindleLoadPct, t0, t1)?;
-        let commanded = store.read_samples(m, SignalKind::FeedOverrideCommandedPct, t0, t1)?;
-        let mut leaves = Vec::new();
-        for kind in [
-            SignalKind::SpindleLoadPct,
-            SignalKind::FeedOverrideCommandedPct,
-        ] {
-            leaves.extend(
-                store
-                    .segments(m, kind, t0, t1)?
-                    .iter()
-                    .filter_map(|s| s.ledger_index),
-            );
-        }
+            .chain(&commanded.leaves)
+            .copied()
+            .collect();
+        let (load, commanded) = (load.series, commanded.series);
         let outcome = test(&load, &commanded);
         let p = outcome.as_ref().map_or(1.0, |o| o.p);
         let why = match &outcome {
@@ -102,6 +84,7 @@ pub fn closed_loop_p(store: &dyn Store) -> Result<Measured, StoreError> {
         },
         evidence,
         failures,
+        samples: Vec::new(),
     })
 }
 
@@ -237,6 +220,8 @@ fn least_squares_rss(x: &[Vec<f64>], y: &[f64]) -> f64 {
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+
+    use aimm_model::MachineId;
 
     fn series(kind: SignalKind, values: Vec<f64>) -> SignalSeries {
         SignalSeries {

@@ -13,3 +13,4 @@ pub mod closed_loop;
 pub mod conformance;
 pub mod faults;
 pub mod measure;
+pub mod signals;

@@ -7,7 +7,7 @@
 //! (`cross_loop_links`); each gives its value and the leaves it rests on or found wanting.
 
 use crate::catalog::LoopKind;
-use aimm_ledger::record::{Evidence, Record};
+use aimm_ledger::record::{Evidence, Record, SensorSegment};
 use aimm_store::LedgerEntry;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +24,22 @@ pub struct Measured {
     pub evidence: Vec<u64>,
     /// Leaf indices it found wanting, each with why (at most [`MAX_CITED`]).
     pub failures: Vec<(u64, String)>,
+    /// The individual observations the value summarises, in its unit (e.g. every latency a
+    /// percentile is taken of), for the report's plots; empty for counts and shares.
+    pub samples: Vec<f64>,
+}
+
+impl Measured {
+    /// Nothing measured, and why.
+    pub fn unmeasured(reason: String) -> Self {
+        Measured {
+            value: None,
+            reason,
+            evidence: Vec::new(),
+            failures: Vec::new(),
+            samples: Vec::new(),
+        }
+    }
 }
 
 /// Leaves listed per measurement: enough to follow, few enough to read.
@@ -108,8 +124,32 @@ impl LedgerView {
             })
     }
 
-    fn records(&self) -> impl Iterator<Item = (u64, &Record)> {
+    /// Every record, by leaf index.
+    pub fn records(&self) -> impl Iterator<Item = (u64, &Record)> {
         self.entries.iter().map(|(i, e)| (*i, &e.record))
+    }
+
+    /// The record at leaf `i` with its leaf hash, if the evidence holds it.
+    pub fn entry(&self, i: u64) -> Option<&LedgerEntry> {
+        self.entries.get(&i)
+    }
+
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the evidence holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The `sensor_segment` records, by leaf index.
+    pub fn segment_records(&self) -> impl Iterator<Item = (u64, &SensorSegment)> {
+        self.records().filter_map(|(i, r)| match &r.evidence {
+            Evidence::SensorSegment(s) => Some((i, s)),
+            _ => None,
+        })
     }
 
     /// `machines_with_data_share`: of the machines the evidence names (in segments and control
@@ -152,6 +192,7 @@ impl LedgerView {
             ),
             evidence: with_data.values().copied().take(MAX_CITED).collect(),
             failures,
+            samples: Vec::new(),
         }
     }
 
@@ -257,6 +298,7 @@ impl LedgerView {
                 .take(MAX_CITED)
                 .map(|i| (i, "no NC program version cites this decision".to_string()))
                 .collect(),
+            samples: Vec::new(),
         }
     }
 
@@ -273,6 +315,7 @@ impl LedgerView {
             reason: format!("{} decisions recorded as control actions", decisions.len()),
             evidence: decisions.into_iter().take(MAX_CITED).collect(),
             failures: Vec::new(),
+            samples: Vec::new(),
         }
     }
 
@@ -312,6 +355,7 @@ impl LedgerView {
             ),
             evidence: models.into_iter().take(MAX_CITED).collect(),
             failures: single.into_iter().take(MAX_CITED).collect(),
+            samples: Vec::new(),
         }
     }
 
@@ -340,6 +384,7 @@ impl LedgerView {
             ),
             evidence: links.into_iter().take(MAX_CITED).collect(),
             failures: Vec::new(),
+            samples: Vec::new(),
         }
     }
 
@@ -374,6 +419,7 @@ impl LedgerView {
             },
             evidence: good.into_iter().take(MAX_CITED).collect(),
             failures,
+            samples: Vec::new(),
         }
     }
 }
@@ -381,7 +427,7 @@ impl LedgerView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aimm_ledger::record::{ControlAction, ModelTraining, SensorSegment};
+    use aimm_ledger::record::{ControlAction, ModelTraining};
     use aimm_ledger::Citation;
     use aimm_store::{SqliteStore, Store};
 

@@ -7,6 +7,7 @@ use crate::part::open_store;
 use aimm_assess::assessment::{assess, Judged};
 use aimm_assess::catalog::{Catalog, Criterion, MEASURES};
 use aimm_assess::measure::LedgerView;
+use aimm_assess::signals::{Signals, StoreBlobs};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 
@@ -81,7 +82,9 @@ fn run_assessment(args: RunArgs) -> Result<()> {
     let store = open_store(location)?;
     let entries = store.ledger_entries(0, store.ledger_size()?)?;
     let records = entries.len();
-    let assessment = assess(&catalog, &LedgerView::new(entries), Some(&*store));
+    let view = LedgerView::new(entries);
+    let blobs = StoreBlobs(&*store);
+    let assessment = assess(&catalog, &view, Some(&Signals::new(&view, &blobs)));
     if args.json {
         return print_json(&assessment);
     }
