@@ -5,7 +5,9 @@
 
 use crate::catalog::{Catalog, Criterion, LoopKind, Threshold};
 use crate::closed_loop::closed_loop_p;
+use crate::latency;
 use crate::measure::{LedgerView, Measured};
+use crate::parameters;
 use crate::signals::Signals;
 use serde::Serialize;
 
@@ -134,12 +136,22 @@ fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) ->
             })
         }),
         "machines_with_data_share" => Some(view.machines_with_data_share()),
+        "clock_offset_p99" => Some(view.clock_offset_p99()),
         "model_lineage_share" => Some(view.model_lineage_share()),
         "lineage_completeness" => Some(view.lineage_completeness()),
         "insights" => Some(view.insights()),
         "multi_machine_models" => Some(view.multi_machine_models()),
         "cross_loop_links" => Some(view.cross_loop_links()),
         "actionability_share" => criterion.loop_kind.map(|k| view.actionability_share(k)),
+        "loop_latency_p99" => criterion
+            .loop_kind
+            .map(|k| latency::loop_latency(k, view, signals)),
+        "parameter_change_log_share" => criterion
+            .loop_kind
+            .map(|k| parameters::parameter_change_log_share(k, view, signals)),
+        "compensated_before_next_part_share" => {
+            Some(latency::compensated_before_next_part(view, signals))
+        }
         _ => None,
     };
     let Measured {

@@ -199,7 +199,7 @@ pub const MEASURES: [Measure; 16] = [
     Measure {
         id: "clock_offset_p99",
         unit: "ms",
-        what: "p99 of |machine time stamp − aimm receive time| over the recorded samples",
+        what: "p99 of how far a segment's machine time stamps lead the aimm time it was recorded at (a lower bound of the clock offset)",
     },
     Measure {
         id: "model_lineage_share",

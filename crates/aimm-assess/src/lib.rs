@@ -12,5 +12,7 @@ pub mod cell;
 pub mod closed_loop;
 pub mod conformance;
 pub mod faults;
+pub mod latency;
 pub mod measure;
+pub mod parameters;
 pub mod signals;
