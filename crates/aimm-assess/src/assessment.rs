@@ -3,8 +3,9 @@
 //! aimm does not compute yet, or whose evidence holds nothing to measure, is reported as not
 //! measured and does not pass: a level is claimed only on what was measured.
 
-use crate::catalog::{Catalog, Criterion, LoopKind, Threshold};
+use crate::catalog::{Catalog, Criterion, LoopKind, Provenance, Threshold};
 use crate::closed_loop::closed_loop_p;
+use crate::effect;
 use crate::latency;
 use crate::measure::{LedgerView, Measured};
 use crate::parameters;
@@ -130,6 +131,13 @@ pub fn assess(catalog: &Catalog, view: &LedgerView, signals: Option<&Signals>) -
 /// `criterion` judged on `view` (and its `signals`) by its measurement.
 fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) -> Judged {
     let measured = match criterion.measure.as_str() {
+        // Nothing in a ledger says which machine is real: a criterion that needs real machines'
+        // evidence cannot be met by anything this evidence holds.
+        _ if criterion.provenance == Provenance::Real => Some(Measured::unmeasured(
+            "not measured: the evidence does not say which of its machines are real (aimm's \
+             records carry no machine provenance yet), so none of it counts as a real machine's"
+                .into(),
+        )),
         "closed_loop_p" => signals.map(|s| {
             closed_loop_p(s).unwrap_or_else(|e| {
                 Measured::unmeasured(format!("not measured: reading the signals failed: {e}"))
@@ -146,6 +154,10 @@ fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) ->
         "loop_latency_p99" => criterion
             .loop_kind
             .map(|k| latency::loop_latency(k, view, signals)),
+        "effect_over_baseline" => criterion
+            .loop_kind
+            .map(|k| effect::effect_over_baseline(k, view)),
+        "validated_loops_share" => Some(effect::validated_loops_share(view)),
         "parameter_change_log_share" => criterion
             .loop_kind
             .map(|k| parameters::parameter_change_log_share(k, view, signals)),

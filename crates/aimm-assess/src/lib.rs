@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cell;
 pub mod closed_loop;
 pub mod conformance;
+pub mod effect;
 pub mod faults;
 pub mod latency;
 pub mod measure;
