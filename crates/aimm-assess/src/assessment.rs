@@ -10,6 +10,7 @@ use crate::latency;
 use crate::measure::{LedgerView, Measured};
 use crate::parameters;
 use crate::signals::Signals;
+use crate::wear_sensors;
 use serde::Serialize;
 
 /// One criterion judged.
@@ -158,6 +159,7 @@ fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) ->
             .loop_kind
             .map(|k| effect::effect_over_baseline(k, view)),
         "validated_loops_share" => Some(effect::validated_loops_share(view)),
+        "time_only_difference_um" => Some(wear_sensors::time_only_difference(view)),
         "parameter_change_log_share" => criterion
             .loop_kind
             .map(|k| parameters::parameter_change_log_share(k, view, signals)),

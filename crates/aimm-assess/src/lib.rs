@@ -17,3 +17,4 @@ pub mod latency;
 pub mod measure;
 pub mod parameters;
 pub mod signals;
+pub mod wear_sensors;
