@@ -7,10 +7,12 @@
 //! of `aimm-model`.
 
 pub mod assessment;
+pub mod bundle_evidence;
 pub mod catalog;
 pub mod cell;
 pub mod closed_loop;
 pub mod conformance;
 pub mod faults;
+pub mod import;
 pub mod measure;
 pub mod signals;
