@@ -18,6 +18,12 @@ use std::path::{Path, PathBuf};
 /// Why a bundle's evidence could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleEvidenceError {
+    /// There is no folder there.
+    #[error("{bundle}: no such bundle folder")]
+    Missing {
+        /// The path given.
+        bundle: PathBuf,
+    },
     /// Verification failed: the bundle is not the evidence its checkpoint signs.
     #[error("bundle {bundle} refused: {first_failure}")]
     Refused {
@@ -102,6 +108,11 @@ pub struct BundleEvidence {
 /// Verifies the bundle in `dir` (with `trusted` when given, else with its own key) and reads
 /// its records. A bundle failing any check is refused with the first failure named.
 pub fn load(dir: &Path, trusted: Option<&Verifier>) -> Result<BundleEvidence, BundleEvidenceError> {
+    if !dir.is_dir() {
+        return Err(BundleEvidenceError::Missing {
+            bundle: dir.to_path_buf(),
+        });
+    }
     let report = verify_bundle(dir, trusted);
     if let Some(first_failure) = report
         .first_failure

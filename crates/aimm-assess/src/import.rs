@@ -34,8 +34,13 @@ pub enum Recording<'a> {
         /// The device the recording belongs to; `None`: the file's first device.
         device: Option<&'a str>,
     },
-    /// Samples already read (e.g. from CSV), one series per machine and signal.
-    Series(Vec<SignalSeries>),
+    /// Samples already read (e.g. from CSV).
+    Series {
+        /// What they came from (the files), for messages.
+        source: &'a str,
+        /// The samples, one series per machine and signal (or several, e.g. one per file).
+        series: Vec<SignalSeries>,
+    },
 }
 
 /// Why an import failed.
@@ -96,52 +101,21 @@ pub fn import(
     // reopen what the agent wrote once it is gone.
     let temp = tempfile::tempdir().map_err(ImportError::Temp)?;
     let db = temp.path().join("import.db");
-    let (what, shdr) =
-        match recording {
-            Recording::Shdr {
-                source,
-                text,
-                devices,
-                device,
-            } => {
-                let store = Box::new(SqliteStore::open(&db)?);
-                let mut agent = Agent::for_store(
-                    store,
-                    Some(devices),
-                    &HashMap::new(),
-                    &AgentOptions::default(),
-                )?;
-                let index =
-                    match device {
-                        Some(name) => agent.model().device_by_name(name).ok_or_else(|| {
-                            ImportError::NoDevice {
-                                file: devices.0.to_string(),
-                                name: name.to_string(),
-                                known: agent
-                                    .model()
-                                    .devices
-                                    .iter()
-                                    .map(|d| d.name.clone())
-                                    .collect(),
-                            }
-                        })?,
-                        None if agent.model().devices.is_empty() => {
-                            return Err(ImportError::NoDevice {
-                                file: devices.0.to_string(),
-                                name: "(any)".to_string(),
-                                known: Vec::new(),
-                            })
-                        }
-                        None => 0,
-                    };
-                let stats = replay_into(&mut agent, index, source, text, &mut |_| {})?;
-                (source.to_string(), Some(stats))
-            }
-            Recording::Series(series) => {
-                SqliteStore::open(&db)?.append_segments(None, &series)?;
-                ("the samples".to_string(), None)
-            }
-        };
+    let (what, shdr) = match recording {
+        Recording::Shdr {
+            source,
+            text,
+            devices,
+            device,
+        } => {
+            let stats = ingest_shdr(&db, source, text, devices, device)?;
+            (source.to_string(), Some(stats))
+        }
+        Recording::Series { source, series } => {
+            SqliteStore::open(&db)?.append_segments(None, &series)?;
+            (source.to_string(), None)
+        }
+    };
     let mut store = SqliteStore::open(&db)?;
     let summaries = store.signals(None)?;
     if summaries.is_empty() {
@@ -162,4 +136,29 @@ pub fn import(
         shdr,
         key: signer.verifier().to_string(),
     })
+}
+
+/// Feeds the SHDR recording `text` of `device` (default: the first) of the device file
+/// `devices` through an agent into the SQLite store at `db`; the agent is gone on return.
+fn ingest_shdr(
+    db: &Path,
+    source: &str,
+    text: &str,
+    devices: (&str, &str),
+    device: Option<&str>,
+) -> Result<ReplayStats, ImportError> {
+    let store = Box::new(SqliteStore::open(db)?);
+    let options = AgentOptions::default();
+    let mut agent = Agent::for_store(store, Some(devices), &HashMap::new(), &options)?;
+    let model = agent.model();
+    let index = match device {
+        Some(name) => model.device_by_name(name),
+        None => (!model.devices.is_empty()).then_some(0),
+    }
+    .ok_or_else(|| ImportError::NoDevice {
+        file: devices.0.to_string(),
+        name: device.unwrap_or("(any)").to_string(),
+        known: model.devices.iter().map(|d| d.name.clone()).collect(),
+    })?;
+    Ok(replay_into(&mut agent, index, source, text, &mut |_| {})?)
 }

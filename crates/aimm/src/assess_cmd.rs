@@ -134,8 +134,8 @@ pub struct ImportArgs {
     /// Device of --devices the recording belongs to (default: the file's first).
     #[arg(long, requires = "shdr")]
     device: Option<String>,
-    /// CSV of samples (repeatable).
-    #[arg(long)]
+    /// CSV file(s) of samples (repeatable, or several after one --csv).
+    #[arg(long, num_args = 1..)]
     csv: Vec<PathBuf>,
     /// Folder to write the bundle into (must not exist or be empty).
     #[arg(long)]
@@ -244,12 +244,13 @@ fn run_assessment(args: RunArgs) -> Result<()> {
     let signals = Signals::new(&evidence.view, &*evidence.blobs);
     let assessment = assess(&catalog, &evidence.view, Some(&signals));
     if args.json {
-        return print_json(&Judgement {
+        print_json(&Judgement {
             source: &evidence.source,
             assessment: &assessment,
-        });
+        })?;
+    } else {
+        print_assessment(&evidence.source, &assessment);
     }
-    print_assessment(&evidence.source, &assessment);
     Ok(())
 }
 
@@ -258,18 +259,13 @@ fn run_assessment(args: RunArgs) -> Result<()> {
 fn source_line(source: &EvidenceSource) -> String {
     match source {
         EvidenceSource::Store { location, .. } => format!("store {location}"),
-        EvidenceSource::Bundle {
-            path,
-            key,
-            integrity_only: false,
-            ..
-        } => format!(
-            "bundle {} (verified, signed by the trusted key {key})",
+        EvidenceSource::Bundle { path, key, .. } if source.integrity_only() => format!(
+            "bundle {} (INTEGRITY ONLY: verified with its own key {key}, which proves it intact, \
+             not who signed it; give --key with the signer's .vkey to prove that)",
             path.display()
         ),
         EvidenceSource::Bundle { path, key, .. } => format!(
-            "bundle {} (INTEGRITY ONLY: verified with its own key {key}, which proves it intact, \
-             not who signed it; give --key with the signer's .vkey to prove that)",
+            "bundle {} (verified, signed by the trusted key {key})",
             path.display()
         ),
     }
@@ -349,6 +345,12 @@ fn import_recording(args: ImportArgs) -> Result<()> {
         ),
         _ => (None, None),
     };
+    let csv_names = args
+        .csv
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut series = Vec::new();
     for path in &args.csv {
         let name = path.display().to_string();
@@ -361,7 +363,10 @@ fn import_recording(args: ImportArgs) -> Result<()> {
             devices: (file, xml),
             device: args.device.as_deref(),
         },
-        _ => Recording::Series(series),
+        _ => Recording::Series {
+            source: &csv_names,
+            series,
+        },
     };
     let signer = load_or_create_signer(&args.key)?;
     let summary = import(recording, &signer, &args.out)

@@ -327,6 +327,14 @@ fn a_real_okuma_recording_imported_shows_data_and_no_closed_loop() {
             assert_ne!(c["passed"], true, "{c}");
         }
     }
+    // A bundle that is not there is said to be missing, not judged empty.
+    let out = aimm(dir, &["assess", "--bundle", "nowhere", "--json"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("nowhere: no such bundle folder"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
