@@ -338,12 +338,14 @@ fn import_recording(args: ImportArgs) -> Result<()> {
             .with_context(|| format!("cannot read {what} {}", path.display()))
     };
     // Every input is read and checked before a key is made or a bundle written.
-    let (shdr, devices) = match (&args.shdr, &args.devices) {
-        (Some(shdr), Some(devices)) => (
-            Some((shdr.display().to_string(), read(shdr, "SHDR recording")?)),
-            Some((devices.display().to_string(), read(devices, "device file")?)),
-        ),
-        _ => (None, None),
+    let shdr = match (&args.shdr, &args.devices) {
+        (Some(shdr), Some(devices)) => Some((
+            shdr.display().to_string(),
+            read(shdr, "SHDR recording")?,
+            devices.display().to_string(),
+            read(devices, "device file")?,
+        )),
+        _ => None,
     };
     let csv_names = args
         .csv
@@ -356,14 +358,14 @@ fn import_recording(args: ImportArgs) -> Result<()> {
         let name = path.display().to_string();
         series.extend(parse_signal_csv(&name, &read(path, "CSV")?)?);
     }
-    let recording = match (&shdr, &devices) {
-        (Some((source, text)), Some((file, xml))) => Recording::Shdr {
+    let recording = match &shdr {
+        Some((source, text, file, xml)) => Recording::Shdr {
             source,
             text,
             devices: (file, xml),
             device: args.device.as_deref(),
         },
-        _ => Recording::Series {
+        None => Recording::Series {
             source: &csv_names,
             series,
         },
