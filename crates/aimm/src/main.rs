@@ -65,9 +65,7 @@ enum Command {
     /// Benchmarks that print a table of figures next to their baselines.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
-    /// The AIMM levels L1–L5: the criteria aimm judges a cell by.
-    #[command(subcommand)]
-    Assess(assess_cmd::AssessCommand),
+    Assess(assess_cmd::AssessArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -93,7 +91,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => mtconnect_cmd::serve(args),
         Command::Replay(args) => mtconnect_cmd::replay(args),
         Command::Bench(cmd) => bench_cmd::run(cmd),
-        Command::Assess(cmd) => assess_cmd::run(cmd),
+        Command::Assess(args) => assess_cmd::run(args),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
