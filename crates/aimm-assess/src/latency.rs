@@ -5,7 +5,8 @@
 //!   [`STEP_PCT`] between the means of the [`STEP_WINDOW_MS`] before and after a sample (the
 //!   largest rise of a run of such samples), that takes the load above the loop's setpoint — the
 //!   `setpoint_pct` of the loop's parameter record in force, a versioned record, not a claim;
-//!   without one every step counts. The *triggering sample* is the first load sample above the
+//!   without one every step counts; a rise the override itself made (it rose over the same
+//!   windows) is not a disturbance and does not count. The *triggering sample* is the first load sample above the
 //!   setpoint (or above half the rise, without one); the *response* the first commanded override
 //!   sample at least [`RESPONSE_PCT`] below the override in force at the trigger. Its latency is
 //!   response − trigger; a step not answered within [`UNANSWERED_MS`] counts as that long. A step
@@ -236,6 +237,15 @@ pub fn steps(load: &SignalSeries, over: &SignalSeries, in_force: Option<&[InForc
             j += 1;
         }
         let (before, after) = rises[best].expect("a step sample has both means");
+        // A rise the override itself made (it rose over the same windows) is the loop's or the
+        // operator's doing, not a disturbance to answer.
+        let self_made = value_at(over, t[best] + w)
+            .zip(value_at(over, t[best] - w))
+            .is_some_and(|(after, before)| after > before + RESPONSE_PCT);
+        if self_made {
+            i = j;
+            continue;
+        }
         let params = params_at(t[best]);
         let sp = params.map(|p| p.setpoint_pct);
         let min_override = params
@@ -504,6 +514,12 @@ mod tests {
         assert!(steps(&l, &flat, Some(&params(100.0, 150.0))).is_empty());
         // Without a setpoint every step counts, timed from half its rise.
         assert_eq!(steps(&l, &o, None)[0].latency_ms, Some(8.0));
+        // A rise the override made is not a disturbance.
+        let raised: Vec<f64> = (0..1000)
+            .map(|k| if k < 500 { 100.0 } else { 200.0 })
+            .collect();
+        let raised = series(SignalKind::FeedOverrideCommandedPct, &raised);
+        assert!(steps(&l, &raised, Some(&params(100.0, 10.0))).is_empty());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod effect;
 pub mod faults;
 pub mod import;
 pub mod latency;
+pub mod live;
 pub mod measure;
 pub mod parameters;
 pub mod signals;

@@ -9,10 +9,12 @@ use aimm_assess::assessment::{assess, Assessment, Judged};
 use aimm_assess::bundle_evidence::{self, EvidenceSource};
 use aimm_assess::catalog::{Catalog, Criterion, MEASURES};
 use aimm_assess::import::{import, ImportSummary, Recording};
+use aimm_assess::live::{run_live, Stimulus};
 use aimm_assess::measure::LedgerView;
 use aimm_assess::signals::{Blobs, DirBlobs, Signals, StoreBlobs};
 use aimm_connect::signal_csv::parse_signal_csv;
 use aimm_ledger::keys::read_verifier;
+use aimm_loops::feed::FeedParams;
 use aimm_store::{redact_url, Store};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -34,6 +36,7 @@ use std::path::{Path, PathBuf};
 ///   aimm assess --db aimm.db --json | jq .level
 ///   aimm assess --bundle aimm-bundle --key plant.vkey     # offline, signer pinned
 ///   aimm assess --bundle aimm-bundle                      # integrity only
+///   aimm assess --db aimm.db --live                       # apply the stimuli, then judge
 ///   aimm assess import --shdr okuma.shdr --devices Devices.xml --out okuma-bundle \
 ///       --key importer.key && aimm assess --bundle okuma-bundle --key importer.vkey
 ///   aimm assess catalog --level 3
@@ -79,6 +82,14 @@ pub struct RunArgs {
     /// without it the bundle's own key is used, which proves integrity only.
     #[arg(long, requires = "bundle")]
     key: Option<String>,
+    /// Apply the conformance stimuli first, on a simulated machine (live-1) recorded into --db:
+    /// a load step, a stale load signal, a worn tool and an energy event, each judged from the
+    /// signals it recorded and kept as a validation_report; then judge the store.
+    #[arg(long, requires = "db")]
+    live: bool,
+    /// Seed of the stimuli's simulated runs (with --live).
+    #[arg(long, default_value_t = 1, requires = "live")]
+    seed: u64,
     /// A catalog file to judge by instead of the built-in one.
     #[arg(long)]
     catalog: Option<PathBuf>,
@@ -227,6 +238,9 @@ impl Evidence {
 #[derive(Serialize)]
 struct Judgement<'a> {
     source: &'a EvidenceSource,
+    /// The stimuli applied first (with --live).
+    #[serde(skip_serializing_if = "<[Stimulus]>::is_empty")]
+    live: &'a [Stimulus],
     #[serde(flatten)]
     assessment: &'a Assessment,
 }
@@ -235,6 +249,25 @@ fn run_assessment(args: RunArgs) -> Result<()> {
     let catalog = match &args.catalog {
         Some(path) => Catalog::load(path)?,
         None => Catalog::builtin(),
+    };
+    let stimuli = match (&args.db, args.live) {
+        (Some(db), true) => {
+            let mut store = open_store(db)?;
+            let stimuli = run_live(&mut *store, &catalog, &FeedParams::default(), args.seed)?;
+            if !args.json {
+                for s in &stimuli {
+                    println!(
+                        "live {}: {} — {} (ledger leaf {})",
+                        s.test,
+                        if s.passed { "pass" } else { "FAIL" },
+                        s.summary,
+                        s.leaf_index
+                    );
+                }
+            }
+            stimuli
+        }
+        _ => Vec::new(),
     };
     let evidence = match (&args.db, &args.bundle) {
         (Some(db), _) => Evidence::store(db)?,
@@ -246,6 +279,7 @@ fn run_assessment(args: RunArgs) -> Result<()> {
     if args.json {
         print_json(&Judgement {
             source: &evidence.source,
+            live: &stimuli,
             assessment: &assessment,
         })?;
     } else {

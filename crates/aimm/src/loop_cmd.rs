@@ -7,6 +7,7 @@ use crate::part::{HardnessArgs, RecordArgs};
 use crate::wear_cmd::observation_flag;
 use aimm_assess::conformance::feed::{record_loop_run, run_case_with_operator};
 use aimm_assess::conformance::wear::{run_trial, TrialSpec};
+use aimm_assess::faults::FaultPlan;
 use aimm_connect::wear_csv::write_wear_csv;
 use aimm_loops::feed::validation::{
     builtin_cases, record_validation, CaseOutcome, FeedCase, RMS_BOUND_PCT, SLOWER_TOLERANCE_PCT,
@@ -281,7 +282,10 @@ fn record(
         &cases[0],
         (params, args.actuation_delay_ms),
         args.seed,
-        &args.operator.clone().unwrap_or_default(),
+        (
+            &args.operator.clone().unwrap_or_default(),
+            FaultPlan::default(),
+        ),
     )?;
     let checkpoint = checkpoint_now(&mut *store, &signer)?;
     Ok(format!(

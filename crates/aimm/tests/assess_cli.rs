@@ -100,3 +100,50 @@ fn a_replacement_catalog_is_checked_and_bad_ones_refused_by_name() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--level 9"));
 }
+
+#[test]
+fn live_stimuli_are_applied_recorded_and_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let db = db.to_str().unwrap();
+    let out = json_of(&aimm(&["assess", "--db", db, "--live", "--json"]));
+    let live = out["live"].as_array().unwrap();
+    let verdicts: Vec<(&str, bool)> = live
+        .iter()
+        .map(|s| (s["test"].as_str().unwrap(), s["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("load step", true),
+            ("stale signal", true),
+            ("worn tool", true),
+            // No scheduling loop answers an energy event: said, not skipped.
+            ("energy event", false),
+        ]
+    );
+    assert!(
+        live[0]["figures"]["p99_ms"].as_f64().unwrap() <= 50.0,
+        "{}",
+        live[0]
+    );
+    assert_eq!(live[1]["figures"]["off_fallback"], 0, "{}", live[1]);
+    // Each stimulus is a validation_report in the ledger, and the assessment reads the
+    // stimulated machine's load steps.
+    for s in live {
+        let leaf = s["leaf_index"].as_u64().unwrap().to_string();
+        let shown = json_of(&aimm(&["ledger", "show", "--db", db, &leaf, "--json"]));
+        assert_eq!(shown["record"]["type"], "validation_report", "{shown}");
+    }
+    let latency = out["loops"][0]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "L3.feed.latency")
+        .unwrap()
+        .clone();
+    assert_eq!(latency["passed"], true, "{latency}");
+    // --live needs a store to record into.
+    let refused = aimm(&["assess", "--live", "--bundle", "x"]);
+    assert!(!refused.status.success());
+}

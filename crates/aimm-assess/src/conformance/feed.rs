@@ -4,6 +4,7 @@
 //! ([`CaseOutcome::judge`]) is taken on the figures. [`record_loop_run`]
 //! makes one part with the loop on as recorded evidence.
 
+use crate::faults::{FaultPlan, Faults};
 use aimm_connect::simulator::part::{record_part, register_program, PartSpec, RecordedPart};
 use aimm_connect::{run_unrecorded, ConnectError};
 use aimm_loops::feed::validation::{
@@ -224,14 +225,15 @@ pub enum RecordLoopError {
 /// recorded with its evidence: the program version, the loop's parameters (and setpoints taught
 /// on earlier parts of this program version), the run and its segments, the loop's actions and
 /// session. The part continues the machine's timeline; the operator works the panel by
-/// `operator` (its pauses of the loop are evidence too).
+/// `operator` (its pauses of the loop are evidence too), and `faults` go wrong on the way (a
+/// conformance stimulus; none in production runs).
 pub fn record_loop_run(
     store: &mut dyn Store,
     machine: &MachineSpec,
     case: &FeedCase,
     (params, actuation_delay_ms): (&FeedParams, f64),
     seed: u64,
-    operator: &PanelScript,
+    (operator, faults): (&PanelScript, FaultPlan),
 ) -> Result<RecordedLoopRun, RecordLoopError> {
     let setup_error = |message: String| CaseError::Setup {
         case: case.name.clone(),
@@ -263,7 +265,8 @@ pub fn record_loop_run(
         seed,
         params_json: serde_json::json!({ "feed_loop": "on" }),
     };
+    let mut feed_loop = Faults::new(feed_loop, faults);
     let part = record_part(&mut sim, store, &spec, &mut feed_loop)?;
-    let report = feed_loop.finish(store, sim.time_ns())?;
+    let report = feed_loop.inner.finish(store, sim.time_ns())?;
     Ok(RecordedLoopRun { part, report })
 }

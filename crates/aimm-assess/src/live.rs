@@ -1,0 +1,289 @@
+//! `aimm assess --live`: conformance stimuli the assessor applies to a machine, each judged from
+//! the signals it recorded and kept as a `validation_report` citing them. The machine is the
+//! simulator (machine `live-1`, a part continuing its timeline per stimulus), with the feed loop
+//! in charge:
+//!
+//! * load step: a stepped-depth slot (the deepest step overloads at the programmed feed); every
+//!   step above the setpoint must be answered within the catalog's feed budget, measured by
+//!   [`crate::latency::steps`] on the recorded load and commanded override;
+//! * stale signal: the load stops reaching the loop for [`DROPOUT_S`]; from the stale timeout on
+//!   (plus the rate limit's travel) the commanded override must sit at the fallback until the
+//!   signal returns;
+//! * worn tool: a titanium lug with a tool worn to VB 0.2 mm; the recorded load must never
+//!   overload the spindle (the machine's overload threshold);
+//! * energy event: a tariff step and a peak-power cap; aimm has no scheduling loop yet, so
+//!   nothing answers, and the report says so and fails.
+
+use crate::catalog::{Catalog, LoopKind};
+use crate::conformance::feed::{record_loop_run, RecordLoopError, RecordedLoopRun};
+use crate::faults::FaultPlan;
+use crate::latency::{percentile, steps, InForce};
+use aimm_ledger::record::{Evidence, Record, ValidationReport};
+use aimm_ledger::Citation;
+use aimm_loops::feed::validation::{builtin_cases, FeedCase};
+use aimm_loops::feed::{FeedParams, DEFAULT_ACTUATION_DELAY_MS};
+use aimm_model::{MachineSpec, SignalKind, SignalSeries};
+use aimm_sim::PanelScript;
+use aimm_store::evidence::append_one;
+use aimm_store::{Store, StoreError};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+/// The machine the stimuli run on.
+pub const LIVE_MACHINE: &str = "live-1";
+/// When the load signal is lost, s after the loop's first step, and for how long.
+pub const DROPOUT_AT_S: f64 = 27.0;
+/// How long the load signal stays lost, s.
+pub const DROPOUT_S: f64 = 1.0;
+
+/// One stimulus and its verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stimulus {
+    /// Its name, e.g. `load step`.
+    pub test: String,
+    /// Whether the loop passed.
+    pub passed: bool,
+    /// What was measured, in words.
+    pub summary: String,
+    /// The figures.
+    pub figures: Map<String, Value>,
+    /// Leaf of its `validation_report`.
+    pub leaf_index: u64,
+}
+
+/// Why the stimuli could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// A stimulus run failed.
+    #[error(transparent)]
+    Run(#[from] RecordLoopError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs every stimulus on the simulator into `store`, with the feed loop's `params`, and
+/// records each outcome. `catalog` gives the feed loop's latency budget.
+pub fn run_live(
+    store: &mut dyn Store,
+    catalog: &Catalog,
+    params: &FeedParams,
+    seed: u64,
+) -> Result<Vec<Stimulus>, LiveError> {
+    let machine = MachineSpec::vmc(LIVE_MACHINE);
+    let case = |name: &str| -> FeedCase {
+        builtin_cases()
+            .into_iter()
+            .find(|c| c.name == name)
+            .expect("a built-in case")
+    };
+    let budget_ms = catalog
+        .criteria
+        .iter()
+        .find(|c| c.loop_kind == Some(LoopKind::Feed) && c.measure == "loop_latency_p99")
+        .map_or(50.0, |c| c.threshold.value);
+    let tuning = (params, DEFAULT_ACTUATION_DELAY_MS);
+    let in_force = [InForce {
+        from_ns: i64::MIN,
+        setpoint_pct: params.limit_setpoint_pct(DEFAULT_ACTUATION_DELAY_MS),
+        min_override_pct: Some(params.min_override_pct),
+    }];
+    let mut out = Vec::new();
+
+    let steps_case = case("stepped depth, steel");
+    let run = record_loop_run(
+        store,
+        &machine,
+        &steps_case,
+        tuning,
+        seed,
+        (&PanelScript::default(), FaultPlan::default()),
+    )?;
+    let (load, over) = signals(store, &run)?;
+    let found = steps(&load, &over, Some(&in_force));
+    let latencies: Vec<f64> = found.iter().filter_map(|s| s.latency_ms).collect();
+    let unanswered = found.len() - latencies.len();
+    let p99 = percentile(&latencies, 0.99);
+    let passed = !found.is_empty() && unanswered == 0 && p99.is_some_and(|p| p <= budget_ms);
+    out.push(record(
+        store,
+        &run,
+        "load step",
+        passed,
+        format!(
+            "{} load steps above the setpoint on a stepped-depth slot: {} answered, p99 {} \
+             (budget {budget_ms} ms)",
+            found.len(),
+            latencies.len(),
+            p99.map_or("-".into(), |p| format!("{p:.0} ms"))
+        ),
+        json!({ "steps": found.len(), "unanswered": unanswered, "p99_ms": p99,
+                "p50_ms": percentile(&latencies, 0.5), "budget_ms": budget_ms }),
+    )?);
+
+    let faults = FaultPlan {
+        load_dropout_s: Some((DROPOUT_AT_S, DROPOUT_AT_S + DROPOUT_S)),
+        ..FaultPlan::default()
+    };
+    let run = record_loop_run(
+        store,
+        &machine,
+        &steps_case,
+        tuning,
+        seed,
+        (&PanelScript::default(), faults),
+    )?;
+    let (_, over) = signals(store, &run)?;
+    let t0 = over.t_ns.first().copied().unwrap_or(0);
+    let at = |s: f64| t0 + (s * 1e9) as i64;
+    let before = over
+        .t_ns
+        .iter()
+        .zip(&over.values)
+        .take_while(|(t, _)| **t < at(DROPOUT_AT_S))
+        .last()
+        .map_or(params.fallback_override_pct, |(_, v)| *v);
+    let settle_s = params.stale_timeout_ms / 1000.0
+        + (before - params.fallback_override_pct).abs() / params.rate_limit_pct_per_s
+        + 0.004;
+    let window: Vec<f64> = over
+        .t_ns
+        .iter()
+        .zip(&over.values)
+        .filter(|(t, _)| **t >= at(DROPOUT_AT_S + settle_s) && **t < at(DROPOUT_AT_S + DROPOUT_S))
+        .map(|(_, v)| *v)
+        .collect();
+    let off = window
+        .iter()
+        .filter(|v| **v != params.fallback_override_pct)
+        .count();
+    out.push(record(
+        store,
+        &run,
+        "stale signal",
+        !window.is_empty() && off == 0,
+        format!(
+            "the load signal lost for {DROPOUT_S} s: the override must sit at the fallback {} % \
+             from {:.0} ms after the loss; {} of {} commands did not",
+            params.fallback_override_pct,
+            settle_s * 1e3,
+            off,
+            window.len()
+        ),
+        json!({ "settle_ms": settle_s * 1e3, "commands": window.len(), "off_fallback": off,
+                "fallback_pct": params.fallback_override_pct }),
+    )?);
+
+    let run = record_loop_run(
+        store,
+        &machine,
+        &case("lug, titanium, worn tool"),
+        tuning,
+        seed,
+        (&PanelScript::default(), FaultPlan::default()),
+    )?;
+    let (load, _) = signals(store, &run)?;
+    let peak = load.values.iter().copied().fold(f64::MIN, f64::max);
+    let overloads = run.part.result.overload_events;
+    out.push(record(
+        store,
+        &run,
+        "worn tool",
+        overloads == 0,
+        format!(
+            "a titanium lug with a tool worn to VB 0.2 mm: {overloads} spindle overloads \
+             (threshold {} %), peak load {peak:.0} %",
+            machine.overload_threshold_pct
+        ),
+        json!({ "overloads": overloads, "peak_load_pct": peak,
+                "threshold_pct": machine.overload_threshold_pct }),
+    )?);
+
+    let t_ns = run.part.t_end_ns + 1;
+    let report = Record::new(
+        t_ns,
+        Evidence::ValidationReport(ValidationReport {
+            loop_name: "schedule".into(),
+            test: "live: energy event".into(),
+            passed: false,
+            figures: Map::new(),
+            summary: "a tariff step and a peak-power cap: no scheduling loop answered (aimm has \
+                      none yet)"
+                .into(),
+        }),
+        Vec::new(),
+    );
+    let leaf = append_one(store, &report)?.leaf_index;
+    out.push(Stimulus {
+        test: "energy event".into(),
+        passed: false,
+        summary: "no scheduling loop answered (aimm has none yet)".into(),
+        figures: Map::new(),
+        leaf_index: leaf,
+    });
+    Ok(out)
+}
+
+/// The recorded load and commanded override of `run`.
+fn signals(
+    store: &dyn Store,
+    run: &RecordedLoopRun,
+) -> Result<(SignalSeries, SignalSeries), StoreError> {
+    let machine = &run.part.segments[0].machine;
+    let (t0, t1) = run
+        .part
+        .segments
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(a, b), s| {
+            (a.min(s.t_first_ns), b.max(s.t_last_ns + 1))
+        });
+    Ok((
+        store.read_samples(machine, SignalKind::SpindleLoadPct, t0, t1)?,
+        store.read_samples(machine, SignalKind::FeedOverrideCommandedPct, t0, t1)?,
+    ))
+}
+
+/// Records a stimulus's `validation_report`, citing the run's load and override segments.
+fn record(
+    store: &mut dyn Store,
+    run: &RecordedLoopRun,
+    test: &str,
+    passed: bool,
+    summary: String,
+    figures: Value,
+) -> Result<Stimulus, StoreError> {
+    let mut cites: Vec<Citation> = Vec::new();
+    for s in &run.part.segments {
+        if matches!(
+            s.signal,
+            SignalKind::SpindleLoadPct | SignalKind::FeedOverrideCommandedPct
+        ) {
+            if let Some(i) = s.ledger_index {
+                cites.push(Citation {
+                    leaf_index: i,
+                    leaf_hash: store.ledger_record(i)?.leaf_hash,
+                });
+            }
+        }
+    }
+    let figures = figures.as_object().cloned().unwrap_or_default();
+    let report = Record::new(
+        run.part.t_end_ns + 1,
+        Evidence::ValidationReport(ValidationReport {
+            loop_name: "adaptive_feed".into(),
+            test: format!("live: {test}"),
+            passed,
+            figures: figures.clone(),
+            summary: summary.clone(),
+        }),
+        cites,
+    );
+    let leaf_index = append_one(store, &report)?.leaf_index;
+    Ok(Stimulus {
+        test: test.into(),
+        passed,
+        summary,
+        figures,
+        leaf_index,
+    })
+}
