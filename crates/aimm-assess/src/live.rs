@@ -54,12 +54,18 @@ pub struct Stimulus {
 /// Why the stimuli could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
-    /// A stimulus run failed.
+    /// A stimulus run failed (boxed: the run's error is large beside the store's).
     #[error(transparent)]
-    Run(#[from] RecordLoopError),
+    Run(Box<RecordLoopError>),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<RecordLoopError> for LiveError {
+    fn from(e: RecordLoopError) -> Self {
+        LiveError::Run(Box::new(e))
+    }
 }
 
 /// Runs every stimulus on the simulator into `store`, with the feed loop's `params`, and
