@@ -4,6 +4,7 @@
 //! measured and does not pass: a level is claimed only on what was measured.
 
 use crate::catalog::{Catalog, Criterion, LoopKind, Provenance, Threshold};
+use crate::clock;
 use crate::closed_loop::closed_loop_p;
 use crate::effect;
 use crate::latency;
@@ -145,7 +146,7 @@ fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) ->
             })
         }),
         "machines_with_data_share" => Some(view.machines_with_data_share()),
-        "clock_offset_p99" => Some(view.clock_offset_p99()),
+        "clock_offset_p99" => Some(clock::clock_offset_p99(view)),
         "model_lineage_share" => Some(view.model_lineage_share()),
         "lineage_completeness" => Some(view.lineage_completeness()),
         "insights" => Some(view.insights()),

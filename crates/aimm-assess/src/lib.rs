@@ -10,6 +10,7 @@ pub mod assessment;
 pub mod bundle_evidence;
 pub mod catalog;
 pub mod cell;
+pub mod clock;
 pub mod closed_loop;
 pub mod conformance;
 pub mod effect;
