@@ -13,4 +13,5 @@ pub mod closed_loop;
 pub mod conformance;
 pub mod faults;
 pub mod measure;
+pub mod report;
 pub mod signals;
