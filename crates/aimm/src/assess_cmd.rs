@@ -42,6 +42,8 @@ pub struct RunArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    report: crate::report_cmd::ReportArgs,
 }
 
 #[derive(clap::Args)]
@@ -84,7 +86,10 @@ fn run_assessment(args: RunArgs) -> Result<()> {
     let records = entries.len();
     let view = LedgerView::new(entries);
     let blobs = StoreBlobs(&*store);
-    let assessment = assess(&catalog, &view, Some(&Signals::new(&view, &blobs)));
+    let signals = Signals::new(&view, &blobs);
+    let assessment = assess(&catalog, &view, Some(&signals));
+    let source = crate::report_cmd::store_source(&*store, location)?;
+    crate::report_cmd::write_report(&args.report, &assessment, &view, Some(&signals), source)?;
     if args.json {
         return print_json(&assessment);
     }

@@ -32,7 +32,8 @@ th{background:#f0f0f0}
 tr.pass td.result{background:#d9f2d9;font-weight:bold}
 tr.fail td.result{background:#f8d0d0;font-weight:bold;color:#900}
 tr.unmeasured td.result{background:#eee;color:#555}
-.cite{display:block;font-family:monospace;font-size:.8em;word-break:break-all}
+.cite{display:inline-block;font-family:monospace;font-size:.75em;margin-right:1.5em;word-break:break-all}
+tr.evidence td{border-top:none;background:#fafafa}
 .muted{color:#666}code{font-size:.9em}
 figure{margin:1em 0;page-break-inside:avoid}figcaption{font-size:.85em;color:#444}
 .legend span{margin-right:1.2em;font-size:.85em}.legend i{display:inline-block;width:1em;height:.6em;margin-right:.3em}
@@ -115,7 +116,9 @@ pub fn render(r: &Report) -> String {
                 super::KeyTrust::IntegrityOnly => {
                     "verified with the bundle's own key: integrity only, not who signed"
                 }
-                super::KeyTrust::StoreRead => "read from the store directly (its operator is trusted)",
+                super::KeyTrust::StoreRead => {
+                    "read from the store directly (its operator is trusted)"
+                }
             }
             .to_string(),
         ),
@@ -133,12 +136,7 @@ pub fn render(r: &Report) -> String {
 
     h.push_str("<h2>Criteria by loop</h2>\n");
     for l in &a.loops {
-        let _ = writeln!(
-            h,
-            "<h3>{} loop: L{}</h3>",
-            esc(l.loop_kind.name()),
-            l.level
-        );
+        let _ = writeln!(h, "<h3>{} loop: L{}</h3>", esc(l.loop_kind.name()), l.level);
         criteria_table(&mut h, r, &l.criteria);
     }
     h.push_str("<h2>Cell-wide criteria</h2>\n");
@@ -174,7 +172,7 @@ fn criteria_table(h: &mut String, r: &Report, criteria: &[Judged]) {
     }
     h.push_str(
         "<table><tr><th>criterion</th><th>asks</th><th>result</th><th>measured</th>\
-         <th>threshold</th><th>why</th><th>evidence (leaf, hash)</th></tr>\n",
+         <th>threshold</th><th>why</th></tr>\n",
     );
     for j in criteria {
         let (class, result) = match j.passed {
@@ -194,10 +192,12 @@ fn criteria_table(h: &mut String, r: &Report, criteria: &[Judged]) {
             .get(&j.id)
             .map(|cs| cs.iter().map(cite_html).collect())
             .unwrap_or_default();
+        // The evidence gets a row of its own: full leaf hashes need the table's width.
         let _ = writeln!(
             h,
             "<tr class=\"{class}\" data-criterion=\"{}\"><td>{} (L{})</td><td>{}</td>\
-             <td class=\"result\">{result}</td><td>{}</td><td>{}</td><td>{why}</td><td>{}</td></tr>",
+             <td class=\"result\">{result}</td><td>{}</td><td>{}</td><td>{why}</td></tr>\
+             <tr class=\"evidence\"><td colspan=\"6\">evidence (leaf, hash): {}</td></tr>",
             esc(&j.id),
             esc(&j.id),
             j.level,
@@ -240,7 +240,7 @@ fn plot(h: &mut String, p: &Plot) {
     }
     let _ = write!(h, "<figcaption>{}", esc(&p.note));
     if !p.cites.is_empty() {
-        h.push_str("<br>Data from leaves:");
+        h.push_str("<br>Data from leaves: ");
         for c in &p.cites {
             h.push_str(&cite_html(c));
         }
@@ -335,7 +335,8 @@ fn xy_svg(h: &mut String, p: &Plot) {
         let step = nice_step(hi - lo);
         let mut v = (lo / step).ceil() * step;
         while v <= hi + step * 1e-9 {
-            let label = tick(v, step);
+            // Rounding leaves -0.0000001 where 0 is meant; it would read "-0.0".
+            let label = tick(if v.abs() < step * 1e-6 { 0.0 } else { v }, step);
             if horizontal {
                 let x = px(v);
                 let _ = writeln!(
@@ -394,13 +395,12 @@ fn xy_svg(h: &mut String, p: &Plot) {
             }
             h.push_str("</g>\n");
         } else {
-            let pts: Vec<String> = s
-                .x
-                .iter()
-                .zip(&s.y)
-                .filter(|(x, y)| x.is_finite() && y.is_finite())
-                .map(|(x, y)| format!("{:.2},{:.2}", px(*x), py(*y)))
-                .collect();
+            let pts: Vec<String> =
+                s.x.iter()
+                    .zip(&s.y)
+                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .map(|(x, y)| format!("{:.2},{:.2}", px(*x), py(*y)))
+                    .collect();
             let _ = writeln!(
                 h,
                 "<polyline {data} points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.3\"/>",
@@ -409,7 +409,10 @@ fn xy_svg(h: &mut String, p: &Plot) {
             if s.x.len() <= 100 {
                 for p in &pts {
                     let (x, y) = p.split_once(',').unwrap_or(("0", "0"));
-                    let _ = write!(h, "<circle cx=\"{x}\" cy=\"{y}\" r=\"2\" fill=\"{colour}\"/>");
+                    let _ = write!(
+                        h,
+                        "<circle cx=\"{x}\" cy=\"{y}\" r=\"2\" fill=\"{colour}\"/>"
+                    );
                 }
                 h.push('\n');
             }
@@ -439,7 +442,11 @@ fn graph_svg(h: &mut String, p: &Plot) {
     let width = 20.0 + rows.len() as f64 * (NODE_W + COL_GAP) - COL_GAP;
     let height = 20.0 + *rows.iter().max().unwrap_or(&1) as f64 * (NODE_H + ROW_GAP);
     let nodes_attr: Vec<String> = p.nodes.iter().map(|n| n.leaf_index.to_string()).collect();
-    let edges_attr: Vec<String> = p.edges.iter().map(|e| format!("{}>{}", e.from, e.to)).collect();
+    let edges_attr: Vec<String> = p
+        .edges
+        .iter()
+        .map(|e| format!("{}>{}", e.from, e.to))
+        .collect();
     let _ = writeln!(
         h,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" \

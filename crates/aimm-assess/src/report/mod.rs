@@ -7,6 +7,8 @@
 pub mod html;
 pub mod plots;
 pub mod sign;
+#[cfg(test)]
+mod tests;
 
 use crate::assessment::{Assessment, Judged};
 use crate::measure::LedgerView;
@@ -224,6 +226,8 @@ fn criterion_cites(j: &Judged, view: &LedgerView) -> Vec<Cite> {
         .collect();
     leaves.sort_unstable();
     leaves.dedup();
-    leaves.into_iter().filter_map(|i| Cite::of(view, i)).collect()
+    leaves
+        .into_iter()
+        .filter_map(|i| Cite::of(view, i))
+        .collect()
 }
-

@@ -20,7 +20,7 @@ const STEP_WINDOW_S: f64 = 2.0;
 /// of hours stays readable and the page small.
 const MAX_POINTS: usize = 400;
 /// Records a lineage graph draws; the rest are counted in its note.
-const MAX_NODES: usize = 30;
+const MAX_NODES: usize = 24;
 /// Leaves a plot cites when its data comes from many.
 const MAX_PLOT_CITES: usize = 12;
 
@@ -44,11 +44,7 @@ pub fn latency(l: &crate::assessment::LoopAssessment, view: &LedgerView) -> Plot
         "latency (ms)",
         "decisions",
     );
-    let Some(j) = l
-        .criteria
-        .iter()
-        .find(|j| j.measure == "loop_latency_p99")
-    else {
+    let Some(j) = l.criteria.iter().find(|j| j.measure == "loop_latency_p99") else {
         plot.note = format!("the catalog judges no control latency of the {name} loop");
         return plot;
     };
@@ -268,7 +264,11 @@ pub fn wear(view: &LedgerView, signals: Option<&Signals>) -> Plot {
     let t0 = decisions
         .iter()
         .map(|d| d.t_ns)
-        .chain(machine_offsets.iter().filter_map(|(_, t, _)| t.first().copied()))
+        .chain(
+            machine_offsets
+                .iter()
+                .filter_map(|(_, t, _)| t.first().copied()),
+        )
         .min()
         .unwrap_or(0);
     let secs = |t: i64| (t - t0) as f64 / 1e9;
@@ -357,11 +357,33 @@ pub fn energy(view: &LedgerView, signals: Option<&Signals>) -> Plot {
         plot.note = format!("no sensor data was read for this assessment; {no_schedule}");
         return plot;
     };
-    let machines: BTreeSet<String> = view
+    let recording: BTreeSet<String> = view
         .segment_records()
         .filter(|(_, s)| s.signal == kind.name())
         .map(|(_, s)| s.machine.clone())
         .collect();
+    // The cell is the machines its loops command; a machine no loop commands (e.g. the runs a
+    // model was trained on) would stretch the time axis over data of no production.
+    let commanded: BTreeSet<String> = view
+        .records()
+        .filter_map(|(_, r)| match &r.evidence {
+            Evidence::ControlAction(a) => Some(a.machine.clone()),
+            _ => None,
+        })
+        .collect();
+    let (machines, left_out): (BTreeSet<String>, BTreeSet<String>) = if commanded.is_empty() {
+        (recording, BTreeSet::new())
+    } else {
+        recording.into_iter().partition(|m| commanded.contains(m))
+    };
+    let left_out = if left_out.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; left out, as no loop commands them: {}",
+            left_out.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    };
     let mut reads = Vec::new();
     let mut leaves = Vec::new();
     for m in machines {
@@ -376,7 +398,11 @@ pub fn energy(view: &LedgerView, signals: Option<&Signals>) -> Plot {
             }
         }
     }
-    let Some(t0) = reads.iter().filter_map(|(_, t, _)| t.first().copied()).min() else {
+    let Some(t0) = reads
+        .iter()
+        .filter_map(|(_, t, _)| t.first().copied())
+        .min()
+    else {
         plot.note = format!("no machine records {}; {no_schedule}", kind.name());
         return plot;
     };
@@ -390,8 +416,8 @@ pub fn energy(view: &LedgerView, signals: Option<&Signals>) -> Plot {
         });
     }
     plot.note = format!(
-        "{} of {} machine(s), the mean of each of at most {MAX_POINTS} equal time buckets; \
-         {no_schedule}",
+        "{} of the {} machine(s) the loops command, the mean of each of at most {MAX_POINTS} \
+         equal time buckets{left_out}; {no_schedule}",
         kind.name(),
         reads.len()
     );
@@ -540,7 +566,10 @@ fn spread(leaves: &[u64], n: usize) -> Vec<u64> {
 /// `leaves` of `view` with their hashes, each once, in leaf order.
 fn cites(view: &LedgerView, leaves: impl IntoIterator<Item = u64>) -> Vec<Cite> {
     let leaves: BTreeSet<u64> = leaves.into_iter().collect();
-    leaves.into_iter().filter_map(|i| Cite::of(view, i)).collect()
+    leaves
+        .into_iter()
+        .filter_map(|i| Cite::of(view, i))
+        .collect()
 }
 
 /// A UTC instant as RFC 3339, to the millisecond.

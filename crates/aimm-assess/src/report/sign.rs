@@ -274,14 +274,20 @@ mod tests {
         std::fs::write(dir.path().join("report.html"), "<html> </html>").unwrap();
         let bad = verify(dir.path(), &signer.verifier());
         assert!(
-            bad.first_failure.as_deref().unwrap().starts_with("report.html: edited"),
+            bad.first_failure
+                .as_deref()
+                .unwrap()
+                .starts_with("report.html: edited"),
             "{bad:?}"
         );
         std::fs::write(dir.path().join("report.html"), "<html></html>").unwrap();
         std::fs::write(dir.path().join("report.pdf"), "%PDF").unwrap();
         let bad = verify(dir.path(), &signer.verifier());
         assert!(
-            bad.first_failure.as_deref().unwrap().starts_with("report.pdf: present"),
+            bad.first_failure
+                .as_deref()
+                .unwrap()
+                .starts_with("report.pdf: present"),
             "{bad:?}"
         );
     }
