@@ -105,9 +105,8 @@ pub fn write_report(
         )?;
     }
     eprintln!(
-        "report written to {} ({}{}{})",
+        "report written to {} (report.json, report.html{}{})",
         dir.display(),
-        "report.json, report.html",
         if args.pdf { ", report.pdf" } else { "" },
         if args.sign.is_some() {
             ", report.sig"

@@ -308,7 +308,8 @@ fn xy_svg(h: &mut String, p: &Plot) {
     let bar = if histogram {
         p.series
             .iter()
-            .filter_map(|s| (s.x.len() > 1).then(|| (s.x[1] - s.x[0]).abs()))
+            .filter(|s| s.x.len() > 1)
+            .map(|s| (s.x[1] - s.x[0]).abs())
             .fold(f64::INFINITY, f64::min)
     } else {
         0.0
