@@ -303,6 +303,10 @@ fn xy_svg(h: &mut String, p: &Plot) {
     if histogram {
         y0 = 0.0;
         y1 = y1.max(1.0);
+    } else {
+        // A little room, so a line along its extreme is not hidden by the frame.
+        let pad = (y1 - y0) * 0.05;
+        (y0, y1) = (y0 - pad, y1 + pad);
     }
     // Bars are as wide as the spacing of their centres.
     let bar = if histogram {
