@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs headless Chromium (Debian's chromium), with which `aimm assess run --pdf` prints the
+# Installs headless Chromium (Debian's chromium), with which `aimm assess --report DIR --pdf` prints the
 # assessment report to PDF and the report tests render it, and pdftotext (poppler-utils), with
 # which they read the PDF back. Source it (`. scripts/services/chromium.sh`); idempotent:
 # nothing happens when both are there.

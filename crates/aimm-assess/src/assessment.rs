@@ -3,10 +3,14 @@
 //! aimm does not compute yet, or whose evidence holds nothing to measure, is reported as not
 //! measured and does not pass: a level is claimed only on what was measured.
 
-use crate::catalog::{Catalog, Criterion, LoopKind, Threshold};
+use crate::catalog::{Catalog, Criterion, LoopKind, Provenance, Threshold};
 use crate::closed_loop::closed_loop_p;
+use crate::effect;
+use crate::latency;
 use crate::measure::{LedgerView, Measured};
+use crate::parameters;
 use crate::signals::Signals;
+use crate::wear_sensors;
 use serde::Serialize;
 
 /// One criterion judged.
@@ -128,18 +132,40 @@ pub fn assess(catalog: &Catalog, view: &LedgerView, signals: Option<&Signals>) -
 /// `criterion` judged on `view` (and its `signals`) by its measurement.
 fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) -> Judged {
     let measured = match criterion.measure.as_str() {
+        // Nothing in a ledger says which machine is real: a criterion that needs real machines'
+        // evidence cannot be met by anything this evidence holds.
+        _ if criterion.provenance == Provenance::Real => Some(Measured::unmeasured(
+            "not measured: the evidence does not say which of its machines are real (aimm's \
+             records carry no machine provenance yet), so none of it counts as a real machine's"
+                .into(),
+        )),
         "closed_loop_p" => signals.map(|s| {
             closed_loop_p(s).unwrap_or_else(|e| {
                 Measured::unmeasured(format!("not measured: reading the signals failed: {e}"))
             })
         }),
         "machines_with_data_share" => Some(view.machines_with_data_share()),
+        "clock_offset_p99" => Some(view.clock_offset_p99()),
         "model_lineage_share" => Some(view.model_lineage_share()),
         "lineage_completeness" => Some(view.lineage_completeness()),
         "insights" => Some(view.insights()),
         "multi_machine_models" => Some(view.multi_machine_models()),
         "cross_loop_links" => Some(view.cross_loop_links()),
         "actionability_share" => criterion.loop_kind.map(|k| view.actionability_share(k)),
+        "loop_latency_p99" => criterion
+            .loop_kind
+            .map(|k| latency::loop_latency(k, view, signals)),
+        "effect_over_baseline" => criterion
+            .loop_kind
+            .map(|k| effect::effect_over_baseline(k, view)),
+        "validated_loops_share" => Some(effect::validated_loops_share(view)),
+        "time_only_difference_um" => Some(wear_sensors::time_only_difference(view)),
+        "parameter_change_log_share" => criterion
+            .loop_kind
+            .map(|k| parameters::parameter_change_log_share(k, view, signals)),
+        "compensated_before_next_part_share" => {
+            Some(latency::compensated_before_next_part(view, signals))
+        }
         _ => None,
     };
     let Measured {

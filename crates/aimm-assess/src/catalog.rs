@@ -199,7 +199,7 @@ pub const MEASURES: [Measure; 16] = [
     Measure {
         id: "clock_offset_p99",
         unit: "ms",
-        what: "p99 of |machine time stamp − aimm receive time| over the recorded samples",
+        what: "p99 of how far a segment's machine time stamps lead the aimm time it was recorded at (a lower bound of the clock offset)",
     },
     Measure {
         id: "model_lineage_share",
@@ -242,9 +242,9 @@ pub const MEASURES: [Measure; 16] = [
         what: "wear decisions whose compensated NC program version took effect before the next part started",
     },
     Measure {
-        id: "error_over_time_only",
-        unit: "ratio",
-        what: "the wear model's error over that of a curve of cutting time alone on the same tools",
+        id: "time_only_difference_um",
+        unit: "um",
+        what: "RMS difference between the wear each decision was made from and a curve of cutting time alone (the other tool lives' predictions at the same cutting time)",
     },
     Measure {
         id: "lineage_completeness",

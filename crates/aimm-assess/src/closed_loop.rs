@@ -32,8 +32,14 @@ pub const SURROGATES: usize = 199;
 /// Grid points a machine needs for the test (20 s at [`GRID_MS`]).
 const MIN_POINTS: usize = 1000;
 
+/// A machine whose override changed at fewer grid points than this share sat at a bound: the
+/// load never asked its loop to act, so its record cannot show a closed loop either way and is
+/// not tested (an override that never changes at all is a failure: nothing acts).
+pub const MIN_CHANGE_SHARE: f64 = 0.01;
+
 /// `closed_loop_p` over every machine whose evidence records both the spindle load and the
-/// commanded feed override: the largest p (every such machine's loop must be closed).
+/// commanded feed override: the largest p (every tested machine's loop must be closed; 1 when
+/// no machine could be tested because every override sat at a bound).
 pub fn closed_loop_p(signals: &Signals) -> Result<Measured, String> {
     let machines = signals.machines_with(
         SignalKind::SpindleLoadPct,
@@ -43,6 +49,7 @@ pub fn closed_loop_p(signals: &Signals) -> Result<Measured, String> {
     let mut reasons = Vec::new();
     let mut evidence = Vec::new();
     let mut failures = Vec::new();
+    let mut untested = Vec::new();
     for m in &machines {
         let load = signals.read(m, SignalKind::SpindleLoadPct)?;
         let commanded = signals.read(m, SignalKind::FeedOverrideCommandedPct)?;
@@ -54,6 +61,16 @@ pub fn closed_loop_p(signals: &Signals) -> Result<Measured, String> {
             .collect();
         let (load, commanded) = (load.series, commanded.series);
         let outcome = test(&load, &commanded);
+        if let Ok(o) = &outcome {
+            if (o.changes as f64) < MIN_CHANGE_SHARE * o.points as f64 {
+                untested.push(format!(
+                    "{m}: not tested, the override changed at only {} of {} points (it sat at \
+                     a bound: the load never asked the loop to act)",
+                    o.changes, o.points
+                ));
+                continue;
+            }
+        }
         let p = outcome.as_ref().map_or(1.0, |o| o.p);
         let why = match &outcome {
             Ok(o) => format!(
@@ -73,6 +90,11 @@ pub fn closed_loop_p(signals: &Signals) -> Result<Measured, String> {
         reasons.push(why);
         worst = Some(worst.map_or(p, |w: f64| w.max(p)));
     }
+    if worst.is_none() && !untested.is_empty() {
+        // Every machine sat at a bound: nothing shows the loop closed.
+        worst = Some(1.0);
+    }
+    reasons.extend(untested);
     evidence.truncate(MAX_CITED);
     failures.truncate(MAX_CITED);
     Ok(Measured {

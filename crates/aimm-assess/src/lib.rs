@@ -7,11 +7,17 @@
 //! of `aimm-model`.
 
 pub mod assessment;
+pub mod bundle_evidence;
 pub mod catalog;
 pub mod cell;
 pub mod closed_loop;
 pub mod conformance;
+pub mod effect;
 pub mod faults;
+pub mod import;
+pub mod latency;
 pub mod measure;
+pub mod parameters;
 pub mod report;
 pub mod signals;
+pub mod wear_sensors;

@@ -66,17 +66,15 @@ enum Command {
     /// Benchmarks that print a table of figures next to their baselines.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
-    /// The AIMM levels L1–L5: the criteria aimm judges a cell by.
-    #[command(subcommand)]
-    Assess(assess_cmd::AssessCommand),
-    /// Check an assessment report (`aimm assess run --report DIR --sign KEY`) offline: the
+    Assess(assess_cmd::AssessArgs),
+    /// Check an assessment report (`aimm assess --db STORE --report DIR --sign KEY`) offline: the
     /// assessor's signature, the SHA-256 of every report file (any edit fails, naming the file)
     /// and, with --bundle, that the bundle's signed checkpoint is the ledger the report
     /// assessed and that assessing the bundle again gives the same assessment. Exits non-zero
     /// on any failure, with --json too.
     #[command(after_help = "Examples:\n  \
 aimm keys new --name assessor\n  \
-aimm assess run --db aimm.db --report report --sign assessor.key --pdf\n  \
+aimm assess --db aimm.db --report report --sign assessor.key --pdf\n  \
 aimm verify-report report --key assessor.vkey\n  \
 aimm verify-report report --key assessor.vkey --bundle aimm-bundle --bundle-key aimm-ledger.vkey")]
     VerifyReport(report_cmd::VerifyReportArgs),
@@ -105,7 +103,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => mtconnect_cmd::serve(args),
         Command::Replay(args) => mtconnect_cmd::replay(args),
         Command::Bench(cmd) => bench_cmd::run(cmd),
-        Command::Assess(cmd) => assess_cmd::run(cmd),
+        Command::Assess(args) => assess_cmd::run(args),
         Command::VerifyReport(args) => report_cmd::verify_report(args),
     };
     match outcome {

@@ -1,4 +1,4 @@
-//! The assessment report on the command line: `aimm assess run … --report DIR [--sign KEY]
+//! The assessment report on the command line: `aimm assess --db STORE | --bundle DIR … --report DIR [--sign KEY]
 //! [--pdf]` writes it (the report itself is built in `aimm_assess::report`; the PDF is printed
 //! by headless Chromium), and `aimm verify-report DIR --key ASSESSOR.vkey [--bundle BUNDLE]`
 //! checks the assessor's signature, every file, and against the bundle that the report assessed
@@ -6,19 +6,18 @@
 
 use crate::output::{print_json, table};
 use aimm_assess::assessment::{assess, Assessment};
+use aimm_assess::bundle_evidence::{self, EvidenceSource};
 use aimm_assess::catalog::Catalog;
 use aimm_assess::measure::LedgerView;
 use aimm_assess::report::sign::{self, Verification, FILES, SIG_FILE};
-use aimm_assess::report::{html, KeyTrust, Report, Source, SourceKind};
+use aimm_assess::report::{html, Report, Source};
 use aimm_assess::signals::{DirBlobs, Signals};
-use aimm_ledger::merkle::leaf_hash;
-use aimm_ledger::{read_signer, read_verifier, verify_bundle, Checkpoint, Record};
-use aimm_store::{LedgerEntry, Store};
+use aimm_ledger::{read_signer, read_verifier, Checkpoint};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The report options of `aimm assess run`.
+/// The report options of `aimm assess`.
 #[derive(clap::Args)]
 pub struct ReportArgs {
     /// Also write the assessment report into DIR (created if missing; report files already
@@ -38,26 +37,6 @@ pub struct ReportArgs {
     pub pdf: bool,
 }
 
-/// What `store` at `location` holds: its ledger's size and root, read directly.
-pub fn store_source(store: &dyn Store, location: &str) -> Result<Source> {
-    let size = store.ledger_size()?;
-    let root = store
-        .ledger_root(size)
-        .with_context(|| format!("{}: ledger root at size {size}", redact(location)))?;
-    Ok(Source {
-        kind: SourceKind::Store,
-        location: redact(location),
-        ledger_size: size,
-        ledger_root: hex::encode(root),
-        key: KeyTrust::StoreRead,
-        provenance: None,
-    })
-}
-
-fn redact(location: &str) -> String {
-    aimm_store::redact_url(location)
-}
-
 /// Writes the report of `assessment` (made on `view` and its `signals`, from `source`) as
 /// `args` ask; nothing without `--report`.
 pub fn write_report(
@@ -65,7 +44,7 @@ pub fn write_report(
     assessment: &Assessment,
     view: &LedgerView,
     signals: Option<&Signals>,
-    source: Source,
+    source: &EvidenceSource,
 ) -> Result<()> {
     let Some(dir) = &args.report else {
         return Ok(());
@@ -86,6 +65,7 @@ pub fn write_report(
                 .with_context(|| format!("removing the earlier {}", path.display()))?;
         }
     }
+    let source = Source::new(source.clone(), view);
     let report = Report::new(assessment.clone(), view, signals, source);
     let json_path = dir.join(FILES[0]);
     std::fs::write(&json_path, serde_json::to_string_pretty(&report)? + "\n")
@@ -247,21 +227,24 @@ fn check_bundle(
         .map(read_verifier)
         .transpose()
         .context("--bundle-key")?;
-    let checked = verify_bundle(bundle, bundle_key.as_ref());
-    if let Some(first) = &checked.first_failure {
-        v.push("bundle", Err(format!("{}: {first}", bundle.display())));
-        return Ok(());
-    }
+    // Verified before anything in it is read; refused with its first failure.
+    let loaded = match bundle_evidence::load(bundle, bundle_key.as_ref()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            v.push("bundle", Err(e.to_string()));
+            return Ok(());
+        }
+    };
     v.push(
         "bundle",
         Ok(format!(
             "{} verified ({} records) with {}",
             bundle.display(),
-            checked.records,
-            if checked.key_trusted {
-                "the pinned ledger key"
-            } else {
+            loaded.report.records,
+            if loaded.source.integrity_only() {
                 "its own key: integrity only, pass --bundle-key to prove who signed"
+            } else {
+                "the pinned ledger key"
             }
         )),
     );
@@ -282,9 +265,9 @@ fn check_bundle(
         Some(path) => Catalog::load(path)?,
         None => Catalog::builtin(),
     };
-    let view = bundle_view(bundle)?;
+    let view = &loaded.view;
     let blobs = DirBlobs::of_bundle(bundle);
-    let again = serde_json::to_value(assess(&catalog, &view, Some(&Signals::new(&view, &blobs))))?;
+    let again = serde_json::to_value(assess(&catalog, view, Some(&Signals::new(view, &blobs))))?;
     let json_path = args.dir.join(FILES[0]);
     let report: serde_json::Value = serde_json::from_slice(
         &std::fs::read(&json_path).with_context(|| json_path.display().to_string())?,
@@ -354,34 +337,4 @@ fn bundle_checkpoint(dir: &Path) -> Result<Checkpoint> {
     let note = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
     let (text, _) = aimm_ledger::note::split(&note).with_context(|| path.display().to_string())?;
     Checkpoint::parse(text).with_context(|| path.display().to_string())
-}
-
-/// The records of the (verified) bundle at `dir`: `records` lines `<i> <canonical JSON>`.
-fn bundle_view(dir: &Path) -> Result<LedgerView> {
-    let path = dir.join("records");
-    let text = std::fs::read(&path).with_context(|| path.display().to_string())?;
-    let mut entries = Vec::new();
-    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        let at = |what: String| format!("{} line {}: {what}", path.display(), n + 1);
-        let space = line
-            .iter()
-            .position(|&b| b == b' ')
-            .with_context(|| at("no space after the index".into()))?;
-        let index: u64 = std::str::from_utf8(&line[..space])
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .with_context(|| at("the index is not a number".into()))?;
-        let bytes = line[space + 1..].to_vec();
-        let record = Record::from_canonical_bytes(&bytes).with_context(|| at(String::new()))?;
-        entries.push(LedgerEntry {
-            leaf_index: index,
-            leaf_hash: leaf_hash(&bytes),
-            bytes,
-            record,
-        });
-    }
-    Ok(LedgerView::new(entries))
 }

@@ -80,13 +80,22 @@ fn a_replacement_catalog_is_checked_and_bad_ones_refused_by_name() {
     }
     // A store that is not there is not judged as an empty one.
     let missing = dir.path().join("nothing.db");
-    let out = aimm(&["assess", "run", "--db", missing.to_str().unwrap()]);
+    let out = aimm(&["assess", "--db", missing.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such store"));
     assert!(
         !missing.exists(),
         "the assessment created the store it was asked to judge"
     );
+    // Exactly one of a store and a bundle is judged.
+    for args in [
+        &["assess"][..],
+        &["assess", "--db", "a.db", "--bundle", "b"],
+        &["assess", "--db", "a.db", "catalog"],
+    ] {
+        let out = aimm(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
     let out = aimm(&["assess", "catalog", "--level", "9"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--level 9"));

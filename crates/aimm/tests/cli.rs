@@ -63,7 +63,7 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
     // what this aimm cannot measure yet is not a pass, so no loop is claimed at L3.
     let out = aimm()
         .current_dir(dir.path())
-        .args(["assess", "run", "--json"])
+        .args(["assess", "--db", "aimm.db", "--json"])
         .output()
         .unwrap();
     assert!(

@@ -87,11 +87,10 @@ fn a_signed_report_of_the_demo_matches_its_ledger_renders_and_fails_on_any_edit(
     json_of(&aimm(dir, &["demo", "--parts", "1", "--json"]));
     json_of(&aimm(dir, &["keys", "new", "--name", "assessor", "--json"]));
     json_of(&aimm(dir, &["keys", "new", "--name", "intruder", "--json"]));
-    let printed = json_of(&aimm(
+    let mut printed = json_of(&aimm(
         dir,
         &[
             "assess",
-            "run",
             "--db",
             "aimm.db",
             "--json",
@@ -105,7 +104,34 @@ fn a_signed_report_of_the_demo_matches_its_ledger_renders_and_fails_on_any_edit(
     let rep = dir.join("report");
     let report: Value =
         serde_json::from_slice(&std::fs::read(rep.join("report.json")).unwrap()).unwrap();
+    // The report holds what `aimm assess --json` printed: the source, then the assessment.
+    let source = printed.as_object_mut().unwrap().remove("source").unwrap();
+    assert_eq!(report["source"]["evidence"], source);
     assert_eq!(report["assessment"], printed);
+    // The bundle the demo exported, assessed offline without a pinned key, is the same ledger,
+    // and its report says it proves integrity only.
+    json_of(&aimm(
+        dir,
+        &[
+            "assess",
+            "--bundle",
+            "aimm-bundle",
+            "--json",
+            "--report",
+            "report-bundle",
+        ],
+    ));
+    let of_bundle: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report-bundle/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        of_bundle["source"]["ledger_root"],
+        report["source"]["ledger_root"]
+    );
+    assert_eq!(of_bundle["source"]["evidence"]["integrity_only"], true);
+    assert_eq!(of_bundle["assessment"], report["assessment"]);
+    let bundle_html = std::fs::read_to_string(dir.join("report-bundle/report.html")).unwrap();
+    assert!(bundle_html.contains("INTEGRITY ONLY"));
 
     // The ledger, from the bundle the demo exported: leaf hash by index.
     let records = std::fs::read(dir.join("aimm-bundle/records")).unwrap();
@@ -364,9 +390,7 @@ fn a_signed_report_of_the_demo_matches_its_ledger_renders_and_fails_on_any_edit(
         &Command::new(env!("CARGO_BIN_EXE_aimm"))
             .current_dir(dir)
             .env("PATH", "")
-            .args([
-                "assess", "run", "--db", "aimm.db", "--report", "r2", "--pdf",
-            ])
+            .args(["assess", "--db", "aimm.db", "--report", "r2", "--pdf"])
             .output()
             .unwrap(),
         "install Debian's `chromium`",

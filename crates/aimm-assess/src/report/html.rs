@@ -5,8 +5,9 @@
 //! its exact numbers (`data-series`, `data-points`) so a check can compare the drawing with
 //! `report.json`.
 
-use super::{Cite, Plot, PlotKind, Report, Series, SourceKind};
+use super::{Cite, Plot, PlotKind, Report, Series};
 use crate::assessment::Judged;
+use crate::bundle_evidence::EvidenceSource;
 use std::fmt::Write;
 
 /// Plot area size in SVG user units.
@@ -97,31 +98,29 @@ pub fn render(r: &Report) -> String {
 
     h.push_str("<h2>Evidence assessed</h2>\n<table>\n");
     let s = &r.source;
-    let rows = [
-        (
-            "source",
-            match s.kind {
-                SourceKind::Store => "store",
-                SourceKind::Bundle => "evidence bundle",
-            }
-            .to_string(),
+    let (kind, location, signature) = match &s.evidence {
+        EvidenceSource::Store { location, .. } => (
+            "store",
+            location.clone(),
+            "read from the store directly (its operator is trusted)".to_string(),
         ),
-        ("location", s.location.clone()),
+        EvidenceSource::Bundle { path, key, .. } if s.evidence.integrity_only() => (
+            "evidence bundle",
+            path.display().to_string(),
+            format!("INTEGRITY ONLY: verified with the bundle's own key {key}, not who signed it"),
+        ),
+        EvidenceSource::Bundle { path, key, .. } => (
+            "evidence bundle",
+            path.display().to_string(),
+            format!("verified with the key the assessor pinned: {key}"),
+        ),
+    };
+    let rows = [
+        ("source", kind.to_string()),
+        ("location", location),
         ("ledger records", s.ledger_size.to_string()),
         ("ledger root (SHA-256)", s.ledger_root.clone()),
-        (
-            "ledger signature",
-            match s.key {
-                super::KeyTrust::Pinned => "verified with the key the assessor pinned",
-                super::KeyTrust::IntegrityOnly => {
-                    "verified with the bundle's own key: integrity only, not who signed"
-                }
-                super::KeyTrust::StoreRead => {
-                    "read from the store directly (its operator is trusted)"
-                }
-            }
-            .to_string(),
-        ),
+        ("ledger signature", signature),
         (
             "machines",
             s.provenance

@@ -11,52 +11,46 @@ pub mod sign;
 mod tests;
 
 use crate::assessment::{Assessment, Judged};
+use crate::bundle_evidence::EvidenceSource;
 use crate::measure::LedgerView;
 use crate::signals::Signals;
+use aimm_ledger::MerkleTree;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The version of the report's layout, written into `report.json` and the signed note.
 pub const FORMAT: &str = "aimm-report/1";
 
-/// What kind of evidence was assessed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    /// A live store (SQLite file or PostgreSQL database).
-    Store,
-    /// An exported evidence bundle directory.
-    Bundle,
-}
-
-/// How far the ledger's signature was trusted when it was assessed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyTrust {
-    /// The bundle verified against a verifier key the assessor pinned: who signed is proven.
-    Pinned,
-    /// The bundle verified against its own key: integrity only, not who signed.
-    IntegrityOnly,
-    /// A live store, read directly: the assessor trusts the store's operator.
-    StoreRead,
-}
-
 /// What was assessed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Source {
-    /// Store or bundle.
-    pub kind: SourceKind,
-    /// The store location (password redacted) or the bundle directory.
-    pub location: String,
+    /// The store or bundle, and for a bundle the key it was verified with (pinned by the
+    /// assessor, or its own: integrity only), as `aimm assess` states it.
+    pub evidence: EvidenceSource,
     /// The number of ledger records assessed.
     pub ledger_size: u64,
     /// The RFC 6962 root of those records, hex.
     pub ledger_root: String,
-    /// How the ledger's signature was trusted.
-    pub key: KeyTrust,
     /// "simulated" or "real" when the evidence says which machines it came from; `None`: not
-    /// recorded.
+    /// recorded (aimm's records carry no machine provenance yet).
     pub provenance: Option<String>,
+}
+
+impl Source {
+    /// The source of `view` (a whole ledger, leaves 0 to n − 1, as a store or bundle gives it),
+    /// its root computed from the records' leaf hashes.
+    pub fn new(evidence: EvidenceSource, view: &LedgerView) -> Self {
+        let size = view.len() as u64;
+        let tree = MerkleTree::from_leaf_hashes(
+            (0..size).filter_map(|i| view.entry(i).map(|e| e.leaf_hash)),
+        );
+        Source {
+            evidence,
+            ledger_size: size,
+            ledger_root: hex::encode(tree.root()),
+            provenance: None,
+        }
+    }
 }
 
 /// A ledger leaf a claim rests on.
@@ -178,7 +172,7 @@ pub struct Report {
     pub generated_by: String,
     /// What was assessed.
     pub source: Source,
-    /// The assessment, exactly as `aimm assess run --json` prints it.
+    /// The assessment, as `aimm assess --json` prints it (without its source).
     pub assessment: Assessment,
     /// Per criterion id: the leaves it rests on or found wanting, with their hashes.
     pub cites: BTreeMap<String, Vec<Cite>>,

@@ -2,8 +2,9 @@
 //! carrying exactly the numbers of the JSON.
 
 use super::plots::{self, bucket_means, histogram};
-use super::{html, KeyTrust, PlotKind, Report, Source, SourceKind};
+use super::{html, PlotKind, Report, Source};
 use crate::assessment::{Judged, LoopAssessment};
+use crate::bundle_evidence::EvidenceSource;
 use crate::catalog::{Comparison, LoopKind, Threshold};
 use crate::measure::LedgerView;
 use crate::signals::{Blobs, Signals};
@@ -285,14 +286,15 @@ fn the_html_draws_exactly_the_json_numbers_and_cites_leaf_hashes() {
     let mut assessment =
         crate::assessment::assess(&crate::catalog::Catalog::builtin(), &view, Some(&signals));
     assessment.loops[0] = latency_loop(vec![0.1, 0.30000000000000004, 7.25]);
-    let source = Source {
-        kind: SourceKind::Store,
-        location: "test <db>".into(),
-        ledger_size: view.len() as u64,
-        ledger_root: "00".repeat(32),
-        key: KeyTrust::StoreRead,
-        provenance: Some("simulated".into()),
-    };
+    let source = Source::new(
+        EvidenceSource::Store {
+            location: "test <db>".into(),
+            records: view.len() as u64,
+        },
+        &view,
+    );
+    let root = aimm_ledger::MerkleTree::from_leaf_hashes(l.entries.iter().map(|e| e.leaf_hash));
+    assert_eq!(source.ledger_root, hex::encode(root.root()));
     let report = Report::new(assessment, &view, Some(&signals), source);
     let page = html::render(&report);
     assert!(page.contains("test &lt;db&gt;"));

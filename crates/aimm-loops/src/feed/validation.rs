@@ -18,6 +18,7 @@ use aimm_model::{HardnessFactor, Material, Skin, StockHardness};
 use aimm_store::evidence::{append_one, record_program};
 use aimm_store::{Store, StoreError};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 /// Bound on the RMS load tracking error in closed-loop control, % of setpoint. The sensor noise
 /// alone (σ ≈ 2 % of reading + 0.3 %) sets a floor near 2–3 %; engagement changes along the path
@@ -372,21 +373,28 @@ pub fn record_validation(
     cites.push(feed_loop.record_parameters(store, t_ns, "validation", "validation", program)?);
     cites.sort_by_key(|c| c.leaf_index);
     cites.dedup_by_key(|c| c.leaf_index);
-    append_report(store, t_ns, outcomes, cites)
+    append_report(store, t_ns, (cases, outcomes), cites)
 }
 
 /// Appends the `validation_report` record.
 fn append_report(
     store: &mut dyn Store,
     t_ns: i64,
-    outcomes: &[CaseOutcome],
+    (cases, outcomes): (&[FeedCase], &[CaseOutcome]),
     cites: Vec<Citation>,
 ) -> Result<Citation, StoreError> {
     let passed = outcomes.iter().all(|o| o.passed);
     let figures = outcomes
         .iter()
         .map(|o| {
+            // The program by its digest, as its nc_program record has it: an assessor finds
+            // the machines that ran it and checks the loop's figure against their segments.
+            let program_sha256 = cases
+                .iter()
+                .find(|c| c.name == o.name)
+                .map(|c| hex::encode(Sha256::digest(c.text.as_bytes())));
             let figures = serde_json::json!({
+                "program_sha256": program_sha256,
                 "cycle_time_programmed_s": o.programmed_feed.cycle_time_s,
                 "best_constant_override_pct": o.best_constant.override_pct,
                 "cycle_time_best_constant_s": o.best_constant.figures.cycle_time_s,
