@@ -329,6 +329,20 @@ pub fn compensated_before_next_part(view: &LedgerView, signals: Option<&Signals>
     for v in starts.values_mut() {
         v.sort_unstable();
     }
+    // Per machine, its planned tool changes: a decision a change supersedes before the next
+    // part has nothing to take effect on (the new tool starts from its own offset).
+    let mut changes: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for (_, r) in view.records() {
+        if let Evidence::ControlAction(a) = &r.evidence {
+            if LoopKind::Wear
+                .record_names()
+                .contains(&a.loop_name.as_str())
+                && a.command.get("decision").and_then(|d| d.as_str()) == Some("tool_change")
+            {
+                changes.entry(&a.machine).or_default().push(r.t_ns);
+            }
+        }
+    }
     let mut offsets: BTreeMap<String, Option<SignalSeries>> = BTreeMap::new();
     let (mut checked, mut good, mut samples) = (0usize, Vec::new(), Vec::new());
     let mut failures = Vec::new();
@@ -347,8 +361,14 @@ pub fn compensated_before_next_part(view: &LedgerView, signals: Option<&Signals>
         let next_start = starts
             .get(a.machine.as_str())
             .and_then(|s| s.get(s.partition_point(|&x| x <= r.t_ns)).copied());
-        let Some(next_start) = next_start else {
-            // Decided after the machine's last recorded part: nothing to take effect on.
+        let superseded = |next: i64| {
+            changes
+                .get(a.machine.as_str())
+                .is_some_and(|c| c.iter().any(|&t| t > r.t_ns && t <= next))
+        };
+        let Some(next_start) = next_start.filter(|&n| !superseded(n)) else {
+            // Decided after the machine's last recorded part, or a tool change came first:
+            // nothing to take effect on.
             last_part += 1;
             continue;
         };
@@ -386,7 +406,7 @@ pub fn compensated_before_next_part(view: &LedgerView, signals: Option<&Signals>
                     ""
                 },
                 if last_part > 0 {
-                    format!("; {last_part} decided after the last part")
+                    format!("; {last_part} decided after the last part or before a tool change")
                 } else {
                     String::new()
                 }

@@ -25,6 +25,10 @@ const MIN_DECISIONS: usize = 3;
 /// One decision: leaf, cutting time of its tool (s) and the wear it was decided from (mm).
 type Point = (u64, f64, f64);
 
+/// One decision as recorded: leaf, time (ns), and the wear it was decided from (`None`: a
+/// planned tool change).
+type Decision = (u64, i64, Option<f64>);
+
 /// `time_only_difference_um` (see the module doc).
 pub fn time_only_difference(view: &LedgerView) -> Measured {
     let lives = tool_lives(view);
@@ -89,7 +93,7 @@ pub fn time_only_difference(view: &LedgerView) -> Measured {
 /// The wear decisions per tool life, in time order, with their tools' cutting time from the
 /// segments.
 fn tool_lives(view: &LedgerView) -> Vec<Vec<Point>> {
-    let mut by_machine: BTreeMap<&str, Vec<(u64, i64, Option<f64>)>> = BTreeMap::new();
+    let mut by_machine: BTreeMap<&str, Vec<Decision>> = BTreeMap::new();
     for (i, r) in view.records() {
         let Evidence::ControlAction(a) = &r.evidence else {
             continue;
