@@ -45,7 +45,10 @@ pub fn latency(l: &crate::assessment::LoopAssessment, view: &LedgerView) -> Plot
         "decisions",
     );
     let Some(j) = l.criteria.iter().find(|j| j.measure == "loop_latency_p99") else {
-        plot.note = format!("the catalog judges no control latency of the {name} loop");
+        plot.note = format!(
+            "the catalog measures no loop_latency_p99 of the {name} loop (any other latency \
+             criterion of it is in its table above)"
+        );
         return plot;
     };
     plot.cites = cites(view, j.evidence.iter().copied());
