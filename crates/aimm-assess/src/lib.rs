@@ -20,5 +20,6 @@ pub mod latency;
 pub mod live;
 pub mod measure;
 pub mod parameters;
+pub mod report;
 pub mod signals;
 pub mod wear_sensors;

@@ -96,6 +96,8 @@ pub struct RunArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    report: crate::report_cmd::ReportArgs,
 }
 
 /// Import a non-aimm controller's recording as an evidence bundle to assess.
@@ -276,6 +278,8 @@ fn run_assessment(args: RunArgs) -> Result<()> {
     };
     let signals = Signals::new(&evidence.view, &*evidence.blobs);
     let assessment = assess(&catalog, &evidence.view, Some(&signals));
+    let (view, source) = (&evidence.view, &evidence.source);
+    crate::report_cmd::write_report(&args.report, &assessment, view, Some(&signals), source)?;
     if args.json {
         print_json(&Judgement {
             source: &evidence.source,

@@ -13,6 +13,7 @@ mod mqtt_args;
 mod mtconnect_cmd;
 mod output;
 mod part;
+mod report_cmd;
 mod sim_cmd;
 mod wear_cmd;
 
@@ -66,6 +67,17 @@ enum Command {
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
     Assess(assess_cmd::AssessArgs),
+    /// Check an assessment report (`aimm assess --db STORE --report DIR --sign KEY`) offline: the
+    /// assessor's signature, the SHA-256 of every report file (any edit fails, naming the file)
+    /// and, with --bundle, that the bundle's signed checkpoint is the ledger the report
+    /// assessed and that assessing the bundle again gives the same assessment. Exits non-zero
+    /// on any failure, with --json too.
+    #[command(after_help = "Examples:\n  \
+aimm keys new --name assessor\n  \
+aimm assess --db aimm.db --report report --sign assessor.key --pdf\n  \
+aimm verify-report report --key assessor.vkey\n  \
+aimm verify-report report --key assessor.vkey --bundle aimm-bundle --bundle-key aimm-ledger.vkey")]
+    VerifyReport(report_cmd::VerifyReportArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -92,6 +104,7 @@ fn main() -> std::process::ExitCode {
         Command::Replay(args) => mtconnect_cmd::replay(args),
         Command::Bench(cmd) => bench_cmd::run(cmd),
         Command::Assess(args) => assess_cmd::run(args),
+        Command::VerifyReport(args) => report_cmd::verify_report(args),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
