@@ -29,6 +29,9 @@ pub enum BenchError {
     /// An inclusion proof did not verify.
     #[error(transparent)]
     Proof(#[from] aimm_ledger::ProofError),
+    /// A record does not canonicalise.
+    #[error(transparent)]
+    Record(#[from] aimm_ledger::RecordError),
     /// A signing key could not be made.
     #[error(transparent)]
     Key(#[from] aimm_ledger::note::NoteError),

@@ -26,7 +26,7 @@ pub struct LedgerReport {
 }
 
 /// A synthetic but realistic evidence record: a sensor segment of one of 16 signals.
-fn segment_record(i: u64) -> Record {
+pub(crate) fn segment_record(i: u64) -> Record {
     let sha256: aimm_ledger::Hash = Sha256::digest(i.to_le_bytes()).into();
     Record::new(
         DEFAULT_START_NS + i as i64 * 10_000_000,

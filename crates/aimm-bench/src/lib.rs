@@ -3,12 +3,13 @@
 //! `aimm bench <area>` parses its arguments, calls the area's `run` and prints the [`Report`] it
 //! gets back, as a table ([`Report::text`]) or as JSON ([`Report::json`]).
 //!
-//! One module per area: [`sim`] (simulator speed, store writes), [`ledger`] (appends, proofs,
+//! One module per area: [`assess`] (the assessment's time and memory on bundles), [`sim`] (simulator speed, store writes), [`ledger`] (appends, proofs,
 //! offline verification), [`feed`] (adaptive feed loop, against the fixed-gain PI of
 //! [`baseline_pi`]), [`wear`] (tool-wear model on real data), [`store`] (PostgreSQL vs SQLite) and
 //! [`connect`] (MTConnect, with the Sparkplug B figures of [`mqtt`]). [`part`] is the simulated part
 //! they share, [`figure`] one line of a table.
 
+pub mod assess;
 pub mod baseline_pi;
 pub mod connect;
 mod error;

@@ -19,6 +19,13 @@ pub enum BenchCommand {
     /// inclusion-proof verifications/s (vs recomputing the root), and `aimm verify` time on a
     /// large bundle (vs hashing its records file once).
     Ledger(BenchLedgerArgs),
+    /// The assessment: `aimm assess --bundle` wall time and peak memory on the demo cell's
+    /// bundle and on a synthetic bundle of a million records, each next to `aimm verify` on
+    /// the same bundle.
+    #[command(
+        after_help = "Examples:\n  aimm bench assess\n  aimm bench assess --records 100000 --json"
+    )]
+    Assess(BenchAssessArgs),
     /// Adaptive feed loop: decision latency per sample (p50/p99, vs a fixed-gain PI on the same
     /// samples), and cycle-time reduction and overloads per validation part vs constant feed.
     Feed(BenchFeedArgs),
@@ -105,6 +112,19 @@ pub struct BenchFeedArgs {
 }
 
 #[derive(clap::Args)]
+pub struct BenchAssessArgs {
+    /// Records of the synthetic bundle.
+    #[arg(long, default_value_t = 1_000_000)]
+    records: u64,
+    /// Parts per machine of the demo cell whose bundle is assessed.
+    #[arg(long, default_value_t = 1)]
+    demo_parts: u32,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
 pub struct BenchLedgerArgs {
     /// Records in the ledger (and the bundle).
     #[arg(long, default_value_t = 1_000_000)]
@@ -179,6 +199,10 @@ pub struct BenchConnectArgs {
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Sim(args) => print(&aimm_bench::sim::run(args.parts)?, args.json),
+        BenchCommand::Assess(args) => print(
+            &aimm_bench::assess::run(args.records, args.demo_parts)?,
+            args.json,
+        ),
         BenchCommand::Ledger(args) => print(
             &aimm_bench::ledger::run(args.records, args.batch)?,
             args.json,
