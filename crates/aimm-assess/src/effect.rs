@@ -91,19 +91,12 @@ fn check_feed(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
         }
     }
     let mut machines_citing: BTreeMap<u64, BTreeSet<&str>> = BTreeMap::new();
-    for (_, r) in view.records() {
-        if let Evidence::ControlAction(a) = &r.evidence {
-            if LoopKind::Feed
-                .record_names()
-                .contains(&a.loop_name.as_str())
-            {
-                for c in &r.cites {
-                    machines_citing
-                        .entry(c.leaf_index)
-                        .or_default()
-                        .insert(&a.machine);
-                }
-            }
+    for (_, r, a) in view.decisions(LoopKind::Feed) {
+        for c in &r.cites {
+            machines_citing
+                .entry(c.leaf_index)
+                .or_default()
+                .insert(&a.machine);
         }
     }
     let (mut baseline, mut with_loop, mut cases) = (0.0, 0.0, 0);
@@ -165,17 +158,10 @@ fn check_feed(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
 fn check_wear(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
     let mut machines = BTreeSet::new();
     let mut changes = 0;
-    for (_, r) in view.records() {
-        if let Evidence::ControlAction(a) = &r.evidence {
-            if LoopKind::Wear
-                .record_names()
-                .contains(&a.loop_name.as_str())
-            {
-                machines.insert(a.machine.as_str());
-                if a.command.get("decision").and_then(Value::as_str) == Some("tool_change") {
-                    changes += 1;
-                }
-            }
+    for (_, _, a) in view.decisions(LoopKind::Wear) {
+        machines.insert(a.machine.as_str());
+        if a.command.get("decision").and_then(Value::as_str) == Some("tool_change") {
+            changes += 1;
         }
     }
     let parts: usize = machines.iter().map(|m| part_spans(view, m).len()).sum();
@@ -281,11 +267,7 @@ pub fn effect_over_baseline(kind: LoopKind, view: &LedgerView) -> Measured {
 pub fn validated_loops_share(view: &LedgerView) -> Measured {
     let mut acting = Vec::new();
     for kind in LoopKind::ALL {
-        let decides = view.records().any(|(_, r)| {
-            matches!(&r.evidence, Evidence::ControlAction(a)
-                if kind.record_names().contains(&a.loop_name.as_str()))
-        });
-        if decides {
+        if view.decisions(kind).next().is_some() {
             acting.push(kind);
         }
     }
@@ -316,10 +298,7 @@ pub fn validated_loops_share(view: &LedgerView) -> Measured {
             }
             (None, None) => {
                 // Cite the loop's first decision: it is what went unvalidated.
-                if let Some((i, _)) = view.records().find(|(_, r)| {
-                    matches!(&r.evidence, Evidence::ControlAction(a)
-                        if kind.record_names().contains(&a.loop_name.as_str()))
-                }) {
+                if let Some((i, _, _)) = view.decisions(kind).next() {
                     failures.push((
                         i,
                         format!(

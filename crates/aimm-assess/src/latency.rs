@@ -46,13 +46,7 @@ pub fn loop_latency(kind: LoopKind, view: &LedgerView, signals: Option<&Signals>
             Measured::unmeasured("not measured: the evidence holds no signals".into())
         }
         _ => {
-            let decisions = view
-                .records()
-                .filter(|(_, r)| {
-                    matches!(&r.evidence, Evidence::ControlAction(a)
-                        if kind.record_names().contains(&a.loop_name.as_str()))
-                })
-                .count();
+            let decisions = view.decisions(kind).count();
             Measured::unmeasured(if decisions == 0 {
                 format!("no decision of the {} loop is in the evidence", kind.name())
             } else {
@@ -342,30 +336,17 @@ pub fn compensated_before_next_part(view: &LedgerView, signals: Option<&Signals>
     // Per machine, its planned tool changes: a decision a change supersedes before the next
     // part has nothing to take effect on (the new tool starts from its own offset).
     let mut changes: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    for (_, r) in view.records() {
-        if let Evidence::ControlAction(a) = &r.evidence {
-            if LoopKind::Wear
-                .record_names()
-                .contains(&a.loop_name.as_str())
-                && a.command.get("decision").and_then(|d| d.as_str()) == Some("tool_change")
-            {
-                changes.entry(&a.machine).or_default().push(r.t_ns);
-            }
+    for (_, r, a) in view.decisions(LoopKind::Wear) {
+        if a.command.get("decision").and_then(|d| d.as_str()) == Some("tool_change") {
+            changes.entry(&a.machine).or_default().push(r.t_ns);
         }
     }
     let mut offsets: BTreeMap<String, Option<SignalSeries>> = BTreeMap::new();
     let (mut checked, mut good, mut samples) = (0usize, Vec::new(), Vec::new());
     let mut failures = Vec::new();
     let mut last_part = 0usize;
-    for (i, r) in view.records() {
-        let Evidence::ControlAction(a) = &r.evidence else {
-            continue;
-        };
-        if !LoopKind::Wear
-            .record_names()
-            .contains(&a.loop_name.as_str())
-            || a.command.get("decision").and_then(|d| d.as_str()) == Some("tool_change")
-        {
+    for (i, r, a) in view.decisions(LoopKind::Wear) {
+        if a.command.get("decision").and_then(|d| d.as_str()) == Some("tool_change") {
             continue;
         }
         let next_start = starts

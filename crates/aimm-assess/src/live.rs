@@ -95,17 +95,21 @@ pub fn run_live(
         min_override_pct: Some(params.min_override_pct),
     }];
     let mut out = Vec::new();
+    // One part of `case` with the loop in charge and `faults` injected, recorded.
+    let run = |store: &mut dyn Store, case: &FeedCase, faults| {
+        record_loop_run(
+            store,
+            &machine,
+            case,
+            tuning,
+            seed,
+            (&PanelScript::default(), faults),
+        )
+    };
 
     let steps_case = case("stepped depth, steel");
-    let run = record_loop_run(
-        store,
-        &machine,
-        &steps_case,
-        tuning,
-        seed,
-        (&PanelScript::default(), FaultPlan::default()),
-    )?;
-    let (load, over) = signals(store, &run)?;
+    let run_steps = run(store, &steps_case, FaultPlan::default())?;
+    let (load, over) = signals(store, &run_steps)?;
     let found = steps(&load, &over, Some(&in_force));
     let latencies: Vec<f64> = found.iter().filter_map(|s| s.latency_ms).collect();
     let unanswered = found.len() - latencies.len();
@@ -113,7 +117,7 @@ pub fn run_live(
     let passed = !found.is_empty() && unanswered == 0 && p99.is_some_and(|p| p <= budget_ms);
     out.push(record(
         store,
-        &run,
+        &run_steps,
         "load step",
         passed,
         format!(
@@ -131,15 +135,8 @@ pub fn run_live(
         load_dropout_s: Some((DROPOUT_AT_S, DROPOUT_AT_S + DROPOUT_S)),
         ..FaultPlan::default()
     };
-    let run = record_loop_run(
-        store,
-        &machine,
-        &steps_case,
-        tuning,
-        seed,
-        (&PanelScript::default(), faults),
-    )?;
-    let (_, over) = signals(store, &run)?;
+    let stale = run(store, &steps_case, faults)?;
+    let (_, over) = signals(store, &stale)?;
     let t0 = over.t_ns.first().copied().unwrap_or(0);
     let at = |s: f64| t0 + (s * 1e9) as i64;
     let before = over
@@ -165,7 +162,7 @@ pub fn run_live(
         .count();
     out.push(record(
         store,
-        &run,
+        &stale,
         "stale signal",
         !window.is_empty() && off == 0,
         format!(
@@ -180,20 +177,17 @@ pub fn run_live(
                 "fallback_pct": params.fallback_override_pct }),
     )?);
 
-    let run = record_loop_run(
+    let worn = run(
         store,
-        &machine,
         &case("lug, titanium, worn tool"),
-        tuning,
-        seed,
-        (&PanelScript::default(), FaultPlan::default()),
+        FaultPlan::default(),
     )?;
-    let (load, _) = signals(store, &run)?;
+    let (load, _) = signals(store, &worn)?;
     let peak = load.values.iter().copied().fold(f64::MIN, f64::max);
-    let overloads = run.part.result.overload_events;
+    let overloads = worn.part.result.overload_events;
     out.push(record(
         store,
-        &run,
+        &worn,
         "worn tool",
         overloads == 0,
         format!(
@@ -205,7 +199,7 @@ pub fn run_live(
                 "threshold_pct": machine.overload_threshold_pct }),
     )?);
 
-    let t_ns = run.part.t_end_ns + 1;
+    let t_ns = worn.part.t_end_ns + 1;
     let report = Record::new(
         t_ns,
         Evidence::ValidationReport(ValidationReport {

@@ -7,7 +7,7 @@
 //! (`cross_loop_links`); each gives its value and the leaves it rests on or found wanting.
 
 use crate::catalog::LoopKind;
-use aimm_ledger::record::{Evidence, Record, SensorSegment};
+use aimm_ledger::record::{ControlAction, Evidence, Record, SensorSegment};
 use aimm_store::LedgerEntry;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -142,6 +142,19 @@ impl LedgerView {
     /// Whether the evidence holds no record.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The decisions of `kind`'s loop (its control actions), by leaf index.
+    pub fn decisions(
+        &self,
+        kind: LoopKind,
+    ) -> impl Iterator<Item = (u64, &Record, &ControlAction)> {
+        self.records().filter_map(move |(i, r)| match &r.evidence {
+            Evidence::ControlAction(a) if kind.record_names().contains(&a.loop_name.as_str()) => {
+                Some((i, r, a))
+            }
+            _ => None,
+        })
     }
 
     /// The `sensor_segment` records, by leaf index.
@@ -427,7 +440,7 @@ impl LedgerView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aimm_ledger::record::{ControlAction, ModelTraining};
+    use aimm_ledger::record::ModelTraining;
     use aimm_ledger::Citation;
     use aimm_store::{SqliteStore, Store};
 

@@ -15,7 +15,6 @@
 use crate::catalog::LoopKind;
 use crate::effect::part_spans;
 use crate::measure::{LedgerView, Measured, MAX_CITED};
-use aimm_ledger::record::Evidence;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -94,16 +93,7 @@ pub fn time_only_difference(view: &LedgerView) -> Measured {
 /// segments.
 fn tool_lives(view: &LedgerView) -> Vec<Vec<Point>> {
     let mut by_machine: BTreeMap<&str, Vec<Decision>> = BTreeMap::new();
-    for (i, r) in view.records() {
-        let Evidence::ControlAction(a) = &r.evidence else {
-            continue;
-        };
-        if !LoopKind::Wear
-            .record_names()
-            .contains(&a.loop_name.as_str())
-        {
-            continue;
-        }
+    for (i, r, a) in view.decisions(LoopKind::Wear) {
         let change = a.command.get("decision").and_then(Value::as_str) == Some("tool_change");
         let wear = a
             .inputs

@@ -7,18 +7,10 @@ mod common;
 
 use aimm_ledger::checkpoint::{sign_checkpoint, Checkpoint};
 use aimm_ledger::note::{self, Signer};
-use common::json_of;
+use common::{aimm_in as aimm, json_of};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn aimm(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aimm"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -4,18 +4,9 @@
 
 mod common;
 
-use common::json_of;
+use common::{aimm_in as aimm, json_of};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn aimm(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aimm"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// A demo of two parts per machine, without the wear loop, in a fresh folder.
 fn demo() -> tempfile::TempDir {

@@ -2,15 +2,9 @@
 //! or actuation delay refused, a failed case failing the command in JSON too, the validation
 //! recorded as a ledger report, and an operator script pausing the loop (a bad entry named).
 
-use std::process::Command;
+mod common;
 
-fn aimm(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_aimm"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::aimm_in as aimm;
 
 #[test]
 fn feed_loop_removes_the_overload_of_the_stepped_part_and_is_faster() {

@@ -9,18 +9,10 @@
 mod common;
 
 use aimm_ledger::merkle::leaf_hash;
-use common::json_of;
+use common::{aimm_in as aimm, json_of};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn aimm(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aimm"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn fails(out: &Output, expect: &str) {
     let all = format!(

@@ -4,21 +4,13 @@
 
 mod common;
 
-use common::json_of;
-use std::process::{Command, Output};
+use common::{aimm_in as aimm, json_of};
+use std::process::Output;
 
 const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../testdata/wear/uniwear.csv"
 );
-
-fn aimm(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aimm"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn training_is_reproducible_and_recorded_as_verifiable_evidence() {

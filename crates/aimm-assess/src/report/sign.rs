@@ -6,6 +6,7 @@
 
 use super::FORMAT;
 use aimm_ledger::note::{self, NoteError, Signer, Verifier};
+use aimm_ledger::Check;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -122,17 +123,6 @@ pub fn sign(
     let path = dir.join(SIG_FILE);
     std::fs::write(&path, signed).map_err(|source| SignError::Io { path, source })?;
     Ok(manifest)
-}
-
-/// One check of a report verification.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// What was checked, e.g. `report.json`.
-    pub name: String,
-    /// Whether it held.
-    pub passed: bool,
-    /// What was found, or why it failed.
-    pub detail: String,
 }
 
 /// The outcome of [`verify`] (and of any checks a caller adds).

@@ -4,7 +4,17 @@
 
 pub mod mqtt;
 
-use std::process::Output;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs this build's `aimm` with `args` in `dir`.
+pub fn aimm_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aimm"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
 
 /// The JSON an `aimm` run printed, failing with its stderr.
 pub fn json_of(out: &Output) -> serde_json::Value {
