@@ -37,6 +37,8 @@ use std::path::{Path, PathBuf};
 ///   aimm assess --bundle aimm-bundle --key plant.vkey     # offline, signer pinned
 ///   aimm assess --bundle aimm-bundle                      # integrity only
 ///   aimm assess --db aimm.db --live                       # apply the stimuli, then judge
+///   aimm assess --bundle aimm-bundle --key plant.vkey --report report --sign assessor.key --pdf
+///   aimm verify-report report --key assessor.vkey --bundle aimm-bundle --bundle-key plant.vkey
 ///   aimm assess import --shdr okuma.shdr --devices Devices.xml --out okuma-bundle \
 ///       --key importer.key && aimm assess --bundle okuma-bundle --key importer.vkey
 ///   aimm assess catalog --level 3
