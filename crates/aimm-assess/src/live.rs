@@ -6,9 +6,11 @@
 //! * load step: a stepped-depth slot (the deepest step overloads at the programmed feed); every
 //!   step above the setpoint must be answered within the catalog's feed budget, measured by
 //!   [`crate::latency::steps`] on the recorded load and commanded override;
-//! * stale signal: the load stops reaching the loop for [`DROPOUT_S`]; from the stale timeout on
-//!   (plus the rate limit's travel) the commanded override must sit at the fallback until the
-//!   signal returns;
+//! * stale signal: the load stops reaching the loop for [`DROPOUT_S`] in the deep step; from the
+//!   stale timeout on (plus the rate limit's travel) the commanded override must sit at the
+//!   fallback, or at the command in force if that is lower (blind, the feed must not rise),
+//!   until the signal returns, and the load it cannot see must stay below the overload
+//!   threshold;
 //! * worn tool: a titanium lug with a tool worn to VB 0.2 mm; the recorded load must never
 //!   overload the spindle (the machine's overload threshold);
 //! * energy event: a tariff step and a peak-power cap; aimm has no scheduling loop yet, so
@@ -22,6 +24,7 @@ use aimm_ledger::record::{Evidence, Record, ValidationReport};
 use aimm_ledger::Citation;
 use aimm_loops::feed::validation::{builtin_cases, FeedCase};
 use aimm_loops::feed::{FeedParams, DEFAULT_ACTUATION_DELAY_MS};
+use aimm_model::overload::{OverloadChange, OverloadMeter};
 use aimm_model::{MachineSpec, SignalKind, SignalSeries};
 use aimm_sim::PanelScript;
 use aimm_store::evidence::append_one;
@@ -136,7 +139,7 @@ pub fn run_live(
         ..FaultPlan::default()
     };
     let stale = run(store, &steps_case, faults)?;
-    let (_, over) = signals(store, &stale)?;
+    let (load, over) = signals(store, &stale)?;
     let t0 = over.t_ns.first().copied().unwrap_or(0);
     let at = |s: f64| t0 + (s * 1e9) as i64;
     let before = over
@@ -146,35 +149,58 @@ pub fn run_live(
         .take_while(|(t, _)| **t < at(DROPOUT_AT_S))
         .last()
         .map_or(params.fallback_override_pct, |(_, v)| *v);
+    // Blind, the loop must not raise the feed: the fallback, or the command in force if lower.
+    let expected = params.fallback_override_pct.min(before);
     let settle_s = params.stale_timeout_ms / 1000.0
-        + (before - params.fallback_override_pct).abs() / params.rate_limit_pct_per_s
+        + (before - expected).abs() / params.rate_limit_pct_per_s
         + 0.004;
+    let blind = |t: &i64| *t >= at(DROPOUT_AT_S) && *t < at(DROPOUT_AT_S + DROPOUT_S);
     let window: Vec<f64> = over
         .t_ns
         .iter()
         .zip(&over.values)
-        .filter(|(t, _)| **t >= at(DROPOUT_AT_S + settle_s) && **t < at(DROPOUT_AT_S + DROPOUT_S))
+        .filter(|(t, _)| blind(t) && **t >= at(DROPOUT_AT_S + settle_s))
         .map(|(_, v)| *v)
         .collect();
     let off = window
         .iter()
-        .filter(|v| **v != params.fallback_override_pct)
+        .filter(|v| (**v - expected).abs() > 1e-9)
         .count();
+    // Overloads as aimm_model::overload defines them (the load meter's smoothing), begun blind.
+    let mut meter = OverloadMeter::new(&machine);
+    let (mut blind_overloads, mut blind_peak) = (0u32, f64::MIN);
+    for (k, (t, v)) in load.t_ns.iter().zip(&load.values).enumerate() {
+        let dt_s = k
+            .checked_sub(1)
+            .map_or(0.0, |j| (t - load.t_ns[j]) as f64 * 1e-9);
+        let change = meter.update(*v, dt_s);
+        if blind(t) {
+            blind_peak = blind_peak.max(meter.smoothed_pct().unwrap_or(*v));
+            if matches!(change, Some(OverloadChange::Began { .. })) {
+                blind_overloads += 1;
+            }
+        }
+    }
+    let threshold = machine.overload_threshold_pct;
     out.push(record(
         store,
         &stale,
         "stale signal",
-        !window.is_empty() && off == 0,
+        !window.is_empty() && off == 0 && blind_overloads == 0,
         format!(
-            "the load signal lost for {DROPOUT_S} s: the override must sit at the fallback {} % \
-             from {:.0} ms after the loss; {} of {} commands did not",
+            "the load signal lost for {DROPOUT_S} s: the override must sit at {expected:.1} % \
+             (the fallback {} %, or the command in force if lower) from {:.0} ms after the \
+             loss; {off} of {} commands did not; the load it could not see peaked at \
+             {blind_peak:.0} % on the load meter, {blind_overloads} overloads (threshold \
+             {threshold} %)",
             params.fallback_override_pct,
             settle_s * 1e3,
-            off,
             window.len()
         ),
         json!({ "settle_ms": settle_s * 1e3, "commands": window.len(), "off_fallback": off,
-                "fallback_pct": params.fallback_override_pct }),
+                "fallback_pct": params.fallback_override_pct, "held_pct": expected,
+                "blind_peak_load_pct": blind_peak, "blind_overloads": blind_overloads,
+                "threshold_pct": threshold }),
     )?);
 
     let worn = run(

@@ -134,6 +134,10 @@ pub struct FeedController {
     release_grace_until_ns: Option<i64>,
     release_pending: bool,
     stale: bool,
+    /// The command in force when the data went stale: blind, the loop holds the lower of it and
+    /// the fallback, and never raises the feed (a fallback above a regulating command would push
+    /// the load it can no longer see past the setpoint).
+    stale_cap_pct: f64,
     teach_cut: Option<TeachCut>,
     /// The overload alarm: the same definition that judges every run.
     overload: OverloadMeter,
@@ -203,6 +207,7 @@ impl FeedController {
             release_grace_until_ns: None,
             release_pending: false,
             stale: false,
+            stale_cap_pct: f64::INFINITY,
             teach_cut: None,
             overload: OverloadMeter::with_threshold(params.alarm_load_pct),
             plunging: false,
@@ -269,9 +274,10 @@ impl FeedController {
                 let silent_ms = now_ns.saturating_sub(self.valid_now_ns) as f64 * 1e-6;
                 if !self.stale && silent_ms > self.params.stale_timeout_ms {
                     self.stale = true;
+                    self.stale_cap_pct = self.output.unwrap_or(self.params.fallback_override_pct);
                     let detail = format!(
-                        "no valid load sample for {silent_ms:.1} ms; fallback {} %",
-                        self.params.fallback_override_pct
+                        "no valid load sample for {silent_ms:.1} ms; fallback {:.1} %",
+                        self.stale_cap_pct.min(self.params.fallback_override_pct)
                     );
                     push_event(&mut events, now_ns, FeedEventKind::StaleFallback, &detail);
                 }
@@ -701,7 +707,7 @@ impl FeedController {
         if self.hold_since_ns.is_some() {
             p.min_override_pct
         } else if self.stale {
-            p.fallback_override_pct
+            p.fallback_override_pct.min(self.stale_cap_pct)
         } else if self.mode == FeedMode::Teach {
             p.clamp_override(100.0)
         } else if self.restarting && self.feed_lagging {

@@ -182,8 +182,9 @@ impl FeedEvidence {
                             "feed_hold": false,
                             "feed_override_pct": params.min_override_pct,
                         }),
+                        // Blind, the command in force is held when lower (the detail says which).
                         FeedEventKind::StaleFallback => serde_json::json!({
-                            "feed_override_pct": params.fallback_override_pct,
+                            "feed_override_pct_at_most": params.fallback_override_pct,
                         }),
                         // The operator's panel wins: the loop stops commanding, then resumes.
                         FeedEventKind::OperatorPaused(action) => serde_json::json!({

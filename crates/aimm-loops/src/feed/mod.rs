@@ -31,7 +31,8 @@
 //!   a raw sample above the peak guard → the command cut at once in proportion to the feed the
 //!   machine made (braking axes still show the faster feed); a plunge or ramp-in →
 //!   the override capped until its load is measured (at what the tool's last measured plunge
-//!   allows); stale data → fallback override; every rise of the command is rate-limited, and
+//!   allows); stale data → the fallback override, or the command in force if lower (blind, the
+//!   loop never raises the feed); every rise of the command is rate-limited, and
 //!   every command clamped.
 //! - **Setpoint**: fixed, taught in (a high quantile of the steady engaged load of a first part
 //!   at the programmed feed), or the machine's limit: the alarm less the room a sudden doubling

@@ -63,7 +63,8 @@ pub struct FeedParams {
     pub hold_release_s: f64,
     /// No valid sample for longer than this → fall back to `fallback_override_pct`, ms.
     pub stale_timeout_ms: f64,
-    /// Override commanded while the load data is stale, %; within the override bounds.
+    /// Override commanded while the load data is stale, %; within the override bounds. When the
+    /// command in force is lower, that is held instead: blind, the loop never raises the feed.
     pub fallback_override_pct: f64,
     /// Time constant of the load low-pass filter, ms.
     pub filter_tau_ms: f64,
