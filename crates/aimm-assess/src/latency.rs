@@ -5,7 +5,8 @@
 //!   [`STEP_PCT`] between the means of the [`STEP_WINDOW_MS`] before and after a sample (the
 //!   largest rise of a run of such samples), that takes the load above the loop's setpoint — the
 //!   `setpoint_pct` of the loop's parameter record in force, a versioned record, not a claim;
-//!   without one every step counts; a rise the override itself made (it rose over the same
+//!   for a controller that records none (an imported one), the level it is seen to regulate the
+//!   load at ([`regulated_level`]); failing both, every step counts; a rise the override itself made (it rose over the same
 //!   windows) is not a disturbance and does not count. The *triggering sample* is the first load sample above the
 //!   setpoint (or above half the rise, without one); the *response* the first commanded override
 //!   sample at least [`RESPONSE_PCT`] below the override in force at the trigger. Its latency is
@@ -86,8 +87,21 @@ pub fn feed_step_latency(signals: &Signals) -> Result<Measured, String> {
     for m in &machines {
         let load = signals.read(m, SignalKind::SpindleLoadPct)?;
         let over = signals.read(m, SignalKind::FeedOverrideCommandedPct)?;
-        let sp = setpoints.get(m.as_str());
-        let steps = steps(&load.series, &over.series, sp.map(Vec::as_slice));
+        // A controller that logs no setpoint (a non-aimm one, imported) is held to the level it
+        // is seen to regulate the load at.
+        let inferred = (!setpoints.contains_key(m.as_str()))
+            .then(|| regulated_level(&load.series, &over.series))
+            .flatten();
+        let sp = setpoints.get(m.as_str()).cloned().or_else(|| {
+            inferred.map(|setpoint_pct| {
+                vec![InForce {
+                    from_ns: i64::MIN,
+                    setpoint_pct,
+                    min_override_pct: None,
+                }]
+            })
+        });
+        let steps = steps(&load.series, &over.series, sp.as_deref());
         let unanswered = steps.iter().filter(|s| s.latency_ms.is_none()).count();
         for s in &steps {
             let leaf = covering_leaf(signals.view(), m, SignalKind::SpindleLoadPct, s.trigger_ns);
@@ -108,10 +122,15 @@ pub fn feed_step_latency(signals: &Signals) -> Result<Measured, String> {
         per_machine.push(format!(
             "{m}: {} steps above {}{}",
             steps.len(),
-            sp.and_then(|s| s.last()).map_or(
-                "half their rise (no setpoint recorded)".into(),
-                |p| format!("the setpoint {:.0} %", p.setpoint_pct)
-            ),
+            match (sp.as_ref().and_then(|s| s.last()), inferred) {
+                (Some(p), Some(_)) => format!(
+                    "{:.0} %, the level the override is seen to regulate the load at (no \
+                     setpoint recorded)",
+                    p.setpoint_pct
+                ),
+                (Some(p), None) => format!("the setpoint {:.0} %", p.setpoint_pct),
+                (None, _) => "half their rise (no setpoint recorded or seen)".into(),
+            },
             if unanswered > 0 {
                 format!(", {unanswered} unanswered")
             } else {
@@ -184,6 +203,33 @@ fn setpoints(view: &LedgerView) -> BTreeMap<String, Vec<InForce>> {
         v.sort_by_key(|p| p.from_ns);
     }
     out
+}
+
+/// Grid step on which a regulated level is read, ns (as the closed-loop test's grid).
+const LEVEL_GRID_NS: i64 = 20_000_000;
+/// Grid points of regulation a level needs to be read (2 s).
+const LEVEL_MIN_POINTS: usize = 100;
+
+/// The load level a controller is seen to hold while it regulates: the median load at the
+/// points where its override is changing and is below the highest it commands (not saturated).
+/// `None` when it regulates for under [`LEVEL_MIN_POINTS`] grid points.
+pub fn regulated_level(load: &SignalSeries, over: &SignalSeries) -> Option<f64> {
+    let top = over.values.iter().copied().fold(f64::MIN, f64::max);
+    let (t0, t1) = (*over.t_ns.first()?, *over.t_ns.last()?);
+    let mut levels: Vec<f64> = (1..(t1 - t0) / LEVEL_GRID_NS)
+        .filter_map(|k| {
+            let t = t0 + k * LEVEL_GRID_NS;
+            let (now, before) = (value_at(over, t)?, value_at(over, t - LEVEL_GRID_NS)?);
+            (now != before && now < top - RESPONSE_PCT)
+                .then(|| value_at(load, t))
+                .flatten()
+        })
+        .collect();
+    if levels.len() < LEVEL_MIN_POINTS {
+        return None;
+    }
+    levels.sort_by(f64::total_cmp);
+    Some(levels[levels.len() / 2])
 }
 
 /// The load steps of one machine and their answers (see the module doc), under the parameters
@@ -501,6 +547,39 @@ mod tests {
             .collect();
         let raised = series(SignalKind::FeedOverrideCommandedPct, &raised);
         assert!(steps(&l, &raised, Some(&params(100.0, 10.0))).is_empty());
+    }
+
+    #[test]
+    fn the_regulated_level_is_read_where_the_override_moves_below_its_top() {
+        // 8 s at 2 ms: saturated at 200 % with a light load, then regulating a load of ~80 %.
+        let n = 4000;
+        let over: Vec<f64> = (0..n)
+            .map(|k| {
+                if k < n / 2 {
+                    200.0
+                } else {
+                    120.0 + (k % 7) as f64
+                }
+            })
+            .collect();
+        let load: Vec<f64> = (0..n)
+            .map(|k| {
+                if k < n / 2 {
+                    40.0
+                } else {
+                    80.0 + (k % 5) as f64 - 2.0
+                }
+            })
+            .collect();
+        let (l, o) = (
+            series(SignalKind::SpindleLoadPct, &load),
+            series(SignalKind::FeedOverrideCommandedPct, &over),
+        );
+        let level = regulated_level(&l, &o).unwrap();
+        assert!((level - 80.0).abs() <= 2.0, "{level}");
+        // An override that never moves shows no regulated level.
+        let flat = series(SignalKind::FeedOverrideCommandedPct, &vec![150.0; n]);
+        assert_eq!(regulated_level(&l, &flat), None);
     }
 
     #[test]
