@@ -10,7 +10,8 @@ use aimm_ledger::merkle::Hash;
 use aimm_model::{MachineId, SignalKind, SignalSeries};
 use aimm_store::{decode_segment, Store};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Where segment blobs are read from, by SHA-256.
@@ -68,16 +69,31 @@ pub struct Read {
     pub leaves: Vec<u64>,
 }
 
-/// The signals a ledger attests, read through `blobs`.
+/// The signals a ledger attests, read through `blobs`. Each signal is decoded and hashed once:
+/// several measurements and the report's plots read the same load and override.
 pub struct Signals<'a> {
     view: &'a LedgerView,
     blobs: &'a dyn Blobs,
+    pairs: BTreeSet<(String, String)>,
+    read: RefCell<BTreeMap<SignalKey, Result<Read, String>>>,
 }
+
+/// A signal of a machine: machine id and signal name.
+type SignalKey = (String, &'static str);
 
 impl<'a> Signals<'a> {
     /// The signals of `view`'s segment records, their blobs from `blobs`.
     pub fn new(view: &'a LedgerView, blobs: &'a dyn Blobs) -> Self {
-        Signals { view, blobs }
+        let pairs = view
+            .segment_records()
+            .map(|(_, s)| (s.machine.clone(), s.signal.clone()))
+            .collect();
+        Signals {
+            view,
+            blobs,
+            pairs,
+            read: RefCell::new(BTreeMap::new()),
+        }
     }
 
     /// The ledger the signals belong to.
@@ -86,16 +102,13 @@ impl<'a> Signals<'a> {
     }
 
     /// The (machine, signal) pairs with segment records, signal names as recorded.
-    pub fn pairs(&self) -> BTreeSet<(String, String)> {
-        self.view
-            .segment_records()
-            .map(|(_, s)| (s.machine.clone(), s.signal.clone()))
-            .collect()
+    pub fn pairs(&self) -> &BTreeSet<(String, String)> {
+        &self.pairs
     }
 
     /// The machines recording both signals.
     pub fn machines_with(&self, a: SignalKind, b: SignalKind) -> Vec<MachineId> {
-        let pairs = self.pairs();
+        let pairs = &self.pairs;
         let machines: BTreeSet<&String> = pairs.iter().map(|(m, _)| m).collect();
         machines
             .into_iter()
@@ -112,6 +125,17 @@ impl<'a> Signals<'a> {
     /// not hashing to its record's digest, or naming another machine or signal is an error
     /// naming the leaf.
     pub fn read(&self, machine: &MachineId, signal: SignalKind) -> Result<Read, String> {
+        let key = (machine.to_string(), signal.name());
+        if let Some(done) = self.read.borrow().get(&key) {
+            return done.clone();
+        }
+        let done = self.decode(machine, signal);
+        self.read.borrow_mut().insert(key, done.clone());
+        done
+    }
+
+    /// [`Signals::read`], uncached.
+    fn decode(&self, machine: &MachineId, signal: SignalKind) -> Result<Read, String> {
         let mut parts = Vec::new();
         for (leaf, s) in self.view.segment_records() {
             if s.machine != machine.as_str() || s.signal != signal.name() {
