@@ -10,6 +10,7 @@ use crate::effect;
 use crate::latency;
 use crate::measure::{LedgerView, Measured};
 use crate::parameters;
+use crate::provenance::{MachineOrigins, Origins};
 use crate::signals::Signals;
 use crate::wear_sensors;
 use serde::Serialize;
@@ -39,6 +40,9 @@ pub struct Judged {
     pub failures: Vec<(u64, String)>,
     /// The observations the measured value summarises (e.g. each latency), for plots.
     pub samples: Vec<f64>,
+    /// The machines its evidence comes from (named by the evidence or reached through its
+    /// lineage), simulated or real as their segments record it.
+    pub provenance: Origins,
 }
 
 /// One loop's criteria and the level it reaches.
@@ -67,15 +71,18 @@ pub struct Assessment {
     pub loops: Vec<LoopAssessment>,
     /// The criteria that judge the cell rather than one loop.
     pub cell: Vec<Judged>,
+    /// Every machine with data, simulated or real as its segments record it.
+    pub machines: Origins,
 }
 
 /// Judges `view` (the ledger) by `catalog`; the measurements that read signals read them
 /// through `signals` (without them they are not measured).
 pub fn assess(catalog: &Catalog, view: &LedgerView, signals: Option<&Signals>) -> Assessment {
+    let origins = MachineOrigins::new(view);
     let judged: Vec<(Option<LoopKind>, Judged)> = catalog
         .criteria
         .iter()
-        .map(|c| (c.loop_kind, judge(c, view, signals)))
+        .map(|c| (c.loop_kind, judge(c, view, signals, &origins)))
         .collect();
     let passed_up_to = |level: u8, only: Option<LoopKind>| {
         judged
@@ -127,19 +134,19 @@ pub fn assess(catalog: &Catalog, view: &LedgerView, signals: Option<&Signals>) -
             .map(|(_, j)| j.clone())
             .collect(),
         loops,
+        machines: origins.all(),
     }
 }
 
-/// `criterion` judged on `view` (and its `signals`) by its measurement.
-fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) -> Judged {
+/// `criterion` judged on `view` (and its `signals`) by its measurement; one that needs real
+/// machines' evidence is then held to the `origins` of the machines its evidence comes from.
+fn judge(
+    criterion: &Criterion,
+    view: &LedgerView,
+    signals: Option<&Signals>,
+    origins: &MachineOrigins,
+) -> Judged {
     let measured = match criterion.measure.as_str() {
-        // Nothing in a ledger says which machine is real: a criterion that needs real machines'
-        // evidence cannot be met by anything this evidence holds.
-        _ if criterion.provenance == Provenance::Real => Some(Measured::unmeasured(
-            "not measured: the evidence does not say which of its machines are real (aimm's \
-             records carry no machine provenance yet), so none of it counts as a real machine's"
-                .into(),
-        )),
         "closed_loop_p" => signals.map(|s| {
             closed_loop_p(s).unwrap_or_else(|e| {
                 Measured::unmeasured(format!("not measured: reading the signals failed: {e}"))
@@ -181,7 +188,33 @@ fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) ->
             criterion.measure
         ))
     });
-    let passed = value.map(|v| criterion.threshold.passes(v));
+    let cited: Vec<u64> = evidence
+        .iter()
+        .copied()
+        .chain(failures.iter().map(|(leaf, _)| *leaf))
+        .collect();
+    let provenance = origins.of_leaves(view, &cited);
+    let mut passed = value.map(|v| criterion.threshold.passes(v));
+    let mut reason = reason;
+    if criterion.provenance == Provenance::Real && passed.is_some() {
+        // Evidence from a simulator, or from no machine at all (a validation made in the
+        // simulator), fails a criterion about real machines; evidence whose origin is not
+        // recorded cannot be judged either way.
+        if !provenance.simulated.is_empty() || provenance.is_empty() {
+            passed = Some(false);
+            reason = format!(
+                "needs real machines' evidence, and this rests on {}; {reason}",
+                provenance.describe()
+            );
+        } else if !provenance.not_recorded.is_empty() {
+            passed = None;
+            reason = format!(
+                "not measured: the evidence does not record whether its machines are simulated \
+                 or real ({}); {reason}",
+                provenance.describe()
+            );
+        }
+    }
     Judged {
         id: criterion.id.clone(),
         level: criterion.level,
@@ -194,5 +227,6 @@ fn judge(criterion: &Criterion, view: &LedgerView, signals: Option<&Signals>) ->
         evidence,
         failures,
         samples,
+        provenance,
     }
 }

@@ -13,6 +13,7 @@
 use aimm_connect::mtconnect::replay::{replay_into, ReplayStats};
 use aimm_connect::mtconnect::{Agent, AgentOptions, MtcError};
 use aimm_ledger::note::Signer;
+use aimm_ledger::{Interface, Origin};
 use aimm_model::SignalSeries;
 use aimm_store::evidence::{checkpoint_now, export_bundle, EvidenceError};
 use aimm_store::{SqliteStore, Store, StoreError};
@@ -112,7 +113,11 @@ pub fn import(
             (source.to_string(), Some(stats))
         }
         Recording::Series { source, series } => {
-            SqliteStore::open(&db)?.append_segments(None, &series)?;
+            SqliteStore::open(&db)?.append_segments(
+                None,
+                Origin::undeclared(Interface::Import),
+                &series,
+            )?;
             (source.to_string(), None)
         }
     };
@@ -148,7 +153,10 @@ fn ingest_shdr(
     device: Option<&str>,
 ) -> Result<ReplayStats, ImportError> {
     let store = Box::new(SqliteStore::open(db)?);
-    let options = AgentOptions::default();
+    let options = AgentOptions {
+        origin: Origin::undeclared(Interface::Import),
+        ..AgentOptions::default()
+    };
     let mut agent = Agent::for_store(store, Some(devices), &HashMap::new(), &options)?;
     let model = agent.model();
     let index = match device {

@@ -20,6 +20,7 @@ pub mod latency;
 pub mod live;
 pub mod measure;
 pub mod parameters;
+pub mod provenance;
 pub mod report;
 pub mod signals;
 pub mod wear_sensors;

@@ -452,6 +452,7 @@ mod tests {
             t_last_ns: 1_000,
             count: 10,
             sha256: [7; 32],
+            origin: Some(aimm_ledger::Origin::SIMULATOR),
         })
     }
 

@@ -14,7 +14,7 @@ use aimm_ledger::record::{
     ControlAction, ControlParameterChange, Evidence, ModelTraining, NcProgram, Record,
     ValidationReport,
 };
-use aimm_ledger::Citation;
+use aimm_ledger::{Citation, Origin};
 use aimm_model::{MachineId, MachineSpec, SignalKind, SignalSeries};
 use aimm_store::evidence::append_one;
 use aimm_store::{SqliteStore, Store};
@@ -63,6 +63,7 @@ fn sealed(
         let metas = store
             .append_segments(
                 None,
+                Origin::SIMULATOR,
                 &[SignalSeries {
                     machine: MachineId::new(machine),
                     signal: kind,

@@ -37,6 +37,7 @@ pub(crate) fn segment_record(i: u64) -> Record {
             t_last_ns: DEFAULT_START_NS + i as i64 * 10_000_000 + 9_998_000_000,
             count: 5000,
             sha256,
+            origin: Some(aimm_ledger::Origin::SIMULATOR),
         }),
         vec![],
     )

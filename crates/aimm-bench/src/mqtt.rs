@@ -10,7 +10,7 @@ use aimm_connect::sparkplug::{
     run_host, CommandTrust, Commander, DeviceCommand, DeviceMetric, EdgeConfig, EdgeNode,
     HostConfig, HostObserver, MqttActuator, Update,
 };
-use aimm_ledger::Signer;
+use aimm_ledger::{Origin, Signer};
 use aimm_model::{Actuator, MachineId, SignalKind, SignalSeries};
 use aimm_store::{SqliteStore, Store};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -304,7 +304,7 @@ fn direct_ingest(series: &[SignalSeries]) -> Result<f64, BenchError> {
     let total: u64 = series.iter().map(|s| s.len() as u64).sum();
     let started = Instant::now();
     for chunk in series.chunks(16) {
-        store.append_segments(None, chunk)?;
+        store.append_segments(None, Origin::SIMULATOR, chunk)?;
     }
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }

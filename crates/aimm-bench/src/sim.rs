@@ -5,6 +5,7 @@
 
 use crate::part::{BenchPart, SimulatedParts};
 use crate::{render_table, BenchError, Figure, Report};
+use aimm_ledger::Origin;
 use aimm_sim::gcode::Interpreter;
 use aimm_store::{RowPerSampleBaseline, SqliteStore, Store};
 use std::time::Instant;
@@ -58,7 +59,7 @@ pub fn run(parts: u32) -> Result<SimReport, BenchError> {
     let mut stored_bytes = 0u64;
     for batch in series.chunks(16) {
         stored_bytes += store
-            .append_segments(None, batch)?
+            .append_segments(None, Origin::SIMULATOR, batch)?
             .iter()
             .map(|m| m.bytes)
             .sum::<u64>();

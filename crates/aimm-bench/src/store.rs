@@ -4,6 +4,7 @@
 
 use crate::part::BenchPart;
 use crate::{render_table, BenchError, Figure, Report};
+use aimm_ledger::Origin;
 use aimm_model::SignalSeries;
 use aimm_store::{redact_url, PgStore, SqliteStore, Store};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -135,7 +136,7 @@ fn ingest(
 ) -> Result<f64, BenchError> {
     let started = Instant::now();
     for chunk in series.chunks(batch) {
-        store.append_segments(None, chunk)?;
+        store.append_segments(None, Origin::SIMULATOR, chunk)?;
         bar.inc(1);
     }
     Ok(started.elapsed().as_secs_f64())

@@ -11,6 +11,7 @@ use aimm_connect::mtconnect::replay::{replay_into, serve_adapter};
 use aimm_connect::mtconnect::shdr::{format_timestamp, parse_timestamp, ShdrRecord};
 use aimm_connect::mtconnect::streams::parse_streams;
 use aimm_connect::mtconnect::{Agent, AgentOptions};
+use aimm_ledger::Origin;
 use aimm_model::{EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, ToolSpec};
 use aimm_store::{SqliteStore, Store};
 use std::collections::HashMap;
@@ -39,6 +40,7 @@ fn store_with_mill(path: &std::path::Path) -> SqliteStore {
     store
         .append_segments(
             None,
+            Origin::SIMULATOR,
             &[
                 series(SignalKind::SpindleLoadPct, &[10.0, 55.5, 61.25]),
                 series(SignalKind::FeedActualMmPerMin, &[600.0, 1200.0, 0.0]),
@@ -476,7 +478,10 @@ fn adapter_agent(dir: &std::path::Path) -> Agent {
         model,
         signals,
         &AgentOptions::default(),
-        Some(StoreSink::new(Box::new(store))),
+        Some(StoreSink::new(
+            Box::new(store),
+            aimm_ledger::Origin::SIMULATOR,
+        )),
     )
     .unwrap()
 }
@@ -616,7 +621,7 @@ fn a_1x_device_s_spindle_feed_and_override_reach_the_store_with_no_map() {
     let signals = SignalMap::build(&model, &HashMap::new());
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
-    let sink = StoreSink::new(Box::new(store));
+    let sink = StoreSink::new(Box::new(store), aimm_ledger::Origin::SIMULATOR);
     let mut agent = Agent::new(model, signals, &AgentOptions::default(), Some(sink)).unwrap();
     let text = "2026-01-01T00:00:01Z|spindle_speed|1200|path_feedrate|10|feed_ovr|80\n";
     replay_into(&mut agent, 0, "linuxcnc.shdr", text, &mut |_| {}).unwrap();

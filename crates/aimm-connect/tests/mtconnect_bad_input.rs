@@ -175,7 +175,8 @@ fn bad_adapter_lines_are_rejected_with_their_place_and_the_rest_goes_in() {
     let signals = SignalMap::build(&model, &HashMap::new());
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
-    let sink = aimm_connect::mtconnect::StoreSink::new(Box::new(store));
+    let sink =
+        aimm_connect::mtconnect::StoreSink::new(Box::new(store), aimm_ledger::Origin::SIMULATOR);
     let mut agent = Agent::new(model, signals, &AgentOptions::default(), Some(sink)).unwrap();
     let text = "2026-01-01T00:00:01Z|load|10\n\
                 yesterday|load|11\n\

@@ -16,4 +16,4 @@ pub use checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint, CheckpointErr
 pub use keys::{read_signer, read_verifier, write_key_pair, KeyError};
 pub use merkle::{Hash, MerkleTree, ProofError};
 pub use note::{NoteError, OpenedNote, Signer, Verifier};
-pub use record::{Citation, Evidence, Record, RecordError, SCHEMA_VERSION};
+pub use record::{Citation, Evidence, Interface, Origin, Record, RecordError, SCHEMA_VERSION};

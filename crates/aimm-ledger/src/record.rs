@@ -38,6 +38,65 @@ pub struct SensorSegment {
     /// SHA-256 of the stored segment bytes, hex.
     #[serde(with = "hex_hash")]
     pub sha256: Hash,
+    /// Where the samples came from; absent in records written before aimm recorded it (left
+    /// out of the JSON then, so their bytes and leaf hashes stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// Where a segment's samples came from, as the writer that sealed them knew it. Nothing in data
+/// proves a machine real: `simulated` is what the source said of itself, and an assessment
+/// reports it as such.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Origin {
+    /// The path the samples came in by.
+    pub interface: Interface,
+    /// The source is a simulator: always so for [`Interface::Simulator`]; over a machine
+    /// interface, when the source declared it (aimm's Sparkplug edge node does, in its NBIRTH).
+    pub simulated: bool,
+}
+
+impl Origin {
+    /// aimm's simulator, run by the process that sealed the samples.
+    pub const SIMULATOR: Origin = Origin {
+        interface: Interface::Simulator,
+        simulated: true,
+    };
+
+    /// Samples that came in over `interface` from a source that did not declare itself a
+    /// simulator.
+    pub const fn undeclared(interface: Interface) -> Origin {
+        Origin {
+            interface,
+            simulated: false,
+        }
+    }
+}
+
+/// The path samples came into aimm by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interface {
+    /// aimm's machining simulator, in process.
+    Simulator,
+    /// An MTConnect adapter (SHDR) or agent.
+    Mtconnect,
+    /// A Sparkplug B edge node over MQTT.
+    Sparkplug,
+    /// A recording file imported by `aimm assess import` (SHDR or CSV).
+    Import,
+}
+
+impl Interface {
+    /// Its name, as in the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Interface::Simulator => "simulator",
+            Interface::Mtconnect => "mtconnect",
+            Interface::Sparkplug => "sparkplug",
+            Interface::Import => "import",
+        }
+    }
 }
 
 /// A version of an NC program.
@@ -346,9 +405,29 @@ mod tests {
                 t_last_ns: 2,
                 count: 2,
                 sha256: [7; 32],
+                origin: None,
             }),
             vec![],
         )
+    }
+
+    #[test]
+    fn a_segment_without_origin_keeps_its_bytes_and_one_with_it_names_it() {
+        let old = segment();
+        let text = String::from_utf8(old.to_canonical_bytes().unwrap()).unwrap();
+        assert!(!text.contains("origin"), "{text}");
+        let mut new = old.clone();
+        if let Evidence::SensorSegment(s) = &mut new.evidence {
+            s.origin = Some(Origin::undeclared(Interface::Sparkplug));
+        }
+        let bytes = new.to_canonical_bytes().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains(r#""origin":{"interface":"sparkplug","simulated":false}"#),
+            "{text}"
+        );
+        assert_eq!(Record::from_canonical_bytes(&bytes).unwrap(), new);
+        assert_ne!(new.leaf_hash().unwrap(), old.leaf_hash().unwrap());
     }
 
     #[test]

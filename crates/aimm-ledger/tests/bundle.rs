@@ -24,6 +24,7 @@ fn segment(machine: &str, blob: &[u8]) -> Evidence {
         t_last_ns: 2_000,
         count: 3,
         sha256: Sha256::digest(blob).into(),
+        origin: None,
     })
 }
 

@@ -17,6 +17,7 @@ use crate::store::{
     Appended, EventRecord, LedgerEntry, NewRun, Program, ProgramId, ProgramRecord, RunId,
     RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint,
 };
+use aimm_ledger::record::Origin;
 use aimm_ledger::{Hash, MerkleTree, ProofError, Record};
 use aimm_model::{Event, MachineId, MachineSpec, SignalKind, SignalSeries, TimeNs, ToolSpec};
 use sha2::{Digest, Sha256};
@@ -372,6 +373,7 @@ impl<B: Backend> Store for B {
     fn append_segments(
         &mut self,
         run: Option<RunId>,
+        origin: Origin,
         series: &[SignalSeries],
     ) -> Result<Vec<SegmentMeta>> {
         const OP: &str = "append_segments";
@@ -381,7 +383,7 @@ impl<B: Backend> Store for B {
             op: OP,
             source,
         })?;
-        let records: Vec<Record> = sealed.iter().map(|s| s.ledger_record()).collect();
+        let records: Vec<Record> = sealed.iter().map(|s| s.ledger_record(origin)).collect();
         let leaves = ledger_log::prepare_leaves(&db, OP, &records)?;
         let (first_leaf, metas) = self.write(OP, |c| {
             require_run(c, &db, OP, run)?;

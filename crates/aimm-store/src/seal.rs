@@ -3,7 +3,7 @@
 //! independent: every [`crate::Store`] implementation seals through here before its insert.
 
 use crate::segment_codec::{encode_segment, validate_series, CodecError};
-use aimm_ledger::record::SensorSegment;
+use aimm_ledger::record::{Origin, SensorSegment};
 use aimm_ledger::{Evidence, Record};
 use aimm_model::{SignalSeries, TimeNs};
 use sha2::{Digest, Sha256};
@@ -25,8 +25,9 @@ impl Sealed<'_> {
         (self.series.t_ns[0], self.series.t_ns[self.series.len() - 1])
     }
 
-    /// The `sensor_segment` ledger record that sealing this segment appends.
-    pub fn ledger_record(&self) -> Record {
+    /// The `sensor_segment` ledger record that sealing this segment, of samples from `origin`,
+    /// appends.
+    pub fn ledger_record(&self, origin: Origin) -> Record {
         let (t_first_ns, t_last_ns) = self.span();
         Record::new(
             t_last_ns,
@@ -37,6 +38,7 @@ impl Sealed<'_> {
                 t_last_ns,
                 count: self.series.len() as u64,
                 sha256: self.sha256,
+                origin: Some(origin),
             }),
             vec![],
         )

@@ -9,6 +9,7 @@
 //! segment appends its `sensor_segment` record in the same transaction.
 
 use crate::error::Result;
+use aimm_ledger::record::Origin;
 use aimm_ledger::{Hash, Record};
 use aimm_model::{Event, MachineId, MachineSpec, SignalKind, SignalSeries, TimeNs, ToolSpec};
 use serde::{Deserialize, Serialize};
@@ -277,10 +278,12 @@ pub trait Store: Send {
 
     /// Seals each non-empty series into one immutable, compressed, hashed segment, all in one
     /// transaction; returns their metadata (in input order, empty series skipped) after commit.
-    /// Invalid series (column lengths differ, timestamps decrease) reject the whole call.
+    /// Invalid series (column lengths differ, timestamps decrease) reject the whole call. Each
+    /// segment's ledger record names `origin`, where the samples came from.
     fn append_segments(
         &mut self,
         run: Option<RunId>,
+        origin: Origin,
         series: &[SignalSeries],
     ) -> Result<Vec<SegmentMeta>>;
     /// Per machine and signal: segment and sample counts and the time span covered.

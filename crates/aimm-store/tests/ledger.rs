@@ -9,7 +9,7 @@ mod support;
 
 use aimm_ledger::merkle::{leaf_hash, verify_consistency, verify_inclusion};
 use aimm_ledger::record::{ControlAction, SensorSegment};
-use aimm_ledger::{Citation, Evidence, Hash, MerkleTree, ProofError, Record};
+use aimm_ledger::{Citation, Evidence, Hash, MerkleTree, Origin, ProofError, Record};
 use aimm_model::{MachineId, SignalKind, SignalSeries};
 use aimm_store::segment_codec::encode_segment;
 use aimm_store::{SqliteStore, Store, StoreError, SCHEMA_VERSION};
@@ -242,7 +242,9 @@ fn sealed_segments_append_their_sensor_segment_records(backend: Backend) {
         SignalSeries::new(MachineId::new("mill-1"), SignalKind::SpindleSpeedRpm),
         series(SignalKind::SpindlePowerKw, 9_000, 200),
     ];
-    let metas = store.append_segments(None, &input).unwrap();
+    let metas = store
+        .append_segments(None, Origin::SIMULATOR, &input)
+        .unwrap();
     assert_eq!(metas.len(), 2, "the empty series is skipped");
     for (meta, leaf) in metas.iter().zip([1u64, 2]) {
         assert_eq!(meta.ledger_index, Some(leaf));
@@ -258,6 +260,7 @@ fn sealed_segments_append_their_sensor_segment_records(backend: Backend) {
                 t_last_ns: meta.t_last_ns,
                 count: meta.count,
                 sha256: meta.sha256,
+                origin: Some(Origin::SIMULATOR),
             })
         );
         // The record's digest is the digest of the stored blob.
@@ -282,7 +285,11 @@ fn sealed_segments_append_their_sensor_segment_records(backend: Backend) {
     let mut bad = series(SignalKind::SpindleSpeedRpm, 0, 10);
     bad.t_ns.swap(2, 3);
     assert!(store
-        .append_segments(None, &[series(SignalKind::SpindleSpeedRpm, 0, 10), bad])
+        .append_segments(
+            None,
+            Origin::SIMULATOR,
+            &[series(SignalKind::SpindleSpeedRpm, 0, 10), bad]
+        )
         .is_err());
     assert_eq!(store.ledger_size().unwrap(), 3);
 }
@@ -294,7 +301,11 @@ fn reopening_rebuilds_the_same_tree(backend: Backend) {
         let records: Vec<Record> = (0..300).map(|k| action(k, vec![])).collect();
         let leaves = store.append_records(&records).unwrap();
         store
-            .append_segments(None, &[series(SignalKind::SpindleLoadPct, 0, 50)])
+            .append_segments(
+                None,
+                Origin::SIMULATOR,
+                &[series(SignalKind::SpindleLoadPct, 0, 50)],
+            )
             .unwrap();
         (store.ledger_root(301).unwrap(), leaves)
     };
@@ -343,7 +354,11 @@ fn concurrent_writers_get_distinct_leaves_and_one_tree(backend: Backend) {
                     let t0 = (w * 20 + b) * 1_000_000;
                     sealed.extend(
                         store
-                            .append_segments(None, &[series(SignalKind::SpindleLoadPct, t0, 10)])
+                            .append_segments(
+                                None,
+                                Origin::SIMULATOR,
+                                &[series(SignalKind::SpindleLoadPct, t0, 10)],
+                            )
                             .unwrap(),
                     );
                     let batch: Vec<Record> = (0..50)
@@ -638,7 +653,11 @@ fn a_version_1_file_migrates_and_keeps_its_segments() {
     );
     assert_eq!(store.ledger_size().unwrap(), 0);
     let new = store
-        .append_segments(None, &[series(SignalKind::SpindleLoadPct, 1_000_000, 8)])
+        .append_segments(
+            None,
+            Origin::SIMULATOR,
+            &[series(SignalKind::SpindleLoadPct, 1_000_000, 8)],
+        )
         .unwrap();
     assert_eq!(new[0].ledger_index, Some(0));
     store.append_records(&[action(0, vec![])]).unwrap();
@@ -659,6 +678,7 @@ fn both_backends_store_the_same_bytes_and_root() {
             store
                 .append_segments(
                     None,
+                    Origin::SIMULATOR,
                     &[
                         series(SignalKind::SpindleLoadPct, 0, 700),
                         series(SignalKind::SpindlePowerKw, 50, 300),

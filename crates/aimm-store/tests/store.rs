@@ -5,6 +5,7 @@
 
 mod support;
 
+use aimm_ledger::Origin;
 use aimm_model::{Event, EventKind, MachineId, MachineSpec, SignalKind, SignalSeries, ToolSpec};
 use aimm_store::{
     decode_segment, NewRun, SegmentId, SqliteStore, Store, StoreError, SCHEMA_VERSION,
@@ -208,7 +209,9 @@ fn segments_round_trip_with_verifiable_digests(backend: Backend) {
         SignalSeries::new(mill(), SignalKind::CuttingForceN), // empty: skipped
         series(SignalKind::SpindlePowerKw, 0, 1_000, 4_000),
     ];
-    let metas = store.append_segments(Some(run), &input).unwrap();
+    let metas = store
+        .append_segments(Some(run), Origin::SIMULATOR, &input)
+        .unwrap();
     assert_eq!(metas.len(), 2);
     assert_eq!(metas[0].signal, SignalKind::SpindleLoadPct);
     assert_eq!(
@@ -247,7 +250,11 @@ fn tampered_blob_fails_verification_naming_the_segment(backend: Backend) {
     let db = TestDb::new(backend);
     let mut store = db.open();
     let meta = store
-        .append_segments(None, &[series(SignalKind::SpindleLoadPct, 0, 10, 100)])
+        .append_segments(
+            None,
+            Origin::SIMULATOR,
+            &[series(SignalKind::SpindleLoadPct, 0, 10, 100)],
+        )
         .unwrap()
         .remove(0);
     let mut blob = store.segment_blob(meta.id).unwrap();
@@ -293,7 +300,7 @@ fn bad_series_are_rejected_naming_machine_and_signal_and_nothing_is_written(back
         ),
     ] {
         let err = store
-            .append_segments(None, &[good.clone(), bad])
+            .append_segments(None, Origin::SIMULATOR, &[good.clone(), bad])
             .unwrap_err()
             .to_string();
         assert!(
@@ -308,7 +315,9 @@ fn bad_series_are_rejected_naming_machine_and_signal_and_nothing_is_written(back
 
     let mut nan = series(SignalKind::SpindleLoadPct, 0, 10, 3);
     nan.values = vec![f64::NAN, f64::INFINITY, -0.0];
-    let meta = store.append_segments(None, &[nan]).unwrap();
+    let meta = store
+        .append_segments(None, Origin::SIMULATOR, &[nan])
+        .unwrap();
     let back = store
         .read_samples(&mill(), SignalKind::SpindleLoadPct, 0, 100)
         .unwrap();
@@ -327,7 +336,11 @@ fn reopening_keeps_everything(backend: Backend) {
             .unwrap();
         let program = store.put_program("p.nc", "M3 S8000\n").unwrap();
         let metas = store
-            .append_segments(None, &[series(SignalKind::SpindleSpeedRpm, 5, 7, 1_000)])
+            .append_segments(
+                None,
+                Origin::SIMULATOR,
+                &[series(SignalKind::SpindleSpeedRpm, 5, 7, 1_000)],
+            )
             .unwrap();
         (metas, program)
     };
@@ -384,7 +397,9 @@ fn three_segment_store(db: &TestDb) -> Box<dyn Store> {
             let t = k * 1_000 + i * 10;
             s.push(t, t as f64);
         }
-        store.append_segments(None, &[s]).unwrap();
+        store
+            .append_segments(None, Origin::SIMULATOR, &[s])
+            .unwrap();
     }
     store
 }
@@ -448,10 +463,18 @@ fn overlapping_segments_merge_in_time_order(backend: Backend) {
     let db = TestDb::new(backend);
     let mut store = db.open();
     store
-        .append_segments(None, &[series(SignalKind::SpindleLoadPct, 0, 10, 10)]) // 0..=90
+        .append_segments(
+            None,
+            Origin::SIMULATOR,
+            &[series(SignalKind::SpindleLoadPct, 0, 10, 10)],
+        ) // 0..=90
         .unwrap();
     store
-        .append_segments(None, &[series(SignalKind::SpindleLoadPct, 5, 10, 10)]) // 5..=95
+        .append_segments(
+            None,
+            Origin::SIMULATOR,
+            &[series(SignalKind::SpindleLoadPct, 5, 10, 10)],
+        ) // 5..=95
         .unwrap();
     let got = store
         .read_samples(&mill(), SignalKind::SpindleLoadPct, 0, 1_000)
@@ -476,7 +499,10 @@ fn durability_child_writer() {
             .into_iter()
             .map(|signal| series(signal, k * 1_000_000, 1_000, 1_000))
             .collect();
-        for meta in store.append_segments(None, &batch).unwrap() {
+        for meta in store
+            .append_segments(None, Origin::SIMULATOR, &batch)
+            .unwrap()
+        {
             println!("ACK {} {}", meta.id.0, meta.sha256_hex());
         }
     }

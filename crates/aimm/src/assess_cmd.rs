@@ -332,6 +332,7 @@ fn print_assessment(source: &EvidenceSource, assessment: &Assessment) {
             )
         }
     );
+    println!("machines: {}", assessment.machines.describe());
     let mut t = table(&[
         "criterion",
         "loop",

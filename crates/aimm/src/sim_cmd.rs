@@ -362,6 +362,7 @@ fn run_edge(
     };
     let mut config = EdgeConfig::new(url, &args.group, &args.edge, vec![machine.clone()], trust);
     config.auth = args.auth.auth()?;
+    config.simulated = true;
     config.max_command_age_ms = args.max_command_age_ms;
     config.finish_timeout = std::time::Duration::from_secs_f64(args.finish_timeout_s.max(0.0));
     let edge = EdgeNode::start(config)?;

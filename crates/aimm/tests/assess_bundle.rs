@@ -97,6 +97,44 @@ fn a_bundle_is_judged_as_its_store_and_refused_when_tampered_with_or_re_signed()
         "{}",
         judged(&bundle, "L3.feed.closed")
     );
+    // The demo's machines are the simulator's, and every criterion says so; a criterion about
+    // real machines fails on them, with that reason.
+    let machines = &bundle["machines"];
+    for m in ["mill-1", "mill-2", "mill-3", "mill-4"] {
+        assert!(
+            machines["simulated"]
+                .as_array()
+                .unwrap()
+                .contains(&m.into()),
+            "{machines}"
+        );
+    }
+    assert!(
+        machines["real"].as_array().unwrap().is_empty(),
+        "{machines}"
+    );
+    assert_eq!(
+        bundle["machines"]["interfaces"],
+        serde_json::json!(["simulator"])
+    );
+    let latency = judged(&bundle, "L3.feed.latency");
+    assert!(
+        !latency["provenance"]["simulated"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+            && latency["provenance"]["real"].as_array().unwrap().is_empty(),
+        "{latency}"
+    );
+    let real = judged(&bundle, "L5.real.closed");
+    assert_eq!(real["passed"], false, "{real}");
+    assert!(
+        real["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("needs real machines' evidence, and this rests on simulated: "),
+        "{real}"
+    );
     // Offline, the evidence is judged exactly as in the store: only the source differs.
     store.as_object_mut().unwrap().remove("source");
     bundle.as_object_mut().unwrap().remove("source");
@@ -279,9 +317,12 @@ fn a_real_okuma_recording_imported_shows_data_and_no_closed_loop() {
         ],
     ));
     assert_eq!(a["source"]["integrity_only"], false);
-    // It records data...
+    // It records data, of a machine that no source declared simulated...
     let recorded = judged(&a, "L1.data.recorded");
     assert_eq!(recorded["passed"], true, "{recorded}");
+    assert_eq!(recorded["provenance"]["real"], serde_json::json!(["OKUMA"]));
+    assert_eq!(a["machines"]["interfaces"], serde_json::json!(["import"]));
+    assert!(a["machines"]["simulated"].as_array().unwrap().is_empty());
     // ... and closes no loop: every L3 loop is missing, each for what is absent.
     let missing: Vec<&str> = a["missing"]
         .as_array()

@@ -7,6 +7,7 @@ use aimm_connect::mtconnect::client::{ClientOptions, ClientStats, MtcClient};
 use aimm_connect::mtconnect::http_get::HttpGet;
 use aimm_connect::mtconnect::shdr::parse_timestamp;
 use aimm_connect::mtconnect::streams::parse_streams;
+use aimm_ledger::Origin;
 use aimm_model::{EventKind, MachineId, MachineSpec, SignalKind, SignalSeries};
 use aimm_store::{SqliteStore, Store};
 use std::io::{BufRead, BufReader};
@@ -288,7 +289,9 @@ async fn agent_killed_and_restarted_is_followed_without_loss_or_duplicates() {
         for i in from..to {
             s.push(t0 + i as i64 * 100_000_000, 20.0 + i as f64 / 4.0);
         }
-        store.append_segments(None, &[s]).unwrap();
+        store
+            .append_segments(None, Origin::SIMULATOR, &[s])
+            .unwrap();
     };
     append(0, 50);
     let port = free_port().to_string();

@@ -121,12 +121,7 @@ pub fn render(r: &Report) -> String {
         ("ledger records", s.ledger_size.to_string()),
         ("ledger root (SHA-256)", s.ledger_root.clone()),
         ("ledger signature", signature),
-        (
-            "machines",
-            s.provenance
-                .clone()
-                .unwrap_or_else(|| "simulated or real: not recorded in the evidence".into()),
-        ),
+        ("machines", a.machines.describe()),
     ];
     for (k, v) in rows {
         let _ = writeln!(h, "<tr><th>{k}</th><td><code>{}</code></td></tr>", esc(&v));
@@ -196,13 +191,14 @@ fn criteria_table(h: &mut String, r: &Report, criteria: &[Judged]) {
             h,
             "<tr class=\"{class}\" data-criterion=\"{}\"><td>{} (L{})</td><td>{}</td>\
              <td class=\"result\">{result}</td><td>{}</td><td>{}</td><td>{why}</td></tr>\
-             <tr class=\"evidence\"><td colspan=\"6\">evidence (leaf, hash): {}</td></tr>",
+             <tr class=\"evidence\"><td colspan=\"6\">machines: {}<br>evidence (leaf, hash): {}</td></tr>",
             esc(&j.id),
             esc(&j.id),
             j.level,
             esc(&j.text),
             j.measured.map_or("-".into(), |v| format!("{v:.3}")),
             esc(&j.threshold.to_string()),
+            esc(&j.provenance.describe()),
             if cites.is_empty() {
                 "<span class=\"muted\">none</span>".to_string()
             } else {

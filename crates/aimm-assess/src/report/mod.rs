@@ -31,9 +31,6 @@ pub struct Source {
     pub ledger_size: u64,
     /// The RFC 6962 root of those records, hex.
     pub ledger_root: String,
-    /// "simulated" or "real" when the evidence says which machines it came from; `None`: not
-    /// recorded (aimm's records carry no machine provenance yet).
-    pub provenance: Option<String>,
 }
 
 impl Source {
@@ -48,7 +45,6 @@ impl Source {
             evidence,
             ledger_size: size,
             ledger_root: hex::encode(tree.root()),
-            provenance: None,
         }
     }
 }

@@ -77,6 +77,7 @@ impl Ledger {
             t_last_ns: *series.t_ns.last().unwrap(),
             count: values.len() as u64,
             sha256,
+            origin: Some(aimm_ledger::Origin::SIMULATOR),
         });
         self.push(T0, evidence, &[])
     }
@@ -258,6 +259,7 @@ fn latency_loop(samples: Vec<f64>) -> LoopAssessment {
             evidence: vec![5],
             failures: vec![],
             samples,
+            provenance: Default::default(),
         }],
     }
 }

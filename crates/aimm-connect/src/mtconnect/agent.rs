@@ -16,6 +16,7 @@ use super::values;
 use super::vocabulary::{vocabulary, ValueKind};
 use super::xml::xml_safe;
 use super::MtcError;
+use aimm_ledger::{Interface, Origin};
 use aimm_model::{Event, EventKind, MachineId, SignalKind, TimeNs};
 use aimm_store::Store;
 use std::borrow::Cow;
@@ -33,6 +34,9 @@ pub struct AgentOptions {
     /// Longest SHDR line taken from an adapter, bytes: a longer one is refused (logged cut
     /// short), so one runaway line cannot fill the memory or the log.
     pub max_line_bytes: usize,
+    /// What the ledger records of where stored samples came from: an adapter by default; an
+    /// import of a recording names itself.
+    pub origin: Origin,
 }
 
 /// Default of [`AgentOptions::max_line_bytes`]: far above any SHDR data line (an asset body
@@ -46,6 +50,7 @@ impl Default for AgentOptions {
             asset_buffer_size: 1024,
             sender: "aimm".into(),
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            origin: Origin::undeclared(Interface::Mtconnect),
         }
     }
 }
@@ -186,7 +191,12 @@ impl Agent {
             model.add_document("aimm store machines", &machine_devices_xml(&list))?;
         }
         let signals = SignalMap::build(&model, overrides);
-        let mut agent = Agent::new(model, signals, options, Some(StoreSink::new(store)))?;
+        let mut agent = Agent::new(
+            model,
+            signals,
+            options,
+            Some(StoreSink::new(store, options.origin)),
+        )?;
         agent.load_tool_assets()?;
         Ok(agent)
     }

@@ -18,6 +18,7 @@ use super::signal_map::SignalMap;
 use super::store_sink::StoreSink;
 use super::streams::{parse_streams, StreamObservation, Streams};
 use super::MtcError;
+use aimm_ledger::{Interface, Origin};
 use aimm_model::{Event, EventKind, MachineId, SignalKind, TimeNs};
 use aimm_store::Store;
 use std::collections::{HashMap, HashSet};
@@ -123,7 +124,7 @@ impl MtcClient {
             base: url.trim_end_matches('/').to_string(),
             http: HttpGet::new(Duration::from_secs(30)),
             options,
-            sink: StoreSink::new(store),
+            sink: StoreSink::new(store, Origin::undeclared(Interface::Mtconnect)),
             session: None,
             newest: HashMap::new(),
             watermark: HashMap::new(),

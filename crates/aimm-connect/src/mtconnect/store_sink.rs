@@ -4,6 +4,7 @@
 //! an adapter disconnects or the agent stops. Events go with the same flush.
 
 use super::MtcError;
+use aimm_ledger::Origin;
 use aimm_model::{Event, MachineId, SignalKind, SignalSeries, TimeNs};
 use aimm_store::Store;
 use std::collections::BTreeMap;
@@ -21,15 +22,17 @@ pub struct StoreSink {
     events: Vec<Event>,
     waiting: usize,
     last_flush: Instant,
+    origin: Origin,
     /// Totals sealed so far: segments, samples, events.
     pub sealed: (u64, u64, u64),
 }
 
 impl StoreSink {
-    /// A sink writing into `store`, with nothing waiting.
-    pub fn new(store: Box<dyn Store>) -> Self {
+    /// A sink writing samples from `origin` into `store`, with nothing waiting.
+    pub fn new(store: Box<dyn Store>, origin: Origin) -> Self {
         Self {
             store,
+            origin,
             pending: BTreeMap::new(),
             events: Vec::new(),
             waiting: 0,
@@ -87,7 +90,7 @@ impl StoreSink {
         self.last_flush = Instant::now();
         let series: Vec<SignalSeries> = std::mem::take(&mut self.pending).into_values().collect();
         if !series.is_empty() {
-            let metas = match self.store.append_segments(None, &series) {
+            let metas = match self.store.append_segments(None, self.origin, &series) {
                 Ok(metas) => metas,
                 Err(e) => {
                     // Keep what was accepted for the next try.

@@ -5,6 +5,7 @@
 
 pub mod part;
 
+use aimm_ledger::Origin;
 use aimm_model::{TimeNs, NS_PER_S};
 use aimm_sim::{PartResult, SimError, Simulator};
 use aimm_store::{NewRun, RunId, RunObserver, SegmentMeta, Store, StoreError};
@@ -135,7 +136,7 @@ fn flush<'s>(
     observer: &mut dyn RunObserver<Simulator<'s>>,
 ) -> Result<(), StoreError> {
     let (series, events) = sim.recording().drain();
-    let sealed = store.append_segments(Some(run), &series)?;
+    let sealed = store.append_segments(Some(run), Origin::SIMULATOR, &series)?;
     for s in &sealed {
         // The durability test reads these lines: each one is written only after the commit.
         tracing::debug!(segment = s.id.0, sha256 = %s.sha256_hex(), signal = %s.signal, "segment sealed");

@@ -54,6 +54,9 @@ pub struct EdgeConfig {
     /// finite, is refused with its reason, never clamped (a clamped −50 % held the feed at 0 %
     /// without a word).
     pub override_range_pct: (f64, f64),
+    /// The node's machines are simulated: its NBIRTH says so (`Properties/Simulated`), and a
+    /// host's records of their data say so too, so no assessment takes them for real machines.
+    pub simulated: bool,
 }
 
 /// Feed overrides an edge node accepts unless configured otherwise, %: the feed loop's floor
@@ -62,7 +65,8 @@ pub const DEFAULT_OVERRIDE_RANGE_PCT: (f64, f64) = (10.0, 200.0);
 
 impl EdgeConfig {
     /// A node `edge` of Sparkplug group `group` on the broker at `url` (anonymous), one device
-    /// per machine of `devices`, taking commands as `trust` allows; commands older than 1000 ms
+    /// per machine of `devices` (real, as far as it declares), taking commands as `trust` allows;
+    /// commands older than 1000 ms
     /// are dropped, overrides outside [`DEFAULT_OVERRIDE_RANGE_PCT`] refused, and
     /// [`EdgeNode::finish`] waits up to 30 s.
     pub fn new(
@@ -82,6 +86,7 @@ impl EdgeConfig {
             max_command_age_ms: 1000,
             finish_timeout: Duration::from_secs(30),
             override_range_pct: DEFAULT_OVERRIDE_RANGE_PCT,
+            simulated: false,
         }
     }
 }
@@ -518,7 +523,7 @@ impl Node {
             topic,
             QoS::AtMostOnce,
             false,
-            payload::encode_node_birth(bd_seq),
+            payload::encode_node_birth(bd_seq, self.config.simulated),
         );
         self.handed.push_back(None);
         self.next_seq();

@@ -21,7 +21,7 @@ use super::payload::{self, DeviceMetric, Update, Value};
 use super::session::{self, BrokerAuth, SessionError, SessionEvent};
 use super::topic::{MessageType, Topic};
 use super::trust::CommandSigner;
-use aimm_ledger::Signer;
+use aimm_ledger::{Interface, Origin, Signer};
 use aimm_model::{Event, MachineId, SignalKind, SignalSeries, TimeNs};
 use aimm_store::{NewRun, RunId, Store, StoreError};
 use rumqttc::{AsyncClient, Packet, Publish, QoS};
@@ -200,6 +200,8 @@ struct NodeState {
     last_seq: Option<u8>,
     alive: bool,
     rebirth_requested: Option<Instant>,
+    /// Its NBIRTH declared its machines simulated.
+    simulated: bool,
 }
 
 struct DeviceState {
@@ -210,6 +212,8 @@ struct DeviceState {
     /// Last time kept per metric: anything at or before it is a duplicate.
     kept_to: HashMap<DeviceMetric, TimeNs>,
     last_t_ns: TimeNs,
+    /// What its segments' ledger records say of where the samples came from.
+    origin: Origin,
 }
 
 struct Host<'a> {
@@ -415,6 +419,15 @@ impl Host<'_> {
                     last_seq: Some(p.seq.unwrap_or(0) as u8),
                     alive: true,
                     rebirth_requested: None,
+                    simulated: p
+                        .metrics
+                        .iter()
+                        .find(|m| m.name.as_deref() == Some(payload::SIMULATED))
+                        .and_then(|m| match payload::value_of(m).ok()? {
+                            Value::Flag(on) => Some(on),
+                            _ => None,
+                        })
+                        .unwrap_or(false),
                 };
                 self.report.node_births += 1;
                 Ok(false)
@@ -433,6 +446,10 @@ impl Host<'_> {
                 Ok(false)
             }
             MessageType::DBirth => {
+                let origin = Origin {
+                    interface: Interface::Sparkplug,
+                    simulated: node.simulated,
+                };
                 self.check_seq(topic, p.seq)?;
                 let machine = MachineId::new(topic.device.clone().expect("device topic"));
                 let mut aliases = HashMap::new();
@@ -477,8 +494,10 @@ impl Host<'_> {
                     events: Vec::new(),
                     kept_to: HashMap::new(),
                     last_t_ns: 0,
+                    origin,
                 });
                 d.aliases = aliases;
+                d.origin = origin;
                 d.run = Some(run);
                 Ok(false)
             }
@@ -603,7 +622,10 @@ impl Host<'_> {
                 source: Box::new(source),
             };
             if !series.is_empty() {
-                let sealed = self.store.append_segments(d.run, &series).map_err(fail)?;
+                let sealed = self
+                    .store
+                    .append_segments(d.run, d.origin, &series)
+                    .map_err(fail)?;
                 self.report.segments += sealed.len() as u64;
                 self.report.samples_stored += sealed.iter().map(|s| s.count).sum::<u64>();
             }

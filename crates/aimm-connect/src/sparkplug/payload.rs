@@ -24,6 +24,9 @@ pub const NS_PROPERTY: &str = "ns_in_ms";
 pub const BD_SEQ: &str = "bdSeq";
 /// Node command metric by which a host asks for a rebirth.
 pub const REBIRTH: &str = "Node Control/Rebirth";
+/// Node metric declaring whether the node's machines are simulated (an aimm property; Sparkplug
+/// has no standard one).
+pub const SIMULATED: &str = "Properties/Simulated";
 /// Device command metric: feed-rate override, %.
 pub const CMD_FEED_OVERRIDE: &str = "commands/feed_override_pct";
 /// Device command metric: feed hold on (true) or off.
@@ -285,8 +288,9 @@ pub fn encode_device_birth(
     .encode_to_vec()
 }
 
-/// An NBIRTH payload (seq 0): `bdSeq` and the rebirth control.
-pub fn encode_node_birth(bd_seq: u64) -> Vec<u8> {
+/// An NBIRTH payload (seq 0): `bdSeq`, the rebirth control and whether the node's machines
+/// are simulated.
+pub fn encode_node_birth(bd_seq: u64, simulated: bool) -> Vec<u8> {
     let ms = now_ms();
     Payload {
         timestamp: Some(ms),
@@ -303,6 +307,13 @@ pub fn encode_node_birth(bd_seq: u64) -> Vec<u8> {
                 timestamp: Some(ms),
                 datatype: Some(DataType::Boolean as u32),
                 value: Some(metric::Value::BooleanValue(false)),
+                ..Metric::default()
+            },
+            Metric {
+                name: Some(SIMULATED.into()),
+                timestamp: Some(ms),
+                datatype: Some(DataType::Boolean as u32),
+                value: Some(metric::Value::BooleanValue(simulated)),
                 ..Metric::default()
             },
         ],
