@@ -323,6 +323,15 @@ impl Catalog {
         Catalog::parse(BUILTIN, BUILTIN_FILE).expect("the built-in catalog is valid (tested)")
     }
 
+    /// The feed loop's latency budget (its `loop_latency_p99` threshold), ms; 50 ms, the
+    /// draft's, if the catalog has no such criterion.
+    pub fn feed_latency_budget_ms(&self) -> f64 {
+        self.criteria
+            .iter()
+            .find(|c| c.loop_kind == Some(LoopKind::Feed) && c.measure == "loop_latency_p99")
+            .map_or(50.0, |c| c.threshold.value)
+    }
+
     /// Reads and checks the catalog in `path`.
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
         let file = path.display().to_string();

@@ -18,6 +18,7 @@ pub mod faults;
 pub mod import;
 pub mod latency;
 pub mod live;
+pub mod live_sparkplug;
 pub mod measure;
 pub mod parameters;
 pub mod provenance;

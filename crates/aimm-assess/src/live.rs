@@ -16,7 +16,7 @@
 //! * energy event: a tariff step and a peak-power cap; aimm has no scheduling loop yet, so
 //!   nothing answers, and the report says so and fails.
 
-use crate::catalog::{Catalog, LoopKind};
+use crate::catalog::Catalog;
 use crate::conformance::feed::{record_loop_run, RecordLoopError, RecordedLoopRun};
 use crate::faults::FaultPlan;
 use crate::latency::{percentile, steps, InForce};
@@ -28,7 +28,7 @@ use aimm_model::overload::{OverloadChange, OverloadMeter};
 use aimm_model::{MachineSpec, SignalKind, SignalSeries};
 use aimm_sim::PanelScript;
 use aimm_store::evidence::append_one;
-use aimm_store::{Store, StoreError};
+use aimm_store::{SegmentMeta, Store, StoreError};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -50,8 +50,9 @@ pub struct Stimulus {
     pub summary: String,
     /// The figures.
     pub figures: Map<String, Value>,
-    /// Leaf of its `validation_report`.
-    pub leaf_index: u64,
+    /// Leaf of its `validation_report`; `None`: not applied (the summary says why), so
+    /// nothing was recorded.
+    pub leaf_index: Option<u64>,
 }
 
 /// Why the stimuli could not run.
@@ -86,11 +87,7 @@ pub fn run_live(
             .find(|c| c.name == name)
             .expect("a built-in case")
     };
-    let budget_ms = catalog
-        .criteria
-        .iter()
-        .find(|c| c.loop_kind == Some(LoopKind::Feed) && c.measure == "loop_latency_p99")
-        .map_or(50.0, |c| c.threshold.value);
+    let budget_ms = catalog.feed_latency_budget_ms();
     let tuning = (params, DEFAULT_ACTUATION_DELAY_MS);
     let in_force = [InForce {
         from_ns: i64::MIN,
@@ -113,25 +110,12 @@ pub fn run_live(
     let steps_case = case("stepped depth, steel");
     let run_steps = run(store, &steps_case, FaultPlan::default())?;
     let (load, over) = signals(store, &run_steps)?;
-    let found = steps(&load, &over, Some(&in_force));
-    let latencies: Vec<f64> = found.iter().filter_map(|s| s.latency_ms).collect();
-    let unanswered = found.len() - latencies.len();
-    let p99 = percentile(&latencies, 0.99);
-    let passed = !found.is_empty() && unanswered == 0 && p99.is_some_and(|p| p <= budget_ms);
+    let verdict = judge_load_step(&load, &over, &in_force, budget_ms);
     out.push(record(
         store,
-        &run_steps,
+        &run_steps.part.segments,
         "load step",
-        passed,
-        format!(
-            "{} load steps above the setpoint on a stepped-depth slot: {} answered, p99 {} \
-             (budget {budget_ms} ms)",
-            found.len(),
-            latencies.len(),
-            p99.map_or("-".into(), |p| format!("{p:.0} ms"))
-        ),
-        json!({ "steps": found.len(), "unanswered": unanswered, "p99_ms": p99,
-                "p50_ms": percentile(&latencies, 0.5), "budget_ms": budget_ms }),
+        verdict,
     )?);
 
     let faults = FaultPlan {
@@ -142,65 +126,13 @@ pub fn run_live(
     let (load, over) = signals(store, &stale)?;
     let t0 = over.t_ns.first().copied().unwrap_or(0);
     let at = |s: f64| t0 + (s * 1e9) as i64;
-    let before = over
-        .t_ns
-        .iter()
-        .zip(&over.values)
-        .take_while(|(t, _)| **t < at(DROPOUT_AT_S))
-        .last()
-        .map_or(params.fallback_override_pct, |(_, v)| *v);
-    // Blind, the loop must not raise the feed: the fallback, or the command in force if lower.
-    let expected = params.fallback_override_pct.min(before);
-    let settle_s = params.stale_timeout_ms / 1000.0
-        + (before - expected).abs() / params.rate_limit_pct_per_s
-        + 0.004;
-    let blind = |t: &i64| *t >= at(DROPOUT_AT_S) && *t < at(DROPOUT_AT_S + DROPOUT_S);
-    let window: Vec<f64> = over
-        .t_ns
-        .iter()
-        .zip(&over.values)
-        .filter(|(t, _)| blind(t) && **t >= at(DROPOUT_AT_S + settle_s))
-        .map(|(_, v)| *v)
-        .collect();
-    let off = window
-        .iter()
-        .filter(|v| (**v - expected).abs() > 1e-9)
-        .count();
-    // Overloads as aimm_model::overload defines them (the load meter's smoothing), begun blind.
-    let mut meter = OverloadMeter::new(&machine);
-    let (mut blind_overloads, mut blind_peak) = (0u32, f64::MIN);
-    for (k, (t, v)) in load.t_ns.iter().zip(&load.values).enumerate() {
-        let dt_s = k
-            .checked_sub(1)
-            .map_or(0.0, |j| (t - load.t_ns[j]) as f64 * 1e-9);
-        let change = meter.update(*v, dt_s);
-        if blind(t) {
-            blind_peak = blind_peak.max(meter.smoothed_pct().unwrap_or(*v));
-            if matches!(change, Some(OverloadChange::Began { .. })) {
-                blind_overloads += 1;
-            }
-        }
-    }
-    let threshold = machine.overload_threshold_pct;
+    let blind = (at(DROPOUT_AT_S), at(DROPOUT_AT_S + DROPOUT_S));
+    let verdict = judge_stale_signal(&load, &over, &machine, params, blind);
     out.push(record(
         store,
-        &stale,
+        &stale.part.segments,
         "stale signal",
-        !window.is_empty() && off == 0 && blind_overloads == 0,
-        format!(
-            "the load signal lost for {DROPOUT_S} s: the override must sit at {expected:.1} % \
-             (the fallback {} %, or the command in force if lower) from {:.0} ms after the \
-             loss; {off} of {} commands did not; the load it could not see peaked at \
-             {blind_peak:.0} % on the load meter, {blind_overloads} overloads (threshold \
-             {threshold} %)",
-            params.fallback_override_pct,
-            settle_s * 1e3,
-            window.len()
-        ),
-        json!({ "settle_ms": settle_s * 1e3, "commands": window.len(), "off_fallback": off,
-                "fallback_pct": params.fallback_override_pct, "held_pct": expected,
-                "blind_peak_load_pct": blind_peak, "blind_overloads": blind_overloads,
-                "threshold_pct": threshold }),
+        verdict,
     )?);
 
     let worn = run(
@@ -211,21 +143,133 @@ pub fn run_live(
     let (load, _) = signals(store, &worn)?;
     let peak = load.values.iter().copied().fold(f64::MIN, f64::max);
     let overloads = worn.part.result.overload_events;
-    out.push(record(
-        store,
-        &worn,
-        "worn tool",
-        overloads == 0,
-        format!(
+    let verdict = Verdict {
+        passed: overloads == 0,
+        summary: format!(
             "a titanium lug with a tool worn to VB 0.2 mm: {overloads} spindle overloads \
              (threshold {} %), peak load {peak:.0} %",
             machine.overload_threshold_pct
         ),
-        json!({ "overloads": overloads, "peak_load_pct": peak,
-                "threshold_pct": machine.overload_threshold_pct }),
-    )?);
+        figures: json!({ "overloads": overloads, "peak_load_pct": peak,
+                         "threshold_pct": machine.overload_threshold_pct }),
+    };
+    out.push(record(store, &worn.part.segments, "worn tool", verdict)?);
 
-    let t_ns = worn.part.t_end_ns + 1;
+    out.push(energy_event(store, worn.part.t_end_ns + 1)?);
+    Ok(out)
+}
+
+/// A stimulus judged: whether the loop passed, in words, and the figures.
+pub struct Verdict {
+    /// Whether the loop passed.
+    pub passed: bool,
+    /// What was measured, in words.
+    pub summary: String,
+    /// The figures, a JSON object.
+    pub figures: Value,
+}
+
+/// The load step: every step of `load` above the setpoint in force must be answered by the
+/// commanded override `over` within `budget_ms` (p99, measured by [`crate::latency::steps`]).
+pub fn judge_load_step(
+    load: &SignalSeries,
+    over: &SignalSeries,
+    in_force: &[InForce],
+    budget_ms: f64,
+) -> Verdict {
+    let found = steps(load, over, Some(in_force));
+    let latencies: Vec<f64> = found.iter().filter_map(|s| s.latency_ms).collect();
+    let unanswered = found.len() - latencies.len();
+    let p99 = percentile(&latencies, 0.99);
+    Verdict {
+        passed: !found.is_empty() && unanswered == 0 && p99.is_some_and(|p| p <= budget_ms),
+        summary: format!(
+            "{} load steps above the setpoint: {} answered, p99 {} (budget {budget_ms} ms)",
+            found.len(),
+            latencies.len(),
+            p99.map_or("-".into(), |p| format!("{p:.0} ms"))
+        ),
+        figures: json!({ "steps": found.len(), "unanswered": unanswered, "p99_ms": p99,
+                         "p50_ms": percentile(&latencies, 0.5), "budget_ms": budget_ms }),
+    }
+}
+
+/// The stale signal: the load did not reach the loop over `blind` (from, to; ns). From the
+/// stale timeout on (plus the rate limit's travel) the commanded override `over` must sit at
+/// the fallback, or at the command in force if that is lower (blind, the feed must not rise),
+/// and the load it could not see must not overload `machine`'s spindle.
+pub fn judge_stale_signal(
+    load: &SignalSeries,
+    over: &SignalSeries,
+    machine: &MachineSpec,
+    params: &FeedParams,
+    blind: (i64, i64),
+) -> Verdict {
+    let (from, to) = blind;
+    let before = over
+        .t_ns
+        .iter()
+        .zip(&over.values)
+        .take_while(|(t, _)| **t < from)
+        .last()
+        .map_or(params.fallback_override_pct, |(_, v)| *v);
+    let expected = params.fallback_override_pct.min(before);
+    let settle_s = params.stale_timeout_ms / 1000.0
+        + (before - expected).abs() / params.rate_limit_pct_per_s
+        + 0.004;
+    let settled = from + (settle_s * 1e9) as i64;
+    let is_blind = |t: &i64| *t >= from && *t < to;
+    let window: Vec<f64> = over
+        .t_ns
+        .iter()
+        .zip(&over.values)
+        .filter(|(t, _)| is_blind(t) && **t >= settled)
+        .map(|(_, v)| *v)
+        .collect();
+    let off = window
+        .iter()
+        .filter(|v| (**v - expected).abs() > 1e-9)
+        .count();
+    // Overloads as aimm_model::overload defines them (the load meter's smoothing), begun blind.
+    let mut meter = OverloadMeter::new(machine);
+    let (mut blind_overloads, mut blind_peak) = (0u32, f64::MIN);
+    for (k, (t, v)) in load.t_ns.iter().zip(&load.values).enumerate() {
+        let dt_s = k
+            .checked_sub(1)
+            .map_or(0.0, |j| (t - load.t_ns[j]) as f64 * 1e-9);
+        let change = meter.update(*v, dt_s);
+        if is_blind(t) {
+            blind_peak = blind_peak.max(meter.smoothed_pct().unwrap_or(*v));
+            if matches!(change, Some(OverloadChange::Began { .. })) {
+                blind_overloads += 1;
+            }
+        }
+    }
+    let threshold = machine.overload_threshold_pct;
+    Verdict {
+        passed: !window.is_empty() && off == 0 && blind_overloads == 0,
+        summary: format!(
+            "the load signal lost for {:.1} s: the override must sit at {expected:.1} % (the \
+             fallback {} %, or the command in force if lower) from {:.0} ms after the loss; \
+             {off} of {} commands did not; the load it could not see peaked at {blind_peak:.0} \
+             % on the load meter, {blind_overloads} overloads (threshold {threshold} %)",
+            (to - from) as f64 * 1e-9,
+            params.fallback_override_pct,
+            settle_s * 1e3,
+            window.len()
+        ),
+        figures: json!({ "settle_ms": settle_s * 1e3, "commands": window.len(),
+                         "off_fallback": off, "fallback_pct": params.fallback_override_pct,
+                         "held_pct": expected, "blind_peak_load_pct": blind_peak,
+                         "blind_overloads": blind_overloads, "threshold_pct": threshold }),
+    }
+}
+
+/// The energy event: a tariff step and a peak-power cap. aimm has no scheduling loop yet, so
+/// nothing answers; its failed `validation_report` is recorded at `t_ns`.
+pub fn energy_event(store: &mut dyn Store, t_ns: i64) -> Result<Stimulus, StoreError> {
+    let summary = "a tariff step and a peak-power cap: no scheduling loop answered (aimm has none \
+                   yet)";
     let report = Record::new(
         t_ns,
         Evidence::ValidationReport(ValidationReport {
@@ -233,21 +277,18 @@ pub fn run_live(
             test: "live: energy event".into(),
             passed: false,
             figures: Map::new(),
-            summary: "a tariff step and a peak-power cap: no scheduling loop answered (aimm has \
-                      none yet)"
-                .into(),
+            summary: summary.into(),
         }),
         Vec::new(),
     );
     let leaf = append_one(store, &report)?.leaf_index;
-    out.push(Stimulus {
+    Ok(Stimulus {
         test: "energy event".into(),
         passed: false,
-        summary: "no scheduling loop answered (aimm has none yet)".into(),
+        summary: summary.into(),
         figures: Map::new(),
-        leaf_index: leaf,
-    });
-    Ok(out)
+        leaf_index: Some(leaf),
+    })
 }
 
 /// The recorded load and commanded override of `run`.
@@ -269,21 +310,22 @@ fn signals(
     ))
 }
 
-/// Records a stimulus's `validation_report`, citing the run's load and override segments.
-fn record(
+/// Records a feed stimulus's `validation_report`, citing the load and commanded-override
+/// `segments` it was judged on, stamped just after the last of them.
+pub fn record(
     store: &mut dyn Store,
-    run: &RecordedLoopRun,
+    segments: &[SegmentMeta],
     test: &str,
-    passed: bool,
-    summary: String,
-    figures: Value,
+    verdict: Verdict,
 ) -> Result<Stimulus, StoreError> {
     let mut cites: Vec<Citation> = Vec::new();
-    for s in &run.part.segments {
+    let mut t_ns = 0;
+    for s in segments {
         if matches!(
             s.signal,
             SignalKind::SpindleLoadPct | SignalKind::FeedOverrideCommandedPct
         ) {
+            t_ns = t_ns.max(s.t_last_ns + 1);
             if let Some(i) = s.ledger_index {
                 cites.push(Citation {
                     leaf_index: i,
@@ -292,9 +334,14 @@ fn record(
             }
         }
     }
+    let Verdict {
+        passed,
+        summary,
+        figures,
+    } = verdict;
     let figures = figures.as_object().cloned().unwrap_or_default();
     let report = Record::new(
-        run.part.t_end_ns + 1,
+        t_ns,
         Evidence::ValidationReport(ValidationReport {
             loop_name: "adaptive_feed".into(),
             test: format!("live: {test}"),
@@ -310,6 +357,6 @@ fn record(
         passed,
         summary,
         figures,
-        leaf_index,
+        leaf_index: Some(leaf_index),
     })
 }

@@ -3,22 +3,27 @@
 //! first; and the import of a non-aimm controller's recordings as a bundle to assess.
 
 use crate::keys_cmd::load_or_create_signer;
+use crate::mqtt_args::MqttAuthArgs;
 use crate::output::{print_json, table};
 use crate::part::open_store;
 use aimm_assess::assessment::{assess, Assessment, Judged};
 use aimm_assess::bundle_evidence::{self, EvidenceSource};
 use aimm_assess::catalog::{Catalog, Criterion, MEASURES};
 use aimm_assess::import::{import, ImportSummary, Recording};
-use aimm_assess::live::{run_live, Stimulus};
+use aimm_assess::live::{run_live, Stimulus, DROPOUT_AT_S, DROPOUT_S};
+use aimm_assess::live_sparkplug::{run_live_sparkplug, ConnectedStimuli};
 use aimm_assess::measure::LedgerView;
 use aimm_assess::signals::{Blobs, DirBlobs, Signals, StoreBlobs};
 use aimm_connect::signal_csv::parse_signal_csv;
+use aimm_connect::sparkplug::HostConfig;
 use aimm_ledger::keys::read_verifier;
+use aimm_ledger::read_signer;
 use aimm_loops::feed::FeedParams;
 use aimm_store::{redact_url, Store};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 /// The AIMM levels L1–L5: judge a cell's evidence by the criteria catalog.
 ///
@@ -37,6 +42,8 @@ use std::path::{Path, PathBuf};
 ///   aimm assess --bundle aimm-bundle --key plant.vkey     # offline, signer pinned
 ///   aimm assess --bundle aimm-bundle                      # integrity only
 ///   aimm assess --db aimm.db --live                       # apply the stimuli, then judge
+///   aimm assess --db plant.db --live --mqtt mqtt://127.0.0.1:1883 --group plant \
+///       --command-key assessor-host.key                   # ... on machines over Sparkplug
 ///   aimm assess --bundle aimm-bundle --key plant.vkey --report report --sign assessor.key --pdf
 ///   aimm verify-report report --key assessor.vkey --bundle aimm-bundle --bundle-key plant.vkey
 ///   aimm assess import --shdr okuma.shdr --devices Devices.xml --out okuma-bundle \
@@ -86,9 +93,12 @@ pub struct RunArgs {
     key: Option<String>,
     /// Apply the conformance stimuli first, on a simulated machine (live-1) recorded into --db:
     /// a load step, a stale load signal, a worn tool and an energy event, each judged from the
-    /// signals it recorded and kept as a validation_report; then judge the store.
+    /// signals it recorded and kept as a validation_report; then judge the store. With --mqtt,
+    /// on the machines of a Sparkplug group instead.
     #[arg(long, requires = "db")]
     live: bool,
+    #[command(flatten)]
+    connected: Box<LiveMqttArgs>,
     /// Seed of the stimuli's simulated runs (with --live).
     #[arg(long, default_value_t = 1, requires = "live")]
     seed: u64,
@@ -100,6 +110,88 @@ pub struct RunArgs {
     json: bool,
     #[command(flatten)]
     report: crate::report_cmd::ReportArgs,
+}
+
+/// `--live` on machines connected over Sparkplug B.
+#[derive(clap::Args)]
+pub struct LiveMqttArgs {
+    /// Broker (mqtt://HOST:PORT or mqtts://HOST:PORT) of the machines to apply the stimuli to:
+    /// the assessor becomes the Sparkplug host of --group, closes the feed loop across the
+    /// broker on each device, judges the load steps of the part the machine runs (run one with
+    /// a step in engagement, e.g. examples/steps_c45.nc), withholds the load from the loop for
+    /// --blind-s (stale signal) once, at least --blind-at-s after the first reading, the
+    /// machine's override is below the loop's fallback, and stops when the edge nodes die (or
+    /// after --duration-s). A worn tool cannot be applied over the bus and is reported as not
+    /// applied. The samples are stored in --db as `aimm connect mqtt` stores them.
+    #[arg(long, requires = "live")]
+    mqtt: Option<String>,
+    #[command(flatten)]
+    auth: MqttAuthArgs,
+    /// Sparkplug group id of the machines.
+    #[arg(long, default_value = "aimm", requires = "mqtt")]
+    group: String,
+    /// Private ed25519 key that signs the loop's commands (edge nodes check its name).
+    #[arg(long, env = "AIMM_COMMAND_KEY", requires = "mqtt")]
+    command_key: Option<PathBuf>,
+    /// The feed loop's spindle-load setpoint, %.
+    #[arg(long, default_value_t = 80.0, requires = "mqtt")]
+    feed_setpoint: f64,
+    /// Earliest time the load is withheld from the loop, s after a device's first reading.
+    #[arg(long, default_value_t = DROPOUT_AT_S, requires = "mqtt")]
+    blind_at_s: f64,
+    /// For how long, s.
+    #[arg(long, default_value_t = DROPOUT_S, requires = "mqtt")]
+    blind_s: f64,
+    /// Stop after this many seconds even if edge nodes are still alive.
+    #[arg(long, requires = "mqtt")]
+    duration_s: Option<f64>,
+}
+
+impl LiveMqttArgs {
+    /// Runs the stimuli on the group's machines into `store`.
+    fn run(&self, url: &str, store: &mut dyn Store, catalog: &Catalog) -> Result<Vec<Stimulus>> {
+        for (flag, v) in [
+            ("--blind-at-s", self.blind_at_s),
+            ("--blind-s", self.blind_s),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                bail!("{flag} {v}: must be a positive number of seconds");
+            }
+        }
+        let mut config = HostConfig::new(url, &self.group);
+        config.auth = self.auth.auth()?;
+        config.command_key = match &self.command_key {
+            Some(file) => Some(
+                read_signer(file).with_context(|| format!("--command-key {}", file.display()))?,
+            ),
+            None => {
+                tracing::warn!("no --command-key: the loop's commands go unsigned, and edge nodes refuse them unless started with --insecure-commands");
+                None
+            }
+        };
+        config.exit_on_death = true;
+        config.duration = self.duration_s.map(std::time::Duration::from_secs_f64);
+        let stimuli = ConnectedStimuli {
+            setpoint_pct: self.feed_setpoint,
+            blind_at_s: self.blind_at_s,
+            blind_s: self.blind_s,
+        };
+        let stop = AtomicBool::new(false);
+        let (report, stimuli) = run_live_sparkplug(
+            store,
+            config,
+            &FeedParams::default(),
+            &stimuli,
+            catalog.feed_latency_budget_ms(),
+            &stop,
+        )?;
+        tracing::info!(
+            samples = report.samples_stored,
+            devices = report.device_births,
+            "live stimuli over Sparkplug applied"
+        );
+        Ok(stimuli)
+    }
 }
 
 /// Import a non-aimm controller's recording as an evidence bundle to assess.
@@ -257,15 +349,23 @@ fn run_assessment(args: RunArgs) -> Result<()> {
     let stimuli = match (&args.db, args.live) {
         (Some(db), true) => {
             let mut store = open_store(db)?;
-            let stimuli = run_live(&mut *store, &catalog, &FeedParams::default(), args.seed)?;
+            let stimuli = match &args.connected.mqtt {
+                Some(url) => args.connected.run(url, &mut *store, &catalog)?,
+                None => run_live(&mut *store, &catalog, &FeedParams::default(), args.seed)?,
+            };
             if !args.json {
                 for s in &stimuli {
                     println!(
-                        "live {}: {} — {} (ledger leaf {})",
+                        "live {}: {} — {}{}",
                         s.test,
-                        if s.passed { "pass" } else { "FAIL" },
+                        match (s.leaf_index, s.passed) {
+                            (None, _) => "not applied",
+                            (Some(_), true) => "pass",
+                            (Some(_), false) => "FAIL",
+                        },
                         s.summary,
                         s.leaf_index
+                            .map_or(String::new(), |i| format!(" (ledger leaf {i})"))
                     );
                 }
             }

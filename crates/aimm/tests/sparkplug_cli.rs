@@ -2,7 +2,8 @@
 //! third-party implementation (Python pysparkplug) decodes what `aimm sim --mqtt` publishes,
 //! with the same names, aliases and values that `aimm connect mqtt` stores; garbage payloads and
 //! unknown message types on Sparkplug topics are rejected by topic while ingest goes on; an edge
-//! node refuses out-of-range commands from its trusted host.
+//! node refuses out-of-range commands from its trusted host; `aimm assess --live --mqtt` applies
+//! its stimuli to a machine over the broker and records them.
 
 mod common;
 
@@ -98,8 +99,12 @@ fn pysparkplug_decodes_births_and_data_with_names_aliases_and_values() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["bdSeq", "Node Control/Rebirth"]);
+    assert_eq!(
+        names,
+        ["bdSeq", "Node Control/Rebirth", "Properties/Simulated"]
+    );
     assert_eq!(nbirth["metrics"][0]["datatype"], "UINT64");
+    assert_eq!(nbirth["metrics"][2]["value"], true, "{nbirth}");
 
     // DBIRTH: every signal by its aimm name, with the alias aimm documents, typed.
     let dbirth = of_type("DBIRTH").next().expect("a DBIRTH");
@@ -337,4 +342,86 @@ fn an_edge_node_refuses_commands_out_of_range_and_applies_none_of_their_message(
         (1, 5),
         "{stats:?}"
     );
+}
+
+#[test]
+fn live_stimuli_reach_a_machine_over_sparkplug_and_are_judged_from_what_it_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = unique_group("live");
+    let (key, _) = common::mqtt::host_keys(dir.path());
+    let mut assess = common::mqtt::aimm(dir.path());
+    assess
+        .args([
+            "--log", "info", "assess", "--db", "host.db", "--live", "--json",
+        ])
+        .args(["--mqtt", &common::mqtt::broker_url(), "--group", &group])
+        .arg("--command-key")
+        .arg(key);
+    let host = Host::spawn(assess);
+    // The stepped part in real time: the loop regulates the deep step from about 28 s on.
+    let sim = json_of(
+        &sim_edge(dir.path(), &group, "cell-1", &["--speed", "1"])
+            .output()
+            .unwrap(),
+    );
+    let (out, log) = host.finish();
+    let live = out["live"].as_array().unwrap();
+    let by_test = |name: &str| {
+        live.iter()
+            .find(|s| s["test"].as_str().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {live:?}"))
+    };
+    let step = by_test("load step (mill-1 over Sparkplug)");
+    assert_eq!(step["passed"], true, "{step}\n{log}");
+    assert!(step["figures"]["steps"].as_u64().unwrap() >= 1, "{step}");
+    // Blind while holding the feed down, the loop held it (it did not go back up to 100 %).
+    let stale = by_test("stale signal (mill-1 over Sparkplug)");
+    assert_eq!(stale["passed"], true, "{stale}");
+    assert!(
+        stale["figures"]["held_pct"].as_f64().unwrap() <= 90.0,
+        "{stale}"
+    );
+    assert!(
+        stale["figures"]["commands"].as_u64().unwrap() > 0,
+        "{stale}"
+    );
+    let worn = by_test("worn tool");
+    assert!(worn["leaf_index"].is_null(), "{worn}");
+    assert!(
+        worn["summary"].as_str().unwrap().starts_with("not applied"),
+        "{worn}"
+    );
+    for s in [step, stale] {
+        let leaf = s["leaf_index"].as_u64().unwrap();
+        let record = json_of(
+            &common::mqtt::aimm(dir.path())
+                .args(["ledger", "show", "--db", "host.db", "--json"])
+                .arg(leaf.to_string())
+                .output()
+                .unwrap(),
+        );
+        let text = record.to_string();
+        assert!(text.contains("validation_report"), "{text}");
+        assert!(text.contains("over Sparkplug"), "{text}");
+    }
+    // Everything the machine sent is in the store, and its records say where it came from:
+    // over Sparkplug from an edge node that declared its machine simulated.
+    for (signal, n) in published_counts(&sim) {
+        assert_eq!(
+            stored_counts(&dir.path().join("host.db")).get(&signal),
+            Some(&n)
+        );
+    }
+    assert_eq!(out["machines"]["simulated"], serde_json::json!(["mill-1"]));
+    assert_eq!(
+        out["machines"]["interfaces"],
+        serde_json::json!(["sparkplug"])
+    );
+    let latency = out["loops"][0]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "L3.feed.latency")
+        .unwrap();
+    assert!(latency["measured"].is_number(), "{latency}");
 }

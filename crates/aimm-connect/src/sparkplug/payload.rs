@@ -472,6 +472,19 @@ mod tests {
     }
 
     #[test]
+    fn a_node_birth_says_whether_its_machines_are_simulated() {
+        for simulated in [false, true] {
+            let p = decode(&encode_node_birth(7, simulated)).unwrap();
+            let m = p
+                .metrics
+                .iter()
+                .find(|m| m.name.as_deref() == Some(SIMULATED))
+                .expect("the property is always sent");
+            assert_eq!(value_of(m).unwrap(), Value::Flag(simulated));
+        }
+    }
+
+    #[test]
     fn garbage_is_refused() {
         assert!(matches!(
             decode(b"\xff\xff\xff not protobuf"),

@@ -124,7 +124,13 @@ impl Host {
     /// [`Host::start`] on the broker at `url`; the host signs its commands with
     /// [`host_keys`].
     pub fn start_on(dir: &Path, url: &str, group: &str, db: &str, extra: &[&str]) -> Host {
-        let mut child = host_command(dir, url, group, db, extra)
+        Host::spawn(host_command(dir, url, group, db, extra))
+    }
+
+    /// Runs `command`, a host (`aimm connect mqtt`, or `aimm assess --live --mqtt`, logging at
+    /// info), and waits until it has subscribed.
+    pub fn spawn(mut command: Command) -> Host {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
