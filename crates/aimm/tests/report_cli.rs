@@ -2,7 +2,8 @@
 //! assessed with `--report --sign --pdf`, every plot drawn with exactly the JSON's numbers,
 //! every criterion citing leaf hashes of the ledger, `aimm verify-report` passing and then
 //! failing on any edited file or another key, and the page rendered by headless Chromium (a
-//! screenshot, and the PDF's text holding the page's headings). One demo serves every check:
+//! screenshot, every plot with data laid out and drawn, and the PDF's text holding the page's
+//! headings). One demo serves every check:
 //! it takes most of the test's time. Chromium and pdftotext must be installed
 //! (scripts/services/chromium.sh); without them the test fails.
 
@@ -358,6 +359,57 @@ fn a_signed_report_of_the_demo_matches_its_ledger_renders_and_fails_on_any_edit(
     let image = std::fs::read(&png).unwrap();
     assert!(image.len() > 10_000, "{} bytes", image.len());
     assert_eq!(&image[..8], b"\x89PNG\r\n\x1a\n");
+    // Every plot with data is laid out with a size and drawn marks: a copy of the page with a
+    // script that measures each figure's SVG once rendered writes its findings into the DOM
+    // Chromium dumps.
+    let probe = rep.join("probe.html");
+    std::fs::write(
+        &probe,
+        html.replace(
+            "</body>",
+            "<script>window.addEventListener('load', () => { const r = [...document.\
+             querySelectorAll('figure[data-plot]')].map(f => { const s = f.querySelector('svg'); \
+             const b = s ? s.getBoundingClientRect() : {width: 0, height: 0}; return f.dataset.\
+             plot + ':' + Math.round(b.width) + 'x' + Math.round(b.height) + ':' + (s ? s.\
+             querySelectorAll('path,polyline,rect,circle,line').length : 0); }); const p = \
+             document.createElement('pre'); p.id = 'probe'; p.textContent = r.join(' '); \
+             document.body.appendChild(p); });</script></body>",
+        ),
+    )
+    .unwrap();
+    let dom = tool(
+        "chromium",
+        &[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            &format!("file://{}", probe.display()),
+        ],
+    );
+    std::fs::remove_file(&probe).unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let found = &dom[dom.find("<pre id=\"probe\">").expect("the probe ran") + 16..];
+    let rendered: Vec<&str> = found[..found.find("</pre>").unwrap()].split(' ').collect();
+    assert_eq!(rendered.len(), plots.len(), "{rendered:?}");
+    for (plot, seen) in plots.iter().zip(&rendered) {
+        let has_data = !plot["series"].as_array().unwrap().is_empty()
+            || !plot["nodes"].as_array().unwrap().is_empty();
+        let mut parts = seen.split(':');
+        assert_eq!(parts.next(), plot["id"].as_str());
+        let (size, marks) = (parts.next().unwrap(), parts.next().unwrap());
+        let (w, h) = size.split_once('x').unwrap();
+        let (w, h, marks): (u32, u32, u32) = (
+            w.parse().unwrap(),
+            h.parse().unwrap(),
+            marks.parse().unwrap(),
+        );
+        if has_data {
+            assert!(w > 100 && h > 50 && marks > 0, "{seen}: not drawn");
+        }
+    }
     // The PDF holds the page: every section heading is in its text.
     let text = tool(
         "pdftotext",
