@@ -13,8 +13,9 @@
 //!   recorded runs.
 //! * Wear: the parts and planned tool changes a wear report claims must be the parts the wear
 //!   machines' segments show and the tool changes their decisions record; the effect is the good
-//!   parts with the loop over those without it (part inspection results are not evidence yet, so
-//!   the in-tolerance counts are the report's, and the reason says so).
+//!   parts per tool with the loop (those parts over the tools the decisions used) against the
+//!   best fixed tool-change count the report states (simulated, said so). Part inspection results
+//!   are not evidence yet, so the in-tolerance count is the report's, and the reason says so.
 //! * Scheduling and self-learning: no such loop in aimm yet; judged when their decisions exist.
 
 use crate::catalog::LoopKind;
@@ -182,29 +183,38 @@ fn check_wear(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
             ));
         }
     }
+    // Good parts per tool: the loop's recomputed from the segments' parts and the decisions'
+    // tool changes, against the best fixed tool-change count.
     let effect = match (
-        get("out_of_tolerance_without_loop"),
+        get("fixed_parts_per_tool"),
         get("out_of_tolerance_with_loop"),
     ) {
-        (Some(without), Some(with)) if parts > 0 => {
-            Some((parts as f64 - without, parts as f64 - with))
+        (Some(fixed), Some(bad)) if parts > 0 && fixed > 0.0 => {
+            Some((fixed, (parts as f64 - bad) / (changes + 1) as f64))
         }
         _ => None,
+    };
+    let baseline = match get("fixed_parts_per_tool") {
+        Some(fixed) => format!(
+            "against the best fixed tool-change count, {fixed} parts per tool, as the report \
+             states it (simulated without the loop)"
+        ),
+        None => "the report gives no fixed tool-change count to hold it against".into(),
     };
     Checked {
         leaf,
         effect,
         what: format!(
             "{parts} parts recomputed from the segments and {changes} tool changes from the \
-             decisions; parts in tolerance as the report states them (no part inspection is in \
-             the evidence)"
+             decisions, good parts per tool {baseline}; parts in tolerance as the report states \
+             them (no part inspection is in the evidence)"
         ),
         contradictions,
     }
 }
 
 /// `effect_over_baseline` of `kind`: the gain, % of the baseline (cycle time saved for feed; good
-/// parts gained for wear), over the reports not contradicted by the segments.
+/// parts per tool gained for wear), over the reports not contradicted by the segments.
 pub fn effect_over_baseline(kind: LoopKind, view: &LedgerView) -> Measured {
     let checked = check_reports(kind, view);
     if checked.is_empty() {
@@ -233,7 +243,7 @@ pub fn effect_over_baseline(kind: LoopKind, view: &LedgerView) -> Measured {
         Some(match kind {
             // Cycle time saved.
             LoopKind::Feed => 100.0 * (base - with) / base,
-            // Good parts gained.
+            // Good parts per tool gained.
             _ => 100.0 * (with - base) / base,
         })
     } else {

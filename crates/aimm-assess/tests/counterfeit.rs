@@ -317,6 +317,7 @@ fn wear_machine(store: &mut SqliteStore, fake: Fake, rng: &mut ChaCha8Rng) {
         "tool_changes": [{}, {}],
         "out_of_tolerance_with_loop": 0,
         "out_of_tolerance_without_loop": 10,
+        "fixed_parts_per_tool": 6,
     });
     record(
         store,
