@@ -70,7 +70,7 @@ impl Series {
     pub fn parts_in_tolerance_before_first_out(&self) -> usize {
         self.parts
             .iter()
-            .take_while(|p| !p.feature.as_ref().is_some_and(|f| !f.in_tolerance))
+            .take_while(|p| p.feature.as_ref().is_none_or(|f| f.in_tolerance))
             .count()
     }
 
