@@ -8,9 +8,10 @@
 //!   feed-loop decisions cite that program's `nc_program` record ran it with the loop, and their
 //!   parts' median cycle time is the loop's figure, recomputed. A claimed loop cycle time more
 //!   than [`CLAIM_TOLERANCE_PCT`] off it is contradicted. The effect is the cycle time saved
-//!   against the report's best safe constant override (the baseline was simulated, not run on the
-//!   machines, so it is the report's figure and the reason says so), summed over the cases with
-//!   recorded runs.
+//!   against the best safe constant override, summed over the cases with recorded runs. Where
+//!   the report names the machine a part at that override was recorded on (one the loop never
+//!   acted on), the baseline is recomputed from its segments too and a claim off it is
+//!   contradicted; otherwise it is the report's figure, and the reason says so.
 //! * Wear: the parts and planned tool changes a wear report claims must be the parts the wear
 //!   machines' segments show and the tool changes their decisions record; the effect is the good
 //!   parts per tool with the loop (those parts over the tools the decisions used) against the
@@ -100,7 +101,11 @@ fn check_feed(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
                 .insert(&a.machine);
         }
     }
-    let (mut baseline, mut with_loop, mut cases) = (0.0, 0.0, 0);
+    let looped_machines: BTreeSet<&str> = view
+        .decisions(LoopKind::Feed)
+        .map(|(_, _, a)| a.machine.as_str())
+        .collect();
+    let (mut baseline, mut with_loop, mut cases, mut baselines_recorded) = (0.0, 0.0, 0, 0);
     let mut contradictions = Vec::new();
     for (name, f) in &v.figures {
         let sha = f
@@ -122,24 +127,48 @@ fn check_feed(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
             .flatten()
             .copied()
             .collect();
-        let mut times: Vec<f64> = machines
-            .iter()
-            .flat_map(|m| part_spans(view, m))
-            .map(|(a, b)| (b - a) as f64 * 1e-9)
-            .collect();
-        if times.is_empty() {
+        let Some((measured, parts)) = median_cycle_s(view, machines.iter().copied()) else {
             continue;
-        }
-        times.sort_by(f64::total_cmp);
-        let measured = times[times.len() / 2];
+        };
         if (claimed - measured).abs() > CLAIM_TOLERANCE_PCT / 100.0 * measured {
             contradictions.push(format!(
-                "case {name:?} claims {claimed:.2} s with the loop; its {} recorded parts took \
-                 {measured:.2} s (median)",
-                times.len()
+                "case {name:?} claims {claimed:.2} s with the loop; its {parts} recorded parts \
+                 took {measured:.2} s (median)"
             ));
         }
-        baseline += best;
+        // The baseline, from the machine its part at the best constant override was recorded
+        // on, if it was; a machine the loop acted on is no baseline.
+        let recorded = f.get("best_constant_recorded_on").and_then(Value::as_str);
+        let base = match recorded {
+            Some(m) if looped_machines.contains(m) => {
+                contradictions.push(format!(
+                    "case {name:?} names {m} as its constant-override baseline, but the loop \
+                     acted on {m}"
+                ));
+                best
+            }
+            Some(m) => match median_cycle_s(view, [m].into_iter()) {
+                Some((recomputed, n)) => {
+                    if (best - recomputed).abs() > CLAIM_TOLERANCE_PCT / 100.0 * recomputed {
+                        contradictions.push(format!(
+                            "case {name:?} claims {best:.2} s at the best constant override; \
+                             its {n} recorded parts on {m} took {recomputed:.2} s (median)"
+                        ));
+                    }
+                    baselines_recorded += 1;
+                    recomputed
+                }
+                None => {
+                    contradictions.push(format!(
+                        "case {name:?} names {m} as its constant-override baseline, which \
+                         recorded no part"
+                    ));
+                    best
+                }
+            },
+            None => best,
+        };
+        baseline += base;
         with_loop += measured;
         cases += 1;
     }
@@ -148,12 +177,26 @@ fn check_feed(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
         effect: (cases > 0).then_some((baseline, with_loop)),
         what: format!(
             "{cases} of {} cases ran on recorded machines: their cycle time with the loop \
-             recomputed from the segments, the best safe constant override as the report states \
-             it",
+             recomputed from the segments; the best safe constant override's recomputed from a \
+             recorded part for {baselines_recorded} of them, as the report states it for the \
+             rest",
             v.figures.len()
         ),
         contradictions,
     }
+}
+
+/// The median cycle time of the parts `machines` recorded, s, and how many there were.
+fn median_cycle_s<'a>(
+    view: &LedgerView,
+    machines: impl Iterator<Item = &'a str>,
+) -> Option<(f64, usize)> {
+    let mut times: Vec<f64> = machines
+        .flat_map(|m| part_spans(view, m))
+        .map(|(a, b)| (b - a) as f64 * 1e-9)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (!times.is_empty()).then(|| (times[times.len() / 2], times.len()))
 }
 
 fn check_wear(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {

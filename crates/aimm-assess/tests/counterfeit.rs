@@ -44,6 +44,8 @@ struct Fake {
     link_removed: bool,
     /// The feed report claims a cycle time the segments contradict.
     claim_contradicted: bool,
+    /// The feed report claims a slower baseline than its recorded baseline part took.
+    baseline_inflated: bool,
 }
 
 fn sealed(
@@ -189,12 +191,23 @@ fn feed_machine(store: &mut SqliteStore, fake: Fake, rng: &mut ChaCha8Rng) {
             action_cites
         },
     );
+    // The baseline: one part at a constant override, 33 s, on a machine the loop never touches.
+    let base_t: Vec<i64> = (0..16_500i64).map(|k| T0 + 100 * S + k * 2 * MS).collect();
+    let base_load: Vec<f64> = base_t.iter().map(|_| 75.0).collect();
+    sealed(
+        store,
+        "base-1",
+        SignalKind::SpindleLoadPct,
+        &base_t,
+        &base_load,
+    );
     let claimed = if fake.claim_contradicted { 20.0 } else { 30.0 };
     let figures = json!({
         "part": {
             "program_sha256": hex::encode(Sha256::digest(text.as_bytes())),
             "cycle_time_adaptive_s": claimed,
-            "cycle_time_best_constant_s": 33.0,
+            "cycle_time_best_constant_s": if fake.baseline_inflated { 45.0 } else { 33.0 },
+            "best_constant_recorded_on": "base-1",
         }
     });
     record(
@@ -414,6 +427,16 @@ fn counterfeit_feed_loops_are_caught() {
     });
     fails(&a, "L3.feed.effect", "claims 20.00 s with the loop");
     fails(&a, "L3.validation", "claims 20.00 s");
+    // A baseline made slower on paper than the part recorded at it.
+    let a = assess_cell(Fake {
+        baseline_inflated: true,
+        ..Fake::default()
+    });
+    fails(
+        &a,
+        "L3.feed.effect",
+        "claims 45.00 s at the best constant override; its 1 recorded parts on base-1 took 33.00 s",
+    );
 }
 
 #[test]

@@ -5,13 +5,13 @@ use crate::keys_cmd::{load_or_create_signer, DEFAULT_KEY};
 use crate::output::{print_json, table};
 use crate::part::open_store;
 use aimm_assess::cell::{run_cell, CellFile, MachineOutcome};
-use aimm_assess::conformance::feed::run_case;
+use aimm_assess::conformance::feed::{record_baseline_run, run_case};
 use aimm_assess::conformance::wear::{run_trial, Trial, TrialSpec};
 use aimm_ledger::bundle::verify_bundle;
 use aimm_loops::feed::validation::{builtin_cases, record_validation};
 use aimm_loops::feed::DEFAULT_ACTUATION_DELAY_MS;
 use aimm_loops::wear::WearLoopParams;
-use aimm_model::{Material, DEFAULT_START_NS};
+use aimm_model::{MachineSpec, Material, DEFAULT_START_NS};
 use aimm_store::evidence::{checkpoint_now, export_bundle};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -116,10 +116,16 @@ pub fn run(args: DemoArgs) -> Result<()> {
     })?;
     bar.set_message("validating the feed loop");
     let cases = builtin_cases();
-    let validation = cases
+    let mut validation = cases
         .iter()
         .map(|case| run_case(case, &cell.feed, DEFAULT_ACTUATION_DELAY_MS, cell.seed))
         .collect::<Result<Vec<_>, _>>()?;
+    // Each case's baseline is made once more, recorded, so an assessor can recompute it.
+    bar.set_message("recording the feed loop's baselines");
+    for (k, (case, outcome)) in cases.iter().zip(&mut validation).enumerate() {
+        let machine = MachineSpec::vmc(format!("baseline-{}", k + 1));
+        record_baseline_run(&mut *store, &machine, case, outcome, cell.seed)?;
+    }
     let validation_leaf = record_validation(
         &mut *store,
         (&cell.feed, DEFAULT_ACTUATION_DELAY_MS),

@@ -116,6 +116,7 @@ pub fn best_safe_constant<'p, E: From<CaseError> + From<aimm_sim::SimError>>(
                 override_pct: pct,
                 figures: figures(&result),
                 tried: tried as u32 + 1,
+                recorded_on: None,
             });
         }
     }
@@ -196,6 +197,48 @@ pub fn run_case_with_operator(
         figures(&adaptive),
         report,
     ))
+}
+
+/// Makes one part of `case` on `machine` at the constant override of `outcome`'s best safe
+/// constant, as the case ran it (the same tool wear and seed), recorded as evidence, and notes
+/// the machine in `outcome`: the baseline the loop's validation report holds it against, there
+/// to recompute from the segments. The part continues the machine's timeline.
+pub fn record_baseline_run(
+    store: &mut dyn Store,
+    machine: &MachineSpec,
+    case: &FeedCase,
+    outcome: &mut CaseOutcome,
+    seed: u64,
+) -> Result<RecordedPart, RecordLoopError> {
+    let setup_error = |message: String| CaseError::Setup {
+        case: case.name.clone(),
+        message,
+    };
+    let program = parse(&case.program, &case.text).map_err(CaseError::from)?;
+    let mut config = SimConfig::new(machine.clone(), case.material, seed);
+    config.hardness = case.hardness.clone();
+    let start = next_part_start_ns(store, &machine.id, DEFAULT_CHANGEOVER_S)?;
+    config.start_ns = start;
+    let (mut sim, numbers) =
+        case_machine(&program, config).map_err(|e| setup_error(e.to_string()))?;
+    for n in numbers {
+        sim.set_tool_wear_vb_mm(n, case.initial_wear_mm);
+    }
+    let pct = outcome.best_constant.override_pct;
+    sim.set_feed_override(pct);
+    let text = (case.program.as_str(), case.text.as_str());
+    let why = format!("run at the constant override {pct} % (the feed loop's baseline)");
+    let (stored, _) = register_program(store, machine, text, &why, start)?;
+    let spec = PartSpec {
+        machine,
+        program: stored.id,
+        material: case.material,
+        seed,
+        params_json: serde_json::json!({ "feed_loop": "off", "feed_override_pct": pct }),
+    };
+    let part = record_part(&mut sim, store, &spec, &mut |_: &Simulator<'_>| {})?;
+    outcome.best_constant.recorded_on = Some(machine.id.to_string());
+    Ok(part)
 }
 
 /// A loop run recorded as evidence.

@@ -85,6 +85,9 @@ pub struct ConstantBaseline {
     pub figures: RunFigures,
     /// Overrides tried, highest first, until one was safe.
     pub tried: u32,
+    /// The machine a part at this override was recorded on, so an assessor can recompute the
+    /// baseline from its segments; `None`: not recorded.
+    pub recorded_on: Option<String>,
 }
 
 /// A case's outcome.
@@ -398,6 +401,7 @@ fn append_report(
                 "cycle_time_programmed_s": o.programmed_feed.cycle_time_s,
                 "best_constant_override_pct": o.best_constant.override_pct,
                 "cycle_time_best_constant_s": o.best_constant.figures.cycle_time_s,
+                "best_constant_recorded_on": o.best_constant.recorded_on,
                 "cycle_time_adaptive_s": o.adaptive.cycle_time_s,
                 "cycle_time_reduction_pct": o.cycle_time_reduction_pct,
                 "overloads_programmed": o.programmed_feed.overload_events,
