@@ -199,6 +199,26 @@ pub fn run_case_with_operator(
     ))
 }
 
+/// The simulated `machine` (seeded `seed`) set up to make the next part of `case` after what
+/// `store` holds of its timeline: the simulator, its tool numbers and when the part starts, ns.
+fn next_part_machine<'p>(
+    store: &dyn Store,
+    program: &'p Program,
+    machine: &MachineSpec,
+    case: &FeedCase,
+    seed: u64,
+) -> Result<(Simulator<'p>, Vec<u32>, i64), RecordLoopError> {
+    let mut config = SimConfig::new(machine.clone(), case.material, seed);
+    config.hardness = case.hardness.clone();
+    let start = next_part_start_ns(store, &machine.id, DEFAULT_CHANGEOVER_S)?;
+    config.start_ns = start;
+    let (sim, numbers) = case_machine(program, config).map_err(|e| CaseError::Setup {
+        case: case.name.clone(),
+        message: e.to_string(),
+    })?;
+    Ok((sim, numbers, start))
+}
+
 /// Makes one part of `case` on `machine` at the constant override of `outcome`'s best safe
 /// constant, as the case ran it (the same tool wear and seed), recorded as evidence, and notes
 /// the machine in `outcome`: the baseline the loop's validation report holds it against, there
@@ -210,17 +230,8 @@ pub fn record_baseline_run(
     outcome: &mut CaseOutcome,
     seed: u64,
 ) -> Result<RecordedPart, RecordLoopError> {
-    let setup_error = |message: String| CaseError::Setup {
-        case: case.name.clone(),
-        message,
-    };
     let program = parse(&case.program, &case.text).map_err(CaseError::from)?;
-    let mut config = SimConfig::new(machine.clone(), case.material, seed);
-    config.hardness = case.hardness.clone();
-    let start = next_part_start_ns(store, &machine.id, DEFAULT_CHANGEOVER_S)?;
-    config.start_ns = start;
-    let (mut sim, numbers) =
-        case_machine(&program, config).map_err(|e| setup_error(e.to_string()))?;
+    let (mut sim, numbers, start) = next_part_machine(&*store, &program, machine, case, seed)?;
     for n in numbers {
         sim.set_tool_wear_vb_mm(n, case.initial_wear_mm);
     }
@@ -283,11 +294,7 @@ pub fn record_loop_run(
         message,
     };
     let program = parse(&case.program, &case.text).map_err(CaseError::from)?;
-    let mut config = SimConfig::new(machine.clone(), case.material, seed);
-    config.hardness = case.hardness.clone();
-    let start = next_part_start_ns(store, &machine.id, DEFAULT_CHANGEOVER_S)?;
-    config.start_ns = start;
-    let (mut sim, _) = case_machine(&program, config).map_err(|e| setup_error(e.to_string()))?;
+    let (mut sim, _, start) = next_part_machine(&*store, &program, machine, case, seed)?;
     sim.set_panel_script(operator.clone());
     let text = (case.program.as_str(), case.text.as_str());
     let (stored, program_cite) =
