@@ -1,0 +1,805 @@
+//! Makespan minimisation for the (flexible) job shop: a seeded, deterministic tabu search on the
+//! disjunctive graph.
+//!
+//! # Method
+//! - **Representation**: per operation the chosen machine option, per machine the order of its
+//!   operations. The schedule is the semi-active one these imply: every operation starts at its
+//!   *head* (longest path from the source in the disjunctive graph).
+//! - **Evaluation**, O(n) per applied move: one Kahn topological pass over the graph (job arcs and
+//!   the machine orders, each operation with at most two predecessors and two successors) gives
+//!   the heads, a backward pass the *tails* (longest path from an operation's end to the sink),
+//!   and a cycle check.
+//! - **Start**: a Giffler–Thompson active schedule with the most-work-remaining rule (for FJSP the
+//!   machine that ends the operation first).
+//! - **Neighbourhood** (Nowicki & Smutnicki 1996, "N5"): on one critical path, split into blocks
+//!   of operations adjacent on one machine, swap the first two and the last two operations of
+//!   each block (not the first two of the first block nor the last two of the last: those swaps
+//!   cannot shorten the path). Such swaps never create a cycle. For FJSP also every critical
+//!   operation moved to another eligible machine, at the best position among those the heads
+//!   prove acyclic (the window of Mastrolilli & Gambardella 2000).
+//! - **Move choice**: each move is scored in O(1) (a reassignment in O(positions)) by the
+//!   longest path through the moved operations computed from the current heads and tails (the
+//!   estimate of Taillard 1994 and of TSAB); the best non-tabu move is applied, then the graph
+//!   is evaluated exactly. Tabu: after a swap the restoring swap, after a reassignment the
+//!   return to the old machine, each for a tenure drawn from [L, 1.4–1.5 L], L = 10 + jobs /
+//!   machines (Zhang et al. 2007). Aspiration: a tabu move is allowed when its estimate beats
+//!   the best makespan found. When every move is tabu, a random one is taken.
+//! - **Diversification**: after a run of iterations without a new best, the search restarts
+//!   from the best solution perturbed by a few random critical swaps (and reassignments).
+//! - **Stop**: the iteration budget, an optional wall-clock deadline, or a lower bound reached.
+//!
+//! All randomness comes from one ChaCha8 stream seeded by [`TabuParams::seed`], and ties are
+//! broken through it in a fixed order, so the same seed and the same iteration budget (with no
+//! deadline) give the same schedule on any machine.
+
+use std::time::Instant;
+
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::instance::{Instance, Time};
+use super::schedule::{Schedule, ScheduledOp};
+
+/// "No operation" in the predecessor and successor arrays.
+const NONE: usize = usize::MAX;
+
+/// Iterations without a new best before the search restarts from the best, perturbed.
+const STALL_ITERATIONS: u64 = 3000;
+
+/// How long and how the search runs.
+#[derive(Debug, Clone)]
+pub struct TabuParams {
+    /// Seed of the search's only random stream.
+    pub seed: u64,
+    /// Iterations (applied moves) at most. With no deadline, the same seed and budget give the
+    /// same schedule.
+    pub iterations: u64,
+    /// Wall-clock stop, for benchmarks (makes the result depend on the machine's speed).
+    pub deadline: Option<Instant>,
+}
+
+/// What the search found.
+#[derive(Debug, Clone)]
+pub struct Solution {
+    /// The best schedule found.
+    pub schedule: Schedule,
+    /// Its makespan.
+    pub makespan: Time,
+    /// Makespan of the greedy start.
+    pub initial_makespan: Time,
+    /// Iterations run (fewer than the budget when the deadline or the lower bound stopped it).
+    pub iterations: u64,
+    /// The simple lower bound the search stops at (job lengths, machine loads).
+    pub lower_bound: Time,
+}
+
+/// The instance flattened: operation `i` of the search is the `i`-th in job order.
+struct Shop {
+    machines: usize,
+    /// (job, operation within the job) of each operation.
+    id: Vec<(usize, usize)>,
+    job_pred: Vec<usize>,
+    job_succ: Vec<usize>,
+    /// Options of operation `i` are `opt_begin[i]..opt_begin[i + 1]` in `opt_machine`/`opt_dur`.
+    opt_begin: Vec<usize>,
+    opt_machine: Vec<usize>,
+    opt_dur: Vec<Time>,
+    /// Shortest remaining work of the job from operation `i` on (for the greedy rule).
+    rest: Vec<Time>,
+    lower_bound: Time,
+    /// Tenure range [min, max].
+    tenure: (u64, u64),
+}
+
+impl Shop {
+    fn new(instance: &Instance) -> Self {
+        let n = instance.operation_count();
+        let mut shop = Shop {
+            machines: instance.machines,
+            id: Vec::with_capacity(n),
+            job_pred: Vec::with_capacity(n),
+            job_succ: Vec::with_capacity(n),
+            opt_begin: vec![0],
+            opt_machine: Vec::new(),
+            opt_dur: Vec::new(),
+            rest: vec![0; n],
+            lower_bound: 0,
+            tenure: (0, 0),
+        };
+        let mut fixed_load = vec![0; instance.machines];
+        let mut total_min = 0;
+        for (j, job) in instance.jobs.iter().enumerate() {
+            let first = shop.id.len();
+            for (o, op) in job.operations.iter().enumerate() {
+                let i = shop.id.len();
+                shop.id.push((j, o));
+                shop.job_pred.push(if o == 0 { NONE } else { i - 1 });
+                shop.job_succ.push(if o + 1 == job.operations.len() {
+                    NONE
+                } else {
+                    i + 1
+                });
+                for opt in &op.options {
+                    shop.opt_machine.push(opt.machine);
+                    shop.opt_dur.push(opt.duration);
+                }
+                shop.opt_begin.push(shop.opt_machine.len());
+                if let [only] = op.options.as_slice() {
+                    fixed_load[only.machine] += only.duration;
+                }
+            }
+            let mut rest = 0;
+            for i in (first..shop.id.len()).rev() {
+                rest += shop.min_dur(i);
+                shop.rest[i] = rest;
+            }
+            total_min += rest;
+            shop.lower_bound = shop.lower_bound.max(rest);
+        }
+        let machines = instance.machines.max(1) as Time;
+        shop.lower_bound = shop
+            .lower_bound
+            .max((total_min + machines - 1) / machines)
+            .max(fixed_load.into_iter().max().unwrap_or(0));
+        let jobs = instance.jobs.len() as u64;
+        let lmin = 10 + jobs / instance.machines.max(1) as u64;
+        let lmax = if jobs <= 2 * instance.machines as u64 {
+            lmin * 14 / 10
+        } else {
+            lmin * 15 / 10
+        };
+        shop.tenure = (lmin, lmax);
+        shop
+    }
+
+    fn n(&self) -> usize {
+        self.id.len()
+    }
+
+    fn options(&self, i: usize) -> std::ops::Range<usize> {
+        self.opt_begin[i]..self.opt_begin[i + 1]
+    }
+
+    fn min_dur(&self, i: usize) -> Time {
+        self.options(i).map(|o| self.opt_dur[o]).min().unwrap_or(0)
+    }
+}
+
+/// A solution: the chosen option per operation and the order on each machine.
+#[derive(Clone)]
+struct Plan {
+    opt: Vec<usize>,
+    seq: Vec<Vec<usize>>,
+}
+
+/// What a plan implies, recomputed by [`Graph::evaluate`].
+struct Graph {
+    machine: Vec<usize>,
+    p: Vec<Time>,
+    mpred: Vec<usize>,
+    msucc: Vec<usize>,
+    pos: Vec<usize>,
+    head: Vec<Time>,
+    tail: Vec<Time>,
+    makespan: Time,
+    indeg: Vec<u8>,
+    order: Vec<usize>,
+}
+
+impl Graph {
+    fn new(n: usize) -> Self {
+        Graph {
+            machine: vec![0; n],
+            p: vec![0; n],
+            mpred: vec![NONE; n],
+            msucc: vec![NONE; n],
+            pos: vec![0; n],
+            head: vec![0; n],
+            tail: vec![0; n],
+            makespan: 0,
+            indeg: vec![0; n],
+            order: Vec::with_capacity(n),
+        }
+    }
+
+    /// Heads, tails and makespan of `plan`; false if its graph has a cycle (then the rest of
+    /// the graph is stale).
+    fn evaluate(&mut self, shop: &Shop, plan: &Plan) -> bool {
+        for (m, seq) in plan.seq.iter().enumerate() {
+            for (k, &i) in seq.iter().enumerate() {
+                self.machine[i] = m;
+                self.pos[i] = k;
+                self.mpred[i] = if k == 0 { NONE } else { seq[k - 1] };
+                self.msucc[i] = seq.get(k + 1).copied().unwrap_or(NONE);
+            }
+        }
+        self.order.clear();
+        for i in 0..shop.n() {
+            self.p[i] = shop.opt_dur[plan.opt[i]];
+            self.indeg[i] = u8::from(shop.job_pred[i] != NONE) + u8::from(self.mpred[i] != NONE);
+            if self.indeg[i] == 0 {
+                self.order.push(i);
+            }
+        }
+        let mut next = 0;
+        while next < self.order.len() {
+            let i = self.order[next];
+            next += 1;
+            self.head[i] = self.end(shop.job_pred[i]).max(self.end(self.mpred[i]));
+            for s in [shop.job_succ[i], self.msucc[i]] {
+                if s != NONE {
+                    self.indeg[s] -= 1;
+                    if self.indeg[s] == 0 {
+                        self.order.push(s);
+                    }
+                }
+            }
+        }
+        if self.order.len() < shop.n() {
+            return false;
+        }
+        self.makespan = 0;
+        for k in (0..self.order.len()).rev() {
+            let i = self.order[k];
+            self.tail[i] = self
+                .to_sink(shop.job_succ[i])
+                .max(self.to_sink(self.msucc[i]));
+            self.makespan = self.makespan.max(self.head[i] + self.p[i] + self.tail[i]);
+        }
+        true
+    }
+
+    /// End of `i` (0 for none): the release it gives its successors.
+    fn end(&self, i: usize) -> Time {
+        if i == NONE {
+            0
+        } else {
+            self.head[i] + self.p[i]
+        }
+    }
+
+    /// Longest path from the start of `i` to the sink (0 for none): the tail it gives its
+    /// predecessors.
+    fn to_sink(&self, i: usize) -> Time {
+        if i == NONE {
+            0
+        } else {
+            self.p[i] + self.tail[i]
+        }
+    }
+
+    /// One critical path, as (operation, reached from the previous one by a machine arc). Ties
+    /// between a job and a machine successor are broken by `rng`.
+    fn critical_path(&self, shop: &Shop, rng: &mut ChaCha8Rng) -> Vec<(usize, bool)> {
+        let critical = |i: usize| self.head[i] + self.p[i] + self.tail[i] == self.makespan;
+        let Some(mut i) = (0..shop.n()).find(|&i| self.head[i] == 0 && critical(i)) else {
+            return Vec::new();
+        };
+        let mut path = vec![(i, false)];
+        loop {
+            // A successor on a longest path from `i` is critical too.
+            let on_path = |s: usize| s != NONE && self.p[s] + self.tail[s] == self.tail[i];
+            let (js, ms) = (shop.job_succ[i], self.msucc[i]);
+            let next = match (on_path(js), on_path(ms)) {
+                (true, true) if rng.next_u32() & 1 == 0 => (js, false),
+                (_, true) => (ms, true),
+                (true, false) => (js, false),
+                (false, false) => return path,
+            };
+            path.push(next);
+            i = next.0;
+        }
+    }
+}
+
+/// A change to a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Move {
+    /// Swap `u` and `v`, adjacent on a machine, `u` first.
+    Swap { u: usize, v: usize },
+    /// Move `op` to option `to` (another machine), inserted before position `at` there.
+    Reassign { op: usize, to: usize, at: usize },
+}
+
+/// How to undo an applied move.
+enum Undo {
+    Swap {
+        machine: usize,
+        a: usize,
+        b: usize,
+    },
+    Reassign {
+        op: usize,
+        from: usize,
+        from_pos: usize,
+        to_machine: usize,
+        at: usize,
+    },
+}
+
+/// The search state.
+struct Search<'a> {
+    shop: &'a Shop,
+    plan: Plan,
+    graph: Graph,
+    rng: ChaCha8Rng,
+    iteration: u64,
+    /// `tabu_arc[u * n + v]`: until which iteration `u` may not be put right before `v` again.
+    tabu_arc: Vec<u64>,
+    /// `tabu_opt[o]`: until which iteration an operation may not move to option `o`.
+    tabu_opt: Vec<u64>,
+    moves: Vec<(Move, Time)>,
+}
+
+impl<'a> Search<'a> {
+    /// The Giffler–Thompson start: repeatedly take the machine on which some ready operation
+    /// would end first, and among the ready operations that could start there before that end,
+    /// the one whose job has the most work left; it goes to its machine that ends it first.
+    fn greedy(shop: &Shop, rng: &mut ChaCha8Rng) -> Plan {
+        let n = shop.n();
+        let mut plan = Plan {
+            opt: vec![0; n],
+            seq: vec![Vec::new(); shop.machines],
+        };
+        let mut next: Vec<usize> = (0..n).filter(|&i| shop.job_pred[i] == NONE).collect();
+        let mut job_ready = vec![0; next.len()];
+        let mut mach_ready = vec![0; shop.machines];
+        let mut candidates = Vec::new();
+        for _ in 0..n {
+            let (mut best_end, mut best_machine) = (Time::MAX, 0);
+            for (j, &i) in next.iter().enumerate() {
+                if i == NONE {
+                    continue;
+                }
+                for o in shop.options(i) {
+                    let m = shop.opt_machine[o];
+                    let end = job_ready[j].max(mach_ready[m]) + shop.opt_dur[o];
+                    if end < best_end {
+                        (best_end, best_machine) = (end, m);
+                    }
+                }
+            }
+            candidates.clear();
+            for (j, &i) in next.iter().enumerate() {
+                if i != NONE
+                    && shop.options(i).any(|o| shop.opt_machine[o] == best_machine)
+                    && job_ready[j].max(mach_ready[best_machine]) < best_end
+                {
+                    candidates.push(j);
+                }
+            }
+            let most = candidates
+                .iter()
+                .map(|&j| shop.rest[next[j]])
+                .max()
+                .unwrap_or(0);
+            candidates.retain(|&j| shop.rest[next[j]] == most);
+            let j = candidates[pick(rng, candidates.len())];
+            let i = next[j];
+            let o = shop
+                .options(i)
+                .min_by_key(|&o| {
+                    let m = shop.opt_machine[o];
+                    (
+                        job_ready[j].max(mach_ready[m]) + shop.opt_dur[o],
+                        m != best_machine,
+                    )
+                })
+                .unwrap_or(shop.opt_begin[i]);
+            let m = shop.opt_machine[o];
+            let end = job_ready[j].max(mach_ready[m]) + shop.opt_dur[o];
+            (job_ready[j], mach_ready[m]) = (end, end);
+            plan.opt[i] = o;
+            plan.seq[m].push(i);
+            next[j] = shop.job_succ[i];
+        }
+        plan
+    }
+
+    /// The candidate moves of the current plan with their estimates, into `self.moves`.
+    /// `all_pairs` takes every adjacent critical pair (for perturbation) instead of N5's.
+    fn neighbours(&mut self, all_pairs: bool) {
+        self.moves.clear();
+        let path = self.graph.critical_path(self.shop, &mut self.rng);
+        let g = &self.graph;
+        let shop = self.shop;
+        // Blocks: maximal runs of the path joined by machine arcs.
+        let mut blocks: Vec<&[(usize, bool)]> = Vec::new();
+        let mut start = 0;
+        for k in 1..=path.len() {
+            if k == path.len() || !path[k].1 {
+                blocks.push(&path[start..k]);
+                start = k;
+            }
+        }
+        let last = blocks.len().saturating_sub(1);
+        for (b, block) in blocks.iter().enumerate() {
+            let len = block.len();
+            if len < 2 {
+                continue;
+            }
+            let mut pairs: Vec<usize> = Vec::new();
+            if all_pairs {
+                pairs.extend(0..len - 1);
+            } else {
+                if b != 0 {
+                    pairs.push(0);
+                }
+                if b != last && !pairs.contains(&(len - 2)) {
+                    pairs.push(len - 2);
+                }
+            }
+            for k in pairs {
+                let (u, v) = (block[k].0, block[k + 1].0);
+                if shop.job_succ[u] == v {
+                    continue; // same job: the swap would reverse its order
+                }
+                self.moves
+                    .push((Move::Swap { u, v }, swap_estimate(shop, g, u, v)));
+            }
+        }
+        for &(v, _) in &path {
+            for to in shop.options(v) {
+                let m = shop.opt_machine[to];
+                if m == g.machine[v] {
+                    continue;
+                }
+                if let Some((at, est)) = insertion(shop, g, &self.plan.seq[m], v, shop.opt_dur[to])
+                {
+                    self.moves.push((Move::Reassign { op: v, to, at }, est));
+                }
+            }
+        }
+    }
+
+    fn is_tabu(&self, mv: Move) -> bool {
+        let n = self.shop.n();
+        match mv {
+            Move::Swap { u, v } => self.tabu_arc[v * n + u] > self.iteration,
+            Move::Reassign { to, .. } => self.tabu_opt[to] > self.iteration,
+        }
+    }
+
+    fn apply(&mut self, mv: Move) -> Undo {
+        match mv {
+            Move::Swap { u, v } => {
+                let machine = self.graph.machine[u];
+                let (a, b) = (self.graph.pos[u], self.graph.pos[v]);
+                self.plan.seq[machine].swap(a, b);
+                Undo::Swap { machine, a, b }
+            }
+            Move::Reassign { op, to, at } => {
+                let (from, from_pos) = (self.plan.opt[op], self.graph.pos[op]);
+                let to_machine = self.shop.opt_machine[to];
+                self.plan.seq[self.graph.machine[op]].remove(from_pos);
+                self.plan.seq[to_machine].insert(at, op);
+                self.plan.opt[op] = to;
+                Undo::Reassign {
+                    op,
+                    from,
+                    from_pos,
+                    to_machine,
+                    at,
+                }
+            }
+        }
+    }
+
+    fn undo(&mut self, undo: Undo) {
+        match undo {
+            Undo::Swap { machine, a, b } => self.plan.seq[machine].swap(a, b),
+            Undo::Reassign {
+                op,
+                from,
+                from_pos,
+                to_machine,
+                at,
+            } => {
+                self.plan.seq[to_machine].remove(at);
+                self.plan.seq[self.shop.opt_machine[from]].insert(from_pos, op);
+                self.plan.opt[op] = from;
+            }
+        }
+    }
+
+    /// Applies `mv` and re-evaluates; on a cycle, undoes it and returns false.
+    fn try_move(&mut self, mv: Move) -> bool {
+        let undo = self.apply(mv);
+        if self.graph.evaluate(self.shop, &self.plan) {
+            return true;
+        }
+        self.undo(undo);
+        let ok = self.graph.evaluate(self.shop, &self.plan);
+        debug_assert!(ok, "undoing a move restores an acyclic plan");
+        false
+    }
+
+    fn tenure(&mut self) -> u64 {
+        let (lo, hi) = self.shop.tenure;
+        lo + self.rng.next_u64() % (hi - lo + 1)
+    }
+
+    /// Forbids undoing `mv` (read before it was applied) for a tenure.
+    fn make_tabu(&mut self, mv: Move, from_opt: usize) {
+        let until = self.iteration + self.tenure();
+        let n = self.shop.n();
+        match mv {
+            // u was right before v: putting it back is tabu.
+            Move::Swap { u, v } => self.tabu_arc[u * n + v] = until,
+            Move::Reassign { .. } => self.tabu_opt[from_opt] = until,
+        }
+    }
+
+    /// One tabu step: the best admissible move by estimate, applied. False if there is no move.
+    fn step(&mut self, best: Time) -> bool {
+        self.neighbours(false);
+        if self.moves.is_empty() {
+            return false;
+        }
+        let mut chosen: Option<(Move, Time)> = None;
+        let mut ties = 0;
+        for k in 0..self.moves.len() {
+            let (mv, est) = self.moves[k];
+            if self.is_tabu(mv) && est >= best {
+                continue;
+            }
+            match chosen {
+                Some((_, e)) if est > e => {}
+                Some((_, e)) if est == e => {
+                    ties += 1;
+                    if pick(&mut self.rng, ties + 1) == 0 {
+                        chosen = Some((mv, est));
+                    }
+                }
+                _ => {
+                    chosen = Some((mv, est));
+                    ties = 0;
+                }
+            }
+        }
+        let mv = match chosen {
+            Some((mv, _)) => mv,
+            None => self.moves[pick(&mut self.rng, self.moves.len())].0,
+        };
+        let from_opt = match mv {
+            Move::Reassign { op, .. } => self.plan.opt[op],
+            Move::Swap { .. } => 0,
+        };
+        // Applied or refused (a cycle, not expected of these neighbourhoods), the move is made
+        // tabu: its undo if applied, else itself is not proposed again for a while.
+        self.try_move(mv);
+        self.make_tabu(mv, from_opt);
+        true
+    }
+
+    /// Restarts from `best` with a few random critical swaps and reassignments applied.
+    fn perturb(&mut self, best: &Plan) {
+        self.plan = best.clone();
+        let ok = self.graph.evaluate(self.shop, &self.plan);
+        debug_assert!(ok, "the best plan is acyclic");
+        let kicks = 2 + pick(&mut self.rng, 4);
+        for _ in 0..kicks {
+            self.neighbours(true);
+            if self.moves.is_empty() {
+                return;
+            }
+            let mv = self.moves[pick(&mut self.rng, self.moves.len())].0;
+            self.try_move(mv);
+        }
+    }
+}
+
+/// A uniform index below `len` (≥ 1) from the search's stream.
+fn pick(rng: &mut ChaCha8Rng, len: usize) -> usize {
+    (rng.next_u64() % len as u64) as usize
+}
+
+/// Longest path through `u` and `v` once swapped (v first), from the current heads and tails.
+fn swap_estimate(shop: &Shop, g: &Graph, u: usize, v: usize) -> Time {
+    let (before, after) = (g.mpred[u], g.msucc[v]);
+    let head_v = g.end(shop.job_pred[v]).max(g.end(before));
+    let head_u = g.end(shop.job_pred[u]).max(head_v + g.p[v]);
+    let tail_u = g.to_sink(shop.job_succ[u]).max(g.to_sink(after));
+    let tail_v = g.to_sink(shop.job_succ[v]).max(tail_u + g.p[u]);
+    (head_v + g.p[v] + tail_v).max(head_u + g.p[u] + tail_u)
+}
+
+/// The best position to insert `v` (taking `dur`) into machine order `seq`, and the longest
+/// path through it there. Only positions the current heads prove acyclic are tried: every
+/// operation before has a head below `v`'s end (so it is no successor of `v`), every one after
+/// ends after `v`'s head (so it is no predecessor).
+fn insertion(shop: &Shop, g: &Graph, seq: &[usize], v: usize, dur: Time) -> Option<(usize, Time)> {
+    let lo = seq.partition_point(|&x| g.head[x] + g.p[x] <= g.head[v]);
+    let hi = seq.partition_point(|&x| g.head[x] < g.head[v] + g.p[v]);
+    let release = g.end(shop.job_pred[v]);
+    let tail = g.to_sink(shop.job_succ[v]);
+    if lo > hi {
+        return None;
+    }
+    (lo..=hi)
+        .map(|at| {
+            let before = if at == 0 { NONE } else { seq[at - 1] };
+            let after = seq.get(at).copied().unwrap_or(NONE);
+            (
+                at,
+                release.max(g.end(before)) + dur + tail.max(g.to_sink(after)),
+            )
+        })
+        .min_by_key(|&(at, est)| (est, at))
+}
+
+/// Minimises the makespan of `instance` by tabu search (see the module documentation).
+pub fn solve(instance: &Instance, params: &TabuParams) -> Solution {
+    let shop = Shop::new(instance);
+    let n = shop.n();
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+    let plan = Search::greedy(&shop, &mut rng);
+    let mut graph = Graph::new(n);
+    let ok = graph.evaluate(&shop, &plan);
+    debug_assert!(ok, "a dispatched schedule is acyclic");
+    let mut search = Search {
+        shop: &shop,
+        plan,
+        graph,
+        rng,
+        iteration: 0,
+        tabu_arc: vec![0; n * n],
+        tabu_opt: vec![0; shop.opt_dur.len()],
+        moves: Vec::new(),
+    };
+    let initial_makespan = search.graph.makespan;
+    let mut best = search.plan.clone();
+    let mut best_makespan = initial_makespan;
+    let mut last_improvement = 0;
+    while search.iteration < params.iterations && best_makespan > shop.lower_bound {
+        if search.iteration.is_multiple_of(64)
+            && params.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            break;
+        }
+        search.iteration += 1;
+        if search.iteration - last_improvement > STALL_ITERATIONS || !search.step(best_makespan) {
+            search.perturb(&best);
+            last_improvement = search.iteration;
+        }
+        if search.graph.makespan < best_makespan {
+            best_makespan = search.graph.makespan;
+            best = search.plan.clone();
+            last_improvement = search.iteration;
+        }
+    }
+    let iterations = search.iteration;
+    let mut graph = search.graph;
+    let ok = graph.evaluate(&shop, &best);
+    debug_assert!(ok, "the best plan is acyclic");
+    let mut jobs: Vec<Vec<ScheduledOp>> = instance
+        .jobs
+        .iter()
+        .map(|j| Vec::with_capacity(j.operations.len()))
+        .collect();
+    for (i, &(j, _)) in shop.id.iter().enumerate() {
+        let start = graph.head[i];
+        jobs[j].push(ScheduledOp {
+            machine: graph.machine[i],
+            start,
+            end: start + graph.p[i],
+        });
+    }
+    Solution {
+        schedule: Schedule { jobs },
+        makespan: graph.makespan,
+        initial_makespan,
+        iterations,
+        lower_bound: shop.lower_bound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::instance::tests::{best_known, data};
+    use crate::schedule::instance::{parse_fjsp, parse_jssp};
+    use crate::schedule::schedule::check;
+
+    fn run(instance: &Instance, seed: u64, iterations: u64) -> Solution {
+        let started = Instant::now();
+        let s = solve(
+            instance,
+            &TabuParams {
+                seed,
+                iterations,
+                deadline: None,
+            },
+        );
+        check(instance, &s.schedule).unwrap();
+        assert_eq!(s.schedule.makespan(), s.makespan);
+        assert!(s.makespan <= s.initial_makespan && s.makespan >= s.lower_bound);
+        println!(
+            "makespan {} (greedy {}, lower bound {}) in {} iterations, {:.3} s",
+            s.makespan,
+            s.initial_makespan,
+            s.lower_bound,
+            s.iterations,
+            started.elapsed().as_secs_f64()
+        );
+        s
+    }
+
+    #[test]
+    fn ft06_reaches_the_optimum() {
+        let ft06 = parse_jssp(&data("instances/ft06.txt")).unwrap();
+        let s = run(&ft06, 1, 5_000);
+        assert_eq!(s.makespan, best_known("bounds.csv", "ft06"));
+    }
+
+    #[test]
+    fn la01_within_two_percent() {
+        let la01 = parse_jssp(&data("instances/la01.txt")).unwrap();
+        let best = best_known("bounds.csv", "la01");
+        let s = run(&la01, 1, 5_000);
+        assert!(
+            s.makespan * 100 <= best * 102,
+            "la01: {} vs {best}",
+            s.makespan
+        );
+    }
+
+    #[test]
+    fn ft10_within_five_percent() {
+        let ft10 = parse_jssp(&data("instances/ft10.txt")).unwrap();
+        let best = best_known("bounds.csv", "ft10");
+        let s = run(&ft10, 1, 20_000);
+        assert!(
+            s.makespan * 100 <= best * 105,
+            "ft10: {} vs {best}",
+            s.makespan
+        );
+    }
+
+    #[test]
+    fn mk01_within_two_of_best_known() {
+        let mk01 = parse_fjsp(&data("fjsp-brandimarte/mk01.txt")).unwrap();
+        let best = best_known("fjsp-brandimarte/bounds.csv", "mk01");
+        let s = run(&mk01, 1, 5_000);
+        assert!(s.makespan <= best + 2, "mk01: {} vs {best}", s.makespan);
+    }
+
+    #[test]
+    fn same_seed_same_schedule() {
+        let mk01 = parse_fjsp(&data("fjsp-brandimarte/mk01.txt")).unwrap();
+        let params = TabuParams {
+            seed: 7,
+            iterations: 1_000,
+            deadline: None,
+        };
+        assert_eq!(
+            solve(&mk01, &params).schedule,
+            solve(&mk01, &params).schedule
+        );
+        let la01 = parse_jssp(&data("instances/la01.txt")).unwrap();
+        let params = TabuParams {
+            seed: 7,
+            iterations: 1_000,
+            deadline: None,
+        };
+        assert_eq!(
+            solve(&la01, &params).schedule,
+            solve(&la01, &params).schedule
+        );
+    }
+
+    #[test]
+    fn deadline_stops_the_search() {
+        let ft10 = parse_jssp(&data("instances/ft10.txt")).unwrap();
+        let s = solve(
+            &ft10,
+            &TabuParams {
+                seed: 1,
+                iterations: u64::MAX,
+                deadline: Some(Instant::now()),
+            },
+        );
+        check(&ft10, &s.schedule).unwrap();
+        assert_eq!(s.iterations, 0);
+    }
+}
