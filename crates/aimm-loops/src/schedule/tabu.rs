@@ -295,18 +295,23 @@ impl Graph {
 /// A change to a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Move {
-    /// Swap `u` and `v`, adjacent on a machine, `u` first.
-    Swap { u: usize, v: usize },
+    /// Move the operation at position `from` of `machine`'s order to position `to`, those in
+    /// between shifting by one (a swap when they are adjacent).
+    Shift {
+        machine: usize,
+        from: usize,
+        to: usize,
+    },
     /// Move `op` to option `to` (another machine), inserted before position `at` there.
     Reassign { op: usize, to: usize, at: usize },
 }
 
 /// How to undo an applied move.
 enum Undo {
-    Swap {
+    Shift {
         machine: usize,
-        a: usize,
-        b: usize,
+        from: usize,
+        to: usize,
     },
     Reassign {
         op: usize,
@@ -329,6 +334,9 @@ struct Search<'a> {
     /// `tabu_opt[o]`: until which iteration an operation may not move to option `o`.
     tabu_opt: Vec<u64>,
     moves: Vec<(Move, Time)>,
+    /// Scratch: a block's order after a shift, and its heads.
+    segment: Vec<usize>,
+    heads: Vec<Time>,
 }
 
 impl<'a> Search<'a> {
@@ -413,29 +421,56 @@ impl<'a> Search<'a> {
             }
         }
         let last = blocks.len().saturating_sub(1);
+        let mut shifts: Vec<(usize, usize)> = Vec::new();
         for (b, block) in blocks.iter().enumerate() {
-            let len = block.len();
-            if len < 2 {
+            let k = block.len() - 1;
+            if k == 0 {
                 continue;
             }
-            let mut pairs: Vec<usize> = Vec::new();
+            let machine = g.machine[block[0].0];
+            let first = g.pos[block[0].0];
+            shifts.clear();
             if all_pairs {
-                pairs.extend(0..len - 1);
+                shifts.extend((first..first + k).map(|at| (at, at + 1)));
             } else {
-                if b != 0 {
-                    pairs.push(0);
+                // N7 (Zhang et al. 2007): an inner operation to the block's start or end, the
+                // first operation behind any other, the last before any other. Only a move that
+                // changes the block's first operation (not in the first block) or its last (not in
+                // the last block) can shorten the path: the block's length does not change.
+                let end = first + k;
+                for i in first + 1..end {
+                    shifts.push((i, first));
+                    shifts.push((i, end));
                 }
-                if b != last && !pairs.contains(&(len - 2)) {
-                    pairs.push(len - 2);
+                for i in first + 1..=end {
+                    shifts.push((first, i));
                 }
+                for i in first..end {
+                    shifts.push((end, i));
+                }
+                let changes_first = b != 0;
+                let changes_last = b != last;
+                shifts.retain(|&(from, to)| {
+                    (changes_first && (from == first || to == first))
+                        || (changes_last && (from == end || to == end))
+                });
+                // A swap is listed both ways: keep it as (earlier, later).
+                shifts.retain(|&(from, to)| from != to + 1);
+                shifts.sort_unstable();
+                shifts.dedup();
             }
-            for k in pairs {
-                let (u, v) = (block[k].0, block[k + 1].0);
-                if shop.job_succ[u] == v {
-                    continue; // same job: the swap would reverse its order
+            for &(from, to) in &shifts {
+                if let Some(est) = shift_estimate(
+                    shop,
+                    g,
+                    &self.plan.seq[machine],
+                    from,
+                    to,
+                    &mut self.segment,
+                    &mut self.heads,
+                ) {
+                    self.moves.push((Move::Shift { machine, from, to }, est));
                 }
-                self.moves
-                    .push((Move::Swap { u, v }, swap_estimate(shop, g, u, v)));
             }
         }
         for &(v, _) in &path {
@@ -455,18 +490,35 @@ impl<'a> Search<'a> {
     fn is_tabu(&self, mv: Move) -> bool {
         let n = self.shop.n();
         match mv {
-            Move::Swap { u, v } => self.tabu_arc[v * n + u] > self.iteration,
+            // Tabu if it puts back any order a recent move reversed.
+            Move::Shift { machine, from, to } => {
+                let seq = &self.plan.seq[machine];
+                let u = seq[from];
+                if from < to {
+                    seq[from + 1..=to]
+                        .iter()
+                        .any(|&x| self.tabu_arc[x * n + u] > self.iteration)
+                } else {
+                    seq[to..from]
+                        .iter()
+                        .any(|&x| self.tabu_arc[u * n + x] > self.iteration)
+                }
+            }
             Move::Reassign { to, .. } => self.tabu_opt[to] > self.iteration,
         }
     }
 
     fn apply(&mut self, mv: Move) -> Undo {
         match mv {
-            Move::Swap { u, v } => {
-                let machine = self.graph.machine[u];
-                let (a, b) = (self.graph.pos[u], self.graph.pos[v]);
-                self.plan.seq[machine].swap(a, b);
-                Undo::Swap { machine, a, b }
+            Move::Shift { machine, from, to } => {
+                let seq = &mut self.plan.seq[machine];
+                let op = seq.remove(from);
+                seq.insert(to, op);
+                Undo::Shift {
+                    machine,
+                    from: to,
+                    to: from,
+                }
             }
             Move::Reassign { op, to, at } => {
                 let (from, from_pos) = (self.plan.opt[op], self.graph.pos[op]);
@@ -487,7 +539,11 @@ impl<'a> Search<'a> {
 
     fn undo(&mut self, undo: Undo) {
         match undo {
-            Undo::Swap { machine, a, b } => self.plan.seq[machine].swap(a, b),
+            Undo::Shift { machine, from, to } => {
+                let seq = &mut self.plan.seq[machine];
+                let op = seq.remove(from);
+                seq.insert(to, op);
+            }
             Undo::Reassign {
                 op,
                 from,
@@ -519,14 +575,26 @@ impl<'a> Search<'a> {
         lo + self.rng.next_u64() % (hi - lo + 1)
     }
 
-    /// Forbids undoing `mv` (read before it was applied) for a tenure.
-    fn make_tabu(&mut self, mv: Move, from_opt: usize) {
+    /// Forbids undoing `mv`, about to be applied, for a tenure: restoring any order it reverses,
+    /// or returning the operation to the option it leaves.
+    fn make_tabu(&mut self, mv: Move) {
         let until = self.iteration + self.tenure();
         let n = self.shop.n();
         match mv {
-            // u was right before v: putting it back is tabu.
-            Move::Swap { u, v } => self.tabu_arc[u * n + v] = until,
-            Move::Reassign { .. } => self.tabu_opt[from_opt] = until,
+            Move::Shift { machine, from, to } => {
+                let seq = &self.plan.seq[machine];
+                let u = seq[from];
+                if from < to {
+                    for &x in &seq[from + 1..=to] {
+                        self.tabu_arc[u * n + x] = until;
+                    }
+                } else {
+                    for &x in &seq[to..from] {
+                        self.tabu_arc[x * n + u] = until;
+                    }
+                }
+            }
+            Move::Reassign { op, .. } => self.tabu_opt[self.plan.opt[op]] = until,
         }
     }
 
@@ -561,14 +629,10 @@ impl<'a> Search<'a> {
             Some((mv, _)) => mv,
             None => self.moves[pick(&mut self.rng, self.moves.len())].0,
         };
-        let from_opt = match mv {
-            Move::Reassign { op, .. } => self.plan.opt[op],
-            Move::Swap { .. } => 0,
-        };
-        // Applied or refused (a cycle, not expected of these neighbourhoods), the move is made
-        // tabu: its undo if applied, else itself is not proposed again for a while.
+        // Applied or refused (a cycle: only possible with zero processing times), the move is
+        // made tabu: its undo if applied, else itself is not proposed again for a while.
+        self.make_tabu(mv);
         self.try_move(mv);
-        self.make_tabu(mv, from_opt);
         true
     }
 
@@ -594,14 +658,57 @@ fn pick(rng: &mut ChaCha8Rng, len: usize) -> usize {
     (rng.next_u64() % len as u64) as usize
 }
 
-/// Longest path through `u` and `v` once swapped (v first), from the current heads and tails.
-fn swap_estimate(shop: &Shop, g: &Graph, u: usize, v: usize) -> Time {
-    let (before, after) = (g.mpred[u], g.msucc[v]);
-    let head_v = g.end(shop.job_pred[v]).max(g.end(before));
-    let head_u = g.end(shop.job_pred[u]).max(head_v + g.p[v]);
-    let tail_u = g.to_sink(shop.job_succ[u]).max(g.to_sink(after));
-    let tail_v = g.to_sink(shop.job_succ[v]).max(tail_u + g.p[u]);
-    (head_v + g.p[v] + tail_v).max(head_u + g.p[u] + tail_u)
+/// Longest path through the operations of `seq[from..=to]` (or `seq[to..=from]`) once the one
+/// at `from` is moved to `to`, from the current heads and tails and in O(|from − to|); `None`
+/// if the move may create a cycle. Acyclic for certain (Balas & Vazacopoulos 1998): moving `u`
+/// behind `v` when `u`'s job successor has no longer path to the sink than `v`, moving `u` before
+/// `v` when `u`'s job predecessor ends no later than `v`. Never across an operation of the
+/// same job (FJSP: two operations of one job on one machine).
+fn shift_estimate(
+    shop: &Shop,
+    g: &Graph,
+    seq: &[usize],
+    from: usize,
+    to: usize,
+    segment: &mut Vec<usize>,
+    heads: &mut Vec<Time>,
+) -> Option<Time> {
+    let u = seq[from];
+    let (lo, hi) = (from.min(to), from.max(to));
+    segment.clear();
+    if from < to {
+        if g.to_sink(seq[to]) < g.to_sink(shop.job_succ[u]) {
+            return None;
+        }
+        segment.extend_from_slice(&seq[from + 1..=to]);
+        segment.push(u);
+    } else {
+        if g.end(seq[to]) < g.end(shop.job_pred[u]) {
+            return None;
+        }
+        segment.push(u);
+        segment.extend_from_slice(&seq[to..from]);
+    }
+    let job = shop.id[u].0;
+    if segment.iter().any(|&x| x != u && shop.id[x].0 == job) {
+        return None;
+    }
+    // Heads forward from the operation before the segment, tails backward from the one after.
+    let mut release = if lo == 0 { 0 } else { g.end(seq[lo - 1]) };
+    heads.clear();
+    for &x in segment.iter() {
+        let head = g.end(shop.job_pred[x]).max(release);
+        heads.push(head);
+        release = head + g.p[x];
+    }
+    let mut after = g.to_sink(seq.get(hi + 1).copied().unwrap_or(NONE));
+    let mut longest = 0;
+    for (h, &x) in heads.iter().zip(segment.iter()).rev() {
+        let tail = g.to_sink(shop.job_succ[x]).max(after);
+        longest = longest.max(h + g.p[x] + tail);
+        after = g.p[x] + tail;
+    }
+    Some(longest)
 }
 
 /// The best position to insert `v` (taking `dur`) into machine order `seq`, and the longest
@@ -646,6 +753,8 @@ pub fn solve(instance: &Instance, params: &TabuParams) -> Solution {
         tabu_arc: vec![0; n * n],
         tabu_opt: vec![0; shop.opt_dur.len()],
         moves: Vec::new(),
+        segment: Vec::new(),
+        heads: Vec::new(),
     };
     let initial_makespan = search.graph.makespan;
     let mut best = search.plan.clone();
