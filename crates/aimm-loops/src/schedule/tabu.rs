@@ -11,21 +11,27 @@
 //!   and a cycle check.
 //! - **Start**: a Giffler–Thompson active schedule with the most-work-remaining rule (for FJSP the
 //!   machine that ends the operation first).
-//! - **Neighbourhood** (Nowicki & Smutnicki 1996, "N5"): on one critical path, split into blocks
-//!   of operations adjacent on one machine, swap the first two and the last two operations of
-//!   each block (not the first two of the first block nor the last two of the last: those swaps
-//!   cannot shorten the path). Such swaps never create a cycle. For FJSP also every critical
-//!   operation moved to another eligible machine, at the best position among those the heads
-//!   prove acyclic (the window of Mastrolilli & Gambardella 2000).
-//! - **Move choice**: each move is scored in O(1) (a reassignment in O(positions)) by the
-//!   longest path through the moved operations computed from the current heads and tails (the
-//!   estimate of Taillard 1994 and of TSAB); the best non-tabu move is applied, then the graph
-//!   is evaluated exactly. Tabu: after a swap the restoring swap, after a reassignment the
-//!   return to the old machine, each for a tenure drawn from [L, 1.4–1.5 L], L = 10 + jobs /
-//!   machines (Zhang et al. 2007). Aspiration: a tabu move is allowed when its estimate beats
-//!   the best makespan found. When every move is tabu, a random one is taken.
-//! - **Diversification**: after a run of iterations without a new best, the search restarts
-//!   from the best solution perturbed by a few random critical swaps (and reassignments).
+//! - **Neighbourhood** ("N7", Zhang et al. 2007, extending Nowicki & Smutnicki's N5 and Balas &
+//!   Vazacopoulos's N6): one critical path is split into *blocks*, runs of operations adjacent on
+//!   one machine. In each block an inner operation moves to the block's start or end, the first
+//!   operation behind any other, the last before any other; only moves that change the block's
+//!   first operation (not in the first block) or its last (not in the last block) are kept, as
+//!   no other can shorten the path. A move is kept only when the heads and tails prove it
+//!   acyclic (Balas & Vazacopoulos 1998); for an adjacent swap on the path that always holds.
+//!   For FJSP also every critical operation moved to another eligible machine, at the best
+//!   position among those the heads prove acyclic (the window of Mastrolilli & Gambardella 2000).
+//! - **Move choice**: each move is scored by the longest path through the operations it moves,
+//!   from the current heads and tails (O(1) for a swap, O(block) for a shift, O(positions) for a
+//!   reassignment: the estimates of Taillard 1994 and TSAB); the best admissible move is applied,
+//!   then the graph is evaluated exactly (and a move that would after all close a cycle, only
+//!   possible with zero processing times, is undone). Tabu: restoring an order of two
+//!   operations that a move reversed, or returning an operation to the machine it left, for a
+//!   tenure drawn from [L, 1.4–1.5 L], L = 10 + jobs / machines (Zhang et al. 2007); a shift is
+//!   tabu when every order it restores is. Aspiration: a tabu move is allowed when its estimate
+//!   beats the best makespan found. When every move is tabu, a random one is taken.
+//! - **Diversification**: after 3000 iterations without a new best, the search restarts from
+//!   the best solution perturbed by a few random swaps of adjacent critical operations (and
+//!   reassignments).
 //! - **Stop**: the iteration budget, an optional wall-clock deadline, or a lower bound reached.
 //!
 //! All randomness comes from one ChaCha8 stream seeded by [`TabuParams::seed`], and ties are
@@ -405,7 +411,7 @@ impl<'a> Search<'a> {
     }
 
     /// The candidate moves of the current plan with their estimates, into `self.moves`.
-    /// `all_pairs` takes every adjacent critical pair (for perturbation) instead of N5's.
+    /// `all_pairs` takes every adjacent critical pair (for perturbation) instead of N7's moves.
     fn neighbours(&mut self, all_pairs: bool) {
         self.moves.clear();
         let path = self.graph.critical_path(self.shop, &mut self.rng);
@@ -497,11 +503,11 @@ impl<'a> Search<'a> {
                 if from < to {
                     seq[from + 1..=to]
                         .iter()
-                        .any(|&x| self.tabu_arc[x * n + u] > self.iteration)
+                        .all(|&x| self.tabu_arc[x * n + u] > self.iteration)
                 } else {
                     seq[to..from]
                         .iter()
-                        .any(|&x| self.tabu_arc[u * n + x] > self.iteration)
+                        .all(|&x| self.tabu_arc[u * n + x] > self.iteration)
                 }
             }
             Move::Reassign { to, .. } => self.tabu_opt[to] > self.iteration,
