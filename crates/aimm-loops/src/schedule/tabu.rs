@@ -360,7 +360,7 @@ impl<'a> Search<'a> {
         let mut mach_ready = vec![0; shop.machines];
         let mut candidates = Vec::new();
         for _ in 0..n {
-            let (mut best_end, mut best_machine) = (Time::MAX, 0);
+            let (mut best_end, mut best_machine, mut best_job) = (Time::MAX, 0, 0);
             for (j, &i) in next.iter().enumerate() {
                 if i == NONE {
                     continue;
@@ -369,7 +369,7 @@ impl<'a> Search<'a> {
                     let m = shop.opt_machine[o];
                     let end = job_ready[j].max(mach_ready[m]) + shop.opt_dur[o];
                     if end < best_end {
-                        (best_end, best_machine) = (end, m);
+                        (best_end, best_machine, best_job) = (end, m, j);
                     }
                 }
             }
@@ -377,7 +377,7 @@ impl<'a> Search<'a> {
             for (j, &i) in next.iter().enumerate() {
                 if i != NONE
                     && shop.options(i).any(|o| shop.opt_machine[o] == best_machine)
-                    && job_ready[j].max(mach_ready[best_machine]) < best_end
+                    && (job_ready[j].max(mach_ready[best_machine]) < best_end || j == best_job)
                 {
                     candidates.push(j);
                 }
@@ -901,6 +901,49 @@ mod tests {
             solve(&la01, &params).schedule,
             solve(&la01, &params).schedule
         );
+    }
+
+    /// Small random flexible instances, zero processing times included (where a move can close
+    /// a cycle and is undone): every result passes the checker and is reproducible.
+    #[test]
+    fn random_small_instances_give_valid_schedules() {
+        use crate::schedule::instance::{Job, MachineOption, Operation};
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for case in 0..300 {
+            let machines = 1 + pick(&mut rng, 4);
+            let jobs = (0..1 + pick(&mut rng, 6))
+                .map(|_| Job {
+                    operations: (0..pick(&mut rng, 6))
+                        .map(|_| {
+                            let mut eligible: Vec<usize> = (0..machines).collect();
+                            let k = 1 + pick(&mut rng, machines);
+                            let options = (0..k)
+                                .map(|_| MachineOption {
+                                    machine: eligible.swap_remove(pick(&mut rng, eligible.len())),
+                                    duration: pick(&mut rng, 10) as Time,
+                                })
+                                .collect();
+                            Operation { options }
+                        })
+                        .collect(),
+                })
+                .collect();
+            let instance = Instance { machines, jobs };
+            let params = TabuParams {
+                seed: case,
+                iterations: 300,
+                deadline: None,
+            };
+            let s = solve(&instance, &params);
+            check(&instance, &s.schedule).unwrap_or_else(|v| panic!("case {case}: {v}"));
+            assert_eq!(s.schedule.makespan(), s.makespan, "case {case}");
+            assert!(s.makespan >= s.lower_bound, "case {case}");
+            assert_eq!(
+                solve(&instance, &params).schedule,
+                s.schedule,
+                "case {case}"
+            );
+        }
     }
 
     #[test]
