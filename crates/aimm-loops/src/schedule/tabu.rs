@@ -278,7 +278,15 @@ impl Graph {
     /// between a job and a machine successor are broken by `rng`.
     fn critical_path(&self, shop: &Shop, rng: &mut ChaCha8Rng) -> Vec<(usize, bool)> {
         let critical = |i: usize| self.head[i] + self.p[i] + self.tail[i] == self.makespan;
-        let Some(mut i) = (0..shop.n()).find(|&i| self.head[i] == 0 && critical(i)) else {
+        let n = shop.n();
+        if n == 0 {
+            return Vec::new();
+        }
+        let offset = (rng.next_u64() % n as u64) as usize;
+        let Some(mut i) = (0..n)
+            .map(|k| (k + offset) % n)
+            .find(|&i| self.head[i] == 0 && critical(i))
+        else {
             return Vec::new();
         };
         let mut path = vec![(i, false)];
