@@ -5,10 +5,13 @@
 //! - **Representation**: per operation the chosen machine option, per machine the order of its
 //!   operations. The schedule is the semi-active one these imply: every operation starts at its
 //!   *head* (longest path from the source in the disjunctive graph).
-//! - **Evaluation**, O(n) per applied move: one Kahn topological pass over the graph (job arcs and
-//!   the machine orders, each operation with at most two predecessors and two successors) gives
-//!   the heads, a backward pass the *tails* (longest path from an operation's end to the sink),
-//!   and a cycle check.
+//! - **Evaluation**, O(n) per applied move: the changed machines' links are rebuilt, then one
+//!   Kahn topological pass over the graph (job arcs and machine orders, each operation with at
+//!   most two predecessors and two successors) gives the heads and a cycle check, and a backward
+//!   pass the *tails* (longest path from an operation's end to the sink). Recomputing only what
+//!   lies downstream (heads) and upstream (tails) of the changed arcs was tried and was slower on
+//!   ta41 (30×20): a move on a critical block reaches about half the graph each way, and the
+//!   restricted passes cost more per operation than these two linear sweeps.
 //! - **Start**: a Giffler–Thompson active schedule with the most-work-remaining rule (for FJSP the
 //!   machine that ends the operation first).
 //! - **Neighbourhood** ("N7", Zhang et al. 2007, extending Nowicki & Smutnicki's N5 and Balas &
@@ -92,6 +95,9 @@ struct Shop {
     opt_dur: Vec<Time>,
     /// Shortest remaining work of the job from operation `i` on (for the greedy rule).
     rest: Vec<Time>,
+    /// Each job's first operation (where every longest path starts) and last (where it ends).
+    first_ops: Vec<usize>,
+    last_ops: Vec<usize>,
     lower_bound: Time,
     /// Tenure range [min, max].
     tenure: (u64, u64),
@@ -109,6 +115,8 @@ impl Shop {
             opt_machine: Vec::new(),
             opt_dur: Vec::new(),
             rest: vec![0; n],
+            first_ops: Vec::new(),
+            last_ops: Vec::new(),
             lower_bound: 0,
             tenure: (0, 0),
         };
@@ -133,6 +141,10 @@ impl Shop {
                 if let [only] = op.options.as_slice() {
                     fixed_load[only.machine] += only.duration;
                 }
+            }
+            if shop.id.len() > first {
+                shop.first_ops.push(first);
+                shop.last_ops.push(shop.id.len() - 1);
             }
             let mut rest = 0;
             for i in (first..shop.id.len()).rev() {
@@ -211,17 +223,38 @@ impl Graph {
     /// Heads, tails and makespan of `plan`; false if its graph has a cycle (then the rest of
     /// the graph is stale).
     fn evaluate(&mut self, shop: &Shop, plan: &Plan) -> bool {
-        for (m, seq) in plan.seq.iter().enumerate() {
-            for (k, &i) in seq.iter().enumerate() {
-                self.machine[i] = m;
-                self.pos[i] = k;
-                self.mpred[i] = if k == 0 { NONE } else { seq[k - 1] };
-                self.msucc[i] = seq.get(k + 1).copied().unwrap_or(NONE);
-            }
+        for m in 0..plan.seq.len() {
+            self.link(shop, plan, m);
         }
+        self.longest_paths(shop)
+    }
+
+    /// The same after `plan` changed only on `machines` (their orders and their operations'
+    /// options): only their links are rebuilt.
+    fn reevaluate(&mut self, shop: &Shop, plan: &Plan, machines: &[usize]) -> bool {
+        for &m in machines {
+            self.link(shop, plan, m);
+        }
+        self.longest_paths(shop)
+    }
+
+    /// Machine, position, processing time and machine neighbours of machine `m`'s operations.
+    fn link(&mut self, shop: &Shop, plan: &Plan, m: usize) {
+        let seq = &plan.seq[m];
+        for (k, &i) in seq.iter().enumerate() {
+            self.machine[i] = m;
+            self.pos[i] = k;
+            self.p[i] = shop.opt_dur[plan.opt[i]];
+            self.mpred[i] = if k == 0 { NONE } else { seq[k - 1] };
+            self.msucc[i] = seq.get(k + 1).copied().unwrap_or(NONE);
+        }
+    }
+
+    /// Heads in a topological order (Kahn), tails in the reverse order, makespan; false on a
+    /// cycle.
+    fn longest_paths(&mut self, shop: &Shop) -> bool {
         self.order.clear();
         for i in 0..shop.n() {
-            self.p[i] = shop.opt_dur[plan.opt[i]];
             self.indeg[i] = u8::from(shop.job_pred[i] != NONE) + u8::from(self.mpred[i] != NONE);
             if self.indeg[i] == 0 {
                 self.order.push(i);
@@ -244,14 +277,19 @@ impl Graph {
         if self.order.len() < shop.n() {
             return false;
         }
-        self.makespan = 0;
         for k in (0..self.order.len()).rev() {
             let i = self.order[k];
             self.tail[i] = self
                 .to_sink(shop.job_succ[i])
                 .max(self.to_sink(self.msucc[i]));
-            self.makespan = self.makespan.max(self.head[i] + self.p[i] + self.tail[i]);
         }
+        // Every longest path ends at a job's last operation.
+        self.makespan = shop
+            .last_ops
+            .iter()
+            .map(|&i| self.end(i))
+            .max()
+            .unwrap_or(0);
         true
     }
 
@@ -278,13 +316,14 @@ impl Graph {
     /// between a job and a machine successor are broken by `rng`.
     fn critical_path(&self, shop: &Shop, rng: &mut ChaCha8Rng) -> Vec<(usize, bool)> {
         let critical = |i: usize| self.head[i] + self.p[i] + self.tail[i] == self.makespan;
-        let n = shop.n();
-        if n == 0 {
+        // Every longest path can start at a source, the first operation of a job.
+        let sources = &shop.first_ops;
+        if sources.is_empty() {
             return Vec::new();
         }
-        let offset = (rng.next_u64() % n as u64) as usize;
-        let Some(mut i) = (0..n)
-            .map(|k| (k + offset) % n)
+        let offset = pick(rng, sources.len());
+        let Some(mut i) = (0..sources.len())
+            .map(|k| sources[(k + offset) % sources.len()])
             .find(|&i| self.head[i] == 0 && critical(i))
         else {
             return Vec::new();
@@ -574,8 +613,27 @@ impl<'a> Search<'a> {
 
     /// Applies `mv` and re-evaluates; on a cycle, undoes it and returns false.
     fn try_move(&mut self, mv: Move) -> bool {
+        let changed = match mv {
+            Move::Shift { machine, .. } => [machine, NONE],
+            Move::Reassign { op, to, .. } => [self.graph.machine[op], self.shop.opt_machine[to]],
+        };
+        let machines = if changed[1] == NONE {
+            &changed[..1]
+        } else {
+            &changed[..]
+        };
         let undo = self.apply(mv);
-        if self.graph.evaluate(self.shop, &self.plan) {
+        if self.graph.reevaluate(self.shop, &self.plan, machines) {
+            if cfg!(test) {
+                // Relinking only the changed machines agrees with a full evaluation.
+                let mut full = Graph::new(self.shop.n());
+                assert!(full.evaluate(self.shop, &self.plan));
+                assert_eq!(
+                    (&full.head, &full.tail),
+                    (&self.graph.head, &self.graph.tail)
+                );
+                assert_eq!(full.makespan, self.graph.makespan);
+            }
             return true;
         }
         self.undo(undo);
