@@ -543,7 +543,7 @@ impl<'a> Search<'a> {
     fn is_tabu(&self, mv: Move) -> bool {
         let n = self.shop.n();
         match mv {
-            // Tabu if it puts back any order a recent move reversed.
+            // Tabu if every order it puts back was reversed by a recent move.
             Move::Shift { machine, from, to } => {
                 let seq = &self.plan.seq[machine];
                 let u = seq[from];
@@ -613,17 +613,15 @@ impl<'a> Search<'a> {
 
     /// Applies `mv` and re-evaluates; on a cycle, undoes it and returns false.
     fn try_move(&mut self, mv: Move) -> bool {
-        let changed = match mv {
-            Move::Shift { machine, .. } => [machine, NONE],
-            Move::Reassign { op, to, .. } => [self.graph.machine[op], self.shop.opt_machine[to]],
-        };
-        let machines = if changed[1] == NONE {
-            &changed[..1]
-        } else {
-            &changed[..]
-        };
         let undo = self.apply(mv);
-        if self.graph.reevaluate(self.shop, &self.plan, machines) {
+        // The machines whose orders changed (a shift's one twice: relinking is idempotent).
+        let machines = match undo {
+            Undo::Shift { machine, .. } => [machine, machine],
+            Undo::Reassign {
+                from, to_machine, ..
+            } => [self.shop.opt_machine[from], to_machine],
+        };
+        if self.graph.reevaluate(self.shop, &self.plan, &machines) {
             if cfg!(test) {
                 // Relinking only the changed machines agrees with a full evaluation.
                 let mut full = Graph::new(self.shop.n());
