@@ -409,16 +409,21 @@ pub fn parse_fjsp(text: &str) -> Result<Instance, ParseError> {
 pub(crate) mod tests {
     use super::*;
 
-    /// Reads a file of the copied benchmark data (`testdata/jssp/`).
-    pub(crate) fn data(path: &str) -> String {
-        let full = format!("{}/../../testdata/jssp/{path}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    /// A file of the copied benchmark data (`testdata/jssp/`), built into the test binary.
+    macro_rules! data {
+        ($path:literal) => {
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../testdata/jssp/",
+                $path
+            ))
+        };
     }
+    pub(crate) use data;
 
-    /// The best-known upper bound of an instance from a `bounds.csv` (column 5).
+    /// The best-known upper bound of an instance from the text of a `bounds.csv` (column 5).
     pub(crate) fn best_known(csv: &str, instance: &str) -> Time {
-        data(csv)
-            .lines()
+        csv.lines()
             .find_map(|l| {
                 let cols: Vec<&str> = l.split(',').collect();
                 (cols[0] == instance).then(|| cols[4].parse().unwrap())
@@ -433,7 +438,7 @@ pub(crate) mod tests {
 
     #[test]
     fn reads_ft06_and_mk01() {
-        let ft06 = parse_jssp(&data("instances/ft06.txt")).unwrap();
+        let ft06 = parse_jssp(data!("instances/ft06.txt")).unwrap();
         assert_eq!(
             (ft06.jobs.len(), ft06.machines, ft06.operation_count()),
             (6, 6, 36)
@@ -447,7 +452,7 @@ pub(crate) mod tests {
         );
         assert_eq!(ft06.jobs[5].operations[5].duration_on(2), Some(1));
 
-        let mk01 = parse_fjsp(&data("fjsp-brandimarte/mk01.txt")).unwrap();
+        let mk01 = parse_fjsp(data!("fjsp-brandimarte/mk01.txt")).unwrap();
         assert_eq!(
             (mk01.jobs.len(), mk01.machines, mk01.operation_count()),
             (10, 6, 55)

@@ -906,15 +906,15 @@ mod tests {
 
     #[test]
     fn ft06_reaches_the_optimum() {
-        let ft06 = parse_jssp(&data("instances/ft06.txt")).unwrap();
+        let ft06 = parse_jssp(data!("instances/ft06.txt")).unwrap();
         let s = run(&ft06, 1, 5_000);
-        assert_eq!(s.makespan, best_known("bounds.csv", "ft06"));
+        assert_eq!(s.makespan, best_known(data!("bounds.csv"), "ft06"));
     }
 
     #[test]
     fn la01_within_two_percent() {
-        let la01 = parse_jssp(&data("instances/la01.txt")).unwrap();
-        let best = best_known("bounds.csv", "la01");
+        let la01 = parse_jssp(data!("instances/la01.txt")).unwrap();
+        let best = best_known(data!("bounds.csv"), "la01");
         let s = run(&la01, 1, 5_000);
         assert!(
             s.makespan * 100 <= best * 102,
@@ -925,8 +925,8 @@ mod tests {
 
     #[test]
     fn ft10_within_five_percent() {
-        let ft10 = parse_jssp(&data("instances/ft10.txt")).unwrap();
-        let best = best_known("bounds.csv", "ft10");
+        let ft10 = parse_jssp(data!("instances/ft10.txt")).unwrap();
+        let best = best_known(data!("bounds.csv"), "ft10");
         let s = run(&ft10, 1, 20_000);
         assert!(
             s.makespan * 100 <= best * 105,
@@ -937,15 +937,15 @@ mod tests {
 
     #[test]
     fn mk01_within_two_of_best_known() {
-        let mk01 = parse_fjsp(&data("fjsp-brandimarte/mk01.txt")).unwrap();
-        let best = best_known("fjsp-brandimarte/bounds.csv", "mk01");
+        let mk01 = parse_fjsp(data!("fjsp-brandimarte/mk01.txt")).unwrap();
+        let best = best_known(data!("fjsp-brandimarte/bounds.csv"), "mk01");
         let s = run(&mk01, 1, 5_000);
         assert!(s.makespan <= best + 2, "mk01: {} vs {best}", s.makespan);
     }
 
     #[test]
     fn same_seed_same_schedule() {
-        let mk01 = parse_fjsp(&data("fjsp-brandimarte/mk01.txt")).unwrap();
+        let mk01 = parse_fjsp(data!("fjsp-brandimarte/mk01.txt")).unwrap();
         let params = TabuParams {
             seed: 7,
             iterations: 1_000,
@@ -955,7 +955,7 @@ mod tests {
             solve(&mk01, &params).schedule,
             solve(&mk01, &params).schedule
         );
-        let la01 = parse_jssp(&data("instances/la01.txt")).unwrap();
+        let la01 = parse_jssp(data!("instances/la01.txt")).unwrap();
         let params = TabuParams {
             seed: 7,
             iterations: 1_000,
@@ -1012,7 +1012,7 @@ mod tests {
 
     #[test]
     fn deadline_stops_the_search() {
-        let ft10 = parse_jssp(&data("instances/ft10.txt")).unwrap();
+        let ft10 = parse_jssp(data!("instances/ft10.txt")).unwrap();
         let s = solve(
             &ft10,
             &TabuParams {
