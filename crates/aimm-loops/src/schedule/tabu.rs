@@ -49,7 +49,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::instance::{Instance, Time};
-use super::schedule::{Schedule, ScheduledOp};
+use super::timetable::{Schedule, ScheduledOp};
 
 /// "No operation" in the predecessor and successor arrays.
 const NONE: usize = usize::MAX;
@@ -880,7 +880,7 @@ mod tests {
     use super::*;
     use crate::schedule::instance::tests::{best_known, data};
     use crate::schedule::instance::{parse_fjsp, parse_jssp};
-    use crate::schedule::schedule::check;
+    use crate::schedule::timetable::check;
 
     fn run(instance: &Instance, seed: u64, iterations: u64) -> Solution {
         let started = Instant::now();
