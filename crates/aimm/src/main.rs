@@ -14,6 +14,7 @@ mod mtconnect_cmd;
 mod output;
 mod part;
 mod report_cmd;
+mod schedule_cmd;
 mod sim_cmd;
 mod wear_cmd;
 
@@ -67,6 +68,7 @@ enum Command {
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
     Assess(assess_cmd::AssessArgs),
+    Schedule(schedule_cmd::ScheduleArgs),
     /// Check an assessment report (`aimm assess --db STORE --report DIR --sign KEY`) offline: the
     /// assessor's signature, the SHA-256 of every report file (any edit fails, naming the file)
     /// and, with --bundle, that the bundle's signed checkpoint is the ledger the report
@@ -104,6 +106,7 @@ fn main() -> std::process::ExitCode {
         Command::Replay(args) => mtconnect_cmd::replay(args),
         Command::Bench(cmd) => bench_cmd::run(cmd),
         Command::Assess(args) => assess_cmd::run(args),
+        Command::Schedule(args) => schedule_cmd::run(args),
         Command::VerifyReport(args) => report_cmd::verify_report(args),
     };
     match outcome {

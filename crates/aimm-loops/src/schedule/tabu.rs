@@ -875,6 +875,39 @@ pub fn solve(instance: &Instance, params: &TabuParams) -> Solution {
     }
 }
 
+/// [`solve`] on `threads` threads, one search per seed `params.seed`, `params.seed + 1`, …; the
+/// best makespan wins, the lowest seed on a tie, so the winner does not depend on which thread
+/// finishes first. Returns the winning seed with its solution.
+pub fn solve_portfolio(
+    instance: &Instance,
+    params: &TabuParams,
+    threads: usize,
+) -> (u64, Solution) {
+    let seeds: Vec<u64> = (0..threads.max(1) as u64)
+        .map(|k| params.seed.wrapping_add(k))
+        .collect();
+    let solutions: Vec<(u64, Solution)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = seeds
+            .iter()
+            .map(|&seed| {
+                let params = TabuParams {
+                    seed,
+                    ..params.clone()
+                };
+                scope.spawn(move || (seed, solve(instance, &params)))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a search thread panicked"))
+            .collect()
+    });
+    solutions
+        .into_iter()
+        .min_by_key(|(seed, s)| (s.makespan, *seed))
+        .expect("at least one search")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
