@@ -7,10 +7,9 @@
 //! who signed it, and [`EvidenceSource::integrity_only`] says so wherever the assessment goes.
 
 use crate::measure::LedgerView;
-use aimm_ledger::bundle::{verify_bundle, VerifyReport};
+use aimm_ledger::bundle::{verify_bundle_keeping, VerifyReport};
 use aimm_ledger::merkle::leaf_hash;
 use aimm_ledger::note::Verifier;
-use aimm_ledger::record::Record;
 use aimm_store::LedgerEntry;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -31,16 +30,6 @@ pub enum BundleEvidenceError {
         bundle: PathBuf,
         /// The first failed check (file, line, leaf).
         first_failure: String,
-    },
-    /// The records file could not be read again after verifying (changed in between?).
-    #[error("bundle {bundle}: records line {line}: {what}")]
-    Records {
-        /// The bundle folder.
-        bundle: PathBuf,
-        /// 1-based line of `records`.
-        line: u64,
-        /// What was wrong.
-        what: String,
     },
 }
 
@@ -113,7 +102,16 @@ pub fn load(dir: &Path, trusted: Option<&Verifier>) -> Result<BundleEvidence, Bu
             bundle: dir.to_path_buf(),
         });
     }
-    let report = verify_bundle(dir, trusted);
+    // The records as verification reads them: parsed once, used only if it passes.
+    let mut entries = Vec::new();
+    let report = verify_bundle_keeping(dir, trusted, &mut |leaf_index, bytes, record| {
+        entries.push(LedgerEntry {
+            leaf_index,
+            leaf_hash: leaf_hash(bytes),
+            bytes: bytes.to_vec(),
+            record,
+        })
+    });
     if let Some(first_failure) = report
         .first_failure
         .clone()
@@ -124,7 +122,6 @@ pub fn load(dir: &Path, trusted: Option<&Verifier>) -> Result<BundleEvidence, Bu
             first_failure,
         });
     }
-    let entries = read_records(dir)?;
     let source = EvidenceSource::Bundle {
         path: dir.to_path_buf(),
         records: entries.len() as u64,
@@ -138,44 +135,4 @@ pub fn load(dir: &Path, trusted: Option<&Verifier>) -> Result<BundleEvidence, Bu
         report,
         source,
     })
-}
-
-/// The `records` file's entries: line i is `<i> <canonical record JSON>` (the format
-/// verification has just checked; it is parsed again here, not trusted to be unchanged).
-fn read_records(dir: &Path) -> Result<Vec<LedgerEntry>, BundleEvidenceError> {
-    let fail = |line: u64, what: String| BundleEvidenceError::Records {
-        bundle: dir.to_path_buf(),
-        line,
-        what,
-    };
-    let path = dir.join("records");
-    let bytes = std::fs::read(&path).map_err(|e| fail(0, format!("{}: {e}", path.display())))?;
-    let mut entries = Vec::new();
-    let Some(body) = bytes.strip_suffix(b"\n") else {
-        return if bytes.is_empty() {
-            Ok(entries)
-        } else {
-            Err(fail(1, "the last line does not end in \\n".into()))
-        };
-    };
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        let index = i as u64;
-        let space = line
-            .iter()
-            .position(|&b| b == b' ')
-            .ok_or_else(|| fail(index + 1, "no space after the leaf index".into()))?;
-        if line[..space] != *index.to_string().as_bytes() {
-            return Err(fail(index + 1, format!("expected leaf index {index}")));
-        }
-        let data = &line[space + 1..];
-        let record =
-            Record::from_canonical_bytes(data).map_err(|e| fail(index + 1, e.to_string()))?;
-        entries.push(LedgerEntry {
-            leaf_index: index,
-            leaf_hash: leaf_hash(data),
-            bytes: data.to_vec(),
-            record,
-        });
-    }
-    Ok(entries)
 }

@@ -318,7 +318,7 @@ struct RecordScan {
 
 /// (c) and (e): reads `records` in one buffered pass, hashing leaves and checking citations
 /// against the leaf hashes seen so far. Stops at the first structural failure.
-fn scan_records(dir: &Path) -> Checked<RecordScan> {
+fn scan_records(dir: &Path, keep: &mut dyn FnMut(u64, &[u8], Record)) -> Checked<RecordScan> {
     let file = File::open(dir.join(RECORDS)).map_err(|e| Failure::new(RECORDS, e.to_string()))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut scan = RecordScan {
@@ -376,6 +376,7 @@ fn scan_records(dir: &Path) -> Checked<RecordScan> {
             scan.segment_refs.insert(s.sha256);
         }
         scan.tree.push(leaf_hash(bytes));
+        keep(index, bytes, record);
     }
 }
 
@@ -588,6 +589,17 @@ fn not_checked<T>(what: &str) -> Checked<T> {
 /// Verifies the bundle in `dir` offline. With `trusted`, signatures must be by that key (and the
 /// bundle's key must be it); without, the bundle's own key is used and the report says so.
 pub fn verify_bundle(dir: &Path, trusted: Option<&Verifier>) -> VerifyReport {
+    verify_bundle_keeping(dir, trusted, &mut |_, _, _| {})
+}
+
+/// [`verify_bundle`], handing `keep` each record as it is read (leaf index, canonical bytes,
+/// the record), so a caller that goes on to use the records reads and parses them once. What
+/// `keep` got is only to be used when the report is OK.
+pub fn verify_bundle_keeping(
+    dir: &Path,
+    trusted: Option<&Verifier>,
+    keep: &mut dyn FnMut(u64, &[u8], Record),
+) -> VerifyReport {
     let layout = check_layout(dir);
     let (key_check, key) = check_key(dir, trusted);
 
@@ -597,7 +609,7 @@ pub fn verify_bundle(dir: &Path, trusted: Option<&Verifier>) -> VerifyReport {
         None => not_checked("no key to check the signature with"),
     };
 
-    let scan = scan_records(dir);
+    let scan = scan_records(dir, keep);
 
     let root_check = match (&checkpoint, &scan) {
         (Ok(cp), Ok(s)) if s.tree.size() != cp.size => Err(Failure::new(
