@@ -89,9 +89,8 @@ fn place(
     starts.sort_unstable();
     starts.dedup();
     let cap = model.spec().cap_kw;
-    let mut piece = Vec::new();
-    for &t in &starts {
-        piece.clear();
+    let piece_at = |t: Time| {
+        let mut piece = Vec::new();
         model.gap_segments(machine, machine_end_s, t, &mut piece);
         if duration_s > 0 {
             piece.push(Segment {
@@ -101,14 +100,20 @@ fn place(
                 power_kw: cutting_kw,
             });
         }
-        let fits = piece
+        piece
+    };
+    let fits = |piece: &[Segment]| {
+        piece
             .iter()
-            .all(|s| base_kw + s.power_kw + max_over(&others, s.start_s, s.end_s) <= cap + EPS);
-        if fits {
-            return (t, piece);
-        }
-    }
-    unreachable!("the last start tried is past every breakpoint, which the model's cap admits")
+            .all(|s| base_kw + s.power_kw + max_over(&others, s.start_s, s.end_s) <= cap + EPS)
+    };
+    // The last start always fits (see above), so the fallback only absorbs rounding.
+    let last_start = *starts.last().expect("earliest_s is kept");
+    starts
+        .iter()
+        .map(|&t| (t, piece_at(t)))
+        .find(|(_, piece)| fits(piece))
+        .unwrap_or_else(|| (last_start, piece_at(last_start)))
 }
 
 /// Dispatches every operation of `model`'s instance by `rule`, under the cap.

@@ -426,7 +426,7 @@ mod tests {
         let edd_schedule = dispatch(&model, Rule::Edd);
         let edd = model.evaluate(&edd_schedule).unwrap();
         let params = ImproveParams {
-            iterations: 1500,
+            iterations: 6000,
             ..LEX
         };
         let improved = improve(&model, &edd_schedule, &params).unwrap();
