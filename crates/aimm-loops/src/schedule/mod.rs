@@ -2,8 +2,8 @@
 //! and its text formats ([`instance`]), schedules and their independent checker ([`timetable`]),
 //! a seeded tabu search for makespan ([`tabu`]), the energy model (machine states, tariff,
 //! demand charge, cap, due dates) and the evaluation of a schedule under it ([`energy`]), the
-//! FIFO and EDD baselines made to respect the cap ([`dispatch`]), and a seeded energy-cost
-//! improvement step ([`improve`]). No I/O and no clock beyond an optional deadline the caller
+//! FIFO and EDD baselines made to respect the cap ([`dispatch`]), and the energy plan: peak
+//! shaving by dispatch under lowered caps, then a seeded energy-cost improvement ([`improve`]). No I/O and no clock beyond an optional deadline the caller
 //! passes. Events, the runner, the evidence and the validation come next, with the same parts
 //! as every other loop.
 
