@@ -81,14 +81,14 @@ fn machine_sequence(schedule: &Schedule, machine: usize) -> Vec<(Time, usize, us
     seq
 }
 
-/// Starts to try for operation `(job, op)` within its slack; with `tail`, for the operation
+/// Starts to try for operation `(job, op)` within its slack; with `group`, for the operation
 /// moved with its successors (bounded by its job's slack to its due date or the makespan, not by
 /// its successors).
 fn shift_starts(
     model: &EnergyModel,
     schedule: &Schedule,
     (job, op): (usize, usize),
-    tail: bool,
+    group: bool,
     rng: &mut ChaCha8Rng,
 ) -> Vec<Time> {
     let s = schedule.jobs[job][op];
@@ -114,10 +114,10 @@ fn shift_starts(
         .max(schedule.makespan() - job_end)
         .max(0);
     let mut hi = match schedule.jobs[job].get(op + 1) {
-        Some(next) if !tail => next.start - d,
+        Some(next) if !group => next.start - d,
         _ => s.start + job_slack,
     };
-    if let (Some(&(_, j, o)), false) = (seq.get(at + 1), tail) {
+    if let (Some(&(_, j, o)), false) = (seq.get(at + 1), group) {
         hi = hi.min(schedule.jobs[j][o].start - d);
     }
     if hi <= lo {
