@@ -493,6 +493,15 @@ impl EnergyModel {
                 },
                 p.cutting_kw,
             )?;
+            if p.cutting_kw < spec.machines[p.machine].off_kw {
+                return Err(ModelError::StateOrder {
+                    machine: p.machine,
+                    reason: format!(
+                        "cutting power of job {} operation {} is below off",
+                        p.job, p.operation
+                    ),
+                });
+            }
             cutting_kw[p.job][p.operation][k] = p.cutting_kw;
         }
 
@@ -1020,6 +1029,14 @@ pub(crate) mod tests {
         assert_eq!(
             refuse(&|s| s.cutting[0].machine = 7).to_string(),
             "cutting power for job 1 operation 0: unknown or ineligible machine 7"
+        );
+        assert_eq!(
+            refuse(&|s| {
+                s.machines[1].off_kw = 0.5;
+                s.cutting[0].cutting_kw = 0.2;
+            })
+            .to_string(),
+            "machine 1: cutting power of job 1 operation 0 is below off"
         );
         assert_eq!(
             refuse(&|s| s.cutting[0].operation = 3),
