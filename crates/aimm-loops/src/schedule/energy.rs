@@ -841,19 +841,24 @@ pub(crate) mod tests {
         assert_eq!(m.cutting_kw(2, 0, 1), None);
     }
 
+    /// The schedule the small example is computed by hand for.
+    fn small_schedule() -> Schedule {
+        Schedule {
+            jobs: vec![
+                vec![op(0, 40, 140), op(1, 140, 190)],
+                vec![op(1, 0, 60)],
+                vec![op(0, 0, 40)],
+            ],
+        }
+    }
+
     #[test]
     fn hand_computed_small_example() {
         let m = small();
         // Machine 0: job 2 [0, 40), job 0 op 0 [40, 140). Machine 1: job 1 [0, 60),
         // gap [60, 140) of 80 s → standby [60, 130) + wake [130, 140), job 0 op 1 [140, 190).
         // Machine 0 is off over [140, 190).
-        let s = Schedule {
-            jobs: vec![
-                vec![op(0, 40, 140), op(1, 140, 190)],
-                vec![op(1, 0, 60)],
-                vec![op(0, 0, 40)],
-            ],
-        };
+        let s = small_schedule();
         let e = m.evaluate(&s).unwrap();
         assert_eq!(
             e.timelines[1].iter().map(|s| s.state).collect::<Vec<_>>(),
@@ -919,13 +924,7 @@ pub(crate) mod tests {
     fn cap_excess_is_located() {
         let mut m = small();
         m.spec.cap_kw = 15.0;
-        let s = Schedule {
-            jobs: vec![
-                vec![op(0, 40, 140), op(1, 140, 190)],
-                vec![op(1, 0, 60)],
-                vec![op(0, 0, 40)],
-            ],
-        };
+        let s = small_schedule();
         let e = m.evaluate(&s).unwrap();
         assert_eq!(
             e.over_cap,
