@@ -200,23 +200,28 @@ pub fn run_case_with_operator(
 }
 
 /// The simulated `machine` (seeded `seed`) set up to make the next part of `case` after what
-/// `store` holds of its timeline: the simulator, its tool numbers and when the part starts, ns.
+/// `store` holds of its timeline, its tools worn as the case says: the simulator and when the
+/// part starts, ns.
 fn next_part_machine<'p>(
     store: &dyn Store,
     program: &'p Program,
     machine: &MachineSpec,
     case: &FeedCase,
     seed: u64,
-) -> Result<(Simulator<'p>, Vec<u32>, i64), RecordLoopError> {
+) -> Result<(Simulator<'p>, i64), RecordLoopError> {
     let mut config = SimConfig::new(machine.clone(), case.material, seed);
     config.hardness = case.hardness.clone();
     let start = next_part_start_ns(store, &machine.id, DEFAULT_CHANGEOVER_S)?;
     config.start_ns = start;
-    let (sim, numbers) = case_machine(program, config).map_err(|e| CaseError::Setup {
+    let (mut sim, numbers) = case_machine(program, config).map_err(|e| CaseError::Setup {
         case: case.name.clone(),
         message: e.to_string(),
     })?;
-    Ok((sim, numbers, start))
+    // The tools as the case ran them in validation: worn if the case says so.
+    for &n in &numbers {
+        sim.set_tool_wear_vb_mm(n, case.initial_wear_mm);
+    }
+    Ok((sim, start))
 }
 
 /// Makes one part of `case` on `machine` at the constant override of `outcome`'s best safe
@@ -231,10 +236,7 @@ pub fn record_baseline_run(
     seed: u64,
 ) -> Result<RecordedPart, RecordLoopError> {
     let program = parse(&case.program, &case.text).map_err(CaseError::from)?;
-    let (mut sim, numbers, start) = next_part_machine(&*store, &program, machine, case, seed)?;
-    for n in numbers {
-        sim.set_tool_wear_vb_mm(n, case.initial_wear_mm);
-    }
+    let (mut sim, start) = next_part_machine(&*store, &program, machine, case, seed)?;
     let pct = outcome.best_constant.override_pct;
     sim.set_feed_override(pct);
     let text = (case.program.as_str(), case.text.as_str());
@@ -294,7 +296,7 @@ pub fn record_loop_run(
         message,
     };
     let program = parse(&case.program, &case.text).map_err(CaseError::from)?;
-    let (mut sim, _, start) = next_part_machine(&*store, &program, machine, case, seed)?;
+    let (mut sim, start) = next_part_machine(&*store, &program, machine, case, seed)?;
     sim.set_panel_script(operator.clone());
     let text = (case.program.as_str(), case.text.as_str());
     let (stored, program_cite) =
