@@ -375,8 +375,15 @@ fn live_stimuli_reach_a_machine_over_sparkplug_and_are_judged_from_what_it_sent(
     assert_eq!(step["passed"], true, "{step}\n{log}");
     assert!(step["figures"]["steps"].as_u64().unwrap() >= 1, "{step}");
     // Blind while holding the feed down, the loop held it (it did not go back up to 100 %).
+    // Whether the load it could not see then overloaded depends on where in the part the window
+    // fell (a deepening cut does): the verdict must say so either way.
     let stale = by_test("stale signal (mill-1 over Sparkplug)");
-    assert_eq!(stale["passed"], true, "{stale}");
+    assert_eq!(stale["figures"]["off_fallback"], 0, "{stale}");
+    assert_eq!(
+        stale["passed"].as_bool().unwrap(),
+        stale["figures"]["blind_overloads"] == 0,
+        "{stale}"
+    );
     assert!(
         stale["figures"]["held_pct"].as_f64().unwrap() <= 90.0,
         "{stale}"
