@@ -93,7 +93,9 @@ fn check_feed(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
         }
     }
     let mut machines_citing: BTreeMap<u64, BTreeSet<&str>> = BTreeMap::new();
+    let mut looped_machines: BTreeSet<&str> = BTreeSet::new();
     for (_, r, a) in view.decisions(LoopKind::Feed) {
+        looped_machines.insert(&a.machine);
         for c in &r.cites {
             machines_citing
                 .entry(c.leaf_index)
@@ -101,10 +103,6 @@ fn check_feed(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
                 .insert(&a.machine);
         }
     }
-    let looped_machines: BTreeSet<&str> = view
-        .decisions(LoopKind::Feed)
-        .map(|(_, _, a)| a.machine.as_str())
-        .collect();
     let (mut baseline, mut with_loop, mut cases, mut baselines_recorded) = (0.0, 0.0, 0, 0);
     let mut contradictions = Vec::new();
     for (name, f) in &v.figures {

@@ -184,14 +184,15 @@ pub fn run_live_sparkplug(
     }];
     let mut out = Vec::new();
     let mut last_ns = 0;
+    let known = store.machines()?;
     for name in report.runs.keys() {
         let machine = MachineId::new(name.as_str());
         // The machine's limits are the edge node's; the overload threshold is the standard VMC's
         // unless the store knows the machine.
-        let spec = store
-            .machines()?
-            .into_iter()
+        let spec = known
+            .iter()
             .find(|m| m.id == machine)
+            .cloned()
             .unwrap_or_else(|| MachineSpec::vmc(name));
         let read = |signal| store.read_samples(&machine, signal, i64::MIN, i64::MAX);
         let (load, over) = (
