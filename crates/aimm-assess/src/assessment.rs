@@ -165,8 +165,8 @@ fn judge(
             .map(|k| latency::loop_latency(k, view, signals)),
         "effect_over_baseline" => criterion
             .loop_kind
-            .map(|k| effect::effect_over_baseline(k, view)),
-        "validated_loops_share" => Some(effect::validated_loops_share(view)),
+            .map(|k| effect::effect_over_baseline(k, view, signals)),
+        "validated_loops_share" => Some(effect::validated_loops_share(view, signals)),
         "time_only_difference_um" => Some(wear_sensors::time_only_difference(view)),
         "parameter_change_log_share" => criterion
             .loop_kind

@@ -17,10 +17,15 @@
 //!   parts per tool with the loop (those parts over the tools the decisions used) against the
 //!   best fixed tool-change count the report states (simulated, said so). Part inspection results
 //!   are not evidence yet, so the in-tolerance count is the report's, and the reason says so.
-//! * Scheduling and self-learning: no such loop in aimm yet; judged when their decisions exist.
+//! * Scheduling: the schedule the report cites is rebuilt from its record and set against EDD
+//!   dispatch recomputed in the same model; the cell's recorded power against the cap; a loop
+//!   whose schedules no command carries out is contradicted ([`crate::schedule_evidence`]).
+//! * Self-learning: no such loop in aimm yet; judged when its decisions exist.
 
 use crate::catalog::LoopKind;
 use crate::measure::{LedgerView, Measured, MAX_CITED};
+use crate::schedule_evidence;
+use crate::signals::Signals;
 use aimm_ledger::record::{Evidence, ValidationReport};
 use aimm_model::SignalKind;
 use serde_json::Value;
@@ -61,7 +66,7 @@ struct Checked {
 }
 
 /// The loop's validation reports, each checked against the segments.
-fn check_reports(kind: LoopKind, view: &LedgerView) -> Vec<Checked> {
+fn check_reports(kind: LoopKind, view: &LedgerView, signals: Option<&Signals>) -> Vec<Checked> {
     view.records()
         .filter_map(|(i, r)| match &r.evidence {
             Evidence::ValidationReport(v)
@@ -74,7 +79,16 @@ fn check_reports(kind: LoopKind, view: &LedgerView) -> Vec<Checked> {
         .map(|(i, v)| match kind {
             LoopKind::Feed => check_feed(view, i, v),
             LoopKind::Wear => check_wear(view, i, v),
-            LoopKind::Schedule | LoopKind::Learn => Checked {
+            LoopKind::Schedule => {
+                let c = schedule_evidence::check_report(view, signals, i, v);
+                Checked {
+                    leaf: i,
+                    effect: c.effect,
+                    what: c.what,
+                    contradictions: c.contradictions,
+                }
+            }
+            LoopKind::Learn => Checked {
                 leaf: i,
                 effect: None,
                 what: format!("aimm cannot recompute a {} report yet", kind.name()),
@@ -256,8 +270,12 @@ fn check_wear(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
 
 /// `effect_over_baseline` of `kind`: the gain, % of the baseline (cycle time saved for feed; good
 /// parts per tool gained for wear), over the reports not contradicted by the segments.
-pub fn effect_over_baseline(kind: LoopKind, view: &LedgerView) -> Measured {
-    let checked = check_reports(kind, view);
+pub fn effect_over_baseline(
+    kind: LoopKind,
+    view: &LedgerView,
+    signals: Option<&Signals>,
+) -> Measured {
+    let checked = check_reports(kind, view, signals);
     if checked.is_empty() {
         return Measured::unmeasured(format!(
             "no validation report of the {} loop is in the evidence",
@@ -282,8 +300,8 @@ pub fn effect_over_baseline(kind: LoopKind, view: &LedgerView) -> Measured {
         Some(0.0)
     } else if base > 0.0 {
         Some(match kind {
-            // Cycle time saved.
-            LoopKind::Feed => 100.0 * (base - with) / base,
+            // Cycle time saved; energy cost saved.
+            LoopKind::Feed | LoopKind::Schedule => 100.0 * (base - with) / base,
             // Good parts per tool gained.
             _ => 100.0 * (with - base) / base,
         })
@@ -315,7 +333,7 @@ pub fn effect_over_baseline(kind: LoopKind, view: &LedgerView) -> Measured {
 
 /// `validated_loops_share`: of the loops with decisions in the evidence, the share with a passed
 /// validation report that the segments do not contradict, %.
-pub fn validated_loops_share(view: &LedgerView) -> Measured {
+pub fn validated_loops_share(view: &LedgerView, signals: Option<&Signals>) -> Measured {
     let mut acting = Vec::new();
     for kind in LoopKind::ALL {
         if view.decisions(kind).next().is_some() {
@@ -326,7 +344,7 @@ pub fn validated_loops_share(view: &LedgerView) -> Measured {
     let mut failures = Vec::new();
     let mut validated = 0;
     for &kind in &acting {
-        let checked = check_reports(kind, view);
+        let checked = check_reports(kind, view, signals);
         let passed: Vec<&Checked> = checked
             .iter()
             .filter(|c| {

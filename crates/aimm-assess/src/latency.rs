@@ -17,7 +17,8 @@
 //!   before the machine's next part starts (its first sample after the decision), and where the
 //!   machine records its radius wear offset, the offset in force when that part starts must be
 //!   the decided one. Latency samples are decision → NC version.
-//! * Scheduling: event → new schedule, from the scheduling loop's decisions (none in aimm yet).
+//! * Scheduling: event → the record of the schedule that answers it
+//!   ([`crate::schedule_evidence::schedule_latency`]).
 
 use crate::catalog::LoopKind;
 use crate::measure::{LedgerView, Measured, MAX_CITED};
@@ -46,6 +47,7 @@ pub fn loop_latency(kind: LoopKind, view: &LedgerView, signals: Option<&Signals>
         (LoopKind::Feed, None) => {
             Measured::unmeasured("not measured: the evidence holds no signals".into())
         }
+        (LoopKind::Schedule, _) => crate::schedule_evidence::schedule_latency(view),
         _ => {
             let decisions = view.decisions(kind).count();
             Measured::unmeasured(if decisions == 0 {

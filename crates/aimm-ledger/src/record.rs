@@ -202,6 +202,32 @@ pub struct CommandRefused {
     pub reason: String,
 }
 
+/// A cell's schedule the scheduling loop put in force: the first, or a new one answering an
+/// event. It carries the whole model it was computed from, so a verifier can recompute the
+/// baselines, and cites the records it rests on (the previous schedule, the wear loop's planned
+/// tool change that triggered it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleRecord {
+    /// The cell scheduled.
+    pub cell: String,
+    /// The schedule's version in the cell, from 1.
+    pub version: u32,
+    /// UTC ns of the model's time 0 (the plan's start).
+    #[serde(with = "int_string")]
+    pub epoch_ns: i64,
+    /// What triggered it: `{"kind": "initial"}` or the event (`breakdown`, `tool_change`,
+    /// `rush_order`, `overrun`) with its fields.
+    pub trigger: Value,
+    /// The energy model: machines, jobs, tariff, demand charge, cap (aimm's model JSON).
+    pub model: Value,
+    /// Per operation: `{job, op, machine, start_s, end_s}`, jobs and machines by name.
+    pub operations: Vec<Value>,
+    /// Objective values and disruption, by name (`weighted_tardiness_s`, `cost`, …).
+    pub objectives: Map<String, Value>,
+    /// How it was computed (method, seed, iterations).
+    pub solver: Map<String, Value>,
+}
+
 /// What a record attests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -220,10 +246,12 @@ pub enum Evidence {
     ValidationReport(ValidationReport),
     /// A command refused by a machine's edge node.
     CommandRefused(CommandRefused),
+    /// A cell's schedule put in force.
+    Schedule(ScheduleRecord),
 }
 
 /// Every record type name [`Evidence::kind`] gives, as in the JSON `type` field.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 8] = [
     "sensor_segment",
     "nc_program",
     "model_training",
@@ -231,6 +259,7 @@ pub const KINDS: [&str; 7] = [
     "control_action",
     "validation_report",
     "command_refused",
+    "schedule",
 ];
 
 impl Evidence {
@@ -244,6 +273,7 @@ impl Evidence {
             Evidence::ControlAction(_) => "control_action",
             Evidence::ValidationReport(_) => "validation_report",
             Evidence::CommandRefused(_) => "command_refused",
+            Evidence::Schedule(_) => "schedule",
         }
     }
 }

@@ -166,6 +166,16 @@ fn summary(e: &Evidence) -> String {
             r.host_id.as_deref().unwrap_or("(none)"),
             r.reason
         ),
+        Evidence::Schedule(s) => format!(
+            "{} schedule v{} ({} operations) after {}",
+            s.cell,
+            s.version,
+            s.operations.len(),
+            s.trigger
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .unwrap_or("?")
+        ),
     }
 }
 

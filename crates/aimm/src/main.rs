@@ -14,6 +14,7 @@ mod mtconnect_cmd;
 mod output;
 mod part;
 mod report_cmd;
+mod schedule_cell_cmd;
 mod schedule_cmd;
 mod sim_cmd;
 mod wear_cmd;

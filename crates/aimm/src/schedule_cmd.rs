@@ -1,6 +1,7 @@
 //! `aimm schedule`: a job shop read from the standard instance formats (JSSP, Brandimarte FJSP)
-//! scheduled for the shortest makespan by aimm's tabu search, checked before it is printed. The
-//! energy-aware cell scheduling (tariffs, power cap, events) builds on this core.
+//! scheduled for the shortest makespan by aimm's tabu search, checked before it is printed; or,
+//! with `--jobs`, a cell scheduled for energy cost under a tariff and a power cap
+//! ([`crate::schedule_cell_cmd`]).
 
 use crate::output::{print_json, table};
 use aimm_loops::schedule::instance::{parse_fjsp, parse_jssp};
@@ -15,9 +16,23 @@ use std::time::{Duration, Instant};
 /// Iterations per thread when neither --iterations nor --time-limit is given.
 const DEFAULT_ITERATIONS: u64 = 20_000;
 
-/// Schedule a job shop read from a standard instance file, for the shortest makespan.
+/// Schedule a cell for the lowest energy cost under a tariff and a power cap (--jobs), or a job
+/// shop from a standard instance file for the shortest makespan (--instance).
 ///
-/// Formats (jobs, operations and machines are numbered from 0 in file order in the output):
+/// A cell (--jobs, --machines, --tariff, --cap): FIFO and EDD dispatch under the cap are the
+/// baselines; aimm's plan dispatches under a ladder of lowered caps (peak shaving), keeps the
+/// best with no more weighted tardiness than EDD, and moves work in time to cheaper tariff bands
+/// (seeded local search, --iterations, never above the cap, never later than EDD). Machines go
+/// to standby or off in gaps past their break-even time. The plan file (--out) is what
+/// `aimm schedule event` reschedules. Input formats (CSV with a header; # comments; errors name
+/// the file and line):
+///   machines  machine,rated_kw,idle_kw,standby_kw,off_kw,wake_s,wake_kw,warmup_s,warmup_kw
+///   jobs      job,op,machine,duration_s,cutting_kw,due_s,weight   one row per operation and
+///             eligible machine; op from 1; empty cutting_kw = the machine's rated power;
+///             due_s from the plan's start
+///   tariff    start,end,price_per_kwh   HH:MM bands of a day from 00:00 to 24:00, repeating
+///
+/// Instance formats (jobs, operations and machines are numbered from 0 in file order in the output):
 ///   jssp  first line `jobs machines`, then one line per job of `machine time` pairs, machines
 ///         from 0 (OR-Library / Taillard); lines starting with # are skipped
 ///   fjsp  Brandimarte: first line `jobs machines [average]`, then per job the number of
@@ -33,21 +48,30 @@ const DEFAULT_ITERATIONS: u64 = 20_000;
 /// before it is printed; the exit code is non-zero on bad input, with --json too.
 ///
 /// Examples:
+///   aimm schedule --jobs jobs.csv --machines machines.csv --tariff tou.csv --cap 40 --start 06:00 --out plan.json
 ///   aimm schedule --instance ft10.txt --format jssp --time-limit 10 --threads 2 --json
 ///   aimm schedule --instance mk01.txt --format fjsp --iterations 5000
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct ScheduleArgs {
-    /// Instance file.
-    #[arg(long)]
-    instance: PathBuf,
-    /// Its format.
+    /// Instance file (JSSP or FJSP text).
+    #[arg(
+        long,
+        required_unless_present = "jobs",
+        conflicts_with = "jobs",
+        requires = "format"
+    )]
+    instance: Option<PathBuf>,
+    /// The instance's format.
     #[arg(long, value_enum)]
-    format: Format,
+    format: Option<Format>,
+    #[command(flatten)]
+    pub cell: crate::schedule_cell_cmd::CellArgs,
     /// Wall-clock limit, s (without --iterations the search runs until then).
     #[arg(long, allow_negative_numbers = true)]
     time_limit: Option<f64>,
-    /// Iterations per thread (default 20000 without --time-limit).
+    /// Iterations per thread (default 20000 without --time-limit); with --jobs, of the energy
+    /// improvement (default 4000).
     #[arg(long)]
     iterations: Option<u64>,
     /// Threads, each searching from its own seed.
@@ -98,9 +122,12 @@ struct Printed {
 }
 
 pub fn run(args: ScheduleArgs) -> Result<()> {
-    let path = args.instance.display().to_string();
-    let text = std::fs::read_to_string(&args.instance).with_context(|| path.clone())?;
-    let parsed = match args.format {
+    let (Some(instance), Some(format)) = (&args.instance, args.format) else {
+        return crate::schedule_cell_cmd::plan(&args.cell, args.iterations, args.seed, args.json);
+    };
+    let path = instance.display().to_string();
+    let text = std::fs::read_to_string(instance).with_context(|| path.clone())?;
+    let parsed = match format {
         Format::Jssp => parse_jssp(&text),
         Format::Fjsp => parse_fjsp(&text),
     };

@@ -549,6 +549,7 @@ fn label(r: &Record) -> String {
         Evidence::ControlAction(a) => format!("{} on {}", a.loop_name, a.machine),
         Evidence::ValidationReport(v) => format!("{} validation", v.loop_name),
         Evidence::CommandRefused(c) => format!("refused: {}", c.topic),
+        Evidence::Schedule(s) => format!("{} schedule v{}", s.cell, s.version),
     };
     match text.char_indices().nth(36) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

@@ -7,9 +7,13 @@
 //! passes. Events, the runner, the evidence and the validation come next, with the same parts
 //! as every other loop.
 
+pub mod cell;
 pub mod dispatch;
 pub mod energy;
+pub mod evidence;
 pub mod improve;
 pub mod instance;
+pub mod planning;
+pub mod runner;
 pub mod tabu;
 pub mod timetable;
