@@ -70,19 +70,24 @@ Model (integer seconds; power in watts; prices rounded to 1e-4 per kWh; weights 
   * demand charge: demand_per_kw × (Σ idle + P), P the cumulative capacity variable above, an
     upper bound on aimm's peak.
   * weighted tardiness T = Σ weight·max(0, end of last operation − due).
-  * lexicographic objective: phase 1 minimises T (≤ tardiness_limit when given) for half the time
-    limit, or less when it proves T* early; phase 2 gets the rest of the time, keeps
-    T ≤ tardiness_limit when given (aimm passes EDD's tardiness), else T ≤ T1 (phase 1's best,
-    T* when proven), starts from phase 1's schedule and minimises the cost above.
+  * lexicographic objective: phase 1 minimises T (≤ tardiness_limit when given) on the model
+    without its cost part, for half the time limit, or less when it proves T* early; phase 2, on
+    the full model, gets the rest of the time, keeps T ≤ tardiness_limit when given (aimm passes
+    EDD's tardiness), else T ≤ T1 (phase 1's best, T* when proven), starts from phase 1's
+    schedule (a hint) and minimises the cost above.
   * horizon: the latest due date + Σ over operations of (its longest option + the longest
     warm-up + wake-up of any machine) + the longest break-even gap: a one-at-a-time schedule
     always fits in it, even after every due date.
 Output:
-  {"status": phase 2's status (phase 1's if phase 2 did not run), "wall_s": float,
+  {"status": phase 2's status (phase 1's if phase 2 did not run or found nothing),
+   "wall_s": float, "phase1_s": float (wall time at the end of phase 1),
    "tardiness_s": float (Σ weight·max(0, completion − due) of the printed schedule),
-   "cost_model": float (the model's cost of the schedule in money: energy + demand, as above),
+   "cost_model": float (CP-SAT's objective, the model's cost of the schedule in money: energy +
+                 demand, as above; null if phase 2 did not run),
+   "cost_model_bound": float (CP-SAT's lower bound on it; null likewise),
    "time_step_s": 1, "tardiness_optimal": bool (phase 1 proved T*), "horizon_s": int,
-   "operations": [{"job", "op", "machine", "start", "end"}, ...]}
+   "operations": [{"job", "op", "machine", "start", "end"}, ...],
+   "reason": str (only when the cap leaves no room above Σ idle)}
 """
 
 import argparse
@@ -489,31 +494,89 @@ def run_energy(args):
     serial = sum(max(d for _, d in opts) for ops in shape for opts in ops) + n_ops * longest_switch + longest_gap
     horizon = latest_due + serial
 
-    model = cp_model.CpModel()
-    shop = Shop(model, shape, horizon)
-    tariff = Tariff(spec["tariff"], horizon)
-
     idle_total_w = sum(_watts(m["idle_kw"]) for m in machines)
     room_w = _watts(spec["cap_kw"]) - idle_total_w
-    out = {"status": "INFEASIBLE", "wall_s": None, "tardiness_s": None, "cost_model": None,
-           "time_step_s": 1, "tardiness_optimal": False, "horizon_s": horizon, "operations": []}
+    out = {"status": "INFEASIBLE", "wall_s": None, "phase1_s": None, "tardiness_s": None,
+           "cost_model": None, "cost_model_bound": None, "time_step_s": 1,
+           "tardiness_optimal": False, "horizon_s": horizon, "operations": []}
     if room_w < 0:
         out["wall_s"] = round(time.monotonic() - t0, 3)
         out["reason"] = "cap below the sum of idle powers: the conservative cap model has no room"
         return out
-    peak = model.NewIntVar(0, room_w, "peak_above_idle_w")
+    limit = spec["tardiness_limit"]
+    limit = None if limit is None else int(math.floor(limit * WEIGHT_SCALE + 1e-6))
+
+    # Phase 1, on the model without its cost part (lighter): tardiness, half the time at most.
+    p1 = build_energy_model(spec, shape, windows, horizon, room_w, with_cost=False)
+    if limit is not None:
+        p1["model"].Add(p1["tardiness"] <= limit)
+    p1["model"].Minimize(p1["tardiness"])
+    solver = _solver(args.time_limit / 2 - (time.monotonic() - t0), args.workers, args.seed)
+    status = solver.Solve(p1["model"])
+    final, phase2 = p1, False
+    out["phase1_s"] = round(time.monotonic() - t0, 3)
+    if _found(status):
+        out["tardiness_optimal"] = status == cp_model.OPTIMAL
+        best_t = int(solver.Value(p1["tardiness"]))
+        remaining = args.time_limit - (time.monotonic() - t0)
+        if remaining > 0.1:
+            # Phase 2: cost, tardiness held, from phase 1's schedule.
+            p2 = build_energy_model(spec, shape, windows, horizon, room_w, with_cost=True)
+            model, shop2 = p2["model"], p2["shop"]
+            model.Add(p2["tardiness"] <= (best_t if limit is None else limit))
+            shop1 = p1["shop"]
+            for key, opts in shop1.options.items():
+                model.AddHint(shop2.start[key], solver.Value(shop1.start[key]))
+                model.AddHint(shop2.end[key], solver.Value(shop1.end[key]))
+                if len(opts) > 1:
+                    for (_, _, p, _), (_, _, p2_, _) in zip(opts, shop2.options[key]):
+                        model.AddHint(p2_, solver.BooleanValue(p))
+            model.Minimize(p2["cost"])
+            remaining = args.time_limit - (time.monotonic() - t0)
+            solver2 = _solver(remaining, args.workers, args.seed)
+            status2 = solver2.Solve(model)
+            if _found(status2):
+                solver, status, final, phase2 = solver2, status2, p2, True
+    out["status"] = solver.StatusName(status)
+    if _found(status):
+        ops = final["shop"].operations(solver)
+        done = {}
+        for op in ops:
+            done[op["job"]] = max(done.get(op["job"], 0), op["end"])
+        out["tardiness_s"] = sum(job["weight"] * max(0, done[j] - job["due_s"])
+                                 for j, job in enumerate(jobs) if j in done)
+        constant = spec["demand_per_kw"] * idle_total_w / 1000
+        if phase2:
+            out["cost_model"] = round(solver.Value(final["cost"]) / MONEY + constant, 6)
+            out["cost_model_bound"] = round(solver.BestObjectiveBound() / MONEY + constant, 6)
+        out["operations"] = ops
+    out["wall_s"] = round(time.monotonic() - t0, 3)
+    return out
+
+
+def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
+    """The CP-SAT model of the module docstring: shop, cap, tardiness, and (`with_cost`) the
+    energy and demand cost. Returns the model and its handles."""
+    machines, jobs = spec["machines"], spec["jobs"]
+    model = cp_model.CpModel()
+    shop = Shop(model, shape, horizon)
+    tariff = Tariff(spec["tariff"], horizon)
+    peak = model.NewIntVar(0, room_w, "peak_above_idle_w") if with_cost else room_w
     intervals, demands = [], []
-    energy = []  # (coefficient, variable) of the energy cost in objective units × 1000
-    machine_ends = {}
+    energy = []  # (coefficient, expression) of the energy cost in objective units
+    machine_spans = {}
     for (j, o), opts in shop.options.items():
         s, e = shop.start[j, o], shop.end[j, o]
-        f_span = tariff.span(model, s, e, horizon, f"F{j}_{o}")
+        f_span = tariff.span(model, s, e, horizon, f"F{j}_{o}") if with_cost else None
         for k, (m, d, p, iv) in enumerate(opts):
             kw = jobs[j]["operations"][o][k]["cutting_kw"]
             extra = _watts(kw) - _watts(machines[m]["idle_kw"])
             if extra > 0:
                 intervals.append(iv)
                 demands.append(extra)
+            machine_spans.setdefault(m, []).append((s, e, p))
+            if not with_cost:
+                continue
             if len(opts) == 1:
                 energy.append((extra, f_span))
             else:
@@ -521,17 +584,16 @@ def run_energy(args):
                 model.Add(y == f_span).OnlyEnforceIf(p)
                 model.Add(y == 0).OnlyEnforceIf(p.Not())
                 energy.append((extra, y))
-            machine_ends.setdefault(m, []).append((s, e, p))
-    for m, spans in machine_ends.items():
-        # Idle from the machine's first start S_m to its last end C_m, busy time taken out above.
-        first = model.NewIntVar(0, horizon, f"S{m}")
-        last = model.NewIntVar(0, horizon, f"C{m}")
-        for s, e, p in spans:
-            model.Add(first <= s).OnlyEnforceIf(p)
-            model.Add(last >= e).OnlyEnforceIf(p)
-        model.Add(first <= last)
-        span = tariff.span(model, first, last, horizon, f"FM{m}")
-        energy.append((_watts(machines[m]["idle_kw"]), span))
+    if with_cost:
+        for m, spans in machine_spans.items():
+            # Idle from the machine's first start S_m to its last end C_m, busy time netted out above.
+            first = model.NewIntVar(0, horizon, f"S{m}")
+            last = model.NewIntVar(0, horizon, f"C{m}")
+            for s, e, p in spans:
+                model.Add(first <= s).OnlyEnforceIf(p)
+                model.Add(last >= e).OnlyEnforceIf(p)
+            model.Add(first <= last)
+            energy.append((_watts(machines[m]["idle_kw"]), tariff.span(model, first, last, horizon, f"FM{m}")))
 
     # Wake-up / warm-up windows, with the proof of a short gap that lets an operation skip them.
     on_machine = {}
@@ -539,11 +601,11 @@ def run_energy(args):
         for m, d, p, iv in opts:
             on_machine.setdefault(m, []).append((j, o, p))
     for m, ops in on_machine.items():
-        for gap, offset, length, excess in windows[m]:
+        for threshold, offset, length, excess in windows[m]:
+            # A real long gap is ≥ the window's own length too, so a window starts at ≥ 0.
+            gap = max(threshold, -offset)
             for j, o, p in ops:
                 s = shop.start[j, o]
-                # A real long gap is ≥ the window's own length too, so the window starts ≥ 0.
-                gap = max(gap, -offset)
                 cold = model.NewBoolVar(f"cold{j}_{o}_{m}_{offset}")
                 model.AddImplication(cold, p)
                 model.Add(s >= gap).OnlyEnforceIf(cold)
@@ -564,60 +626,19 @@ def run_energy(args):
                 demands.append(excess)
     model.AddCumulative(intervals, demands, peak)
 
-    tardy_terms = []
+    tardy = []
     for j, job in enumerate(jobs):
         n = len(job["operations"])
-        if n == 0:
-            continue
-        t = model.NewIntVar(0, horizon, f"T{j}")
-        model.Add(t >= shop.end[j, n - 1] - job["due_s"])
-        tardy_terms.append((int(round(job["weight"] * WEIGHT_SCALE)), t))
-    tardiness = sum(w * t for w, t in tardy_terms) if tardy_terms else 0
-    demand_coef = int(round(spec["demand_per_kw"] * MONEY / 1000))  # per W of peak
-    cost = sum(c * v for c, v in energy) + demand_coef * peak
-    limit = spec["tardiness_limit"]
-    if limit is not None:
-        model.Add(tardiness <= int(math.floor(limit * WEIGHT_SCALE + 1e-6)))
-
-    # Phase 1: tardiness, for half the time limit at most.
-    model.Minimize(tardiness)
-    solver = _solver(args.time_limit / 2 - (time.monotonic() - t0), args.workers, args.seed)
-    status = solver.Solve(model)
-    if _found(status):
-        out["tardiness_optimal"] = status == cp_model.OPTIMAL
-        best_t = int(solver.Value(tardiness))
-        for v in [*shop.start.values(), *shop.end.values()]:
-            model.AddHint(v, solver.Value(v))
-        for opts in shop.options.values():
-            for *_, p, _ in opts:
-                if len(opts) > 1:
-                    model.AddHint(p, solver.BooleanValue(p))
-        if limit is None:
-            model.Add(tardiness <= best_t)
-        remaining = args.time_limit - (time.monotonic() - t0)
-        if remaining > 0.05:
-            # Phase 2: cost, tardiness held.
-            model.Minimize(cost)
-            solver2 = _solver(remaining, args.workers, args.seed)
-            status2 = solver2.Solve(model)
-            if _found(status2):
-                solver, status = solver2, status2
-    out["status"] = solver.StatusName(status)
-    if _found(status):
-        ops = shop.operations(solver)
-        done = {}
-        for op in ops:
-            done[op["job"]] = max(done.get(op["job"], 0), op["end"])
-        out["tardiness_s"] = sum(job["weight"] * max(0, done[j] - job["due_s"])
-                                 for j, job in enumerate(jobs) if j in done)
-        money = solver.Value(cost) / MONEY + spec["demand_per_kw"] * idle_total_w / 1000
-        out["cost_model"] = round(money, 6)
-        if status == cp_model.OPTIMAL or solver.ObjectiveValue() == solver.Value(cost):
-            bound = solver.BestObjectiveBound() / MONEY + spec["demand_per_kw"] * idle_total_w / 1000
-            out["cost_model_bound"] = round(bound, 6)
-        out["operations"] = ops
-    out["wall_s"] = round(time.monotonic() - t0, 3)
-    return out
+        if n:
+            t = model.NewIntVar(0, horizon, f"T{j}")
+            model.Add(t >= shop.end[j, n - 1] - job["due_s"])
+            tardy.append((int(round(job["weight"] * WEIGHT_SCALE)), t))
+    tardiness = cp_model.LinearExpr.WeightedSum([t for _, t in tardy], [w for w, _ in tardy])
+    cost = None
+    if with_cost:
+        demand_coef = int(round(spec["demand_per_kw"] * MONEY / 1000))  # per W of peak
+        cost = sum(c * v for c, v in energy) + demand_coef * peak
+    return {"model": model, "shop": shop, "tardiness": tardiness, "cost": cost}
 
 
 # ---------------------------------------------------------------------------------------------
