@@ -75,9 +75,11 @@ Model (integer seconds; power in watts; prices rounded to 1e-4 per kWh; weights 
     the full model, gets the rest of the time, keeps T ≤ tardiness_limit when given (aimm passes
     EDD's tardiness), else T ≤ T1 (phase 1's best, T* when proven), starts from phase 1's
     schedule (a hint) and minimises the cost above.
-  * horizon: the latest due date + Σ over operations of (its longest option + the longest
-    warm-up + wake-up of any machine) + the longest break-even gap: a one-at-a-time schedule
-    always fits in it, even after every due date.
+  * horizon: in phase 1, the latest due date + Σ over operations of (its longest option + the
+    longest warm-up + wake-up of any machine) + the longest break-even gap: a one-at-a-time
+    schedule always fits in it, even after every due date. In phase 2, where the tariff pieces
+    live, max over jobs of (due + held tardiness / weight), the latest a job may end when the
+    weighted tardiness is held (phase 1's schedule fits in it); "horizon_s" is phase 2's.
 Output:
   {"status": phase 2's status (phase 1's if phase 2 did not run or found nothing),
    "wall_s": float, "phase1_s": float (wall time at the end of phase 1),
@@ -421,6 +423,7 @@ class Tariff:
     def __init__(self, bands, horizon):
         period = bands[-1][1]
         self.pieces = []  # (from, to, F(from), price per s)
+        self.encodings = []  # (time variable, F variable, piece literals, offsets), for hints
         f, base = 0, 0
         while base < horizon or not self.pieces:
             for s, e, price in bands:
@@ -444,6 +447,7 @@ class Tariff:
         if len(self.pieces) == 1:
             a, _, fa, p = self.pieces[0]
             model.Add(fv == fa + p * (t - a))
+            self.encodings.append((t, fv, [], []))
             return fv
         lits, offsets = [], []
         for i, (a, b, fa, p) in enumerate(self.pieces):
@@ -453,9 +457,21 @@ class Tariff:
             lits.append(lit)
             offsets.append(delta)
         model.AddExactlyOne(lits)
+        self.encodings.append((t, fv, lits, offsets))
         model.Add(t == sum(a * l + d for (a, _, _, _), l, d in zip(self.pieces, lits, offsets)))
         model.Add(fv == sum(fa * l + p * d for (_, _, fa, p), l, d in zip(self.pieces, lits, offsets)))
         return fv
+
+    def hint(self, model, value):
+        """Hints every encoding made so far from `value(t)` of its time variable."""
+        for t, fv, lits, offsets in self.encodings:
+            tv = value(t)
+            model.AddHint(fv, self.value(tv))
+            if lits:
+                i = next(i for i, (a, b, _, _) in enumerate(self.pieces) if a <= tv <= b)
+                for k, (lit, delta) in enumerate(zip(lits, offsets)):
+                    model.AddHint(lit, k == i)
+                    model.AddHint(delta, tv - self.pieces[i][0] if k == i else 0)
 
     def span(self, model, t1, t2, horizon, name):
         """F(t2) − F(t1) for t1 ≤ t2, with the cuts min price·(t2 − t1) ≤ it ≤ max price·(t2 − t1)."""
@@ -521,19 +537,30 @@ def run_energy(args):
         remaining = args.time_limit - (time.monotonic() - t0)
         if remaining > 0.1:
             # Phase 2: cost, tardiness held, from phase 1's schedule.
+            held = best_t if limit is None else limit
+            # Each job then ends by due + held / weight: a far shorter horizon, so fewer tariff
+            # pieces, and phase 1's schedule still fits in it.
+            if all(job["weight"] * WEIGHT_SCALE >= 0.5 for job in jobs):
+                horizon2 = max(job["due_s"] + held // int(round(job["weight"] * WEIGHT_SCALE)) for job in jobs)
+                horizon = min(horizon, max(horizon2, max(solver.Value(e) for e in p1["shop"].end.values())))
+            out["horizon_s"] = horizon
             p2 = build_energy_model(spec, shape, windows, horizon, room_w, with_cost=True)
             model, shop2 = p2["model"], p2["shop"]
-            model.Add(p2["tardiness"] <= (best_t if limit is None else limit))
-            shop1 = p1["shop"]
-            for key, opts in shop1.options.items():
-                model.AddHint(shop2.start[key], solver.Value(shop1.start[key]))
-                model.AddHint(shop2.end[key], solver.Value(shop1.end[key]))
-                if len(opts) > 1:
-                    for (_, _, p, _), (_, _, p2_, _) in zip(opts, shop2.options[key]):
-                        model.AddHint(p2_, solver.BooleanValue(p))
+            model.Add(p2["tardiness"] <= held)
+            # A complete hint: phase 1's values of the common variables, the cost part derived.
+            assert p1["common_vars"] == p2["common_vars"]
+            proto = model.Proto()
+            phase1 = [solver.Value(p1["model"].GetIntVarFromProtoIndex(i)) for i in range(p1["common_vars"])]
+            for i, v in enumerate(phase1):
+                if len(proto.variables[i].domain) != 2 or proto.variables[i].domain[0] != proto.variables[i].domain[1]:
+                    model.AddHint(model.GetIntVarFromProtoIndex(i), v)
+            p2["complete_hint"](lambda var: phase1[var.Index()], lambda p: phase1[p.Index()] == 1)
             model.Minimize(p2["cost"])
             remaining = args.time_limit - (time.monotonic() - t0)
             solver2 = _solver(remaining, args.workers, args.seed)
+            # Presolve probing of this model can eat the whole phase (seconds on ft10's size)
+            # before the search starts from the hint: skip it.
+            solver2.parameters.cp_model_probing_level = 0
             status2 = solver2.Solve(model)
             if _found(status2):
                 solver, status, final, phase2 = solver2, status2, p2, True
@@ -556,51 +583,26 @@ def run_energy(args):
 
 def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
     """The CP-SAT model of the module docstring: shop, cap, tardiness, and (`with_cost`) the
-    energy and demand cost. Returns the model and its handles."""
+    energy and demand cost. The variables of the model without cost come first, in the same
+    order in both, so phase 1's solution hints phase 2 variable by variable; `complete_hint`
+    then hints the cost part from the schedule. Returns the model and its handles."""
     machines, jobs = spec["machines"], spec["jobs"]
     model = cp_model.CpModel()
     shop = Shop(model, shape, horizon)
-    tariff = Tariff(spec["tariff"], horizon)
-    peak = model.NewIntVar(0, room_w, "peak_above_idle_w") if with_cost else room_w
     intervals, demands = [], []
-    energy = []  # (coefficient, expression) of the energy cost in objective units
-    machine_spans = {}
     for (j, o), opts in shop.options.items():
-        s, e = shop.start[j, o], shop.end[j, o]
-        f_span = tariff.span(model, s, e, horizon, f"F{j}_{o}") if with_cost else None
         for k, (m, d, p, iv) in enumerate(opts):
-            kw = jobs[j]["operations"][o][k]["cutting_kw"]
-            extra = _watts(kw) - _watts(machines[m]["idle_kw"])
+            extra = _watts(jobs[j]["operations"][o][k]["cutting_kw"]) - _watts(machines[m]["idle_kw"])
             if extra > 0:
                 intervals.append(iv)
                 demands.append(extra)
-            machine_spans.setdefault(m, []).append((s, e, p))
-            if not with_cost:
-                continue
-            if len(opts) == 1:
-                energy.append((extra, f_span))
-            else:
-                y = model.NewIntVar(0, tariff.value(horizon), f"y{j}_{o}_{m}")
-                model.Add(y == f_span).OnlyEnforceIf(p)
-                model.Add(y == 0).OnlyEnforceIf(p.Not())
-                energy.append((extra, y))
-    if with_cost:
-        for m, spans in machine_spans.items():
-            # Idle from the machine's first start S_m to its last end C_m, busy time netted out above.
-            first = model.NewIntVar(0, horizon, f"S{m}")
-            last = model.NewIntVar(0, horizon, f"C{m}")
-            for s, e, p in spans:
-                model.Add(first <= s).OnlyEnforceIf(p)
-                model.Add(last >= e).OnlyEnforceIf(p)
-            model.Add(first <= last)
-            energy.append((_watts(machines[m]["idle_kw"]), tariff.span(model, first, last, horizon, f"FM{m}")))
 
     # Wake-up / warm-up windows, with the proof of a short gap that lets an operation skip them.
     on_machine = {}
     for (j, o), opts in shop.options.items():
         for m, d, p, iv in opts:
             on_machine.setdefault(m, []).append((j, o, p))
-    for m, ops in on_machine.items():
+    for m, ops in sorted(on_machine.items()):
         for threshold, offset, length, excess in windows[m]:
             # A real long gap is ≥ the window's own length too, so a window starts at ≥ 0.
             gap = max(threshold, -offset)
@@ -624,7 +626,6 @@ def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
                 model.AddBoolOr(reasons)
                 intervals.append(model.NewOptionalFixedSizeIntervalVar(s + offset, length, cold, ""))
                 demands.append(excess)
-    model.AddCumulative(intervals, demands, peak)
 
     tardy = []
     for j, job in enumerate(jobs):
@@ -634,11 +635,62 @@ def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
             model.Add(t >= shop.end[j, n - 1] - job["due_s"])
             tardy.append((int(round(job["weight"] * WEIGHT_SCALE)), t))
     tardiness = cp_model.LinearExpr.WeightedSum([t for _, t in tardy], [w for w, _ in tardy])
-    cost = None
-    if with_cost:
-        demand_coef = int(round(spec["demand_per_kw"] * MONEY / 1000))  # per W of peak
-        cost = sum(c * v for c, v in energy) + demand_coef * peak
-    return {"model": model, "shop": shop, "tardiness": tardiness, "cost": cost}
+    common_vars = len(model.Proto().variables)
+    if not with_cost:
+        model.AddCumulative(intervals, demands, room_w)
+        return {"model": model, "shop": shop, "tardiness": tardiness, "common_vars": common_vars}
+
+    tariff = Tariff(spec["tariff"], horizon)
+    peak = model.NewIntVar(0, room_w, "peak_above_idle_w")
+    model.AddCumulative(intervals, demands, peak)
+    energy = []  # (coefficient, expression) of the energy cost in objective units
+    chosen = []  # (y, presence, start, end) of options of flexible operations, for the hint
+    machine_spans = {}
+    for (j, o), opts in shop.options.items():
+        s, e = shop.start[j, o], shop.end[j, o]
+        f_span = tariff.span(model, s, e, horizon, f"F{j}_{o}")
+        for k, (m, d, p, iv) in enumerate(opts):
+            extra = _watts(jobs[j]["operations"][o][k]["cutting_kw"]) - _watts(machines[m]["idle_kw"])
+            machine_spans.setdefault(m, []).append((s, e, p))
+            if len(opts) == 1:
+                energy.append((extra, f_span))
+            else:
+                y = model.NewIntVar(0, tariff.value(horizon), f"y{j}_{o}_{m}")
+                model.Add(y == f_span).OnlyEnforceIf(p)
+                model.Add(y == 0).OnlyEnforceIf(p.Not())
+                energy.append((extra, y))
+                chosen.append((y, p, s, e))
+    firsts_lasts = []
+    for m, spans in machine_spans.items():
+        # Idle from the machine's first start S_m to its last end C_m, busy time netted out above.
+        first = model.NewIntVar(0, horizon, f"S{m}")
+        last = model.NewIntVar(0, horizon, f"C{m}")
+        for s, e, p in spans:
+            model.Add(first <= s).OnlyEnforceIf(p)
+            model.Add(last >= e).OnlyEnforceIf(p)
+        model.Add(first <= last)
+        energy.append((_watts(machines[m]["idle_kw"]), tariff.span(model, first, last, horizon, f"FM{m}")))
+        firsts_lasts.append((first, last, spans))
+    demand_coef = int(round(spec["demand_per_kw"] * MONEY / 1000))  # per W of peak
+    cost = sum(c * v for c, v in energy) + demand_coef * peak
+
+    def complete_hint(value, present):
+        """Hints the cost part from a schedule: `value(var)` of the common variables (starts,
+        ends), `present(literal)` of the option literals."""
+        model.AddHint(peak, room_w)
+        times = {}
+        for first, last, spans in firsts_lasts:
+            on = [(value(s), value(e)) for s, e, p in spans if present(p)]
+            times[first.Index()] = min((a for a, _ in on), default=0)
+            times[last.Index()] = max((b for _, b in on), default=0)
+            model.AddHint(first, times[first.Index()])
+            model.AddHint(last, times[last.Index()])
+        for y, p, s, e in chosen:
+            model.AddHint(y, tariff.value(value(e)) - tariff.value(value(s)) if present(p) else 0)
+        tariff.hint(model, lambda t: times[t.Index()] if t.Index() in times else value(t))
+
+    return {"model": model, "shop": shop, "tardiness": tardiness, "common_vars": common_vars,
+            "cost": cost, "complete_hint": complete_hint}
 
 
 # ---------------------------------------------------------------------------------------------
