@@ -71,7 +71,9 @@ Model (integer seconds; power in watts; prices rounded to 1e-4 per kWh; weights 
     upper bound on aimm's peak.
   * weighted tardiness T = Σ weight·max(0, end of last operation − due).
   * lexicographic objective: phase 1 minimises T (≤ tardiness_limit when given) on the model
-    without its cost part, for half the time limit, or less when it proves T* early; phase 2, on
+    without its cost part, for half the time limit, or less when it proves T* early, from a
+    hint: an EDD dispatch schedule built in Python under the same conservative cap model (for up
+    to 400 operations; CP-SAT alone found poor first schedules on ft10's size); phase 2, on
     the full model, gets the rest of the time, keeps T ≤ tardiness_limit when given (aimm passes
     EDD's tardiness), else T ≤ T1 (phase 1's best, T* when proven), starts from phase 1's
     schedule (a hint) and minimises the cost above.
@@ -524,6 +526,9 @@ def run_energy(args):
 
     # Phase 1, on the model without its cost part (lighter): tardiness, half the time at most.
     p1 = build_energy_model(spec, shape, windows, horizon, room_w, with_cost=False)
+    plan = edd_plan(spec, shape, windows, room_w) if n_ops <= EDD_HINT_MAX_OPS else None
+    if plan is not None and max(e for _, _, e in plan.values()) <= horizon:
+        p1["hint_schedule"](plan)
     if limit is not None:
         p1["model"].Add(p1["tardiness"] <= limit)
     p1["model"].Minimize(p1["tardiness"])
@@ -581,6 +586,75 @@ def run_energy(args):
     return out
 
 
+EDD_HINT_MAX_OPS = 400  # the greedy below is quadratic-ish; above this phase 1 starts cold
+
+
+def edd_plan(spec, shape, windows, room_w):
+    """A first schedule for phase 1 (its hint), built like EDD dispatch under the model's cap:
+    repeatedly, among the jobs' next operations that can start before the first of them can end,
+    the one of the earliest due date goes on its option that ends first, appended on its machine
+    at the earliest time where its cutting and (when its gap is long) wake-up/warm-up windows fit
+    under the cap. Returns (job, op) → (machine, start, end), or None if an excess alone exceeds
+    the room under the cap."""
+    machines, jobs = spec["machines"], spec["jobs"]
+    placed = []  # (from, to, W) in the cumulative
+    ready_job = [0] * len(jobs)
+    next_op = [0] * len(jobs)
+    machine_end = {}  # machine → end of its last operation
+    plan = {}
+
+    def fits(items):
+        if any(w > room_w for _, _, w in items):
+            return False
+        points = {a for a, _, _ in items} | {a for a, _, _ in placed for x, y, _ in items if x <= a < y}
+        for x in points:
+            use = sum(w for a, b, w in placed if a <= x < b) + sum(w for a, b, w in items if a <= x < b)
+            if use > room_w:
+                return False
+        return True
+
+    def earliest(j, o, k):
+        m, d = shape[j][o][k]
+        cut = max(0, _watts(jobs[j]["operations"][o][k]["cutting_kw"]) - _watts(machines[m]["idle_kw"]))
+        lo = max(ready_job[j], machine_end.get(m, 0))
+        wins = [(max(thr, -off), off, ln, ex) for thr, off, ln, ex in windows[m]]
+        cands = {lo} | {machine_end.get(m, 0) + g for g, *_ in wins}
+        for a, b, _ in placed:
+            for x in (a, b):
+                cands.update((x, x - d))
+                for _, off, ln, _ in wins:
+                    cands.update((x - off, x - off - ln))
+        for t in sorted(c for c in cands if c >= lo):
+            items = [(t, t + d, cut)] if cut > 0 and d > 0 else []
+            gap = t - machine_end[m] if m in machine_end else t
+            items += [(t + off, t + off + ln, ex) for g, off, ln, ex in wins if gap >= g]
+            if fits(items):
+                return t, items
+        return None
+
+    while any(next_op[j] < len(shape[j]) for j in range(len(jobs))):
+        options = []
+        for j in range(len(jobs)):
+            o = next_op[j]
+            if o < len(shape[j]):
+                best = None
+                for k, (m, d) in enumerate(shape[j][o]):
+                    found = earliest(j, o, k)
+                    if found is None:
+                        return None
+                    if best is None or found[0] + d < best[0] + best[2]:
+                        best = (found[0], m, d, found[1])
+                options.append((j, o, best))
+        first_end = min(options, key=lambda x: x[2][0] + x[2][2])
+        conflict = [x for x in options if x[2][0] < first_end[2][0] + first_end[2][2]] or [first_end]
+        j, o, (t, m, d, items) = min(conflict, key=lambda x: (jobs[x[0]]["due_s"], x[2][0], x[0]))
+        plan[j, o] = (m, t, t + d)
+        placed.extend(items)
+        ready_job[j] = machine_end[m] = t + d
+        next_op[j] += 1
+    return plan
+
+
 def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
     """The CP-SAT model of the module docstring: shop, cap, tardiness, and (`with_cost`) the
     energy and demand cost. The variables of the model without cost come first, in the same
@@ -602,6 +676,7 @@ def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
     for (j, o), opts in shop.options.items():
         for m, d, p, iv in opts:
             on_machine.setdefault(m, []).append((j, o, p))
+    window_vars = []  # (machine, offset, gap, job, op, cold, early, [(b, job2, op2)]), for hints
     for m, ops in sorted(on_machine.items()):
         for threshold, offset, length, excess in windows[m]:
             # A real long gap is ≥ the window's own length too, so a window starts at ≥ 0.
@@ -614,6 +689,8 @@ def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
                 early = model.NewBoolVar("")
                 model.Add(s <= gap - 1).OnlyEnforceIf(early)
                 reasons = [cold, p.Not(), early]
+                pairs = []
+                window_vars.append((m, offset, gap, j, o, cold, early, pairs))
                 for j2, o2, p2 in ops:
                     if j2 == j and o2 >= o:
                         continue  # its own later operations cannot end before it starts
@@ -623,22 +700,48 @@ def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
                     model.Add(e2 <= s).OnlyEnforceIf(b)
                     model.Add(e2 >= s - gap + 1).OnlyEnforceIf(b)
                     reasons.append(b)
+                    pairs.append((b, j2, o2))
                 model.AddBoolOr(reasons)
                 intervals.append(model.NewOptionalFixedSizeIntervalVar(s + offset, length, cold, ""))
                 demands.append(excess)
 
-    tardy = []
+    tardy, tardy_vars = [], []
     for j, job in enumerate(jobs):
         n = len(job["operations"])
         if n:
             t = model.NewIntVar(0, horizon, f"T{j}")
             model.Add(t >= shop.end[j, n - 1] - job["due_s"])
             tardy.append((int(round(job["weight"] * WEIGHT_SCALE)), t))
+            tardy_vars.append((j, t))
     tardiness = cp_model.LinearExpr.WeightedSum([t for _, t in tardy], [w for w, _ in tardy])
     common_vars = len(model.Proto().variables)
     if not with_cost:
         model.AddCumulative(intervals, demands, room_w)
-        return {"model": model, "shop": shop, "tardiness": tardiness, "common_vars": common_vars}
+
+        def hint_schedule(plan):
+            """Hints every variable from `plan`: (job, op) → (machine, start, end), a schedule
+            that keeps the model's cap with a window exactly where its gap is long."""
+            for (j, o), opts in shop.options.items():
+                m, start, end = plan[j, o]
+                model.AddHint(shop.start[j, o], start)
+                model.AddHint(shop.end[j, o], end)
+                if len(opts) > 1:
+                    for m2, _, p, _ in opts:
+                        model.AddHint(p, m2 == m)
+            for m, offset, gap, j, o, cold, early, pairs in window_vars:
+                on, start = plan[j, o][0] == m, plan[j, o][1]
+                ends = [plan[k][2] for k in plan if plan[k][0] == m and k != (j, o) and plan[k][2] <= start]
+                model.AddHint(cold, on and start >= gap and not any(e > start - gap for e in ends))
+                model.AddHint(early, start <= gap - 1)
+                for b, j2, o2 in pairs:
+                    m2, _, e2 = plan[j2, o2]
+                    model.AddHint(b, m2 == m and start - gap + 1 <= e2 <= start)
+            for j, t in tardy_vars:
+                last = len(jobs[j]["operations"]) - 1
+                model.AddHint(t, max(0, plan[j, last][2] - jobs[j]["due_s"]))
+
+        return {"model": model, "shop": shop, "tardiness": tardiness, "common_vars": common_vars,
+                "hint_schedule": hint_schedule}
 
     tariff = Tariff(spec["tariff"], horizon)
     peak = model.NewIntVar(0, room_w, "peak_above_idle_w")
