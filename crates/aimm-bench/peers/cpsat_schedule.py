@@ -72,8 +72,9 @@ Model (integer seconds; power in watts; prices rounded to 1e-4 per kWh; weights 
   * weighted tardiness T = Σ weight·max(0, end of last operation − due).
   * lexicographic objective: phase 1 minimises T (≤ tardiness_limit when given) on the model
     without its cost part, for half the time limit, or less when it proves T* early, from a
-    hint: an EDD dispatch schedule built in Python under the same conservative cap model (for up
-    to 400 operations; CP-SAT alone found poor first schedules on ft10's size); phase 2, on
+    hint: an EDD dispatch schedule built in Python under the same conservative cap model (given
+    up to a quarter of the time limit; CP-SAT alone found poor first schedules on ft10's size,
+    weighted tardiness 50k–140k where the hinted run proves 0); phase 2, on
     the full model, gets the rest of the time, keeps T ≤ tardiness_limit when given (aimm passes
     EDD's tardiness), else T ≤ T1 (phase 1's best, T* when proven), starts from phase 1's
     schedule (a hint) and minimises the cost above.
@@ -354,6 +355,13 @@ def _get(obj, key, where, kind, path):
     return int(v) if kind == "int" else float(v)
 
 
+def _list(obj, key, where, path):
+    v = obj.get(key) if isinstance(obj, dict) else None
+    if not isinstance(v, list):
+        raise InputError(path, f"{where}: `{key}` must be a list")
+    return v
+
+
 def read_energy_model(path):
     """Reads and checks the JSON model; returns it with numbers normalised."""
     try:
@@ -367,8 +375,9 @@ def read_energy_model(path):
         raise InputError(path, "the model is not a JSON object")
     ints = ("wake_s", "warmup_s")
     machines = []
-    for i, m in enumerate(raw.get("machines") or []):
-        keys = ("rated_kw", "idle_kw", "standby_kw", "off_kw", "wake_s", "wake_kw", "warmup_s", "warmup_kw")
+    for i, m in enumerate(_list(raw, "machines", "model", path)):
+        keys = ("rated_kw", "idle_kw", "standby_kw", "off_kw",
+                "wake_s", "wake_kw", "warmup_s", "warmup_kw")
         mm = {k: _get(m, k, f"machines[{i}]", "int" if k in ints else "num", path) for k in keys}
         if not mm["off_kw"] <= mm["standby_kw"] <= mm["idle_kw"]:
             raise InputError(path, f"machines[{i}]: powers must be off ≤ standby ≤ idle")
@@ -376,13 +385,14 @@ def read_energy_model(path):
     if not machines:
         raise InputError(path, "no machines")
     jobs = []
-    for j, job in enumerate(raw.get("jobs") or []):
+    for j, job in enumerate(_list(raw, "jobs", "model", path)):
         where = f"jobs[{j}]"
-        terms = {"due_s": _get(job, "due_s", where, "int", path), "weight": _get(job, "weight", where, "num", path)}
+        terms = {"due_s": _get(job, "due_s", where, "int", path),
+                 "weight": _get(job, "weight", where, "num", path)}
         ops = []
-        for o, op in enumerate(job.get("operations") or []):
+        for o, op in enumerate(_list(job, "operations", where, path)):
             opts = []
-            for k, opt in enumerate((op or {}).get("options") or []):
+            for k, opt in enumerate(_list(op, "options", f"{where}.operations[{o}]", path)):
                 w = f"{where}.operations[{o}].options[{k}]"
                 m = _get(opt, "machine", w, "int", path)
                 if m >= len(machines):
@@ -399,7 +409,7 @@ def read_energy_model(path):
     if not jobs:
         raise InputError(path, "no jobs")
     tariff, previous = [], 0
-    for b, band in enumerate(raw.get("tariff") or []):
+    for b, band in enumerate(_list(raw, "tariff", "model", path)):
         w = f"tariff[{b}]"
         s, e = _get(band, "start_s", w, "int", path), _get(band, "end_s", w, "int", path)
         if s != previous:
@@ -488,7 +498,8 @@ def run_energy(args):
     t0 = time.monotonic()
     spec = read_energy_model(args.model)
     machines, jobs = spec["machines"], spec["jobs"]
-    shape = [[[(x["machine"], x["duration_s"]) for x in opts] for opts in job["operations"]] for job in jobs]
+    shape = [[[(x["machine"], x["duration_s"]) for x in opts] for opts in job["operations"]]
+             for job in jobs]
     n_ops = sum(len(j) for j in shape)
 
     # Per machine, the windows before an operation that may draw more than idle, and the gap
@@ -509,8 +520,8 @@ def run_energy(args):
     longest_switch = max(m["wake_s"] + m["warmup_s"] for m in machines)
     longest_gap = max([g for mw in windows for g, *_ in mw] or [0])
     latest_due = max(job["due_s"] for job in jobs)
-    serial = sum(max(d for _, d in opts) for ops in shape for opts in ops) + n_ops * longest_switch + longest_gap
-    horizon = latest_due + serial
+    longest_work = sum(max(d for _, d in opts) for ops in shape for opts in ops)
+    horizon = latest_due + longest_work + n_ops * longest_switch + longest_gap
 
     idle_total_w = sum(_watts(m["idle_kw"]) for m in machines)
     room_w = _watts(spec["cap_kw"]) - idle_total_w
@@ -526,7 +537,7 @@ def run_energy(args):
 
     # Phase 1, on the model without its cost part (lighter): tardiness, half the time at most.
     p1 = build_energy_model(spec, shape, windows, horizon, room_w, with_cost=False)
-    plan = edd_plan(spec, shape, windows, room_w) if n_ops <= EDD_HINT_MAX_OPS else None
+    plan = edd_plan(spec, shape, windows, room_w, t0 + args.time_limit / 4)
     if plan is not None and max(e for _, _, e in plan.values()) <= horizon:
         p1["hint_schedule"](plan)
     if limit is not None:
@@ -545,20 +556,21 @@ def run_energy(args):
             held = best_t if limit is None else limit
             # Each job then ends by due + held / weight: a far shorter horizon, so fewer tariff
             # pieces, and phase 1's schedule still fits in it.
-            if all(job["weight"] * WEIGHT_SCALE >= 0.5 for job in jobs):
-                horizon2 = max(job["due_s"] + held // int(round(job["weight"] * WEIGHT_SCALE)) for job in jobs)
-                horizon = min(horizon, max(horizon2, max(solver.Value(e) for e in p1["shop"].end.values())))
+            weights = [int(round(job["weight"] * WEIGHT_SCALE)) for job in jobs]
+            if min(weights) > 0:
+                latest_end = max(job["due_s"] + held // w for job, w in zip(jobs, weights))
+                phase1_end = max(solver.Value(e) for e in p1["shop"].end.values())
+                horizon = min(horizon, max(latest_end, phase1_end))
             out["horizon_s"] = horizon
             p2 = build_energy_model(spec, shape, windows, horizon, room_w, with_cost=True)
-            model, shop2 = p2["model"], p2["shop"]
+            model = p2["model"]
             model.Add(p2["tardiness"] <= held)
             # A complete hint: phase 1's values of the common variables, the cost part derived.
             assert p1["common_vars"] == p2["common_vars"]
-            proto = model.Proto()
-            phase1 = [solver.Value(p1["model"].GetIntVarFromProtoIndex(i)) for i in range(p1["common_vars"])]
+            phase1 = [solver.Value(p1["model"].GetIntVarFromProtoIndex(i))
+                      for i in range(p1["common_vars"])]
             for i, v in enumerate(phase1):
-                if len(proto.variables[i].domain) != 2 or proto.variables[i].domain[0] != proto.variables[i].domain[1]:
-                    model.AddHint(model.GetIntVarFromProtoIndex(i), v)
+                model.AddHint(model.GetIntVarFromProtoIndex(i), v)
             p2["complete_hint"](lambda var: phase1[var.Index()], lambda p: phase1[p.Index()] == 1)
             model.Minimize(p2["cost"])
             remaining = args.time_limit - (time.monotonic() - t0)
@@ -586,16 +598,13 @@ def run_energy(args):
     return out
 
 
-EDD_HINT_MAX_OPS = 400  # the greedy below is quadratic-ish; above this phase 1 starts cold
-
-
-def edd_plan(spec, shape, windows, room_w):
+def edd_plan(spec, shape, windows, room_w, deadline):
     """A first schedule for phase 1 (its hint), built like EDD dispatch under the model's cap:
     repeatedly, among the jobs' next operations that can start before the first of them can end,
     the one of the earliest due date goes on its option that ends first, appended on its machine
     at the earliest time where its cutting and (when its gap is long) wake-up/warm-up windows fit
     under the cap. Returns (job, op) → (machine, start, end), or None if an excess alone exceeds
-    the room under the cap."""
+    the room under the cap or the monotonic clock passes `deadline`."""
     machines, jobs = spec["machines"], spec["jobs"]
     placed = []  # (from, to, W) in the cumulative
     ready_job = [0] * len(jobs)
@@ -603,12 +612,12 @@ def edd_plan(spec, shape, windows, room_w):
     machine_end = {}  # machine → end of its last operation
     plan = {}
 
-    def fits(items):
+    def fits(items, near):
         if any(w > room_w for _, _, w in items):
             return False
-        points = {a for a, _, _ in items} | {a for a, _, _ in placed for x, y, _ in items if x <= a < y}
+        points = {a for a, _, _ in items} | {a for a, _, _ in near for x, y, _ in items if x <= a < y}
         for x in points:
-            use = sum(w for a, b, w in placed if a <= x < b) + sum(w for a, b, w in items if a <= x < b)
+            use = sum(w for a, b, w in near if a <= x < b) + sum(w for a, b, w in items if a <= x < b)
             if use > room_w:
                 return False
         return True
@@ -618,8 +627,10 @@ def edd_plan(spec, shape, windows, room_w):
         cut = max(0, _watts(jobs[j]["operations"][o][k]["cutting_kw"]) - _watts(machines[m]["idle_kw"]))
         lo = max(ready_job[j], machine_end.get(m, 0))
         wins = [(max(thr, -off), off, ln, ex) for thr, off, ln, ex in windows[m]]
+        # Only what ends after the earliest window can start matters.
+        near = [x for x in placed if x[1] > lo + min((off for _, off, _, _ in wins), default=0)]
         cands = {lo} | {machine_end.get(m, 0) + g for g, *_ in wins}
-        for a, b, _ in placed:
+        for a, b, _ in near:
             for x in (a, b):
                 cands.update((x, x - d))
                 for _, off, ln, _ in wins:
@@ -628,11 +639,13 @@ def edd_plan(spec, shape, windows, room_w):
             items = [(t, t + d, cut)] if cut > 0 and d > 0 else []
             gap = t - machine_end[m] if m in machine_end else t
             items += [(t + off, t + off + ln, ex) for g, off, ln, ex in wins if gap >= g]
-            if fits(items):
+            if fits(items, near):
                 return t, items
         return None
 
     while any(next_op[j] < len(shape[j]) for j in range(len(jobs))):
+        if time.monotonic() > deadline:
+            return None
         options = []
         for j in range(len(jobs)):
             o = next_op[j]
@@ -730,7 +743,7 @@ def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
                         model.AddHint(p, m2 == m)
             for m, offset, gap, j, o, cold, early, pairs in window_vars:
                 on, start = plan[j, o][0] == m, plan[j, o][1]
-                ends = [plan[k][2] for k in plan if plan[k][0] == m and k != (j, o) and plan[k][2] <= start]
+                ends = [e for k, (m2, _, e) in plan.items() if m2 == m and k != (j, o) and e <= start]
                 model.AddHint(cold, on and start >= gap and not any(e > start - gap for e in ends))
                 model.AddHint(early, start <= gap - 1)
                 for b, j2, o2 in pairs:
@@ -772,7 +785,8 @@ def build_energy_model(spec, shape, windows, horizon, room_w, with_cost):
             model.Add(first <= s).OnlyEnforceIf(p)
             model.Add(last >= e).OnlyEnforceIf(p)
         model.Add(first <= last)
-        energy.append((_watts(machines[m]["idle_kw"]), tariff.span(model, first, last, horizon, f"FM{m}")))
+        idle_span = tariff.span(model, first, last, horizon, f"FM{m}")
+        energy.append((_watts(machines[m]["idle_kw"]), idle_span))
         firsts_lasts.append((first, last, spans))
     demand_coef = int(round(spec["demand_per_kw"] * MONEY / 1000))  # per W of peak
     cost = sum(c * v for c, v in energy) + demand_coef * peak
