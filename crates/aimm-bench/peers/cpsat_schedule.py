@@ -613,9 +613,12 @@ def edd_plan(spec, shape, windows, room_w, deadline):
     plan = {}
 
     def fits(items, near):
+        if not items:
+            return True
         if any(w > room_w for _, _, w in items):
             return False
-        points = {a for a, _, _ in items} | {a for a, _, _ in near for x, y, _ in items if x <= a < y}
+        lo, hi = min(a for a, _, _ in items), max(b for _, b, _ in items)
+        points = {a for a, _, _ in items} | {a for a, b, _ in near if lo <= a < hi}
         for x in points:
             use = sum(w for a, b, w in near if a <= x < b) + sum(w for a, b, w in items if a <= x < b)
             if use > room_w:
@@ -628,7 +631,8 @@ def edd_plan(spec, shape, windows, room_w, deadline):
         lo = max(ready_job[j], machine_end.get(m, 0))
         wins = [(max(thr, -off), off, ln, ex) for thr, off, ln, ex in windows[m]]
         # Only what ends after the earliest window can start matters.
-        near = [x for x in placed if x[1] > lo + min((off for _, off, _, _ in wins), default=0)]
+        reach = lo + min((off for _, off, _, _ in wins), default=0)
+        near = [x for x in placed if x[1] > reach]
         cands = {lo} | {machine_end.get(m, 0) + g for g, *_ in wins}
         for a, b, _ in near:
             for x in (a, b):
@@ -643,6 +647,10 @@ def edd_plan(spec, shape, windows, room_w, deadline):
                 return t, items
         return None
 
+    # (job, option) → earliest (start, items) of the job's next operation. Load only grows, so
+    # an entry stays exact until its job moves on, its machine gets an operation, or new load
+    # overlaps its items.
+    cache = {}
     while any(next_op[j] < len(shape[j]) for j in range(len(jobs))):
         if time.monotonic() > deadline:
             return None
@@ -652,7 +660,9 @@ def edd_plan(spec, shape, windows, room_w, deadline):
             if o < len(shape[j]):
                 best = None
                 for k, (m, d) in enumerate(shape[j][o]):
-                    found = earliest(j, o, k)
+                    if (j, k) not in cache:
+                        cache[j, k] = earliest(j, o, k)
+                    found = cache[j, k]
                     if found is None:
                         return None
                     if best is None or found[0] + d < best[0] + best[2]:
@@ -665,6 +675,10 @@ def edd_plan(spec, shape, windows, room_w, deadline):
         placed.extend(items)
         ready_job[j] = machine_end[m] = t + d
         next_op[j] += 1
+        for (j2, k2), (_, items2) in list(cache.items()):
+            if (j2 == j or shape[j2][next_op[j2]][k2][0] == m
+                    or any(a < y and x < b for a, b, _ in items2 for x, y, _ in items)):
+                del cache[j2, k2]
     return plan
 
 
