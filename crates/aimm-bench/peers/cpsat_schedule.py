@@ -82,7 +82,9 @@ Model (integer seconds; power in watts; prices rounded to 1e-4 per kWh; weights 
     longest warm-up + wake-up of any machine) + the longest break-even gap: a one-at-a-time
     schedule always fits in it, even after every due date. In phase 2, where the tariff pieces
     live, max over jobs of (due + held tardiness / weight), the latest a job may end when the
-    weighted tardiness is held (phase 1's schedule fits in it); "horizon_s" is phase 2's.
+    weighted tardiness is held (phase 1's schedule fits in it), and at most one tariff period
+    after the end of phase 1's schedule (a restriction of the search, stated); "horizon_s" is
+    phase 2's.
 Output:
   {"status": phase 2's status (phase 1's if phase 2 did not run or found nothing),
    "wall_s": float, "phase1_s": float (wall time at the end of phase 1),
@@ -556,11 +558,14 @@ def run_energy(args):
             held = best_t if limit is None else limit
             # Each job then ends by due + held / weight: a far shorter horizon, so fewer tariff
             # pieces, and phase 1's schedule still fits in it.
+            phase1_end = max(solver.Value(e) for e in p1["shop"].end.values())
             weights = [int(round(job["weight"] * WEIGHT_SCALE)) for job in jobs]
             if min(weights) > 0:
                 latest_end = max(job["due_s"] + held // w for job, w in zip(jobs, weights))
-                phase1_end = max(solver.Value(e) for e in p1["shop"].end.values())
                 horizon = min(horizon, max(latest_end, phase1_end))
+            # A restriction, not a bound: phase 2 searches schedules ending within one tariff
+            # period after phase 1's, so a large held tardiness does not blow up the pieces.
+            horizon = min(horizon, phase1_end + spec["tariff"][-1][1])
             out["horizon_s"] = horizon
             p2 = build_energy_model(spec, shape, windows, horizon, room_w, with_cost=True)
             model = p2["model"]
