@@ -7,6 +7,7 @@ mod common;
 
 use common::json_of;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -172,4 +173,138 @@ fn bad_instances_are_refused_naming_the_file_and_line() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--time-limit -1"));
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/schedule")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `(job, op) → [(machine, duration)]` and the jobs' due dates, read from a jobs CSV here.
+fn read_jobs_csv(text: &str) -> BTreeMap<(String, u64), Vec<(String, i64)>> {
+    let mut ops: BTreeMap<(String, u64), Vec<(String, i64)>> = BTreeMap::new();
+    for line in text.lines().skip_while(|l| l.starts_with('#')).skip(1) {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').collect();
+        ops.entry((f[0].into(), f[1].parse().unwrap()))
+            .or_default()
+            .push((f[2].into(), f[3].parse().unwrap()));
+    }
+    ops
+}
+
+#[test]
+fn a_cell_plan_is_valid_under_the_cap_and_cheaper_than_edd_and_no_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan_file = dir.path().join("plan.json");
+    let out = aimm(&[
+        "schedule",
+        "--jobs",
+        &example("jobs.csv"),
+        "--machines",
+        &example("machines.csv"),
+        "--tariff",
+        &example("tariff.csv"),
+        "--cap",
+        "25",
+        "--start",
+        "16:00",
+        "--out",
+        plan_file.to_str().unwrap(),
+        "--json",
+    ]);
+    let v = json_of(&out);
+    let jobs = read_jobs_csv(&std::fs::read_to_string(example("jobs.csv")).unwrap());
+    // Every operation once, on an eligible machine for its duration, after its job's previous
+    // one, never two at once on a machine.
+    let ops = v["operations"].as_array().unwrap();
+    assert_eq!(ops.len(), jobs.len());
+    let mut busy: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
+    let mut job_end: BTreeMap<(String, u64), i64> = BTreeMap::new();
+    for o in ops {
+        let (job, op) = (o["job_name"].as_str().unwrap(), o["op"].as_u64().unwrap() + 1);
+        let machine = o["machine_name"].as_str().unwrap();
+        let (start, end) = (o["start"].as_i64().unwrap(), o["end"].as_i64().unwrap());
+        let options = &jobs[&(job.to_string(), op)];
+        let d = options.iter().find(|(m, _)| m == machine).expect("eligible").1;
+        assert_eq!(end - start, d, "{o}");
+        assert!(start >= 0);
+        busy.entry(machine.into()).or_default().push((start, end));
+        job_end.insert((job.into(), op), end);
+    }
+    for o in ops {
+        let (job, op) = (o["job_name"].as_str().unwrap(), o["op"].as_u64().unwrap() + 1);
+        if op > 1 {
+            assert!(o["start"].as_i64().unwrap() >= job_end[&(job.to_string(), op - 1)]);
+        }
+    }
+    for spans in busy.values_mut() {
+        spans.sort_unstable();
+        assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0), "{spans:?}");
+    }
+    let (plan, edd) = (&v["plan"], &v["edd"]);
+    assert!(plan["peak_kw"].as_f64().unwrap() <= 25.0 + 1e-9);
+    assert!(edd["peak_kw"].as_f64().unwrap() <= 25.0 + 1e-9);
+    assert!(
+        plan["weighted_tardiness_s"].as_f64().unwrap()
+            <= edd["weighted_tardiness_s"].as_f64().unwrap()
+    );
+    assert!(plan["cost"].as_f64().unwrap() < edd["cost"].as_f64().unwrap());
+    // The plan file holds the same schedule.
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    assert_eq!(file["version"], 1);
+    assert_eq!(file["operations"].as_array().unwrap().len(), ops.len());
+}
+
+#[test]
+fn bad_cell_files_are_refused_naming_the_file_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = std::fs::read_to_string(example("jobs.csv")).unwrap();
+    let cases = [
+        (
+            jobs.replace("cover-1,2,mill-a", "cover-1,2,mill-x"),
+            "25",
+            "jobs.csv: line 12: unknown machine \"mill-x\"",
+        ),
+        (
+            jobs.replace("shaft-1,1,mill-c,3000", "shaft-1,1,mill-c,-3000"),
+            "25",
+            "jobs.csv: line 16: duration_s -3000: must be ≥ 0 s",
+        ),
+        (
+            jobs.replace("cover-2,2,mill-a", "cover-2,2,"),
+            "25",
+            "jobs.csv: line 15: job \"cover-2\" op 2 has no eligible machine",
+        ),
+        (
+            jobs.clone(),
+            "9",
+            "cap 9 kW is below the 15.00 kW machine \"mill-c\"",
+        ),
+    ];
+    for (text, cap, expected) in cases {
+        let path = dir.path().join("jobs.csv");
+        std::fs::write(&path, text).unwrap();
+        let out = aimm(&[
+            "schedule",
+            "--jobs",
+            path.to_str().unwrap(),
+            "--machines",
+            &example("machines.csv"),
+            "--tariff",
+            &example("tariff.csv"),
+            "--cap",
+            cap,
+            "--json",
+        ]);
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "expected {expected:?} in: {err}");
+    }
 }
