@@ -6,10 +6,15 @@
 //! shaving by dispatch under lowered caps, then a seeded energy-cost improvement ([`improve`]). No I/O and no clock beyond an optional deadline the caller
 //! passes. Events, the runner, the evidence and the validation come next, with the same parts
 //! as every other loop.
+//! The seeded energy overlay gives every benchmark instance an energy model ([`overlay`]);
+//! rescheduling on a breakdown, a planned tool change, a rush order or an overrun keeps what has
+//! started and repairs and improves the rest ([`reschedule`]).
 
 pub mod dispatch;
 pub mod energy;
 pub mod improve;
 pub mod instance;
+pub mod overlay;
+pub mod reschedule;
 pub mod tabu;
 pub mod timetable;
