@@ -149,26 +149,19 @@ fn place(
 /// Dispatches every operation of `model`'s instance by `rule`, under the cap.
 pub fn dispatch(model: &EnergyModel, rule: Rule) -> Schedule {
     let due = |j: usize| model.spec().jobs[j].due_s;
-    list_schedule(
-        model,
-        &Frame::default(),
-        |_, _, _| true,
-        |j, _, ready| match rule {
-            Rule::Fifo => (ready, 0),
-            Rule::Edd => (due(j), ready),
-        },
-    )
+    list_schedule(model, &Frame::default(), |j, _, _, ready| match rule {
+        Rule::Fifo => (ready, 0),
+        Rule::Edd => (due(j), ready),
+    })
 }
 
 /// The list scheduler of the module documentation, from `frame`: its started operations are
-/// kept, the others appended from `frame.now_s` on, clear of the windows. An operation may take
-/// the machines `allowed(job, operation, machine)` admits among its options (at least one);
-/// among the competing operations the lowest `key(job, operation, ready)` wins, ties by job.
-pub(crate) fn list_schedule(
+/// kept, the others appended from `frame.now_s` on, clear of the windows. Among the operations
+/// competing for a machine the lowest `key(job, operation, machine, ready)` wins, ties by job.
+pub(crate) fn list_schedule<K: Ord>(
     model: &EnergyModel,
     frame: &Frame,
-    allowed: impl Fn(usize, usize, usize) -> bool,
-    key: impl Fn(usize, usize, Time) -> (Time, Time),
+    key: impl Fn(usize, usize, usize, Time) -> K,
 ) -> Schedule {
     let instance = model.instance();
     let mut jobs: Vec<Vec<ScheduledOp>> = instance
@@ -221,11 +214,10 @@ pub(crate) fn list_schedule(
         // The operation that can end first, and its machine.
         let (end_first, machine) = pending()
             .flat_map(|(j, job)| {
-                let (start_on, allowed, o) = (&start_on, &allowed, next[j]);
-                job.operations[o]
+                let start_on = &start_on;
+                job.operations[next[j]]
                     .options
                     .iter()
-                    .filter(move |x| allowed(j, o, x.machine))
                     .map(move |x| (start_on(j, x.machine, x.duration) + x.duration, x.machine))
             })
             .min()
@@ -234,10 +226,9 @@ pub(crate) fn list_schedule(
             .filter_map(|(j, job)| {
                 let d = job.operations[next[j]].duration_on(machine)?;
                 let start = start_on(j, machine, d);
-                (allowed(j, next[j], machine) && (start < end_first || start + d == end_first))
-                    .then_some((j, d))
+                (start < end_first || start + d == end_first).then_some((j, d))
             })
-            .min_by_key(|&(j, _)| (key(j, next[j], ready[j]), j))
+            .min_by_key(|&(j, _)| (key(j, next[j], machine, ready[j]), j))
             .expect("the operation that ends first competes");
         let earliest = start_on(job, machine, duration);
         let kw = model
