@@ -10,7 +10,7 @@
 //!
 //! The same scheduler repairs a plan after an event ([`reschedule`](super::reschedule)): it
 //! then starts from a [`Frame`] (the started operations kept, the rest from its time on, clear
-//! of machine windows), with the machines and the priority the repair chooses.
+//! of machine windows), with the priority the repair chooses (which may depend on the machine).
 
 use super::energy::{profile, EnergyModel, MachineState, Segment, Step, EPS};
 use super::instance::Time;

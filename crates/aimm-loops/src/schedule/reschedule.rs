@@ -840,6 +840,57 @@ mod tests {
     }
 
     #[test]
+    fn overrun_delays_the_tool_change_after_it() {
+        // A tool change announced at 50 on M0 waits for job 0's first operation: [100, 130).
+        // Job 1's second operation, its machine now down, goes where it ends first: M0 at 230
+        // (M1 would end it at 320, after job 0's second operation, planned there). At 60 that
+        // first operation overruns by 20 s to 120: the tool change moves to [120, 150), job 0's
+        // second follows at 120 and job 1's at 150.
+        let plan = tiny();
+        let change = Event::ToolChange {
+            machine: 0,
+            at_s: 50,
+            duration_s: 30,
+        };
+        let first = reschedule(&plan, &change, &REPAIR_ONLY).unwrap();
+        assert_keeps(&plan, &change, &first);
+        assert_eq!(
+            first.plan.schedule.jobs,
+            vec![
+                vec![op(0, 0, 100), op(1, 100, 200)],
+                vec![op(1, 0, 100), op(0, 130, 230)],
+            ]
+        );
+        let overrun = Event::Overrun {
+            at_s: 60,
+            job: 0,
+            operation: 0,
+            extra_s: 20,
+        };
+        let second = reschedule(&first.plan, &overrun, &REPAIR_ONLY).unwrap();
+        assert_keeps(&first.plan, &overrun, &second);
+        assert_eq!(
+            second.plan.windows,
+            vec![Window {
+                machine: 0,
+                start_s: 120,
+                end_s: 150
+            }]
+        );
+        assert_eq!(
+            second.plan.schedule.jobs,
+            vec![
+                vec![op(0, 0, 120), op(1, 120, 220)],
+                vec![op(1, 0, 100), op(0, 150, 250)],
+            ]
+        );
+        assert_eq!(
+            (second.moved, second.kept, second.interrupted),
+            (vec![(0, 1), (1, 1)], 1, vec![])
+        );
+    }
+
+    #[test]
     fn refuses_bad_events_naming_them() {
         let plan = tiny();
         let refuse = |e: Event| reschedule(&plan, &e, &PARAMS).unwrap_err().to_string();
