@@ -515,7 +515,7 @@ mod tests {
     use crate::schedule::dispatch::tests::arb_model;
     use crate::schedule::dispatch::{dispatch, Rule};
     use crate::schedule::energy::tests::{band, machine, op};
-    use crate::schedule::energy::{EnergySpec, ObjectiveOrder};
+    use crate::schedule::energy::{EnergySpec, ObjectiveOrder, EPS};
     use crate::schedule::instance::{parse_fjsp, Instance, MachineOption, Operation};
     use crate::schedule::overlay::overlay;
     use proptest::prelude::*;
@@ -672,7 +672,8 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(128))]
 
         /// Two events in a row of random kinds, the second no earlier than the first, on EDD
-        /// dispatch of a random model: each reschedule keeps its promises.
+        /// dispatch of a random model: each reschedule keeps its promises, the repair alone too,
+        /// and the improvement adds no tardiness to the repair.
         #[test]
         fn reschedule_keeps_what_started(model in arb_model(), seed in any::<u64>()) {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -689,6 +690,13 @@ mod tests {
                 };
                 let after = reschedule(&plan, &event, &PARAMS).unwrap();
                 assert_keeps(&plan, &event, &after);
+                // The improvement never adds tardiness to the repair.
+                let repaired = reschedule(&plan, &event, &REPAIR_ONLY).unwrap();
+                assert_keeps(&plan, &event, &repaired);
+                prop_assert!(
+                    after.evaluation.objectives.weighted_tardiness_s
+                        <= repaired.evaluation.objectives.weighted_tardiness_s + EPS
+                );
                 from = event.at_s();
                 plan = after.plan;
             }
