@@ -7,9 +7,14 @@
 //! among the operations that could start there before that end, the rule picks one: FIFO the one
 //! waiting longest (jobs all released at 0, ties by job order), EDD the one of the earliest due
 //! date. Operations are only appended at the end of their machine's sequence.
+//!
+//! The same scheduler repairs a plan after an event ([`reschedule`](super::reschedule)): it
+//! then starts from a [`Frame`] (the started operations kept, the rest from its time on, clear
+//! of machine windows), with the priority the repair chooses (which may depend on the machine).
 
 use super::energy::{profile, EnergyModel, MachineState, Segment, Step, EPS};
 use super::instance::Time;
+use super::reschedule::{Frame, Window};
 use super::timetable::{Schedule, ScheduledOp};
 
 /// The dispatch rule.
@@ -31,23 +36,50 @@ fn max_over(steps: &[Step], from_s: Time, to_s: Time) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// The earliest start ≥ `earliest_s` of an operation of `duration_s` at `cutting_kw` on
-/// `machine`, whose last operation ends at `machine_end_s`, that keeps the cell under the cap,
-/// with the segments of the gap before it and of the operation.
+/// The segments of `machine` from `from_s` (its last operation's end): the gap up to `start_s`,
+/// then `duration_s` of cutting at `cutting_kw`.
+fn piece(
+    model: &EnergyModel,
+    machine: usize,
+    from_s: Time,
+    start_s: Time,
+    duration_s: Time,
+    cutting_kw: f64,
+) -> Vec<Segment> {
+    let mut piece = Vec::new();
+    model.gap_segments(machine, from_s, start_s, &mut piece);
+    if duration_s > 0 {
+        piece.push(Segment {
+            start_s,
+            end_s: start_s + duration_s,
+            state: MachineState::Cutting,
+            power_kw: cutting_kw,
+        });
+    }
+    piece
+}
+
+/// The earliest start ≥ `earliest_s` (itself clear of `windows`) of an operation of
+/// `duration_s` at `cutting_kw` on `machine`, after the machine's committed segments, that keeps
+/// the cell under the cap and stays clear of the machine's windows, with the segments of the gap
+/// before it and of the operation.
 ///
 /// Feasibility only changes where a segment boundary of the new piece meets a breakpoint of the
-/// others' power, or where the gap crosses a break-even: those are the only starts tried. Far
-/// enough out the gap is in its lowest state (the machine's off power, as before) and the
-/// switching and cutting lie past every breakpoint, which the model's cap check admits.
+/// others' power, where the gap crosses a break-even, or where a window ends: those are the only
+/// starts tried. Far enough out, past every window, the gap is in its lowest state (the
+/// machine's off power, as before) and the switching and cutting lie past every breakpoint,
+/// which the model's cap check admits.
 fn place(
     model: &EnergyModel,
     committed: &[Vec<Segment>],
+    windows: &[Window],
     machine: usize,
-    machine_end_s: Time,
     earliest_s: Time,
     duration_s: Time,
     cutting_kw: f64,
 ) -> (Time, Vec<Segment>) {
+    // The machine's timeline so far ends where its last operation does.
+    let machine_end_s = committed[machine].last().map_or(0, |s| s.end_s);
     let machines = &model.spec().machines;
     // The others' power above their off power; they draw at least that off power everywhere.
     let base_kw: f64 = machines
@@ -84,31 +116,29 @@ fn place(
             .chain(be.off_s)
             .map(|g| machine_end_s + g),
     );
-    starts.push((last + lead).max(machine_end_s + lowest));
-    starts.retain(|&t| t >= earliest_s);
+    let own_windows = windows.iter().filter(|w| w.machine == machine);
+    starts.extend(own_windows.clone().map(|w| w.end_s));
+    let clear = own_windows.map(|w| w.end_s).max().unwrap_or(0);
+    starts.push((last + lead).max(machine_end_s + lowest).max(clear));
+    starts.retain(|&t| {
+        t >= earliest_s
+            && !windows
+                .iter()
+                .any(|w| w.overlaps(machine, t, t + duration_s))
+    });
     starts.sort_unstable();
     starts.dedup();
     let cap = model.spec().cap_kw;
-    let piece_at = |t: Time| {
-        let mut piece = Vec::new();
-        model.gap_segments(machine, machine_end_s, t, &mut piece);
-        if duration_s > 0 {
-            piece.push(Segment {
-                start_s: t,
-                end_s: t + duration_s,
-                state: MachineState::Cutting,
-                power_kw: cutting_kw,
-            });
-        }
-        piece
-    };
+    let piece_at = |t: Time| piece(model, machine, machine_end_s, t, duration_s, cutting_kw);
     let fits = |piece: &[Segment]| {
         piece
             .iter()
             .all(|s| base_kw + s.power_kw + max_over(&others, s.start_s, s.end_s) <= cap + EPS)
     };
     // The last start always fits (see above), so the fallback only absorbs rounding.
-    let last_start = *starts.last().expect("earliest_s is kept");
+    let last_start = *starts
+        .last()
+        .expect("earliest_s is clear of windows, so kept");
     starts
         .iter()
         .map(|&t| (t, piece_at(t)))
@@ -118,57 +148,97 @@ fn place(
 
 /// Dispatches every operation of `model`'s instance by `rule`, under the cap.
 pub fn dispatch(model: &EnergyModel, rule: Rule) -> Schedule {
-    let instance = model.instance();
     let due = |j: usize| model.spec().jobs[j].due_s;
-    let mut next = vec![0; instance.jobs.len()];
-    let mut ready = vec![0; instance.jobs.len()];
-    let mut machine_end = vec![0; instance.machines];
-    let mut committed: Vec<Vec<Segment>> = vec![Vec::new(); instance.machines];
+    list_schedule(model, &Frame::default(), |j, _, _, ready| match rule {
+        Rule::Fifo => (ready, 0),
+        Rule::Edd => (due(j), ready),
+    })
+}
+
+/// The list scheduler of the module documentation, from `frame`: its started operations are
+/// kept, the others appended from `frame.now_s` on, clear of the windows. Among the operations
+/// competing for a machine the lowest `key(job, operation, machine, ready)` wins, ties by job.
+pub(crate) fn list_schedule<K: Ord>(
+    model: &EnergyModel,
+    frame: &Frame,
+    key: impl Fn(usize, usize, usize, Time) -> K,
+) -> Schedule {
+    let instance = model.instance();
     let mut jobs: Vec<Vec<ScheduledOp>> = instance
         .jobs
         .iter()
-        .map(|j| Vec::with_capacity(j.operations.len()))
+        .enumerate()
+        .map(|(j, job)| {
+            let mut ops = Vec::with_capacity(job.operations.len());
+            ops.extend_from_slice(frame.started(j));
+            ops
+        })
         .collect();
-    for _ in 0..instance.operation_count() {
+    let mut next: Vec<usize> = jobs.iter().map(Vec::len).collect();
+    let mut ready: Vec<Time> = jobs
+        .iter()
+        .map(|ops| ops.last().map_or(0, |o| o.end).max(frame.now_s))
+        .collect();
+    let mut machine_end = vec![0; instance.machines];
+    let mut committed: Vec<Vec<Segment>> = vec![Vec::new(); instance.machines];
+    // The started operations' timelines, as the evaluation sees them.
+    let mut started: Vec<(usize, Time, Time, f64)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, ops)| {
+            ops.iter().enumerate().map(move |(o, s)| {
+                let kw = model
+                    .cutting_kw(j, o, s.machine)
+                    .expect("started operations come from a checked schedule");
+                (s.machine, s.start, s.end, kw)
+            })
+        })
+        .collect();
+    started.sort_by_key(|&(m, start, end, _)| (m, start, end));
+    for (m, start, end, kw) in started {
+        committed[m].extend(piece(model, m, machine_end[m], start, end - start, kw));
+        machine_end[m] = end;
+    }
+    let remaining = instance.operation_count() - next.iter().sum::<usize>();
+    for _ in 0..remaining {
+        let pending = || {
+            instance
+                .jobs
+                .iter()
+                .enumerate()
+                .filter(|&(j, job)| next[j] < job.operations.len())
+        };
+        // Where the job's next operation can start on `machine`, its windows skipped.
+        let start_on =
+            |j: usize, m: usize, d: Time| frame.clear_start(m, ready[j].max(machine_end[m]), d);
         // The operation that can end first, and its machine.
-        let (end_first, machine) = instance
-            .jobs
-            .iter()
-            .enumerate()
-            .filter(|&(j, job)| next[j] < job.operations.len())
+        let (end_first, machine) = pending()
             .flat_map(|(j, job)| {
-                let (ready, machine_end) = (&ready, &machine_end);
+                let start_on = &start_on;
                 job.operations[next[j]]
                     .options
                     .iter()
-                    .map(move |o| (ready[j].max(machine_end[o.machine]) + o.duration, o.machine))
+                    .map(move |x| (start_on(j, x.machine, x.duration) + x.duration, x.machine))
             })
             .min()
             .expect("an operation is left");
-        let (job, duration) = instance
-            .jobs
-            .iter()
-            .enumerate()
-            .filter(|&(j, job)| next[j] < job.operations.len())
+        let (job, duration) = pending()
             .filter_map(|(j, job)| {
                 let d = job.operations[next[j]].duration_on(machine)?;
-                let start = ready[j].max(machine_end[machine]);
+                let start = start_on(j, machine, d);
                 (start < end_first || start + d == end_first).then_some((j, d))
             })
-            .min_by_key(|&(j, _)| match rule {
-                Rule::Fifo => (ready[j], 0, j),
-                Rule::Edd => (due(j), ready[j], j),
-            })
+            .min_by_key(|&(j, _)| (key(j, next[j], machine, ready[j]), j))
             .expect("the operation that ends first competes");
-        let earliest = ready[job].max(machine_end[machine]);
+        let earliest = start_on(job, machine, duration);
         let kw = model
             .cutting_kw(job, next[job], machine)
             .expect("eligible by construction");
         let (start, piece) = place(
             model,
             &committed,
+            &frame.windows,
             machine,
-            machine_end[machine],
             earliest,
             duration,
             kw,

@@ -12,6 +12,10 @@
 //! [`ObjectiveOrder::Lexicographic`] tardiness first, then cost, then makespan. Every candidate
 //! is evaluated in full: simple over clever, O(n log n) per candidate.
 //!
+//! [`improve_within`] does the same within a [`Frame`]: a candidate that moves a started
+//! operation, starts another before the frame's time or runs one in a machine window is not
+//! tried; rescheduling improves its repair this way.
+//!
 //! [`plan`] picks the start: EDD and FIFO dispatched under a ladder of lowered caps (peak
 //! shaving against the demand charge), the best with no more tardiness than EDD, then improves
 //! it.
@@ -24,6 +28,7 @@ use rand_chacha::ChaCha8Rng;
 use super::dispatch::{dispatch, Rule};
 use super::energy::{EnergyModel, Evaluation, ObjectiveOrder, Step, EPS};
 use super::instance::Time;
+use super::reschedule::Frame;
 use super::timetable::{Schedule, Violation};
 
 /// How the search runs.
@@ -57,6 +62,10 @@ pub enum ImproveError {
     /// The start schedule exceeds the cap.
     #[error("start schedule draws {} kW over [{}, {}) s, above the cap", .0.power_kw, .0.start_s, .0.end_s)]
     OverCap(Step),
+    /// The start schedule moves a started operation, starts another before the frame's now or
+    /// runs one in a window of its machine.
+    #[error("start schedule outside its frame (a started operation moved, an operation before now or in a window)")]
+    OutsideFrame,
 }
 
 /// A uniform index below `len` (> 0).
@@ -87,6 +96,7 @@ fn machine_sequence(schedule: &Schedule, machine: usize) -> Vec<(Time, usize, us
 fn shift_starts(
     model: &EnergyModel,
     schedule: &Schedule,
+    now_s: Time,
     (job, op): (usize, usize),
     group: bool,
     rng: &mut ChaCha8Rng,
@@ -102,7 +112,8 @@ fn shift_starts(
         schedule.jobs[job][op - 1].end
     } else {
         0
-    };
+    }
+    .max(now_s);
     if at > 0 {
         let (_, j, o) = seq[at - 1];
         lo = lo.max(schedule.jobs[j][o].end);
@@ -225,9 +236,23 @@ pub fn improve(
     start: &Schedule,
     params: &ImproveParams,
 ) -> Result<Improved, ImproveError> {
+    improve_within(model, start, &Frame::default(), params)
+}
+
+/// [`improve`] within `frame` (which `start` keeps): the started operations never move, the
+/// others never start before `frame.now_s` nor run in a window of their machine.
+pub fn improve_within(
+    model: &EnergyModel,
+    start: &Schedule,
+    frame: &Frame,
+    params: &ImproveParams,
+) -> Result<Improved, ImproveError> {
     let mut evaluation = model.evaluate(start)?;
     if let Some(step) = evaluation.over_cap {
         return Err(ImproveError::OverCap(step));
+    }
+    if !frame.admits(start) {
+        return Err(ImproveError::OutsideFrame);
     }
     let mut schedule = start.clone();
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
@@ -235,7 +260,7 @@ pub fn improve(
         .jobs
         .iter()
         .enumerate()
-        .flat_map(|(j, ops)| (0..ops.len()).map(move |o| (j, o)))
+        .flat_map(|(j, ops)| (frame.started(j).len()..ops.len()).map(move |o| (j, o)))
         .collect();
     let mut accepted = 0;
     for _ in 0..params.iterations {
@@ -253,7 +278,7 @@ pub fn improve(
             let group = kind == 1;
             let (j, o) = id;
             let start = schedule.jobs[j][o].start;
-            shift_starts(model, &schedule, id, group, &mut rng)
+            shift_starts(model, &schedule, frame.now_s, id, group, &mut rng)
                 .into_iter()
                 .map(|t| {
                     let mut c = schedule.clone();
@@ -273,6 +298,9 @@ pub fn improve(
         };
         let mut best: Option<(Schedule, Evaluation)> = None;
         for c in candidates {
+            if !frame.admits(&c) {
+                continue;
+            }
             // `evaluate` refuses what `check` refuses.
             let Ok(e) = model.evaluate(&c) else {
                 continue;
@@ -337,13 +365,13 @@ mod tests {
     use super::*;
     use crate::schedule::dispatch::tests::arb_model;
     use crate::schedule::energy::tests::{band, machine, op};
-    use crate::schedule::energy::{EnergySpec, JobTerms, MachinePower};
+    use crate::schedule::energy::{EnergySpec, JobTerms};
     use crate::schedule::instance::tests::data;
-    use crate::schedule::instance::{parse_fjsp, parse_jssp, Instance};
+    use crate::schedule::instance::{parse_fjsp, parse_jssp};
+    use crate::schedule::overlay::overlay;
     use crate::schedule::tabu::{solve, TabuParams};
     use crate::schedule::timetable::check;
     use proptest::prelude::*;
-    use rand_chacha::rand_core::{RngCore, SeedableRng};
 
     const LEX: ImproveParams = ImproveParams {
         seed: 7,
@@ -443,71 +471,9 @@ mod tests {
         );
     }
 
-    /// ft06 with a seeded energy overlay, time unit a minute (durations × 60 s): machine cutting
-    /// powers 5–15 kW, idle 30 %, standby 10 %, off 0; wake-up 60 s at idle power, warm-up 300 s
-    /// at half the rated power; due dates 1.5–3 × the job's work, weights 1 or 2; 0.30 /kWh for
-    /// the first hour, 0.10 for the next three (repeating); demand 0.5 /kW; cap 60 % of the sum
-    /// of cutting powers.
-    fn ft06_overlay(seed: u64) -> EnergyModel {
-        let ft06 = parse_jssp(data!("instances/ft06.txt")).unwrap();
-        let instance = Instance {
-            machines: ft06.machines,
-            jobs: ft06
-                .jobs
-                .into_iter()
-                .map(|mut j| {
-                    for op in &mut j.operations {
-                        for o in &mut op.options {
-                            o.duration *= 60;
-                        }
-                    }
-                    j
-                })
-                .collect(),
-        };
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut unit = || (rng.next_u64() % 1_000_000) as f64 / 1e6;
-        let machines: Vec<MachinePower> = (0..instance.machines)
-            .map(|_| {
-                let rated_kw = 5.0 + 10.0 * unit();
-                MachinePower {
-                    rated_kw,
-                    idle_kw: 0.3 * rated_kw,
-                    standby_kw: 0.1 * rated_kw,
-                    off_kw: 0.0,
-                    wake_s: 60,
-                    wake_kw: 0.3 * rated_kw,
-                    warmup_s: 300,
-                    warmup_kw: 0.5 * rated_kw,
-                }
-            })
-            .collect();
-        let jobs = instance
-            .jobs
-            .iter()
-            .map(|j| {
-                let work: Time = j.operations.iter().map(|o| o.options[0].duration).sum();
-                JobTerms {
-                    due_s: (work as f64 * (1.5 + 1.5 * unit())) as Time,
-                    weight: 1.0 + (unit() * 2.0).floor(),
-                }
-            })
-            .collect();
-        let cap_kw = 0.6 * machines.iter().map(|m| m.rated_kw).sum::<f64>();
-        let spec = EnergySpec {
-            machines,
-            cutting: Vec::new(),
-            tariff: vec![band(0, 3600, 0.30), band(3600, 14400, 0.10)],
-            demand_per_kw: 0.5,
-            cap_kw,
-            jobs,
-        };
-        EnergyModel::new(instance, spec).unwrap()
-    }
-
     #[test]
     fn ft06_overlay_improves_on_edd() {
-        let model = ft06_overlay(15);
+        let model = overlay(&parse_jssp(data!("instances/ft06.txt")).unwrap(), 15);
         let line = |name: &str, e: &Evaluation| {
             format!(
                 "{name}: cost {:.3} (energy {:.3} kWh {:.3} + demand {:.3}), tardiness {}, peak {:.2} kW, makespan {} s",

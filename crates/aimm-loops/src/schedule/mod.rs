@@ -1,11 +1,20 @@
-//! Energy-aware scheduling (issue 15), the pure decision core so far: the flexible job-shop model
-//! and its text formats ([`instance`]), schedules and their independent checker ([`timetable`]),
-//! a seeded tabu search for makespan ([`tabu`]), the energy model (machine states, tariff,
-//! demand charge, cap, due dates) and the evaluation of a schedule under it ([`energy`]), the
-//! FIFO and EDD baselines made to respect the cap ([`dispatch`]), and the energy plan: peak
-//! shaving by dispatch under lowered caps, then a seeded energy-cost improvement ([`improve`]). No I/O and no clock beyond an optional deadline the caller
-//! passes. Events, the runner, the evidence and the validation come next, with the same parts
-//! as every other loop.
+//! Dynamic energy-aware scheduling (issue 15), the third closed loop, in the shape of the others.
+//!
+//! Decision core (pure: no I/O, no clock beyond an optional deadline the caller passes): the
+//! flexible job-shop model and its text formats ([`instance`]), schedules and their independent
+//! checker ([`timetable`]), a seeded tabu search for makespan ([`tabu`]), the energy model
+//! (machine states, tariff, demand charge, cap, due dates) and the evaluation of a schedule under
+//! it ([`energy`]), the FIFO and EDD baselines made to respect the cap ([`dispatch`]), the energy
+//! plan: peak shaving by dispatch under lowered caps, then a seeded energy-cost improvement
+//! ([`improve`]), and rescheduling on a breakdown, a planned tool change, a rush order or an
+//! overrun that keeps what has started and repairs and improves the rest ([`reschedule`]).
+//! A cell as people write it (CSV files, named machines and jobs, the model's JSON) is
+//! [`cell`]; the plan in force with its baselines and its file, [`planning`]. The seeded energy
+//! overlay gives every benchmark instance an energy model ([`overlay`]).
+//!
+//! Runner: [`runner`] carries a plan out on a cell's machines through a `CellFloor`; evidence:
+//! [`evidence`] writes each schedule and each command to the ledger. The validation on the
+//! simulator lives in `aimm-assess` (`schedule_cell`), which has the simulator.
 
 pub mod cell;
 pub mod dispatch;
@@ -13,7 +22,9 @@ pub mod energy;
 pub mod evidence;
 pub mod improve;
 pub mod instance;
+pub mod overlay;
 pub mod planning;
+pub mod reschedule;
 pub mod runner;
 pub mod tabu;
 pub mod timetable;
