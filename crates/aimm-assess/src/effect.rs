@@ -13,7 +13,7 @@
 //!   acted on), the baseline is recomputed from its segments too and a claim off it is
 //!   contradicted; otherwise it is the report's figure, and the reason says so.
 //! * Wear: the parts and planned tool changes a wear report claims must be the parts the wear
-//!   machines' segments show and the tool changes their decisions record; the effect is the good
+//!   machines' segments show up to the report and the tool changes their decisions record; the effect is the good
 //!   parts per tool with the loop (those parts over the tools the decisions used) against the
 //!   best fixed tool-change count the report states (simulated, said so). Part inspection results
 //!   are not evidence yet, so the in-tolerance count is the report's, and the reason says so.
@@ -220,7 +220,18 @@ fn check_wear(view: &LedgerView, leaf: u64, v: &ValidationReport) -> Checked {
             changes += 1;
         }
     }
-    let parts: usize = machines.iter().map(|m| part_spans(view, m).len()).sum();
+    // A report claims the parts made before it: a machine goes on to other work after the
+    // loop's series (the energy-scheduled cell's parts on mill-4 in the demo).
+    let written = view.entry(leaf).map_or(i64::MAX, |e| e.record.t_ns);
+    let parts: usize = machines
+        .iter()
+        .map(|m| {
+            part_spans(view, m)
+                .iter()
+                .filter(|p| p.0 <= written)
+                .count()
+        })
+        .sum();
     let get = |k: &str| v.figures.get(k).and_then(Value::as_f64);
     let mut contradictions = Vec::new();
     if let Some(claimed) = get("parts") {

@@ -16,7 +16,8 @@
 //!   wear decision but a planned tool change) must have an NC program version citing it recorded
 //!   before the machine's next part starts (its first sample after the decision), and where the
 //!   machine records its radius wear offset, the offset in force when that part starts must be
-//!   the decided one. Latency samples are decision → NC version.
+//!   the decided one. The series ends with the loop's validation report: later parts are other
+//!   work. Latency samples are decision → NC version.
 //! * Scheduling: event → the record of the schedule that answers it
 //!   ([`crate::schedule_evidence::schedule_latency`]).
 
@@ -389,6 +390,17 @@ pub fn compensated_before_next_part(view: &LedgerView, signals: Option<&Signals>
             changes.entry(&a.machine).or_default().push(r.t_ns);
         }
     }
+    // The loop's series ends with its validation report: a part the machine makes after it is
+    // other work (another program), not the part a decision was for.
+    let series_end = view
+        .records()
+        .filter(|(_, r)| {
+            matches!(&r.evidence, Evidence::ValidationReport(v)
+                if LoopKind::Wear.record_names().contains(&v.loop_name.as_str()))
+        })
+        .map(|(_, r)| r.t_ns)
+        .max()
+        .unwrap_or(i64::MAX);
     let mut offsets: BTreeMap<String, Option<SignalSeries>> = BTreeMap::new();
     let (mut checked, mut good, mut samples) = (0usize, Vec::new(), Vec::new());
     let mut failures = Vec::new();
@@ -405,9 +417,9 @@ pub fn compensated_before_next_part(view: &LedgerView, signals: Option<&Signals>
                 .get(a.machine.as_str())
                 .is_some_and(|c| c.iter().any(|&t| t > r.t_ns && t <= next))
         };
-        let Some(next_start) = next_start.filter(|&n| !superseded(n)) else {
-            // Decided after the machine's last recorded part, or a tool change came first:
-            // nothing to take effect on.
+        let Some(next_start) = next_start.filter(|&n| !superseded(n) && n <= series_end) else {
+            // Decided after the machine's last recorded part of the series, or a tool change
+            // came first: nothing to take effect on.
             last_part += 1;
             continue;
         };

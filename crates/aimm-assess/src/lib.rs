@@ -23,6 +23,7 @@ pub mod measure;
 pub mod parameters;
 pub mod provenance;
 pub mod report;
+pub mod schedule_cell;
 pub mod schedule_evidence;
 pub mod signals;
 pub mod wear_sensors;

@@ -7,12 +7,14 @@ use crate::part::open_store;
 use aimm_assess::cell::{run_cell, CellFile, MachineOutcome};
 use aimm_assess::conformance::feed::{record_baseline_run, run_case};
 use aimm_assess::conformance::wear::{run_trial, Trial, TrialSpec};
+use aimm_assess::schedule_cell::{demo_spec, run_schedule_cell, ScheduleCellOutcome};
 use aimm_ledger::bundle::verify_bundle;
 use aimm_loops::feed::validation::{builtin_cases, record_validation};
 use aimm_loops::feed::DEFAULT_ACTUATION_DELAY_MS;
 use aimm_loops::wear::WearLoopParams;
-use aimm_model::{MachineSpec, Material, DEFAULT_START_NS};
+use aimm_model::{MachineId, MachineSpec, Material, DEFAULT_CHANGEOVER_S, DEFAULT_START_NS};
 use aimm_store::evidence::{checkpoint_now, export_bundle};
+use aimm_store::next_part_start_ns;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -80,6 +82,9 @@ pub struct DemoArgs {
     /// loop out).
     #[arg(long, default_value_t = 70)]
     wear_parts: u32,
+    /// Leave out the energy-scheduled cell (mill-4 after its wear series, mill-5, mill-6).
+    #[arg(long)]
+    no_schedule: bool,
     /// Signing key for checkpoints (created if missing).
     #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
     key: PathBuf,
@@ -154,6 +159,24 @@ pub fn run(args: DemoArgs) -> Result<()> {
             Some(trial)
         }
     };
+    let schedule = if args.no_schedule {
+        None
+    } else {
+        bar.set_message("energy-scheduled cell");
+        let free_ns = next_part_start_ns(&*store, &MachineId::new("mill-4"), DEFAULT_CHANGEOVER_S)?;
+        let planned_change = wear
+            .as_ref()
+            .and_then(|t| t.evidence.as_ref())
+            .and_then(|e| e.tool_change_plans.last().cloned());
+        let programs = BUILT_IN_PROGRAMS.map(|(name, text)| (name, text));
+        let spec = demo_spec(programs, free_ns, cell.seed, planned_change)?;
+        let outcome = run_schedule_cell(&mut *store, &spec, |stage| {
+            bar.set_message(format!("energy-scheduled cell: {stage}"));
+            bar.tick();
+        })?;
+        checkpoint_now(&mut *store, &signer)?;
+        Some(outcome)
+    };
     bar.set_message("exporting the evidence bundle");
     replace_bundle_dir(&args.bundle)?;
     let exported = export_bundle(&*store, &args.bundle, &signer.verifier(), true)?;
@@ -172,6 +195,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             "machines": outcomes,
             "feed_loop_validation": { "passed": passed, "cases": validation, "report_leaf": validation_leaf.leaf_index },
             "wear_loop": wear.as_ref().map(|w| serde_json::json!({ "validation": w.validation, "evidence": w.evidence })),
+            "schedule_loop": schedule,
         }));
     }
     print_summary(&outcomes);
@@ -182,6 +206,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     if let Some(wear) = &wear {
         print_wear(wear);
+    }
+    if let Some(s) = &schedule {
+        print_schedule(s);
     }
     println!(
         "recorded into {}; evidence bundle {} ({} records, {} segments) verified.",
@@ -353,5 +380,27 @@ fn print_wear(wear: &Trial) {
             "; report is ledger leaf {}",
             e.report.leaf_index
         ))
+    );
+}
+
+fn print_schedule(s: &ScheduleCellOutcome) {
+    let realised: f64 = s.jobs.iter().map(|j| j.realised_kwh).sum();
+    let planned: f64 = s.jobs.iter().map(|j| j.planned_kwh).sum();
+    println!(
+        "energy-scheduled cell (mill-4..6): cost {:.2} against EDD's {:.2} ({:+.1} %), weighted \
+         tardiness {:.0} s (EDD {:.0} s); realised peak {:.2} kW under the {:.2} kW cap; energy \
+         {realised:.2} kWh realised, {planned:.2} kWh planned; {} schedules ({} operations moved \
+         for the wear loop's tool change); {}; report is ledger leaf {}",
+        s.plan_cost,
+        s.edd_cost,
+        100.0 * (s.plan_cost / s.edd_cost - 1.0),
+        s.plan_tardiness_s,
+        s.edd_tardiness_s,
+        s.realised_peak_kw,
+        s.cap_kw,
+        s.schedules,
+        s.moved,
+        if s.passed { "passed" } else { "FAILED" },
+        s.report.leaf_index
     );
 }

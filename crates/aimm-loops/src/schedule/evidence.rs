@@ -64,6 +64,8 @@ pub struct Put<'a> {
     pub disruption: Map<String, Value>,
     /// Method, seed, iterations.
     pub solver: Map<String, Value>,
+    /// The loop's parameters in force (`control_parameter_change`), cited.
+    pub inputs: Vec<Citation>,
     /// Records of the event (the wear loop's decision), cited.
     pub event_records: Vec<Citation>,
 }
@@ -134,6 +136,7 @@ impl ScheduleEvidence {
         objectives.extend(put.disruption);
         let model = serde_json::to_value(put.cell.to_json()).expect("a model serialises");
         let mut cites: Vec<Citation> = self.in_force.iter().cloned().collect();
+        cites.extend(put.inputs.iter().cloned());
         cites.extend(put.event_records.iter().cloned());
         if let Some(machine) = put.trigger.get("machine").and_then(Value::as_str) {
             if let (Some(m), Some(c)) = (
