@@ -110,6 +110,10 @@ pub struct ScheduleCellSpec {
     pub iterations: u64,
     /// The wear loop's tool change to fit in, if any.
     pub tool_change: Option<PlannedToolChange>,
+    /// Advise only: the schedule is recorded and reported on, but the loop commands nothing
+    /// (what a scheduler that only draws a Gantt chart leaves as evidence; the assessment must
+    /// fail it).
+    pub advise_only: bool,
 }
 
 /// Why the cell could not run.
@@ -501,6 +505,55 @@ pub fn run_schedule_cell(
         ends.get(change.after_parts.checked_sub(1)?)
             .map(|&at_s| (change, at_s))
     });
+    if spec.advise_only {
+        let jobs: Vec<JobEnergy> = spec
+            .jobs
+            .iter()
+            .enumerate()
+            .map(|(j, job)| {
+                let planned = job
+                    .operations
+                    .iter()
+                    .enumerate()
+                    .map(|(o, (p, _))| {
+                        references[&(*p, plan.schedule.jobs[j][o].machine)].energy_kwh
+                    })
+                    .sum();
+                JobEnergy {
+                    job: job.id.clone(),
+                    planned_kwh: planned,
+                    realised_kwh: planned,
+                }
+            })
+            .collect();
+        let cites: Vec<Citation> = floor.evidence.in_force().cloned().into_iter().collect();
+        let peak = evaluation.peak_kw;
+        let passed = peak <= spec.cap_kw;
+        let end_s = plan.schedule.makespan();
+        let report = validation_report(
+            floor.store,
+            spec,
+            epoch_ns + (end_s + 1) * NS,
+            (&evaluation, &edd),
+            peak,
+            &jobs,
+            passed,
+            cites,
+        )?;
+        return Ok(ScheduleCellOutcome {
+            cap_kw: spec.cap_kw,
+            realised_peak_kw: peak,
+            plan_cost: evaluation.objectives.cost,
+            edd_cost: edd.objectives.cost,
+            plan_tardiness_s: evaluation.objectives.weighted_tardiness_s,
+            edd_tardiness_s: edd.objectives.weighted_tardiness_s,
+            jobs,
+            schedules: floor.evidence.version(),
+            moved,
+            report,
+            passed,
+        });
+    }
     if let Some((change, at_s)) = due {
         progress("making parts (plan 1)");
         let stop = runner.carry_out(&plan.model, &plan.schedule, (0, at_s), &mut floor)?;
@@ -860,6 +913,7 @@ pub fn demo_spec(
         not_before_ns: free_ns,
         seed,
         iterations: 3000,
+        advise_only: false,
         tool_change: tool_change.map(|decision| PlannedToolChange {
             machine: 0,
             decision,
