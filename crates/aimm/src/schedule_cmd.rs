@@ -53,7 +53,10 @@ const DEFAULT_ITERATIONS: u64 = 20_000;
 ///   aimm schedule --instance mk01.txt --format fjsp --iterations 5000
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
 pub struct ScheduleArgs {
+    #[command(subcommand)]
+    command: Option<crate::schedule_cell_cmd::ScheduleCommand>,
     /// Instance file (JSSP or FJSP text).
     #[arg(
         long,
@@ -122,6 +125,9 @@ struct Printed {
 }
 
 pub fn run(args: ScheduleArgs) -> Result<()> {
+    if let Some(crate::schedule_cell_cmd::ScheduleCommand::Event(event)) = args.command {
+        return crate::schedule_cell_cmd::event(event);
+    }
     let (Some(instance), Some(format)) = (&args.instance, args.format) else {
         return crate::schedule_cell_cmd::plan(&args.cell, args.iterations, args.seed, args.json);
     };

@@ -227,18 +227,28 @@ fn a_cell_plan_is_valid_under_the_cap_and_cheaper_than_edd_and_no_later() {
     let mut busy: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
     let mut job_end: BTreeMap<(String, u64), i64> = BTreeMap::new();
     for o in ops {
-        let (job, op) = (o["job_name"].as_str().unwrap(), o["op"].as_u64().unwrap() + 1);
+        let (job, op) = (
+            o["job_name"].as_str().unwrap(),
+            o["op"].as_u64().unwrap() + 1,
+        );
         let machine = o["machine_name"].as_str().unwrap();
         let (start, end) = (o["start"].as_i64().unwrap(), o["end"].as_i64().unwrap());
         let options = &jobs[&(job.to_string(), op)];
-        let d = options.iter().find(|(m, _)| m == machine).expect("eligible").1;
+        let d = options
+            .iter()
+            .find(|(m, _)| m == machine)
+            .expect("eligible")
+            .1;
         assert_eq!(end - start, d, "{o}");
         assert!(start >= 0);
         busy.entry(machine.into()).or_default().push((start, end));
         job_end.insert((job.into(), op), end);
     }
     for o in ops {
-        let (job, op) = (o["job_name"].as_str().unwrap(), o["op"].as_u64().unwrap() + 1);
+        let (job, op) = (
+            o["job_name"].as_str().unwrap(),
+            o["op"].as_u64().unwrap() + 1,
+        );
         if op > 1 {
             assert!(o["start"].as_i64().unwrap() >= job_end[&(job.to_string(), op - 1)]);
         }
@@ -307,4 +317,152 @@ fn bad_cell_files_are_refused_naming_the_file_line_and_reason() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(expected), "expected {expected:?} in: {err}");
     }
+}
+
+/// `(job, op) → (machine, start, end)` of a `--json` answer's operations.
+fn placed(v: &Value) -> BTreeMap<(String, u64), (String, i64, i64)> {
+    v["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                (
+                    o["job_name"].as_str().unwrap().to_string(),
+                    o["op"].as_u64().unwrap(),
+                ),
+                (
+                    o["machine_name"].as_str().unwrap().to_string(),
+                    o["start"].as_i64().unwrap(),
+                    o["end"].as_i64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_event_kind_keeps_what_started_and_respects_the_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let plan_s = plan.to_str().unwrap();
+    let first = json_of(&aimm(&[
+        "schedule",
+        "--jobs",
+        &example("jobs.csv"),
+        "--machines",
+        &example("machines.csv"),
+        "--tariff",
+        &example("tariff.csv"),
+        "--cap",
+        "25",
+        "--start",
+        "16:00",
+        "--out",
+        plan_s,
+        "--json",
+    ]));
+    let rush = dir.path().join("rush.csv");
+    std::fs::write(
+        &rush,
+        "job,op,machine,duration_s,cutting_kw,due_s,weight\nrush-1,1,mill-a,900,,9000,5\nrush-1,1,mill-b,900,,9000,5\n",
+    )
+    .unwrap();
+    let mut before = placed(&first);
+    let events: [(&str, Vec<&str>); 4] = [
+        (
+            "1800",
+            vec!["breakdown", "--machine", "mill-c", "--until", "5400"],
+        ),
+        (
+            "2000",
+            vec!["overrun", "--job", "cover-2", "--op", "1", "--extra", "600"],
+        ),
+        ("2100", vec!["rush-order", "--jobs", rush.to_str().unwrap()]),
+        (
+            "2200",
+            vec!["tool-change", "--machine", "mill-a", "--duration", "300"],
+        ),
+    ];
+    for (version, (at, kind)) in events.iter().enumerate() {
+        let mut args = vec!["schedule", "event", "--plan", plan_s, "--at", at, "--json"];
+        args.extend(kind.iter().copied());
+        let v = json_of(&aimm(&args));
+        assert_eq!(v["version"], version as u64 + 2);
+        let at: i64 = at.parse().unwrap();
+        let after = placed(&v);
+        let interrupted: Vec<&str> = v["interrupted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        for (key, (m, start, end)) in &before {
+            let (m2, s2, e2) = &after[key];
+            let name = format!("{} op {}", key.0, key.1 + 1);
+            if *start < at && !interrupted.contains(&name.as_str()) {
+                // Started work keeps its machine and start (an overrun's end grows).
+                assert_eq!((m, start), (m2, s2), "{name} moved after {kind:?}");
+                if kind[0] != "overrun" {
+                    assert_eq!(end, e2, "{name}");
+                }
+            } else {
+                assert!(*s2 >= at, "{name} starts at {s2}, before the event at {at}");
+            }
+        }
+        // No operation on a machine while it is down (the plan file's windows, by index).
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+        let machines = ["mill-a", "mill-b", "mill-c"];
+        for w in file["windows"].as_array().unwrap() {
+            let m = machines[w["machine"].as_u64().unwrap() as usize];
+            let (ws, we) = (w["start_s"].as_i64().unwrap(), w["end_s"].as_i64().unwrap());
+            for (om, s, e) in after.values() {
+                if om == m {
+                    assert!(
+                        *e <= ws || *s >= we,
+                        "{m} busy [{s}, {e}) while down [{ws}, {we})"
+                    );
+                }
+            }
+        }
+        assert!(v["after"]["peak_kw"].as_f64().unwrap() <= 25.0 + 1e-9);
+        before = after;
+    }
+    assert!(before.contains_key(&("rush-1".to_string(), 0)));
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(file["windows"].as_array().unwrap().len(), 2);
+    // Bad events name what is wrong, and change nothing.
+    let kept = std::fs::read_to_string(&plan).unwrap();
+    for (kind, expected) in [
+        (
+            vec!["tool-change", "--machine", "mill-q", "--duration", "300"],
+            "unknown machine \"mill-q\"",
+        ),
+        (
+            vec!["breakdown", "--machine", "mill-a", "--until", "100"],
+            "is not after at",
+        ),
+        (
+            vec![
+                "overrun",
+                "--job",
+                "bracket-1",
+                "--op",
+                "1",
+                "--extra",
+                "60",
+            ],
+            "bracket-1 op 1 is not running",
+        ),
+    ] {
+        let mut args = vec![
+            "schedule", "event", "--plan", plan_s, "--at", "2300", "--json",
+        ];
+        args.extend(kind);
+        let out = aimm(&args);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "expected {expected:?} in {err}");
+    }
+    assert_eq!(std::fs::read_to_string(&plan).unwrap(), kept);
 }

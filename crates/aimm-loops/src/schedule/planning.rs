@@ -7,6 +7,7 @@ use super::dispatch::{dispatch, Rule};
 use super::energy::{Evaluation, ObjectiveOrder};
 use super::improve::{plan, ImproveError, ImproveParams};
 use super::instance::Time;
+use super::reschedule::Window;
 use super::timetable::{Schedule, ScheduledOp};
 use serde::{Deserialize, Serialize};
 
@@ -66,7 +67,8 @@ pub struct PlannedOp {
     pub end: Time,
 }
 
-/// A plan file: the model and the schedule in force, and how many schedules came before.
+/// A plan file: the model and the schedule in force, the machines' windows of unavailability
+/// in force, and how many schedules came before.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanFile {
@@ -76,15 +78,19 @@ pub struct PlanFile {
     pub model: ModelJson,
     /// The operations.
     pub operations: Vec<PlannedOp>,
+    /// Machines down (breakdowns, tool changes), machines numbered from 0.
+    #[serde(default)]
+    pub windows: Vec<Window>,
 }
 
 impl PlanFile {
-    /// The plan file of `schedule` under `cell`.
-    pub fn new(version: u32, cell: &NamedModel, schedule: &Schedule) -> Self {
+    /// The plan file of `schedule` under `cell` with `windows` in force.
+    pub fn new(version: u32, cell: &NamedModel, schedule: &Schedule, windows: &[Window]) -> Self {
         Self {
             version,
             model: cell.to_json(),
             operations: operations(schedule),
+            windows: windows.to_vec(),
         }
     }
 
@@ -204,7 +210,7 @@ mod tests {
             p.evaluation.objectives.cost,
             p.edd.objectives.cost
         );
-        let file = PlanFile::new(1, &cell, &p.schedule);
+        let file = PlanFile::new(1, &cell, &p.schedule, &[]);
         let text = serde_json::to_string(&file).unwrap();
         let back: PlanFile = serde_json::from_str(&text).unwrap();
         let (_, schedule) = back.read().unwrap();

@@ -40,7 +40,8 @@ use super::timetable::{check, Schedule, ScheduledOp, Violation};
 pub const RESCHEDULE_ITERATIONS: u64 = 500;
 
 /// A machine unavailable over `[start_s, end_s)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Window {
     /// The machine.
     pub machine: usize,
