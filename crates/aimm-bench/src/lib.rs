@@ -6,7 +6,8 @@
 //! One module per area: [`assess`] (the assessment's time and memory on bundles), [`sim`] (simulator speed, store writes), [`ledger`] (appends, proofs,
 //! offline verification), [`feed`] (adaptive feed loop, against the fixed-gain PI of
 //! [`baseline_pi`]), [`wear`] (tool-wear model on real data), [`store`] (PostgreSQL vs SQLite) and
-//! [`connect`] (MTConnect, with the Sparkplug B figures of [`mqtt`]). [`part`] is the simulated part
+//! [`connect`] (MTConnect, with the Sparkplug B figures of [`mqtt`]), [`schedule`] (scheduling
+//! against CP-SAT, dispatch and replanning). [`part`] is the simulated part
 //! they share, [`figure`] one line of a table.
 
 pub mod assess;
@@ -18,6 +19,7 @@ pub mod figure;
 pub mod ledger;
 pub mod mqtt;
 pub mod part;
+pub mod schedule;
 pub mod sim;
 pub mod store;
 pub mod wear;

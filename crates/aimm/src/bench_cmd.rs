@@ -63,6 +63,51 @@ pub enum BenchCommand {
     ///   aimm bench connect --mqtt mqtt://127.0.0.1:18830 --db-postgres postgresql://aimm@127.0.0.1:55432/postgres
     #[command(verbatim_doc_comment)]
     Connect(BenchConnectArgs),
+    /// Scheduling: makespan gap to the best known per instance for aimm's tabu search and
+    /// OR-Tools CP-SAT side by side (same time limit and threads); energy cost of aimm's plan on
+    /// seeded energy overlays next to EDD, FIFO and CP-SAT (same model, EDD's tardiness as its
+    /// limit); reschedule latency p50/p99 and operations moved per event kind on a 50 × 10 shop
+    /// next to planning again from scratch. Needs Python 3 with ortools (`pip install ortools`).
+    ///
+    /// Examples (run from the repo root):
+    ///   aimm bench schedule
+    ///   aimm bench schedule --instances ft10,mk01 --energy-instances ft06 --time-limit 5 --json
+    #[command(verbatim_doc_comment)]
+    Schedule(BenchScheduleArgs),
+}
+
+#[derive(clap::Args)]
+pub struct BenchScheduleArgs {
+    /// Folder of instances/, fjsp-brandimarte/ and bounds.csv.
+    #[arg(long, default_value = "testdata/jssp")]
+    data: PathBuf,
+    /// Makespan instances, comma-separated (default: the ten JSSP of issue 15 and mk01–mk10).
+    #[arg(long, value_delimiter = ',')]
+    instances: Option<Vec<String>>,
+    /// Energy overlay instances, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "ft06,la01,ft10,mk01")]
+    energy_instances: Vec<String>,
+    /// Wall-clock limit per solver and instance, s.
+    #[arg(long, default_value_t = 10.0)]
+    time_limit: f64,
+    /// Threads of aimm's search and workers of CP-SAT.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Python with ortools.
+    #[arg(long, default_value = "python3")]
+    python: String,
+    /// The CP-SAT peer script.
+    #[arg(long, default_value = "crates/aimm-bench/peers/cpsat_schedule.py")]
+    peer: PathBuf,
+    /// Seed of overlays, searches and events.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Reschedules per event kind.
+    #[arg(long, default_value_t = 10)]
+    events: usize,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -212,6 +257,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             print(&aimm_bench::feed::run(dir)?, args.json)
         }
         BenchCommand::Wear(args) => print(&aimm_bench::wear::run(&args.data)?, args.json),
+        BenchCommand::Schedule(args) => schedule(args),
         BenchCommand::WearLoop(args) => wear_loop(args),
         BenchCommand::Store(args) => print(
             &aimm_bench::store::run(&args.db_postgres, args.parts, args.batch)?,
@@ -271,4 +317,38 @@ fn print(report: &impl Report, json: bool) -> Result<()> {
     }
     println!("{}", report.text());
     Ok(())
+}
+
+fn schedule(args: BenchScheduleArgs) -> Result<()> {
+    use aimm_bench::schedule::{run, ScheduleBenchOptions, FJSP_INSTANCES, JSSP_INSTANCES};
+    if !(args.time_limit.is_finite() && args.time_limit > 0.0) {
+        bail!(
+            "--time-limit {}: must be a positive number of seconds",
+            args.time_limit
+        );
+    }
+    if !(1..=64).contains(&args.threads) {
+        bail!("--threads {}: must be 1 to 64", args.threads);
+    }
+    let options = ScheduleBenchOptions {
+        data: args.data,
+        instances: args.instances.unwrap_or_else(|| {
+            JSSP_INSTANCES
+                .iter()
+                .chain(&FJSP_INSTANCES)
+                .map(|s| s.to_string())
+                .collect()
+        }),
+        energy_instances: args.energy_instances,
+        time_limit_s: args.time_limit,
+        threads: args.threads,
+        python: args.python,
+        peer: args.peer,
+        seed: args.seed,
+        events: args.events.max(1),
+    };
+    let bar = spinner();
+    let report = run(&options, |what| bar.set_message(what.to_string()))?;
+    bar.finish_and_clear();
+    print(&report, args.json)
 }
