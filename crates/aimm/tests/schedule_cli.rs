@@ -466,3 +466,59 @@ fn each_event_kind_keeps_what_started_and_respects_the_windows() {
     }
     assert_eq!(std::fs::read_to_string(&plan).unwrap(), kept);
 }
+
+/// `aimm bench schedule` on a small subset: CP-SAT (the Python peer, installed by
+/// scripts/services/ortools.sh) runs side by side and its schedules are checked; aimm reaches
+/// ft06's optimum; the plan is never costlier than EDD; every event kind is timed.
+#[test]
+fn the_schedule_bench_runs_cpsat_side_by_side() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_aimm"))
+        .current_dir(&root)
+        .args([
+            "bench",
+            "schedule",
+            "--instances",
+            "ft06,mk01",
+            "--energy-instances",
+            "ft06",
+            "--time-limit",
+            "2",
+            "--events",
+            "1",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    let figures = v["figures"].as_array().unwrap();
+    let find = |prefix: &str| {
+        figures
+            .iter()
+            .filter(|f| f["what"].as_str().unwrap().starts_with(prefix))
+            .collect::<Vec<_>>()
+    };
+    let ft06 = find("ft06: makespan gap");
+    assert_eq!(ft06[0]["value"], 0.0, "{}", ft06[0]);
+    assert!(
+        ft06[0]["baseline_value"].as_f64().is_some(),
+        "CP-SAT ran: {}",
+        ft06[0]
+    );
+    assert!(find("mk01: makespan gap")[0]["baseline_value"]
+        .as_f64()
+        .is_some());
+    let energy = find("ft06 overlay: energy cost");
+    let edd = energy
+        .iter()
+        .find(|f| f["baseline"] == "EDD dispatch")
+        .expect("EDD row");
+    assert!(edd["value"].as_f64().unwrap() <= edd["baseline_value"].as_f64().unwrap());
+    for kind in ["a breakdown", "a tool change", "a rush order", "an overrun"] {
+        assert_eq!(
+            find(&format!("reschedule after {kind}, 50 × 10, p99")).len(),
+            1,
+            "{kind}"
+        );
+    }
+}
