@@ -13,13 +13,14 @@
 //!   threshold;
 //! * worn tool: a titanium lug with a tool worn to VB 0.2 mm; the recorded load must never
 //!   overload the spindle (the machine's overload threshold);
-//! * energy event: a tariff step and a peak-power cap; aimm has no scheduling loop yet, so
-//!   nothing answers, and the report says so and fails.
+//! * energy event: a tariff step and a peak-power cap on a cell of three more simulated mills,
+//!   which aimm's scheduling loop plans and carries out ([`energy_event`]).
 
 use crate::catalog::Catalog;
 use crate::conformance::feed::{record_loop_run, RecordLoopError, RecordedLoopRun};
 use crate::faults::FaultPlan;
 use crate::latency::{percentile, steps, InForce};
+use crate::schedule_cell::{demo_spec, run_schedule_cell, ScheduleCellError};
 use aimm_ledger::record::{Evidence, Record, ValidationReport};
 use aimm_ledger::Citation;
 use aimm_loops::feed::validation::{builtin_cases, FeedCase};
@@ -64,6 +65,9 @@ pub enum LiveError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The scheduled cell of the energy event failed.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleCellError),
 }
 
 impl From<RecordLoopError> for LiveError {
@@ -265,29 +269,57 @@ pub fn judge_stale_signal(
     }
 }
 
-/// The energy event: a tariff step and a peak-power cap. aimm has no scheduling loop yet, so
-/// nothing answers; its failed `validation_report` is recorded at `t_ns`.
-pub fn energy_event(store: &mut dyn Store, t_ns: i64) -> Result<Stimulus, StoreError> {
-    let summary = "a tariff step and a peak-power cap: no scheduling loop answered (aimm has none \
-                   yet)";
-    let report = Record::new(
-        t_ns,
-        Evidence::ValidationReport(ValidationReport {
-            loop_name: "schedule".into(),
-            test: "live: energy event".into(),
-            passed: false,
-            figures: Map::new(),
-            summary: summary.into(),
-        }),
-        Vec::new(),
+/// The cell the energy event runs on.
+pub const LIVE_CELL_MACHINES: [&str; 3] = ["live-2", "live-3", "live-4"];
+
+/// The energy event: aimm's scheduling loop plans three simulated mills ([`LIVE_CELL_MACHINES`])
+/// from `t_ns` on, under a tariff that steps from its evening peak to the night band 20 minutes
+/// into the shift and a peak-power cap at 60 % of the mills' power, and carries the plan out on
+/// the simulator. Passed when the cell's recorded power never exceeds the cap, every job's
+/// realised energy is within tolerance of the plan, and the plan costs less than EDD dispatch
+/// at no more weighted tardiness. The loop's own `validation_report` is the stimulus's record.
+pub fn energy_event(store: &mut dyn Store, t_ns: i64) -> Result<Stimulus, LiveError> {
+    let programs = [
+        (
+            "bracket_c45.nc",
+            include_str!("../../../examples/bracket_c45.nc"),
+        ),
+        (
+            "cover_al6061.nc",
+            include_str!("../../../examples/cover_al6061.nc"),
+        ),
+        (
+            "steps_c45.nc",
+            include_str!("../../../examples/steps_c45.nc"),
+        ),
+    ];
+    let spec = demo_spec(LIVE_CELL_MACHINES, programs, t_ns, 7, None)?;
+    let o = run_schedule_cell(store, &spec, |_| {})?;
+    let cheaper = o.plan_cost < o.edd_cost && o.plan_tardiness_s <= o.edd_tardiness_s;
+    let summary = format!(
+        "a tariff step (peak to night band) and a {:.2} kW cap on {}: recorded peak {:.2} kW;          planned cost {:.2} against EDD's {:.2} at weighted tardiness {:.0} s (EDD {:.0} s); {}",
+        o.cap_kw,
+        LIVE_CELL_MACHINES.join(", "),
+        o.realised_peak_kw,
+        o.plan_cost,
+        o.edd_cost,
+        o.plan_tardiness_s,
+        o.edd_tardiness_s,
+        if o.passed {
+            "every job's energy as planned"
+        } else {
+            "the cell's validation failed"
+        }
     );
-    let leaf = append_one(store, &report)?.leaf_index;
+    let figures = json!({"cap_kw": o.cap_kw, "realised_peak_kw": o.realised_peak_kw,
+                         "plan_cost": o.plan_cost, "edd_cost": o.edd_cost,
+                         "plan_tardiness_s": o.plan_tardiness_s, "edd_tardiness_s": o.edd_tardiness_s});
     Ok(Stimulus {
         test: "energy event".into(),
-        passed: false,
-        summary: summary.into(),
-        figures: Map::new(),
-        leaf_index: Some(leaf),
+        passed: o.passed && cheaper,
+        summary,
+        figures: figures.as_object().cloned().unwrap_or_default(),
+        leaf_index: Some(o.report.leaf_index),
     })
 }
 

@@ -10,12 +10,12 @@
 //!   on the simulator, judged by [`crate::live::judge_stale_signal`];
 //! * worn tool: not applied, since no command wears a tool; the plant mounts one and runs the
 //!   part again (reported, nothing recorded);
-//! * energy event: as on the simulator (aimm has no scheduling loop yet).
+//! * energy event: not applied (the scheduling loop's runner has no Sparkplug commands yet).
 //!
 //! Each applied stimulus is a `validation_report` citing the segments it was judged on.
 
 use crate::latency::InForce;
-use crate::live::{energy_event, judge_load_step, judge_stale_signal, record, Stimulus};
+use crate::live::{judge_load_step, judge_stale_signal, record, Stimulus};
 use aimm_connect::sparkplug::{
     run_host, Commander, DeviceMetric, HostConfig, HostError, HostObserver, HostReport,
     RemoteLoops, Update,
@@ -183,7 +183,6 @@ pub fn run_live_sparkplug(
         min_override_pct: Some(params.min_override_pct),
     }];
     let mut out = Vec::new();
-    let mut last_ns = 0;
     let known = store.machines()?;
     for name in report.runs.keys() {
         let machine = MachineId::new(name.as_str());
@@ -202,7 +201,6 @@ pub fn run_live_sparkplug(
         let Some(t_end) = load.t_ns.last().copied() else {
             continue;
         };
-        last_ns = last_ns.max(t_end + 1);
         let mut segments =
             store.segments(&machine, SignalKind::SpindleLoadPct, i64::MIN, i64::MAX)?;
         segments.extend(store.segments(
@@ -236,7 +234,13 @@ pub fn run_live_sparkplug(
                 .into(),
         ));
     }
-    out.push(energy_event(store, last_ns)?);
+    out.push(not_applied(
+        "energy event (over Sparkplug)",
+        "not applied: aimm's scheduling loop starts parts and sets machine states through its \
+         runner, which has no Sparkplug command yet; the energy event runs on the simulator \
+         (`aimm assess --live` without --mqtt)"
+            .into(),
+    ));
     Ok((report, out))
 }
 

@@ -851,12 +851,14 @@ pub const DEMO_START_OF_DAY_S: Time = 20 * 3600 + 40 * 60;
 /// touch off).
 pub const DEMO_TOOL_CHANGE_S: Time = 300;
 
-/// The demo's energy-scheduled cell: `mill-4` (after the wear loop's series) and two more
-/// mills make five jobs from the three programs `programs` (bracket, cover, steps: name and
-/// text), starting at the first [`DEMO_START_OF_DAY_S`] at or after `free_ns`; the cap is 60 %
-/// of the three spindles' electrical power plus idle. `tool_change`: the wear loop's planned
-/// change on mill-4 (its decision), due after mill-4's first part.
+/// The demo's energy-scheduled cell: three mills `machines` (in the demo mill-4, after the
+/// wear loop's series, and two more) make five jobs from the three programs `programs`
+/// (bracket, cover, steps: name and text), starting at the first [`DEMO_START_OF_DAY_S`] at or
+/// after `free_ns`; the cap is 60 % of the three spindles' electrical power plus idle.
+/// `tool_change`: the wear loop's planned change on the first machine (its decision), due after
+/// that machine's first part.
 pub fn demo_spec(
+    machines: [&str; 3],
     programs: [(&str, &str); 3],
     free_ns: i64,
     seed: u64,
@@ -865,10 +867,7 @@ pub fn demo_spec(
     use aimm_loops::schedule::cell::{parse_tariff, rotate_tariff};
     let tariff = parse_tariff(DEMO_TARIFF)
         .map_err(|e| ScheduleCellError::Setup(format!("examples/schedule/tariff.csv: {e}")))?;
-    let machines: Vec<MachineSpec> = ["mill-4", "mill-5", "mill-6"]
-        .into_iter()
-        .map(MachineSpec::vmc)
-        .collect();
+    let machines: Vec<MachineSpec> = machines.into_iter().map(MachineSpec::vmc).collect();
     let p = PowerModel::default();
     let cap_kw = 0.6
         * machines

@@ -57,7 +57,15 @@ fn run(
         ),
     )
     .unwrap();
-    let mut spec = demo_spec(PROGRAMS, DEFAULT_START_NS, 42, Some(decision.clone())).unwrap();
+    let machines = ["mill-4", "mill-5", "mill-6"];
+    let mut spec = demo_spec(
+        machines,
+        PROGRAMS,
+        DEFAULT_START_NS,
+        42,
+        Some(decision.clone()),
+    )
+    .unwrap();
     spec.advise_only = !act;
     let outcome = run_schedule_cell(&mut store, &spec, |_| {}).unwrap();
     (store, outcome, decision, dir)

@@ -169,7 +169,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
             .and_then(|t| t.evidence.as_ref())
             .and_then(|e| e.tool_change_plans.last().cloned());
         let programs = BUILT_IN_PROGRAMS.map(|(name, text)| (name, text));
-        let spec = demo_spec(programs, free_ns, cell.seed, planned_change)?;
+        let machines = ["mill-4", "mill-5", "mill-6"];
+        let spec = demo_spec(machines, programs, free_ns, cell.seed, planned_change)?;
         let outcome = run_schedule_cell(&mut *store, &spec, |stage| {
             bar.set_message(format!("energy-scheduled cell: {stage}"));
             bar.tick();
