@@ -25,8 +25,8 @@ use std::cmp::Ordering;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::dispatch::{dispatch, Rule};
-use super::energy::{EnergyModel, Evaluation, ObjectiveOrder, Step, EPS};
+use super::dispatch::{dispatch, dispatch_within, Rule};
+use super::energy::{EnergyModel, Evaluation, ObjectiveOrder, Objectives, Step, EPS};
 use super::instance::Time;
 use super::reschedule::Frame;
 use super::timetable::{Schedule, Violation};
@@ -333,14 +333,73 @@ pub fn improve_within(
 /// demand charge) at the price of waiting.
 const CAP_LADDER: [f64; 11] = [1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5];
 
-/// The energy plan: EDD and FIFO dispatched under the cap scaled by each of [`CAP_LADDER`]
-/// (rungs the model refuses, below one machine's need, are skipped), those with no more
-/// weighted tardiness than EDD under the full cap kept, the best in `params.order` improved.
-/// EDD under the full cap is always kept, so the plan is never worse than it.
+/// Fractions of each tariff band start tried by [`plan`] as hold times.
+const HOLD_FRACTIONS: [f64; 4] = [0.25, 0.5, 0.75, 1.0];
+
+/// The hold times [`plan`] tries: 0, and each fraction of [`HOLD_FRACTIONS`] of every tariff
+/// band start in `(0, horizon_s]`, ascending.
+fn hold_ladder(model: &EnergyModel, horizon_s: Time) -> Vec<Time> {
+    let bands = &model.spec().tariff;
+    let period = bands[bands.len() - 1].end_s;
+    let mut holds = vec![0];
+    let mut base = 0;
+    while base < horizon_s {
+        for b in bands.iter().map(|b| base + b.start_s) {
+            if (1..=horizon_s).contains(&b) {
+                holds.extend(HOLD_FRACTIONS.map(|f| (f * b as f64) as Time));
+            }
+        }
+        base += period;
+    }
+    holds.sort_unstable();
+    holds.dedup();
+    holds
+}
+
+/// The energy plan: EDD and FIFO dispatched with jobs held back, then under lowered caps, the
+/// best start with no more weighted tardiness than EDD under the full cap improved.
+///
+/// A machine-bound schedule fills the dear hours however its operations are ordered; to reach
+/// a cheaper band, work must start later. Each job that EDD finishes `slack` before its due
+/// date is held until `min(slack, r)`, for every hold `r` of [`hold_ladder`] (EDD's makespan
+/// the horizon), the rest released at 0; the best of these dispatches is then dispatched
+/// again under the cap scaled by each of [`CAP_LADDER`] (peak shaving against the demand
+/// charge; rungs the model refuses, below one machine's need, are skipped). Candidates with
+/// more weighted tardiness than EDD are dropped, and EDD itself (no hold, the full cap) is
+/// one, so the plan is never later than it, nor over the cap.
 pub fn plan(model: &EnergyModel, params: &ImproveParams) -> Result<Improved, ImproveError> {
     let edd = dispatch(model, Rule::Edd);
     let reference = model.evaluate(&edd)?.objectives;
-    let mut best = (edd, reference);
+    let slack: Vec<Time> = edd
+        .jobs
+        .iter()
+        .zip(&model.spec().jobs)
+        .map(|(ops, t)| (t.due_s - ops.last().map_or(0, |o| o.end)).max(0))
+        .collect();
+    let mut best = (edd.clone(), reference, Frame::default());
+    // Keeps `s`, dispatched from `frame`, as the best if no later than EDD and better.
+    let consider = |best: &mut (Schedule, Objectives, Frame),
+                    s: Schedule,
+                    frame: &Frame|
+     -> Result<(), ImproveError> {
+        let o = model.evaluate(&s)?.objectives;
+        if o.weighted_tardiness_s <= reference.weighted_tardiness_s + EPS
+            && params.order.compare(&o, &best.1) == Ordering::Less
+        {
+            *best = (s, o, frame.clone());
+        }
+        Ok(())
+    };
+    for hold in hold_ladder(model, edd.makespan()) {
+        let frame = Frame {
+            release_s: slack.iter().map(|&s| s.min(hold)).collect(),
+            ..Frame::default()
+        };
+        for rule in [Rule::Edd, Rule::Fifo] {
+            consider(&mut best, dispatch_within(model, &frame, rule), &frame)?;
+        }
+    }
+    let held = best.2.clone();
     for fraction in CAP_LADDER {
         let mut spec = model.spec().clone();
         spec.cap_kw *= fraction;
@@ -348,13 +407,7 @@ pub fn plan(model: &EnergyModel, params: &ImproveParams) -> Result<Improved, Imp
             continue;
         };
         for rule in [Rule::Edd, Rule::Fifo] {
-            let s = dispatch(&shaved, rule);
-            let o = model.evaluate(&s)?.objectives;
-            if o.weighted_tardiness_s <= reference.weighted_tardiness_s + EPS
-                && params.order.compare(&o, &best.1) == Ordering::Less
-            {
-                best = (s, o);
-            }
+            consider(&mut best, dispatch_within(&shaved, &held, rule), &held)?;
         }
     }
     improve(model, &best.0, params)
