@@ -26,7 +26,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::dispatch::{dispatch, dispatch_within, Rule};
-use super::energy::{EnergyModel, Evaluation, ObjectiveOrder, Objectives, Step, EPS};
+use super::energy::{EnergyModel, Evaluation, ObjectiveOrder, Step, EPS};
 use super::instance::Time;
 use super::reschedule::Frame;
 use super::timetable::{Schedule, Violation};
@@ -356,17 +356,17 @@ fn hold_ladder(model: &EnergyModel, horizon_s: Time) -> Vec<Time> {
     holds
 }
 
-/// The energy plan: EDD and FIFO dispatched with jobs held back, then under lowered caps, the
+/// The energy plan: EDD and FIFO dispatched with jobs held back and under lowered caps, the
 /// best start with no more weighted tardiness than EDD under the full cap improved.
 ///
 /// A machine-bound schedule fills the dear hours however its operations are ordered; to reach
 /// a cheaper band, work must start later. Each job that EDD finishes `slack` before its due
 /// date is held until `min(slack, r)`, for every hold `r` of [`hold_ladder`] (EDD's makespan
-/// the horizon), the rest released at 0; the best of these dispatches is then dispatched
-/// again under the cap scaled by each of [`CAP_LADDER`] (peak shaving against the demand
-/// charge; rungs the model refuses, below one machine's need, are skipped). Candidates with
-/// more weighted tardiness than EDD are dropped, and EDD itself (no hold, the full cap) is
-/// one, so the plan is never later than it, nor over the cap.
+/// the horizon), the rest released at 0; each hold is dispatched under the cap scaled by each
+/// of [`CAP_LADDER`] (peak shaving against the demand charge; rungs the model refuses, below
+/// one machine's need, are skipped). Candidates with more weighted tardiness than EDD are
+/// dropped, and EDD itself (no hold, the full cap) is one, so the plan is never later than
+/// it, nor over the cap.
 pub fn plan(model: &EnergyModel, params: &ImproveParams) -> Result<Improved, ImproveError> {
     let edd = dispatch(model, Rule::Edd);
     let reference = model.evaluate(&edd)?.objectives;
@@ -376,38 +376,32 @@ pub fn plan(model: &EnergyModel, params: &ImproveParams) -> Result<Improved, Imp
         .zip(&model.spec().jobs)
         .map(|(ops, t)| (t.due_s - ops.last().map_or(0, |o| o.end)).max(0))
         .collect();
-    let mut best = (edd.clone(), reference, Frame::default());
-    // Keeps `s`, dispatched from `frame`, as the best if no later than EDD and better.
-    let consider = |best: &mut (Schedule, Objectives, Frame),
-                    s: Schedule,
-                    frame: &Frame|
-     -> Result<(), ImproveError> {
-        let o = model.evaluate(&s)?.objectives;
-        if o.weighted_tardiness_s <= reference.weighted_tardiness_s + EPS
-            && params.order.compare(&o, &best.1) == Ordering::Less
-        {
-            *best = (s, o, frame.clone());
-        }
-        Ok(())
-    };
-    for hold in hold_ladder(model, edd.makespan()) {
+    let holds = hold_ladder(model, edd.makespan());
+    let capped: Vec<EnergyModel> = CAP_LADDER
+        .iter()
+        .filter_map(|fraction| {
+            let mut spec = model.spec().clone();
+            spec.cap_kw *= fraction;
+            EnergyModel::new(model.instance().clone(), spec).ok()
+        })
+        .collect();
+    let mut best = (edd, reference);
+    for hold in holds {
         let frame = Frame {
             release_s: slack.iter().map(|&s| s.min(hold)).collect(),
             ..Frame::default()
         };
-        for rule in [Rule::Edd, Rule::Fifo] {
-            consider(&mut best, dispatch_within(model, &frame, rule), &frame)?;
-        }
-    }
-    let held = best.2.clone();
-    for fraction in CAP_LADDER {
-        let mut spec = model.spec().clone();
-        spec.cap_kw *= fraction;
-        let Ok(shaved) = EnergyModel::new(model.instance().clone(), spec) else {
-            continue;
-        };
-        for rule in [Rule::Edd, Rule::Fifo] {
-            consider(&mut best, dispatch_within(&shaved, &held, rule), &held)?;
+        for (m, rule) in capped
+            .iter()
+            .flat_map(|m| [(m, Rule::Edd), (m, Rule::Fifo)])
+        {
+            let s = dispatch_within(m, &frame, rule);
+            let o = model.evaluate(&s)?.objectives;
+            if o.weighted_tardiness_s <= reference.weighted_tardiness_s + EPS
+                && params.order.compare(&o, &best.1) == Ordering::Less
+            {
+                best = (s, o);
+            }
         }
     }
     improve(model, &best.0, params)

@@ -213,11 +213,13 @@ mod tests {
             let planned = plan(&model, &params).unwrap();
             let (p, d) = (&planned.evaluation.objectives, &edd.objectives);
             let line = format!(
-                "{name}: EDD cost {:.3} tardiness {} makespan {} s; plan cost {:.3} ({:+.1} %) tardiness {} makespan {} s; cap {:.2} kW, plan peak {:.2} kW",
+                "{name}: EDD cost {:.3} (demand {:.3}) tardiness {} makespan {} s; plan cost {:.3} (demand {:.3}, {:+.1} %) tardiness {} makespan {} s; cap {:.2} kW, plan peak {:.2} kW",
                 d.cost,
+                edd.demand_cost,
                 d.weighted_tardiness_s,
                 d.makespan_s,
                 p.cost,
+                planned.evaluation.demand_cost,
                 100.0 * (p.cost / d.cost - 1.0),
                 p.weighted_tardiness_s,
                 p.makespan_s,
