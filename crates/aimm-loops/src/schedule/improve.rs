@@ -16,9 +16,11 @@
 //! operation, starts another before the frame's time or runs one in a machine window is not
 //! tried; rescheduling improves its repair this way.
 //!
-//! [`plan`] picks the start: EDD and FIFO dispatched under a ladder of lowered caps (peak
-//! shaving against the demand charge), the best with no more tardiness than EDD, then improves
-//! it.
+//! [`plan`] picks the start: EDD and FIFO dispatched with the jobs that have slack under EDD
+//! held back up to a ladder of hold times (a machine-bound schedule reaches a cheaper band only
+//! by starting work later; local moves cannot shift it as a whole), each under a ladder of
+//! lowered caps (peak shaving against the demand charge); the best with no more tardiness than
+//! EDD, then improves it.
 
 use std::cmp::Ordering;
 
