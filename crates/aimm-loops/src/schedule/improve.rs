@@ -16,11 +16,11 @@
 //! operation, starts another before the frame's time or runs one in a machine window is not
 //! tried; rescheduling improves its repair this way.
 //!
-//! [`plan`] picks the start: EDD and FIFO dispatched with the jobs that have slack under EDD
-//! held back up to a ladder of hold times (a machine-bound schedule reaches a cheaper band only
-//! by starting work later; local moves cannot shift it as a whole), each under a ladder of
-//! lowered caps (peak shaving against the demand charge); the best with no more tardiness than
-//! EDD, then improves it.
+//! [`plan`] picks the start: a backward dispatch (every job as late as its due date allows),
+//! and EDD and FIFO dispatched with the jobs that have slack under EDD held back up to a ladder
+//! of hold times (a machine-bound schedule reaches a cheaper band only by starting work later;
+//! local moves cannot shift it as a whole), each under a ladder of lowered caps (peak shaving
+//! against the demand charge); the best with no more tardiness than EDD, then improves it.
 
 use std::cmp::Ordering;
 
@@ -358,17 +358,55 @@ fn hold_ladder(model: &EnergyModel, horizon_s: Time) -> Vec<Time> {
     holds
 }
 
-/// The energy plan: EDD and FIFO dispatched with jobs held back and under lowered caps, the
-/// best start with no more weighted tardiness than EDD under the full cap improved.
+/// The schedule as late as the due dates allow: the instance with every job's operations
+/// reversed, dispatched FIFO under `model`'s cap with job `j` released at `T − due_j`
+/// (`T` the latest due date), then mirrored in time. Every job ends by its due date unless
+/// the reversed schedule runs past `T`, when the mirror starts at 0 and ends later. Switching
+/// comes before an operation in either direction, so the mirror may exceed the cap where the
+/// reversed schedule did not; the caller evaluates it.
+fn backward(model: &EnergyModel) -> Schedule {
+    let mut instance = model.instance().clone();
+    for job in &mut instance.jobs {
+        job.operations.reverse();
+    }
+    let mut spec = model.spec().clone();
+    let ops = |j: usize| instance.jobs[j].operations.len();
+    for p in &mut spec.cutting {
+        p.operation = ops(p.job) - 1 - p.operation;
+    }
+    let latest = spec.jobs.iter().map(|t| t.due_s).max().unwrap_or(0);
+    let frame = Frame {
+        release_s: spec.jobs.iter().map(|t| latest - t.due_s).collect(),
+        ..Frame::default()
+    };
+    let reversed = EnergyModel::new(instance, spec)
+        .expect("the same model with its operations in reverse order");
+    let mut schedule = dispatch_within(&reversed, &frame, Rule::Fifo);
+    let end = schedule.makespan().max(latest);
+    for ops in &mut schedule.jobs {
+        ops.reverse();
+        for o in ops.iter_mut() {
+            (o.start, o.end) = (end - o.end, end - o.start);
+        }
+    }
+    schedule
+}
+
+/// The energy plan: the best start with no more weighted tardiness than EDD under the full
+/// cap, improved. The starts, each dispatched under the cap scaled by each of [`CAP_LADDER`]
+/// (peak shaving against the demand charge; rungs the model refuses, below one machine's
+/// need, are skipped):
+///
+/// - [`backward`]: every job as late as its due date allows;
+/// - held dispatch: EDD and FIFO with each job that EDD (full cap) finishes `slack` before its
+///   due date held until `min(slack, r)`, for every hold `r` of [`hold_ladder`] (EDD's makespan
+///   the horizon), the rest released at 0.
 ///
 /// A machine-bound schedule fills the dear hours however its operations are ordered; to reach
-/// a cheaper band, work must start later. Each job that EDD finishes `slack` before its due
-/// date is held until `min(slack, r)`, for every hold `r` of [`hold_ladder`] (EDD's makespan
-/// the horizon), the rest released at 0; each hold is dispatched under the cap scaled by each
-/// of [`CAP_LADDER`] (peak shaving against the demand charge; rungs the model refuses, below
-/// one machine's need, are skipped). Candidates with more weighted tardiness than EDD are
-/// dropped, and EDD itself (no hold, the full cap) is one, so the plan is never later than
-/// it, nor over the cap.
+/// a cheaper band its work must start later, which local moves cannot do for the schedule as a
+/// whole. Starts over the cap (a mirrored one may be) or later than EDD are dropped, and EDD
+/// itself (no hold, the full cap) is one, so the plan is never later than it, nor over the
+/// cap.
 pub fn plan(model: &EnergyModel, params: &ImproveParams) -> Result<Improved, ImproveError> {
     let edd = dispatch(model, Rule::Edd);
     let reference = model.evaluate(&edd)?.objectives;
@@ -388,6 +426,20 @@ pub fn plan(model: &EnergyModel, params: &ImproveParams) -> Result<Improved, Imp
         })
         .collect();
     let mut best = (edd, reference);
+    let mut consider = |s: Schedule| -> Result<(), ImproveError> {
+        let e = model.evaluate(&s)?;
+        let o = e.objectives;
+        if e.over_cap.is_none()
+            && o.weighted_tardiness_s <= reference.weighted_tardiness_s + EPS
+            && params.order.compare(&o, &best.1) == Ordering::Less
+        {
+            best = (s, o);
+        }
+        Ok(())
+    };
+    for m in &capped {
+        consider(backward(m))?;
+    }
     for hold in holds {
         let frame = Frame {
             release_s: slack.iter().map(|&s| s.min(hold)).collect(),
@@ -397,13 +449,7 @@ pub fn plan(model: &EnergyModel, params: &ImproveParams) -> Result<Improved, Imp
             .iter()
             .flat_map(|m| [(m, Rule::Edd), (m, Rule::Fifo)])
         {
-            let s = dispatch_within(m, &frame, rule);
-            let o = model.evaluate(&s)?.objectives;
-            if o.weighted_tardiness_s <= reference.weighted_tardiness_s + EPS
-                && params.order.compare(&o, &best.1) == Ordering::Less
-            {
-                best = (s, o);
-            }
+            consider(dispatch_within(m, &frame, rule))?;
         }
     }
     improve(model, &best.0, params)
