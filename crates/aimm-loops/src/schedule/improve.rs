@@ -497,6 +497,23 @@ mod tests {
             prop_assert!(p.objectives.weighted_tardiness_s
                 <= before.objectives.weighted_tardiness_s + EPS);
         }
+
+        #[test]
+        fn backward_is_valid_and_late_only_against_time_0(model in arb_model()) {
+            let late = backward(&model);
+            prop_assert_eq!(check(model.instance(), &late), Ok(()));
+            // Jobs end by their due dates, or all later by the same overshoot of a reversed
+            // dispatch that did not fit, the mirror then starting at 0.
+            let first = late.jobs.iter().flatten().map(|o| o.start).min().unwrap_or(0);
+            let late_by = late
+                .jobs
+                .iter()
+                .zip(&model.spec().jobs)
+                .filter_map(|(ops, t)| ops.last().map(|o| o.end - t.due_s))
+                .max()
+                .unwrap_or(0);
+            prop_assert!(late_by <= 0 || first == 0, "{:?}", late);
+        }
     }
 
     #[test]
