@@ -633,7 +633,7 @@ mod tests {
             line("FIFO", &fifo),
             line("EDD", &edd),
             line("improved from EDD", &improved.evaluation),
-            line("plan (cap ladder + improvement)", &planned.evaluation),
+            line("plan (starts + improvement)", &planned.evaluation),
             line("plan, cost only", &cost_only.evaluation),
             line("tabu makespan (cap ignored)", &tabu_eval),
             format!(
