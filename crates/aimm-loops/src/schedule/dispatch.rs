@@ -148,16 +148,22 @@ fn place(
 
 /// Dispatches every operation of `model`'s instance by `rule`, under the cap.
 pub fn dispatch(model: &EnergyModel, rule: Rule) -> Schedule {
+    dispatch_within(model, &Frame::default(), rule)
+}
+
+/// [`dispatch`] from `frame` (the plan holds jobs back with its releases).
+pub(crate) fn dispatch_within(model: &EnergyModel, frame: &Frame, rule: Rule) -> Schedule {
     let due = |j: usize| model.spec().jobs[j].due_s;
-    list_schedule(model, &Frame::default(), |j, _, _, ready| match rule {
+    list_schedule(model, frame, |j, _, _, ready| match rule {
         Rule::Fifo => (ready, 0),
         Rule::Edd => (due(j), ready),
     })
 }
 
 /// The list scheduler of the module documentation, from `frame`: its started operations are
-/// kept, the others appended from `frame.now_s` on, clear of the windows. Among the operations
-/// competing for a machine the lowest `key(job, operation, machine, ready)` wins, ties by job.
+/// kept, the others appended from their job's release (at least `frame.now_s`) on, clear of
+/// the windows. Among the operations competing for a machine the lowest
+/// `key(job, operation, machine, ready)` wins, ties by job.
 pub(crate) fn list_schedule<K: Ord>(
     model: &EnergyModel,
     frame: &Frame,
@@ -177,7 +183,8 @@ pub(crate) fn list_schedule<K: Ord>(
     let mut next: Vec<usize> = jobs.iter().map(Vec::len).collect();
     let mut ready: Vec<Time> = jobs
         .iter()
-        .map(|ops| ops.last().map_or(0, |o| o.end).max(frame.now_s))
+        .enumerate()
+        .map(|(j, ops)| ops.last().map_or(0, |o| o.end).max(frame.release(j)))
         .collect();
     let mut machine_end = vec![0; instance.machines];
     let mut committed: Vec<Vec<Segment>> = vec![Vec::new(); instance.machines];

@@ -16,16 +16,18 @@
 //! operation, starts another before the frame's time or runs one in a machine window is not
 //! tried; rescheduling improves its repair this way.
 //!
-//! [`plan`] picks the start: EDD and FIFO dispatched under a ladder of lowered caps (peak
-//! shaving against the demand charge), the best with no more tardiness than EDD, then improves
-//! it.
+//! [`plan`] picks the start: a backward dispatch (every job as late as its due date allows),
+//! and EDD and FIFO dispatched with the jobs that have slack under EDD held back up to a ladder
+//! of hold times (a machine-bound schedule reaches a cheaper band only by starting work later;
+//! local moves cannot shift it as a whole), each under a ladder of lowered caps (peak shaving
+//! against the demand charge); the best with no more tardiness than EDD, then improves it.
 
 use std::cmp::Ordering;
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::dispatch::{dispatch, Rule};
+use super::dispatch::{dispatch, dispatch_within, Rule};
 use super::energy::{EnergyModel, Evaluation, ObjectiveOrder, Step, EPS};
 use super::instance::Time;
 use super::reschedule::Frame;
@@ -333,28 +335,121 @@ pub fn improve_within(
 /// demand charge) at the price of waiting.
 const CAP_LADDER: [f64; 11] = [1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5];
 
-/// The energy plan: EDD and FIFO dispatched under the cap scaled by each of [`CAP_LADDER`]
-/// (rungs the model refuses, below one machine's need, are skipped), those with no more
-/// weighted tardiness than EDD under the full cap kept, the best in `params.order` improved.
-/// EDD under the full cap is always kept, so the plan is never worse than it.
+/// Fractions of each tariff band start tried by [`plan`] as hold times.
+const HOLD_FRACTIONS: [f64; 4] = [0.25, 0.5, 0.75, 1.0];
+
+/// The hold times [`plan`] tries: 0, and each fraction of [`HOLD_FRACTIONS`] of every tariff
+/// band start in `(0, horizon_s]`, ascending.
+fn hold_ladder(model: &EnergyModel, horizon_s: Time) -> Vec<Time> {
+    let bands = &model.spec().tariff;
+    let period = bands[bands.len() - 1].end_s;
+    let mut holds = vec![0];
+    let mut base = 0;
+    while base < horizon_s {
+        for b in bands.iter().map(|b| base + b.start_s) {
+            if (1..=horizon_s).contains(&b) {
+                holds.extend(HOLD_FRACTIONS.map(|f| (f * b as f64) as Time));
+            }
+        }
+        base += period;
+    }
+    holds.sort_unstable();
+    holds.dedup();
+    holds
+}
+
+/// The schedule as late as the due dates allow: the instance with every job's operations
+/// reversed, dispatched FIFO under `model`'s cap with job `j` released at `T − due_j`
+/// (`T` the latest due date), then mirrored in time. Every job ends by its due date unless
+/// the reversed schedule runs past `T`, when the mirror starts at 0 and ends later. Switching
+/// comes before an operation in either direction, so the mirror may exceed the cap where the
+/// reversed schedule did not; the caller evaluates it.
+fn backward(model: &EnergyModel) -> Schedule {
+    let mut instance = model.instance().clone();
+    for job in &mut instance.jobs {
+        job.operations.reverse();
+    }
+    let mut spec = model.spec().clone();
+    let ops = |j: usize| instance.jobs[j].operations.len();
+    for p in &mut spec.cutting {
+        p.operation = ops(p.job) - 1 - p.operation;
+    }
+    let latest = spec.jobs.iter().map(|t| t.due_s).max().unwrap_or(0);
+    let frame = Frame {
+        release_s: spec.jobs.iter().map(|t| latest - t.due_s).collect(),
+        ..Frame::default()
+    };
+    let reversed = EnergyModel::new(instance, spec)
+        .expect("the same model with its operations in reverse order");
+    let mut schedule = dispatch_within(&reversed, &frame, Rule::Fifo);
+    let end = schedule.makespan().max(latest);
+    for ops in &mut schedule.jobs {
+        ops.reverse();
+        for o in ops.iter_mut() {
+            (o.start, o.end) = (end - o.end, end - o.start);
+        }
+    }
+    schedule
+}
+
+/// The energy plan: the best start with no more weighted tardiness than EDD under the full
+/// cap, improved. The starts, each dispatched under the cap scaled by each of [`CAP_LADDER`]
+/// (peak shaving against the demand charge; rungs the model refuses, below one machine's
+/// need, are skipped):
+///
+/// - [`backward`]: every job as late as its due date allows;
+/// - held dispatch: EDD and FIFO with each job that EDD (full cap) finishes `slack` before its
+///   due date held until `min(slack, r)`, for every hold `r` of [`hold_ladder`] (EDD's makespan
+///   the horizon), the rest released at 0.
+///
+/// A machine-bound schedule fills the dear hours however its operations are ordered; to reach
+/// a cheaper band its work must start later, which local moves cannot do for the schedule as a
+/// whole. Starts over the cap (a mirrored one may be) or later than EDD are dropped, and EDD
+/// itself (no hold, the full cap) is one, so the plan is never later than it, nor over the
+/// cap.
 pub fn plan(model: &EnergyModel, params: &ImproveParams) -> Result<Improved, ImproveError> {
     let edd = dispatch(model, Rule::Edd);
     let reference = model.evaluate(&edd)?.objectives;
+    let slack: Vec<Time> = edd
+        .jobs
+        .iter()
+        .zip(&model.spec().jobs)
+        .map(|(ops, t)| (t.due_s - ops.last().map_or(0, |o| o.end)).max(0))
+        .collect();
+    let holds = hold_ladder(model, edd.makespan());
+    let capped: Vec<EnergyModel> = CAP_LADDER
+        .iter()
+        .filter_map(|fraction| {
+            let mut spec = model.spec().clone();
+            spec.cap_kw *= fraction;
+            EnergyModel::new(model.instance().clone(), spec).ok()
+        })
+        .collect();
     let mut best = (edd, reference);
-    for fraction in CAP_LADDER {
-        let mut spec = model.spec().clone();
-        spec.cap_kw *= fraction;
-        let Ok(shaved) = EnergyModel::new(model.instance().clone(), spec) else {
-            continue;
+    let mut consider = |s: Schedule| -> Result<(), ImproveError> {
+        let e = model.evaluate(&s)?;
+        let o = e.objectives;
+        if e.over_cap.is_none()
+            && o.weighted_tardiness_s <= reference.weighted_tardiness_s + EPS
+            && params.order.compare(&o, &best.1) == Ordering::Less
+        {
+            best = (s, o);
+        }
+        Ok(())
+    };
+    for m in &capped {
+        consider(backward(m))?;
+    }
+    for hold in holds {
+        let frame = Frame {
+            release_s: slack.iter().map(|&s| s.min(hold)).collect(),
+            ..Frame::default()
         };
-        for rule in [Rule::Edd, Rule::Fifo] {
-            let s = dispatch(&shaved, rule);
-            let o = model.evaluate(&s)?.objectives;
-            if o.weighted_tardiness_s <= reference.weighted_tardiness_s + EPS
-                && params.order.compare(&o, &best.1) == Ordering::Less
-            {
-                best = (s, o);
-            }
+        for (m, rule) in capped
+            .iter()
+            .flat_map(|m| [(m, Rule::Edd), (m, Rule::Fifo)])
+        {
+            consider(dispatch_within(m, &frame, rule))?;
         }
     }
     improve(model, &best.0, params)
@@ -401,6 +496,23 @@ mod tests {
             prop_assert_eq!(p.over_cap, None);
             prop_assert!(p.objectives.weighted_tardiness_s
                 <= before.objectives.weighted_tardiness_s + EPS);
+        }
+
+        #[test]
+        fn backward_is_valid_and_late_only_against_time_0(model in arb_model()) {
+            let late = backward(&model);
+            prop_assert_eq!(check(model.instance(), &late), Ok(()));
+            // Jobs end by their due dates, or all later by the same overshoot of a reversed
+            // dispatch that did not fit, the mirror then starting at 0.
+            let first = late.jobs.iter().flatten().map(|o| o.start).min().unwrap_or(0);
+            let late_by = late
+                .jobs
+                .iter()
+                .zip(&model.spec().jobs)
+                .filter_map(|(ops, t)| ops.last().map(|o| o.end - t.due_s))
+                .max()
+                .unwrap_or(0);
+            prop_assert!(late_by <= 0 || first == 0, "{:?}", late);
         }
     }
 
@@ -521,7 +633,7 @@ mod tests {
             line("FIFO", &fifo),
             line("EDD", &edd),
             line("improved from EDD", &improved.evaluation),
-            line("plan (cap ladder + improvement)", &planned.evaluation),
+            line("plan (starts + improvement)", &planned.evaluation),
             line("plan, cost only", &cost_only.evaluation),
             line("tabu makespan (cap ignored)", &tabu_eval),
             format!(

@@ -5,8 +5,8 @@
 //! checker ([`timetable`]), a seeded tabu search for makespan ([`tabu`]), the energy model
 //! (machine states, tariff, demand charge, cap, due dates) and the evaluation of a schedule under
 //! it ([`energy`]), the FIFO and EDD baselines made to respect the cap ([`dispatch`]), the energy
-//! plan: peak shaving by dispatch under lowered caps, then a seeded energy-cost improvement
-//! ([`improve`]), and rescheduling on a breakdown, a planned tool change, a rush order or an
+//! plan: dispatch backward from the due dates or with jobs held back towards cheaper bands,
+//! under lowered caps (peak shaving), then a seeded energy-cost improvement ([`improve`]), and rescheduling on a breakdown, a planned tool change, a rush order or an
 //! overrun that keeps what has started and repairs and improves the rest ([`reschedule`]).
 //! A cell as people write it (CSV files, named machines and jobs, the model's JSON) is
 //! [`cell`]; the plan in force with its baselines and its file, [`planning`]. The seeded energy

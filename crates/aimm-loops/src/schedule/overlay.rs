@@ -10,6 +10,7 @@
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::dispatch::{dispatch, Rule};
 use super::energy::{EnergyModel, EnergySpec, JobTerms, MachinePower, OptionPower, TariffBand};
 use super::instance::{Instance, Operation, Time};
 
@@ -51,18 +52,19 @@ pub fn makespan_lower_bound(instance: &Instance) -> Time {
 /// - cutting power: an operation's fastest option cuts at its machine's rated power; a slower
 ///   option (FJSP) at rated × (0.6 + 0.4 · fastest / its duration), the same cut at a lower
 ///   removal rate drawing less;
-/// - due dates: the job's work (its operations at their fastest options) times an allowance
-///   uniform in 1.5–3 (a shop's total-work-content quote), weights 1 or 2 with equal chance;
+/// - due dates: quoted from the shop's load, as a shop quotes a batch of orders released
+///   together: `C` = the makespan of FIFO dispatch under the cap (the shop's order book run as
+///   it arrives, which needs no due dates), and job `j` is due at `C` times an allowance
+///   uniform in 0.75–1.5. Priority customers get up to a quarter less than the shop's own
+///   estimate (met only if their work goes first, so some jobs are tight and some late under
+///   any schedule), the others a margin of up to half as much again; weights 1 or 2 with equal
+///   chance;
 /// - tariff: with `lb` = [`makespan_lower_bound`] in seconds (at least 1 s), 0.30 per kWh over
 ///   `[0, lb)` (the peak band the shift starts in) and 0.10 over `[lb, 4·lb)` (off-peak),
 ///   repeating; every schedule ends at or after `lb`, so its horizon crosses into the cheap band;
 /// - demand charge 0.5 per kW of peak;
 /// - cap: 60 % of the sum of the machines' rated powers, raised to the highest rated power if
 ///   that is more (a cell of one or two machines must still run each machine alone).
-///
-/// Known limit: the due dates ignore the shop's load and the cap, so where the machines rather
-/// than the jobs bound the makespan (la01, mk01) most jobs are late under EDD already, and the
-/// plan, which never adds tardiness, has little room to move work into the cheap band.
 ///
 /// The stream draws each machine's rated power in machine order, then each job's allowance and
 /// weight in job order, so the same instance and seed always give the same model.
@@ -91,12 +93,11 @@ pub fn overlay(instance: &Instance, seed: u64) -> EnergyModel {
         })
         .collect();
     let mut cutting = Vec::new();
+    let mut allowances = Vec::with_capacity(scaled.jobs.len());
     let mut jobs = Vec::with_capacity(scaled.jobs.len());
     for (j, job) in scaled.jobs.iter().enumerate() {
-        let mut work = 0;
         for (o, op) in job.operations.iter().enumerate() {
             let fastest = op.options.iter().map(|x| x.duration).min().unwrap_or(0);
-            work += fastest;
             cutting.extend(op.options.iter().filter(|x| x.duration > fastest).map(|x| {
                 OptionPower {
                     job: j,
@@ -107,15 +108,16 @@ pub fn overlay(instance: &Instance, seed: u64) -> EnergyModel {
                 }
             }));
         }
+        allowances.push(0.75 + 0.75 * unit());
         jobs.push(JobTerms {
-            due_s: (work as f64 * (1.5 + 1.5 * unit())) as Time,
+            due_s: 0,
             weight: 1.0 + (unit() * 2.0).floor(),
         });
     }
     let lb = (makespan_lower_bound(instance) * TIME_UNIT_S).max(1);
     let rated = machines.iter().map(|m| m.rated_kw);
     let cap_kw = (0.6 * rated.clone().sum::<f64>()).max(rated.fold(0.0, f64::max));
-    let spec = EnergySpec {
+    let mut spec = EnergySpec {
         machines,
         cutting,
         tariff: vec![
@@ -134,8 +136,17 @@ pub fn overlay(instance: &Instance, seed: u64) -> EnergyModel {
         cap_kw,
         jobs,
     };
-    EnergyModel::new(scaled, spec)
-        .expect("the overlay's powers are ordered and positive, its bands contiguous, its cap admits every machine")
+    let refused = "the overlay's powers are ordered and positive, its bands contiguous, its cap admits every machine";
+    // FIFO ignores due dates, so the quote can come from the model without them.
+    let quote = dispatch(
+        &EnergyModel::new(scaled.clone(), spec.clone()).expect(refused),
+        Rule::Fifo,
+    )
+    .makespan() as f64;
+    for (terms, a) in spec.jobs.iter_mut().zip(allowances) {
+        terms.due_s = (a * quote) as Time;
+    }
+    EnergyModel::new(scaled, spec).expect(refused)
 }
 
 #[cfg(test)]
@@ -180,6 +191,7 @@ mod tests {
     fn plan_is_15_percent_below_edd_on_overlays() {
         let instances = [
             ("ft06", parse_jssp(data!("instances/ft06.txt")).unwrap()),
+            ("ft10", parse_jssp(data!("instances/ft10.txt")).unwrap()),
             ("la01", parse_jssp(data!("instances/la01.txt")).unwrap()),
             (
                 "mk01",
@@ -202,11 +214,13 @@ mod tests {
             let planned = plan(&model, &params).unwrap();
             let (p, d) = (&planned.evaluation.objectives, &edd.objectives);
             let line = format!(
-                "{name}: EDD cost {:.3} tardiness {} makespan {} s; plan cost {:.3} ({:+.1} %) tardiness {} makespan {} s; cap {:.2} kW, plan peak {:.2} kW",
+                "{name}: EDD cost {:.3} (demand {:.3}) tardiness {} makespan {} s; plan cost {:.3} (demand {:.3}, {:+.1} %) tardiness {} makespan {} s; cap {:.2} kW, plan peak {:.2} kW",
                 d.cost,
+                edd.demand_cost,
                 d.weighted_tardiness_s,
                 d.makespan_s,
                 p.cost,
+                planned.evaluation.demand_cost,
                 100.0 * (p.cost / d.cost - 1.0),
                 p.weighted_tardiness_s,
                 p.makespan_s,

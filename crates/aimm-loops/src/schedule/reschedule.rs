@@ -70,12 +70,22 @@ pub struct Frame {
     pub started: Vec<Vec<ScheduledOp>>,
     /// Where machines are unavailable.
     pub windows: Vec<Window>,
+    /// Per job, the earliest its operations not started may start (on top of `now_s`); jobs
+    /// past the end of the vector are released at `now_s`. The plan holds jobs with this.
+    pub release_s: Vec<Time>,
 }
 
 impl Frame {
     /// The started operations of `job`.
     pub fn started(&self, job: usize) -> &[ScheduledOp] {
         self.started.get(job).map_or(&[], Vec::as_slice)
+    }
+
+    /// The earliest the operations of `job` not started may start.
+    pub fn release(&self, job: usize) -> Time {
+        self.release_s
+            .get(job)
+            .map_or(self.now_s, |&r| r.max(self.now_s))
     }
 
     /// The earliest start ≥ `from_s` of `duration_s` on `machine` clear of its windows.
@@ -93,12 +103,14 @@ impl Frame {
     }
 
     /// Whether `schedule` keeps the frame: started operations as they are, the others from
-    /// `now_s` on, no operation in a window of its machine.
+    /// their job's release on, no operation in a window of its machine.
     pub fn admits(&self, schedule: &Schedule) -> bool {
         schedule.jobs.iter().enumerate().all(|(j, ops)| {
             let started = self.started(j);
             ops.get(..started.len()) == Some(started)
-                && ops[started.len()..].iter().all(|o| o.start >= self.now_s)
+                && ops[started.len()..]
+                    .iter()
+                    .all(|o| o.start >= self.release(j))
                 && ops.iter().all(|o| {
                     !self
                         .windows
@@ -467,6 +479,7 @@ pub fn reschedule(
         now_s: now,
         started,
         windows,
+        release_s: Vec::new(),
     };
     // Who goes first on a machine: the operations that belong there (planned on it, or on a
     // machine that is down, or new), then by old start (new ones at `now`); for a dispatched
