@@ -65,9 +65,15 @@ pub enum LiveError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The scheduled cell of the energy event failed.
+    /// The scheduled cell of the energy event failed (boxed: it is large).
     #[error(transparent)]
-    Schedule(#[from] ScheduleCellError),
+    Schedule(Box<ScheduleCellError>),
+}
+
+impl From<ScheduleCellError> for LiveError {
+    fn from(e: ScheduleCellError) -> Self {
+        LiveError::Schedule(Box::new(e))
+    }
 }
 
 impl From<RecordLoopError> for LiveError {

@@ -118,10 +118,16 @@ fn live_stimuli_are_applied_recorded_and_judged() {
             ("load step", true),
             ("stale signal", true),
             ("worn tool", true),
-            // No scheduling loop answers an energy event: said, not skipped.
-            ("energy event", false),
+            ("energy event", true),
         ]
     );
+    // The scheduling loop kept the cap on the cell's recorded power and beat EDD.
+    let energy = &live[3]["figures"];
+    assert!(
+        energy["realised_peak_kw"].as_f64().unwrap() <= energy["cap_kw"].as_f64().unwrap(),
+        "{energy}"
+    );
+    assert!(energy["plan_cost"].as_f64().unwrap() < energy["edd_cost"].as_f64().unwrap());
     assert!(
         live[0]["figures"]["p99_ms"].as_f64().unwrap() <= 50.0,
         "{}",

@@ -392,12 +392,15 @@ fn live_stimuli_reach_a_machine_over_sparkplug_and_are_judged_from_what_it_sent(
         stale["figures"]["commands"].as_u64().unwrap() > 0,
         "{stale}"
     );
-    let worn = by_test("worn tool");
-    assert!(worn["leaf_index"].is_null(), "{worn}");
-    assert!(
-        worn["summary"].as_str().unwrap().starts_with("not applied"),
-        "{worn}"
-    );
+    // Stimuli no Sparkplug command can apply are said to be not applied, and record nothing.
+    for name in ["worn tool", "energy event"] {
+        let s = by_test(name);
+        assert!(s["leaf_index"].is_null(), "{s}");
+        assert!(
+            s["summary"].as_str().unwrap().starts_with("not applied"),
+            "{s}"
+        );
+    }
     for s in [step, stale] {
         let leaf = s["leaf_index"].as_u64().unwrap();
         let record = json_of(
