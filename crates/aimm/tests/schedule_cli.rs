@@ -369,24 +369,31 @@ fn each_event_kind_keeps_what_started_and_respects_the_windows() {
     )
     .unwrap();
     let mut before = placed(&first);
-    let events: [(&str, Vec<&str>); 4] = [
-        (
-            "1800",
-            vec!["breakdown", "--machine", "mill-c", "--until", "5400"],
-        ),
-        (
-            "2000",
-            vec!["overrun", "--job", "cover-2", "--op", "1", "--extra", "600"],
-        ),
-        ("2100", vec!["rush-order", "--jobs", rush.to_str().unwrap()]),
-        (
-            "2200",
-            vec!["tool-change", "--machine", "mill-a", "--duration", "300"],
-        ),
+    let rush = rush.to_str().unwrap().to_string();
+    let events: [(&str, &str); 4] = [
+        ("1800", "breakdown"),
+        ("2000", "overrun"),
+        ("2100", "rush-order"),
+        ("2200", "tool-change"),
     ];
     for (version, (at, kind)) in events.iter().enumerate() {
+        let at_s: i64 = at.parse().unwrap();
+        // The overrun is of an operation running at the event, in the plan in force.
+        let running = before
+            .iter()
+            .find(|(_, (_, s, e))| *s < at_s && *e > at_s)
+            .map(|((job, op), _)| (job.clone(), (op + 1).to_string()))
+            .expect("an operation runs at 2000 s");
+        let kind_args: Vec<&str> = match *kind {
+            "breakdown" => vec!["breakdown", "--machine", "mill-c", "--until", "5400"],
+            "overrun" => vec![
+                "overrun", "--job", &running.0, "--op", &running.1, "--extra", "600",
+            ],
+            "rush-order" => vec!["rush-order", "--jobs", &rush],
+            _ => vec!["tool-change", "--machine", "mill-a", "--duration", "300"],
+        };
         let mut args = vec!["schedule", "event", "--plan", plan_s, "--at", at, "--json"];
-        args.extend(kind.iter().copied());
+        args.extend(kind_args.iter().copied());
         let v = json_of(&aimm(&args));
         assert_eq!(v["version"], version as u64 + 2);
         let at: i64 = at.parse().unwrap();
@@ -402,8 +409,8 @@ fn each_event_kind_keeps_what_started_and_respects_the_windows() {
             let name = format!("{} op {}", key.0, key.1 + 1);
             if *start < at && !interrupted.contains(&name.as_str()) {
                 // Started work keeps its machine and start (an overrun's end grows).
-                assert_eq!((m, start), (m2, s2), "{name} moved after {kind:?}");
-                if kind[0] != "overrun" {
+                assert_eq!((m, start), (m2, s2), "{name} moved after {kind}");
+                if *kind != "overrun" {
                     assert_eq!(end, e2, "{name}");
                 }
             } else {
@@ -433,7 +440,13 @@ fn each_event_kind_keeps_what_started_and_respects_the_windows() {
     assert_eq!(file["windows"].as_array().unwrap().len(), 2);
     // Bad events name what is wrong, and change nothing.
     let kept = std::fs::read_to_string(&plan).unwrap();
-    for (kind, expected) in [
+    let ((idle_job, idle_op), _) = before
+        .iter()
+        .find(|(_, (_, s, _))| *s > 2300)
+        .expect("an operation not started at 2300 s");
+    let idle_op = (idle_op + 1).to_string();
+    let not_running = format!("{idle_job} op {idle_op} is not running");
+    let bad: [(Vec<&str>, &str); 3] = [
         (
             vec!["tool-change", "--machine", "mill-q", "--duration", "300"],
             "unknown machine \"mill-q\"",
@@ -444,17 +457,12 @@ fn each_event_kind_keeps_what_started_and_respects_the_windows() {
         ),
         (
             vec![
-                "overrun",
-                "--job",
-                "bracket-1",
-                "--op",
-                "1",
-                "--extra",
-                "60",
+                "overrun", "--job", idle_job, "--op", &idle_op, "--extra", "60",
             ],
-            "bracket-1 op 1 is not running",
+            &not_running,
         ),
-    ] {
+    ];
+    for (kind, expected) in bad {
         let mut args = vec![
             "schedule", "event", "--plan", plan_s, "--at", "2300", "--json",
         ];
