@@ -17,6 +17,23 @@ use aimm_store::evidence::checkpoint_now;
 use aimm_store::{next_part_start_ns, RunId, RunObserver, SegmentMeta, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
+/// The example programs the built-in cells make (examples/): name and text, so the demo and
+/// the live stimuli need no files beside the binary.
+pub const EXAMPLE_PROGRAMS: [(&str, &str); 3] = [
+    (
+        "bracket_c45.nc",
+        include_str!("../../../examples/bracket_c45.nc"),
+    ),
+    (
+        "cover_al6061.nc",
+        include_str!("../../../examples/cover_al6061.nc"),
+    ),
+    (
+        "steps_c45.nc",
+        include_str!("../../../examples/steps_c45.nc"),
+    ),
+];
+
 /// A cell file (TOML), as written by people.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -285,21 +285,7 @@ pub const LIVE_CELL_MACHINES: [&str; 3] = ["live-2", "live-3", "live-4"];
 /// realised energy is within tolerance of the plan, and the plan costs less than EDD dispatch
 /// at no more weighted tardiness. The loop's own `validation_report` is the stimulus's record.
 pub fn energy_event(store: &mut dyn Store, t_ns: i64) -> Result<Stimulus, LiveError> {
-    let programs = [
-        (
-            "bracket_c45.nc",
-            include_str!("../../../examples/bracket_c45.nc"),
-        ),
-        (
-            "cover_al6061.nc",
-            include_str!("../../../examples/cover_al6061.nc"),
-        ),
-        (
-            "steps_c45.nc",
-            include_str!("../../../examples/steps_c45.nc"),
-        ),
-    ];
-    let spec = demo_spec(LIVE_CELL_MACHINES, programs, t_ns, 7, None)?;
+    let spec = demo_spec(LIVE_CELL_MACHINES, t_ns, 7, None)?;
     let o = run_schedule_cell(store, &spec, |_| {})?;
     let cheaper = o.plan_cost < o.edd_cost && o.plan_tardiness_s <= o.edd_tardiness_s;
     let summary = format!(

@@ -15,19 +15,20 @@
 //! start-up model). Every part is made with new tools at programmed feed (the feed loop is not
 //! part of this cell), so a part takes what its reference run took.
 
+use crate::cell::EXAMPLE_PROGRAMS;
 use crate::conformance::feed::case_machine;
 use aimm_connect::simulator::part::{record_part, register_program, PartSpec, RecordedPart};
 use aimm_connect::ConnectError;
 use aimm_ledger::record::{Evidence, Origin, Record, ValidationReport};
 use aimm_ledger::Citation;
-use aimm_loops::schedule::cell::{JobsFile, NamedModel, DAY_S};
-use aimm_loops::schedule::dispatch::{dispatch, Rule};
-use aimm_loops::schedule::energy::{
-    Evaluation, JobTerms, MachinePower, MachineState as PlanState, OptionPower, TariffBand,
+use aimm_loops::schedule::cell::{
+    BandJson, JobJson, MachineJson, ModelJson, NamedModel, OperationJson, OptionJson, DAY_S,
 };
+use aimm_loops::schedule::dispatch::{dispatch, Rule};
+use aimm_loops::schedule::energy::{Evaluation, MachineState as PlanState, TariffBand};
 use aimm_loops::schedule::evidence::{objective_values, Put, ScheduleEvidence, LOOP_NAME};
 use aimm_loops::schedule::improve::ImproveParams;
-use aimm_loops::schedule::instance::{Instance, Job, MachineOption, Operation, Time};
+use aimm_loops::schedule::instance::Time;
 use aimm_loops::schedule::planning::{plan_cell, COST_FIRST};
 use aimm_loops::schedule::reschedule::{reschedule, Event, Plan, Window};
 use aimm_loops::schedule::runner::{CellFloor, Given, Runner, Stop};
@@ -714,70 +715,61 @@ fn named_model(
     references: &BTreeMap<(usize, usize), Reference>,
 ) -> Result<NamedModel, ScheduleCellError> {
     let p = PowerModel::default();
-    let mut cutting = Vec::new();
-    let mut jobs = Vec::new();
-    for (j, job) in spec.jobs.iter().enumerate() {
-        let mut operations = Vec::new();
-        for (o, (prog, machines)) in job.operations.iter().enumerate() {
-            let mut options = Vec::new();
-            for &m in machines {
-                let r = &references[&(*prog, m)];
-                options.push(MachineOption {
-                    machine: m,
-                    duration: r.duration_s,
-                });
-                cutting.push(OptionPower {
-                    job: j,
-                    operation: o,
-                    machine: m,
-                    cutting_kw: r.peak_kw,
-                });
-            }
-            operations.push(Operation { options });
-        }
-        jobs.push(Job { operations });
-    }
-    let powers = spec
-        .machines
-        .iter()
-        .map(|m| MachinePower {
-            rated_kw: m.spindle_rated_power_kw / p.spindle_efficiency + p.idle_kw,
-            idle_kw: p.idle_kw,
-            standby_kw: p.standby_kw,
-            off_kw: 0.0,
-            wake_s: WAKE_S,
-            wake_kw: p.idle_kw,
-            warmup_s: WARMUP_S,
-            warmup_kw: p.idle_kw,
-        })
-        .collect();
-    let file = JobsFile {
-        names: spec.jobs.iter().map(|j| j.id.clone()).collect(),
-        instance: Instance {
-            machines: spec.machines.len(),
-            jobs,
-        },
-        terms: spec
-            .jobs
+    let json = ModelJson {
+        machines: spec
+            .machines
             .iter()
-            .map(|j| JobTerms {
-                due_s: j.due_s,
-                weight: j.weight,
+            .map(|m| MachineJson {
+                id: m.id.to_string(),
+                rated_kw: m.spindle_rated_power_kw / p.spindle_efficiency + p.idle_kw,
+                idle_kw: p.idle_kw,
+                standby_kw: p.standby_kw,
+                off_kw: 0.0,
+                wake_s: WAKE_S,
+                wake_kw: p.idle_kw,
+                warmup_s: WARMUP_S,
+                warmup_kw: p.idle_kw,
             })
             .collect(),
-        cutting,
+        jobs: spec
+            .jobs
+            .iter()
+            .map(|job| JobJson {
+                id: job.id.clone(),
+                due_s: job.due_s,
+                weight: job.weight,
+                operations: job
+                    .operations
+                    .iter()
+                    .map(|(prog, machines)| OperationJson {
+                        options: machines
+                            .iter()
+                            .map(|&m| {
+                                let r = &references[&(*prog, m)];
+                                OptionJson {
+                                    machine: m,
+                                    duration_s: r.duration_s,
+                                    cutting_kw: r.peak_kw,
+                                }
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        tariff: spec
+            .tariff
+            .iter()
+            .map(|b| BandJson {
+                start_s: b.start_s,
+                end_s: b.end_s,
+                price_per_kwh: b.price_per_kwh,
+            })
+            .collect(),
+        demand_per_kw: spec.demand_per_kw,
+        cap_kw: spec.cap_kw,
     };
-    NamedModel::new(
-        (
-            spec.machines.iter().map(|m| m.id.to_string()).collect(),
-            powers,
-        ),
-        file,
-        spec.tariff.clone(),
-        spec.demand_per_kw,
-        spec.cap_kw,
-    )
-    .map_err(ScheduleCellError::Plan)
+    NamedModel::from_json(&json).map_err(ScheduleCellError::Plan)
 }
 
 /// The `validation_report` of the cell.
@@ -852,14 +844,13 @@ pub const DEMO_START_OF_DAY_S: Time = 20 * 3600 + 40 * 60;
 pub const DEMO_TOOL_CHANGE_S: Time = 300;
 
 /// The demo's energy-scheduled cell: three mills `machines` (in the demo mill-4, after the
-/// wear loop's series, and two more) make five jobs from the three programs `programs`
-/// (bracket, cover, steps: name and text), starting at the first [`DEMO_START_OF_DAY_S`] at or
+/// wear loop's series, and two more) make five jobs from the three [`EXAMPLE_PROGRAMS`]
+/// (bracket, cover, steps), starting at the first [`DEMO_START_OF_DAY_S`] at or
 /// after `free_ns`; the cap is 60 % of the three spindles' electrical power plus idle.
 /// `tool_change`: the wear loop's planned change on the first machine (its decision), due after
 /// that machine's first part.
 pub fn demo_spec(
     machines: [&str; 3],
-    programs: [(&str, &str); 3],
     free_ns: i64,
     seed: u64,
     tool_change: Option<Citation>,
@@ -887,7 +878,7 @@ pub fn demo_spec(
     };
     Ok(ScheduleCellSpec {
         name: "energy-cell".into(),
-        programs: programs
+        programs: EXAMPLE_PROGRAMS
             .iter()
             .zip(materials)
             .map(|((name, text), material)| (name.to_string(), text.to_string(), material))

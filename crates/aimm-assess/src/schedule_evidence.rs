@@ -34,17 +34,11 @@ pub fn rebuild(s: &ScheduleRecord) -> Result<(NamedModel, Schedule), String> {
     let json: ModelJson = serde_json::from_value(s.model.clone())
         .map_err(|e| format!("its model is not aimm's model JSON: {e}"))?;
     let cell = NamedModel::from_json(&json)?;
-    let mut jobs: Vec<Vec<Option<ScheduledOp>>> = cell
-        .model
-        .instance()
-        .jobs
-        .iter()
-        .map(|j| vec![None; j.operations.len()])
-        .collect();
+    let mut ops = Vec::new();
     for op in &s.operations {
         let name = |k: &str| op.get(k).and_then(Value::as_str).unwrap_or_default();
         let int = |k: &str| op.get(k).and_then(Value::as_i64);
-        let (Some(j), Some(m), Some(o), Some(start), Some(end)) = (
+        let (Some(j), Some(m), Some(o @ 1..), Some(start), Some(end)) = (
             cell.jobs.iter().position(|x| x == name("job")),
             cell.machines.iter().position(|x| x == name("machine")),
             int("op"),
@@ -55,22 +49,17 @@ pub fn rebuild(s: &ScheduleRecord) -> Result<(NamedModel, Schedule), String> {
                 "operation {op} names no job, machine or time of its model"
             ));
         };
-        let slot = jobs[j]
-            .get_mut((o - 1).max(0) as usize)
-            .ok_or_else(|| format!("operation {op}: no such operation"))?;
-        *slot = Some(ScheduledOp {
-            machine: m,
-            start,
-            end,
-        });
+        ops.push((
+            j,
+            o as usize - 1,
+            ScheduledOp {
+                machine: m,
+                start,
+                end,
+            },
+        ));
     }
-    let schedule = Schedule {
-        jobs: jobs
-            .into_iter()
-            .map(|ops| ops.into_iter().collect::<Option<Vec<_>>>())
-            .collect::<Option<_>>()
-            .ok_or("an operation of its model is not scheduled")?,
-    };
+    let schedule = Schedule::from_ops(cell.model.instance(), ops)?;
     Ok((cell, schedule))
 }
 

@@ -16,21 +16,6 @@ use aimm_store::evidence::append_one;
 use aimm_store::{SqliteStore, Store};
 use serde_json::json;
 
-const PROGRAMS: [(&str, &str); 3] = [
-    (
-        "bracket_c45.nc",
-        include_str!("../../../examples/bracket_c45.nc"),
-    ),
-    (
-        "cover_al6061.nc",
-        include_str!("../../../examples/cover_al6061.nc"),
-    ),
-    (
-        "steps_c45.nc",
-        include_str!("../../../examples/steps_c45.nc"),
-    ),
-];
-
 /// Runs the demo's cell into a new store; with `act` false the loop only advises. The wear
 /// loop's planned tool change on mill-4 is a decision recorded first (its plan entry).
 fn run(
@@ -58,14 +43,7 @@ fn run(
     )
     .unwrap();
     let machines = ["mill-4", "mill-5", "mill-6"];
-    let mut spec = demo_spec(
-        machines,
-        PROGRAMS,
-        DEFAULT_START_NS,
-        42,
-        Some(decision.clone()),
-    )
-    .unwrap();
+    let mut spec = demo_spec(machines, DEFAULT_START_NS, 42, Some(decision.clone())).unwrap();
     spec.advise_only = !act;
     let outcome = run_schedule_cell(&mut store, &spec, |_| {}).unwrap();
     (store, outcome, decision, dir)

@@ -173,31 +173,17 @@ fn peer(options: &ScheduleBenchOptions, args: &[&str]) -> Result<Value, BenchErr
 
 /// The schedule of a peer's `operations`, checked against `instance`.
 fn peer_schedule(instance: &Instance, v: &Value) -> Result<Schedule, String> {
-    let mut jobs: Vec<Vec<Option<ScheduledOp>>> = instance
-        .jobs
-        .iter()
-        .map(|j| vec![None; j.operations.len()])
-        .collect();
+    let mut ops = Vec::new();
     for o in v["operations"].as_array().ok_or("no operations")? {
         let g = |k: &str| o[k].as_i64().ok_or(format!("operation {o} has no {k}"));
-        let (j, op) = (g("job")? as usize, g("op")? as usize);
-        let slot = jobs
-            .get_mut(j)
-            .and_then(|x| x.get_mut(op))
-            .ok_or(format!("operation {o} is not in the instance"))?;
-        *slot = Some(ScheduledOp {
+        let placed = ScheduledOp {
             machine: g("machine")? as usize,
             start: g("start")?,
             end: g("end")?,
-        });
+        };
+        ops.push((g("job")? as usize, g("op")? as usize, placed));
     }
-    let schedule = Schedule {
-        jobs: jobs
-            .into_iter()
-            .map(|ops| ops.into_iter().collect::<Option<Vec<_>>>())
-            .collect::<Option<_>>()
-            .ok_or("an operation is missing")?,
-    };
+    let schedule = Schedule::from_ops(instance, ops)?;
     check(instance, &schedule).map_err(|e| e.to_string())?;
     Ok(schedule)
 }

@@ -4,7 +4,7 @@
 use crate::keys_cmd::{load_or_create_signer, DEFAULT_KEY};
 use crate::output::{print_json, table};
 use crate::part::open_store;
-use aimm_assess::cell::{run_cell, CellFile, MachineOutcome};
+use aimm_assess::cell::{run_cell, CellFile, MachineOutcome, EXAMPLE_PROGRAMS};
 use aimm_assess::conformance::feed::{record_baseline_run, run_case};
 use aimm_assess::conformance::wear::{run_trial, Trial, TrialSpec};
 use aimm_assess::schedule_cell::{demo_spec, run_schedule_cell, ScheduleCellOutcome};
@@ -19,22 +19,9 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
-/// The built-in cell and its programs (examples/), so the demo needs no files beside the binary.
+/// The built-in cell (examples/; its programs are [`EXAMPLE_PROGRAMS`]), so the demo needs no
+/// files beside the binary.
 const DEFAULT_CELL: &str = include_str!("../../../examples/demo-cell.toml");
-const BUILT_IN_PROGRAMS: [(&str, &str); 3] = [
-    (
-        "bracket_c45.nc",
-        include_str!("../../../examples/bracket_c45.nc"),
-    ),
-    (
-        "cover_al6061.nc",
-        include_str!("../../../examples/cover_al6061.nc"),
-    ),
-    (
-        "steps_c45.nc",
-        include_str!("../../../examples/steps_c45.nc"),
-    ),
-];
 /// The wear loop's part: a finished contour, cut by one tool over a long series.
 const WEAR_PROGRAM: (&str, &str) = (
     "examples/ring_c45.nc",
@@ -168,9 +155,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
             .as_ref()
             .and_then(|t| t.evidence.as_ref())
             .and_then(|e| e.tool_change_plans.last().cloned());
-        let programs = BUILT_IN_PROGRAMS.map(|(name, text)| (name, text));
         let machines = ["mill-4", "mill-5", "mill-6"];
-        let spec = demo_spec(machines, programs, free_ns, cell.seed, planned_change)?;
+        let spec = demo_spec(machines, free_ns, cell.seed, planned_change)?;
         let outcome = run_schedule_cell(&mut *store, &spec, |stage| {
             bar.set_message(format!("energy-scheduled cell: {stage}"));
             bar.tick();
@@ -233,7 +219,7 @@ fn load_cell(path: Option<&Path>) -> Result<(CellFile, Vec<(String, String)>)> {
             .machine
             .iter()
             .map(|m| {
-                BUILT_IN_PROGRAMS
+                EXAMPLE_PROGRAMS
                     .iter()
                     .find(|(name, _)| *name == m.program)
                     .map(|(name, text)| (format!("examples/{name}"), text.to_string()))

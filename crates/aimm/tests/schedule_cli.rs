@@ -183,6 +183,26 @@ fn example(name: &str) -> String {
         .to_string()
 }
 
+/// The example cell (examples/schedule/, cap 25 kW, from 16:00) planned into the plan file `out`.
+fn plan_examples(out: &str) -> Output {
+    aimm(&[
+        "schedule",
+        "--jobs",
+        &example("jobs.csv"),
+        "--machines",
+        &example("machines.csv"),
+        "--tariff",
+        &example("tariff.csv"),
+        "--cap",
+        "25",
+        "--start",
+        "16:00",
+        "--out",
+        out,
+        "--json",
+    ])
+}
+
 /// `(job, op) → [(machine, duration)]` and the jobs' due dates, read from a jobs CSV here.
 fn read_jobs_csv(text: &str) -> BTreeMap<(String, u64), Vec<(String, i64)>> {
     let mut ops: BTreeMap<(String, u64), Vec<(String, i64)>> = BTreeMap::new();
@@ -202,22 +222,7 @@ fn read_jobs_csv(text: &str) -> BTreeMap<(String, u64), Vec<(String, i64)>> {
 fn a_cell_plan_is_valid_under_the_cap_and_cheaper_than_edd_and_no_later() {
     let dir = tempfile::tempdir().unwrap();
     let plan_file = dir.path().join("plan.json");
-    let out = aimm(&[
-        "schedule",
-        "--jobs",
-        &example("jobs.csv"),
-        "--machines",
-        &example("machines.csv"),
-        "--tariff",
-        &example("tariff.csv"),
-        "--cap",
-        "25",
-        "--start",
-        "16:00",
-        "--out",
-        plan_file.to_str().unwrap(),
-        "--json",
-    ]);
+    let out = plan_examples(plan_file.to_str().unwrap());
     let v = json_of(&out);
     let jobs = read_jobs_csv(&std::fs::read_to_string(example("jobs.csv")).unwrap());
     // Every operation once, on an eligible machine for its duration, after its job's previous
@@ -346,22 +351,7 @@ fn each_event_kind_keeps_what_started_and_respects_the_windows() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
     let plan_s = plan.to_str().unwrap();
-    let first = json_of(&aimm(&[
-        "schedule",
-        "--jobs",
-        &example("jobs.csv"),
-        "--machines",
-        &example("machines.csv"),
-        "--tariff",
-        &example("tariff.csv"),
-        "--cap",
-        "25",
-        "--start",
-        "16:00",
-        "--out",
-        plan_s,
-        "--json",
-    ]));
+    let first = json_of(&plan_examples(plan_s));
     let rush = dir.path().join("rush.csv");
     std::fs::write(
         &rush,

@@ -98,46 +98,17 @@ impl PlanFile {
     /// schedule by evaluating it (every operation once, eligible machines, durations, order).
     pub fn read(&self) -> Result<(NamedModel, Schedule), String> {
         let cell = NamedModel::from_json(&self.model)?;
-        let mut jobs: Vec<Vec<Option<ScheduledOp>>> = cell
-            .model
-            .instance()
-            .jobs
-            .iter()
-            .map(|j| vec![None; j.operations.len()])
-            .collect();
-        for p in &self.operations {
-            let slot = jobs
-                .get_mut(p.job)
-                .and_then(|ops| ops.get_mut(p.op))
-                .ok_or_else(|| {
-                    format!("operation {} of job {} is not in the model", p.op, p.job)
-                })?;
-            if slot.is_some() {
-                return Err(format!(
-                    "operation {} of job {} is listed twice",
-                    p.op, p.job
-                ));
-            }
-            *slot = Some(ScheduledOp {
-                machine: p.machine,
-                start: p.start,
-                end: p.end,
-            });
-        }
-        let schedule = Schedule {
-            jobs: jobs
-                .into_iter()
-                .enumerate()
-                .map(|(j, ops)| {
-                    ops.into_iter()
-                        .enumerate()
-                        .map(|(o, s)| {
-                            s.ok_or_else(|| format!("operation {o} of job {j} is not scheduled"))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .collect::<Result<_, _>>()?,
-        };
+        let schedule = Schedule::from_ops(
+            cell.model.instance(),
+            self.operations.iter().map(|p| {
+                let placed = ScheduledOp {
+                    machine: p.machine,
+                    start: p.start,
+                    end: p.end,
+                };
+                (p.job, p.op, placed)
+            }),
+        )?;
         cell.model
             .evaluate(&schedule)
             .map_err(|v| format!("the schedule is not valid: {v}"))?;

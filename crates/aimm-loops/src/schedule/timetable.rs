@@ -25,6 +25,41 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// The schedule of `ops`, each `(job, operation, where and when)`, for `instance`: every
+    /// operation of the instance exactly once (checked here; the times are for [`check`]).
+    pub fn from_ops(
+        instance: &Instance,
+        ops: impl IntoIterator<Item = (usize, usize, ScheduledOp)>,
+    ) -> Result<Self, String> {
+        let mut jobs: Vec<Vec<Option<ScheduledOp>>> = instance
+            .jobs
+            .iter()
+            .map(|j| vec![None; j.operations.len()])
+            .collect();
+        for (j, o, placed) in ops {
+            let slot = jobs
+                .get_mut(j)
+                .and_then(|ops| ops.get_mut(o))
+                .ok_or_else(|| format!("operation {o} of job {j} is not in the instance"))?;
+            if slot.replace(placed).is_some() {
+                return Err(format!("operation {o} of job {j} is listed twice"));
+            }
+        }
+        let jobs = jobs
+            .into_iter()
+            .enumerate()
+            .map(|(j, ops)| {
+                ops.into_iter()
+                    .enumerate()
+                    .map(|(o, s)| {
+                        s.ok_or_else(|| format!("operation {o} of job {j} is not scheduled"))
+                    })
+                    .collect()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { jobs })
+    }
+
     /// The end of the last operation (0 for an empty schedule).
     pub fn makespan(&self) -> Time {
         self.jobs.iter().flatten().map(|o| o.end).max().unwrap_or(0)
