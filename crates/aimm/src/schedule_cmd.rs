@@ -83,7 +83,8 @@ pub struct ScheduleArgs {
     /// Seed of the first thread.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Print JSON: `{makespan, lower_bound, …, operations: [{job, op, machine, start, end}]}`.
+    /// Print JSON: with --instance `{makespan, lower_bound, …, operations: [{job, op, machine,
+    /// start, end}]}`; with --jobs `{plan, edd, fifo, cost_vs_edd_pct, cap_kw, operations}`.
     #[arg(long)]
     json: bool,
 }
