@@ -27,10 +27,11 @@ use aimm_loops::schedule::cell::{
 use aimm_loops::schedule::dispatch::{dispatch, Rule};
 use aimm_loops::schedule::energy::{Evaluation, MachineState as PlanState, TariffBand};
 use aimm_loops::schedule::evidence::{objective_values, Put, ScheduleEvidence, LOOP_NAME};
+use aimm_loops::schedule::frame::Window;
 use aimm_loops::schedule::improve::ImproveParams;
 use aimm_loops::schedule::instance::Time;
 use aimm_loops::schedule::planning::{plan_cell, COST_FIRST};
-use aimm_loops::schedule::reschedule::{reschedule, Event, Plan, Window};
+use aimm_loops::schedule::reschedule::{reschedule, Event, Plan};
 use aimm_loops::schedule::runner::{CellFloor, Given, Runner, Stop};
 use aimm_model::{
     changeover_ns, MachineSpec, Material, SignalKind, SignalSeries, DEFAULT_CHANGEOVER_S,

@@ -13,8 +13,8 @@
 //! of machine windows), with the priority the repair chooses (which may depend on the machine).
 
 use super::energy::{profile, EnergyModel, MachineState, Segment, Step, EPS};
+use super::frame::{Frame, Window};
 use super::instance::Time;
-use super::reschedule::{Frame, Window};
 use super::timetable::{Schedule, ScheduledOp};
 
 /// The dispatch rule.

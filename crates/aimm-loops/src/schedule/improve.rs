@@ -29,8 +29,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::dispatch::{dispatch, dispatch_within, Rule};
 use super::energy::{EnergyModel, Evaluation, ObjectiveOrder, Step, EPS};
+use super::frame::Frame;
 use super::instance::Time;
-use super::reschedule::Frame;
 use super::timetable::{Schedule, Violation};
 
 /// How the search runs.
@@ -668,5 +668,58 @@ mod tests {
             cost_only.evaluation.objectives.cost < 0.85 * d.cost,
             "{report}"
         );
+    }
+
+    /// Issue 15's energy claim on a fixed subset: cost only, the plan is at least 15 % below EDD
+    /// dispatch, with no more weighted tardiness, valid and under the cap.
+    #[test]
+    fn plan_is_15_percent_below_edd_on_overlays() {
+        let instances = [
+            ("ft06", parse_jssp(data!("instances/ft06.txt")).unwrap()),
+            ("ft10", parse_jssp(data!("instances/ft10.txt")).unwrap()),
+            ("la01", parse_jssp(data!("instances/la01.txt")).unwrap()),
+            (
+                "mk01",
+                parse_fjsp(data!("fjsp-brandimarte/mk01.txt")).unwrap(),
+            ),
+        ];
+        let params = ImproveParams {
+            seed: 7,
+            iterations: 3000,
+            order: ObjectiveOrder::Weighted {
+                per_tardiness_s: 0.0,
+                per_cost: 1.0,
+                per_makespan_s: 0.0,
+            },
+        };
+        let mut failed = Vec::new();
+        for (name, instance) in &instances {
+            let model = overlay(instance, 15);
+            let edd = model.evaluate(&dispatch(&model, Rule::Edd)).unwrap();
+            let planned = plan(&model, &params).unwrap();
+            let (p, d) = (&planned.evaluation.objectives, &edd.objectives);
+            let line = format!(
+                "{name}: EDD cost {:.3} (demand {:.3}) tardiness {} makespan {} s; plan cost {:.3} (demand {:.3}, {:+.1} %) tardiness {} makespan {} s; cap {:.2} kW, plan peak {:.2} kW",
+                d.cost,
+                edd.demand_cost,
+                d.weighted_tardiness_s,
+                d.makespan_s,
+                p.cost,
+                planned.evaluation.demand_cost,
+                100.0 * (p.cost / d.cost - 1.0),
+                p.weighted_tardiness_s,
+                p.makespan_s,
+                model.spec().cap_kw,
+                planned.evaluation.peak_kw
+            );
+            println!("{line}");
+            assert_eq!(check(model.instance(), &planned.schedule), Ok(()), "{line}");
+            assert_eq!(planned.evaluation.over_cap, None, "{line}");
+            assert!(p.weighted_tardiness_s <= d.weighted_tardiness_s, "{line}");
+            if p.cost >= 0.85 * d.cost {
+                failed.push(line);
+            }
+        }
+        assert!(failed.is_empty(), "below 15 %:\n{}", failed.join("\n"));
     }
 }

@@ -7,7 +7,8 @@
 //! it ([`energy`]), the FIFO and EDD baselines made to respect the cap ([`dispatch`]), the energy
 //! plan: dispatch backward from the due dates or with jobs held back towards cheaper bands,
 //! under lowered caps (peak shaving), then a seeded energy-cost improvement ([`improve`]), and rescheduling on a breakdown, a planned tool change, a rush order or an
-//! overrun that keeps what has started and repairs and improves the rest ([`reschedule`]).
+//! overrun that keeps what has started and repairs and improves the rest ([`reschedule`]),
+//! each within the [`frame`] of what has started and where machines are down.
 //! A cell as people write it (CSV files, named machines and jobs, the model's JSON) is
 //! [`cell`]; the plan in force with its baselines and its file, [`planning`]. The seeded energy
 //! overlay gives every benchmark instance an energy model ([`overlay`]).
@@ -20,6 +21,7 @@ pub mod cell;
 pub mod dispatch;
 pub mod energy;
 pub mod evidence;
+pub mod frame;
 pub mod improve;
 pub mod instance;
 pub mod overlay;

@@ -5,9 +5,9 @@
 use super::cell::{ModelJson, NamedModel};
 use super::dispatch::{dispatch, Rule};
 use super::energy::{Evaluation, ObjectiveOrder};
+use super::frame::Window;
 use super::improve::{plan, ImproveError, ImproveParams};
 use super::instance::Time;
-use super::reschedule::Window;
 use super::timetable::{Schedule, ScheduledOp};
 use serde::{Deserialize, Serialize};
 
