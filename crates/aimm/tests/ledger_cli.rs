@@ -49,12 +49,13 @@ fn demo_bundle_verifies_and_lineage_reaches_segments_and_parameters() {
         d,
         &["ledger", "ls", "--type", "control_action", "--json"],
     ));
-    // (Protective feed-loop events, e.g. a peak-guard cut, are control actions too: left out.)
+    // (Protective feed-loop events, e.g. a peak-guard cut, are control actions too: left out,
+    // as are the scheduled cell's commands.)
     let actions: Vec<&serde_json::Value> = actions
         .as_array()
         .unwrap()
         .iter()
-        .filter(|a| a["record"]["command"]["alert"].is_null())
+        .filter(|a| a["record"]["command"]["alert"].is_null() && a["record"]["loop"] != "schedule")
         .collect();
     assert_eq!(actions.len(), 6, "two parts on each of three machines");
     let leaf = actions[0]["leaf_index"].as_u64().unwrap().to_string();

@@ -167,15 +167,21 @@ fn a_signed_report_of_the_demo_matches_its_ledger_renders_and_fails_on_any_edit(
         }
     }
     let plot = |id: &str| plots.iter().find(|p| p["id"] == id).unwrap();
-    // The demo's evidence holds a feed loop, the wear loop and power, but no latency samples yet
-    // and no scheduling loop: those say so instead of drawing.
+    // The demo's evidence holds a feed loop, the wear loop and the scheduled cell: the energy
+    // plot draws the cell's summed power under the cap the schedule kept.
     assert_eq!(plot("load-step")["series"].as_array().unwrap().len(), 2);
     assert!(plot("wear")["series"].as_array().unwrap().len() >= 3);
-    assert!(!plot("energy")["series"].as_array().unwrap().is_empty());
-    assert!(plot("energy")["note"]
-        .as_str()
-        .unwrap()
-        .contains("no scheduling loop"));
+    let energy = plot("energy")["series"].as_array().unwrap();
+    let named = |prefix: &str| {
+        energy
+            .iter()
+            .find(|s| s["name"].as_str().unwrap().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} series in {energy:?}"))
+    };
+    let cap = named("plant power cap")["y"][0].as_f64().unwrap();
+    let cell = numbers(&named("cell power")["y"]);
+    assert!(!cell.is_empty());
+    assert!(cell.iter().all(|&kw| kw <= cap), "{cell:?} above {cap}");
     assert!(drawn >= 6, "{drawn} series drawn");
     // The lineage graph: its nodes are ledger leaves with their hashes, drawn as in the JSON.
     let lineage = plot("lineage");

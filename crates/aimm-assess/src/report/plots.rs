@@ -57,8 +57,9 @@ pub fn latency(l: &crate::assessment::LoopAssessment, view: &LedgerView) -> Plot
         return plot;
     }
     let (x, y) = histogram(&j.samples);
+    // Named per loop: a report's series names are unique (the HTML keys its points by them).
     plot.series.push(Series {
-        name: "decisions".into(),
+        name: format!("{name} loop decisions"),
         x,
         y,
     });
@@ -334,8 +335,9 @@ pub fn wear(view: &LedgerView, signals: Option<&Signals>) -> Plot {
     plot
 }
 
-/// Measured electrical power of every machine against time, for the energy loop (which has no
-/// evidence of its own yet).
+/// Measured electrical power of every machine against time, for the energy loop; with a
+/// scheduling loop in the evidence, also its cell's power (one-second means summed over the
+/// machines of the latest schedule) against the plant's cap that schedule kept.
 pub fn energy(view: &LedgerView, signals: Option<&Signals>) -> Plot {
     let kind = SignalKind::MachinePowerKw;
     let mut plot = Plot::empty(
@@ -351,10 +353,17 @@ pub fn energy(view: &LedgerView, signals: Option<&Signals>) -> Plot {
             .contains(&a.loop_name.as_str()),
         _ => false,
     });
-    let no_schedule = if scheduled {
-        "the scheduling loop's decisions are in the ledger but this report does not plot them yet"
-    } else {
-        "no scheduling loop in the evidence: no tariff, power cap or schedule to plot against"
+    let schedule = view
+        .records()
+        .filter_map(|(i, r)| match &r.evidence {
+            Evidence::Schedule(s) => Some((i, s)),
+            _ => None,
+        })
+        .last();
+    let no_schedule = match (scheduled, schedule) {
+        (true, Some(_)) => "",
+        (true, None) => "the scheduling loop's decisions cite no schedule record",
+        _ => "no scheduling loop in the evidence: no tariff, power cap or schedule to plot against",
     };
     let Some(signals) = signals else {
         plot.note = format!("no sensor data was read for this assessment; {no_schedule}");
@@ -418,9 +427,76 @@ pub fn energy(view: &LedgerView, signals: Option<&Signals>) -> Plot {
             y,
         });
     }
+    let mut on_schedule = no_schedule.to_string();
+    if let Some((leaf, s)) = schedule {
+        let cap = s
+            .model
+            .get("cap_kw")
+            .and_then(|c| c.as_f64())
+            .unwrap_or(f64::NAN);
+        let cell: BTreeSet<&str> = s
+            .model
+            .get("machines")
+            .and_then(|m| m.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("id").and_then(|i| i.as_str()))
+            .collect();
+        // One-second means per machine, summed over the cell's machines.
+        let mut per_second: BTreeMap<i64, f64> = BTreeMap::new();
+        for (_, t, v) in reads.iter().filter(|(m, _, _)| cell.contains(m.as_str())) {
+            let mut sums: BTreeMap<i64, (f64, u32)> = BTreeMap::new();
+            for (&t, &v) in t.iter().zip(v).filter(|(&t, _)| t >= s.epoch_ns) {
+                let e = sums.entry(t.div_euclid(1_000_000_000)).or_default();
+                e.0 += v;
+                e.1 += 1;
+            }
+            for (sec, (sum, n)) in sums {
+                *per_second.entry(sec).or_default() += sum / f64::from(n);
+            }
+        }
+        if let (Some(&first), Some(&last)) = (per_second.keys().next(), per_second.keys().last()) {
+            let t: Vec<i64> = per_second.keys().map(|s| s * 1_000_000_000).collect();
+            let v: Vec<f64> = per_second.values().copied().collect();
+            let (x, y) = bucket_means(&t, &v, t0, MAX_POINTS);
+            plot.series.push(Series {
+                name: format!(
+                    "cell power ({})",
+                    cell.iter().copied().collect::<Vec<_>>().join(", ")
+                ),
+                x,
+                y,
+            });
+            let span = |sec: i64| (sec * 1_000_000_000 - t0) as f64 / 1e9;
+            plot.series.push(Series {
+                name: "plant power cap".into(),
+                x: vec![span(first), span(last)],
+                y: vec![cap, cap],
+            });
+        }
+        plot.title = "Energy: machine power, and the scheduled cell's power against the cap".into();
+        on_schedule = format!(
+            "the cell {} of schedule v{} (leaf {leaf}), summed per second, against its {cap} kW \
+             cap; tariff bands from the plan's start: {}",
+            s.cell,
+            s.version,
+            s.model
+                .get("tariff")
+                .and_then(|t| t.as_array())
+                .into_iter()
+                .flatten()
+                .map(|b| format!(
+                    "[{}, {}) s at {}",
+                    b["start_s"], b["end_s"], b["price_per_kwh"]
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        leaves.push(leaf);
+    }
     plot.note = format!(
         "{} of the {} machine(s) the loops command, the mean of each of at most {MAX_POINTS} \
-         equal time buckets{left_out}; {no_schedule}",
+         equal time buckets{left_out}; {on_schedule}",
         kind.name(),
         reads.len()
     );
