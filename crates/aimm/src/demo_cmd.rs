@@ -376,7 +376,7 @@ fn print_schedule(s: &ScheduleCellOutcome) {
     println!(
         "energy-scheduled cell (mill-4..6): cost {:.2} against EDD's {:.2} ({:+.1} %), weighted \
          tardiness {:.0} s (EDD {:.0} s); realised peak {:.2} kW under the {:.2} kW cap; energy \
-         {realised:.2} kWh realised, {planned:.2} kWh planned; {} schedules ({} operations moved \
+         {realised:.2} kWh realised, {planned:.2} kWh planned; {} schedules ({} operation(s) moved \
          for the wear loop's tool change); {}; report is ledger leaf {}",
         s.plan_cost,
         s.edd_cost,
