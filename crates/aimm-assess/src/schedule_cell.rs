@@ -25,7 +25,9 @@ use aimm_loops::schedule::cell::{
     BandJson, JobJson, MachineJson, ModelJson, NamedModel, OperationJson, OptionJson, DAY_S,
 };
 use aimm_loops::schedule::dispatch::{dispatch, Rule};
-use aimm_loops::schedule::energy::{Evaluation, MachineState as PlanState, TariffBand};
+use aimm_loops::schedule::energy::{
+    Evaluation, MachinePower, MachineState as PlanState, TariffBand,
+};
 use aimm_loops::schedule::evidence::{objective_values, Put, ScheduleEvidence, LOOP_NAME};
 use aimm_loops::schedule::frame::Window;
 use aimm_loops::schedule::improve::ImproveParams;
@@ -150,6 +152,14 @@ pub struct JobEnergy {
     pub realised_kwh: f64,
 }
 
+impl JobEnergy {
+    /// Whether the realised energy is within [`ENERGY_TOLERANCE`] of the planned.
+    pub fn as_planned(&self) -> bool {
+        (self.realised_kwh - self.planned_kwh).abs()
+            <= ENERGY_TOLERANCE * self.planned_kwh.max(1e-9)
+    }
+}
+
 /// What the cell did.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScheduleCellOutcome {
@@ -196,10 +206,10 @@ impl<'s> aimm_store::RunObserver<Simulator<'s>> for PowerTrace {
     }
 }
 
-/// Means of `samples` per whole second (keyed by the second, ns / 1e9).
-pub fn per_second(samples: &[(i64, f64)]) -> BTreeMap<i64, f64> {
+/// Means of `samples` `(t_ns, value)` per whole second (keyed by the second, ns / 1e9).
+pub fn per_second(samples: impl IntoIterator<Item = (i64, f64)>) -> BTreeMap<i64, f64> {
     let mut sums: BTreeMap<i64, (f64, u32)> = BTreeMap::new();
-    for &(t, v) in samples {
+    for (t, v) in samples {
         let e = sums.entry(t.div_euclid(NS)).or_default();
         e.0 += v;
         e.1 += 1;
@@ -207,6 +217,22 @@ pub fn per_second(samples: &[(i64, f64)]) -> BTreeMap<i64, f64> {
     sums.into_iter()
         .map(|(s, (sum, n))| (s, sum / f64::from(n)))
         .collect()
+}
+
+/// A cell's power per whole second: each machine's one-second means of its power samples,
+/// summed over the machines (the cap holds for this, the power a plant meter integrates).
+pub fn cell_power<M, S>(machines: M) -> BTreeMap<i64, f64>
+where
+    M: IntoIterator<Item = S>,
+    S: IntoIterator<Item = (i64, f64)>,
+{
+    let mut cell: BTreeMap<i64, f64> = BTreeMap::new();
+    for samples in machines {
+        for (s, kw) in per_second(samples) {
+            *cell.entry(s).or_default() += kw;
+        }
+    }
+    cell
 }
 
 /// Sets up the simulator for `program` on `machine`, parts starting at `start_ns`.
@@ -400,7 +426,9 @@ pub fn run_schedule_cell(
                         });
                     }
                 }
-                let peak = per_second(&trace).into_values().fold(0.0, f64::max);
+                let peak = per_second(trace.iter().copied())
+                    .into_values()
+                    .fold(0.0, f64::max);
                 references.insert(
                     (*p, m),
                     Reference {
@@ -507,56 +535,9 @@ pub fn run_schedule_cell(
         ends.get(change.after_parts.checked_sub(1)?)
             .map(|&at_s| (change, at_s))
     });
-    if spec.advise_only {
-        let jobs: Vec<JobEnergy> = spec
-            .jobs
-            .iter()
-            .enumerate()
-            .map(|(j, job)| {
-                let planned = job
-                    .operations
-                    .iter()
-                    .enumerate()
-                    .map(|(o, (p, _))| {
-                        references[&(*p, plan.schedule.jobs[j][o].machine)].energy_kwh
-                    })
-                    .sum();
-                JobEnergy {
-                    job: job.id.clone(),
-                    planned_kwh: planned,
-                    realised_kwh: planned,
-                }
-            })
-            .collect();
-        let cites: Vec<Citation> = floor.evidence.in_force().cloned().into_iter().collect();
-        let peak = evaluation.peak_kw;
-        let passed = peak <= spec.cap_kw;
-        let end_s = plan.schedule.makespan();
-        let report = validation_report(
-            floor.store,
-            spec,
-            epoch_ns + (end_s + 1) * NS,
-            (&evaluation, &edd),
-            peak,
-            &jobs,
-            passed,
-            cites,
-        )?;
-        return Ok(ScheduleCellOutcome {
-            cap_kw: spec.cap_kw,
-            realised_peak_kw: peak,
-            plan_cost: evaluation.objectives.cost,
-            edd_cost: edd.objectives.cost,
-            plan_tardiness_s: evaluation.objectives.weighted_tardiness_s,
-            edd_tardiness_s: edd.objectives.weighted_tardiness_s,
-            jobs,
-            schedules: floor.evidence.version(),
-            moved,
-            report,
-            passed,
-        });
-    }
-    if let Some((change, at_s)) = due {
+    // An advising scheduler commands nothing: no parts, no event, and its report claims the
+    // plan as if carried out.
+    if let Some((change, at_s)) = due.filter(|_| !spec.advise_only) {
         progress("making parts (plan 1)");
         let stop = runner.carry_out(&plan.model, &plan.schedule, (0, at_s), &mut floor)?;
         if stop != Stop::Done {
@@ -625,34 +606,38 @@ pub fn run_schedule_cell(
         floor.windows = done.plan.windows.clone();
         plan = done.plan;
     }
-    progress("making parts");
     let end_s = plan.schedule.makespan();
-    let stop = runner.carry_out(&plan.model, &plan.schedule, (from, end_s + 1), &mut floor)?;
-    if stop != Stop::Done {
-        return Err(ScheduleCellError::Plan(format!(
-            "the plan stopped: {stop:?}"
-        )));
-    }
-    // Realised power: per machine per second, summed over the cell.
-    let mut cell_power: BTreeMap<i64, f64> = BTreeMap::new();
-    for samples in &floor.power {
-        for (s, kw) in per_second(samples) {
-            *cell_power.entry(s).or_default() += kw;
+    let realised_peak_kw = if spec.advise_only {
+        evaluation.peak_kw
+    } else {
+        progress("making parts");
+        let stop = runner.carry_out(&plan.model, &plan.schedule, (from, end_s + 1), &mut floor)?;
+        if stop != Stop::Done {
+            return Err(ScheduleCellError::Plan(format!(
+                "the plan stopped: {stop:?}"
+            )));
         }
-    }
-    let realised_peak_kw = cell_power.values().copied().fold(0.0, f64::max);
+        cell_power(floor.power.iter().map(|m| m.iter().copied()))
+            .into_values()
+            .fold(0.0, f64::max)
+    };
     let mut jobs = Vec::new();
     for (j, job) in spec.jobs.iter().enumerate() {
         let (mut planned, mut realised) = (0.0, 0.0);
         for (o, (p, _)) in job.operations.iter().enumerate() {
             let s = plan.schedule.jobs[j][o];
-            planned += references[&(*p, s.machine)].energy_kwh;
-            let (a, b) = runner.realised()[j][o].unwrap_or((s.start, s.end));
-            realised += energy_kwh(
-                &floor.power[s.machine],
-                epoch_ns + a * NS,
-                epoch_ns + b * NS,
-            );
+            let reference = references[&(*p, s.machine)].energy_kwh;
+            planned += reference;
+            realised += if spec.advise_only {
+                reference
+            } else {
+                let (a, b) = runner.realised()[j][o].unwrap_or((s.start, s.end));
+                energy_kwh(
+                    &floor.power[s.machine],
+                    epoch_ns + a * NS,
+                    epoch_ns + b * NS,
+                )
+            };
         }
         jobs.push(JobEnergy {
             job: job.id.clone(),
@@ -663,10 +648,7 @@ pub fn run_schedule_cell(
     let cites: Vec<Citation> = floor.evidence.in_force().cloned().into_iter().collect();
     let schedules = floor.evidence.version();
     let store = floor.store;
-    let within = |j: &JobEnergy| {
-        (j.realised_kwh - j.planned_kwh).abs() <= ENERGY_TOLERANCE * j.planned_kwh.max(1e-9)
-    };
-    let passed = realised_peak_kw <= spec.cap_kw && jobs.iter().all(within);
+    let passed = realised_peak_kw <= spec.cap_kw && jobs.iter().all(JobEnergy::as_planned);
     let report = validation_report(
         store,
         spec,
@@ -720,16 +702,18 @@ fn named_model(
         machines: spec
             .machines
             .iter()
-            .map(|m| MachineJson {
-                id: m.id.to_string(),
-                rated_kw: m.spindle_rated_power_kw / p.spindle_efficiency + p.idle_kw,
-                idle_kw: p.idle_kw,
-                standby_kw: p.standby_kw,
-                off_kw: 0.0,
-                wake_s: WAKE_S,
-                wake_kw: p.idle_kw,
-                warmup_s: WARMUP_S,
-                warmup_kw: p.idle_kw,
+            .map(|m| {
+                let power = MachinePower {
+                    rated_kw: m.spindle_rated_power_kw / p.spindle_efficiency + p.idle_kw,
+                    idle_kw: p.idle_kw,
+                    standby_kw: p.standby_kw,
+                    off_kw: 0.0,
+                    wake_s: WAKE_S,
+                    wake_kw: p.idle_kw,
+                    warmup_s: WARMUP_S,
+                    warmup_kw: p.idle_kw,
+                };
+                MachineJson::new(m.id.as_str(), &power)
             })
             .collect(),
         jobs: spec
@@ -758,15 +742,7 @@ fn named_model(
                     .collect(),
             })
             .collect(),
-        tariff: spec
-            .tariff
-            .iter()
-            .map(|b| BandJson {
-                start_s: b.start_s,
-                end_s: b.end_s,
-                price_per_kwh: b.price_per_kwh,
-            })
-            .collect(),
+        tariff: spec.tariff.iter().map(BandJson::from).collect(),
         demand_per_kw: spec.demand_per_kw,
         cap_kw: spec.cap_kw,
     };
@@ -814,10 +790,7 @@ fn validation_report(
         plan.objectives.weighted_tardiness_s,
         edd.objectives.weighted_tardiness_s,
         100.0 * ENERGY_TOLERANCE,
-        jobs.iter()
-            .filter(|j| (j.realised_kwh - j.planned_kwh).abs()
-                <= ENERGY_TOLERANCE * j.planned_kwh.max(1e-9))
-            .count(),
+        jobs.iter().filter(|j| j.as_planned()).count(),
         jobs.len()
     );
     append_one(

@@ -13,6 +13,7 @@
 //!   (`epoch_ns + at_s`), or the cited event record's time when that is later.
 
 use crate::measure::{LedgerView, Measured, MAX_CITED};
+use crate::schedule_cell::cell_power;
 use crate::signals::Signals;
 use aimm_ledger::record::{Evidence, ScheduleRecord, ValidationReport};
 use aimm_loops::schedule::cell::{ModelJson, NamedModel};
@@ -20,7 +21,6 @@ use aimm_loops::schedule::dispatch::{dispatch, Rule};
 use aimm_loops::schedule::timetable::{Schedule, ScheduledOp};
 use aimm_model::{MachineId, SignalKind};
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// A claimed cost this far off the recomputed one is contradicted, relative.
 const COST_TOLERANCE: f64 = 1e-6;
@@ -199,22 +199,19 @@ fn realised_peak_kw(
     machines: &[String],
     (from, to): (i64, i64),
 ) -> Result<f64, String> {
-    let mut cell: BTreeMap<i64, f64> = BTreeMap::new();
-    for m in machines {
-        let read = signals.read(&MachineId::new(m.as_str()), SignalKind::MachinePowerKw)?;
-        let mut per_second: BTreeMap<i64, (f64, u32)> = BTreeMap::new();
-        for (&t, &v) in read.series.t_ns.iter().zip(&read.series.values) {
-            if (from..to).contains(&t) {
-                let e = per_second.entry(t.div_euclid(NS)).or_default();
-                e.0 += v;
-                e.1 += 1;
-            }
-        }
-        for (s, (sum, n)) in per_second {
-            *cell.entry(s).or_default() += sum / f64::from(n);
-        }
-    }
-    Ok(cell.values().copied().fold(0.0, f64::max))
+    let reads = machines
+        .iter()
+        .map(|m| signals.read(&MachineId::new(m.as_str()), SignalKind::MachinePowerKw))
+        .collect::<Result<Vec<_>, _>>()?;
+    let samples = reads.iter().map(|r| {
+        r.series
+            .t_ns
+            .iter()
+            .copied()
+            .zip(r.series.values.iter().copied())
+            .filter(|(t, _)| (from..to).contains(t))
+    });
+    Ok(cell_power(samples).into_values().fold(0.0, f64::max))
 }
 
 /// Per schedule answering an event: (schedule leaf, latency ms).

@@ -6,10 +6,10 @@ use crate::output::{print_json, table};
 use aimm_loops::schedule::cell::{
     parse_jobs, parse_machines, parse_tariff, rotate_tariff, FileError, NamedModel, DAY_S,
 };
-use aimm_loops::schedule::energy::{Evaluation, ObjectiveOrder};
+use aimm_loops::schedule::energy::ObjectiveOrder;
 use aimm_loops::schedule::improve::ImproveParams;
 use aimm_loops::schedule::planning::{
-    operations, plan_cell, PlanFile, PlannedOp, COST_FIRST, DEFAULT_PLAN_ITERATIONS,
+    operations, plan_cell, PlanFigures, PlanFile, PlannedOp, COST_FIRST, DEFAULT_PLAN_ITERATIONS,
 };
 use aimm_loops::schedule::reschedule::{
     reschedule, Event, Plan, RescheduleError, RESCHEDULE_ITERATIONS,
@@ -127,32 +127,6 @@ fn read_cell(args: &CellArgs) -> Result<NamedModel> {
         .map_err(|e| anyhow::anyhow!("the cell cannot be scheduled: {e}"))
 }
 
-/// One plan or baseline as printed.
-#[derive(Serialize)]
-struct Figures {
-    cost: f64,
-    energy_kwh: f64,
-    energy_cost: f64,
-    demand_cost: f64,
-    peak_kw: f64,
-    weighted_tardiness_s: f64,
-    makespan_s: i64,
-}
-
-impl Figures {
-    fn of(e: &Evaluation) -> Self {
-        Self {
-            cost: e.objectives.cost,
-            energy_kwh: e.energy_kwh,
-            energy_cost: e.energy_cost,
-            demand_cost: e.demand_cost,
-            peak_kw: e.peak_kw,
-            weighted_tardiness_s: e.objectives.weighted_tardiness_s,
-            makespan_s: e.objectives.makespan_s,
-        }
-    }
-}
-
 /// An operation as printed, with names.
 #[derive(Serialize)]
 struct NamedOp {
@@ -165,9 +139,9 @@ struct NamedOp {
 #[derive(Serialize)]
 struct Printed {
     cap_kw: f64,
-    plan: Figures,
-    edd: Figures,
-    fifo: Figures,
+    plan: PlanFigures,
+    edd: PlanFigures,
+    fifo: PlanFigures,
     /// (plan − EDD) / EDD cost, %.
     cost_vs_edd_pct: f64,
     seed: u64,
@@ -207,9 +181,9 @@ pub fn plan(args: &CellArgs, iterations: Option<u64>, seed: u64, json: bool) -> 
     let edd_cost = p.edd.objectives.cost;
     let printed = Printed {
         cap_kw: cell.model.spec().cap_kw,
-        plan: Figures::of(&p.evaluation),
-        edd: Figures::of(&p.edd),
-        fifo: Figures::of(&p.fifo),
+        plan: PlanFigures::of(&p.evaluation),
+        edd: PlanFigures::of(&p.edd),
+        fifo: PlanFigures::of(&p.fifo),
         cost_vs_edd_pct: if edd_cost > 0.0 {
             100.0 * (p.evaluation.objectives.cost - edd_cost) / edd_cost
         } else {
@@ -236,7 +210,7 @@ pub fn plan(args: &CellArgs, iterations: Option<u64>, seed: u64, json: bool) -> 
 }
 
 /// The figures of schedules, one row each.
-fn print_figures(rows: &[(&str, &Figures)]) {
+fn print_figures(rows: &[(&str, &PlanFigures)]) {
     let mut t = table(&[
         "schedule",
         "cost",
@@ -380,8 +354,8 @@ struct Rescheduled {
     kept: usize,
     interrupted: Vec<String>,
     milliseconds: f64,
-    before: Figures,
-    after: Figures,
+    before: PlanFigures,
+    after: PlanFigures,
     operations: Vec<NamedOp>,
 }
 
@@ -526,8 +500,8 @@ pub fn event(args: EventArgs) -> Result<()> {
         kept: done.kept,
         interrupted: done.interrupted.iter().map(|&x| name(x)).collect(),
         milliseconds,
-        before: Figures::of(&before),
-        after: Figures::of(&done.evaluation),
+        before: PlanFigures::of(&before),
+        after: PlanFigures::of(&done.evaluation),
         operations: named_ops(&cell, &done.plan.schedule),
     };
     if args.json {

@@ -8,6 +8,7 @@ use super::{Cite, Edge, Node, Plot, PlotKind, Series};
 use crate::assessment::Assessment;
 use crate::catalog::LoopKind;
 use crate::measure::LedgerView;
+use crate::schedule_cell::cell_power;
 use crate::signals::Signals;
 use aimm_ledger::record::{Evidence, Record};
 use aimm_model::{MachineId, SignalKind};
@@ -442,19 +443,17 @@ pub fn energy(view: &LedgerView, signals: Option<&Signals>) -> Plot {
             .flatten()
             .filter_map(|m| m.get("id").and_then(|i| i.as_str()))
             .collect();
-        // One-second means per machine, summed over the cell's machines.
-        let mut per_second: BTreeMap<i64, f64> = BTreeMap::new();
-        for (_, t, v) in reads.iter().filter(|(m, _, _)| cell.contains(m.as_str())) {
-            let mut sums: BTreeMap<i64, (f64, u32)> = BTreeMap::new();
-            for (&t, &v) in t.iter().zip(v).filter(|(&t, _)| t >= s.epoch_ns) {
-                let e = sums.entry(t.div_euclid(1_000_000_000)).or_default();
-                e.0 += v;
-                e.1 += 1;
-            }
-            for (sec, (sum, n)) in sums {
-                *per_second.entry(sec).or_default() += sum / f64::from(n);
-            }
-        }
+        let per_second = cell_power(
+            reads
+                .iter()
+                .filter(|(m, _, _)| cell.contains(m.as_str()))
+                .map(|(_, t, v)| {
+                    t.iter()
+                        .copied()
+                        .zip(v.iter().copied())
+                        .filter(|(t, _)| *t >= s.epoch_ns)
+                }),
+        );
         if let (Some(&first), Some(&last)) = (per_second.keys().next(), per_second.keys().last()) {
             let t: Vec<i64> = per_second.keys().map(|s| s * 1_000_000_000).collect();
             let v: Vec<f64> = per_second.values().copied().collect();

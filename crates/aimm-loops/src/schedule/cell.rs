@@ -468,6 +468,33 @@ pub struct MachineJson {
     pub warmup_kw: f64,
 }
 
+impl MachineJson {
+    /// Machine `id` with `power`.
+    pub fn new(id: &str, power: &MachinePower) -> Self {
+        Self {
+            id: id.to_owned(),
+            rated_kw: power.rated_kw,
+            idle_kw: power.idle_kw,
+            standby_kw: power.standby_kw,
+            off_kw: power.off_kw,
+            wake_s: power.wake_s,
+            wake_kw: power.wake_kw,
+            warmup_s: power.warmup_s,
+            warmup_kw: power.warmup_kw,
+        }
+    }
+}
+
+impl From<&TariffBand> for BandJson {
+    fn from(b: &TariffBand) -> Self {
+        Self {
+            start_s: b.start_s,
+            end_s: b.end_s,
+            price_per_kwh: b.price_per_kwh,
+        }
+    }
+}
+
 /// One tariff band in [`ModelJson`], s from the plan's start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -545,17 +572,7 @@ impl NamedModel {
                 .machines
                 .iter()
                 .zip(&spec.machines)
-                .map(|(id, m)| MachineJson {
-                    id: id.clone(),
-                    rated_kw: m.rated_kw,
-                    idle_kw: m.idle_kw,
-                    standby_kw: m.standby_kw,
-                    off_kw: m.off_kw,
-                    wake_s: m.wake_s,
-                    wake_kw: m.wake_kw,
-                    warmup_s: m.warmup_s,
-                    warmup_kw: m.warmup_kw,
-                })
+                .map(|(id, m)| MachineJson::new(id, m))
                 .collect(),
             jobs: self
                 .jobs
@@ -588,15 +605,7 @@ impl NamedModel {
                         .collect(),
                 })
                 .collect(),
-            tariff: spec
-                .tariff
-                .iter()
-                .map(|b| BandJson {
-                    start_s: b.start_s,
-                    end_s: b.end_s,
-                    price_per_kwh: b.price_per_kwh,
-                })
-                .collect(),
+            tariff: spec.tariff.iter().map(BandJson::from).collect(),
             demand_per_kw: spec.demand_per_kw,
             cap_kw: spec.cap_kw,
         }

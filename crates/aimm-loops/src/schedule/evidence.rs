@@ -6,6 +6,7 @@
 
 use super::cell::NamedModel;
 use super::energy::{Evaluation, MachineState};
+use super::planning::PlanFigures;
 use super::runner::{Command, Given};
 use super::timetable::Schedule;
 use aimm_ledger::record::{ControlAction, Evidence, Record, ScheduleRecord};
@@ -32,20 +33,12 @@ pub fn state_name(state: MachineState) -> &'static str {
     }
 }
 
-/// The objective values of `e`, by name.
+/// The objective values of `e`, by name ([`PlanFigures`] as a JSON object).
 pub fn objective_values(e: &Evaluation) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "weighted_tardiness_s".into(),
-        json!(e.objectives.weighted_tardiness_s),
-    );
-    m.insert("cost".into(), json!(e.objectives.cost));
-    m.insert("energy_kwh".into(), json!(e.energy_kwh));
-    m.insert("energy_cost".into(), json!(e.energy_cost));
-    m.insert("demand_cost".into(), json!(e.demand_cost));
-    m.insert("peak_kw".into(), json!(e.peak_kw));
-    m.insert("makespan_s".into(), json!(e.objectives.makespan_s));
-    m
+    match serde_json::to_value(PlanFigures::of(e)) {
+        Ok(Value::Object(m)) => m,
+        _ => unreachable!("a struct of numbers serialises to an object"),
+    }
 }
 
 /// A schedule to record.

@@ -50,6 +50,40 @@ pub fn plan_cell(cell: &NamedModel, params: &ImproveParams) -> Result<CellPlan, 
     })
 }
 
+/// What a schedule costs and how late it is: the figures a plan is printed and recorded with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PlanFigures {
+    /// Energy cost plus demand charge.
+    pub cost: f64,
+    /// Energy used.
+    pub energy_kwh: f64,
+    /// Its price under the tariff.
+    pub energy_cost: f64,
+    /// Demand charge on the peak.
+    pub demand_cost: f64,
+    /// The cell's highest power.
+    pub peak_kw: f64,
+    /// Σ weight × lateness.
+    pub weighted_tardiness_s: f64,
+    /// End of the last operation.
+    pub makespan_s: Time,
+}
+
+impl PlanFigures {
+    /// The figures of an evaluated schedule.
+    pub fn of(e: &Evaluation) -> Self {
+        Self {
+            cost: e.objectives.cost,
+            energy_kwh: e.energy_kwh,
+            energy_cost: e.energy_cost,
+            demand_cost: e.demand_cost,
+            peak_kw: e.peak_kw,
+            weighted_tardiness_s: e.objectives.weighted_tardiness_s,
+            makespan_s: e.objectives.makespan_s,
+        }
+    }
+}
+
 /// One operation of a plan file: numbers from 0 in model order, times in s from the plan's
 /// start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -164,14 +164,16 @@ impl Runner {
         let evaluation = model
             .evaluate(schedule)
             .map_err(|v| RunError::Invalid(v.to_string()))?;
-        // The operation each cutting segment is, by machine and start.
-        let op_at = |machine: usize, start: Time| {
-            schedule.jobs.iter().enumerate().find_map(|(j, ops)| {
-                ops.iter()
-                    .position(|s| s.machine == machine && s.start == start && s.end > s.start)
-                    .map(|o| (j, o))
-            })
-        };
+        // The operation each cutting segment is, by machine and start (one per pair: operations
+        // on a machine do not overlap).
+        let op_at: std::collections::BTreeMap<(usize, Time), (usize, usize)> = schedule
+            .jobs
+            .iter()
+            .enumerate()
+            .flat_map(|(j, ops)| ops.iter().enumerate().map(move |(o, s)| (j, o, s)))
+            .filter(|(_, _, s)| s.end > s.start)
+            .map(|(j, o, s)| ((s.machine, s.start), (j, o)))
+            .collect();
         let mut segments: Vec<(Time, usize, super::energy::Segment)> = evaluation
             .timelines
             .iter()
@@ -184,7 +186,7 @@ impl Runner {
                 if !(from_s..until_s).contains(&seg.start_s) {
                     continue;
                 }
-                let (job, op) = op_at(m, seg.start_s).expect("a cutting segment is an operation");
+                let (job, op) = op_at[&(m, seg.start_s)];
                 if self.realised[job][op].is_some() {
                     continue;
                 }
