@@ -6,6 +6,7 @@
 //! ([`SignalKind::mtconnect`]).
 
 mod actuator;
+mod cut_process;
 mod event;
 mod feature;
 mod loop_machine;
@@ -21,6 +22,10 @@ mod tool;
 mod wear_run;
 
 pub use actuator::{Actuator, ActuatorError};
+pub use cut_process::{
+    CutParams, OperationGeometry, OperationRole, ParamBox, PartMeasurement, ProcessConstraint,
+    ProcessCosts, ProcessLimits,
+};
 pub use event::{Event, EventKind};
 pub use feature::FeatureResult;
 pub use loop_machine::{LoopMachine, MachineLoop};
