@@ -201,7 +201,7 @@ impl PartMeasurement {
     pub fn violated(&self, limits: &ProcessLimits) -> Vec<ProcessConstraint> {
         ProcessConstraint::ALL
             .into_iter()
-            .filter(|&c| matches!(self.against(c, limits), Some((v, l)) if !(v < l)))
+            .filter(|&c| matches!(self.against(c, limits), Some((v, l)) if v.partial_cmp(&l) != Some(std::cmp::Ordering::Less)))
             .collect()
     }
 }
