@@ -300,10 +300,8 @@ pub fn rewrite(
             params,
             why: why.into(),
         };
-        if !(params.fz_mm > 0.0 && params.vc_m_per_min > 0.0)
-            || !params.fz_mm.is_finite()
-            || !params.vc_m_per_min.is_finite()
-        {
+        let usable = |v: f64| v.is_finite() && v > 0.0;
+        if !(usable(params.fz_mm) && usable(params.vc_m_per_min)) {
             return Err(bad(
                 "feed per tooth and cutting speed must be positive, finite numbers",
             ));
