@@ -210,8 +210,8 @@ pub(crate) trait Rows: LedgerRows {
 
     /// Inserts a program unless one with this digest is stored.
     fn insert_program_if_new(&mut self, name: &str, sha256: &[u8], content: &str) -> OpResult<()>;
-    /// `(id, name)` of the stored program with this digest.
-    fn program_by_digest(&mut self, sha256: &[u8]) -> OpResult<(i64, String)>;
+    /// `(id, name, content)` of the stored program with this digest, if stored.
+    fn program_by_digest(&mut self, sha256: &[u8], each: Each<'_>) -> OpResult<()>;
     /// `(name, sha256, content)` of program `id`, if stored.
     fn program(&mut self, id: i64, each: Each<'_>) -> OpResult<()>;
 

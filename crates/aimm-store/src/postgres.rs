@@ -430,12 +430,12 @@ impl Rows for PgRows<'_> {
         )
     }
 
-    fn program_by_digest(&mut self, sha256: &[u8]) -> OpResult<(i64, String)> {
-        let row = on_client!(self, c => c.query_one(
-            "SELECT id, name FROM programs WHERE sha256 = $1",
+    fn program_by_digest(&mut self, sha256: &[u8], each: Each<'_>) -> OpResult<()> {
+        self.select(
+            "SELECT id, name, content FROM programs WHERE sha256 = $1",
             &[&sha256],
-        ))?;
-        Ok((row.int(0)?, row.text(1)?))
+            each,
+        )
     }
 
     fn program(&mut self, id: i64, each: Each<'_>) -> OpResult<()> {

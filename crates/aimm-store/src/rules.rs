@@ -241,13 +241,41 @@ impl<B: Backend> Store for B {
         let digest: [u8; 32] = Sha256::digest(content.as_bytes()).into();
         self.write("put_program", |c| {
             c.insert_program_if_new(name, &digest, content)?;
-            let (id, stored_name) = c.program_by_digest(&digest)?;
+            let stored = collect(
+                |each| c.program_by_digest(&digest, each),
+                |row| Ok((row.int(0)?, row.text(1)?)),
+            )?;
+            let (id, stored_name) = stored
+                .into_iter()
+                .next()
+                .expect("the program was inserted or found in this transaction");
             Ok(ProgramRecord {
                 id: ProgramId(id),
                 name: stored_name,
                 sha256_hex: hex::encode(digest),
                 bytes: content.len() as u64,
             })
+        })
+    }
+
+    fn program_by_digest(&self, sha256: &[u8; 32]) -> Result<Option<Program>> {
+        self.read("program_by_digest", |c| {
+            Ok(collect(
+                |each| c.program_by_digest(sha256, each),
+                |row| {
+                    let content = row.text(2)?;
+                    Ok(Program {
+                        record: ProgramRecord {
+                            id: ProgramId(row.int(0)?),
+                            name: row.text(1)?,
+                            sha256_hex: hex::encode(sha256),
+                            bytes: content.len() as u64,
+                        },
+                        content,
+                    })
+                },
+            )?
+            .pop())
         })
     }
 

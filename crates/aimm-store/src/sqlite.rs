@@ -317,12 +317,12 @@ impl Rows for SqliteRows<'_> {
         )
     }
 
-    fn program_by_digest(&mut self, sha256: &[u8]) -> OpResult<(i64, String)> {
-        Ok(self.0.query_row(
-            "SELECT id, name FROM programs WHERE sha256 = ?1",
+    fn program_by_digest(&mut self, sha256: &[u8], each: Each<'_>) -> OpResult<()> {
+        self.select(
+            "SELECT id, name, content FROM programs WHERE sha256 = ?1",
             [sha256],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+            each,
+        )
     }
 
     fn program(&mut self, id: i64, each: Each<'_>) -> OpResult<()> {

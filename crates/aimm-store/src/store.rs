@@ -249,6 +249,8 @@ pub trait Store: Send {
     fn put_program(&mut self, name: &str, content: &str) -> Result<ProgramRecord>;
     /// The program version `id`, with its text.
     fn program(&self, id: ProgramId) -> Result<Program>;
+    /// The stored program whose text has this SHA-256 (as an `nc_program` record names it).
+    fn program_by_digest(&self, sha256: &[u8; 32]) -> Result<Option<Program>>;
 
     /// Records the start of a run; the program, if given, must be stored.
     fn start_run(&mut self, run: &NewRun) -> Result<RunId>;

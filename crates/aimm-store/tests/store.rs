@@ -103,6 +103,12 @@ fn programs_are_deduplicated_by_content(backend: Backend) {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(b"G0 X0\nG1 X10 F500\n");
     assert_eq!(a.sha256_hex, hex::encode(digest));
+    let found = store.program_by_digest(&digest.into()).unwrap().unwrap();
+    assert_eq!(
+        (found.record, found.content.as_str()),
+        (a.clone(), "G0 X0\nG1 X10 F500\n")
+    );
+    assert!(store.program_by_digest(&[7; 32]).unwrap().is_none());
     let back = store.program(c.id).unwrap();
     assert_eq!(back.record, c);
     assert_eq!(back.content, "G0 X0\nG1 X10 F400\n");
