@@ -1,7 +1,7 @@
 //! Fast steady-state physics of one milling operation at given cutting parameters: what a part
 //! run would measure ([`outcome::true_measurement`]), how noisily ([`outcome::measure`]), when it
 //! chatters ([`stability`]), the hidden per-case truth behind it ([`truth`]), the best parameters
-//! with the truth known ([`oracle`]) and the benchmark operations ([`cases`]). It is the plant of
+//! with the truth known ([`mod@oracle`]) and the benchmark operations ([`cases`]). It is the plant of
 //! the process-parameter learning loop (issue 16): a learner changes the feed per tooth f_z and
 //! the cutting speed v_c of an operation ([`aimm_model::CutParams`]), never its depth or width of
 //! cut, and sees only [`aimm_model::PartMeasurement`]s. Everything is pure and deterministic;
@@ -34,7 +34,7 @@
 //! α_xx = ½[cos 2φ − 2K_rφ + K_r sin 2φ], α_xy = ½[−sin 2φ − 2φ + K_r cos 2φ],
 //! α_yx = ½[−sin 2φ + 2φ + K_r cos 2φ], α_yy = ½[−cos 2φ − 2K_rφ − K_r sin 2φ] over
 //! [φ_st, φ_ex]; with equal X/Y dynamics the eigenvalues of the oriented FRF are λ_α·G(iω)
-//! (λ_α: eigenvalues of [α]), Λ = −1/(λ_α·G), and
+//! (λ_α: eigenvalues of the matrix α), Λ = −1/(λ_α·G), and
 //! a_lim = −(2π/(z·K_t))·Λ_R·(1 + κ²), κ = Λ_I/Λ_R, at spindle period
 //! T = (ε + 2πk)/ω_c, ε = π − 2·atan κ, k = 0, 1, 2, … lobes. The tangential coefficient is
 //! Kienzle's at the mean chip thickness, K_t = kc1.1·h_m^(−mc), so a higher feed is slightly more
@@ -90,7 +90,7 @@
 //! | Taylor C | nominal ± 25 % | tool-to-tool and coating differences (the lognormal life CV 0.3 of [`crate::scatter`] is ± 7 % in C at n = 0.25; tool brands differ more; assumed) |
 //! | Taylor n | nominal ± 10 % | assumed |
 //! | Taylor a | 0.2–0.4 | within the 0.2–0.5 of extended-Taylor fits; nominal 0.3 as [`crate::wear`] |
-//! | K_r | steel, Ti 0.35–0.55; Al 0.25–0.45 | assumed, around the ratios of Altintas' mechanistic coefficients (e.g. Al 7050: K_r ≈ 0.3; steels higher) |
+//! | K_r | steel, Ti 0.35–0.55; Al 0.25–0.45 | assumed, within the 0.2–0.6 of mechanistically identified radial/tangential coefficient ratios (Altintas, ch. 2), higher for steels and titanium |
 //! | f_n | 1.5–3.5 kHz / d | tap tests of 10 mm carbide end mills in shrink-fit holders (Altintas, *Manufacturing Automation*, ch. 3 examples; T. L. Schmitz, K. S. Smith, *Machining Dynamics*, Springer 2009); f ∝ 1/D at a stick-out ∝ D (assumed) |
 //! | ζ | 0.03–0.045 | tool-tip modes 0.02–0.05 (same sources); the narrower band of one tool and holder type (assumed) |
 //! | modal stiffness | 22–32 N/µm · d | a 10 mm carbide cantilever of 30 mm stick-out is ≈ 13–25 N/µm (3EI/L³, E = 600 GPa, fluted core ≈ 0.8 D), stiffened by a short shrink-fit (assumed) |
@@ -118,16 +118,32 @@
 //! f_z ≈ 0.03–0.06 mm) and, for roughing, speeds below them, where process damping keeps the
 //! cut stable with any tool in the ranges. They satisfy every constraint for every truth of the
 //! ranges (tested over 200 draws); the depths are chosen so (the worst draw's stability ratio
-//! at the start is 0.7–0.9). The boxes reach from below the start to the tool maker's upper
+//! at the start is 0.57–0.90). The boxes reach from below the start to the tool maker's upper
 //! feeds and the spindle's top speed, so they hold chatter (low feed at unstable speeds),
 //! roughness, tolerance and tool-life violations.
 //!
-//! Found with the truth known ([`oracle::oracle`], seeds 0–19): the oracle costs 55–75 % less
-//! than the start in every case. Finishing is bounded by roughness and wall tolerance. Roughing
-//! is bounded by the box's highest feed and by the Taylor trade-off of machine time against
-//! tool cost (the economic cutting speed), not by chatter or the spindle: with Kienzle's size
-//! effect a thicker chip lowers K_t and so raises a_lim, and a 10 mm tool at depths that are
-//! stable for every truth draws under 2 kW of the 7.5 kW spindle.
+//! Found with the truth known ([`oracle()`], seeds 0–19): the oracle costs on average
+//! 55–73 % less than the start, and at least 20 % less for every seed of every case.
+//! Finishing is bounded by roughness and wall tolerance. Roughing is bounded by the box's
+//! highest feed and by the Taylor trade-off of machine time against tool cost (the economic
+//! cutting speed), not by chatter or the spindle: with Kienzle's size effect a thicker chip
+//! lowers K_t and so raises a_lim, a start stable for every tool in the ranges leaves the
+//! typical tool a wide margin, and a 10 mm tool at such depths draws under 2 kW of the 7.5 kW
+//! spindle.
+//!
+//! # The tick engine sees the same physics
+//! [`crate::SimConfig::process_truth`] makes the engine cut with the truth's Kienzle and Taylor
+//! constants; every cutting tick it evaluates the stability ratio of the z-map engagement
+//! (a_p the deepest cut, a_e = section / a_p ≤ D, the actual f_z and speed; K_t raised by wear
+//! and hardness as kc is), the wall error and the tool life used with the formulas above, and
+//! warns once per block when the ratio reaches 1 ("line N: T1 chatters: …"). Each tool's
+//! [`crate::result::OperationSummary`] in [`crate::PartResult::operations`] holds the peaks
+//! (power, torque and ratio from the engagement and cutting power averaged over the last
+//! [`crate::engine::SUMMARY_SMOOTHING_MM`] of path, which removes the z-map's cell
+//! quantization), Ra from the largest f_z of the cut, and converts to a
+//! [`aimm_model::PartMeasurement`] (cycle time = the tool's first to last moving tick). The
+//! model's lobes are computed only when the speed (0.2 %) or a_e (1 %) changes. The simulator
+//! has no vibration signal kind, so the ratio is not recorded as a sample.
 
 pub mod cases;
 pub mod oracle;
