@@ -669,6 +669,10 @@ impl<'p> Simulator<'p> {
         };
         let mut feed_mm = 0.0;
         let mut rapid_mm = 0.0;
+        // This tick's motion belongs to the tool in the spindle when it began: a tool change
+        // within the tick starts the next tool's operation after it, not at the last tool's
+        // final move.
+        let moving_tool = self.tool;
         while left_s > 1e-12 {
             match &mut self.activity {
                 Activity::Finished => break,
@@ -702,7 +706,7 @@ impl<'p> Simulator<'p> {
         }
         self.t_ns += self.dt_ns;
         self.tick += 1;
-        self.update(feed_mm, rapid_mm)?;
+        self.update(feed_mm, rapid_mm, moving_tool)?;
         Ok(!self.is_finished())
     }
 
@@ -1089,7 +1093,12 @@ impl<'p> Simulator<'p> {
     }
 
     /// Evaluates the physics for the tick just run and records samples.
-    fn update(&mut self, feed_mm: f64, rapid_mm: f64) -> Result<(), SimError> {
+    fn update(
+        &mut self,
+        feed_mm: f64,
+        rapid_mm: f64,
+        moving_tool: Option<u32>,
+    ) -> Result<(), SimError> {
         let dt = self.dt_s;
         let feed_actual = feed_mm / dt * 60.0;
         let spindle_on = self.spindle_dir != SpindleDir::Off && self.spindle_rpm > 0.0;
@@ -1187,7 +1196,7 @@ impl<'p> Simulator<'p> {
             }
             self.cutting_time_s += dt;
         }
-        if let Some(t) = self.tool {
+        if let Some(t) = moving_tool {
             if feed_mm + rapid_mm > 0.0 {
                 let now = self.elapsed_s();
                 let o = self.operation_of(t);
