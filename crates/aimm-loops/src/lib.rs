@@ -12,6 +12,7 @@
 
 pub mod feed;
 pub mod guard;
+pub mod learn;
 pub mod nc_offsets;
 pub mod schedule;
 pub mod wear;
