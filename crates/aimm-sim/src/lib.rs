@@ -159,7 +159,9 @@
 //! formulas evaluated once for one operation's steady state, plus regenerative chatter
 //! (single-mode stability lobes with process damping), kinematic roughness and deflection wall
 //! error, a hidden per-case truth drawn inside documented ranges, an oracle and benchmark cases.
-//! Its module documentation gives every formula, value and source.
+//! Its module documentation gives every formula, value and source. The engine evaluates the
+//! same formulas every cutting tick into one [`result::OperationSummary`] per tool and, with
+//! [`SimConfig::process_truth`] set, warns of chatter naming the line.
 //!
 //! # Reference feature
 //! The walls cut under G41/G42 (or, without compensation, every side-cutting move). The wall lies
@@ -187,5 +189,5 @@ pub mod wear;
 
 pub use engine::{plan_stock, SimConfig, SimError, Simulator, DEFAULT_START_NS};
 pub use panel::{Panel, PanelAction, PanelError, PanelScript};
-pub use result::{FeatureResult, PartResult, ToolWear};
+pub use result::{FeatureResult, OperationSummary, PartResult, ToolWear};
 pub use tool_table::ToolTable;

@@ -1,7 +1,7 @@
 //! Fast steady-state physics of one milling operation at given cutting parameters: what a part
 //! run would measure ([`outcome::true_measurement`]), how noisily ([`outcome::measure`]), when it
 //! chatters ([`stability`]), the hidden per-case truth behind it ([`truth`]), the best parameters
-//! with the truth known ([`oracle`]) and the benchmark operations ([`cases`]). It is the plant of
+//! with the truth known ([`mod@oracle`]) and the benchmark operations ([`cases`]). It is the plant of
 //! the process-parameter learning loop (issue 16): a learner changes the feed per tooth f_z and
 //! the cutting speed v_c of an operation ([`aimm_model::CutParams`]), never its depth or width of
 //! cut, and sees only [`aimm_model::PartMeasurement`]s. Everything is pure and deterministic;
@@ -34,7 +34,7 @@
 //! α_xx = ½[cos 2φ − 2K_rφ + K_r sin 2φ], α_xy = ½[−sin 2φ − 2φ + K_r cos 2φ],
 //! α_yx = ½[−sin 2φ + 2φ + K_r cos 2φ], α_yy = ½[−cos 2φ − 2K_rφ − K_r sin 2φ] over
 //! [φ_st, φ_ex]; with equal X/Y dynamics the eigenvalues of the oriented FRF are λ_α·G(iω)
-//! (λ_α: eigenvalues of [α]), Λ = −1/(λ_α·G), and
+//! (λ_α: eigenvalues of the matrix α), Λ = −1/(λ_α·G), and
 //! a_lim = −(2π/(z·K_t))·Λ_R·(1 + κ²), κ = Λ_I/Λ_R, at spindle period
 //! T = (ε + 2πk)/ω_c, ε = π − 2·atan κ, k = 0, 1, 2, … lobes. The tangential coefficient is
 //! Kienzle's at the mean chip thickness, K_t = kc1.1·h_m^(−mc), so a higher feed is slightly more
@@ -122,7 +122,21 @@
 //! feeds and the spindle's top speed, so they hold chatter (low feed at unstable speeds),
 //! roughness, tolerance and tool-life violations.
 //!
-//! Found with the truth known ([`oracle::oracle`], seeds 0–19): the oracle costs 55–75 % less
+//! # The tick engine sees the same physics
+//! [`crate::SimConfig::process_truth`] makes the engine cut with the truth's Kienzle and Taylor
+//! constants; every cutting tick it evaluates the stability ratio of the z-map engagement
+//! (a_p the deepest cut, a_e = section / a_p ≤ D, the actual f_z and speed; K_t raised by wear
+//! and hardness as kc is), the wall error and the tool life used with the formulas above, and
+//! warns once per block when the ratio reaches 1 ("line N: T1 chatters: …"). Each tool's
+//! [`crate::result::OperationSummary`] in [`crate::PartResult::operations`] holds the peaks
+//! (power, torque and ratio from the engagement and cutting power averaged over the last
+//! [`crate::engine::SUMMARY_SMOOTHING_MM`] of path, which removes the z-map's cell
+//! quantization), Ra from the largest f_z of the cut, and converts to a
+//! [`aimm_model::PartMeasurement`] (cycle time = the tool's first to last moving tick). The
+//! model's lobes are computed only when the speed (0.2 %) or a_e (1 %) changes. The simulator
+//! has no vibration signal kind, so the ratio is not recorded as a sample.
+//!
+//! Found with the truth known ([`oracle()`], seeds 0–19): the oracle costs 55–75 % less
 //! than the start in every case. Finishing is bounded by roughness and wall tolerance. Roughing
 //! is bounded by the box's highest feed and by the Taylor trade-off of machine time against
 //! tool cost (the economic cutting speed), not by chatter or the spindle: with Kienzle's size
