@@ -44,7 +44,7 @@ pub struct CutLoad {
 
 /// Smallest chip thickness the model evaluates, mm: below it Kienzle's power law is outside its
 /// validated range and would diverge (ploughing dominates instead).
-const MIN_CHIP_MM: f64 = 0.002;
+pub const MIN_CHIP_MM: f64 = 0.002;
 
 /// Cutting speed of a tool of `diameter_mm` at `rpm`, m/min.
 pub fn cutting_speed_m_per_min(diameter_mm: f64, rpm: f64) -> f64 {

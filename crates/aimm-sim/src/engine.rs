@@ -11,8 +11,11 @@ use crate::materials::MaterialConstants;
 use crate::panel::{Panel, PanelAction, PanelError, PanelScript};
 use crate::planner::{Planner, RatingError};
 use crate::power::PowerModel;
+use crate::process::outcome::{roughness_ra_um, wall_error_mm};
+use crate::process::stability::{specific_limit_n_per_mm, tangential_coefficient};
+use crate::process::ProcessTruth;
 use crate::recording::Recording;
-use crate::result::{FeatureResult, PartResult, ToolWear};
+use crate::result::{FeatureResult, OperationSummary, PartResult, ToolWear};
 use crate::stock::{Removal, Stock, StockSpec};
 use crate::tool_table::ToolTable;
 use crate::wear::WearModel;
@@ -66,6 +69,17 @@ pub struct SimConfig {
     pub wear: WearModel,
     /// G-code interpreter settings.
     pub interp: InterpConfig,
+    /// The hidden process truth of this material, tool and holder ([`crate::process`]): when
+    /// set, its Kienzle and Taylor constants replace [`crate::materials`]' (and its Taylor chip
+    /// exponent the wear model's), and its tool-tip dynamics, force ratio, static stiffness and
+    /// roughness factor apply to every tool, and a cut whose stability ratio reaches 1 warns
+    /// of chatter (once per block, naming the line). `None`: the material's constants, and the
+    /// nominal truth of [`ProcessTruth::nominal`] for each tool's diameter in the operation
+    /// summaries only (no chatter warnings: a class average is not this tool).
+    pub process_truth: Option<ProcessTruth>,
+    /// Corner radius of the flat end mills, mm, for the roughness of the operation summaries
+    /// (ball end mills: half the diameter); below 0.1 mm the formula takes 0.1 mm.
+    pub corner_radius_mm: f64,
 }
 
 impl SimConfig {
@@ -89,6 +103,8 @@ impl SimConfig {
             power: PowerModel::default(),
             wear: WearModel::default(),
             interp: InterpConfig::default(),
+            process_truth: None,
+            corner_radius_mm: 0.0,
         }
     }
 }
@@ -215,6 +231,35 @@ impl Cutter {
     }
 }
 
+/// Running sums of one tool's operation ([`OperationSummary`]).
+#[derive(Clone, Debug, Default)]
+struct OperationSums {
+    tool: u32,
+    first_motion_s: Option<f64>,
+    last_motion_s: f64,
+    cutting_time_s: f64,
+    cut_length_mm: f64,
+    removed_mm3: f64,
+    ap_weighted: f64,
+    ae_weighted: f64,
+    peak_power_kw: f64,
+    peak_torque_nm: f64,
+    peak_ratio: f64,
+    max_fz_mm: f64,
+    wall_error_mm: f64,
+    life_used: f64,
+}
+
+/// The specific stability limit last computed, reused while the tool, speed and width of cut
+/// stay within a small tolerance (the lobes are computed only when they change).
+#[derive(Clone, Copy, Debug)]
+struct StabilityCache {
+    tool: u32,
+    rpm: f64,
+    ae_mm: f64,
+    specific_limit: f64,
+}
+
 /// Per-tool wear state.
 #[derive(Clone, Copy, Debug)]
 struct ToolState {
@@ -289,7 +334,20 @@ pub struct Simulator<'p> {
     warned_spindle_off: bool,
     samples: u64,
     logged_tool: Option<(u32, f64)>,
+    operations: Vec<OperationSums>,
+    stability_cache: Option<StabilityCache>,
+    /// Line of the last chatter warning (one warning per block).
+    chatter_line: Option<u32>,
+    /// Section (mm²), depth (mm) and cutting power (W) of the cut, averaged over the last
+    /// [`SUMMARY_SMOOTHING_MM`] of path for the operation summaries; reset when the cut ends.
+    smoothed_cut: Option<(f64, f64, f64)>,
 }
+
+/// Path length over which the operation summaries average the engagement and the cutting power
+/// (exponentially), mm: the z-map's cell quantization makes the 4-cut engagement jitter by
+/// about a cell width (± 6 % of a_e = 2 mm with 0.25 mm cells); half a 10 mm tool's diameter
+/// of path averages it out (assumed).
+pub const SUMMARY_SMOOTHING_MM: f64 = 5.0;
 
 impl<'p> Simulator<'p> {
     /// Prepares a run of `program` with `tools`; the stock is planned from the program when the
@@ -326,11 +384,17 @@ impl<'p> Simulator<'p> {
             )));
         }
         let stock = Stock::new(spec, cell_mm).with_hardness(&cfg.hardness);
+        let mut cfg = cfg;
+        if let Some(t) = &cfg.process_truth {
+            cfg.wear.chip_exponent = t.taylor_chip_exponent;
+        }
         let dt_ns = (NS_PER_S as f64 / cfg.fast_rate_hz).round() as TimeNs;
         let rec = Recording::new(&cfg.machine.id);
         Ok(Self {
             program_name: program.name.clone(),
-            consts: MaterialConstants::of(cfg.material),
+            consts: cfg
+                .process_truth
+                .map_or_else(|| MaterialConstants::of(cfg.material), |t| t.constants()),
             interp: Interpreter::new(program, tools, cfg.interp.clone()),
             cut_step_mm: stock.cell_mm() / 2.0,
             stock,
@@ -371,6 +435,10 @@ impl<'p> Simulator<'p> {
             warned_spindle_off: false,
             samples: 0,
             logged_tool: None,
+            operations: Vec::new(),
+            stability_cache: None,
+            chatter_line: None,
+            smoothed_cut: None,
             cfg,
         })
     }
@@ -458,6 +526,7 @@ impl<'p> Simulator<'p> {
         }
         self.tool = Some(number);
         self.tools.entry(number).or_default().loaded = true;
+        self.operation_of(number);
         self.warn(line, note);
         Ok(())
     }
@@ -803,6 +872,7 @@ impl<'p> Simulator<'p> {
                 self.tool = Some(tool);
                 self.last_cut = None;
                 self.tools.entry(tool).or_default().loaded = true;
+                self.operation_of(tool);
                 self.spindle_dir = SpindleDir::Off;
                 self.activity = Activity::Waiting {
                     left_s: self.cfg.tool_change_s,
@@ -869,6 +939,145 @@ impl<'p> Simulator<'p> {
                 diameter_mm: t.diameter_mm,
                 flutes: t.flutes,
             })
+    }
+
+    /// The operation sums of `tool`, added in order of first use.
+    fn operation_of(&mut self, tool: u32) -> &mut OperationSums {
+        let i = match self.operations.iter().position(|o| o.tool == tool) {
+            Some(i) => i,
+            None => {
+                self.operations.push(OperationSums {
+                    tool,
+                    ..OperationSums::default()
+                });
+                self.operations.len() - 1
+            }
+        };
+        &mut self.operations[i]
+    }
+
+    /// The process truth the tool of `diameter_mm` cuts with: the configured one, or the
+    /// material's constants with the nominal dynamics of that diameter.
+    fn truth_for(&self, diameter_mm: f64) -> ProcessTruth {
+        self.cfg.process_truth.unwrap_or_else(|| {
+            let c = self.consts;
+            ProcessTruth {
+                kc11_n_per_mm2: c.kc11_n_per_mm2,
+                mc: c.mc,
+                taylor_c_m_per_min: c.taylor_c_m_per_min,
+                taylor_n: c.taylor_n,
+                taylor_chip_exponent: self.cfg.wear.chip_exponent,
+                ..ProcessTruth::nominal(self.cfg.material, diameter_mm)
+            }
+        })
+    }
+
+    /// Adds this tick's cut to the operation summary of the tool in the spindle: power,
+    /// torque, the stability ratio (warning once per block when it reaches 1), roughness, wall
+    /// error and tool life used, with the formulas of [`crate::process`].
+    #[allow(clippy::too_many_arguments)]
+    fn observe_operation(
+        &mut self,
+        spec: &Cutter,
+        cut: &Engagement,
+        load: &CutLoad,
+        rpm: f64,
+        feed_actual: f64,
+        feed_mm: f64,
+    ) {
+        let Some(tool) = self.tool else {
+            return;
+        };
+        let dt = self.dt_s;
+        let truth = self.truth_for(spec.diameter_mm);
+        let now = (cut.section_mm2, cut.depth_mm, load.power_w);
+        let (section, ap, power_w) = match self.smoothed_cut {
+            None => now,
+            Some((a, d, p)) => {
+                let w = 1.0 - (-feed_mm / SUMMARY_SMOOTHING_MM).exp();
+                (
+                    a + w * (now.0 - a),
+                    d + w * (now.1 - d),
+                    p + w * (now.2 - p),
+                )
+            }
+        };
+        self.smoothed_cut = Some((section, ap, power_w));
+        let shaft_kw = self.cfg.power.spindle_no_load_kw_per_krpm * rpm / 1000.0 + power_w / 1000.0;
+        let torque_nm = shaft_kw * 1000.0 / (2.0 * std::f64::consts::PI * rpm / 60.0);
+        // The window's section over its deepest cut: on ramps and plunges it can exceed the
+        // tool's diameter, which no side cut engages.
+        let ae = if ap > 0.0 {
+            (section / ap).min(spec.diameter_mm)
+        } else {
+            0.0
+        };
+        let fz = feed_actual / (rpm * f64::from(spec.flutes.max(1)));
+        let side = self.lateral && spec.kind != ToolKind::Drill;
+        let mut ratio = 0.0;
+        let mut wall = 0.0;
+        if side && ap > 0.0 && ae > 0.0 {
+            let cached = self.stability_cache.filter(|c| {
+                c.tool == tool
+                    && (c.rpm / rpm - 1.0).abs() < 2e-3
+                    && (c.ae_mm / ae - 1.0).abs() < 1e-2
+            });
+            let specific_limit = match cached {
+                Some(c) => c.specific_limit,
+                None => {
+                    let l = specific_limit_n_per_mm(&truth, ae, spec.diameter_mm, spec.flutes, rpm);
+                    self.stability_cache = Some(StabilityCache {
+                        tool,
+                        rpm,
+                        ae_mm: ae,
+                        specific_limit: l,
+                    });
+                    l
+                }
+            };
+            // Worn edges and harder stock raise the cutting coefficient as they raise kc.
+            let kt = tangential_coefficient(&truth, fz, ae, spec.diameter_mm)
+                * self.cfg.wear.force_factor(self.current_vb())
+                * cut.kc_factor
+                * self.cfg.batch.kc;
+            ratio = ap * kt / specific_limit;
+            wall = wall_error_mm(&truth, fz, ap, ae, spec.diameter_mm);
+            // Warned only against a configured truth: the nominal dynamics of a diameter are a
+            // class average, not this tool's (the ratio still goes to the summary).
+            if ratio >= 1.0
+                && self.cfg.process_truth.is_some()
+                && self.chatter_line != Some(self.line)
+            {
+                let line = self.line;
+                self.chatter_line = Some(line);
+                self.warn(
+                    line,
+                    format!(
+                        "T{tool} chatters: stability ratio {ratio:.2} (a_p {ap:.2} mm over a limit of {:.2} mm at {rpm:.0} rev/min, a_e {ae:.2} mm)",
+                        ap / ratio
+                    ),
+                );
+            }
+        }
+        let life_factor = self.tools.get(&tool).map_or(1.0, |s| s.life_factor);
+        let life_min =
+            self.cfg
+                .wear
+                .tool_life_min(&self.consts, load.cutting_speed_m_per_min, load.chip_mm)
+                * life_factor;
+        let volume = cut.section_mm2 * feed_mm;
+        let o = self.operation_of(tool);
+        o.cutting_time_s += dt;
+        o.cut_length_mm += feed_mm;
+        o.removed_mm3 += volume;
+        o.ap_weighted += cut.depth_mm * volume;
+        o.ae_weighted += cut.section_mm2 / cut.depth_mm.max(1e-9) * volume;
+        o.peak_power_kw = o.peak_power_kw.max(shaft_kw);
+        o.peak_torque_nm = o.peak_torque_nm.max(torque_nm);
+        o.peak_ratio = o.peak_ratio.max(ratio);
+        o.max_fz_mm = o.max_fz_mm.max(fz);
+        o.wall_error_mm = o.wall_error_mm.max(wall);
+        o.life_used += dt / 60.0 / life_min;
     }
 
     fn current_vb(&self) -> f64 {
@@ -975,6 +1184,20 @@ impl<'p> Simulator<'p> {
                 }
             }
             self.cutting_time_s += dt;
+        }
+        if let Some(t) = self.tool {
+            if feed_mm + rapid_mm > 0.0 {
+                let now = self.elapsed_s();
+                let o = self.operation_of(t);
+                o.first_motion_s.get_or_insert(now - dt);
+                o.last_motion_s = now;
+            }
+        }
+        match (cutting, spec) {
+            (true, Some(spec)) => {
+                self.observe_operation(&spec, &cut, &load, rpm, feed_actual, feed_mm);
+            }
+            _ => self.smoothed_cut = None,
         }
         self.energy_kwh += draw.machine_kw * dt / 3600.0;
         self.check_finite(&[
@@ -1141,6 +1364,43 @@ impl<'p> Simulator<'p> {
                     tool,
                     vb_mm: s.vb_mm,
                     cutting_time_s: s.cutting_time_s,
+                })
+                .collect(),
+            operations: self
+                .operations
+                .iter()
+                .map(|o| {
+                    let mean = |w: f64| {
+                        if o.removed_mm3 > 0.0 {
+                            w / o.removed_mm3
+                        } else {
+                            0.0
+                        }
+                    };
+                    let spec = self.interp.tool_table().tool(o.tool);
+                    let corner_mm = match spec {
+                        Some(t) if t.kind == ToolKind::BallEndMill => t.radius_mm(),
+                        _ => self.cfg.corner_radius_mm,
+                    };
+                    let truth = self.truth_for(spec.map_or(10.0, |t| t.diameter_mm));
+                    OperationSummary {
+                        tool: o.tool,
+                        cutting_time_s: o.cutting_time_s,
+                        span_s: o.first_motion_s.map_or(0.0, |f| o.last_motion_s - f),
+                        cut_length_mm: o.cut_length_mm,
+                        mean_ap_mm: mean(o.ap_weighted),
+                        mean_ae_mm: mean(o.ae_weighted),
+                        peak_spindle_power_kw: o.peak_power_kw,
+                        peak_spindle_torque_nm: o.peak_torque_nm,
+                        peak_stability_ratio: o.peak_ratio,
+                        roughness_ra_um: roughness_ra_um(
+                            truth.roughness_factor,
+                            o.max_fz_mm,
+                            corner_mm,
+                        ),
+                        wall_error_mm: o.wall_error_mm,
+                        tool_life_used: o.life_used,
+                    }
                 })
                 .collect(),
             warnings: self.result_warnings(),

@@ -154,6 +154,15 @@
 //! changes, offset changes, spindle overload above the machine's threshold (default 120 %, with
 //! 5 % hysteresis) and its clearing, and warnings for what is read but not modelled.
 //!
+//! # Steady-state process physics ([`process`])
+//! The plant of the process-parameter learning loop: the same Kienzle, Taylor and spindle
+//! formulas evaluated once for one operation's steady state, plus regenerative chatter
+//! (single-mode stability lobes with process damping), kinematic roughness and deflection wall
+//! error, a hidden per-case truth drawn inside documented ranges, an oracle and benchmark cases.
+//! Its module documentation gives every formula, value and source. The engine evaluates the
+//! same formulas every cutting tick into one [`result::OperationSummary`] per tool and, with
+//! [`SimConfig::process_truth`] set, warns of chatter naming the line.
+//!
 //! # Reference feature
 //! The walls cut under G41/G42 (or, without compensation, every side-cutting move). The wall lies
 //! at the tool-centre path plus the tool's effective radius; the deviation is the compensation
@@ -169,6 +178,7 @@ pub mod materials;
 pub mod panel;
 pub mod planner;
 pub mod power;
+pub mod process;
 pub mod recording;
 pub mod result;
 pub mod scatter;
@@ -179,5 +189,5 @@ pub mod wear;
 
 pub use engine::{plan_stock, SimConfig, SimError, Simulator, DEFAULT_START_NS};
 pub use panel::{Panel, PanelAction, PanelError, PanelScript};
-pub use result::{FeatureResult, PartResult, ToolWear};
+pub use result::{FeatureResult, OperationSummary, PartResult, ToolWear};
 pub use tool_table::ToolTable;
