@@ -8,6 +8,7 @@ use crate::clock;
 use crate::closed_loop::closed_loop_p;
 use crate::effect;
 use crate::latency;
+use crate::learn_evidence;
 use crate::measure::{LedgerView, Measured};
 use crate::parameters;
 use crate::provenance::{MachineOrigins, Origins};
@@ -159,7 +160,11 @@ fn judge(
         "insights" => Some(view.insights()),
         "multi_machine_models" => Some(view.multi_machine_models()),
         "cross_loop_links" => Some(view.cross_loop_links()),
-        "actionability_share" => criterion.loop_kind.map(|k| view.actionability_share(k)),
+        "actionability_share" => criterion.loop_kind.map(|k| match k {
+            // The learner's decisions are program versions; acting on one is releasing it.
+            LoopKind::Learn => learn_evidence::actionability_share(view),
+            _ => view.actionability_share(k),
+        }),
         "loop_latency_p99" => criterion
             .loop_kind
             .map(|k| latency::loop_latency(k, view, signals)),

@@ -24,8 +24,8 @@
 
 use crate::catalog::LoopKind;
 use crate::measure::{LedgerView, Measured, MAX_CITED};
-use crate::schedule_evidence;
 use crate::signals::Signals;
+use crate::{learn_evidence, schedule_evidence};
 use aimm_ledger::record::{Evidence, ValidationReport};
 use aimm_model::SignalKind;
 use serde_json::Value;
@@ -88,12 +88,15 @@ fn check_reports(kind: LoopKind, view: &LedgerView, signals: Option<&Signals>) -
                     contradictions: c.contradictions,
                 }
             }
-            LoopKind::Learn => Checked {
-                leaf: i,
-                effect: None,
-                what: format!("aimm cannot recompute a {} report yet", kind.name()),
-                contradictions: Vec::new(),
-            },
+            LoopKind::Learn => {
+                let c = learn_evidence::check_report(view, signals, v);
+                Checked {
+                    leaf: i,
+                    effect: c.effect,
+                    what: c.what,
+                    contradictions: c.contradictions,
+                }
+            }
         })
         .collect()
 }
@@ -311,8 +314,8 @@ pub fn effect_over_baseline(
         Some(0.0)
     } else if base > 0.0 {
         Some(match kind {
-            // Cycle time saved; energy cost saved.
-            LoopKind::Feed | LoopKind::Schedule => 100.0 * (base - with) / base,
+            // Cycle time saved; energy cost saved; cost per part saved.
+            LoopKind::Feed | LoopKind::Schedule | LoopKind::Learn => 100.0 * (base - with) / base,
             // Good parts per tool gained.
             _ => 100.0 * (with - base) / base,
         })

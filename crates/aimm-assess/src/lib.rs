@@ -17,6 +17,8 @@ pub mod effect;
 pub mod faults;
 pub mod import;
 pub mod latency;
+pub mod learn_cell;
+pub mod learn_evidence;
 pub mod live;
 pub mod live_sparkplug;
 pub mod measure;

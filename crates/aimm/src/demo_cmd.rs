@@ -7,10 +7,12 @@ use crate::part::open_store;
 use aimm_assess::cell::{run_cell, CellFile, MachineOutcome, EXAMPLE_PROGRAMS};
 use aimm_assess::conformance::feed::{record_baseline_run, run_case};
 use aimm_assess::conformance::wear::{run_trial, Trial, TrialSpec};
+use aimm_assess::learn_cell::{learn_series, LearnSpec, PlantSettings};
 use aimm_assess::schedule_cell::{demo_spec, run_schedule_cell, ScheduleCellOutcome};
 use aimm_ledger::bundle::verify_bundle;
 use aimm_loops::feed::validation::{builtin_cases, record_validation};
 use aimm_loops::feed::DEFAULT_ACTUATION_DELAY_MS;
+use aimm_loops::learn::safe::LearnMode;
 use aimm_loops::wear::WearLoopParams;
 use aimm_model::{MachineId, MachineSpec, Material, DEFAULT_CHANGEOVER_S, DEFAULT_START_NS};
 use aimm_store::evidence::{checkpoint_now, export_bundle};
@@ -28,6 +30,12 @@ const WEAR_PROGRAM: (&str, &str) = (
     include_str!("../../../examples/ring_c45.nc"),
 );
 
+/// The learning loop's part: a roughing and a finishing operation.
+const LEARN_PROGRAM: (&str, &str) = (
+    "examples/learn_c45.nc",
+    include_str!("../../../examples/learn_c45.nc"),
+);
+
 /// The main job: a cell of simulated machines making parts, recorded into ./aimm.db.
 ///
 /// By default three mills make steel, aluminium and titanium parts (examples/demo-cell.toml).
@@ -39,7 +47,9 @@ const WEAR_PROGRAM: (&str, &str) = (
 /// loop is then validated on the built-in cases. A fourth mill (mill-4) runs the tool-wear loop:
 /// a model trained on simulated tool lives (recorded on mill-4-lives) compensates a long series of
 /// parts through G10 wear offsets in the NC program and plans the tool change, every decision in
-/// the ledger (see `aimm loop wear`). It ends with a summary table (the loop against the
+/// the ledger (see `aimm loop wear`). The energy-scheduled cell follows (see `aimm schedule`),
+/// then a fifth mill (mill-7) runs the process-parameter learning loop in auto mode on
+/// examples/learn_c45.nc (see `aimm learn`). It ends with a summary table (the loop against the
 /// programmed feed and the best safe constant override)
 /// and an evidence bundle that `aimm verify` checks offline.
 ///
@@ -72,6 +82,10 @@ pub struct DemoArgs {
     /// Leave out the energy-scheduled cell (mill-4 after its wear series, mill-5, mill-6).
     #[arg(long)]
     no_schedule: bool,
+    /// Parts of the process-parameter learning loop's series on mill-7 (auto mode; 0 leaves
+    /// the learning loop out).
+    #[arg(long, default_value_t = 20)]
+    learn_parts: u32,
     /// Signing key for checkpoints (created if missing).
     #[arg(long, env = "AIMM_KEY", default_value = DEFAULT_KEY)]
     key: PathBuf,
@@ -164,6 +178,30 @@ pub fn run(args: DemoArgs) -> Result<()> {
         checkpoint_now(&mut *store, &signer)?;
         Some(outcome)
     };
+    let learn = match args.learn_parts {
+        0 => None,
+        parts => {
+            bar.set_message("learning loop on mill-7");
+            let spec = LearnSpec {
+                program: (LEARN_PROGRAM.0.into(), LEARN_PROGRAM.1.into()),
+                material: Material::SteelC45,
+                parts,
+                mode: LearnMode::Auto,
+                seed: cell.seed,
+                machine: "mill-7".into(),
+                plant: PlantSettings::default(),
+            };
+            let outcome = learn_series(&spec, &mut *store, |p| {
+                bar.set_message(format!(
+                    "learning loop on mill-7: part {} cost {:.3}",
+                    p.part, p.cost
+                ));
+                bar.tick();
+            })?;
+            checkpoint_now(&mut *store, &signer)?;
+            Some(outcome)
+        }
+    };
     bar.set_message("exporting the evidence bundle");
     replace_bundle_dir(&args.bundle)?;
     let exported = export_bundle(&*store, &args.bundle, &signer.verifier(), true)?;
@@ -183,6 +221,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             "feed_loop_validation": { "passed": passed, "cases": validation, "report_leaf": validation_leaf.leaf_index },
             "wear_loop": wear.as_ref().map(|w| serde_json::json!({ "validation": w.validation, "evidence": w.evidence })),
             "schedule_loop": schedule,
+            "learn_loop": learn,
         }));
     }
     print_summary(&outcomes);
@@ -196,6 +235,18 @@ pub fn run(args: DemoArgs) -> Result<()> {
     }
     if let Some(s) = &schedule {
         print_schedule(s);
+    }
+    if let Some(l) = &learn {
+        println!(
+            "learning loop (mill-7, {}): cost per part {:.3} → {:.3} over {} parts (oracle {:.3}), {} part(s) beyond a limit, version v{} in force",
+            l.program,
+            l.cost_start,
+            l.cost_final,
+            l.parts.len(),
+            l.oracle_cost,
+            l.violations,
+            l.version_in_force
+        );
     }
     println!(
         "recorded into {}; evidence bundle {} ({} records, {} segments) verified.",

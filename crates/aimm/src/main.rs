@@ -7,6 +7,7 @@ mod connect_cmd;
 mod data_cmd;
 mod demo_cmd;
 mod keys_cmd;
+mod learn_cmd;
 mod ledger_cmd;
 mod loop_cmd;
 mod mqtt_args;
@@ -70,6 +71,7 @@ enum Command {
     Bench(bench_cmd::BenchCommand),
     Assess(assess_cmd::AssessArgs),
     Schedule(schedule_cmd::ScheduleArgs),
+    Learn(learn_cmd::LearnArgs),
     /// Check an assessment report (`aimm assess --db STORE --report DIR --sign KEY`) offline: the
     /// assessor's signature, the SHA-256 of every report file (any edit fails, naming the file)
     /// and, with --bundle, that the bundle's signed checkpoint is the ledger the report
@@ -108,6 +110,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench(cmd) => bench_cmd::run(cmd),
         Command::Assess(args) => assess_cmd::run(args),
         Command::Schedule(args) => schedule_cmd::run(args),
+        Command::Learn(args) => learn_cmd::run(args),
         Command::VerifyReport(args) => report_cmd::verify_report(args),
     };
     match outcome {
