@@ -222,3 +222,15 @@ fn bad_programs_and_boxes_are_refused_not_learned_on() {
     assert!(!records(&store).iter().any(|(_, r)| matches!(&r.evidence,
         Evidence::ControlAction(a) if a.loop_name == "learn")));
 }
+
+#[test]
+fn the_same_seed_gives_the_same_ledger_root() {
+    let roots: Vec<_> = (0..2)
+        .map(|_| {
+            let (mut store, _dir) = store();
+            learn_series(&spec(3, LearnMode::Auto), &mut store, |_| {}).unwrap();
+            store.ledger_root(store.ledger_size().unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(roots[0], roots[1]);
+}

@@ -13,7 +13,16 @@ fn demo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let out = aimm(
         dir.path(),
-        &["demo", "--parts", "2", "--wear-parts", "0", "--json"],
+        &[
+            "demo",
+            "--parts",
+            "2",
+            "--wear-parts",
+            "0",
+            "--learn-parts",
+            "0",
+            "--json",
+        ],
     );
     let v = json_of(&out);
     assert!(v["bundle_records"].as_u64().unwrap() > 100, "{v}");
@@ -50,12 +59,15 @@ fn demo_bundle_verifies_and_lineage_reaches_segments_and_parameters() {
         &["ledger", "ls", "--type", "control_action", "--json"],
     ));
     // (Protective feed-loop events, e.g. a peak-guard cut, are control actions too: left out,
-    // as are the scheduled cell's commands.)
+    // as are the scheduled cell's commands and the learning loop's releases.)
     let actions: Vec<&serde_json::Value> = actions
         .as_array()
         .unwrap()
         .iter()
-        .filter(|a| a["record"]["command"]["alert"].is_null() && a["record"]["loop"] != "schedule")
+        .filter(|a| {
+            a["record"]["command"]["alert"].is_null()
+                && !["schedule", "learn"].contains(&a["record"]["loop"].as_str().unwrap_or(""))
+        })
         .collect();
     assert_eq!(actions.len(), 6, "two parts on each of three machines");
     let leaf = actions[0]["leaf_index"].as_u64().unwrap().to_string();
@@ -154,6 +166,8 @@ fn same_seed_same_ledger_root() {
             "--parts",
             "2",
             "--wear-parts",
+            "0",
+            "--learn-parts",
             "0",
             "--seed",
             "7",
