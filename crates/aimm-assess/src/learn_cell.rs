@@ -282,6 +282,37 @@ fn made_once(
     Ok(Some(cost))
 }
 
+/// Refuses a series whose program, as written, already breaks a limit on the survey: the loop
+/// only ever starts from parameters that hold every limit, so nothing would be known safe.
+fn refuse_unsafe_start(
+    name: &str,
+    tool: u32,
+    survey: &PartResult,
+    problem: &LearnProblem,
+) -> Result<(), LearnCellError> {
+    let Some(summary) = survey.operations.iter().find(|s| s.tool == tool) else {
+        return Ok(());
+    };
+    let m = summary.measurement();
+    let broken: Vec<String> = m
+        .violated(&problem.limits)
+        .into_iter()
+        .filter_map(|c| {
+            m.against(c, &problem.limits)
+                .map(|(v, l)| format!("{} {v:.4} against the limit {l:.4}", c.name()))
+        })
+        .collect();
+    if broken.is_empty() {
+        return Ok(());
+    }
+    Err(LearnCellError::Setup(format!(
+        "program {name}: T{tool} as programmed already breaks its limits on the simulated mill \
+         ({}); the loop starts only from parameters that hold every limit: fix the program's F and \
+         S words or the limit",
+        broken.join("; ")
+    )))
+}
+
 /// The learning problem of one surveyed operation.
 fn problem(
     cell: &SimCell,
@@ -391,6 +422,7 @@ pub fn learn_series(
             }
             None => {
                 let problem = problem(&cell, op, tool, &surveyed, &spec.plant)?;
+                refuse_unsafe_start(name, op.tool, &surveyed, &problem)?;
                 SafeLearner::new(problem, spec.mode, Default::default())
                     .map_err(LearnRunError::learner(op.tool))?
             }

@@ -216,8 +216,9 @@ fn bad_programs_and_boxes_are_refused_not_learned_on() {
     let mut impossible = spec(2, LearnMode::Auto);
     impossible.plant.roughness_ra_um = 0.001;
     let e = learn_series(&impossible, &mut store, |_| {}).unwrap_err();
-    assert!(matches!(&e, LearnCellError::Run(_)), "{e}");
+    assert!(matches!(&e, LearnCellError::Setup(_)), "{e}");
     assert!(e.to_string().contains("roughness"), "{e}");
+    assert!(store.runs(None).unwrap().is_empty(), "no part was made");
     // Nothing was released for any of them.
     assert!(!records(&store).iter().any(|(_, r)| matches!(&r.evidence,
         Evidence::ControlAction(a) if a.loop_name == "learn")));

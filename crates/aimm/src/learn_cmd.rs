@@ -310,6 +310,7 @@ fn status(args: StatusArgs) -> Result<()> {
     }
     let in_force = program_in_force(store.as_ref(), &name)?.map(|(v, _)| v);
     let mut out = Vec::new();
+    let mut nexts = Vec::new();
     for (cite, data) in learners {
         let mut learner =
             SafeLearner::new(data.problem.clone(), LearnMode::Advise, Default::default())?;
@@ -324,6 +325,7 @@ fn status(args: StatusArgs) -> Result<()> {
             "best": learner.best(),
             "next": next,
         }));
+        nexts.push(next);
     }
     if args.json {
         return print_json(
@@ -334,8 +336,43 @@ fn status(args: StatusArgs) -> Result<()> {
         "program {name}: version in force {}",
         in_force.map_or("the CAM program".into(), |v| format!("v{v}"))
     );
-    for o in &out {
-        println!("{}", serde_json::to_string_pretty(o)?);
+    for (o, next) in out.iter().zip(&nexts) {
+        let best = &o["best"];
+        let best = if best.is_null() {
+            "none within every limit yet".to_string()
+        } else {
+            format!(
+                "fz {:.4} mm, vc {:.1} m/min at cost {:.3}",
+                best["params"]["fz_mm"].as_f64().unwrap_or(f64::NAN),
+                best["params"]["vc_m_per_min"].as_f64().unwrap_or(f64::NAN),
+                best["measured_cost"].as_f64().unwrap_or(f64::NAN)
+            )
+        };
+        println!(
+            "T{} after {} part(s): best measured {best}",
+            o["tool"], o["parts"]
+        );
+        println!(
+            "  next: fz {:.4} mm, vc {:.1} m/min, predicted cost {:.3} ({})",
+            next.params.fz_mm, next.params.vc_m_per_min, next.predicted_cost, next.reason
+        );
+        let mut t = table(&[
+            "constraint",
+            "predicted",
+            "upper bound",
+            "limit",
+            "margin %",
+        ]);
+        for m in &next.margins {
+            t.add_row(vec![
+                m.constraint.name().to_string(),
+                format!("{:.4}", m.predicted),
+                format!("{:.4}", m.upper),
+                format!("{:.4}", m.limit),
+                format!("{:.1}", 100.0 * (m.limit - m.upper) / m.limit),
+            ]);
+        }
+        println!("{t}");
     }
     Ok(())
 }
