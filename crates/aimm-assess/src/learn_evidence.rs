@@ -89,7 +89,7 @@ pub fn actionability_share(view: &LedgerView) -> Measured {
     Measured {
         value: (!proposed.is_empty()).then(|| 100.0 * done.len() as f64 / proposed.len() as f64),
         reason: if proposed.is_empty() {
-            "no proposal of the learn loop is in the evidence".into()
+            "no decision of the learn loop (a proposed program version) is in the evidence".into()
         } else if done.is_empty() {
             format!(
                 "the loop only advises: none of its {} proposals was released to a machine",
