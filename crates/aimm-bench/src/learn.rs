@@ -327,6 +327,55 @@ impl LearnReport {
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
+
+    /// Every run's figures as a table.
+    pub fn runs_text(&self) -> String {
+        let mut t = Table::new();
+        t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+            "case",
+            "seed",
+            "strategy",
+            "violating parts",
+            "which",
+            "parts to 5 %",
+            "final regret %",
+            "cost start / final / oracle",
+            "mean cost of parts made",
+            "final fz mm, vc m/min",
+            "oracle fz mm, vc m/min",
+        ]);
+        for r in &self.runs {
+            t.add_row(vec![
+                r.case.clone(),
+                r.seed.to_string(),
+                r.strategy.name().to_string(),
+                r.violations.to_string(),
+                r.violated
+                    .iter()
+                    .map(|(c, k)| format!("{c} {k}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r.parts_to_near_oracle
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "never".into()),
+                format!("{:.1}", r.final_regret_pct),
+                format!(
+                    "{:.3} / {:.3} / {:.3}",
+                    r.cost_start, r.cost_final, r.cost_oracle
+                ),
+                format!("{:.3}", r.cost_mean_made),
+                format!(
+                    "{:.4}, {:.0}",
+                    r.final_params.fz_mm, r.final_params.vc_m_per_min
+                ),
+                format!(
+                    "{:.4}, {:.0}",
+                    r.oracle_params.fz_mm, r.oracle_params.vc_m_per_min
+                ),
+            ]);
+        }
+        t.to_string()
+    }
 }
 
 /// Runs the benchmark.
