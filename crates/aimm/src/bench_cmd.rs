@@ -103,6 +103,14 @@ pub struct BenchLearnArgs {
     /// Print every run's figures too (in JSON they always are).
     #[arg(long)]
     runs: bool,
+    /// The learner's confidence band in standard deviations (default: the chosen 2.0; for
+    /// experiments on training seeds only).
+    #[arg(long)]
+    beta: Option<f64>,
+    /// The learner's trust region, largest step per part in ln fz and ln vc (default: the
+    /// chosen 0.15).
+    #[arg(long)]
+    trust_region: Option<f64>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -410,10 +418,27 @@ fn learn(args: BenchLearnArgs) -> Result<()> {
     if !(1..=1000).contains(&args.parts) {
         bail!("--parts {}: must be within 1–1000", args.parts);
     }
+    let mut settings = aimm_loops::learn::LearnSettings::default();
+    for (flag, value, slot) in [
+        ("--beta", args.beta, &mut settings.beta),
+        (
+            "--trust-region",
+            args.trust_region,
+            &mut settings.trust_region_log_step,
+        ),
+    ] {
+        if let Some(v) = value {
+            if !(v.is_finite() && v > 0.0) {
+                bail!("{flag} {v}: must be a positive number");
+            }
+            *slot = v;
+        }
+    }
     let options = LearnBenchOptions {
         seeds,
         parts: args.parts,
         cases: args.cases,
+        settings,
         progress: !args.json,
         ..LearnBenchOptions::default()
     };

@@ -160,9 +160,9 @@ pub struct ConstraintMargin {
 pub struct Proposal {
     /// The parameters.
     pub params: CutParams,
-    /// Predicted cost per part.
+    /// Predicted cost per part (NaN for the first part: nothing is learnt yet).
     pub predicted_cost: f64,
-    /// Every applying constraint's prediction.
+    /// Every applying constraint's prediction (empty for the first part).
     pub margins: Vec<ConstraintMargin>,
     /// Why these parameters.
     pub reason: String,
@@ -479,11 +479,10 @@ impl SafeLearner {
     pub fn ask(&self) -> Result<Proposal, LearnError> {
         let beta = self.settings.beta;
         let Some(last) = self.observed.last().map(|o| o.params) else {
-            let pred = self.models.posterior().predict(self.problem.start);
             return Ok(Proposal {
                 params: self.problem.start,
                 predicted_cost: f64::NAN,
-                margins: self.margins(&pred),
+                margins: Vec::new(),
                 reason: "first part: the CAM/handbook start, assumed safe".into(),
             });
         };
