@@ -7,7 +7,8 @@
 //! offline verification), [`feed`] (adaptive feed loop, against the fixed-gain PI of
 //! [`baseline_pi`]), [`wear`] (tool-wear model on real data), [`store`] (PostgreSQL vs SQLite) and
 //! [`connect`] (MTConnect, with the Sparkplug B figures of [`mqtt`]), [`schedule`] (scheduling
-//! against CP-SAT, dispatch and replanning). [`part`] is the simulated part
+//! against CP-SAT, dispatch and replanning), [`learn`] (process-parameter learning against
+//! fixed, random, grid and unsafe-BO baselines on the simulator's process cases). [`part`] is the simulated part
 //! they share, [`figure`] one line of a table.
 
 pub mod assess;
@@ -16,6 +17,7 @@ pub mod connect;
 mod error;
 pub mod feed;
 pub mod figure;
+pub mod learn;
 pub mod ledger;
 pub mod mqtt;
 pub mod part;

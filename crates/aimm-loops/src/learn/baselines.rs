@@ -22,6 +22,10 @@ pub trait Strategy {
     /// The parameters it would recommend for production now (default: the cheapest part seen
     /// whose measurement met every limit, else the start).
     fn recommend(&self) -> CutParams;
+    /// Asks answered with a refusal, not a proposal (default: none).
+    fn refusals(&self) -> usize {
+        0
+    }
 }
 
 /// The best measured-feasible part of a history, by measured cost.
@@ -54,8 +58,14 @@ impl Strategy for SafeLearner {
     fn ask(&mut self) -> CutParams {
         match SafeLearner::ask(self) {
             Ok(p) => p.params,
-            Err(_) => self.recommend(),
+            Err(_) => {
+                self.note_refusal();
+                self.recommend()
+            }
         }
+    }
+    fn refusals(&self) -> usize {
+        self.refused()
     }
     fn tell(&mut self, params: CutParams, measured: &PartMeasurement) {
         // A refused measurement (not finite) teaches nothing; the part is still made.
@@ -272,7 +282,7 @@ impl Strategy for ConstrainedEi {
         ]
         .iter()
         .all(|v| v.is_finite());
-        if finite && measured.stability_ratio > 0.0 && measured.tool_life_used > 0.0 {
+        if finite {
             self.models.push(params, measured);
         }
         self.history.tell(&self.problem, params, measured);

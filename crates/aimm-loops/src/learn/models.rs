@@ -14,7 +14,7 @@
 //! | cutting torque `M − M₀` | 0.8 ± 0.1 | 0.0 ± 0.15 | `M = Fc·D/2`: independent of `vc` |
 //! | roughness Ra | 2.0 ± 0.3 | 0.0 ± 0.2 | kinematic `Ra ∝ fz²/r`; built-up edge at low `vc` |
 //! | wall error | 0.8 ± 0.15 | 0.0 ± 0.15 | deflection ∝ radial force ∝ `h^(1−mc)` |
-//! | tool life used | −0.6 ± 0.4 | 3.0 ± 1.2 | `t_cut/T`, `t_cut ∝ 1/(fz·vc)`, extended Taylor `T ∝ vc^(−1/n)·fz^(−a)`, `n` 0.15–0.4 (`1/n − 1` 1.5–5.7), `a` 0–0.8 |
+//! | tool life used | 0.2 ± 0.5 | 3.0 ± 1.0 | `t_cut/T`, `t_cut ∝ 1/(fz·vc)`, extended Taylor `vc·T^n·h^a = C`: `T ∝ vc^(−1/n)·fz^(−a/n)`, carbide `n` 0.2–0.4 (`1/n − 1` 1.5–4), `a` 0.2–0.5 (`a/n − 1` ≈ −0.5…+1.5) |
 //!
 //! `P₀(n) = no_load_kw_per_krpm · n/1000` is the spindle's known no-load power and
 //! `M₀ = P₀/ω` its (speed-independent) no-load torque. Cycle time is linear:
@@ -87,7 +87,7 @@ impl Default for PhysicsPriors {
             torque: [prior(0.8, 0.1), prior(0.0, 0.15)],
             roughness: [prior(2.0, 0.3), prior(0.0, 0.2)],
             wall_error: [prior(0.8, 0.15), prior(0.0, 0.15)],
-            tool_life: [prior(-0.6, 0.4), prior(3.0, 1.2)],
+            tool_life: [prior(0.2, 0.5), prior(3.0, 1.0)],
             noise_log_sd: 0.05,
             chatter_length_log_rpm: 0.1,
             chatter_length_log_fz: 1.0,
@@ -388,6 +388,9 @@ pub struct Posterior<'a> {
 /// noisy measurement must not give `ln` of a negative number).
 const LOG_FLOOR_SHARE: f64 = 0.05;
 
+/// Smallest stability ratio the chatter model takes (a reading of 0 means "below the noise").
+const STABILITY_FLOOR: f64 = 0.02;
+
 fn ln_above(value: f64, offset: f64) -> f64 {
     (value - offset)
         .max(LOG_FLOOR_SHARE * value.abs())
@@ -445,12 +448,15 @@ impl ResponseModels {
             .push(&x, ln_above(m.spindle_power_kw, f.no_load_kw(p)));
         self.torque
             .push(&x, ln_above(m.spindle_torque_nm, f.no_load_nm()));
-        self.roughness.push(&x, m.roughness_ra_um.max(1e-12).ln());
-        self.wall_error.push(&x, m.wall_error_mm.max(1e-12).ln());
-        self.tool_life.push(&x, m.tool_life_used.max(1e-12).ln());
+        self.roughness.push(&x, m.roughness_ra_um.max(1e-9).ln());
+        self.wall_error.push(&x, m.wall_error_mm.max(1e-9).ln());
+        self.tool_life.push(&x, m.tool_life_used.max(1e-9).ln());
         self.cycle_time.push(&f.cycle_features(p), m.cycle_time_s);
-        self.chatter
-            .push(f.chatter_input(p), m.stability_ratio.max(1e-12).ln());
+        // A ratio read as 0 (below the vibration estimate's noise floor) counts as the floor.
+        self.chatter.push(
+            f.chatter_input(p),
+            m.stability_ratio.max(STABILITY_FLOOR).ln(),
+        );
     }
 
     /// Conditions every model on its data.

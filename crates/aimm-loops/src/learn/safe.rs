@@ -124,6 +124,14 @@ pub enum LearnError {
         /// Its value.
         value: f64,
     },
+    /// A measured value that cannot be negative is.
+    #[error("{field} cannot be negative, got {value}")]
+    Negative {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: f64,
+    },
     /// A constraint no parameter in the box can be shown to meet.
     #[error("no parameters can meet the {} limit: {detail}", constraint.name())]
     NoSafeParameters {
@@ -152,9 +160,9 @@ pub struct ConstraintMargin {
 pub struct Proposal {
     /// The parameters.
     pub params: CutParams,
-    /// Predicted cost per part.
+    /// Predicted cost per part (NaN for the first part: nothing is learnt yet).
     pub predicted_cost: f64,
-    /// Every applying constraint's prediction.
+    /// Every applying constraint's prediction (empty for the first part).
     pub margins: Vec<ConstraintMargin>,
     /// Why these parameters.
     pub reason: String,
@@ -189,6 +197,9 @@ pub struct SafeLearner {
     settings: LearnSettings,
     models: ResponseModels,
     observed: Vec<Observation>,
+    /// Asks through [`super::Strategy`] that were refused (the strategy fell back).
+    #[serde(default)]
+    refused: usize,
 }
 
 fn finite(field: &'static str, value: f64) -> Result<f64, LearnError> {
@@ -205,6 +216,15 @@ fn positive(field: &'static str, value: f64) -> Result<f64, LearnError> {
         Ok(value)
     } else {
         Err(LearnError::NotPositive { field, value })
+    }
+}
+
+fn not_negative(field: &'static str, value: f64) -> Result<f64, LearnError> {
+    finite(field, value)?;
+    if value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(LearnError::Negative { field, value })
     }
 }
 
@@ -289,10 +309,10 @@ fn check_measurement(params: CutParams, m: &PartMeasurement) -> Result<(), Learn
     finite("cycle_time_s", m.cycle_time_s)?;
     finite("spindle_power_kw", m.spindle_power_kw)?;
     finite("spindle_torque_nm", m.spindle_torque_nm)?;
-    positive("stability_ratio", m.stability_ratio)?;
-    finite("roughness_ra_um", m.roughness_ra_um)?;
-    finite("wall_error_mm", m.wall_error_mm)?;
-    positive("tool_life_used", m.tool_life_used)?;
+    not_negative("stability_ratio", m.stability_ratio)?;
+    not_negative("roughness_ra_um", m.roughness_ra_um)?;
+    not_negative("wall_error_mm", m.wall_error_mm)?;
+    not_negative("tool_life_used", m.tool_life_used)?;
     Ok(())
 }
 
@@ -374,6 +394,7 @@ impl SafeLearner {
             settings,
             models,
             observed: Vec::new(),
+            refused: 0,
         })
     }
 
@@ -395,6 +416,15 @@ impl SafeLearner {
     /// The response models.
     pub fn models(&self) -> &ResponseModels {
         &self.models
+    }
+
+    /// Asks through the [`super::Strategy`] trait that were refused.
+    pub fn refused(&self) -> usize {
+        self.refused
+    }
+
+    pub(super) fn note_refusal(&mut self) {
+        self.refused += 1;
     }
 
     /// Parts told.
@@ -449,11 +479,10 @@ impl SafeLearner {
     pub fn ask(&self) -> Result<Proposal, LearnError> {
         let beta = self.settings.beta;
         let Some(last) = self.observed.last().map(|o| o.params) else {
-            let pred = self.models.posterior().predict(self.problem.start);
             return Ok(Proposal {
                 params: self.problem.start,
                 predicted_cost: f64::NAN,
-                margins: self.margins(&pred),
+                margins: Vec::new(),
                 reason: "first part: the CAM/handbook start, assumed safe".into(),
             });
         };
