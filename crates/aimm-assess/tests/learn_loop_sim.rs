@@ -6,18 +6,17 @@
 //! approves (the release names them), and a ledger where the loop only advised fails the
 //! criteria, with the reason. Bad programs and boxes are refused, not learned on.
 
-use aimm_assess::assessment::{assess, Assessment, Judged};
-use aimm_assess::catalog::Catalog;
+mod common;
+
 use aimm_assess::learn_cell::{learn_series, LearnCellError, LearnSpec, PlantSettings};
-use aimm_assess::measure::LedgerView;
-use aimm_assess::signals::{Signals, StoreBlobs};
-use aimm_ledger::record::{Evidence, Record};
+use aimm_ledger::record::Evidence;
 use aimm_loops::learn::evidence::{approve, ApprovalError};
 use aimm_loops::learn::program::differs_only_in_feeds_and_speeds;
 use aimm_loops::learn::safe::LearnMode;
 use aimm_model::Material;
 use aimm_store::evidence::lineage;
 use aimm_store::{SqliteStore, Store};
+use common::{assessed, criterion, records};
 
 const PROGRAM: &str = include_str!("../../../examples/learn_c45.nc");
 const NAME: &str = "examples/learn_c45.nc";
@@ -37,38 +36,6 @@ fn spec(parts: u32, mode: LearnMode) -> LearnSpec {
 fn store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     (SqliteStore::open(dir.path().join("learn.db")).unwrap(), dir)
-}
-
-fn records(store: &SqliteStore) -> Vec<(u64, Record)> {
-    store
-        .ledger_entries(0, store.ledger_size().unwrap())
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.leaf_index, e.record))
-        .collect()
-}
-
-fn assessed(store: &SqliteStore) -> Assessment {
-    let view = LedgerView::new(
-        store
-            .ledger_entries(0, store.ledger_size().unwrap())
-            .unwrap(),
-    );
-    let blobs = StoreBlobs(store);
-    assess(
-        &Catalog::builtin(),
-        &view,
-        Some(&Signals::new(&view, &blobs)),
-    )
-}
-
-fn criterion<'a>(a: &'a Assessment, id: &str) -> &'a Judged {
-    a.loops
-        .iter()
-        .flat_map(|l| &l.criteria)
-        .chain(&a.cell)
-        .find(|j| j.id == id)
-        .unwrap_or_else(|| panic!("no criterion {id}"))
 }
 
 fn program_text(store: &SqliteStore, sha256: &[u8; 32]) -> String {

@@ -4,16 +4,15 @@
 //! with a new schedule citing it, and passes the scheduling criteria; the same cell with the
 //! loop only advising fails them, with the reason; the same seed gives the same ledger root.
 
-use aimm_assess::assessment::{assess, Assessment, Judged};
-use aimm_assess::catalog::Catalog;
-use aimm_assess::measure::LedgerView;
+mod common;
+
 use aimm_assess::schedule_cell::{demo_spec, run_schedule_cell, ScheduleCellOutcome};
-use aimm_assess::signals::{Signals, StoreBlobs};
 use aimm_ledger::record::{ControlAction, Evidence, Record};
 use aimm_ledger::Citation;
 use aimm_model::DEFAULT_START_NS;
 use aimm_store::evidence::append_one;
 use aimm_store::{SqliteStore, Store};
+use common::{assessed, criterion, records};
 use serde_json::json;
 
 /// Runs the demo's cell into a new store; with `act` false the loop only advises. The wear
@@ -47,38 +46,6 @@ fn run(
     spec.advise_only = !act;
     let outcome = run_schedule_cell(&mut store, &spec, |_| {}).unwrap();
     (store, outcome, decision, dir)
-}
-
-fn assessed(store: &SqliteStore) -> Assessment {
-    let view = LedgerView::new(
-        store
-            .ledger_entries(0, store.ledger_size().unwrap())
-            .unwrap(),
-    );
-    let blobs = StoreBlobs(store);
-    assess(
-        &Catalog::builtin(),
-        &view,
-        Some(&Signals::new(&view, &blobs)),
-    )
-}
-
-fn criterion<'a>(a: &'a Assessment, id: &str) -> &'a Judged {
-    a.loops
-        .iter()
-        .flat_map(|l| &l.criteria)
-        .chain(&a.cell)
-        .find(|j| j.id == id)
-        .unwrap_or_else(|| panic!("no criterion {id}"))
-}
-
-fn records(store: &SqliteStore) -> Vec<(u64, Record)> {
-    store
-        .ledger_entries(0, store.ledger_size().unwrap())
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.leaf_index, e.record))
-        .collect()
 }
 
 #[test]

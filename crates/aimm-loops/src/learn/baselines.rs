@@ -5,7 +5,7 @@
 //! at the CAM start; all are seeded and deterministic.
 
 use super::linalg::{normal_cdf, normal_pdf};
-use super::models::{ModelFrame, PhysicsPriors, ResponseModels};
+use super::models::{PhysicsPriors, ResponseModels};
 use super::safe::{log_grid, LearnProblem, SafeLearner};
 use aimm_model::{CutParams, ParamBox, PartMeasurement};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -211,13 +211,7 @@ pub struct ConstrainedEi {
 impl ConstrainedEi {
     /// Constrained EI on `problem` with the default physics priors and a `grid_points`² grid.
     pub fn new(problem: &LearnProblem, grid_points: usize) -> Self {
-        let frame = ModelFrame {
-            geometry: problem.geometry.clone(),
-            limits: problem.limits.clone(),
-            costs: problem.costs,
-            start: problem.start,
-            no_load_kw_per_krpm: problem.no_load_kw_per_krpm,
-        };
+        let frame = problem.frame();
         let bounds: ParamBox = problem.bounds;
         Self {
             problem: problem.clone(),

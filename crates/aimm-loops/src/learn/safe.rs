@@ -47,6 +47,19 @@ pub struct LearnProblem {
     pub no_load_kw_per_krpm: f64,
 }
 
+impl LearnProblem {
+    /// What the response models need of the problem.
+    pub fn frame(&self) -> ModelFrame {
+        ModelFrame {
+            geometry: self.geometry.clone(),
+            limits: self.limits.clone(),
+            costs: self.costs,
+            start: self.start,
+            no_load_kw_per_krpm: self.no_load_kw_per_krpm,
+        }
+    }
+}
+
 /// Whether proposals are applied by the loop or by an engineer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -380,13 +393,7 @@ impl SafeLearner {
             "settings.trust_region_log_step",
             settings.trust_region_log_step,
         )?;
-        let frame = ModelFrame {
-            geometry: problem.geometry.clone(),
-            limits: problem.limits.clone(),
-            costs: problem.costs,
-            start: problem.start,
-            no_load_kw_per_krpm: problem.no_load_kw_per_krpm,
-        };
+        let frame = problem.frame();
         let models = ResponseModels::new(frame, &settings.priors);
         Ok(Self {
             problem,
