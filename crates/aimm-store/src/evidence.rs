@@ -224,24 +224,37 @@ pub fn append_one(store: &mut dyn Store, record: &Record) -> Result<Citation, St
     })
 }
 
-/// The latest ledger record `pick` accepts, with its citation. Scans the ledger from the start
-/// (fine for a cell's ledger; an index by record type would serve a plant's).
+/// The latest ledger record `pick` accepts, with its citation. Scans the ledger backwards in
+/// chunks that double (256 leaves first): what a loop looks up — its model's previous version,
+/// a parameter's value in force, a program's latest version — is usually near the end, and a
+/// record that is not there costs one pass over the ledger, as a scan from the start would (an
+/// index by record type would serve a plant's ledger better).
 pub fn latest_record(
     store: &dyn Store,
     pick: impl Fn(&Record) -> bool,
 ) -> Result<Option<(Citation, Record)>, StoreError> {
-    let mut latest = None;
-    store.for_each_ledger_entry(0, store.ledger_size()?, &mut |e| {
-        if pick(&e.record) {
-            let cite = Citation {
-                leaf_index: e.leaf_index,
-                leaf_hash: e.leaf_hash,
-            };
-            latest = Some((cite, e.record));
+    let mut end = store.ledger_size()?;
+    let mut chunk = 256;
+    while end > 0 {
+        let start = end.saturating_sub(chunk);
+        let mut latest = None;
+        store.for_each_ledger_entry(start, end, &mut |e| {
+            if pick(&e.record) {
+                let cite = Citation {
+                    leaf_index: e.leaf_index,
+                    leaf_hash: e.leaf_hash,
+                };
+                latest = Some((cite, e.record));
+            }
+            Ok(())
+        })?;
+        if latest.is_some() {
+            return Ok(latest);
         }
-        Ok(())
-    })?;
-    Ok(latest)
+        end = start;
+        chunk *= 2;
+    }
+    Ok(None)
 }
 
 /// One record of a [`lineage`], in walk order.
