@@ -478,15 +478,9 @@ pub fn learn_series(
     let mut ops = Vec::new();
     for (op, tool) in &milling {
         let learner = match resumed.iter().find(|(_, d)| d.tool == op.tool) {
-            Some((_, data)) => {
-                let mut l = SafeLearner::new(data.problem.clone(), spec.mode, Default::default())
-                    .map_err(LearnRunError::learner(op.tool))?;
-                for o in &data.observations {
-                    l.tell(o.params, &o.measured)
-                        .map_err(LearnRunError::learner(op.tool))?;
-                }
-                l
-            }
+            Some((_, data)) => data
+                .learner(spec.mode)
+                .map_err(LearnRunError::learner(op.tool))?,
             None => {
                 let problem = problem(&cell, op, tool, &surveyed, &spec.plant)?;
                 refuse_unsafe_start(name, op.tool, &surveyed, &problem)?;

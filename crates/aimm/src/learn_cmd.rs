@@ -6,7 +6,7 @@ use crate::output::{print_json, table};
 use crate::part::{open_store, parse_material, read_program};
 use aimm_assess::learn_cell::{learn_series, LearnSpec, PlantSettings};
 use aimm_loops::learn::evidence::{approve, latest_learners, program_in_force};
-use aimm_loops::learn::safe::{LearnMode, SafeLearner};
+use aimm_loops::learn::safe::LearnMode;
 use aimm_model::ProcessCosts;
 use aimm_store::evidence::checkpoint_now;
 use aimm_store::redact_url;
@@ -312,11 +312,7 @@ fn status(args: StatusArgs) -> Result<()> {
     let mut out = Vec::new();
     let mut nexts = Vec::new();
     for (cite, data) in learners {
-        let mut learner =
-            SafeLearner::new(data.problem.clone(), LearnMode::Advise, Default::default())?;
-        for o in &data.observations {
-            learner.tell(o.params, &o.measured)?;
-        }
+        let learner = data.learner(data.mode)?;
         let next = learner.ask()?;
         out.push(serde_json::json!({
             "tool": data.tool,

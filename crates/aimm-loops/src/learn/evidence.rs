@@ -8,7 +8,7 @@
 //! approved it in advise mode.
 
 use super::part::{LearnOperation, PartRun};
-use super::safe::{LearnProblem, Observation, Proposal};
+use super::safe::{LearnError, LearnMode, LearnProblem, Observation, Proposal, SafeLearner};
 use aimm_ledger::record::{ControlAction, Evidence, ModelTraining, Record, ValidationReport};
 use aimm_ledger::Citation;
 use aimm_model::{MachineSpec, ProcessCosts};
@@ -41,8 +41,22 @@ pub struct LearnerData {
     pub teeth: u32,
     /// The problem learned.
     pub problem: LearnProblem,
+    /// The mode the series ran in.
+    pub mode: LearnMode,
     /// Parameters and measurements of every part, in order.
     pub observations: Vec<Observation>,
+}
+
+impl LearnerData {
+    /// The learner these data describe, rebuilt in `mode` (the default settings, told every
+    /// observation again): what a resumed series and `aimm learn status` work with.
+    pub fn learner(&self, mode: LearnMode) -> Result<SafeLearner, LearnError> {
+        let mut learner = SafeLearner::new(self.problem.clone(), mode, Default::default())?;
+        for o in &self.observations {
+            learner.tell(o.params, &o.measured)?;
+        }
+        Ok(learner)
+    }
 }
 
 /// A proposal in the ledger.
@@ -178,6 +192,7 @@ impl<'a> LearnRecorder<'a> {
             diameter_mm: op.diameter_mm,
             teeth: op.teeth,
             problem: op.learner.problem().clone(),
+            mode: op.learner.mode(),
             observations: op.learner.history().to_vec(),
         };
         let data_json = serde_json::to_value(&data).expect("learner data serialises");

@@ -3,7 +3,7 @@
 //! with its learner ([`LearnOperation`]), and why a series stops ([`LearnRunError`]).
 
 use super::program::ProgramError;
-use super::safe::{LearnError, LearnMode, LearnProblem, SafeLearner};
+use super::safe::{LearnError, SafeLearner};
 use aimm_ledger::Citation;
 use aimm_model::PartMeasurement;
 use aimm_store::{Store, StoreError};
@@ -52,24 +52,6 @@ pub struct LearnOperation {
     pub teeth: u32,
     /// The learner (holds the problem and every observation).
     pub learner: SafeLearner,
-}
-
-impl LearnOperation {
-    /// An operation learning `problem` in `mode`.
-    pub fn new(
-        tool: u32,
-        diameter_mm: f64,
-        teeth: u32,
-        problem: LearnProblem,
-        mode: LearnMode,
-    ) -> Result<Self, LearnError> {
-        Ok(Self {
-            tool,
-            diameter_mm,
-            teeth,
-            learner: SafeLearner::new(problem, mode, Default::default())?,
-        })
-    }
 }
 
 /// Why the loop stopped.
