@@ -23,9 +23,11 @@ use std::path::PathBuf;
 /// their sensor segments).
 ///
 /// The machine is the simulated mill; the true material and tool coefficients are drawn from
-/// --seed and never shown to the learner, which knows only their ranges. Each part is judged by
-/// that truth: `violated` lists the constraints it broke, `oracle_cost` is the best cost any
-/// parameters in the box give on it.
+/// --seed within ranges around the handbook values and never shown to the learner (it starts
+/// from physics priors and the program's parameters). Each part is judged by that truth:
+/// `violated` lists the constraints it broke; `oracle_cost` is found on the mill with the truth
+/// and without the learner (each operation walked from the program's parameters towards the
+/// steady-state optimum, keeping the furthest point within every limit).
 ///
 /// --mode advise (the default): the machine keeps the version in force; each part's proposal
 /// waits for an engineer: `aimm learn approve LEAF` releases it (a ledger record naming the
@@ -259,7 +261,7 @@ fn series(args: RunArgs) -> Result<()> {
         }
         println!("{t}");
         println!(
-            "cost per part: {:.3} at the start, {:.3} at the last part, {:.3} the oracle (best in the box on the hidden truth); {} part(s) violated a constraint",
+            "cost per part: {:.3} at the start, {:.3} at the last part, {:.3} the oracle (found on the hidden truth without the learner); {} part(s) violated a constraint",
             outcome.cost_start, outcome.cost_final, outcome.oracle_cost, outcome.violations
         );
         match outcome.pending {
