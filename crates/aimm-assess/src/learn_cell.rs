@@ -23,9 +23,11 @@ use aimm_model::{
     SignalKind, ToolKind, ToolSpec,
 };
 use aimm_sim::gcode::parse;
+use aimm_sim::gcode::Program;
 use aimm_sim::power::PowerModel;
 use aimm_sim::process::{self, ProcessCase, ProcessTruth, TruthRanges};
-use aimm_sim::setup::prepare;
+use aimm_sim::setup::{prepare, tool_table_for};
+use aimm_sim::ToolTable;
 use aimm_sim::{PartResult, SimConfig, Simulator};
 use aimm_store::{next_part_start_ns, Store};
 use serde::Serialize;
@@ -150,11 +152,33 @@ struct SimCell {
     corner_radius_mm: f64,
 }
 
-fn config(cell: &SimCell, seed: u64) -> SimConfig {
-    let mut c = SimConfig::new(cell.machine.clone(), cell.material, seed);
-    c.process_truth = Some(cell.truth);
-    c.corner_radius_mm = cell.corner_radius_mm;
-    c
+impl SimCell {
+    /// `(name, text)` parsed, with its tool table and the mill's configuration on the hidden
+    /// truth, its noise seeded by `seed`.
+    fn setup(
+        &self,
+        (name, text): (&str, &str),
+        seed: u64,
+    ) -> Result<(Program, ToolTable, SimConfig), String> {
+        let program = parse(name, text).map_err(|e| e.to_string())?;
+        let mut config = SimConfig::new(self.machine.clone(), self.material, seed);
+        config.process_truth = Some(self.truth);
+        config.corner_radius_mm = self.corner_radius_mm;
+        let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
+            .map_err(|e| e.to_string())?;
+        Ok((program, tools, config))
+    }
+
+    /// `(name, text)` made once, unrecorded (the survey, the oracle's trials).
+    fn run_once(&self, program: (&str, &str)) -> Result<PartResult, LearnCellError> {
+        let (program, tools, config) = self
+            .setup(program, self.seed)
+            .map_err(LearnCellError::Setup)?;
+        let mut sim = Simulator::new(&program, tools, config)
+            .map_err(|e| LearnCellError::Setup(e.to_string()))?;
+        run_unrecorded(&mut sim, &mut |_: &Simulator<'_>| {})
+            .map_err(|e| LearnCellError::Setup(e.to_string()))
+    }
 }
 
 impl LearnCell for SimCell {
@@ -165,13 +189,10 @@ impl LearnCell for SimCell {
         part: u32,
     ) -> Result<PartRun, LearnRunError> {
         let cell_error = |message: String| LearnRunError::Cell { part, message };
-        let program = parse(name, text).map_err(|e| cell_error(e.to_string()))?;
         let seed = self.seed.wrapping_mul(1000).wrapping_add(u64::from(part));
-        let mut config = config(self, seed);
+        let (program, tools, mut config) = self.setup((name, text), seed).map_err(cell_error)?;
         config.start_ns =
             next_part_start_ns(store, &self.machine.id, aimm_model::DEFAULT_CHANGEOVER_S)?;
-        let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
-            .map_err(|e| cell_error(e.to_string()))?;
         let mut sim =
             Simulator::new(&program, tools, config).map_err(|e| cell_error(e.to_string()))?;
         let stored = store.put_program(name, text)?;
@@ -223,17 +244,14 @@ impl LearnCell for SimCell {
     }
 }
 
-/// The milling operations of `text` with their tools and, from one unrecorded run (the survey),
-/// their geometry.
-fn survey(
-    cell: &SimCell,
-    (name, text): (&str, &str),
-) -> Result<(Vec<(NcOperation, ToolSpec)>, PartResult), LearnCellError> {
+/// The milling operations of `text` (end mills only) with their tools.
+fn milling_operations(
+    name: &str,
+    text: &str,
+) -> Result<Vec<(NcOperation, ToolSpec)>, LearnCellError> {
     let ops = operations(name, text).map_err(LearnRunError::from)?;
     let program = parse(name, text).map_err(|e| LearnCellError::Setup(e.to_string()))?;
-    let mut config = config(cell, cell.seed);
-    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
-        .map_err(|e| LearnCellError::Setup(e.to_string()))?;
+    let tools = tool_table_for(&program, &ToolSpec::default_end_mill(0));
     let milling: Vec<(NcOperation, ToolSpec)> = ops
         .into_iter()
         .filter_map(|o| {
@@ -241,16 +259,12 @@ fn survey(
             (tool.kind == ToolKind::FlatEndMill).then_some((o, tool))
         })
         .collect();
-    let mut sim = Simulator::new(&program, tools, config)
-        .map_err(|e| LearnCellError::Setup(e.to_string()))?;
-    let result = run_unrecorded(&mut sim, &mut |_: &Simulator<'_>| {})
-        .map_err(|e| LearnCellError::Setup(e.to_string()))?;
     if milling.is_empty() {
         return Err(LearnCellError::Setup(format!(
             "program {name}: no milling operation (end mill) to learn on"
         )));
     }
-    Ok((milling, result))
+    Ok(milling)
 }
 
 /// Each operation's cost per part when `(name, text)` is made once, unrecorded, on the hidden
@@ -260,14 +274,7 @@ fn made_once(
     (name, text): (&str, &str),
     ops: &[LearnOperation],
 ) -> Result<Vec<Option<f64>>, LearnCellError> {
-    let program = parse(name, text).map_err(|e| LearnCellError::Setup(e.to_string()))?;
-    let mut config = config(cell, cell.seed);
-    let tools = prepare(&program, &ToolSpec::default_end_mill(0), &mut config)
-        .map_err(|e| LearnCellError::Setup(e.to_string()))?;
-    let mut sim = Simulator::new(&program, tools, config)
-        .map_err(|e| LearnCellError::Setup(e.to_string()))?;
-    let result = run_unrecorded(&mut sim, &mut |_: &Simulator<'_>| {})
-        .map_err(|e| LearnCellError::Setup(e.to_string()))?;
+    let result = cell.run_once((name, text))?;
     Ok(ops
         .iter()
         .map(|o| {
@@ -446,22 +453,22 @@ pub fn learn_series(
     progress: impl FnMut(&PartReport),
 ) -> Result<LearnOutcome, LearnCellError> {
     let (name, cam_text) = (&spec.program.0, &spec.program.1);
+    let milling = milling_operations(name, cam_text)?;
+    // The truth belongs to the tools' size; the finishing tool's corner shapes the walls.
     let mut cell = SimCell {
         machine: MachineSpec::vmc(&spec.machine),
         material: spec.material,
         seed: spec.seed,
-        truth: hidden_truth(spec.material, 10.0, spec.seed),
+        truth: hidden_truth(spec.material, milling[0].1.diameter_mm, spec.seed),
         mode: spec.mode,
-        corner_radius_mm: 0.0,
+        corner_radius_mm: milling
+            .iter()
+            .find(|(o, _)| o.role == aimm_model::OperationRole::Finishing)
+            .map_or(0.0, |(_, t)| corner_radius_mm(t)),
     };
-    let (milling, _) = survey(&cell, (name, cam_text))?;
-    // The truth belongs to the tools' size; the finishing tool's corner shapes the walls.
-    cell.truth = hidden_truth(spec.material, milling[0].1.diameter_mm, spec.seed);
-    cell.corner_radius_mm = milling
-        .iter()
-        .find(|(o, _)| o.role == aimm_model::OperationRole::Finishing)
-        .map_or(0.0, |(_, t)| corner_radius_mm(t));
-    let (_, surveyed) = survey(&cell, (name, cam_text))?;
+    // The survey: the program as written, made once unrecorded, gives each operation's
+    // engagement (what a CAM system would report).
+    let surveyed = cell.run_once((name, cam_text))?;
     let resumed = latest_learners(store, name)?;
     let in_force = program_in_force(store, name)?;
     let mut recorder = LearnRecorder::new(store, cell.machine.clone())?;

@@ -15,7 +15,9 @@
 use crate::measure::{LedgerView, Measured, MAX_CITED};
 use crate::signals::Signals;
 use aimm_ledger::record::{Evidence, ValidationReport};
-use aimm_loops::learn::evidence::{part_costs, LearnerData, LOOP_NAME, PROPOSAL_WHY};
+use aimm_loops::learn::evidence::{
+    learner_data_of, part_costs, release_of, LearnerData, PROPOSAL_WHY,
+};
 use aimm_model::{MachineId, SignalKind};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,20 +41,12 @@ pub struct LearnCheck {
 /// The latest learner data of every tool of program `name`, with the leaves of all its model
 /// versions.
 fn learners<'v>(view: &'v LedgerView, name: &str) -> (BTreeMap<&'v str, LearnerData>, Vec<u64>) {
-    let prefix = format!("process-learner {name} T");
     let mut latest = BTreeMap::new();
     let mut leaves = Vec::new();
     for (i, r) in view.records() {
-        if let Evidence::ModelTraining(m) = &r.evidence {
-            if let (true, Some(data)) = (
-                m.model_kind.starts_with(&prefix),
-                m.metrics
-                    .get("data")
-                    .and_then(|d| serde_json::from_value(d.clone()).ok()),
-            ) {
-                latest.insert(m.model_kind.as_str(), data);
-                leaves.push(i);
-            }
+        if let Some((kind, data)) = learner_data_of(name, r) {
+            latest.insert(kind, data);
+            leaves.push(i);
         }
     }
     (latest, leaves)
@@ -68,11 +62,7 @@ fn proposals(view: &LedgerView) -> (Vec<(u64, &str)>, BTreeSet<u64>) {
             Evidence::NcProgram(p) if p.why.starts_with(PROPOSAL_WHY) => {
                 proposed.push((i, p.name.as_str()))
             }
-            Evidence::ControlAction(a)
-                if a.loop_name == LOOP_NAME && a.command.get("release_program").is_some() =>
-            {
-                released.extend(r.cites.iter().map(|c| c.leaf_index));
-            }
+            _ if release_of(r).is_some() => released.extend(r.cites.iter().map(|c| c.leaf_index)),
             _ => {}
         }
     }

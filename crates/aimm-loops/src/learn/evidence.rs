@@ -394,25 +394,42 @@ fn release(
     )
 }
 
-/// The latest release of program `name` by the loop: (its control_action, version, sha256 hex,
-/// machine).
+/// The release `record` is, if it is one of the loop's: (program name, version, sha256 hex).
+pub fn release_of(record: &Record) -> Option<(&str, u32, &str)> {
+    let Evidence::ControlAction(a) = &record.evidence else {
+        return None;
+    };
+    if a.loop_name != LOOP_NAME {
+        return None;
+    }
+    let field = |k: &str| a.command.get(k);
+    Some((
+        field("release_program")?.as_str()?,
+        u32::try_from(field("version")?.as_u64()?).ok()?,
+        field("sha256")?.as_str()?,
+    ))
+}
+
+/// The learner data a `model_training` record of program `name` carries, if it is one of the
+/// loop's: (its model kind, the data).
+pub fn learner_data_of<'r>(name: &str, record: &'r Record) -> Option<(&'r str, LearnerData)> {
+    let Evidence::ModelTraining(m) = &record.evidence else {
+        return None;
+    };
+    let data: LearnerData = serde_json::from_value(m.metrics.get("data")?.clone()).ok()?;
+    (m.model_kind == model_kind(name, data.tool)).then_some((m.model_kind.as_str(), data))
+}
+
+/// The latest release of program `name` by the loop: (its control_action, version, sha256 hex).
 fn latest_release(
     store: &dyn Store,
     name: &str,
-) -> Result<Option<(Citation, u32, String, String)>, StoreError> {
-    Ok(latest_record(store, |r| {
-        matches!(&r.evidence, Evidence::ControlAction(a)
-            if a.loop_name == LOOP_NAME && a.command["release_program"] == name)
-    })?
-    .and_then(|(cite, r)| match r.evidence {
-        Evidence::ControlAction(a) => Some((
-            cite,
-            a.command["version"].as_u64()? as u32,
-            a.command["sha256"].as_str()?.to_string(),
-            a.machine,
-        )),
-        _ => None,
-    }))
+) -> Result<Option<(Citation, u32, String)>, StoreError> {
+    Ok(
+        latest_record(store, |r| release_of(r).is_some_and(|(n, _, _)| n == name))?.and_then(
+            |(cite, r)| release_of(&r).map(|(_, version, sha)| (cite, version, sha.to_string())),
+        ),
+    )
 }
 
 /// The version of program `name` the loop last released and its text, if any.
@@ -420,7 +437,7 @@ pub fn program_in_force(
     store: &dyn Store,
     name: &str,
 ) -> Result<Option<(u32, String)>, StoreError> {
-    let Some((_, version, sha, _)) = latest_release(store, name)? else {
+    let Some((_, version, sha)) = latest_release(store, name)? else {
         return Ok(None);
     };
     let digest: [u8; 32] = hex::decode(&sha)
@@ -476,7 +493,7 @@ pub fn approve(
             });
         }
     }
-    if let Some((by, version, _, _)) = latest_release(store, &p.name)? {
+    if let Some((by, version, _)) = latest_release(store, &p.name)? {
         if version == p.version {
             return Err(ApprovalError::AlreadyReleased {
                 index,
@@ -504,24 +521,15 @@ pub fn latest_learners(
     store: &dyn Store,
     name: &str,
 ) -> Result<Vec<(Citation, LearnerData)>, StoreError> {
-    let prefix = format!("process-learner {name} T");
     let mut latest: std::collections::BTreeMap<String, (Citation, LearnerData)> =
         Default::default();
     store.for_each_ledger_entry(0, store.ledger_size()?, &mut |e| {
-        if let Evidence::ModelTraining(m) = &e.record.evidence {
-            if m.model_kind.starts_with(&prefix) {
-                if let Some(data) = m
-                    .metrics
-                    .get("data")
-                    .and_then(|d| serde_json::from_value(d.clone()).ok())
-                {
-                    let cite = Citation {
-                        leaf_index: e.leaf_index,
-                        leaf_hash: e.leaf_hash,
-                    };
-                    latest.insert(m.model_kind.clone(), (cite, data));
-                }
-            }
+        if let Some((kind, data)) = learner_data_of(name, &e.record) {
+            let cite = Citation {
+                leaf_index: e.leaf_index,
+                leaf_hash: e.leaf_hash,
+            };
+            latest.insert(kind.to_string(), (cite, data));
         }
         Ok(())
     })?;
