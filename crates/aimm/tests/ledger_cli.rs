@@ -8,22 +8,26 @@ use common::{aimm_in as aimm, json_of};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// A demo of two parts per machine, without the wear loop, in a fresh folder.
+/// A demo of two parts per machine, without the wear and learning loops, in a fresh folder.
 fn demo() -> tempfile::TempDir {
+    demo_with(&[])
+}
+
+/// [`demo`] with `extra` arguments.
+fn demo_with(extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let out = aimm(
-        dir.path(),
-        &[
-            "demo",
-            "--parts",
-            "2",
-            "--wear-parts",
-            "0",
-            "--learn-parts",
-            "0",
-            "--json",
-        ],
-    );
+    let mut args = vec![
+        "demo",
+        "--parts",
+        "2",
+        "--wear-parts",
+        "0",
+        "--learn-parts",
+        "0",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = aimm(dir.path(), &args);
     let v = json_of(&out);
     assert!(v["bundle_records"].as_u64().unwrap() > 100, "{v}");
     dir
@@ -158,21 +162,6 @@ fn same_seed_same_ledger_root() {
     let a = demo();
     let b = demo();
     assert_eq!(root(a.path()), root(b.path()));
-    let c = tempfile::tempdir().unwrap();
-    json_of(&aimm(
-        c.path(),
-        &[
-            "demo",
-            "--parts",
-            "2",
-            "--wear-parts",
-            "0",
-            "--learn-parts",
-            "0",
-            "--seed",
-            "7",
-            "--json",
-        ],
-    ));
+    let c = demo_with(&["--seed", "7"]);
     assert_ne!(root(a.path()), root(c.path()));
 }
