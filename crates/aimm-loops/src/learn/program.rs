@@ -5,7 +5,8 @@
 //! parameters are read from its words: the S word in force (rev/min) and its main feed, the
 //! largest F word it programs (mm/min; the smaller ones are plunges and lead-ins, scaled with
 //! it so their ratio to the main feed stays as the CAM system wrote it). Comments in
-//! parentheses and after `;` are never read as words.
+//! parentheses and after `;` are never read as words. Feeds are read in mm/min: under G20 an F
+//! word's inch/min is converted, and written back in inch/min.
 
 use aimm_model::{CutParams, OperationRole};
 
@@ -36,7 +37,10 @@ struct WordAt {
     letter: char,
     start: usize,
     end: usize,
+    /// S in rev/min; F in mm/min (converted from inch/min under G20).
     value: f64,
+    /// mm per program length unit where the word stands: 25.4 under G20, else 1.
+    mm_per_unit: f64,
 }
 
 /// Why a program cannot be learned on.
@@ -168,6 +172,7 @@ pub fn operations(program: &str, text: &str) -> Result<Vec<NcOperation>, Program
     let mut spindle: Option<f64> = None;
     let mut pending_tool: Option<u32> = None;
     let mut motion = 0u32;
+    let mut mm_per_unit = 1.0;
     for (index, line) in text.lines().enumerate() {
         if let Some(c) = comment_of(line) {
             if !c.is_empty() {
@@ -186,19 +191,28 @@ pub fn operations(program: &str, text: &str) -> Result<Vec<NcOperation>, Program
                     if [0.0, 1.0, 2.0, 3.0].contains(&g) {
                         motion = g as u32;
                     }
+                    if g == 20.0 {
+                        mm_per_unit = 25.4;
+                    } else if g == 21.0 {
+                        mm_per_unit = 1.0;
+                    }
                     if let Some(op) = current.as_mut() {
                         if g == 41.0 || g == 42.0 {
                             op.role = OperationRole::Finishing;
                         }
                     }
                 }
-                'S' | 'F' => line_words.push(WordAt {
-                    line: index,
-                    letter,
-                    start,
-                    end,
-                    value: number(index, raw, letter)?,
-                }),
+                'S' | 'F' => {
+                    let unit = if letter == 'F' { mm_per_unit } else { 1.0 };
+                    line_words.push(WordAt {
+                        line: index,
+                        letter,
+                        start,
+                        end,
+                        value: number(index, raw, letter)? * unit,
+                        mm_per_unit: unit,
+                    })
+                }
                 _ => {}
             }
         }
@@ -315,7 +329,7 @@ pub fn rewrite(
                 let value = if w.letter == 'S' {
                     rpm
                 } else {
-                    w.value * scale
+                    w.value * scale / w.mm_per_unit
                 };
                 edits.push((w.line, w.start, w.end, format_word(w.letter, value)));
             }
@@ -399,6 +413,16 @@ mod tests {
         let back = operations("t", &out).unwrap();
         assert_eq!(back[0].spindle_rpm, 6000.0);
         assert_eq!(back[0].main_feed_mm_per_min, 1500.0);
+    }
+
+    #[test]
+    fn inch_programs_are_read_and_written_in_their_own_unit() {
+        let inch = "N5 G20\nN10 T1 M6\nN15 S5000 M3\nN20 G1 X1. F40.\nN25 M30\n";
+        let ops = operations("i", inch).unwrap();
+        assert!((ops[0].main_feed_mm_per_min - 1016.0).abs() < 1e-9);
+        let p = CutParams::from_words(5000.0, 2032.0, 10.0, 4);
+        let out = rewrite("i", inch, &[(1, p, 10.0, 4)]).unwrap();
+        assert!(out.contains("N20 G1 X1. F80.\n"), "{out}");
     }
 
     #[test]
