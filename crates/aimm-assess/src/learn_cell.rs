@@ -44,7 +44,7 @@ pub struct PlantSettings {
     pub min_parts_per_tool: f64,
     /// Machine-hour and tool costs.
     pub costs: ProcessCosts,
-    /// Feed per tooth range, mm (default: 0.25–5 × the program's).
+    /// Feed per tooth range, mm (default: 0.25–5 × the program's, at most 0.5 mm).
     pub fz_range: Option<(f64, f64)>,
     /// Cutting speed range, m/min (default: 0.5 × the program's up to the spindle's top speed).
     pub vc_range: Option<(f64, f64)>,
@@ -130,6 +130,15 @@ pub struct LearnOutcome {
 pub fn hidden_truth(material: Material, diameter_mm: f64, seed: u64) -> ProcessTruth {
     ProcessTruth::draw(&TruthRanges::of(material, diameter_mm), seed)
 }
+
+/// Feed per tooth a solid end mill takes, mm: below, the Kienzle model's chip-thickness floor
+/// (rubbing, not cutting); above, beyond the heaviest roughing chip loads of tool makers'
+/// tables (assumed). A program outside it is refused, not learned on: its S or F word, or its
+/// unit, is wrong.
+const PLAUSIBLE_FZ_MM: (f64, f64) = (0.002, 0.5);
+/// Lowest cutting speed of a carbide end mill the loop starts from, m/min (assumed: below it a
+/// placeholder S word, not a cutting speed).
+const PLAUSIBLE_MIN_VC_M_PER_MIN: f64 = 5.0;
 
 /// The corner radius a tool's CAM comment gives (`CR=0.5`), mm; 0 without one.
 fn corner_radius_mm(tool: &ToolSpec) -> f64 {
@@ -416,12 +425,32 @@ fn problem(
         fixed_time_s: (summary.span_s - summary.cutting_time_s).max(0.0),
     };
     let start = op.params(tool.diameter_mm, tool.flutes);
+    if !(PLAUSIBLE_FZ_MM.0..=PLAUSIBLE_FZ_MM.1).contains(&start.fz_mm)
+        || start.vc_m_per_min < PLAUSIBLE_MIN_VC_M_PER_MIN
+    {
+        return Err(LearnCellError::Setup(format!(
+            "T{} as programmed cuts at f_z {:.4} mm per tooth and v_c {:.1} m/min (S{} rev/min, \
+             F{} mm/min, {} edges of {} mm): outside the {}–{} mm per tooth and above {} m/min a \
+             solid end mill takes; check the S word, the feed's unit and the tool's edges",
+            op.tool,
+            start.fz_mm,
+            start.vc_m_per_min,
+            op.spindle_rpm,
+            op.main_feed_mm_per_min,
+            tool.flutes,
+            tool.diameter_mm,
+            PLAUSIBLE_FZ_MM.0,
+            PLAUSIBLE_FZ_MM.1,
+            PLAUSIBLE_MIN_VC_M_PER_MIN
+        )));
+    }
     let power = PowerModel::default();
     let max_vc = std::f64::consts::PI * tool.diameter_mm * cell.machine.spindle_max_rpm / 1000.0;
     let bounds = ParamBox {
-        fz_mm: plant
-            .fz_range
-            .unwrap_or((0.25 * start.fz_mm, 5.0 * start.fz_mm)),
+        fz_mm: plant.fz_range.unwrap_or((
+            0.25 * start.fz_mm,
+            (5.0 * start.fz_mm).min(PLAUSIBLE_FZ_MM.1),
+        )),
         vc_m_per_min: plant.vc_range.unwrap_or((0.5 * start.vc_m_per_min, max_vc)),
     };
     let finishing = op.role == aimm_model::OperationRole::Finishing;

@@ -153,6 +153,13 @@ fn bad_input_is_refused_with_the_reason_and_a_failing_exit() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("air.nc"), "%\nN10 G0 X0 Y0\nN20 M30\n%\n").unwrap();
+    // A post-processor's placeholder spindle speed: 0.69 mm per tooth at 2 m/min.
+    let text = std::fs::read_to_string(PROGRAM).unwrap();
+    std::fs::write(
+        d.join("placeholder.nc"),
+        text.replace("S2228", "S123").replace("F356.", "F340."),
+    )
+    .unwrap();
     for (args, expected) in [
         (
             vec![
