@@ -22,7 +22,7 @@ use std::cell::RefCell;
 
 /// Schema version this build creates and reads; every backend has one migration per version
 /// (migration `i` takes the schema from version `i` to `i + 1`), with the same numbers.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Columns that make up a [`SegmentMeta`], in [`segment_meta`] order; a backend selecting them
 /// with the blob appends `blob` as column [`BLOB_COLUMN`].
@@ -87,8 +87,14 @@ pub(crate) trait SqlRow {
     }
 
     fn bytes(&self, column: usize) -> OpResult<Vec<u8>> {
+        self.opt_bytes(column)?
+            .ok_or_else(|| wrong_type(column, "bytes", &Value::Null))
+    }
+
+    fn opt_bytes(&self, column: usize) -> OpResult<Option<Vec<u8>>> {
         match self.value(column)? {
-            Value::Bytes(v) => Ok(v),
+            Value::Null => Ok(None),
+            Value::Bytes(v) => Ok(Some(v)),
             other => Err(wrong_type(column, "bytes", &other)),
         }
     }
@@ -177,6 +183,8 @@ pub(crate) struct SegmentRow<'a> {
     pub sha256: &'a [u8; 32],
     pub blob: &'a [u8],
     pub leaf_index: i64,
+    /// The segment's overview ([`crate::overview`]), stored beside the blob.
+    pub overview: &'a [u8],
 }
 
 /// One SQL connection or open transaction of a backend: each method runs one statement (or one
@@ -235,6 +243,9 @@ pub(crate) trait Rows: LedgerRows {
     fn signals(&mut self, machine: Option<&str>, each: Each<'_>) -> OpResult<()>;
     /// [`META_COLUMNS`] (and the blob when `blob`) of the selected segments.
     fn segments(&mut self, which: SegmentsWhere<'_>, blob: bool, each: Each<'_>) -> OpResult<()>;
+    /// [`META_COLUMNS`] and the overview (column [`BLOB_COLUMN`], NULL for segments sealed
+    /// before overviews existed) of the segments overlapping a range, by start time then id.
+    fn segment_overviews(&mut self, range: Overlapping<'_>, each: Each<'_>) -> OpResult<()>;
 }
 
 /// The ledger's part of [`Rows`].

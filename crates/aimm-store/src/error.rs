@@ -105,6 +105,16 @@ pub enum StoreError {
         /// What is wrong.
         problem: String,
     },
+    /// Arguments a query refuses (e.g. `read_downsampled`'s `max_points` or an empty range).
+    #[error("store {db}: {op}: {problem}")]
+    InvalidArgument {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
+        db: String,
+        /// The operation that failed.
+        op: &'static str,
+        /// Which argument, its value, and what it must be.
+        problem: String,
+    },
     /// No run with this id.
     #[error("store {db}: {op}: no run {id}")]
     RunNotFound {

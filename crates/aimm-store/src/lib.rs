@@ -15,12 +15,14 @@
 
 mod backend;
 mod baseline;
+mod downsample;
 mod error;
 pub mod evidence;
 mod ledger_log;
 mod location;
 mod observer;
 mod op_error;
+mod overview;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod rules;
@@ -33,6 +35,7 @@ mod timeline;
 
 pub use backend::SCHEMA_VERSION;
 pub use baseline::RowPerSampleBaseline;
+pub use downsample::{Bucket, Downsampled, MAX_POINTS};
 pub use error::{Result, StoreError};
 pub use location::{is_postgres_url, redact_url};
 pub use observer::RunObserver;

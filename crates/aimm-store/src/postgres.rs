@@ -9,8 +9,8 @@
 //! ledger's statements live in [`ledger`].
 
 use crate::backend::{
-    segment_columns, Backend, Each, EventRow, Exists, Rows, RunRow, SegmentRow, SegmentsWhere,
-    Shared, SqlRow, Value, EVENT_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
+    segment_columns, Backend, Each, EventRow, Exists, Overlapping, Rows, RunRow, SegmentRow,
+    SegmentsWhere, Shared, SqlRow, Value, EVENT_COLUMNS, META_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
 };
 use crate::error::Result;
 use crate::location::redact_url;
@@ -98,6 +98,15 @@ CREATE TABLE checkpoints (
 -- keeps the blobs in TOAST anyway).
 ALTER TABLE segments ADD COLUMN leaf_index BIGINT UNIQUE REFERENCES ledger_leaves(leaf_index);
 CREATE INDEX segments_by_digest ON segments (sha256);
+"#,
+    r#"
+-- Per-segment overviews for downsampled range reads (see overview.rs), kept out of the sealed
+-- blob so that its digest is unchanged; a table as in SQLite. Segments sealed before this
+-- migration have no row and are decoded instead.
+CREATE TABLE segment_overviews (
+    segment  BIGINT PRIMARY KEY REFERENCES segments(id),
+    overview BYTEA NOT NULL
+);
 "#,
 ];
 
@@ -544,6 +553,14 @@ impl Rows for PgRows<'_> {
                 ]
             }),
         )?;
+        self.copy_rows(
+            "COPY segment_overviews (segment, overview) FROM STDIN (FORMAT binary)",
+            &[Type::INT8, Type::BYTEA],
+            segments
+                .iter()
+                .zip(&ids)
+                .map(|(s, id)| vec![id as &(dyn ToSql + Sync), &s.overview]),
+        )?;
         Ok(ids)
     }
 
@@ -571,5 +588,14 @@ impl Rows for PgRows<'_> {
                 self.select(&sql, &[&sha256.as_slice()], each)
             }
         }
+    }
+
+    fn segment_overviews(&mut self, r: Overlapping<'_>, each: Each<'_>) -> OpResult<()> {
+        let sql = format!(
+            "SELECT {META_COLUMNS}, segment_overviews.overview FROM segments
+             LEFT JOIN segment_overviews ON segment_overviews.segment = id {OVERLAPPING}"
+        );
+        let params: Params = &[&r.machine, &r.signal, &r.t0_ns, &r.t1_ns];
+        self.select(&sql, params, each)
     }
 }

@@ -8,6 +8,7 @@ use crate::backend::{
     Backend, EventRow, Exists, Overlapping, Rows, RunRow, SegmentRow, SegmentsWhere, BLOB_COLUMN,
     SCHEMA_VERSION,
 };
+use crate::downsample::Downsampled;
 use crate::error::{Result, StoreError};
 use crate::ledger_log;
 use crate::op_error::OpResult;
@@ -434,6 +435,7 @@ impl<B: Backend> Store for B {
                         sha256: &s.sha256,
                         blob: &s.blob,
                         leaf_index: leaf_index as i64,
+                        overview: &s.overview,
                     }
                 })
                 .collect();
@@ -507,6 +509,17 @@ impl<B: Backend> Store for B {
             )
         })?;
         samples_in_range(db, machine, signal, t0_ns, t1_ns, &rows)
+    }
+
+    fn read_downsampled(
+        &self,
+        machine: &MachineId,
+        signal: SignalKind,
+        t0_ns: TimeNs,
+        t1_ns: TimeNs,
+        max_points: usize,
+    ) -> Result<Downsampled> {
+        crate::downsample::read_downsampled(self, machine, signal, t0_ns, t1_ns, max_points)
     }
 
     fn segment_blob(&self, id: SegmentId) -> Result<Vec<u8>> {

@@ -17,6 +17,8 @@ pub struct Sealed<'a> {
     pub series: &'a SignalSeries,
     pub blob: Vec<u8>,
     pub sha256: [u8; 32],
+    /// The overview stored beside the blob (not part of it, nor of its digest).
+    pub overview: Vec<u8>,
 }
 
 impl Sealed<'_> {
@@ -84,6 +86,7 @@ fn seal_one(series: &SignalSeries) -> Result<Sealed<'_>, CodecError> {
         series,
         blob,
         sha256,
+        overview: crate::overview::encode(series),
     })
 }
 

@@ -5,8 +5,8 @@
 //! store's rules are in [`crate::rules`]. The ledger's statements live in [`ledger`].
 
 use crate::backend::{
-    segment_columns, Backend, Each, EventRow, Exists, Rows, RunRow, SegmentRow, SegmentsWhere,
-    Shared, SqlRow, Value, EVENT_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
+    segment_columns, Backend, Each, EventRow, Exists, Overlapping, Rows, RunRow, SegmentRow,
+    SegmentsWhere, Shared, SqlRow, Value, EVENT_COLUMNS, META_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
 };
 use crate::error::{Result, StoreError};
 use crate::op_error::{OpError, OpResult};
@@ -92,12 +92,22 @@ CREATE TABLE segment_ledger (
 );
 CREATE INDEX segments_by_digest ON segments (sha256);
 "#,
+    r#"
+-- Per-segment overviews for downsampled range reads (see overview.rs), kept out of the sealed
+-- blob so that its digest is unchanged. A table of its own, like segment_ledger: a column after
+-- the blob would make reading it walk the blob's overflow pages. Segments sealed before this
+-- migration have no row and are decoded instead.
+CREATE TABLE segment_overviews (
+    segment  INTEGER PRIMARY KEY REFERENCES segments(id),
+    overview BLOB NOT NULL
+);
+"#,
 ];
 
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
 /// Segments with their ledger leaf; [`META_COLUMNS`] select from this.
-const SEGMENTS: &str = "segments LEFT JOIN segment_ledger ON segment = id";
+const SEGMENTS: &str = "segments LEFT JOIN segment_ledger ON segment_ledger.segment = id";
 
 /// Selects the segments of `(?1 machine, ?2 signal)` overlapping `[?3, ?4)`, by start time.
 const OVERLAPPING: &str =
@@ -397,6 +407,9 @@ impl Rows for SqliteRows<'_> {
         let mut link = self
             .0
             .prepare_cached("INSERT INTO segment_ledger (segment, leaf_index) VALUES (?1, ?2)")?;
+        let mut overview = self
+            .0
+            .prepare_cached("INSERT INTO segment_overviews (segment, overview) VALUES (?1, ?2)")?;
         let mut ids = Vec::with_capacity(segments.len());
         for s in segments {
             stmt.execute(params![
@@ -412,6 +425,7 @@ impl Rows for SqliteRows<'_> {
             ])?;
             let id = self.0.last_insert_rowid();
             link.execute(params![id, s.leaf_index])?;
+            overview.execute(params![id, s.overview])?;
             ids.push(id);
         }
         Ok(ids)
@@ -440,5 +454,14 @@ impl Rows for SqliteRows<'_> {
                 self.select(&sql, [&sha256[..]], each)
             }
         }
+    }
+
+    fn segment_overviews(&mut self, r: Overlapping<'_>, each: Each<'_>) -> OpResult<()> {
+        let sql = format!(
+            "SELECT {META_COLUMNS}, segment_overviews.overview FROM {SEGMENTS}
+             LEFT JOIN segment_overviews ON segment_overviews.segment = id {OVERLAPPING}"
+        );
+        let params = params![r.machine, r.signal, r.t0_ns, r.t1_ns];
+        self.select(&sql, params, each)
     }
 }

@@ -307,6 +307,38 @@ pub trait Store: Send {
         t0_ns: TimeNs,
         t1_ns: TimeNs,
     ) -> Result<SignalSeries>;
+    /// A signal over [t0_ns, t1_ns) reduced to at most `max_points` buckets for a plot.
+    ///
+    /// When the range holds at most `max_points` samples, the points are exactly the samples
+    /// [`Store::read_samples`] returns (count 1, min = max = mean = last = the value,
+    /// `bucket_ns` 0). Otherwise the range is cut into buckets of equal width
+    /// `ceil((t1_ns - t0_ns) / max_points)` starting at `t0_ns`, and the non-empty ones are
+    /// returned in time order. `samples` is always the exact number of samples in the range.
+    ///
+    /// Exact and approximate: segments at the edges of the range, segments sealed before
+    /// overviews existed (schema version < 3) and segments whose overview chunks (128
+    /// consecutive samples each) span more than 1/16 of a bucket are decoded, and their samples
+    /// go exactly into their buckets. Every other segment is answered from its overview: a
+    /// chunk goes whole into the bucket holding its first sample. So a chunk straddling a
+    /// bucket boundary moves its samples after the boundary (fewer than 128 samples, spanning
+    /// less than 1/16 of a bucket) into the bucket before: that bucket's count, mean, min, max
+    /// and last may include those samples and the next bucket's may lack them. Every min and
+    /// max is still a real sample value, of a sample inside its bucket or less than 1/16 of a
+    /// bucket width after its end; the counts of all buckets add up to `samples`, and the sum of
+    /// `count * mean` over all buckets is the exact sum of the range's values (up to
+    /// floating-point summation order). Buckets no chunk straddles are exact. Of equal times,
+    /// `last` is the value `read_samples` lists last.
+    ///
+    /// Fails with [`crate::StoreError::InvalidArgument`] when `max_points` is 0 or greater than
+    /// [`crate::MAX_POINTS`] or when `t1_ns <= t0_ns`.
+    fn read_downsampled(
+        &self,
+        machine: &MachineId,
+        signal: SignalKind,
+        t0_ns: TimeNs,
+        t1_ns: TimeNs,
+        max_points: usize,
+    ) -> Result<crate::Downsampled>;
     /// The exact stored bytes of a segment (decode with [`crate::decode_segment`]).
     fn segment_blob(&self, id: SegmentId) -> Result<Vec<u8>>;
     /// Recomputes a segment's SHA-256 and checks it against the stored digest and that the blob
