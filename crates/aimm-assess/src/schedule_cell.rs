@@ -473,6 +473,7 @@ pub fn run_schedule_cell(
             }),
             bounds: json!({"cap_kw": spec.cap_kw}),
             actor: "cell plan",
+            role: None,
             derived_from: measured_on,
         },
     )?;

@@ -133,6 +133,7 @@ fn feed_machine(store: &mut SqliteStore, fake: Fake, rng: &mut ChaCha8Rng) {
             new: json!({ "setpoint_pct": 80.0 }),
             bounds: json!({ "min_override_pct": 10.0, "max_override_pct": 200.0 }),
             actor: "operator".into(),
+            role: None,
         }),
         vec![],
     );

@@ -89,6 +89,7 @@ fn synthetic_bundle(dir: &Path, n: u64) -> Result<(), BenchError> {
             new: serde_json::json!({ "setpoint_pct": 80.0 }),
             bounds: serde_json::json!({ "min_override_pct": 10.0, "max_override_pct": 200.0 }),
             actor: "bench".into(),
+            role: None,
         }),
         vec![],
     );

@@ -158,6 +158,10 @@ pub struct ControlParameterChange {
     pub bounds: Value,
     /// Who or what changed it: a user name, or a decision (then also cited).
     pub actor: String,
+    /// The role a user changed it in; absent when a loop or a configuration did (and in records
+    /// written before aimm recorded it, whose bytes stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// A command a closed loop sent to a machine.
@@ -228,6 +232,24 @@ pub struct ScheduleRecord {
     pub solver: Map<String, Value>,
 }
 
+/// An act of a person through one of aimm's interfaces that is not itself a command to a machine
+/// or a parameter change: rejecting a proposal, adding or revoking a user. (Approvals are the
+/// `control_action` releasing the program; parameter changes are `control_parameter_change`s;
+/// both name their actor and role too.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserAction {
+    /// Who acted: the user's name.
+    pub actor: String,
+    /// The role they acted in (`assessor`, `operator`, `engineer`, `admin`).
+    pub role: String,
+    /// What they did, e.g. `reject_proposal`, `add_user`, `revoke_user`.
+    pub action: String,
+    /// What it concerns, by name (a program version, a user).
+    pub target: String,
+    /// The particulars (a reason, a role given), by name.
+    pub detail: Value,
+}
+
 /// What a record attests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -248,10 +270,12 @@ pub enum Evidence {
     CommandRefused(CommandRefused),
     /// A cell's schedule put in force.
     Schedule(ScheduleRecord),
+    /// A person's act through an interface.
+    UserAction(UserAction),
 }
 
 /// Every record type name [`Evidence::kind`] gives, as in the JSON `type` field.
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 9] = [
     "sensor_segment",
     "nc_program",
     "model_training",
@@ -260,6 +284,7 @@ pub const KINDS: [&str; 8] = [
     "validation_report",
     "command_refused",
     "schedule",
+    "user_action",
 ];
 
 impl Evidence {
@@ -274,6 +299,59 @@ impl Evidence {
             Evidence::ValidationReport(_) => "validation_report",
             Evidence::CommandRefused(_) => "command_refused",
             Evidence::Schedule(_) => "schedule",
+            Evidence::UserAction(_) => "user_action",
+        }
+    }
+
+    /// One line of text saying what the record attests.
+    pub fn summary(&self) -> String {
+        match self {
+            Evidence::SensorSegment(s) => format!(
+                "{} {} ×{} {} → {} sha256 {}…",
+                s.machine,
+                s.signal,
+                s.count,
+                utc_text(s.t_first_ns),
+                utc_text(s.t_last_ns),
+                &hex::encode(s.sha256)[..12]
+            ),
+            Evidence::NcProgram(p) => {
+                format!("{} v{}: {} ({})", p.name, p.version, p.what_changed, p.why)
+            }
+            Evidence::ModelTraining(m) => format!("{} v{} seed {}", m.model_kind, m.version, m.seed),
+            Evidence::ControlParameterChange(c) => {
+                format!(
+                    "{} {}: {} → {} by {}",
+                    c.loop_name, c.parameter, c.old, c.new, c.actor
+                )
+            }
+            Evidence::ControlAction(a) => format!("{} on {}: {}", a.loop_name, a.machine, a.command),
+            Evidence::ValidationReport(v) => format!(
+                "{} {}: {}",
+                v.loop_name,
+                v.test,
+                if v.passed { "PASS" } else { "FAIL" }
+            ),
+            Evidence::CommandRefused(r) => format!(
+                "{} from host {}: {}",
+                r.topic,
+                r.host_id.as_deref().unwrap_or("(none)"),
+                r.reason
+            ),
+            Evidence::Schedule(s) => format!(
+                "{} schedule v{} ({} operations) after {}",
+                s.cell,
+                s.version,
+                s.operations.len(),
+                s.trigger
+                    .get("kind")
+                    .and_then(|k| k.as_str())
+                    .unwrap_or("?")
+            ),
+            Evidence::UserAction(u) => format!(
+                "{} ({}) {} {}: {}",
+                u.actor, u.role, u.action, u.target, u.detail
+            ),
         }
     }
 }
@@ -514,4 +592,10 @@ mod tests {
         // numbers; a future schema field of type f64 would hit the canonicaliser's error.
         assert_eq!(serde_json::json!(f64::NAN), Value::Null);
     }
+}
+
+/// `t_ns` as RFC 3339 UTC text.
+fn utc_text(t_ns: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(t_ns.max(0) as u64);
+    humantime::format_rfc3339_nanos(t).to_string()
 }

@@ -65,6 +65,7 @@ fn records(blobs: &[Vec<u8>]) -> Vec<Vec<u8>> {
         new: json!(75),
         bounds: json!([50, 95]),
         actor: "engineer".into(),
+        role: None,
     });
     let c = vec![cite(&out, 3)];
     out.push(Record::new(5, change, c));

@@ -5,6 +5,7 @@
 //! the Unix epoch ([`TimeNs`]); signal kinds map 1:1 onto MTConnect DataItem types
 //! ([`SignalKind::mtconnect`]).
 
+mod access;
 mod actuator;
 mod cut_process;
 mod event;
@@ -21,6 +22,7 @@ mod timeline;
 mod tool;
 mod wear_run;
 
+pub use access::{Permission, Role, PERMISSIONS, ROLES};
 pub use actuator::{Actuator, ActuatorError};
 pub use cut_process::{
     CutParams, OperationGeometry, OperationRole, ParamBox, PartMeasurement, ProcessConstraint,

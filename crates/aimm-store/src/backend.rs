@@ -14,7 +14,7 @@ use crate::ledger_log::Leaf;
 use crate::op_error::{OpError, OpResult};
 use crate::store::{
     EventRecord, ProgramId, RunId, RunRecord, SegmentId, SegmentMeta, SignalSummary,
-    StoredCheckpoint,
+    StoredCheckpoint, UserRecord,
 };
 use aimm_ledger::MerkleTree;
 use aimm_model::{Event, EventKind, MachineId, SignalKind};
@@ -22,7 +22,7 @@ use std::cell::RefCell;
 
 /// Schema version this build creates and reads; every backend has one migration per version
 /// (migration `i` takes the schema from version `i` to `i + 1`), with the same numbers.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Columns that make up a [`SegmentMeta`], in [`segment_meta`] order; a backend selecting them
 /// with the blob appends `blob` as column [`BLOB_COLUMN`].
@@ -246,6 +246,47 @@ pub(crate) trait Rows: LedgerRows {
     /// [`META_COLUMNS`] and the overview (column [`BLOB_COLUMN`], NULL for segments sealed
     /// before overviews existed) of the segments overlapping a range, by start time then id.
     fn segment_overviews(&mut self, range: Overlapping<'_>, each: Each<'_>) -> OpResult<()>;
+
+    /// [`USER_COLUMNS`] of the users selected: all by name, one by name, or one by token hash.
+    fn users(&mut self, which: UsersWhere<'_>, each: Each<'_>) -> OpResult<()>;
+    /// Inserts a user, replacing a revoked user of the same name.
+    fn insert_user(&mut self, user: &UserRow<'_>) -> OpResult<()>;
+    /// Marks user `name` revoked at `t_ns`.
+    fn revoke_user(&mut self, name: &str, t_ns: i64) -> OpResult<()>;
+}
+
+/// Which users [`Rows::users`] selects.
+pub(crate) enum UsersWhere<'a> {
+    All,
+    Name(&'a str),
+    Token(&'a [u8; 32]),
+}
+
+/// A user row to insert.
+pub(crate) struct UserRow<'a> {
+    pub name: &'a str,
+    pub role: &'a str,
+    pub token_sha256: &'a [u8; 32],
+    pub created_ns: i64,
+    pub expires_ns: Option<i64>,
+}
+
+/// Columns of `users` that make up a [`UserRecord`], in [`user_record`] order.
+pub(crate) const USER_COLUMNS: &str = "name, role, created_ns, expires_ns, revoked_ns";
+
+/// A row of [`Rows::users`].
+pub(crate) fn user_record(db: &str, row: &dyn SqlRow) -> OpResult<UserRecord> {
+    let name = row.text(0)?;
+    let role = row.text(1)?;
+    Ok(UserRecord {
+        role: role
+            .parse()
+            .map_err(|e| corrupt_row(db, "users", &name, e))?,
+        name,
+        created_ns: row.int(2)?,
+        expires_ns: row.opt_int(3)?,
+        revoked_ns: row.opt_int(4)?,
+    })
 }
 
 /// The ledger's part of [`Rows`].

@@ -228,4 +228,26 @@ pub enum StoreError {
         /// The checkpoint's tree size.
         size: u64,
     },
+    /// `add_user` with a name a user not revoked has.
+    #[error("store {db}: add_user: user '{name}' exists (revoke them first to reuse the name)")]
+    UserExists {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
+        db: String,
+        /// The name.
+        name: String,
+    },
+    /// `revoke_user` of a name no active user has.
+    #[error("store {db}: revoke_user: no active user '{name}'")]
+    UserNotFound {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
+        db: String,
+        /// The name.
+        name: String,
+    },
+    /// A token whose SHA-256 another user's token already has (a token given twice).
+    #[error("store {db}: add_user: this token is already another user's")]
+    TokenInUse {
+        /// Where the store lives (path, `:memory:`, or URL without its password).
+        db: String,
+    },
 }

@@ -107,6 +107,8 @@ pub struct ParameterValue<'a> {
     pub bounds: serde_json::Value,
     /// A user, "cell plan", "teach-in", …
     pub actor: &'a str,
+    /// The role a user changed it in (`None` when a loop or a configuration did).
+    pub role: Option<&'a str>,
     /// What the value was derived from (e.g. the sensor segments of a teach-in cut).
     pub derived_from: Vec<Citation>,
 }
@@ -143,6 +145,7 @@ pub fn record_parameter(
             new: p.value,
             bounds: p.bounds,
             actor: p.actor.into(),
+            role: p.role.map(str::to_string),
         }),
         cites,
     );

@@ -45,7 +45,7 @@ pub use segment_codec::{decode_segment, CodecError};
 pub use sqlite::SqliteStore;
 pub use store::{
     Appended, EventRecord, LedgerEntry, NewRun, Program, ProgramId, ProgramRecord, RunId,
-    RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint,
+    RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint, UserRecord,
 };
 pub use timeline::next_part_start_ns;
 

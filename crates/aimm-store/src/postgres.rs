@@ -10,7 +10,8 @@
 
 use crate::backend::{
     segment_columns, Backend, Each, EventRow, Exists, Overlapping, Rows, RunRow, SegmentRow,
-    SegmentsWhere, Shared, SqlRow, Value, EVENT_COLUMNS, META_COLUMNS, RUN_COLUMNS, SCHEMA_VERSION,
+    SegmentsWhere, Shared, SqlRow, UserRow, UsersWhere, Value, EVENT_COLUMNS, META_COLUMNS,
+    RUN_COLUMNS, SCHEMA_VERSION, USER_COLUMNS,
 };
 use crate::error::Result;
 use crate::location::redact_url;
@@ -106,6 +107,18 @@ CREATE INDEX segments_by_digest ON segments (sha256);
 CREATE TABLE segment_overviews (
     segment  BIGINT PRIMARY KEY REFERENCES segments(id),
     overview BYTEA NOT NULL
+);
+"#,
+    r#"
+-- Users of the HTTP API and dashboard. Only the SHA-256 of a token is stored: the token (256
+-- random bits) is shown once, when the user is added.
+CREATE TABLE users (
+    name         TEXT PRIMARY KEY,
+    role         TEXT NOT NULL,
+    token_sha256 BYTEA NOT NULL UNIQUE,
+    created_ns   BIGINT NOT NULL,
+    expires_ns   BIGINT,
+    revoked_ns   BIGINT
 );
 "#,
 ];
@@ -597,5 +610,44 @@ impl Rows for PgRows<'_> {
         );
         let params: Params = &[&r.machine, &r.signal, &r.t0_ns, &r.t1_ns];
         self.select(&sql, params, each)
+    }
+
+    fn users(&mut self, which: UsersWhere<'_>, each: Each<'_>) -> OpResult<()> {
+        let select = format!("SELECT {USER_COLUMNS} FROM users");
+        match which {
+            UsersWhere::All => self.select(&format!("{select} ORDER BY name"), &[], each),
+            UsersWhere::Name(name) => {
+                self.select(&format!("{select} WHERE name = $1"), &[&name], each)
+            }
+            UsersWhere::Token(sha256) => {
+                let sql = format!("{select} WHERE token_sha256 = $1");
+                self.select(&sql, &[&sha256.as_slice()], each)
+            }
+        }
+    }
+
+    fn insert_user(&mut self, u: &UserRow<'_>) -> OpResult<()> {
+        self.execute(
+            "DELETE FROM users WHERE name = $1 AND revoked_ns IS NOT NULL",
+            &[&u.name],
+        )?;
+        self.execute(
+            "INSERT INTO users (name, role, token_sha256, created_ns, expires_ns)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &u.name,
+                &u.role,
+                &u.token_sha256.as_slice(),
+                &u.created_ns,
+                &u.expires_ns,
+            ],
+        )
+    }
+
+    fn revoke_user(&mut self, name: &str, t_ns: i64) -> OpResult<()> {
+        self.execute(
+            "UPDATE users SET revoked_ns = $2 WHERE name = $1 AND revoked_ns IS NULL",
+            &[&name, &t_ns],
+        )
     }
 }

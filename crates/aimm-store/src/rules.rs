@@ -5,18 +5,18 @@
 
 use crate::backend::{
     collect, event_record, parse_json, run_record, segment_meta, signal_summary, stored_checkpoint,
-    Backend, EventRow, Exists, Overlapping, Rows, RunRow, SegmentRow, SegmentsWhere, BLOB_COLUMN,
-    SCHEMA_VERSION,
+    user_record, Backend, EventRow, Exists, Overlapping, Rows, RunRow, SegmentRow, SegmentsWhere,
+    UserRow, UsersWhere, BLOB_COLUMN, SCHEMA_VERSION,
 };
 use crate::downsample::Downsampled;
 use crate::error::{Result, StoreError};
 use crate::ledger_log;
-use crate::op_error::OpResult;
+use crate::op_error::{OpError, OpResult};
 use crate::seal::seal_batch;
 use crate::segment_read::{samples_in_range, verify_blob};
 use crate::store::{
     Appended, EventRecord, LedgerEntry, NewRun, Program, ProgramId, ProgramRecord, RunId,
-    RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint,
+    RunRecord, SegmentId, SegmentMeta, SignalSummary, Store, StoredCheckpoint, UserRecord,
 };
 use aimm_ledger::record::Origin;
 use aimm_ledger::{Hash, MerkleTree, ProofError, Record};
@@ -618,5 +618,71 @@ impl<B: Backend> Store for B {
 
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
         Ok(stored_checkpoints(self, "latest_checkpoint", true)?.pop())
+    }
+
+    fn add_user(&mut self, user: &UserRecord, token_sha256: &[u8; 32]) -> Result<()> {
+        let db = self.db().to_string();
+        self.write("add_user", |c| {
+            let named = collect(
+                |each| c.users(UsersWhere::Name(&user.name), each),
+                |row| user_record(&db, row),
+            )?;
+            if named.iter().any(|u| u.revoked_ns.is_none()) {
+                return Err(OpError::Store(StoreError::UserExists {
+                    db,
+                    name: user.name.clone(),
+                }));
+            }
+            let mut token_taken = false;
+            c.users(UsersWhere::Token(token_sha256), &mut |_| {
+                token_taken = true;
+                Ok(())
+            })?;
+            if token_taken {
+                return Err(OpError::Store(StoreError::TokenInUse { db }));
+            }
+            c.insert_user(&UserRow {
+                name: &user.name,
+                role: user.role.as_str(),
+                token_sha256,
+                created_ns: user.created_ns,
+                expires_ns: user.expires_ns,
+            })
+        })
+    }
+
+    fn users(&self) -> Result<Vec<UserRecord>> {
+        let db = self.db();
+        self.read("users", |c| {
+            collect(|each| c.users(UsersWhere::All, each), |row| user_record(db, row))
+        })
+    }
+
+    fn user_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<UserRecord>> {
+        let db = self.db();
+        self.read("user_by_token", |c| {
+            Ok(collect(
+                |each| c.users(UsersWhere::Token(token_sha256), each),
+                |row| user_record(db, row),
+            )?
+            .pop())
+        })
+    }
+
+    fn revoke_user(&mut self, name: &str, t_ns: TimeNs) -> Result<()> {
+        let db = self.db().to_string();
+        self.write("revoke_user", |c| {
+            let named = collect(
+                |each| c.users(UsersWhere::Name(name), each),
+                |row| user_record(&db, row),
+            )?;
+            if !named.iter().any(|u| u.revoked_ns.is_none()) {
+                return Err(OpError::Store(StoreError::UserNotFound {
+                    db,
+                    name: name.to_string(),
+                }));
+            }
+            c.revoke_user(name, t_ns)
+        })
     }
 }

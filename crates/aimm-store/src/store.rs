@@ -11,7 +11,9 @@
 use crate::error::Result;
 use aimm_ledger::record::Origin;
 use aimm_ledger::{Hash, Record};
-use aimm_model::{Event, MachineId, MachineSpec, SignalKind, SignalSeries, TimeNs, ToolSpec};
+use aimm_model::{
+    Event, MachineId, MachineSpec, Role, SignalKind, SignalSeries, TimeNs, ToolSpec,
+};
 use serde::{Deserialize, Serialize};
 
 macro_rules! row_id {
@@ -387,4 +389,37 @@ pub trait Store: Send {
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>>;
     /// The checkpoint of the largest size, if any.
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
+
+    /// Adds a user of the HTTP API with the SHA-256 of their token (the token itself is never
+    /// stored). A name in use by a user not revoked is refused; a revoked user's name is reused.
+    fn add_user(&mut self, user: &UserRecord, token_sha256: &[u8; 32]) -> Result<()>;
+    /// Every user, revoked or not, by name.
+    fn users(&self) -> Result<Vec<UserRecord>>;
+    /// The user whose token has this SHA-256, revoked or expired or not (the caller judges).
+    fn user_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<UserRecord>>;
+    /// Revokes user `name` at `t_ns`: their token stops working. Unknown or already revoked
+    /// users are refused.
+    fn revoke_user(&mut self, name: &str, t_ns: TimeNs) -> Result<()>;
+}
+
+/// A user of the HTTP API and dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// The user's name, as the ledger records their acts.
+    pub name: String,
+    /// What they may do (`aimm_model::access`).
+    pub role: Role,
+    /// When the user was added, UTC ns.
+    pub created_ns: TimeNs,
+    /// When their token stops working, UTC ns; never when absent.
+    pub expires_ns: Option<TimeNs>,
+    /// When the user was revoked, UTC ns, if they were.
+    pub revoked_ns: Option<TimeNs>,
+}
+
+impl UserRecord {
+    /// Whether the user's token works at `t_ns`: not revoked, not expired.
+    pub fn active_at(&self, t_ns: TimeNs) -> bool {
+        self.revoked_ns.is_none() && self.expires_ns.is_none_or(|e| t_ns < e)
+    }
 }

@@ -239,11 +239,12 @@ fn segments_without_overview_are_decoded_exactly(backend: Backend) {
 fn a_store_of_schema_version_2_migrates(backend: Backend) {
     let db = TestDb::new(backend);
     drop(ten_segments(&db));
-    // Back to what schema version 2 had: no overview table.
-    db.exec("DROP TABLE segment_overviews; UPDATE schema_version SET version = 2");
+    // Back to what schema version 2 had: no overview table (and no users table, which version
+    // 4 added).
+    db.exec("DROP TABLE users; DROP TABLE segment_overviews; UPDATE schema_version SET version = 2");
     let mut store = db.open();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     let got = downsampled(&*store, 0, 819_200, 7);
     check(&naive(&*store, 0, 819_200), &got, 7, true).unwrap();
     // New segments get overviews and mix with the old ones.

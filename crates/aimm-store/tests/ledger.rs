@@ -640,8 +640,7 @@ fn a_version_1_file_migrates_and_keeps_its_segments() {
         .unwrap();
     }
     let mut store = SqliteStore::open(path).unwrap();
-    assert_eq!(SCHEMA_VERSION, 2);
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let meta = store.segment_by_digest(&digest).unwrap().unwrap();
     assert_eq!(meta.ledger_index, None, "sealed before the ledger existed");
     assert_eq!(store.verify_segment(meta.id).unwrap(), meta);

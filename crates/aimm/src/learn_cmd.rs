@@ -289,7 +289,8 @@ fn approve_cmd(args: ApproveArgs) -> Result<()> {
         &aimm_model::MachineId::new(&args.machine),
         0.0,
     )?;
-    let cite = approve(store.as_mut(), args.leaf, &args.machine, &args.actor, t_ns)?;
+    let who = (args.actor.as_str(), aimm_model::Role::Engineer.as_str());
+    let cite = approve(store.as_mut(), args.leaf, &args.machine, who, t_ns)?;
     checkpoint_now(store.as_mut(), &signer)?;
     if args.json {
         return print_json(

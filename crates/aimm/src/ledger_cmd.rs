@@ -6,7 +6,6 @@ use crate::output::{print_json, table, utc};
 use crate::part::open_store;
 use aimm_ledger::bundle::verify_bundle;
 use aimm_ledger::keys::read_verifier;
-use aimm_ledger::record::Evidence;
 use aimm_store::evidence::{self, checkpoint_now, export_bundle, Lineage, LineageStep};
 use aimm_store::LedgerEntry;
 use anyhow::{bail, Context, Result};
@@ -131,54 +130,6 @@ pub fn run(cmd: LedgerCommand) -> Result<()> {
     }
 }
 
-/// One line of text saying what a record attests.
-fn summary(e: &Evidence) -> String {
-    match e {
-        Evidence::SensorSegment(s) => format!(
-            "{} {} ×{} {} → {} sha256 {}…",
-            s.machine,
-            s.signal,
-            s.count,
-            utc(s.t_first_ns),
-            utc(s.t_last_ns),
-            &hex::encode(s.sha256)[..12]
-        ),
-        Evidence::NcProgram(p) => {
-            format!("{} v{}: {} ({})", p.name, p.version, p.what_changed, p.why)
-        }
-        Evidence::ModelTraining(m) => format!("{} v{} seed {}", m.model_kind, m.version, m.seed),
-        Evidence::ControlParameterChange(c) => {
-            format!(
-                "{} {}: {} → {} by {}",
-                c.loop_name, c.parameter, c.old, c.new, c.actor
-            )
-        }
-        Evidence::ControlAction(a) => format!("{} on {}: {}", a.loop_name, a.machine, a.command),
-        Evidence::ValidationReport(v) => format!(
-            "{} {}: {}",
-            v.loop_name,
-            v.test,
-            if v.passed { "PASS" } else { "FAIL" }
-        ),
-        Evidence::CommandRefused(r) => format!(
-            "{} from host {}: {}",
-            r.topic,
-            r.host_id.as_deref().unwrap_or("(none)"),
-            r.reason
-        ),
-        Evidence::Schedule(s) => format!(
-            "{} schedule v{} ({} operations) after {}",
-            s.cell,
-            s.version,
-            s.operations.len(),
-            s.trigger
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .unwrap_or("?")
-        ),
-    }
-}
-
 fn entry_json(e: &LedgerEntry) -> serde_json::Value {
     serde_json::json!({
         "leaf_index": e.leaf_index,
@@ -217,7 +168,7 @@ fn ls(args: LsArgs) -> Result<()> {
             utc(e.record.t_ns),
             e.record.evidence.kind().to_string(),
             e.record.cites.len().to_string(),
-            summary(&e.record.evidence),
+            e.record.evidence.summary(),
         ]);
     }
     println!("{t}");
@@ -299,7 +250,7 @@ fn lineage(args: LineageArgs) -> Result<()> {
         let text = if *repeat {
             "(listed above)".to_string()
         } else {
-            summary(&e.record.evidence)
+            e.record.evidence.summary()
         };
         println!(
             "{indent}[{}] {}: {text}",

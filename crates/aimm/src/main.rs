@@ -19,6 +19,7 @@ mod schedule_cell_cmd;
 mod schedule_cmd;
 mod sim_cmd;
 mod wear_cmd;
+mod web_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -83,6 +84,10 @@ aimm assess --db aimm.db --report report --sign assessor.key --pdf\n  \
 aimm verify-report report --key assessor.vkey\n  \
 aimm verify-report report --key assessor.vkey --bundle aimm-bundle --bundle-key aimm-ledger.vkey")]
     VerifyReport(report_cmd::VerifyReportArgs),
+    Web(web_cmd::WebArgs),
+    /// Users of the web dashboard and HTTP API: add (prints a token), list, revoke.
+    #[command(subcommand)]
+    Users(web_cmd::UsersCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -112,6 +117,8 @@ fn main() -> std::process::ExitCode {
         Command::Schedule(args) => schedule_cmd::run(args),
         Command::Learn(args) => learn_cmd::run(args),
         Command::VerifyReport(args) => report_cmd::verify_report(args),
+        Command::Web(args) => web_cmd::run(args),
+        Command::Users(cmd) => web_cmd::users(cmd),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

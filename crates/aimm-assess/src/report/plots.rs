@@ -625,6 +625,7 @@ fn label(r: &Record) -> String {
         Evidence::ValidationReport(v) => format!("{} validation", v.loop_name),
         Evidence::CommandRefused(c) => format!("refused: {}", c.topic),
         Evidence::Schedule(s) => format!("{} schedule v{}", s.cell, s.version),
+        Evidence::UserAction(u) => format!("{} {}", u.actor, u.action),
     };
     match text.char_indices().nth(36) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

@@ -81,6 +81,7 @@ impl FeedEvidence {
                 value,
                 bounds: serde_json::to_value(bounds).expect("bounds serialise"),
                 actor: "operator",
+                role: None,
                 derived_from: vec![],
             },
         )?;
@@ -168,6 +169,7 @@ impl FeedEvidence {
                             value: serde_json::json!(setpoint),
                             bounds: serde_json::json!([0.0, params.alarm_load_pct]),
                             actor: "teach-in",
+                            role: None,
                             derived_from: self.load_cites(from_ns, t_ns),
                         },
                     )?;

@@ -253,6 +253,7 @@ impl<'a> LearnRecorder<'a> {
                 value: serde_json::to_value(&proposal.margins).expect("margins serialise"),
                 bounds,
                 actor: "aimm learn",
+                role: None,
                 derived_from: vec![model.clone()],
             },
         )
@@ -455,7 +456,7 @@ pub fn approve(
     store: &mut dyn Store,
     index: u64,
     machine: &str,
-    actor: &str,
+    (actor, role): (&str, &str),
     t_ns: i64,
 ) -> Result<Citation, ApprovalError> {
     let entry = store.ledger_record(index)?;
@@ -512,7 +513,7 @@ pub fn approve(
         version: p.version,
         sha256_hex: hex::encode(p.sha256),
     };
-    Ok(release(store, machine, &proposal, actor, "engineer", t_ns)?)
+    Ok(release(store, machine, &proposal, actor, role, t_ns)?)
 }
 
 /// The latest learner data of every tool of program `name`, by tool: what a resumed series or

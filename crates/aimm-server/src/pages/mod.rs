@@ -1,0 +1,18 @@
+//! The dashboard's pages: server-rendered (maud) shells whose plots and tables fill from the JSON
+//! API with the vendored uPlot (`/assets/…`), so the pages show exactly what the API answers.
+//! A page without a valid session redirects to `/login`.
+
+mod assets;
+mod layout;
+mod overview;
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Every page and asset route.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(assets::routes())
+        .merge(layout::routes())
+        .merge(overview::routes())
+}
