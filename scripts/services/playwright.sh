@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs playwright-core (npm, the exact version of crates/aimm-server/e2e/package-lock.json)
 # for the dashboard's end-to-end tests, which drive Debian's Chromium (scripts/services/chromium.sh
-# installs it; source that first) with it: playwright-core downloads no browser of its own.
-# Exports AIMM_E2E_DIR (that e2e folder, absolute) and AIMM_CHROMIUM (the chromium binary).
+# installs it, and so does this script when it is missing) with it: playwright-core downloads no
+# browser of its own. Exports AIMM_E2E_DIR (that e2e folder, absolute) and AIMM_CHROMIUM (the
+# chromium binary; one already set is kept).
 # Source it (`. scripts/services/playwright.sh`); idempotent: `npm ci` runs only when
 # node_modules is missing or was installed from another lock file.
 
