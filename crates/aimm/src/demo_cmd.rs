@@ -2,14 +2,16 @@
 //! evidence ledger, ending with a signed checkpoint and a verified bundle.
 
 use crate::keys_cmd::{load_or_create_signer, DEFAULT_KEY};
-use crate::output::{print_json, table};
+use crate::output::{print_json, table_within};
 use crate::part::open_store;
 use aimm_assess::cell::{run_cell, CellFile, MachineOutcome, EXAMPLE_PROGRAMS};
 use aimm_assess::conformance::feed::{record_baseline_run, run_case};
 use aimm_assess::conformance::wear::{run_trial, Trial, TrialSpec};
-use aimm_assess::learn_cell::{learn_series, LearnSpec, PlantSettings};
+use aimm_assess::learn_cell::{learn_series, LearnOutcome, LearnSpec, PlantSettings};
 use aimm_assess::schedule_cell::{demo_spec, run_schedule_cell, ScheduleCellOutcome};
 use aimm_ledger::bundle::verify_bundle;
+use aimm_ledger::keys::write_key_pair;
+use aimm_ledger::note::Signer;
 use aimm_loops::feed::validation::{builtin_cases, record_validation};
 use aimm_loops::feed::DEFAULT_ACTUATION_DELAY_MS;
 use aimm_loops::learn::safe::LearnMode;
@@ -18,8 +20,10 @@ use aimm_model::{MachineId, MachineSpec, Material, DEFAULT_CHANGEOVER_S, DEFAULT
 use aimm_store::evidence::{checkpoint_now, export_bundle};
 use aimm_store::next_part_start_ns;
 use anyhow::{bail, Context, Result};
+use comfy_table::{Table, TableComponent};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The built-in cell (examples/; its programs are [`EXAMPLE_PROGRAMS`]), so the demo needs no
 /// files beside the binary.
@@ -29,6 +33,13 @@ const WEAR_PROGRAM: (&str, &str) = (
     "examples/ring_c45.nc",
     include_str!("../../../examples/ring_c45.nc"),
 );
+
+/// The energy-scheduled cell's machines: mill-4 once its wear series is done, and two more.
+const SCHEDULE_MACHINES: [&str; 3] = ["mill-4", "mill-5", "mill-6"];
+
+/// The terminal width every line of the human output fits (stdout and the progress on
+/// stderr): a standard terminal, and logs read without scrolling sideways.
+const COLUMNS: u16 = 100;
 
 /// The learning loop's part: a roughing and a finishing operation.
 const LEARN_PROGRAM: (&str, &str) = (
@@ -49,9 +60,10 @@ const LEARN_PROGRAM: (&str, &str) = (
 /// parts through G10 wear offsets in the NC program and plans the tool change, every decision in
 /// the ledger (see `aimm loop wear`). The energy-scheduled cell follows (see `aimm schedule`),
 /// then a fifth mill (mill-7) runs the process-parameter learning loop in auto mode on
-/// examples/learn_c45.nc (see `aimm learn`). It ends with a summary table (the loop against the
-/// programmed feed and the best safe constant override)
-/// and an evidence bundle that `aimm verify` checks offline.
+/// examples/learn_c45.nc (see `aimm learn`). It ends with summary tables that fit a
+/// 100-column terminal (per machine: the loop against the programmed feed and the best safe
+/// constant override, then the state after the last part; then each loop's validation) and an
+/// evidence bundle that `aimm verify` checks offline. Long steps show progress on stderr.
 ///
 /// Running it again continues the cell's timeline in the same database.
 ///
@@ -105,32 +117,37 @@ pub fn run(args: DemoArgs) -> Result<()> {
     if let Some(parts) = args.parts {
         cell.machine.iter_mut().for_each(|m| m.parts = parts);
     }
-    let signer = load_or_create_signer(&args.key)?;
+    let signer = demo_signer(&args.key)?;
     let mut store = open_store(&args.db)?;
     let total: u64 = cell.machine.iter().map(|m| u64::from(m.parts)).sum();
-    let bar = ProgressBar::new(total).with_style(
-        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} parts  {msg}")
-            .expect("valid template"),
-    );
+    let bar = step("machines' parts", Some(total));
     let outcomes = run_cell(&cell, &programs, &mut *store, &signer, |p| {
         bar.set_message(format!("{} part {}/{}", p.machine, p.part, p.parts));
         if p.part_done {
             bar.inc(1);
-        } else {
-            bar.tick();
         }
     })?;
-    bar.set_message("validating the feed loop");
+    bar.finish_with_message("done");
     let cases = builtin_cases();
-    let mut validation = cases
-        .iter()
-        .map(|case| run_case(case, &cell.feed, DEFAULT_ACTUATION_DELAY_MS, cell.seed))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Each case's baseline is made once more, recorded, so an assessor can recompute it.
-    bar.set_message("recording the feed loop's baselines");
+    // Each case is run, then its baseline made once more, recorded, so an assessor can
+    // recompute it: two steps per case.
+    let bar = step("feed loop validation", Some(2 * cases.len() as u64));
+    let mut validation = Vec::with_capacity(cases.len());
+    for (k, case) in cases.iter().enumerate() {
+        bar.set_message(format!("case {}/{}", k + 1, cases.len()));
+        validation.push(run_case(
+            case,
+            &cell.feed,
+            DEFAULT_ACTUATION_DELAY_MS,
+            cell.seed,
+        )?);
+        bar.inc(1);
+    }
     for (k, (case, outcome)) in cases.iter().zip(&mut validation).enumerate() {
+        bar.set_message(format!("recording baseline {}/{}", k + 1, cases.len()));
         let machine = MachineSpec::vmc(format!("baseline-{}", k + 1));
         record_baseline_run(&mut *store, &machine, case, outcome, cell.seed)?;
+        bar.inc(1);
     }
     let validation_leaf = record_validation(
         &mut *store,
@@ -140,6 +157,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         DEFAULT_START_NS,
     )?;
     checkpoint_now(&mut *store, &signer)?;
+    bar.finish_with_message("done");
     let wear = match args.wear_parts {
         0 => None,
         parts => {
@@ -152,36 +170,37 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 machine: "mill-4".into(),
                 params: WearLoopParams::default(),
             };
+            // The trial names its two stages only; the spinner ticks by itself in between.
+            let bar = step("wear loop on mill-4", None);
             let trial = run_trial(&spec, Some(&mut *store), |stage| {
-                bar.set_message(format!("wear loop: {stage}"));
-                bar.tick();
+                bar.set_message(stage.to_string());
             })?;
             checkpoint_now(&mut *store, &signer)?;
+            bar.finish_with_message(format!("{parts} parts done"));
             Some(trial)
         }
     };
     let schedule = if args.no_schedule {
         None
     } else {
-        bar.set_message("energy-scheduled cell");
+        let bar = step("energy-scheduled cell", None);
         let free_ns = next_part_start_ns(&*store, &MachineId::new("mill-4"), DEFAULT_CHANGEOVER_S)?;
         let planned_change = wear
             .as_ref()
             .and_then(|t| t.evidence.as_ref())
             .and_then(|e| e.tool_change_plans.last().cloned());
-        let machines = ["mill-4", "mill-5", "mill-6"];
-        let spec = demo_spec(machines, free_ns, cell.seed, planned_change)?;
+        let spec = demo_spec(SCHEDULE_MACHINES, free_ns, cell.seed, planned_change)?;
         let outcome = run_schedule_cell(&mut *store, &spec, |stage| {
-            bar.set_message(format!("energy-scheduled cell: {stage}"));
-            bar.tick();
+            bar.set_message(stage.to_string());
         })?;
         checkpoint_now(&mut *store, &signer)?;
+        bar.finish_with_message("done");
         Some(outcome)
     };
     let learn = match args.learn_parts {
         0 => None,
         parts => {
-            bar.set_message("learning loop on mill-7");
+            let bar = step("learning on mill-7", Some(u64::from(parts)));
             let spec = LearnSpec {
                 program: (LEARN_PROGRAM.0.into(), LEARN_PROGRAM.1.into()),
                 material: Material::SteelC45,
@@ -192,21 +211,21 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 plant: PlantSettings::default(),
             };
             let outcome = learn_series(&spec, &mut *store, |p| {
-                bar.set_message(format!(
-                    "learning loop on mill-7: part {} cost {:.3}",
-                    p.part, p.cost
-                ));
-                bar.tick();
+                bar.set_message(format!("part {} cost {:.3}", p.part, p.cost));
+                bar.inc(1);
             })?;
             checkpoint_now(&mut *store, &signer)?;
+            bar.finish_with_message("done");
             Some(outcome)
         }
     };
-    bar.set_message("exporting the evidence bundle");
+    let bar = step("evidence bundle", None);
+    bar.set_message("exporting");
     replace_bundle_dir(&args.bundle)?;
     let exported = export_bundle(&*store, &args.bundle, &signer.verifier(), true)?;
+    bar.set_message("verifying");
     let report = verify_bundle(&args.bundle, Some(&signer.verifier()));
-    bar.finish_and_clear();
+    bar.finish_with_message("done");
     if let Some(failure) = &report.first_failure {
         bail!("the bundle just exported does not verify: {failure}");
     }
@@ -224,42 +243,90 @@ pub fn run(args: DemoArgs) -> Result<()> {
             "learn_loop": learn,
         }));
     }
-    print_summary(&outcomes);
-    println!(
-        "feed loop validation: {passed} of {} cases pass (at most 1 % slower than the best safe constant override, 8 % faster where the engagement varies, no overload, tracking within bound); report is ledger leaf {}",
+    print_machines(&outcomes);
+    let mut loops = table_within(&["loop", "result", "report\nleaf"], COLUMNS);
+    row_lines(&mut loops);
+    loops.add_row(validation_row(
+        passed,
         validation.len(),
-        validation_leaf.leaf_index
-    );
+        validation_leaf.leaf_index,
+    ));
     if let Some(wear) = &wear {
-        print_wear(wear);
+        loops.add_row(wear_row(wear));
     }
     if let Some(s) = &schedule {
-        print_schedule(s);
+        loops.add_row(schedule_row(s));
     }
     if let Some(l) = &learn {
-        println!(
-            "learning loop (mill-7, {}): cost per part {:.3} → {:.3} over {} parts (oracle {:.3}), {} part(s) beyond a limit, version v{} in force",
-            l.program,
-            l.cost_start,
-            l.cost_final,
-            l.parts.len(),
-            l.oracle_cost,
-            l.violations,
-            l.version_in_force
-        );
+        loops.add_row(learn_row(l));
     }
+    println!("\nThe loops, each judged on its own cases and recorded as a ledger report:");
+    println!("{loops}");
+    // Paths go on lines of their own: they are the user's, of any length.
+    println!("\nrecorded into {}", store.location());
     println!(
-        "recorded into {}; evidence bundle {} ({} records, {} segments) verified.",
-        store.location(),
+        "evidence bundle {}: {} records, {} segments, verified",
         args.bundle.display(),
         exported.records,
         exported.segments
     );
-    println!(
-        "next: `aimm data ls`, `aimm ledger ls --type nc_program`, `aimm ledger lineage <leaf>`, `aimm verify {}`",
-        args.bundle.display()
-    );
+    println!("next: aimm data ls");
+    println!("      aimm ledger ls --type nc_program");
+    println!("      aimm ledger lineage <leaf>");
+    println!("      aimm verify {}", args.bundle.display());
     Ok(())
+}
+
+/// Progress on stderr for one long step of the demo, named `name`: a bar when the step counts
+/// its items (`len`), else a spinner. Both tick by themselves, because some steps report
+/// nothing for seconds (the wear trial between its stages, the export). indicatif draws
+/// nothing when stderr is not a terminal; in one, each finished step stays as a line with its
+/// duration. The lines fit [`COLUMNS`] while messages stay under about 40 characters.
+fn step(name: &str, len: Option<u64>) -> ProgressBar {
+    let (bar, template) = match len {
+        Some(len) => (
+            ProgressBar::new(len),
+            "{spinner} {prefix:<22} {elapsed:>4} [{bar:25}] {pos}/{len} {msg}",
+        ),
+        None => (
+            ProgressBar::new_spinner(),
+            "{spinner} {prefix:<22} {elapsed:>4} {msg}",
+        ),
+    };
+    // The last tick string is what a finished bar shows.
+    let style = ProgressStyle::with_template(template)
+        .expect("valid template")
+        .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✓");
+    bar.set_style(style);
+    bar.set_prefix(name.to_string());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}
+
+/// The signer in `path`, created there if missing as [`load_or_create_signer`] does, but saying
+/// so in lines that fit [`COLUMNS`]: that function's one-line notice is wider.
+fn demo_signer(path: &Path) -> Result<Signer> {
+    if path.exists() {
+        return load_or_create_signer(path);
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_stem().and_then(|s| s.to_str()).with_context(|| {
+        format!(
+            "signing key path {} has no usable file name",
+            path.display()
+        )
+    })?;
+    let (private, verifier) = write_key_pair(dir, name)
+        .with_context(|| format!("cannot create signing key {}", path.display()))?;
+    eprintln!("created signing key {}", private.display());
+    eprintln!(
+        "and verifier key {}: give it to whoever verifies your bundles",
+        verifier.display()
+    );
+    load_or_create_signer(&private)
 }
 
 /// Reads the cell file (or the built-in one) and its programs (name, text) in machine order.
@@ -317,33 +384,41 @@ fn replace_bundle_dir(dir: &Path) -> Result<()> {
     std::fs::remove_dir_all(dir).with_context(|| format!("cannot replace bundle {}", dir.display()))
 }
 
-fn print_summary(outcomes: &[MachineOutcome]) {
-    let mut t = table(&[
-        "machine",
-        "material",
-        "parts",
-        "cycle s/part: programmed / best constant (%) / loop",
-        "loop vs best %",
-        "overloads: programmed / best / loop",
-        "setpoint %",
-        "RMS error % of sp",
-        "energy kWh",
-        "ref. feature error mm (last)",
-        "tool VB mm (last)",
-    ]);
+/// The per-machine results in two tables narrow enough for [`COLUMNS`]: the feed loop
+/// against the programmed feed and the best safe constant override, then the loop's state,
+/// the part and the tools after the last part.
+fn print_machines(outcomes: &[MachineOutcome]) {
+    println!(
+        "Feed loop per machine: cycle time per part with the programmed feed, at the best safe\n\
+         constant override (its %), with the loop; overload events the same three ways."
+    );
+    let mut feed = table_within(
+        &[
+            "machine",
+            "material",
+            "parts",
+            "prog. s",
+            "best s (ovr %)",
+            "loop s",
+            "vs best %",
+            "overloads\nprog/best/loop",
+        ],
+        COLUMNS,
+    );
     for o in outcomes {
         let n = o.parts.len().max(1) as f64;
         let cycle = o.parts.iter().map(|p| p.result.cycle_time_s).sum::<f64>() / n;
-        let last = o.parts.last();
         let best = &o.best_constant;
-        t.add_row(vec![
+        feed.add_row(vec![
             o.machine.clone(),
             o.material.clone(),
             o.parts.len().to_string(),
+            format!("{:.1}", o.programmed_feed.cycle_time_s),
             format!(
-                "{:.1} / {:.1} ({:.0}) / {:.1}",
-                o.programmed_feed.cycle_time_s, best.figures.cycle_time_s, best.override_pct, cycle
+                "{:.1} ({:.0})",
+                best.figures.cycle_time_s, best.override_pct
             ),
+            format!("{cycle:.1}"),
             format!("{:+.1}", 100.0 * (cycle / best.figures.cycle_time_s - 1.0)),
             format!(
                 "{} / {} / {}",
@@ -354,16 +429,40 @@ fn print_summary(outcomes: &[MachineOutcome]) {
                     .map(|p| p.result.overload_events)
                     .sum::<u32>()
             ),
-            last.map_or("-".into(), |p| {
+        ]);
+    }
+    println!("{feed}");
+    println!(
+        "\nAfter each machine's last part: the loop's setpoint (sp) per tool and its tracking\n\
+         error, the reference feature's error, tool flank wear (VB); energy of all its parts."
+    );
+    let mut last = table_within(
+        &[
+            "machine",
+            "setpoint %",
+            "RMS error\n% of sp",
+            "energy\nkWh",
+            "ref. feature\nerror mm",
+            "tool VB mm",
+        ],
+        COLUMNS,
+    );
+    row_lines(&mut last);
+    for o in outcomes {
+        let part = o.parts.last();
+        // One tool per line: a machine may use several, and one line would not fit.
+        last.add_row(vec![
+            o.machine.clone(),
+            part.map_or("-".into(), |p| {
                 p.feed_loop
                     .setpoints
                     .iter()
                     .map(|(tool, sp)| format!("T{tool} {sp:.0}"))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join("\n")
             }),
             // NaN: under a second of unsaturated control (a light part at the highest override).
-            last.map_or("-".into(), |p| {
+            part.map_or("-".into(), |p| {
                 if p.feed_loop.rms_error_pct.is_finite() {
                     format!("{:.1}", p.feed_loop.rms_error_pct)
                 } else {
@@ -374,71 +473,130 @@ fn print_summary(outcomes: &[MachineOutcome]) {
                 "{:.3}",
                 o.parts.iter().map(|p| p.result.energy_kwh).sum::<f64>()
             ),
-            last.and_then(|p| p.result.reference_feature.as_ref())
+            part.and_then(|p| p.result.reference_feature.as_ref())
                 .map_or("-".into(), |f| format!("{:+.4}", f.mean_error_mm)),
-            last.map_or("-".into(), |p| {
+            part.map_or("-".into(), |p| {
                 p.result
                     .tools
                     .iter()
                     .map(|t| format!("T{} {:.3}", t.tool, t.vb_mm))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join("\n")
             }),
         ]);
     }
-    println!("{t}");
+    println!("{last}");
 }
 
-fn print_wear(wear: &Trial) {
+/// Rules between the rows of `t`: its rows span several lines, which the house style's
+/// borders-only tables would run together.
+fn row_lines(t: &mut Table) {
+    t.set_style(TableComponent::HorizontalLines, '─')
+        .set_style(TableComponent::MiddleIntersections, '─')
+        .set_style(TableComponent::LeftBorderIntersections, '├')
+        .set_style(TableComponent::RightBorderIntersections, '┤');
+}
+
+/// "passed" or "FAILED", as the loops' rows end.
+fn verdict(passed: bool) -> &'static str {
+    if passed {
+        "passed"
+    } else {
+        "FAILED"
+    }
+}
+
+/// The feed loop's validation on the built-in cases: one criterion per line.
+fn validation_row(passed: usize, cases: usize, leaf: u64) -> Vec<String> {
+    vec![
+        "feed loop\nvalidation".into(),
+        format!(
+            "{passed} of {cases} cases pass; a case passes when the loop is\n\
+             - at most 1 % slower than the best safe constant override\n\
+             - 8 % faster where the engagement varies\n\
+             - without overload, tracking within bound"
+        ),
+        leaf.to_string(),
+    ]
+}
+
+fn wear_row(wear: &Trial) -> Vec<String> {
     let w = &wear.validation;
-    let changes = w
-        .tool_changes
-        .iter()
-        .map(|c| {
-            format!(
-                "tool changed at VB {:.3} mm after {} of its life",
-                c.true_vb_mm,
-                c.life_used
-                    .map_or("?".into(), |u| format!("{:.1} %", 100.0 * u))
-            )
-        })
-        .collect::<Vec<_>>();
-    println!(
-        "wear loop on mill-4: {} parts, {} out of tolerance without the loop, {} with it; {}; {}{}",
-        w.parts,
-        w.out_of_tolerance_without_loop,
-        w.out_of_tolerance_with_loop,
-        if changes.is_empty() {
-            "no tool change".into()
-        } else {
-            changes.join(", ")
-        },
-        if w.passed { "passed" } else { "FAILED" },
-        wear.evidence.as_ref().map_or(String::new(), |e| format!(
-            "; report is ledger leaf {}",
-            e.report.leaf_index
-        ))
-    );
+    let mut result = vec![format!(
+        "{} parts, out of tolerance: {} without the loop, {} with it",
+        w.parts, w.out_of_tolerance_without_loop, w.out_of_tolerance_with_loop
+    )];
+    if w.tool_changes.is_empty() {
+        result.push("no tool change".into());
+    }
+    for c in &w.tool_changes {
+        result.push(format!(
+            "tool changed at VB {:.3} mm after {} of its life",
+            c.true_vb_mm,
+            c.life_used
+                .map_or("?".into(), |u| format!("{:.1} %", 100.0 * u))
+        ));
+    }
+    result.push(verdict(w.passed).into());
+    vec![
+        "tool wear\nmill-4".into(),
+        result.join("\n"),
+        wear.evidence
+            .as_ref()
+            .map_or("-".into(), |e| e.report.leaf_index.to_string()),
+    ]
 }
 
-fn print_schedule(s: &ScheduleCellOutcome) {
+fn schedule_row(s: &ScheduleCellOutcome) -> Vec<String> {
     let realised: f64 = s.jobs.iter().map(|j| j.realised_kwh).sum();
     let planned: f64 = s.jobs.iter().map(|j| j.planned_kwh).sum();
-    println!(
-        "energy-scheduled cell (mill-4..6): cost {:.2} against EDD's {:.2} ({:+.1} %), weighted \
-         tardiness {:.0} s (EDD {:.0} s); realised peak {:.2} kW under the {:.2} kW cap; energy \
-         {realised:.2} kWh realised, {planned:.2} kWh planned; {} schedules ({} operation(s) moved \
-         for the wear loop's tool change); {}; report is ledger leaf {}",
-        s.plan_cost,
-        s.edd_cost,
-        100.0 * (s.plan_cost / s.edd_cost - 1.0),
-        s.plan_tardiness_s,
-        s.edd_tardiness_s,
-        s.realised_peak_kw,
-        s.cap_kw,
-        s.schedules,
-        s.moved,
-        if s.passed { "passed" } else { "FAILED" },
-        s.report.leaf_index
-    );
+    vec![
+        format!("energy schedule\n{}", SCHEDULE_MACHINES.join("\n")),
+        [
+            format!(
+                "cost {:.2} against EDD's {:.2} ({:+.1} %)",
+                s.plan_cost,
+                s.edd_cost,
+                100.0 * (s.plan_cost / s.edd_cost - 1.0)
+            ),
+            format!(
+                "weighted tardiness {:.0} s (EDD {:.0} s)",
+                s.plan_tardiness_s, s.edd_tardiness_s
+            ),
+            format!(
+                "realised peak {:.2} kW under the {:.2} kW cap",
+                s.realised_peak_kw, s.cap_kw
+            ),
+            format!("energy {realised:.2} kWh realised, {planned:.2} kWh planned"),
+            format!(
+                "{} schedules, {} operation(s) moved for the wear loop's tool change",
+                s.schedules, s.moved
+            ),
+            verdict(s.passed).into(),
+        ]
+        .join("\n"),
+        s.report.leaf_index.to_string(),
+    ]
+}
+
+fn learn_row(l: &LearnOutcome) -> Vec<String> {
+    vec![
+        "learning\nmill-7".into(),
+        [
+            format!("{}, auto mode", l.program),
+            format!(
+                "cost per part {:.3} → {:.3} over {} parts (oracle {:.3})",
+                l.cost_start,
+                l.cost_final,
+                l.parts.len(),
+                l.oracle_cost
+            ),
+            format!(
+                "{} part(s) beyond a limit, version v{} in force",
+                l.violations, l.version_in_force
+            ),
+        ]
+        .join("\n"),
+        "-".into(),
+    ]
 }

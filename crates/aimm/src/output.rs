@@ -1,12 +1,22 @@
 //! Printing results: a table for people, JSON for programs.
 
-use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
+use comfy_table::{presets::UTF8_BORDERS_ONLY, ContentArrangement, Table};
 use serde::Serialize;
 
 /// A table with `header`, in the house style.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_BORDERS_ONLY).set_header(header.to_vec());
+    t
+}
+
+/// A table in the house style that wraps its cells to stay within `columns` terminal columns,
+/// whatever the terminal's width (or none, when piped): for output meant to read well in a
+/// standard 100-column terminal and in logs.
+pub fn table_within(header: &[&str], columns: u16) -> Table {
+    let mut t = table(header);
+    t.set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(columns);
     t
 }
 

@@ -156,6 +156,79 @@ fn demo_runs_in_an_empty_directory_and_records_the_cell() {
         .all(|r| r.starts_with("mill-2,spindle_load_pct,%,")));
 }
 
+/// Terminal columns taken by `line`: one per character, two for the wide ones (CJK, emoji)
+/// that the demo never means to print; the test has no unicode-width, and box drawing, arrows
+/// and the other characters the demo prints are one column each.
+fn display_width(line: &str) -> usize {
+    line.chars()
+        .map(|c| match u32::from(c) {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x1F300..=0x1FAFF
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+#[test]
+fn demo_human_output_fits_100_columns_and_names_every_machine() {
+    // Short series: the layout is what is tested, not the loops (the JSON run above is).
+    let dir = tempfile::tempdir().unwrap();
+    let out = aimm()
+        .current_dir(dir.path())
+        .args([
+            "demo",
+            "--parts",
+            "1",
+            "--wear-parts",
+            "3",
+            "--learn-parts",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        for line in text.lines() {
+            assert!(
+                display_width(line) <= 100,
+                "{name} line of {} columns:\n{line}\n\n{text}",
+                display_width(line)
+            );
+        }
+    }
+    // Every machine is named in a table row: the cell's in both per-machine tables, the
+    // loops' machines in the loops table.
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with('│')).collect();
+    for (machine, tables) in [
+        ("mill-1", 2),
+        ("mill-2", 2),
+        ("mill-3", 2),
+        ("mill-4", 1),
+        ("mill-5", 1),
+        ("mill-6", 1),
+        ("mill-7", 1),
+    ] {
+        let named = rows.iter().filter(|r| r.contains(machine)).count();
+        assert!(named >= tables, "{machine} in {named} rows:\n{stdout}");
+    }
+    for loop_name in ["validation", "tool wear", "energy schedule", "learning"] {
+        assert!(
+            rows.iter().any(|r| r.contains(loop_name)),
+            "{loop_name}:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("verified"), "{stdout}");
+}
+
 #[test]
 fn demo_records_into_postgres_without_showing_the_password() {
     let dir = tempfile::tempdir().unwrap();
