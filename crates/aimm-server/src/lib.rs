@@ -46,8 +46,19 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
             api::OPENAPI_PATH,
             axum::routing::get(move || async move { axum::Json(doc.clone()) }),
         )
+        .fallback(no_route)
         .with_state(state);
     (router, openapi)
+}
+
+/// Anything the router does not answer: 404 saying so (the tests tell it from a resource that
+/// does not exist by its words "no route").
+async fn no_route(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route {method} {}; every route is listed in {}",
+        uri.path(),
+        api::OPENAPI_PATH
+    ))
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` resolves.
