@@ -83,6 +83,7 @@ fn a_window_of_zero_is_refused() {
     let (mut sim, mut store, new_run) = setup(1);
     let options = RecordOptions {
         segment_window_s: 0.0,
+        pace: None,
     };
     let err = record_run(
         &mut sim,

@@ -6,7 +6,8 @@ use crate::output::{print_json, table};
 use crate::part::{open_store, parse_material, parse_tool, read_program, ToolKindArg};
 use crate::part::{HardnessArgs, RecordArgs};
 use aimm_connect::run_unrecorded;
-use aimm_connect::simulator::part::{record_part, register_program, PartSpec};
+use aimm_connect::simulator::part::{record_part_with, register_program, PartSpec};
+use aimm_connect::simulator::RecordOptions;
 use aimm_connect::sparkplug::{
     run_sim_edge, CommandTrust, EdgeConfig, EdgeNode, EdgeStats, SimEdgeOptions, SimEdgeReport,
 };
@@ -90,6 +91,10 @@ pub struct SimArgs {
     mqtt: Option<String>,
     #[command(flatten)]
     edge: EdgeArgs,
+    /// With --db: record in real time (one simulated second per second), sealing a segment
+    /// every 0.25 s, so that the part can be watched live in `aimm web`.
+    #[arg(long, requires = "db")]
+    live: bool,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -236,7 +241,15 @@ pub fn run(args: SimArgs) -> Result<()> {
                     "stock_hardness": hardness,
                 }),
             };
-            let recorded = record_part(&mut sim, &mut *store, &part, &mut show)?;
+            let options = if args.live {
+                RecordOptions {
+                    segment_window_s: 0.25,
+                    pace: Some(1.0),
+                }
+            } else {
+                RecordOptions::default()
+            };
+            let recorded = record_part_with(&mut sim, &mut *store, &part, options, &mut show)?;
             checkpoint_now(&mut *store, &signer)?;
             (
                 recorded.result,

@@ -15,12 +15,16 @@ use aimm_store::{NewRun, RunId, RunObserver, SegmentMeta, Store, StoreError};
 pub struct RecordOptions {
     /// Length of the time window sealed into one segment per signal, s.
     pub segment_window_s: f64,
+    /// Simulated seconds per wall-clock second, when the run should keep pace with a clock (a
+    /// machine watched live on the dashboard); `None` runs as fast as it can.
+    pub pace: Option<f64>,
 }
 
 impl Default for RecordOptions {
     fn default() -> Self {
         Self {
             segment_window_s: 10.0,
+            pace: None,
         }
     }
 }
@@ -72,7 +76,14 @@ pub fn record_run<'s>(
             options.segment_window_s
         )));
     }
+    if options.pace.is_some_and(|p| !(p.is_finite() && p > 0.0)) {
+        return Err(ConnectError::Options(format!(
+            "pace must be > 0 simulated s per s, got {:?}",
+            options.pace
+        )));
+    }
     let window_ns = (options.segment_window_s * NS_PER_S as f64) as TimeNs;
+    let clock = (std::time::Instant::now(), sim.time_ns());
     let run = store.start_run(new_run)?;
     let mut segments = Vec::new();
     let mut seal_at = sim.time_ns() + window_ns;
@@ -86,6 +97,9 @@ pub fn record_run<'s>(
             }
         };
         observer.after_step(sim);
+        if let Some(pace) = options.pace {
+            keep_pace(clock, sim.time_ns(), pace);
+        }
         if sim.time_ns() >= seal_at || !running {
             flush(sim, store, run, &mut segments, observer)?;
             seal_at += window_ns;
@@ -106,6 +120,17 @@ pub fn record_run<'s>(
         result,
         segments,
     })
+}
+
+/// Sleeps until the wall clock has caught up with simulated time `t_ns` at `pace` simulated
+/// seconds per second, counted from `(wall, sim)` start; only when more than 5 ms ahead, so the
+/// simulator is not put to sleep every tick.
+fn keep_pace((wall0, sim0): (std::time::Instant, TimeNs), t_ns: TimeNs, pace: f64) {
+    let due = std::time::Duration::from_secs_f64((t_ns - sim0).max(0) as f64 / 1e9 / pace);
+    let elapsed = wall0.elapsed();
+    if due > elapsed + std::time::Duration::from_millis(5) {
+        std::thread::sleep(due - elapsed);
+    }
 }
 
 /// Runs `sim` to the end with `observer` riding along, storing nothing (samples are dropped each

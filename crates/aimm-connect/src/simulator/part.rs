@@ -67,6 +67,17 @@ pub fn record_part<'s>(
     part: &PartSpec<'_>,
     observer: &mut dyn RunObserver<Simulator<'s>>,
 ) -> Result<RecordedPart, ConnectError> {
+    record_part_with(sim, store, part, RecordOptions::default(), observer)
+}
+
+/// [`record_part`] with recording `options` (segment window, pace).
+pub fn record_part_with<'s>(
+    sim: &mut Simulator<'s>,
+    store: &mut dyn Store,
+    part: &PartSpec<'_>,
+    options: RecordOptions,
+    observer: &mut dyn RunObserver<Simulator<'s>>,
+) -> Result<RecordedPart, ConnectError> {
     let new_run = NewRun {
         machine: part.machine.id.clone(),
         program_id: Some(part.program),
@@ -75,7 +86,7 @@ pub fn record_part<'s>(
         t_start_ns: sim.time_ns(),
         params_json: part.params_json.clone(),
     };
-    let recorded = record_run(sim, store, &new_run, RecordOptions::default(), observer)?;
+    let recorded = record_run(sim, store, &new_run, options, observer)?;
     for used in &recorded.result.tools {
         if let Some(tool) = sim.tool_table().tool(used.tool) {
             store.put_tool(&part.machine.id, tool)?;
