@@ -16,6 +16,7 @@
 pub mod api;
 pub mod auth;
 mod error;
+pub mod extract;
 pub mod ledger_index;
 pub mod live;
 pub mod pages;
@@ -40,6 +41,7 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
         api::OPENAPI_PATH.to_string(),
         api::openapi_path_item(),
     );
+    api::document_common_errors(&mut openapi);
     let doc = openapi.clone();
     let router = router
         .route(

@@ -12,7 +12,8 @@ use aimm_ledger::Citation;
 use aimm_loops::learn::evidence::{approve, ApprovalError, PROPOSAL_WHY};
 use aimm_model::{MachineId, Permission};
 use aimm_store::evidence::append_one;
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -146,7 +147,7 @@ async fn approve_proposal(
     State(state): State<AppState>,
     principal: Principal,
     Path(leaf): Path<u64>,
-    Json(decision): Json<Decision>,
+    crate::extract::Json(decision): crate::extract::Json<Decision>,
 ) -> Result<Json<Decided>, ApiError> {
     principal.require(Permission::ApproveProposal)?;
     let s = state.clone();
@@ -191,7 +192,7 @@ async fn reject_proposal(
     State(state): State<AppState>,
     principal: Principal,
     Path(leaf): Path<u64>,
-    Json(decision): Json<Decision>,
+    crate::extract::Json(decision): crate::extract::Json<Decision>,
 ) -> Result<Json<Decided>, ApiError> {
     principal.require(Permission::ApproveProposal)?;
     let reason = decision.reason.unwrap_or_default().trim().to_string();

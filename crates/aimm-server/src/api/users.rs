@@ -5,7 +5,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::users::{add_user, revoke_user, NewUser, UserError};
 use aimm_model::{Permission, Role};
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -47,7 +48,7 @@ pub struct AddUser {
 async fn create_user(
     State(state): State<AppState>,
     principal: Principal,
-    Json(add): Json<AddUser>,
+    crate::extract::Json(add): crate::extract::Json<AddUser>,
 ) -> Result<(StatusCode, Json<NewUser>), ApiError> {
     principal.require(Permission::ManageUsers)?;
     let role: Role = add
