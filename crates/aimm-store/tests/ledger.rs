@@ -640,8 +640,8 @@ fn a_version_1_file_migrates_and_keeps_its_segments() {
         .unwrap();
     }
     let mut store = SqliteStore::open(path).unwrap();
-    assert_eq!(SCHEMA_VERSION, 2);
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(store.schema_version().unwrap(), 3);
     let meta = store.segment_by_digest(&digest).unwrap().unwrap();
     assert_eq!(meta.ledger_index, None, "sealed before the ledger existed");
     assert_eq!(store.verify_segment(meta.id).unwrap(), meta);
@@ -651,6 +651,12 @@ fn a_version_1_file_migrates_and_keeps_its_segments() {
             .unwrap(),
         old
     );
+    // Sealed without an overview: downsampled reads decode it.
+    let few = store
+        .read_downsampled(&meta.machine, meta.signal, 100, 63_200, 2)
+        .unwrap();
+    assert_eq!((few.samples, few.points.len()), (64, 2));
+    assert_eq!(few.points.iter().map(|p| p.count).sum::<u64>(), 64);
     assert_eq!(store.ledger_size().unwrap(), 0);
     let new = store
         .append_segments(
