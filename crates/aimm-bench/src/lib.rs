@@ -5,7 +5,8 @@
 //!
 //! One module per area: [`assess`] (the assessment's time and memory on bundles), [`sim`] (simulator speed, store writes), [`ledger`] (appends, proofs,
 //! offline verification), [`feed`] (adaptive feed loop, against the fixed-gain PI of
-//! [`baseline_pi`]), [`wear`] (tool-wear model on real data), [`store`] (PostgreSQL vs SQLite) and
+//! [`baseline_pi`]), [`wear`] (tool-wear model on real data), [`store`] (PostgreSQL vs SQLite), [`range`] (range queries downsampled for plots vs
+//! reading every sample) and
 //! [`connect`] (MTConnect, with the Sparkplug B figures of [`mqtt`]), [`schedule`] (scheduling
 //! against CP-SAT, dispatch and replanning), [`learn`] (process-parameter learning against
 //! fixed, random, grid and unsafe-BO baselines on the simulator's process cases). [`part`] is the simulated part
@@ -21,6 +22,7 @@ pub mod learn;
 pub mod ledger;
 pub mod mqtt;
 pub mod part;
+pub mod range;
 pub mod schedule;
 pub mod sim;
 pub mod store;

@@ -25,8 +25,8 @@ pub const MAX_POINTS: usize = 100_000;
 /// to its neighbour; wider chunks are decoded instead.
 const CHUNK_SPAN_PER_BUCKET: i128 = 16;
 
-/// More segments to decode than this are fetched with one range query instead of one query each
-/// (one round trip instead of many on PostgreSQL).
+/// More segments to decode than this (or all of them) are fetched with one range query instead
+/// of one query each (one round trip instead of many on PostgreSQL).
 const FETCH_ONE_BY_ONE: usize = 8;
 
 /// A signal over `[t0_ns, t1_ns)` reduced for a plot, as [`crate::Store::read_downsampled`]
@@ -240,7 +240,7 @@ pub(crate) fn read_downsampled(
         .filter(|&i| must_decode(&parts[i]))
         .collect();
     let blobs = store.read(OP, |c| {
-        if todo.len() > FETCH_ONE_BY_ONE {
+        if todo.len() > FETCH_ONE_BY_ONE || todo.len() == parts.len() {
             collect(
                 |each| c.segments(SegmentsWhere::Overlapping(range()), true, each),
                 |row| Ok((segment_meta(db, row)?, row.bytes(BLOB_COLUMN)?)),

@@ -650,6 +650,12 @@ fn a_version_1_file_migrates_and_keeps_its_segments() {
             .unwrap(),
         old
     );
+    // Sealed without an overview: downsampled reads decode it.
+    let few = store
+        .read_downsampled(&meta.machine, meta.signal, 100, 63_200, 2)
+        .unwrap();
+    assert_eq!((few.samples, few.points.len()), (64, 2));
+    assert_eq!(few.points.iter().map(|p| p.count).sum::<u64>(), 64);
     assert_eq!(store.ledger_size().unwrap(), 0);
     let new = store
         .append_segments(

@@ -52,6 +52,16 @@ pub enum BenchCommand {
     ///   AIMM_BENCH_POSTGRES_URL=postgres://… aimm bench store --parts 1 --json
     #[command(verbatim_doc_comment)]
     Store(BenchStoreArgs),
+    /// Range queries for plots: a signal of 10 M samples (1 kHz, 10 s segments) read as 1000
+    /// points over its full range and over a 1-hour window, and a 1-minute window, p50/p99 of
+    /// `read_downsampled` next to `read_samples` + bucketing in the same run; SQLite, and
+    /// PostgreSQL when a server is given.
+    ///
+    /// Examples:
+    ///   aimm bench range
+    ///   aimm bench range --samples 1000000 --db-postgres postgres://aimm@127.0.0.1:55432/postgres --json
+    #[command(verbatim_doc_comment)]
+    Range(BenchRangeArgs),
     /// Machine interfaces and the plant store: MTConnect agent /sample and /current responses/s
     /// (vs a bare HTTP hello on the same loopback) and SHDR ingest lines/s (vs parsing alone);
     /// with --mqtt, the Sparkplug B sample → override round trip p50/p99 signed (vs the same
@@ -251,6 +261,20 @@ pub struct BenchStoreArgs {
 }
 
 #[derive(clap::Args)]
+pub struct BenchRangeArgs {
+    /// Samples of the signal (1 kHz, so 10 M is ~2.8 h).
+    #[arg(long, default_value_t = 10_000_000)]
+    samples: u64,
+    /// PostgreSQL server to measure too, postgres://user:password@host:5432/database (a
+    /// scratch schema is created and dropped). Without it only SQLite is measured.
+    #[arg(long, env = "AIMM_BENCH_POSTGRES_URL")]
+    db_postgres: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
 pub struct BenchConnectArgs {
     /// Device file the agent serves.
     #[arg(
@@ -302,6 +326,10 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::WearLoop(args) => wear_loop(args),
         BenchCommand::Store(args) => print(
             &aimm_bench::store::run(&args.db_postgres, args.parts, args.batch)?,
+            args.json,
+        ),
+        BenchCommand::Range(args) => print(
+            &aimm_bench::range::run(args.samples, args.db_postgres.as_deref())?,
             args.json,
         ),
         BenchCommand::Connect(args) => {
