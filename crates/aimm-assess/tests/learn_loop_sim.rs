@@ -146,7 +146,14 @@ fn advise_mode_waits_for_an_engineer_and_an_advising_loop_fails_the_assessment()
     // An older proposal or a non-proposal is refused; the latest is released, naming the actor.
     let err = approve(&mut store, 0, "mill-7", ("j.doe", "engineer"), 0).unwrap_err();
     assert!(matches!(err, ApprovalError::NotAProposal { .. }), "{err}");
-    let cite = approve(&mut store, leaf, "mill-7", ("j.doe", "engineer"), i64::MAX / 2).unwrap();
+    let cite = approve(
+        &mut store,
+        leaf,
+        "mill-7",
+        ("j.doe", "engineer"),
+        i64::MAX / 2,
+    )
+    .unwrap();
     let entry = store.ledger_record(cite.leaf_index).unwrap();
     match &entry.record.evidence {
         Evidence::ControlAction(a) => {
@@ -156,7 +163,14 @@ fn advise_mode_waits_for_an_engineer_and_an_advising_loop_fails_the_assessment()
         }
         other => panic!("{other:?}"),
     }
-    let again = approve(&mut store, leaf, "mill-7", ("j.doe", "engineer"), i64::MAX / 2).unwrap_err();
+    let again = approve(
+        &mut store,
+        leaf,
+        "mill-7",
+        ("j.doe", "engineer"),
+        i64::MAX / 2,
+    )
+    .unwrap_err();
     assert!(
         matches!(again, ApprovalError::AlreadyReleased { .. }),
         "{again}"

@@ -117,7 +117,16 @@ fn okuma_agent(devices: &str, shdr: &str) -> Result<(Agent, f64, u64), BenchErro
 
 /// Requests/s that `clients` concurrent keep-alive clients get from `url` in `seconds`.
 async fn rate(url: String, clients: usize, seconds: f64) -> Result<f64, BenchError> {
-    let http = HttpGet::default();
+    rate_with(HttpGet::default(), url, clients, seconds).await
+}
+
+/// [`rate`] with the client `http` (e.g. one that sends a token).
+pub(crate) async fn rate_with(
+    http: HttpGet,
+    url: String,
+    clients: usize,
+    seconds: f64,
+) -> Result<f64, BenchError> {
     let (status, _) = http.get(&url).await?;
     if status != 200 {
         return Err(BenchError::HttpStatus { url, status });

@@ -28,6 +28,7 @@ pub mod sim;
 pub mod store;
 pub mod wear;
 pub mod wear_loop;
+pub mod web;
 
 pub use error::BenchError;
 pub use figure::{render_table, Figure};

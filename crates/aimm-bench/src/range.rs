@@ -173,7 +173,7 @@ fn value(i: u64) -> f64 {
 
 /// Seals `samples` samples of the bench signal into `store`, 10 s per segment, [`BATCH`]
 /// segments per append, with a progress bar; returns the number of segments.
-fn build(
+pub(crate) fn build(
     store: &mut dyn Store,
     machine: &MachineId,
     samples: u64,

@@ -318,14 +318,18 @@ impl Evidence {
             Evidence::NcProgram(p) => {
                 format!("{} v{}: {} ({})", p.name, p.version, p.what_changed, p.why)
             }
-            Evidence::ModelTraining(m) => format!("{} v{} seed {}", m.model_kind, m.version, m.seed),
+            Evidence::ModelTraining(m) => {
+                format!("{} v{} seed {}", m.model_kind, m.version, m.seed)
+            }
             Evidence::ControlParameterChange(c) => {
                 format!(
                     "{} {}: {} → {} by {}",
                     c.loop_name, c.parameter, c.old, c.new, c.actor
                 )
             }
-            Evidence::ControlAction(a) => format!("{} on {}: {}", a.loop_name, a.machine, a.command),
+            Evidence::ControlAction(a) => {
+                format!("{} on {}: {}", a.loop_name, a.machine, a.command)
+            }
             Evidence::ValidationReport(v) => format!(
                 "{} {}: {}",
                 v.loop_name,

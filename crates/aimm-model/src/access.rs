@@ -69,7 +69,11 @@ const TABLE: [(Role, &[Permission]); 4] = [
     ),
     (
         Role::Admin,
-        &[Permission::Read, Permission::Assess, Permission::ManageUsers],
+        &[
+            Permission::Read,
+            Permission::Assess,
+            Permission::ManageUsers,
+        ],
     ),
 ];
 

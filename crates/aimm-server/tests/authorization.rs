@@ -36,19 +36,43 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("get", "/", Page),
     ("get", "/api/machines", Needs(Permission::Read)),
     ("get", "/api/machines/{machine}", Needs(Permission::Read)),
-    ("get", "/api/machines/{machine}/runs", Needs(Permission::Read)),
-    ("get", "/api/machines/{machine}/events", Needs(Permission::Read)),
-    ("get", "/api/machines/{machine}/signals/{signal}", Needs(Permission::Read)),
+    (
+        "get",
+        "/api/machines/{machine}/runs",
+        Needs(Permission::Read),
+    ),
+    (
+        "get",
+        "/api/machines/{machine}/events",
+        Needs(Permission::Read),
+    ),
+    (
+        "get",
+        "/api/machines/{machine}/signals/{signal}",
+        Needs(Permission::Read),
+    ),
     ("get", "/api/ledger", Needs(Permission::Read)),
     ("get", "/api/ledger/{leaf}", Needs(Permission::Read)),
     ("get", "/api/ledger/{leaf}/lineage", Needs(Permission::Read)),
     ("get", "/api/live", Needs(Permission::Read)),
     ("get", "/api/proposals", Needs(Permission::Read)),
-    ("post", "/api/proposals/{leaf}/approve", Needs(Permission::ApproveProposal)),
-    ("post", "/api/proposals/{leaf}/reject", Needs(Permission::ApproveProposal)),
+    (
+        "post",
+        "/api/proposals/{leaf}/approve",
+        Needs(Permission::ApproveProposal),
+    ),
+    (
+        "post",
+        "/api/proposals/{leaf}/reject",
+        Needs(Permission::ApproveProposal),
+    ),
     ("get", "/api/users", Needs(Permission::ManageUsers)),
     ("post", "/api/users", Needs(Permission::ManageUsers)),
-    ("delete", "/api/users/{name}", Needs(Permission::ManageUsers)),
+    (
+        "delete",
+        "/api/users/{name}",
+        Needs(Permission::ManageUsers),
+    ),
 ];
 
 /// A concrete path for a template.
@@ -64,9 +88,16 @@ fn fill(template: &str) -> String {
 }
 
 /// A valid body for a write, so that a refusal is about the caller, not the body.
-fn body(method: &str, template: &str, caller: &str, token: Option<&str>) -> Option<serde_json::Value> {
+fn body(
+    method: &str,
+    template: &str,
+    caller: &str,
+    token: Option<&str>,
+) -> Option<serde_json::Value> {
     match (method, template) {
-        ("post", "/api/session") => Some(serde_json::json!({ "token": token.unwrap_or("aimm_none") })),
+        ("post", "/api/session") => {
+            Some(serde_json::json!({ "token": token.unwrap_or("aimm_none") }))
+        }
         ("post", "/api/users") => {
             Some(serde_json::json!({ "name": format!("new-{caller}"), "role": "operator" }))
         }
@@ -79,7 +110,10 @@ fn body(method: &str, template: &str, caller: &str, token: Option<&str>) -> Opti
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_times_every_caller_gets_what_the_role_table_allows() {
     let server = common::start().await;
-    let doc = server.call("get", "/api/openapi.json", None, None).await.json();
+    let doc = server
+        .call("get", "/api/openapi.json", None, None)
+        .await
+        .json();
     let mut in_doc = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -90,12 +124,18 @@ async fn every_route_times_every_caller_gets_what_the_role_table_allows() {
         .iter()
         .filter(|(m, p)| !EXPECTED.iter().any(|(em, ep, _)| em == m && ep == p))
         .collect();
-    assert!(missing.is_empty(), "routes without a row in EXPECTED: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without a row in EXPECTED: {missing:?}"
+    );
     let stale: Vec<_> = EXPECTED
         .iter()
         .filter(|(m, p, _)| !in_doc.iter().any(|(dm, dp)| dm == m && dp == p))
         .collect();
-    assert!(stale.is_empty(), "rows for routes the server does not list: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "rows for routes the server does not list: {stale:?}"
+    );
 
     let mut checked = 0;
     let mut failures = Vec::new();
@@ -104,7 +144,10 @@ async fn every_route_times_every_caller_gets_what_the_role_table_allows() {
         // Callers without a working token.
         for (caller, token) in [
             ("no token", None),
-            ("wrong token", Some("aimm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")),
+            (
+                "wrong token",
+                Some("aimm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            ),
             ("expired", Some(server.token("expired"))),
             ("revoked", Some(server.token("revoked"))),
         ] {
@@ -118,7 +161,11 @@ async fn every_route_times_every_caller_gets_what_the_role_table_allows() {
             };
             checked += 1;
             if !ok || a.text().contains("no route") {
-                failures.push(format!("{caller}: {method} {path} → {} {}", a.status, a.text()));
+                failures.push(format!(
+                    "{caller}: {method} {path} → {} {}",
+                    a.status,
+                    a.text()
+                ));
             }
         }
         for role in ROLES {
@@ -135,11 +182,20 @@ async fn every_route_times_every_caller_gets_what_the_role_table_allows() {
             };
             checked += 1;
             if !ok || a.text().contains("no route") || a.status >= 500 {
-                failures.push(format!("{name}: {method} {path} → {} {}", a.status, a.text()));
+                failures.push(format!(
+                    "{name}: {method} {path} → {} {}",
+                    a.status,
+                    a.text()
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {checked} calls wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} calls wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(checked, EXPECTED.len() * 8);
 }
 
@@ -147,31 +203,73 @@ async fn every_route_times_every_caller_gets_what_the_role_table_allows() {
 async fn a_refusal_names_the_role_the_permission_and_who_may() {
     let server = common::start().await;
     let a = server
-        .call("post", "/api/proposals/0/approve", Some(server.token("assessor")), Some(serde_json::json!({})))
+        .call(
+            "post",
+            "/api/proposals/0/approve",
+            Some(server.token("assessor")),
+            Some(serde_json::json!({})),
+        )
         .await;
     assert_eq!(a.status, 403);
     let msg = a.json()["error"].as_str().unwrap().to_string();
-    assert!(msg.contains("assessor") && msg.contains("approve_proposal") && msg.contains("engineer"), "{msg}");
+    assert!(
+        msg.contains("assessor") && msg.contains("approve_proposal") && msg.contains("engineer"),
+        "{msg}"
+    );
     let a = server.call("get", "/api/machines", None, None).await;
     assert_eq!(a.status, 401);
-    assert!(a.json()["error"].as_str().unwrap().contains("aimm users add"));
+    assert!(a.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("aimm users add"));
     // Every write a role is refused leaves the ledger as it was.
-    let before = server.call("get", "/api/ledger?limit=1", Some(server.token("admin")), None).await.json()["size"].clone();
+    let before = server
+        .call(
+            "get",
+            "/api/ledger?limit=1",
+            Some(server.token("admin")),
+            None,
+        )
+        .await
+        .json()["size"]
+        .clone();
     for role in [Role::Assessor, Role::Operator] {
         let a = server
-            .call("post", "/api/users", Some(server.token(role.as_str())), Some(serde_json::json!({"name": "x", "role": "admin"})))
+            .call(
+                "post",
+                "/api/users",
+                Some(server.token(role.as_str())),
+                Some(serde_json::json!({"name": "x", "role": "admin"})),
+            )
             .await;
         assert_eq!(a.status, 403);
     }
-    let after = server.call("get", "/api/ledger?limit=1", Some(server.token("admin")), None).await.json()["size"].clone();
+    let after = server
+        .call(
+            "get",
+            "/api/ledger?limit=1",
+            Some(server.token("admin")),
+            None,
+        )
+        .await
+        .json()["size"]
+        .clone();
     assert_eq!(before, after);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlisted_paths_are_not_answered() {
     let server = common::start().await;
-    for path in ["/api/machine", "/api/ledger/0/lineag", "/admin", "/api/users/x/token", "/.git/config"] {
-        let a = server.call("get", path, Some(server.token("admin")), None).await;
+    for path in [
+        "/api/machine",
+        "/api/ledger/0/lineag",
+        "/admin",
+        "/api/users/x/token",
+        "/.git/config",
+    ] {
+        let a = server
+            .call("get", path, Some(server.token("admin")), None)
+            .await;
         assert_eq!(a.status, 404, "{path}");
         assert!(a.text().contains("no route"), "{path}: {}", a.text());
     }

@@ -21,13 +21,21 @@ G1 X106 F1500\nG0 Z5\nM30\n";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn samples_reach_a_live_client_within_a_second_of_the_machine() {
     let server = common::start().await;
-    let db = server.dir.path().join("web.db").to_string_lossy().into_owned();
+    let db = server
+        .dir
+        .path()
+        .join("web.db")
+        .to_string_lossy()
+        .into_owned();
 
     // The client subscribes first, as an open machine page does.
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<http_body_util::Empty<hyper::body::Bytes>>();
     let req = hyper::Request::get(format!("http://{}/api/live?machine=live-1", server.addr))
-        .header("authorization", format!("Bearer {}", server.token("operator")))
+        .header(
+            "authorization",
+            format!("Bearer {}", server.token("operator")),
+        )
         .body(http_body_util::Empty::new())
         .unwrap();
     let resp = client.request(req).await.unwrap();
@@ -53,10 +61,21 @@ async fn samples_reach_a_live_client_within_a_second_of_the_machine() {
             params_json: serde_json::json!({}),
         };
         // Simulated time s0 happens at wall time w0.
-        start_tx.send((aimm_server::auth::now_ns(), sim.time_ns())).unwrap();
-        let options = RecordOptions { segment_window_s: 0.25, pace: Some(1.0) };
-        let recorded = record_run(&mut sim, store.as_mut(), &new_run, options, &mut |_: &Simulator<'_>| {})
+        start_tx
+            .send((aimm_server::auth::now_ns(), sim.time_ns()))
             .unwrap();
+        let options = RecordOptions {
+            segment_window_s: 0.25,
+            pace: Some(1.0),
+        };
+        let recorded = record_run(
+            &mut sim,
+            store.as_mut(),
+            &new_run,
+            options,
+            &mut |_: &Simulator<'_>| {},
+        )
+        .unwrap();
         recorded.result.cycle_time_s
     });
     let (w0, s0) = start_rx.recv().unwrap();
@@ -69,7 +88,9 @@ async fn samples_reach_a_live_client_within_a_second_of_the_machine() {
             Ok(Some(f)) => f.unwrap(),
             _ => break,
         };
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         buf.push_str(&String::from_utf8_lossy(&data));
         while let Some(end) = buf.find("\n\n") {
             let event: String = buf.drain(..end + 2).collect();
@@ -77,19 +98,35 @@ async fn samples_reach_a_live_client_within_a_second_of_the_machine() {
                 continue;
             }
             let now = aimm_server::auth::now_ns();
-            let json = event.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+            let json = event
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .unwrap();
             let m: serde_json::Value = serde_json::from_str(json).unwrap();
             assert_eq!(m["machine"], "live-1");
-            let last = m["t_ns"].as_array().unwrap().last().unwrap().as_i64().unwrap();
+            let last = m["t_ns"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .as_i64()
+                .unwrap();
             // When the machine produced that sample, on the wall clock.
             let produced = w0 + (last - s0);
             delays_ms.push((now - produced) as f64 / 1e6);
         }
     }
     let cycle_s = recorder.join().unwrap();
-    assert!(cycle_s > 3.0, "the part must run long enough to watch: {cycle_s} s");
+    assert!(
+        cycle_s > 3.0,
+        "the part must run long enough to watch: {cycle_s} s"
+    );
     // A batch per signal per seal: several per simulated second.
-    assert!(delays_ms.len() as f64 >= 2.0 * cycle_s, "{} batches for {cycle_s} s", delays_ms.len());
+    assert!(
+        delays_ms.len() as f64 >= 2.0 * cycle_s,
+        "{} batches for {cycle_s} s",
+        delays_ms.len()
+    );
     let worst = delays_ms.iter().cloned().fold(f64::MIN, f64::max);
     let mut sorted = delays_ms.clone();
     sorted.sort_by(f64::total_cmp);
@@ -98,6 +135,12 @@ async fn samples_reach_a_live_client_within_a_second_of_the_machine() {
         sorted.len(),
         sorted[sorted.len() / 2]
     );
-    assert!(worst < 1000.0, "worst delay {worst:.0} ms; all: {delays_ms:?}");
-    assert!(delays_ms.iter().all(|d| *d > -50.0), "samples from the future: {delays_ms:?}");
+    assert!(
+        worst < 1000.0,
+        "worst delay {worst:.0} ms; all: {delays_ms:?}"
+    );
+    assert!(
+        delays_ms.iter().all(|d| *d > -50.0),
+        "samples from the future: {delays_ms:?}"
+    );
 }

@@ -13,7 +13,12 @@ use aimm_store::Store;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error() {
     let server = common::start().await;
-    let db = server.dir.path().join("web.db").to_string_lossy().into_owned();
+    let db = server
+        .dir
+        .path()
+        .join("web.db")
+        .to_string_lossy()
+        .into_owned();
     {
         let mut store = aimm_store::open(&db).unwrap();
         let t0 = aimm_model::DEFAULT_START_NS;
@@ -21,15 +26,24 @@ async fn schemathesis_finds_no_server_error() {
             machine: MachineId::new("mill-1"),
             signal: SignalKind::SpindleLoadPct,
             t_ns: (0..5000).map(|i| t0 + i * 2_000_000).collect(),
-            values: (0..5000).map(|i| 40.0 + (i as f64 / 100.0).sin() * 20.0).collect(),
+            values: (0..5000)
+                .map(|i| 40.0 + (i as f64 / 100.0).sin() * 20.0)
+                .collect(),
         };
-        store.append_segments(None, Origin::SIMULATOR, &[series]).unwrap();
+        store
+            .append_segments(None, Origin::SIMULATOR, &[series])
+            .unwrap();
     }
     let url = format!("http://{}/api/openapi.json", server.addr);
     let token = server.token("engineer").to_string();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("schemathesis")
-            .args(["run", &url, "--checks", "not_a_server_error,status_code_conformance"])
+            .args([
+                "run",
+                &url,
+                "--checks",
+                "not_a_server_error,status_code_conformance",
+            ])
             .args(["--header", &format!("Authorization: Bearer {token}")])
             // An event stream never ends; its answer is checked by the live and matrix tests.
             .args(["--exclude-path", "/api/live"])
@@ -44,7 +58,10 @@ async fn schemathesis_finds_no_server_error() {
     });
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "schemathesis failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "schemathesis failed:\n{stdout}\n{stderr}"
+    );
     // It really ran the operations (a document it could not read would test nothing).
     assert!(stdout.contains("passed"), "{stdout}");
     eprintln!("{stdout}");

@@ -654,7 +654,10 @@ impl<B: Backend> Store for B {
     fn users(&self) -> Result<Vec<UserRecord>> {
         let db = self.db();
         self.read("users", |c| {
-            collect(|each| c.users(UsersWhere::All, each), |row| user_record(db, row))
+            collect(
+                |each| c.users(UsersWhere::All, each),
+                |row| user_record(db, row),
+            )
         })
     }
 

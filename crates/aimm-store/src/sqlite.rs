@@ -482,7 +482,9 @@ impl Rows for SqliteRows<'_> {
         let select = format!("SELECT {USER_COLUMNS} FROM users");
         match which {
             UsersWhere::All => self.select(&format!("{select} ORDER BY name"), [], each),
-            UsersWhere::Name(name) => self.select(&format!("{select} WHERE name = ?1"), [name], each),
+            UsersWhere::Name(name) => {
+                self.select(&format!("{select} WHERE name = ?1"), [name], each)
+            }
             UsersWhere::Token(sha256) => {
                 let sql = format!("{select} WHERE token_sha256 = ?1");
                 self.select(&sql, [&sha256[..]], each)
@@ -491,11 +493,20 @@ impl Rows for SqliteRows<'_> {
     }
 
     fn insert_user(&mut self, u: &UserRow<'_>) -> OpResult<()> {
-        self.execute("DELETE FROM users WHERE name = ?1 AND revoked_ns IS NOT NULL", [u.name])?;
+        self.execute(
+            "DELETE FROM users WHERE name = ?1 AND revoked_ns IS NOT NULL",
+            [u.name],
+        )?;
         self.execute(
             "INSERT INTO users (name, role, token_sha256, created_ns, expires_ns)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![u.name, u.role, &u.token_sha256[..], u.created_ns, u.expires_ns],
+            params![
+                u.name,
+                u.role,
+                &u.token_sha256[..],
+                u.created_ns,
+                u.expires_ns
+            ],
         )
     }
 

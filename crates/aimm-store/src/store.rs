@@ -11,9 +11,7 @@
 use crate::error::Result;
 use aimm_ledger::record::Origin;
 use aimm_ledger::{Hash, Record};
-use aimm_model::{
-    Event, MachineId, MachineSpec, Role, SignalKind, SignalSeries, TimeNs, ToolSpec,
-};
+use aimm_model::{Event, MachineId, MachineSpec, Role, SignalKind, SignalSeries, TimeNs, ToolSpec};
 use serde::{Deserialize, Serialize};
 
 macro_rules! row_id {

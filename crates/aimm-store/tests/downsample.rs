@@ -241,7 +241,9 @@ fn a_store_of_schema_version_2_migrates(backend: Backend) {
     drop(ten_segments(&db));
     // Back to what schema version 2 had: no overview table (and no users table, which version
     // 4 added).
-    db.exec("DROP TABLE users; DROP TABLE segment_overviews; UPDATE schema_version SET version = 2");
+    db.exec(
+        "DROP TABLE users; DROP TABLE segment_overviews; UPDATE schema_version SET version = 2",
+    );
     let mut store = db.open();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(SCHEMA_VERSION, 4);

@@ -62,6 +62,16 @@ pub enum BenchCommand {
     ///   aimm bench range --samples 1000000 --db-postgres postgres://aimm@127.0.0.1:55432/postgres --json
     #[command(verbatim_doc_comment)]
     Range(BenchRangeArgs),
+    /// The web API under load next to a bare axum handler in the same run: responses/s of the
+    /// signal range endpoint (10 M samples → 1000 points) and of the ledger record endpoint,
+    /// the range endpoint's p50/p99 for one client, and page load times in Chromium (with
+    /// scripts/services/playwright.sh sourced; otherwise said not measured).
+    ///
+    /// Examples:
+    ///   aimm bench web
+    ///   aimm bench web --samples 1000000 --clients 8 --seconds 5 --json
+    #[command(verbatim_doc_comment)]
+    Web(BenchWebArgs),
     /// Machine interfaces and the plant store: MTConnect agent /sample and /current responses/s
     /// (vs a bare HTTP hello on the same loopback) and SHDR ingest lines/s (vs parsing alone);
     /// with --mqtt, the Sparkplug B sample → override round trip p50/p99 signed (vs the same
@@ -275,6 +285,22 @@ pub struct BenchRangeArgs {
 }
 
 #[derive(clap::Args)]
+pub struct BenchWebArgs {
+    /// Samples of the signal served (1 kHz).
+    #[arg(long, default_value_t = 10_000_000)]
+    samples: u64,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// Seconds each rate is measured for.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
 pub struct BenchConnectArgs {
     /// Device file the agent serves.
     #[arg(
@@ -330,6 +356,10 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         ),
         BenchCommand::Range(args) => print(
             &aimm_bench::range::run(args.samples, args.db_postgres.as_deref())?,
+            args.json,
+        ),
+        BenchCommand::Web(args) => print(
+            &aimm_bench::web::run(args.samples, args.clients, args.seconds)?,
             args.json,
         ),
         BenchCommand::Connect(args) => {

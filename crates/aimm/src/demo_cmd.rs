@@ -107,9 +107,40 @@ pub struct DemoArgs {
     /// Print the results as JSON.
     #[arg(long)]
     json: bool,
+    /// Serve the web dashboard on 127.0.0.1 while the cell runs (and after it, until Ctrl-C):
+    /// one user per role is made and their tokens printed, to log in with.
+    #[arg(long)]
+    web: bool,
+    /// Port of the dashboard with --web.
+    #[arg(long, default_value_t = 8080, requires = "web")]
+    port: u16,
 }
 
 pub fn run(args: DemoArgs) -> Result<()> {
+    if !args.web {
+        return run_demo(&args);
+    }
+    let tokens = crate::web_cmd::demo_users(&args.db)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let web = crate::web_cmd::WebArgs {
+        db: args.db.clone(),
+        port: args.port,
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        key: args.key.clone(),
+        secure_cookie: false,
+    };
+    let (addr, _server) = runtime.block_on(crate::web_cmd::start(&web))?;
+    eprintln!("dashboard: http://{addr}/ (log in with a token; the cell fills it as it runs)");
+    for (role, token) in &tokens {
+        eprintln!("  {role:<9} {token}");
+    }
+    run_demo(&args)?;
+    eprintln!("dashboard still at http://{addr}/; Ctrl-C stops");
+    runtime.block_on(tokio::signal::ctrl_c())?;
+    Ok(())
+}
+
+fn run_demo(args: &DemoArgs) -> Result<()> {
     let (mut cell, programs) = load_cell(args.cell.as_deref())?;
     if let Some(seed) = args.seed {
         cell.seed = seed;

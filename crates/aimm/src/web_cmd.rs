@@ -91,6 +91,32 @@ pub async fn start(args: &WebArgs) -> Result<(SocketAddr, tokio::task::JoinHandl
     Ok((addr, handle))
 }
 
+/// One user per role for `aimm demo --web`, `demo-<role>`, with fresh tokens (an earlier demo's
+/// users are revoked first): (role, token).
+pub fn demo_users(db: &str) -> Result<Vec<(Role, String)>> {
+    let mut store = open_store(db)?;
+    let mut out = Vec::new();
+    for role in aimm_model::ROLES {
+        let name = format!("demo-{role}");
+        if store
+            .users()?
+            .iter()
+            .any(|u| u.name == name && u.revoked_ns.is_none())
+        {
+            aimm_server::users::revoke_user(store.as_mut(), &name, ("aimm demo", "admin"))?;
+        }
+        let new = aimm_server::users::add_user(
+            store.as_mut(),
+            &name,
+            role,
+            None,
+            ("aimm demo", "admin"),
+        )?;
+        out.push((role, new.token));
+    }
+    Ok(out)
+}
+
 /// Users of the web dashboard and the HTTP API.
 #[derive(clap::Subcommand)]
 pub enum UsersCommand {
@@ -162,7 +188,10 @@ pub fn users(cmd: UsersCommand) -> Result<()> {
     match cmd {
         UsersCommand::Add(a) => {
             if a.valid_days.is_some_and(|d| !(d > 0.0)) {
-                bail!("--valid-days must be > 0, got {}", a.valid_days.unwrap_or(0.0));
+                bail!(
+                    "--valid-days must be > 0, got {}",
+                    a.valid_days.unwrap_or(0.0)
+                );
             }
             let mut store = open_store(&a.db)?;
             let new = aimm_server::users::add_user(
@@ -175,7 +204,10 @@ pub fn users(cmd: UsersCommand) -> Result<()> {
             if a.json {
                 return print_json(&new);
             }
-            println!("user {} ({}) added. Token (shown once, keep it secret):", a.name, a.role);
+            println!(
+                "user {} ({}) added. Token (shown once, keep it secret):",
+                a.name, a.role
+            );
             println!("{}", new.token);
             Ok(())
         }
@@ -190,7 +222,9 @@ pub fn users(cmd: UsersCommand) -> Result<()> {
                     u.name.clone(),
                     u.role.to_string(),
                     crate::output::utc(u.created_ns),
-                    u.expires_ns.map(crate::output::utc).unwrap_or("never".into()),
+                    u.expires_ns
+                        .map(crate::output::utc)
+                        .unwrap_or("never".into()),
                     u.revoked_ns.map(crate::output::utc).unwrap_or_default(),
                 ]);
             }

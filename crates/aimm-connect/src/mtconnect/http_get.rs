@@ -13,6 +13,7 @@ use std::time::Duration;
 pub struct HttpGet {
     client: Client<HttpConnector, Empty<Bytes>>,
     timeout: Duration,
+    bearer: Option<String>,
 }
 
 impl Default for HttpGet {
@@ -27,7 +28,14 @@ impl HttpGet {
         Self {
             client: Client::builder(TokioExecutor::new()).build_http(),
             timeout,
+            bearer: None,
         }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every request.
+    pub fn with_bearer(mut self, token: &str) -> Self {
+        self.bearer = Some(token.to_string());
+        self
     }
 
     /// GETs `url`; returns the status code and the body as text.
@@ -38,7 +46,18 @@ impl HttpGet {
         };
         let uri: hyper::Uri = url.parse().map_err(|e| err(format!("bad URL: {e}")))?;
         let fetch = async {
-            let response = self.client.get(uri).await.map_err(|e| err(describe(&e)))?;
+            let mut request = hyper::Request::get(uri);
+            if let Some(token) = &self.bearer {
+                request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let request = request
+                .body(Empty::new())
+                .map_err(|e| err(format!("bad request: {e}")))?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| err(describe(&e)))?;
             let status = response.status().as_u16();
             let body = response
                 .into_body()

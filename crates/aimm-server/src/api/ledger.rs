@@ -3,10 +3,10 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use aimm_ledger::record::KINDS;
 use aimm_model::Permission;
-use crate::extract::{Path, Query};
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -223,8 +223,8 @@ async fn record_lineage(
                     "no leaf {leaf}: the ledger has {size} leaves"
                 )));
             }
-            let lineage = aimm_store::evidence::lineage(store, leaf, Some(depth))
-                .map_err(ApiError::Store)?;
+            let lineage =
+                aimm_store::evidence::lineage(store, leaf, Some(depth)).map_err(ApiError::Store)?;
             let mut nodes: Vec<LineageNode> = Vec::new();
             let mut edges = Vec::new();
             for step in &lineage.steps {

@@ -3,10 +3,10 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Query;
 use crate::live::LiveMessage;
 use crate::state::AppState;
 use aimm_model::Permission;
-use crate::extract::Query;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -42,7 +42,10 @@ async fn live(
     principal.require(Permission::Read)?;
     let stream = BroadcastStream::new(state.live().subscribe()).filter_map(move |m| match m {
         Ok(m) => {
-            if q.machine.as_deref().is_some_and(|want| m.machine() != Some(want)) {
+            if q.machine
+                .as_deref()
+                .is_some_and(|want| m.machine() != Some(want))
+            {
                 return None;
             }
             let name = match &m {

@@ -3,11 +3,11 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::ledger_index::LedgerIndex;
 use crate::state::AppState;
 use aimm_model::{MachineId, Permission};
 use aimm_store::{RunRecord, Store};
-use crate::extract::{Path, Query};
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -229,7 +229,10 @@ async fn machine_events(
     state
         .with_store(move |store| {
             let spec = find_machine(store, &machine)?;
-            let (t0, t1) = (range.from_ns.unwrap_or(i64::MIN), range.to_ns.unwrap_or(i64::MAX));
+            let (t0, t1) = (
+                range.from_ns.unwrap_or(i64::MIN),
+                range.to_ns.unwrap_or(i64::MAX),
+            );
             if t1 <= t0 {
                 return Err(ApiError::BadRequest(format!(
                     "to_ns {t1} must be after from_ns {t0}"
@@ -264,7 +267,11 @@ pub fn find_machine(store: &dyn Store, id: &str) -> Result<aimm_model::MachineSp
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "no machine '{id}'; machines: {}",
-                if known.is_empty() { "(none)".into() } else { known.join(", ") }
+                if known.is_empty() {
+                    "(none)".into()
+                } else {
+                    known.join(", ")
+                }
             ))
         })
 }
@@ -310,7 +317,11 @@ pub fn oee(runs: &[RunRecord]) -> Oee {
         return out;
     }
     let start = parts.iter().map(|p| p.t_start_ns).min().unwrap_or(0);
-    let end = parts.iter().filter_map(|p| p.t_end_ns).max().unwrap_or(start);
+    let end = parts
+        .iter()
+        .filter_map(|p| p.t_end_ns)
+        .max()
+        .unwrap_or(start);
     let apt_s: f64 = parts
         .iter()
         .filter_map(|p| p.t_end_ns.map(|e| (e - p.t_start_ns) as f64 / 1e9))
@@ -327,7 +338,10 @@ pub fn oee(runs: &[RunRecord]) -> Oee {
         .iter()
         .filter_map(|p| p.program.as_ref().and_then(|n| fastest.get(n)))
         .sum();
-    out.good = parts.iter().filter(|p| p.in_tolerance == Some(true)).count() as u64;
+    out.good = parts
+        .iter()
+        .filter(|p| p.in_tolerance == Some(true))
+        .count() as u64;
     out.unmeasured = parts.iter().filter(|p| p.in_tolerance.is_none()).count() as u64;
     let measured = out.parts - out.unmeasured;
     out.availability = (pbt_s > 0.0).then(|| (apt_s / pbt_s).min(1.0));

@@ -98,29 +98,43 @@ pub fn document_common_errors(openapi: &mut OpenApi) {
     use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
     let error = || {
         ContentBuilder::new()
-            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody"))))
+            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                "ErrorBody",
+            ))))
             .build()
     };
     let add = |op: &mut Operation, code: &str, what: &str| {
-        op.responses.responses.entry(code.to_string()).or_insert_with(|| {
-            ResponseBuilder::new()
-                .description(what)
-                .content("application/json", error())
-                .into()
-        });
+        op.responses
+            .responses
+            .entry(code.to_string())
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(what)
+                    .content("application/json", error())
+                    .into()
+            });
     };
     for item in openapi.paths.paths.values_mut() {
         let ops = [
-            &mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch,
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
         ];
         for op in ops.into_iter().flatten() {
             let public = op.security.as_ref().is_some_and(|s| {
-                s.iter().all(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})))
+                s.iter()
+                    .all(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})))
             });
-            let takes_input = op.parameters.as_ref().is_some_and(|p| !p.is_empty())
-                || op.request_body.is_some();
+            let takes_input =
+                op.parameters.as_ref().is_some_and(|p| !p.is_empty()) || op.request_body.is_some();
             if takes_input {
-                add(op, "400", "Malformed request: the message names the parameter or field");
+                add(
+                    op,
+                    "400",
+                    "Malformed request: the message names the parameter or field",
+                );
             }
             if !public {
                 add(op, "401", "No token, or one unknown, expired or revoked");

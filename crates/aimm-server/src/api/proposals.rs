@@ -5,6 +5,7 @@
 
 use crate::auth::{now_ns, Principal};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Path;
 use crate::ledger_index::{LedgerIndex, ProgramVersion};
 use crate::state::AppState;
 use aimm_ledger::record::{Evidence, Record, UserAction};
@@ -12,7 +13,6 @@ use aimm_ledger::Citation;
 use aimm_loops::learn::evidence::{approve, ApprovalError, PROPOSAL_WHY};
 use aimm_model::{MachineId, Permission};
 use aimm_store::evidence::append_one;
-use crate::extract::Path;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};

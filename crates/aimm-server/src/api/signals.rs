@@ -4,9 +4,9 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use aimm_model::{Permission, SignalKind};
-use crate::extract::{Path, Query};
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};

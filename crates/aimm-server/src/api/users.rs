@@ -2,10 +2,10 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Path;
 use crate::state::AppState;
 use crate::users::{add_user, revoke_user, NewUser, UserError};
 use aimm_model::{Permission, Role};
-use crate::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -59,8 +59,14 @@ async fn create_user(
     let new = state
         .with_store(move |store| {
             let by = (principal.name.as_str(), principal.role.as_str());
-            let new = add_user(store, &add.name, role, add.valid_days.map(|d| d * 86_400.0), by)
-                .map_err(user_error)?;
+            let new = add_user(
+                store,
+                &add.name,
+                role,
+                add.valid_days.map(|d| d * 86_400.0),
+                by,
+            )
+            .map_err(user_error)?;
             s.after_write(store)?;
             Ok(new)
         })

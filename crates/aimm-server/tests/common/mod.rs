@@ -29,9 +29,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -55,8 +54,7 @@ pub async fn start() -> Server {
             ("assessor", Role::Assessor),
         ] {
             let by = ("test", "admin");
-            let new =
-                aimm_server::users::add_user(store.as_mut(), name, role, None, by).unwrap();
+            let new = aimm_server::users::add_user(store.as_mut(), name, role, None, by).unwrap();
             tokens.insert(name.to_string(), new.token);
         }
         let now = aimm_server::auth::now_ns();
@@ -116,7 +114,11 @@ impl Server {
             }
             None => Bytes::new(),
         };
-        let resp = self.client.request(req.body(Full::new(bytes)).unwrap()).await.unwrap();
+        let resp = self
+            .client
+            .request(req.body(Full::new(bytes)).unwrap())
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
@@ -126,7 +128,12 @@ impl Server {
         let body = if content_type.starts_with("text/event-stream") {
             Vec::new()
         } else {
-            resp.into_body().collect().await.unwrap().to_bytes().to_vec()
+            resp.into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec()
         };
         Answer {
             status,
