@@ -184,7 +184,16 @@ async function toolPage() {
   const P = window.AIMM.page;
   const w = await api(`/api/machines/${encodeURIComponent(P.machine)}/tools/${P.tool}/wear`);
   document.getElementById("tool-spec").textContent = w.spec.description || `T${w.tool}`;
-  const D = w.decisions, M = w.measured;
+  const D = w.decisions;
+  // Plot the measurements of the loop's series (its decisions' span and the part after the last):
+  // a later series on the machine (another tool life, a schedule) would squeeze it to a sliver.
+  let M = w.measured, left = 0;
+  if (D.length > 1) {
+    const step = (D[D.length - 1].t_ns - D[0].t_ns) / (D.length - 1);
+    const inSeries = (x) => x.t_ns >= D[0].t_ns - 1.5 * step && x.t_ns <= D[D.length - 1].t_ns + 1.5 * step;
+    left = M.filter((x) => !inSeries(x)).length;
+    M = M.filter(inSeries);
+  }
   const last = D.length ? D[D.length - 1] : null;
   const summary = document.getElementById("tool-summary");
   if (!D.length && !M.length) {
@@ -202,6 +211,7 @@ async function toolPage() {
   // One time axis: decisions and measurements (a decision is taken at its part's end).
   const ts = [...new Set(D.map((d) => d.t_ns).concat(M.map((x) => x.t_ns)))].sort((a, b) => a - b);
   const byT = (arr, f) => { const m = new Map(arr.map((x) => [x.t_ns, x])); return ts.map((t) => (m.has(t) ? f(m.get(t)) : null)); };
+  if (left) summary.append(el("p", { class: "note", id: "measured-outside" }, `${left} measurement(s) outside the wear loop's series (other runs on the machine) are not plotted.`));
   const wearPlot = seriesPlot("wear", document.getElementById("wear-plot"), ts, [
     { label: "estimate VB mm", stroke: "#0b5fad", values: byT(D, (d) => d.wear_mm), spanGaps: true },
     { label: "interval high", stroke: "rgba(11,95,173,0.4)", values: byT(D, (d) => d.hi_mm), spanGaps: true, width: 1 },
@@ -211,6 +221,7 @@ async function toolPage() {
   ], { yLabel: "VB mm", opts: { bands: [{ series: [2, 3], fill: "rgba(11,95,173,0.15)" }] } });
   wearPlot.decisions = D;
   wearPlot.measured = M;
+  wearPlot.measuredAll = w.measured;
   const offs = D.filter((d) => d.decision === "offset");
   if (offs.length) {
     seriesPlot("offsets", document.getElementById("offset-plot"), offs.map((d) => d.t_ns), [
