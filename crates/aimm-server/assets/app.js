@@ -121,3 +121,4 @@ document.addEventListener("DOMContentLoaded", () => {
     main.prepend(el("p", { class: "error", id: "page-error" }, "Could not load: " + e.message));
   });
 });
+window.AIMM_PAGES = PAGES;

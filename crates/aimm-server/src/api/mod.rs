@@ -8,6 +8,7 @@ pub mod machines;
 pub mod proposals;
 pub mod session;
 pub mod signals;
+pub mod tools;
 pub mod users;
 
 use crate::state::AppState;
@@ -65,6 +66,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(session::routes())
         .merge(machines::routes())
         .merge(signals::routes())
+        .merge(tools::routes())
         .merge(ledger::routes())
         .merge(proposals::routes())
         .merge(users::routes())

@@ -90,6 +90,7 @@ pub fn page(title: &str, user: &Principal, data: serde_json::Value, body: Markup
                     script { (PreEscaped(format!("window.AIMM = {data};"))) }
                     script src="/assets/uPlot.iife.min.js" {}
                     script src="/assets/app.js" {}
+                    script src="/assets/machine.js" {}
                 }
             }
         }

@@ -4,7 +4,10 @@
 
 mod assets;
 mod layout;
+mod machine;
 mod overview;
+mod proposals;
+mod tool;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,4 +18,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(assets::routes())
         .merge(layout::routes())
         .merge(overview::routes())
+        .merge(machine::routes())
+        .merge(tool::routes())
+        .merge(proposals::routes())
 }
