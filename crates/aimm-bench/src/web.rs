@@ -53,7 +53,7 @@ impl Report for WebReport {
 /// Runs the bench on a signal of `samples` samples with `clients` clients for `seconds` per
 /// rate.
 pub fn run(samples: u64, clients: usize, seconds: f64) -> Result<WebReport, BenchError> {
-    if samples < 10_000 || clients == 0 || !(seconds > 0.0) {
+    if samples < 10_000 || clients == 0 || seconds.is_nan() || seconds <= 0.0 {
         return Err(BenchError::BadInput {
             what: "--samples/--clients/--seconds".into(),
             message: format!(

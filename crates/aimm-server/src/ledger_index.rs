@@ -110,15 +110,13 @@ impl LedgerIndex {
                     .or_default()
                     .push(e.leaf_index);
             }
-            Evidence::UserAction(u) => {
-                if u.action == "reject_proposal" {
-                    if let (Some(name), Some(version)) = (
-                        u.detail.get("program").and_then(|v| v.as_str()),
-                        u.detail.get("version").and_then(|v| v.as_u64()),
-                    ) {
-                        self.rejections
-                            .insert((name.to_string(), version as u32), e.leaf_index);
-                    }
+            Evidence::UserAction(u) if u.action == "reject_proposal" => {
+                if let (Some(name), Some(version)) = (
+                    u.detail.get("program").and_then(|v| v.as_str()),
+                    u.detail.get("version").and_then(|v| v.as_u64()),
+                ) {
+                    self.rejections
+                        .insert((name.to_string(), version as u32), e.leaf_index);
                 }
             }
             _ => {}

@@ -147,7 +147,7 @@ pub fn document_common_errors(openapi: &mut OpenApi) {
     components
         .schemas
         .entry("ErrorBody".to_string())
-        .or_insert_with(|| <crate::error::ErrorBody as utoipa::PartialSchema>::schema());
+        .or_insert_with(<crate::error::ErrorBody as utoipa::PartialSchema>::schema);
 }
 
 /// Query parameters shared by list endpoints.
