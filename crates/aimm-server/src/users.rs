@@ -68,9 +68,15 @@ pub fn add_user(
     store.add_user(&user, &token_sha256(&token))?;
     append_one(
         store,
-        &user_action(actor, actor_role, "add_user", name, serde_json::json!({
-            "role": role.as_str(), "expires_ns": expires_ns.map(|e| e.to_string()),
-        })),
+        &user_action(
+            actor,
+            actor_role,
+            "add_user",
+            name,
+            serde_json::json!({
+                "role": role.as_str(), "expires_ns": expires_ns.map(|e| e.to_string()),
+            }),
+        ),
     )?;
     Ok(NewUser { user, token })
 }
@@ -84,7 +90,13 @@ pub fn revoke_user(
     store.revoke_user(name, now_ns())?;
     append_one(
         store,
-        &user_action(actor, actor_role, "revoke_user", name, serde_json::json!({})),
+        &user_action(
+            actor,
+            actor_role,
+            "revoke_user",
+            name,
+            serde_json::json!({}),
+        ),
     )?;
     Ok(())
 }

@@ -14,7 +14,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// (name, content type, bytes).
-const ASSETS: [(&str, &str, &[u8]); 4] = [
+const ASSETS: [(&str, &str, &[u8]); 5] = [
     (
         "uPlot.iife.min.js",
         "text/javascript; charset=utf-8",
@@ -31,6 +31,11 @@ const ASSETS: [(&str, &str, &[u8]); 4] = [
         include_bytes!("../../assets/app.js"),
     ),
     (
+        "evidence.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/evidence.js"),
+    ),
+    (
         "style.css",
         "text/css; charset=utf-8",
         include_bytes!("../../assets/style.css"),
@@ -39,7 +44,7 @@ const ASSETS: [(&str, &str, &[u8]); 4] = [
 
 /// A static asset (scripts, style sheets); no token needed.
 #[utoipa::path(get, path = "/assets/{file}", tag = "pages", security(()),
-    params(("file" = String, Path, description = "uPlot.iife.min.js, uPlot.min.css, app.js or style.css")),
+    params(("file" = String, Path, description = "uPlot.iife.min.js, uPlot.min.css, app.js, evidence.js or style.css")),
     responses((status = 200, description = "The file"), (status = 404, description = "No such asset")))]
 async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {

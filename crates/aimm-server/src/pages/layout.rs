@@ -24,10 +24,20 @@ impl FromRequestParts<AppState> for PageUser {
         match authenticate(state, request_token(parts)).await {
             Ok(p) => Ok(PageUser(p)),
             Err(_) => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
                 let next: String = next
                     .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || "/-_.".contains(c) { c.to_string() } else { format!("%{:02X}", c as u32 & 0xFF) })
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || "/-_.".contains(c) {
+                            c.to_string()
+                        } else {
+                            format!("%{:02X}", c as u32 & 0xFF)
+                        }
+                    })
                     .collect();
                 Err(Redirect::to(&format!("/login?next={next}")).into_response())
             }
@@ -80,6 +90,7 @@ pub fn page(title: &str, user: &Principal, data: serde_json::Value, body: Markup
                     script { (PreEscaped(format!("window.AIMM = {data};"))) }
                     script src="/assets/uPlot.iife.min.js" {}
                     script src="/assets/app.js" {}
+                    script src="/assets/evidence.js" {}
                 }
             }
         }

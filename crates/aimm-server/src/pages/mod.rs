@@ -2,7 +2,9 @@
 //! API with the vendored uPlot (`/assets/…`), so the pages show exactly what the API answers.
 //! A page without a valid session redirects to `/login`.
 
+mod assessment;
 mod assets;
+mod evidence;
 mod layout;
 mod overview;
 
@@ -15,4 +17,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(assets::routes())
         .merge(layout::routes())
         .merge(overview::routes())
+        .merge(evidence::routes())
+        .merge(assessment::routes())
 }
