@@ -152,7 +152,8 @@ async function schedulePage() {
   async function show(leaf) {
     const s = await api("/api/schedules/" + leaf);
     pick.value = String(leaf);
-    const obj = Object.entries(s.objectives || {}).map(([k, v]) => `${k} ${typeof v === "number" ? num(v, 2) : JSON.stringify(v)}`).join("; ");
+    const fmt = (o) => Object.entries(o || {}).map(([k, v]) => v && typeof v === "object" ? `${k}: (${fmt(v)})` : `${k} ${typeof v === "number" ? num(v, 2) : JSON.stringify(v)}`).join("; ");
+    const obj = "objectives: " + fmt(s.objectives);
     const sum = document.getElementById("schedule-summary");
     sum.replaceChildren(link("/ledger/" + s.leaf, `${s.cell} schedule v${s.version}`),
       ` after ${JSON.stringify(s.trigger)}; ${s.operations.length} operations on ${s.machines.length} machines from ${utc(s.epoch_ns)}; `,
@@ -225,11 +226,18 @@ async function ledgerPage() {
 function drawLineage(box, g) {
   const cols = new Map();
   for (const n of g.nodes) { if (!cols.has(n.depth)) cols.set(n.depth, []); cols.get(n.depth).push(n); }
-  const colW = 260, rowH = 46, pad = 14, nodeW = 220, nodeH = 36;
-  const maxRows = Math.max(1, ...[...cols.values()].map((c) => c.length));
-  const width = pad * 2 + colW * cols.size, height = pad * 2 + rowH * maxRows;
+  // A depth with many records (a schedule cites hundreds of segments) wraps into several
+  // columns of at most PER rows, so the graph stays about as tall as a screen.
+  const colW = 260, rowH = 46, pad = 14, nodeW = 220, nodeH = 36, PER = 16;
   const pos = new Map();
-  for (const [d, ns] of cols) ns.forEach((n, i) => pos.set(n.leaf, { x: pad + d * colW, y: pad + i * rowH }));
+  let col = 0, maxRows = 1;
+  for (const d of [...cols.keys()].sort((a, b) => a - b)) {
+    const ns = cols.get(d);
+    ns.forEach((n, i) => pos.set(n.leaf, { x: pad + (col + Math.floor(i / PER)) * colW, y: pad + (i % PER) * rowH }));
+    col += Math.ceil(ns.length / PER);
+    maxRows = Math.max(maxRows, Math.min(PER, ns.length));
+  }
+  const width = pad * 2 + colW * col, height = pad * 2 + rowH * maxRows + 40;
   const s = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, id: "lineage-svg" });
   s.append(svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" },
     svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#5b6570" }))));
@@ -286,6 +294,13 @@ async function recordPage() {
 
 // ---- Assessment -----------------------------------------------------------------------------
 
+// A criterion's threshold as the catalog states it, e.g. {op: ">=", value: 90, unit: "%"} → "≥ 90 %".
+function threshold(t) {
+  if (t == null || typeof t !== "object") return String(t);
+  const op = { ">=": "≥", "<=": "≤" }[t.op] || t.op || "";
+  return `${op} ${t.value}${t.unit ? " " + t.unit : ""}`;
+}
+
 async function assessmentPage() {
   const sum = document.getElementById("assessment-summary");
   let r;
@@ -302,7 +317,7 @@ async function assessmentPage() {
     (a.missing && a.missing.length ? `; loops below L3: ${a.missing.join(", ")}` : "") + ` (${r.took_ms} ms)`);
   const rows = [];
   for (const j of a.cell || []) rows.push(["–", j]);
-  for (const l of a.loops || []) for (const j of l.criteria) rows.push([l.loop_kind, j]);
+  for (const l of a.loops || []) for (const j of l.criteria) rows.push([l.loop || l.loop_kind, j]);
   rows.sort((x, y) => x[1].level - y[1].level || String(x[1].id).localeCompare(String(y[1].id)));
   document.querySelector("#assessment-criteria tbody").replaceChildren(...rows.map(([lp, j]) => {
     const res = j.passed === true ? "pass" : j.passed === false ? "FAIL" : "not measured";
@@ -310,7 +325,7 @@ async function assessmentPage() {
       el("td", {}, j.id), el("td", { class: "num" }, "L" + j.level), el("td", {}, lp),
       el("td", { class: j.passed === true ? "ok" : j.passed === false ? "error" : "warn" }, res),
       el("td", { class: "num" }, j.measured == null ? "–" : num(j.measured, 1)),
-      el("td", {}, typeof j.threshold === "object" ? JSON.stringify(j.threshold) : String(j.threshold)),
+      el("td", { class: "num" }, threshold(j.threshold)),
       el("td", {}, j.reason, ...(j.failures || []).slice(0, 1).map(([leaf, why]) => el("span", {}, "; e.g. ", link("/ledger/" + leaf, "#" + leaf), ": " + why))));
   }));
   document.getElementById("assessment-report").src = "/assessment/report";
