@@ -76,10 +76,7 @@ impl LedgerIndex {
         self.leaves.push((k as u8, e.record.t_ns));
         self.by_kind[k].push(e.leaf_index);
         for c in &e.record.cites {
-            self.cited_by
-                .entry(c.leaf_index)
-                .or_default()
-                .push(e.leaf_index);
+            self.cited_by.entry(c.leaf_index).or_default().push(e.leaf_index);
         }
         match &e.record.evidence {
             Evidence::NcProgram(p) => self.programs.push(ProgramVersion {

@@ -36,10 +36,10 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
         .merge(api::routes())
         .merge(pages::routes())
         .split_for_parts();
-    openapi
-        .paths
-        .paths
-        .insert(api::OPENAPI_PATH.to_string(), api::openapi_path_item());
+    openapi.paths.paths.insert(
+        api::OPENAPI_PATH.to_string(),
+        api::openapi_path_item(),
+    );
     let doc = openapi.clone();
     let router = router
         .route(

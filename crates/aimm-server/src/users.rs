@@ -68,15 +68,9 @@ pub fn add_user(
     store.add_user(&user, &token_sha256(&token))?;
     append_one(
         store,
-        &user_action(
-            actor,
-            actor_role,
-            "add_user",
-            name,
-            serde_json::json!({
-                "role": role.as_str(), "expires_ns": expires_ns.map(|e| e.to_string()),
-            }),
-        ),
+        &user_action(actor, actor_role, "add_user", name, serde_json::json!({
+            "role": role.as_str(), "expires_ns": expires_ns.map(|e| e.to_string()),
+        })),
     )?;
     Ok(NewUser { user, token })
 }
@@ -90,13 +84,7 @@ pub fn revoke_user(
     store.revoke_user(name, now_ns())?;
     append_one(
         store,
-        &user_action(
-            actor,
-            actor_role,
-            "revoke_user",
-            name,
-            serde_json::json!({}),
-        ),
+        &user_action(actor, actor_role, "revoke_user", name, serde_json::json!({})),
     )?;
     Ok(())
 }

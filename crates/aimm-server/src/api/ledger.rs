@@ -222,8 +222,8 @@ async fn record_lineage(
                     "no leaf {leaf}: the ledger has {size} leaves"
                 )));
             }
-            let lineage =
-                aimm_store::evidence::lineage(store, leaf, Some(depth)).map_err(ApiError::Store)?;
+            let lineage = aimm_store::evidence::lineage(store, leaf, Some(depth))
+                .map_err(ApiError::Store)?;
             let mut nodes: Vec<LineageNode> = Vec::new();
             let mut edges = Vec::new();
             for step in &lineage.steps {

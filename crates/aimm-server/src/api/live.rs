@@ -41,10 +41,7 @@ async fn live(
     principal.require(Permission::Read)?;
     let stream = BroadcastStream::new(state.live().subscribe()).filter_map(move |m| match m {
         Ok(m) => {
-            if q.machine
-                .as_deref()
-                .is_some_and(|want| m.machine() != Some(want))
-            {
+            if q.machine.as_deref().is_some_and(|want| m.machine() != Some(want)) {
                 return None;
             }
             let name = match &m {

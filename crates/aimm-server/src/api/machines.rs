@@ -228,10 +228,7 @@ async fn machine_events(
     state
         .with_store(move |store| {
             let spec = find_machine(store, &machine)?;
-            let (t0, t1) = (
-                range.from_ns.unwrap_or(i64::MIN),
-                range.to_ns.unwrap_or(i64::MAX),
-            );
+            let (t0, t1) = (range.from_ns.unwrap_or(i64::MIN), range.to_ns.unwrap_or(i64::MAX));
             if t1 <= t0 {
                 return Err(ApiError::BadRequest(format!(
                     "to_ns {t1} must be after from_ns {t0}"
@@ -266,11 +263,7 @@ pub fn find_machine(store: &dyn Store, id: &str) -> Result<aimm_model::MachineSp
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "no machine '{id}'; machines: {}",
-                if known.is_empty() {
-                    "(none)".into()
-                } else {
-                    known.join(", ")
-                }
+                if known.is_empty() { "(none)".into() } else { known.join(", ") }
             ))
         })
 }
@@ -316,11 +309,7 @@ pub fn oee(runs: &[RunRecord]) -> Oee {
         return out;
     }
     let start = parts.iter().map(|p| p.t_start_ns).min().unwrap_or(0);
-    let end = parts
-        .iter()
-        .filter_map(|p| p.t_end_ns)
-        .max()
-        .unwrap_or(start);
+    let end = parts.iter().filter_map(|p| p.t_end_ns).max().unwrap_or(start);
     let apt_s: f64 = parts
         .iter()
         .filter_map(|p| p.t_end_ns.map(|e| (e - p.t_start_ns) as f64 / 1e9))
@@ -337,10 +326,7 @@ pub fn oee(runs: &[RunRecord]) -> Oee {
         .iter()
         .filter_map(|p| p.program.as_ref().and_then(|n| fastest.get(n)))
         .sum();
-    out.good = parts
-        .iter()
-        .filter(|p| p.in_tolerance == Some(true))
-        .count() as u64;
+    out.good = parts.iter().filter(|p| p.in_tolerance == Some(true)).count() as u64;
     out.unmeasured = parts.iter().filter(|p| p.in_tolerance.is_none()).count() as u64;
     let measured = out.parts - out.unmeasured;
     out.availability = (pbt_s > 0.0).then(|| (apt_s / pbt_s).min(1.0));

@@ -33,17 +33,10 @@ async fn who_am_i(principal: Principal) -> Json<Principal> {
 #[utoipa::path(post, path = "/api/session", tag = "session", request_body = Login,
     security(()),
     responses((status = 200, body = Principal), (status = 401, body = ErrorBody)))]
-async fn log_in(
-    State(state): State<AppState>,
-    Json(login): Json<Login>,
-) -> Result<Response, ApiError> {
+async fn log_in(State(state): State<AppState>, Json(login): Json<Login>) -> Result<Response, ApiError> {
     let token = login.token.trim().to_string();
     let principal = authenticate(&state, Some(token.clone())).await?;
-    let secure = if state.options().secure_cookie {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if state.options().secure_cookie { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
     Ok(([(header::SET_COOKIE, cookie)], Json(principal)).into_response())
 }

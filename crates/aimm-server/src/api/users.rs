@@ -58,14 +58,8 @@ async fn create_user(
     let new = state
         .with_store(move |store| {
             let by = (principal.name.as_str(), principal.role.as_str());
-            let new = add_user(
-                store,
-                &add.name,
-                role,
-                add.valid_days.map(|d| d * 86_400.0),
-                by,
-            )
-            .map_err(user_error)?;
+            let new = add_user(store, &add.name, role, add.valid_days.map(|d| d * 86_400.0), by)
+                .map_err(user_error)?;
             s.after_write(store)?;
             Ok(new)
         })

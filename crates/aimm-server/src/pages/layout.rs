@@ -24,20 +24,10 @@ impl FromRequestParts<AppState> for PageUser {
         match authenticate(state, request_token(parts)).await {
             Ok(p) => Ok(PageUser(p)),
             Err(_) => {
-                let next = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/");
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let next: String = next
                     .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || "/-_.".contains(c) {
-                            c.to_string()
-                        } else {
-                            format!("%{:02X}", c as u32 & 0xFF)
-                        }
-                    })
+                    .map(|c| if c.is_ascii_alphanumeric() || "/-_.".contains(c) { c.to_string() } else { format!("%{:02X}", c as u32 & 0xFF) })
                     .collect();
                 Err(Redirect::to(&format!("/login?next={next}")).into_response())
             }
