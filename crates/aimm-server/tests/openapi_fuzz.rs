@@ -8,7 +8,6 @@ mod common;
 
 use aimm_ledger::Origin;
 use aimm_model::{MachineId, SignalKind, SignalSeries};
-use aimm_store::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error() {

@@ -187,12 +187,6 @@ pub fn users(cmd: UsersCommand) -> Result<()> {
     let by = (by.as_str(), "admin");
     match cmd {
         UsersCommand::Add(a) => {
-            if a.valid_days.is_some_and(|d| !(d > 0.0)) {
-                bail!(
-                    "--valid-days must be > 0, got {}",
-                    a.valid_days.unwrap_or(0.0)
-                );
-            }
             let mut store = open_store(&a.db)?;
             let new = aimm_server::users::add_user(
                 store.as_mut(),

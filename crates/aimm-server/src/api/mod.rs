@@ -2,10 +2,13 @@
 //! with `#[utoipa::path]` and registered through `utoipa_axum::routes!`, which adds the route and
 //! its OpenAPI description together.
 
+pub mod assessment;
 pub mod ledger;
 pub mod live;
 pub mod machines;
+pub mod programs;
 pub mod proposals;
+pub mod schedules;
 pub mod session;
 pub mod signals;
 pub mod tools;
@@ -71,6 +74,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(proposals::routes())
         .merge(users::routes())
         .merge(live::routes())
+        .merge(programs::routes())
+        .merge(schedules::routes())
+        .merge(assessment::routes())
 }
 
 /// The OpenAPI document's own entry (it is served by a closure over the finished document, so

@@ -5,10 +5,11 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Path;
 use crate::state::AppState;
 use aimm_ledger::record::Evidence;
 use aimm_model::Permission;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;

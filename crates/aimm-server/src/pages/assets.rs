@@ -2,8 +2,8 @@
 //! uPlot (assets/vendor/uplot, see its SOURCE.md), the dashboard's script and style sheet.
 
 use crate::error::ApiError;
+use crate::extract::Path;
 use crate::state::AppState;
-use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,7 +14,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// (name, content type, bytes).
-const ASSETS: [(&str, &str, &[u8]); 5] = [
+const ASSETS: [(&str, &str, &[u8]); 6] = [
     (
         "uPlot.iife.min.js",
         "text/javascript; charset=utf-8",
@@ -36,6 +36,11 @@ const ASSETS: [(&str, &str, &[u8]); 5] = [
         include_bytes!("../../assets/machine.js"),
     ),
     (
+        "evidence.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/evidence.js"),
+    ),
+    (
         "style.css",
         "text/css; charset=utf-8",
         include_bytes!("../../assets/style.css"),
@@ -44,7 +49,7 @@ const ASSETS: [(&str, &str, &[u8]); 5] = [
 
 /// A static asset (scripts, style sheets); no token needed.
 #[utoipa::path(get, path = "/assets/{file}", tag = "pages", security(()),
-    params(("file" = String, Path, description = "uPlot.iife.min.js, uPlot.min.css, app.js, machine.js or style.css")),
+    params(("file" = String, Path, description = "uPlot.iife.min.js, uPlot.min.css, app.js, machine.js, evidence.js or style.css")),
     responses((status = 200, description = "The file"), (status = 404, description = "No such asset")))]
 async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {

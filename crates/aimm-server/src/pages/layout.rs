@@ -91,6 +91,7 @@ pub fn page(title: &str, user: &Principal, data: serde_json::Value, body: Markup
                     script src="/assets/uPlot.iife.min.js" {}
                     script src="/assets/app.js" {}
                     script src="/assets/machine.js" {}
+                    script src="/assets/evidence.js" {}
                 }
             }
         }

@@ -8,9 +8,10 @@
 //! index and hands them to the script, which steps them with the tool in the spindle.
 
 use super::layout::{page, PageUser};
+use crate::extract::Path;
 use crate::state::AppState;
 use aimm_ledger::record::Evidence;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use utoipa_axum::router::OpenApiRouter;

@@ -2,7 +2,9 @@
 //! API with the vendored uPlot (`/assets/…`), so the pages show exactly what the API answers.
 //! A page without a valid session redirects to `/login`.
 
+mod assessment;
 mod assets;
+mod evidence;
 mod layout;
 mod machine;
 mod overview;
@@ -21,4 +23,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(machine::routes())
         .merge(tool::routes())
         .merge(proposals::routes())
+        .merge(evidence::routes())
+        .merge(assessment::routes())
 }

@@ -3,8 +3,8 @@
 //! planned change, all from `GET /api/machines/{machine}/tools/{tool}/wear`.
 
 use super::layout::{page, PageUser};
+use crate::extract::Path;
 use crate::state::AppState;
-use axum::extract::Path;
 use axum::response::Response;
 use maud::html;
 use utoipa_axum::router::OpenApiRouter;
