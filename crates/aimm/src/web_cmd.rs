@@ -6,7 +6,7 @@ use crate::part::open_store;
 use aimm_ledger::read_signer;
 use aimm_model::Role;
 use aimm_server::{AppState, ServerOptions};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
