@@ -91,8 +91,9 @@ pub struct SimArgs {
     mqtt: Option<String>,
     #[command(flatten)]
     edge: EdgeArgs,
-    /// With --db: record in real time (one simulated second per second), sealing a segment
-    /// every 0.25 s, so that the part can be watched live in `aimm web`.
+    /// With --db: record in real time (one simulated second per second, starting now on the
+    /// wall clock), sealing a segment every 0.25 s, so that the part can be watched live in
+    /// `aimm web`.
     #[arg(long, requires = "db")]
     live: bool,
     /// Print the result as JSON.
@@ -149,6 +150,12 @@ pub fn run(args: SimArgs) -> Result<()> {
     config.fast_rate_hz = args.rate;
     config.slow_rate_hz = config.slow_rate_hz.min(args.rate);
     config.hardness = args.hardness.hardness();
+    if args.live {
+        // Watched live: the machine's clock is the wall clock, so a plot's delay is real.
+        config.start_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos() as i64;
+    }
     let hardness = config.hardness.clone();
     let mut tools = prepare(&program, &default_tool, &mut config).map_err(anyhow::Error::msg)?;
     let start_tool = tool_at_start(&program, &mut tools, &config, &default_tool)?;

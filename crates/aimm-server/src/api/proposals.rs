@@ -36,7 +36,7 @@ pub struct Proposal {
     pub status: String,
     /// The record that released or rejected it.
     pub decided_by: Option<u64>,
-    /// The machine it would be released to (where the program was last released).
+    /// Where the program was last released, if it was.
     pub machine: Option<String>,
 }
 
@@ -88,7 +88,8 @@ fn status_of(index: &LedgerIndex, p: &ProgramVersion) -> Proposal {
 /// An engineer's decision on a proposal.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct Decision {
-    /// The machine to release to; default: where the program was last released.
+    /// The machine to release to; default: the machine whose data the proposal was derived
+    /// from, else where the program was last released.
     pub machine: Option<String>,
     /// Why (recorded with a rejection; required for one).
     pub reason: Option<String>,
@@ -136,6 +137,24 @@ fn pending(index: &LedgerIndex, leaf: u64) -> Result<Proposal, ApiError> {
     Ok(proposal)
 }
 
+/// The machine whose sensor data a proposal was derived from: the first `sensor_segment` within
+/// two citations of it (its models cite the parts' segments).
+fn machine_measured(store: &dyn aimm_store::Store, leaf: u64) -> Result<Option<String>, ApiError> {
+    let mut level = vec![leaf];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for l in level {
+            let record = store.ledger_record(l)?.record;
+            if let Evidence::SensorSegment(s) = &record.evidence {
+                return Ok(Some(s.machine.clone()));
+            }
+            next.extend(record.cites.iter().map(|c| c.leaf_index));
+        }
+        level = next;
+    }
+    Ok(None)
+}
+
 /// Approves a pending proposal: releases the program version to the machine (a
 /// `control_action` naming the engineer and their role). Engineers only.
 #[utoipa::path(post, path = "/api/proposals/{leaf}/approve", tag = "proposals",
@@ -154,12 +173,16 @@ async fn approve_proposal(
     state
         .with_index(move |index, store| {
             let proposal = pending(index, leaf)?;
-            let machine = decision.machine.or(proposal.machine).ok_or_else(|| {
-                ApiError::BadRequest(
-                    "machine: name the machine to release to (the program was never released)"
-                        .into(),
-                )
-            })?;
+            let machine = decision
+                .machine
+                .or(machine_measured(store, leaf)?)
+                .or(proposal.machine)
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "machine: name the machine to release to (the program was never released)"
+                            .into(),
+                    )
+                })?;
             super::machines::find_machine(store, &machine)?;
             let t_ns = aimm_store::next_part_start_ns(store, &MachineId::new(&machine), 0.0)?
                 .max(now_ns());
