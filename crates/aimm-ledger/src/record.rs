@@ -503,6 +503,12 @@ pub mod hex_hash {
     }
 }
 
+/// `t_ns` as RFC 3339 UTC text.
+fn utc_text(t_ns: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(t_ns.max(0) as u64);
+    humantime::format_rfc3339_nanos(t).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,10 +602,4 @@ mod tests {
         // numbers; a future schema field of type f64 would hit the canonicaliser's error.
         assert_eq!(serde_json::json!(f64::NAN), Value::Null);
     }
-}
-
-/// `t_ns` as RFC 3339 UTC text.
-fn utc_text(t_ns: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(t_ns.max(0) as u64);
-    humantime::format_rfc3339_nanos(t).to_string()
 }
