@@ -147,7 +147,7 @@ pub fn run(samples: u64, postgres_url: Option<&str>) -> Result<RangeReport, Benc
     let segments = build(&mut sqlite, &machine, samples, "SQLite")?;
     let mut queries = time_queries(&sqlite, "SQLite", &machine, samples)?;
     if let Some(url) = postgres_url {
-        let scratch = ScratchSchema::create(url)?;
+        let scratch = crate::store::ScratchSchema::create(url, "range_")?;
         let mut pg = PgStore::open(&scratch.url)?;
         build(&mut pg, &machine, samples, "PostgreSQL")?;
         queries.extend(time_queries(&pg, "PostgreSQL", &machine, samples)?);
@@ -331,48 +331,6 @@ fn quantiles(times: &[f64]) -> (f64, f64) {
     let rank =
         |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
     (rank(0.5), rank(0.99))
-}
-
-/// A schema of the bench's own on the server, dropped at the end, so that the bench neither
-/// needs an empty database nor leaves tables behind.
-struct ScratchSchema {
-    client: postgres::Client,
-    name: String,
-    url: String,
-}
-
-impl ScratchSchema {
-    fn create(server_url: &str) -> Result<Self, BenchError> {
-        let shown = redact_url(server_url);
-        let mut client =
-            postgres::Client::connect(server_url, postgres::NoTls).map_err(|source| {
-                BenchError::Postgres {
-                    context: format!("cannot connect to {shown}"),
-                    source,
-                }
-            })?;
-        let name = format!("aimm_bench_range_{}", std::process::id());
-        client
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-            ))
-            .map_err(|source| BenchError::Postgres {
-                context: format!("{shown}: cannot create schema {name}"),
-                source,
-            })?;
-        let sep = if server_url.contains('?') { '&' } else { '?' };
-        let url = format!("{server_url}{sep}options=-csearch_path%3D{name}");
-        Ok(Self { client, name, url })
-    }
-
-    fn drop_schema(mut self) -> Result<(), BenchError> {
-        self.client
-            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name))
-            .map_err(|source| BenchError::Postgres {
-                context: format!("cannot drop the bench's schema {}", self.name),
-                source,
-            })
-    }
 }
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ pub fn pg_vs_sqlite_ingest(
     let mut sqlite = SqliteStore::open(dir.path().join("bench.db"))?;
     bar.set_message("SQLite");
     let sqlite_ingest = ingest(&mut sqlite, series, batch, &bar)?;
-    let scratch = ScratchSchema::create(postgres_url)?;
+    let scratch = ScratchSchema::create(postgres_url, "")?;
     let mut pg = PgStore::open(&scratch.url)?;
     bar.set_message("PostgreSQL");
     let pg_ingest = ingest(&mut pg, series, batch, &bar)?;
@@ -160,14 +160,16 @@ fn read_all(store: &dyn Store, series: &[SignalSeries]) -> Result<(f64, usize), 
 
 /// A schema of the bench's own on the server, so that it neither needs an empty database nor
 /// leaves tables behind; `url` opens the server with it as the search path.
-struct ScratchSchema {
+pub(crate) struct ScratchSchema {
     client: postgres::Client,
     name: String,
-    url: String,
+    /// The server's URL with the schema as its search path.
+    pub(crate) url: String,
 }
 
 impl ScratchSchema {
-    fn create(server_url: &str) -> Result<Self, BenchError> {
+    /// Creates schema `aimm_bench_<tag><pid>` on the server at `server_url`.
+    pub(crate) fn create(server_url: &str, tag: &str) -> Result<Self, BenchError> {
         let shown = redact_url(server_url);
         let mut client =
             postgres::Client::connect(server_url, postgres::NoTls).map_err(|source| {
@@ -176,7 +178,7 @@ impl ScratchSchema {
                     source,
                 }
             })?;
-        let name = format!("aimm_bench_{}", std::process::id());
+        let name = format!("aimm_bench_{tag}{}", std::process::id());
         client
             .batch_execute(&format!(
                 "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
@@ -190,7 +192,8 @@ impl ScratchSchema {
         Ok(Self { client, name, url })
     }
 
-    fn drop_schema(mut self) -> Result<(), BenchError> {
+    /// Drops the schema and everything in it.
+    pub(crate) fn drop_schema(mut self) -> Result<(), BenchError> {
         self.client
             .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name))
             .map_err(|source| BenchError::Postgres {

@@ -8,6 +8,7 @@
 //! SameSite=Strict, so other sites can neither read it nor send it. Writes also take JSON bodies
 //! only, which a cross-site form cannot send.
 
+use crate::clock::now_ns;
 use crate::error::ApiError;
 use crate::state::AppState;
 use aimm_model::{Permission, Role, ROLES};
@@ -135,14 +136,6 @@ impl FromRequestParts<AppState> for Principal {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         authenticate(state, request_token(parts)).await
     }
-}
-
-/// Now, UTC ns.
-pub fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

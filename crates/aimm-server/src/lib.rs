@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod clock;
 mod error;
 pub mod extract;
 pub mod ledger_index;

@@ -1,9 +1,8 @@
-//! Live updates: a poller follows the ledger's tail (every sealed segment and every decision is a
+//! Live updates: a poller (`AppState::follow`) follows the ledger's tail (every sealed segment and every decision is a
 //! ledger record, so the tail is everything new, whichever process wrote it) and broadcasts
 //! new samples and records to the Server-Sent-Events clients. The delay a plot sees is the
 //! writer's seal interval plus one poll (`ServerOptions::poll_ms`).
 
-use crate::state::AppState;
 use aimm_ledger::record::Evidence;
 use aimm_model::MachineId;
 use serde::Serialize;
@@ -72,6 +71,11 @@ impl LiveHub {
     pub fn subscribe(&self) -> broadcast::Receiver<LiveMessage> {
         self.tx.subscribe()
     }
+
+    /// Sends `m` to every client (none listening is fine).
+    pub fn send(&self, m: LiveMessage) {
+        let _ = self.tx.send(m);
+    }
 }
 
 impl Default for LiveHub {
@@ -80,47 +84,8 @@ impl Default for LiveHub {
     }
 }
 
-/// Follows the ledger from its current end, forever: every `poll_ms`, reads the leaves appended
-/// since and broadcasts them (samples decoded from sealed segments). Store errors are logged and
-/// retried at the next poll; nothing is skipped.
-pub async fn follow(state: AppState) {
-    let mut from = match state.with_store(|s| Ok(s.ledger_size()?)).await {
-        Ok(size) => size,
-        Err(e) => {
-            tracing::error!(error = %e, "live updates off: the ledger cannot be read");
-            return;
-        }
-    };
-    let period = std::time::Duration::from_millis(state.options().poll_ms.max(10));
-    loop {
-        tokio::time::sleep(period).await;
-        let tx = state.live().tx.clone();
-        let polled = state
-            .with_store(move |store| {
-                let size = store.ledger_size()?;
-                let mut messages = Vec::new();
-                store.for_each_ledger_entry(from, size, &mut |e| {
-                    messages.extend(messages_of(store, &e)?);
-                    Ok(())
-                })?;
-                Ok((size, messages))
-            })
-            .await;
-        match polled {
-            Ok((size, messages)) => {
-                from = size;
-                for m in messages {
-                    // No client listening is fine.
-                    let _ = tx.send(m);
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "live poll failed; retrying"),
-        }
-    }
-}
-
 /// The live messages of one new ledger entry.
-fn messages_of(
+pub(crate) fn messages_of(
     store: &dyn aimm_store::Store,
     e: &aimm_store::LedgerEntry,
 ) -> aimm_store::Result<Vec<LiveMessage>> {
@@ -145,7 +110,7 @@ fn messages_of(
                 signal: s.signal.clone(),
                 t_ns: series.t_ns.iter().step_by(step).copied().collect(),
                 values: series.values.iter().step_by(step).copied().collect(),
-                sent_ns: crate::auth::now_ns(),
+                sent_ns: crate::clock::now_ns(),
             });
         }
     }

@@ -142,4 +142,42 @@ impl AppState {
         }
         Ok(size)
     }
+
+    /// Follows the ledger from its current end, forever: every `poll_ms`, reads the leaves appended
+    /// since and broadcasts them (samples decoded from sealed segments). Store errors are logged and
+    /// retried at the next poll; nothing is skipped.
+    pub async fn follow(self) {
+        let state = self;
+        let mut from = match state.with_store(|s| Ok(s.ledger_size()?)).await {
+            Ok(size) => size,
+            Err(e) => {
+                tracing::error!(error = %e, "live updates off: the ledger cannot be read");
+                return;
+            }
+        };
+        let period = std::time::Duration::from_millis(state.options().poll_ms.max(10));
+        loop {
+            tokio::time::sleep(period).await;
+            let polled = state
+                .with_store(move |store| {
+                    let size = store.ledger_size()?;
+                    let mut messages = Vec::new();
+                    store.for_each_ledger_entry(from, size, &mut |e| {
+                        messages.extend(crate::live::messages_of(store, &e)?);
+                        Ok(())
+                    })?;
+                    Ok((size, messages))
+                })
+                .await;
+            match polled {
+                Ok((size, messages)) => {
+                    from = size;
+                    for m in messages {
+                        state.live().send(m);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "live poll failed; retrying"),
+            }
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //! shown once, and only its SHA-256 stored; each act is a `user_action` in the ledger naming who
 //! did it (never the token or its hash).
 
-use crate::auth::{new_token, now_ns, token_sha256};
+use crate::auth::{new_token, token_sha256};
+use crate::clock::now_ns;
 use aimm_ledger::record::{Evidence, Record, UserAction};
 use aimm_model::Role;
 use aimm_store::evidence::append_one;

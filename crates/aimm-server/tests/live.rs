@@ -62,7 +62,7 @@ async fn samples_reach_a_live_client_within_a_second_of_the_machine() {
         };
         // Simulated time s0 happens at wall time w0.
         start_tx
-            .send((aimm_server::auth::now_ns(), sim.time_ns()))
+            .send((aimm_server::clock::now_ns(), sim.time_ns()))
             .unwrap();
         let options = RecordOptions {
             segment_window_s: 0.25,
@@ -97,7 +97,7 @@ async fn samples_reach_a_live_client_within_a_second_of_the_machine() {
             if !event.starts_with("event: samples") {
                 continue;
             }
-            let now = aimm_server::auth::now_ns();
+            let now = aimm_server::clock::now_ns();
             let json = event
                 .lines()
                 .find_map(|l| l.strip_prefix("data: "))

@@ -10,8 +10,6 @@ use aimm_assess::conformance::wear::{run_trial, Trial, TrialSpec};
 use aimm_assess::learn_cell::{learn_series, LearnOutcome, LearnSpec, PlantSettings};
 use aimm_assess::schedule_cell::{demo_spec, run_schedule_cell, ScheduleCellOutcome};
 use aimm_ledger::bundle::verify_bundle;
-use aimm_ledger::keys::write_key_pair;
-use aimm_ledger::note::Signer;
 use aimm_loops::feed::validation::{builtin_cases, record_validation};
 use aimm_loops::feed::DEFAULT_ACTUATION_DELAY_MS;
 use aimm_loops::learn::safe::LearnMode;
@@ -132,7 +130,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let (addr, _server) = runtime.block_on(crate::web_cmd::start(&web))?;
     eprintln!("dashboard: http://{addr}/ (log in with a token; the cell fills it as it runs)");
     for (role, token) in &tokens {
-        eprintln!("  {role:<9} {token}");
+        eprintln!("  {:<9} {token}", role.as_str());
     }
     run_demo(&args)?;
     eprintln!("dashboard still at http://{addr}/; Ctrl-C stops");
@@ -148,7 +146,7 @@ fn run_demo(args: &DemoArgs) -> Result<()> {
     if let Some(parts) = args.parts {
         cell.machine.iter_mut().for_each(|m| m.parts = parts);
     }
-    let signer = demo_signer(&args.key)?;
+    let signer = load_or_create_signer(&args.key)?;
     let mut store = open_store(&args.db)?;
     let total: u64 = cell.machine.iter().map(|m| u64::from(m.parts)).sum();
     let bar = step("machines' parts", Some(total));
@@ -332,32 +330,6 @@ fn step(name: &str, len: Option<u64>) -> ProgressBar {
     bar.set_prefix(name.to_string());
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
-}
-
-/// The signer in `path`, created there if missing as [`load_or_create_signer`] does, but saying
-/// so in lines that fit [`COLUMNS`]: that function's one-line notice is wider.
-fn demo_signer(path: &Path) -> Result<Signer> {
-    if path.exists() {
-        return load_or_create_signer(path);
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_stem().and_then(|s| s.to_str()).with_context(|| {
-        format!(
-            "signing key path {} has no usable file name",
-            path.display()
-        )
-    })?;
-    let (private, verifier) = write_key_pair(dir, name)
-        .with_context(|| format!("cannot create signing key {}", path.display()))?;
-    eprintln!("created signing key {}", private.display());
-    eprintln!(
-        "and verifier key {}: give it to whoever verifies your bundles",
-        verifier.display()
-    );
-    load_or_create_signer(&private)
 }
 
 /// Reads the cell file (or the built-in one) and its programs (name, text) in machine order.

@@ -74,9 +74,10 @@ pub fn load_or_create_signer(path: &Path) -> Result<Signer> {
     })?;
     let (private, verifier) = write_key_pair(dir, name)
         .with_context(|| format!("cannot create signing key {}", path.display()))?;
+    // Two lines, so that the demo's output fits 100 columns.
+    eprintln!("created signing key {}", private.display());
     eprintln!(
-        "created signing key {} and verifier key {} (give the .vkey to whoever verifies your bundles)",
-        private.display(),
+        "and verifier key {}: give it to whoever verifies your bundles",
         verifier.display()
     );
     read_signer(&private).with_context(|| format!("signing key {}", private.display()))

@@ -82,7 +82,7 @@ pub async fn start(args: &WebArgs) -> Result<(SocketAddr, tokio::task::JoinHandl
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
     let addr = listener.local_addr()?;
-    tokio::spawn(aimm_server::live::follow(state.clone()));
+    tokio::spawn(state.clone().follow());
     let handle = tokio::spawn(async move {
         if let Err(e) = aimm_server::serve(listener, state, std::future::pending()).await {
             tracing::error!(error = %e, "web server stopped");

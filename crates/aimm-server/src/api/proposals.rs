@@ -3,7 +3,8 @@
 //! them and their role, and the machine runs that version from its next part) or rejects one (a
 //! `user_action` naming them, their role and the reason).
 
-use crate::auth::{now_ns, Principal};
+use crate::auth::Principal;
+use crate::clock::now_ns;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Path;
 use crate::ledger_index::{LedgerIndex, ProgramVersion};

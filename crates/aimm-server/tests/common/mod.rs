@@ -57,7 +57,7 @@ pub async fn start() -> Server {
             let new = aimm_server::users::add_user(store.as_mut(), name, role, None, by).unwrap();
             tokens.insert(name.to_string(), new.token);
         }
-        let now = aimm_server::auth::now_ns();
+        let now = aimm_server::clock::now_ns();
         for (name, expires, revoke) in [("expired", Some(now - 1), false), ("revoked", None, true)]
         {
             let token = aimm_server::auth::new_token();
@@ -80,7 +80,7 @@ pub async fn start() -> Server {
     let state = AppState::open(ServerOptions::new(db)).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(aimm_server::live::follow(state.clone()));
+    tokio::spawn(state.clone().follow());
     tokio::spawn(aimm_server::serve(listener, state, std::future::pending()));
     let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     Server {
