@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::time::{Duration, Instant};
 
 /// Sample rate of the bench signal.
-const RATE_HZ: i64 = 1_000;
+pub(crate) const RATE_HZ: i64 = 1_000;
 /// Samples per segment: a 10 s window at 1 kHz, as the simulator seals them.
 const SEGMENT: usize = 10_000;
 /// Segments per append call.
@@ -22,7 +22,7 @@ const BATCH: usize = 20;
 /// Points asked of every query.
 const POINTS: usize = 1_000;
 /// Start of the signal, UTC ns (2026-01-01T00:00:00Z).
-const T_START_NS: i64 = 1_767_225_600_000_000_000;
+pub(crate) const T_START_NS: i64 = 1_767_225_600_000_000_000;
 /// Each query is repeated at least this often, and until it has taken [`MIN_TIME`].
 const MIN_REPS: usize = 5;
 /// Repeats stop after this many calls.

@@ -35,8 +35,11 @@ async fn schemathesis_finds_no_server_error() {
     }
     let url = format!("http://{}/api/openapi.json", server.addr);
     let token = server.token("engineer").to_string();
+    let cwd = server.dir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("schemathesis")
+            // Its cache goes to the working directory: the test's, not the repository.
+            .current_dir(&cwd)
             .args([
                 "run",
                 &url,
