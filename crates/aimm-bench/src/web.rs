@@ -69,8 +69,8 @@ pub fn run(samples: u64, clients: usize, seconds: f64) -> Result<WebReport, Benc
         crate::range::build(&mut store, &machine, samples, "SQLite")?;
         // One run over the whole signal, so that the pages draw it (a machine page plots its
         // latest run; the overview's OEE needs a finished part).
-        let end_ns = crate::range::T_START_NS
-            + (samples as i64) * (1_000_000_000 / crate::range::RATE_HZ);
+        let end_ns =
+            crate::range::T_START_NS + (samples as i64) * (1_000_000_000 / crate::range::RATE_HZ);
         let run = store.start_run(&NewRun {
             machine: machine.clone(),
             program_id: None,
