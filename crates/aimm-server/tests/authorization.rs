@@ -91,6 +91,7 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("get", "/api/schedules", Needs(Permission::Read)),
     ("get", "/api/schedules/{leaf}", Needs(Permission::Read)),
     ("get", "/api/assessment", Needs(Permission::Assess)),
+    ("get", "/api/loops", Needs(Permission::Read)),
     ("get", "/machines/{machine}", Page),
     ("get", "/machines/{machine}/tools/{tool}", Page),
     ("get", "/programs", Page),

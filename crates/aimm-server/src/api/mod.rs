@@ -5,6 +5,7 @@
 pub mod assessment;
 pub mod ledger;
 pub mod live;
+pub mod loops;
 pub mod machines;
 pub mod programs;
 pub mod proposals;
@@ -74,6 +75,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(proposals::routes())
         .merge(users::routes())
         .merge(live::routes())
+        .merge(loops::routes())
         .merge(programs::routes())
         .merge(schedules::routes())
         .merge(assessment::routes())
