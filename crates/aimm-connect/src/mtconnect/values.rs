@@ -8,12 +8,15 @@ use super::buffer::Value;
 use super::shdr::{format_timestamp, parse_timestamp};
 use super::vocabulary::ValueKind;
 
-/// Whether `key` is an `xs:NMTOKEN` (what an Entry or Cell key must be).
+/// Whether `key` is an `xs:NMTOKEN` (what an Entry or Cell key must be) by every XML edition's
+/// rules: ASCII letters and digits, `.`, `-`, `_`, `:`. Letters beyond ASCII are refused, because
+/// validators that follow XML 1.0's 4th edition (libxml2) refuse letters newer than Unicode 2.0
+/// (e.g. `Ⱥ`), which the 5th edition allows: a key must validate everywhere.
 fn nmtoken(key: &str) -> bool {
     !key.is_empty()
         && key
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
 }
 
 /// One finite number that `xs:float` can hold, scaled from native units.
@@ -175,6 +178,15 @@ pub fn format_number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_name_tokens_every_validator_accepts() {
+        assert!(nmtoken("G54") && nmtoken("a.b-c_d:e"));
+        // Found by the agent's property test: libxml2 refuses `Ⱥ` (Unicode 5.0) in a name.
+        for key in ["fȺo", "\u{136B6}", "é", "a b", ""] {
+            assert!(!nmtoken(key), "{key}");
+        }
+    }
 
     #[test]
     fn values_fit_their_element_or_are_refused() {
