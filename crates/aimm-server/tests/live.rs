@@ -21,12 +21,7 @@ G1 X106 F1500\nG0 Z5\nM30\n";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn samples_reach_a_live_client_within_a_second_of_the_machine() {
     let server = common::start().await;
-    let db = server
-        .dir
-        .path()
-        .join("web.db")
-        .to_string_lossy()
-        .into_owned();
+    let db = server.db();
 
     // The client subscribes first, as an open machine page does.
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())

@@ -9,12 +9,7 @@ use aimm_store::evidence::{append_one, record_parameter, ParameterValue};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loops_list_their_parameters_in_force_and_the_machines_they_commanded() {
     let server = common::start().await;
-    let db = server
-        .dir
-        .path()
-        .join("web.db")
-        .to_string_lossy()
-        .into_owned();
+    let db = server.db();
     {
         let mut store = aimm_store::open(&db).unwrap();
         for (value, actor, role) in [(80.0, "teach-in", None), (85.0, "j.doe", Some("engineer"))] {

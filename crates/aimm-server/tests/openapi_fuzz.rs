@@ -12,12 +12,7 @@ use aimm_model::{MachineId, SignalKind, SignalSeries};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error() {
     let server = common::start().await;
-    let db = server
-        .dir
-        .path()
-        .join("web.db")
-        .to_string_lossy()
-        .into_owned();
+    let db = server.db();
     {
         let mut store = aimm_store::open(&db).unwrap();
         let t0 = aimm_model::DEFAULT_START_NS;

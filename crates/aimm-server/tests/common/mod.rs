@@ -142,6 +142,15 @@ impl Server {
         }
     }
 
+    /// The store the server reads, for a test to write into as another process would.
+    pub fn db(&self) -> String {
+        self.dir
+            .path()
+            .join("web.db")
+            .to_string_lossy()
+            .into_owned()
+    }
+
     pub fn token(&self, user: &str) -> &str {
         &self.tokens[user]
     }
